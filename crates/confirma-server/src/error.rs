@@ -1,0 +1,165 @@
+//! `ApiError`: an error answer in the spec's one error format, with its status code.
+
+use crate::types::{ErrorCode, ErrorResponse, FieldError};
+
+/// One field-level problem: the JSON path of the field and what is wrong with it.
+pub type FieldProblem = FieldError;
+
+impl FieldError {
+    pub fn new(
+        path: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            path: path.into(),
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// An error answer: an HTTP status and an [`ErrorResponse`] body. Every generated response enum
+/// converts from it (`From<ApiError>`), choosing the variant of its status.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApiError {
+    pub status: u16,
+    pub body: ErrorResponse,
+}
+
+impl ApiError {
+    pub fn new(status: u16, code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            body: ErrorResponse {
+                code,
+                message: message.into(),
+                field_errors: Vec::new(),
+                request_id: None,
+            },
+        }
+    }
+
+    /// Adds field problems to the answer.
+    pub fn with_field_errors(mut self, problems: Vec<FieldProblem>) -> Self {
+        self.body.field_errors = problems;
+        self
+    }
+
+    /// 400: the request does not satisfy the spec; every problem is listed.
+    pub fn validation(message: &str, problems: Vec<FieldProblem>) -> Self {
+        Self::new(400, ErrorCode::ValidationFailed, message).with_field_errors(problems)
+    }
+
+    /// 400: a well-formed request that is invalid for a reason the schema cannot express.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(400, ErrorCode::BadRequest, message)
+    }
+
+    /// 400: the body is not JSON.
+    pub fn malformed_json(error: &serde_json::Error) -> Self {
+        Self::new(
+            400,
+            ErrorCode::MalformedJson,
+            format!("The request body is not valid JSON: {error}."),
+        )
+    }
+
+    /// 401: no valid credential.
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(401, ErrorCode::Unauthorized, message)
+    }
+
+    /// 401: the credential has passed its expiry; renew it.
+    pub fn token_expired() -> Self {
+        Self::new(
+            401,
+            ErrorCode::TokenExpired,
+            "The access token has expired; renew it with GET /api/v1/partner/renew.",
+        )
+    }
+
+    /// 402: the request is valid but a business rule refuses it.
+    pub fn business_rule(message: impl Into<String>) -> Self {
+        Self::new(402, ErrorCode::BusinessRuleViolation, message)
+    }
+
+    /// 403: the credential may not do this.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(403, ErrorCode::Forbidden, message)
+    }
+
+    /// 404: no such resource (for this caller).
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(404, ErrorCode::NotFound, message)
+    }
+
+    /// 404 for a path no operation has.
+    pub fn unknown_route(method: &str, path: &str) -> Self {
+        Self::new(
+            404,
+            ErrorCode::NotFound,
+            format!("No operation is at {method} {path}."),
+        )
+    }
+
+    /// 405 for a known path with another method.
+    pub fn method_not_allowed(method: &str, path: &str) -> Self {
+        Self::new(
+            405,
+            ErrorCode::MethodNotAllowed,
+            format!("{path} does not accept {method}."),
+        )
+    }
+
+    /// 413: the body is larger than the documented limit.
+    pub fn payload_too_large(limit: usize) -> Self {
+        Self::new(
+            413,
+            ErrorCode::PayloadTooLarge,
+            format!("The request body is larger than {limit} bytes."),
+        )
+    }
+
+    /// 415: the body is not declared as JSON.
+    pub fn unsupported_media_type(content_type: &str) -> Self {
+        let shown = if content_type.is_empty() {
+            "none"
+        } else {
+            content_type
+        };
+        Self::new(
+            415,
+            ErrorCode::UnsupportedMediaType,
+            format!("Request bodies must be sent as application/json (Content-Type was {shown})."),
+        )
+    }
+
+    /// 500: something failed that the caller cannot fix.
+    pub fn internal() -> Self {
+        Self::new(
+            500,
+            ErrorCode::InternalError,
+            "An unexpected error occurred.",
+        )
+    }
+
+    /// 503: try again later.
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(503, ErrorCode::ServiceUnavailable, message)
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.status, self.body.message)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl axum::response::IntoResponse for ApiError {
+    fn into_response(self) -> axum::response::Response {
+        crate::json_response(self.status, &self.body)
+    }
+}

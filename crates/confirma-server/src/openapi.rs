@@ -1,0 +1,172 @@
+//! The embedded spec, and its conversions: OpenAPI 3.0 schemas to JSON Schema (for validation)
+//! and the spec to utoipa's OpenAPI 3.1 model (for the served description).
+
+use std::sync::LazyLock;
+
+use serde_json::{Map, Value};
+use utoipa::openapi::{HttpMethod, OpenApi};
+
+/// `openapi/partner-api.yaml` as JSON, written by `cargo xtask codegen`.
+pub static SPEC: LazyLock<Value> = LazyLock::new(|| {
+    serde_json::from_str(include_str!("generated/openapi.json"))
+        .expect("generated/openapi.json is written by the generator from a valid spec")
+});
+
+/// Follows a local `$ref` (`#/components/...`) one step.
+pub fn resolve(v: &Value) -> &Value {
+    match v.get("$ref").and_then(Value::as_str) {
+        Some(r) => SPEC.pointer(r.trim_start_matches('#')).unwrap_or(v),
+        None => v,
+    }
+}
+
+/// An OpenAPI 3.0 schema as JSON Schema 2020-12: `nullable` becomes a `null` type, component
+/// references point into `$defs`, and keywords that only document are dropped.
+pub fn to_json_schema(schema: &Value) -> Value {
+    convert(schema, &|name| format!("#/$defs/{name}"))
+}
+
+/// An OpenAPI 3.0 schema as an OpenAPI 3.1 schema (what utoipa models).
+fn to_openapi31(schema: &Value) -> Value {
+    convert(schema, &|name| format!("#/components/schemas/{name}"))
+}
+
+fn convert(schema: &Value, reference: &dyn Fn(&str) -> String) -> Value {
+    match schema {
+        Value::Object(map) => {
+            let mut out = Map::new();
+            let nullable = map.get("nullable").and_then(Value::as_bool) == Some(true);
+            for (key, value) in map {
+                match key.as_str() {
+                    "nullable" | "example" | "xml" | "discriminator" => {}
+                    k if k.starts_with("x-") => {}
+                    "$ref" => {
+                        let target = value.as_str().unwrap_or_default();
+                        let name = target.rsplit('/').next().unwrap_or_default();
+                        out.insert(key.clone(), Value::String(reference(name)));
+                    }
+                    // `decimal`, `int32` and `int64` are not JSON Schema formats; the types and
+                    // `multipleOf` carry their meaning.
+                    "format" if matches!(value.as_str(), Some("decimal" | "int32" | "int64")) => {}
+                    "properties" => {
+                        let props = value
+                            .as_object()
+                            .into_iter()
+                            .flatten()
+                            .map(|(k, v)| (k.clone(), convert(v, reference)))
+                            .collect();
+                        out.insert(key.clone(), Value::Object(props));
+                    }
+                    "items" => {
+                        out.insert(key.clone(), convert(value, reference));
+                    }
+                    _ => {
+                        out.insert(key.clone(), value.clone());
+                    }
+                }
+            }
+            if nullable {
+                if let Some(Value::String(t)) = out.get("type").cloned() {
+                    out.insert(
+                        "type".into(),
+                        Value::Array(vec![Value::String(t), "null".into()]),
+                    );
+                }
+                if let Some(Value::Array(values)) = out.get_mut("enum")
+                    && !values.contains(&Value::Null)
+                {
+                    values.push(Value::Null);
+                }
+            }
+            Value::Object(out)
+        }
+        Value::Array(items) => Value::Array(items.iter().map(|v| convert(v, reference)).collect()),
+        other => other.clone(),
+    }
+}
+
+/// The component schemas, one JSON Schema each, keyed by name (for `$defs`).
+pub fn component_schemas() -> Value {
+    let schemas = SPEC
+        .pointer("/components/schemas")
+        .and_then(Value::as_object);
+    Value::Object(
+        schemas
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), to_json_schema(v)))
+            .collect(),
+    )
+}
+
+/// The served description before any route is added: info, servers, security and components.
+pub fn base_openapi() -> OpenApi {
+    let mut doc = Map::new();
+    doc.insert("openapi".into(), "3.1.0".into());
+    for key in ["info", "servers", "security", "tags"] {
+        if let Some(v) = SPEC.get(key) {
+            doc.insert(key.into(), v.clone());
+        }
+    }
+    let mut components = SPEC.get("components").cloned().unwrap_or_default();
+    for section in ["schemas", "responses", "parameters"] {
+        if let Some(Value::Object(entries)) = components.get_mut(section) {
+            for entry in entries.values_mut() {
+                *entry = to_openapi31(entry);
+            }
+        }
+    }
+    doc.insert("components".into(), components);
+    doc.insert("paths".into(), Value::Object(Map::new()));
+    serde_json::from_value(Value::Object(doc))
+        .unwrap_or_else(|e| panic!("the embedded spec does not fit utoipa's OpenAPI model: {e}"))
+}
+
+/// The path and the OpenAPI description of one operation, parameters inlined (utoipa models
+/// parameters without references).
+pub fn operation(id: &str, method: &HttpMethod) -> (String, utoipa::openapi::path::Operation) {
+    let method_key = serde_json::to_value(method)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    for (path, item) in SPEC["paths"].as_object().into_iter().flatten() {
+        let Some(op) = item.get(&method_key) else {
+            continue;
+        };
+        if op.get("operationId").and_then(Value::as_str) != Some(id) {
+            continue;
+        }
+        let mut op = op.clone();
+        if let Some(Value::Array(params)) = op.get_mut("parameters") {
+            for p in params.iter_mut() {
+                *p = to_openapi31(resolve(p));
+            }
+        }
+        if let Some(body) = op.pointer_mut("/requestBody/content/application~1json/schema") {
+            *body = to_openapi31(body);
+        }
+        let op = serde_json::from_value(op)
+            .unwrap_or_else(|e| panic!("operation {id} does not fit utoipa's OpenAPI model: {e}"));
+        return (path.clone(), op);
+    }
+    panic!("operation {id} ({method_key}) is not in the embedded spec; run `cargo xtask codegen`")
+}
+
+/// The example of the `status` response of operation `id`, as `T`. Used by `ExampleApi`; panics
+/// with the operation's name when the spec lacks the example, which a test then reports.
+pub fn example<T: serde::de::DeserializeOwned>(id: &str, status: u16) -> T {
+    let found = SPEC["paths"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .flat_map(|(_, item)| item.as_object().into_iter().flatten())
+        .find(|(_, op)| op.get("operationId").and_then(Value::as_str) == Some(id))
+        .and_then(|(_, op)| op.pointer(&format!("/responses/{status}")))
+        .map(resolve)
+        .and_then(|r| r.pointer("/content/application~1json/example"));
+    let Some(example) = found else {
+        panic!("the spec has no example for the {status} response of {id}")
+    };
+    serde_json::from_value(example.clone())
+        .unwrap_or_else(|e| panic!("the {status} example of {id} does not fit its type: {e}"))
+}

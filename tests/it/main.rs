@@ -1,0 +1,9 @@
+//! Cross-crate tests: the client against the server stub over real HTTP, and the proofs that the
+//! client, the server and the spec agree. One test binary, one module per concern.
+
+mod calls;
+mod client_requests;
+mod roundtrip;
+mod routes;
+mod serve;
+mod spec;

@@ -1,0 +1,482 @@
+//! The axum server stub: `crates/confirma-server/src/generated/`.
+//!
+//! progenitor generates clients only, so the server side is ours. It writes:
+//! - `types.rs`: the model types, from the very same progenitor/typify type space as the client;
+//! - `api.rs`: per operation a query struct, a request struct and a response enum with one variant
+//!   per documented status, and the `PartnerApi` trait with one async method per operation;
+//! - `router.rs`: one handler per operation and `openapi_router`, which registers every route
+//!   together with its OpenAPI description (utoipa), so the served description follows the routes;
+//! - `openapi.json`: the spec as JSON, embedded for request validation and the served description.
+
+use anyhow::{Result, anyhow, bail};
+use heck::{ToSnakeCase, ToUpperCamelCase};
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::quote;
+use serde_json::Value;
+
+use super::{GeneratedFile, HEADER, rust_file, settings::generation_settings, spec::Spec};
+
+pub const SERVER_DIR: &str = "crates/confirma-server/src/generated";
+
+/// What the generator needs to know about one operation, read from the raw spec.
+struct Operation {
+    id: String,
+    method: String,
+    path: String,
+    summary: String,
+    params: Vec<Param>,
+    body: Option<String>,
+    responses: Vec<Response>,
+}
+
+struct Param {
+    name: String,
+    required: bool,
+    rust: TokenStream,
+    description: String,
+}
+
+struct Response {
+    status: u16,
+    variant: String,
+    schema: String,
+    description: String,
+}
+
+pub fn generate(spec: &Spec) -> Result<Vec<GeneratedFile>> {
+    // The same generator and settings as the client; only its type space is kept, so server and
+    // client types are the output of one type generator with one set of settings.
+    let mut generator = progenitor_impl::Generator::new(&generation_settings());
+    generator
+        .generate_tokens(&spec.openapi)
+        .map_err(|e| anyhow!("progenitor could not generate the model types: {e}"))?;
+    let types = generator.get_type_space().to_stream();
+
+    let operations = operations(&spec.raw)?;
+    let mut embedded = spec.raw.clone();
+    if let Some(map) = embedded.as_object_mut() {
+        map.insert(
+            "x-generated".into(),
+            Value::String(HEADER.trim_start_matches("// ").trim_end().to_string()),
+        );
+    }
+
+    Ok(vec![
+        GeneratedFile {
+            path: format!("{SERVER_DIR}/types.rs").into(),
+            contents: rust_file(types)?,
+        },
+        GeneratedFile {
+            path: format!("{SERVER_DIR}/api.rs").into(),
+            contents: rust_file(api(&operations))?,
+        },
+        GeneratedFile {
+            path: format!("{SERVER_DIR}/router.rs").into(),
+            contents: rust_file(router(&operations))?,
+        },
+        GeneratedFile {
+            path: format!("{SERVER_DIR}/examples.rs").into(),
+            contents: rust_file(examples(&operations))?,
+        },
+        GeneratedFile {
+            path: format!("{SERVER_DIR}/openapi.json").into(),
+            contents: serde_json::to_string_pretty(&embedded)? + "\n",
+        },
+    ])
+}
+
+fn ident(name: &str) -> Ident {
+    Ident::new(name, Span::call_site())
+}
+
+fn str_at<'a>(v: &'a Value, key: &str) -> &'a str {
+    v.get(key).and_then(Value::as_str).unwrap_or("")
+}
+
+fn resolve<'a>(doc: &'a Value, v: &'a Value) -> (&'a Value, Option<&'a str>) {
+    match v.get("$ref").and_then(Value::as_str) {
+        Some(r) => (
+            doc.pointer(r.trim_start_matches('#')).unwrap_or(v),
+            r.rsplit('/').next(),
+        ),
+        None => (v, None),
+    }
+}
+
+fn operations(doc: &Value) -> Result<Vec<Operation>> {
+    let mut out = Vec::new();
+    let paths = doc
+        .get("paths")
+        .and_then(Value::as_object)
+        .ok_or_else(|| anyhow!("no paths"))?;
+    for (path, item) in paths {
+        for (method, op) in item.as_object().into_iter().flatten() {
+            if !matches!(method.as_str(), "get" | "post" | "put" | "patch" | "delete") {
+                continue;
+            }
+            let id = str_at(op, "operationId").to_string();
+            let mut params = Vec::new();
+            for p in op
+                .get("parameters")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let (p, _) = resolve(doc, p);
+                let name = str_at(p, "name").to_string();
+                if str_at(p, "in") != "query" {
+                    bail!(
+                        "{id}: parameter `{name}` is in {}; the server generator handles query parameters only",
+                        str_at(p, "in")
+                    );
+                }
+                let schema = p.get("schema").cloned().unwrap_or(Value::Null);
+                params.push(Param {
+                    rust: param_type(doc, &id, &name, &schema)?,
+                    required: p.get("required").and_then(Value::as_bool).unwrap_or(false),
+                    description: str_at(p, "description").to_string(),
+                    name,
+                });
+            }
+            let body = op
+                .pointer("/requestBody/content/application~1json/schema/$ref")
+                .and_then(Value::as_str)
+                .map(|r| r.rsplit('/').next().unwrap_or_default().to_string());
+            let mut responses = Vec::new();
+            for (status, resp) in op
+                .get("responses")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
+                let (resolved, name) = resolve(doc, resp);
+                let status: u16 = status
+                    .parse()
+                    .map_err(|_| anyhow!("{id}: status `{status}` is not a number"))?;
+                let schema = resolved
+                    .pointer("/content/application~1json/schema/$ref")
+                    .and_then(Value::as_str)
+                    .and_then(|r| r.rsplit('/').next())
+                    .ok_or_else(|| anyhow!("{id}: response {status} has no JSON body $ref"))?
+                    .to_string();
+                let variant = match name {
+                    Some(n) => n.to_upper_camel_case(),
+                    None if (200..300).contains(&status) => "Ok".to_string(),
+                    None => format!("Status{status}"),
+                };
+                responses.push(Response {
+                    status,
+                    variant,
+                    schema,
+                    description: str_at(resolved, "description").to_string(),
+                });
+            }
+            responses.sort_by_key(|r| r.status);
+            out.push(Operation {
+                summary: str_at(op, "summary").to_string(),
+                id,
+                method: method.to_uppercase(),
+                path: path.clone(),
+                params,
+                body,
+                responses,
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn param_type(doc: &Value, op: &str, name: &str, schema: &Value) -> Result<TokenStream> {
+    if let (_, Some(type_name)) = resolve(doc, schema) {
+        let t = ident(&type_name.to_upper_camel_case());
+        return Ok(quote!(types::#t));
+    }
+    if schema.get("enum").is_some() {
+        bail!(
+            "{op}: parameter `{name}` has an inline enum; define it under components/schemas and `$ref` it"
+        );
+    }
+    Ok(match (str_at(schema, "type"), str_at(schema, "format")) {
+        ("string", "date") => quote!(::chrono::NaiveDate),
+        ("string", "date-time") => quote!(::chrono::DateTime<::chrono::Utc>),
+        ("string", _) => quote!(::std::string::String),
+        ("integer", "int32") => quote!(i32),
+        ("integer", _) => quote!(i64),
+        ("boolean", _) => quote!(bool),
+        ("number", _) => quote!(::rust_decimal::Decimal),
+        (t, _) => bail!("{op}: parameter `{name}` has unsupported type `{t}`"),
+    })
+}
+
+fn doc_lines(text: &str) -> TokenStream {
+    let lines = text.lines().map(|l| format!(" {l}"));
+    quote!(#(#[doc = #lines])*)
+}
+
+fn api(ops: &[Operation]) -> TokenStream {
+    let mut items = Vec::new();
+    let mut trait_methods = Vec::new();
+    let mut op_infos = Vec::new();
+    for op in ops {
+        let pascal = op.id.to_upper_camel_case();
+        let fn_name = ident(&op.id.to_snake_case());
+        let request = ident(&format!("{pascal}Request"));
+        let response = ident(&format!("{pascal}Response"));
+        let op_id = &op.id;
+        let method = &op.method;
+        let path = &op.path;
+        let summary = doc_lines(&format!("`{method} {path}` ({op_id}): {}", op.summary));
+
+        let mut request_fields = vec![quote! {
+            /// The caller's credential from `X-Api-Key`, if the request carried one.
+            pub api_key: ::std::option::Option<crate::ApiKey>,
+        }];
+        if !op.params.is_empty() {
+            let query = ident(&format!("{pascal}Query"));
+            let fields = op.params.iter().map(|p| {
+                let field = ident(&p.name.to_snake_case());
+                let name = &p.name;
+                let doc = doc_lines(&p.description);
+                let ty = &p.rust;
+                if p.required {
+                    quote! { #doc #[serde(rename = #name)] pub #field: #ty, }
+                } else {
+                    quote! {
+                        #doc
+                        #[serde(rename = #name, default, skip_serializing_if = "::std::option::Option::is_none")]
+                        pub #field: ::std::option::Option<#ty>,
+                    }
+                }
+            });
+            let doc = format!(" Query parameters of `{op_id}`.");
+            items.push(quote! {
+                #[doc = #doc]
+                #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize, ::schemars::JsonSchema)]
+                pub struct #query { #(#fields)* }
+            });
+            request_fields.push(quote! { pub query: #query, });
+        }
+        if let Some(body) = &op.body {
+            let body = ident(body);
+            request_fields.push(quote! { pub body: types::#body, });
+        }
+        let doc = format!(" Everything `{op_id}` receives, parsed and validated against the spec.");
+        items.push(quote! {
+            #[doc = #doc]
+            #[derive(Clone, Debug)]
+            pub struct #request { #(#request_fields)* }
+        });
+
+        let variants = op.responses.iter().map(|r| {
+            let v = ident(&r.variant);
+            let s = ident(&r.schema);
+            let doc = doc_lines(&format!("{}: {}", r.status, r.description));
+            quote! { #doc #v(types::#s), }
+        });
+        let status_arms = op.responses.iter().map(|r| {
+            let v = ident(&r.variant);
+            let status = r.status;
+            quote! { Self::#v(_) => #status, }
+        });
+        let into_arms = op.responses.iter().map(|r| {
+            let v = ident(&r.variant);
+            quote! { Self::#v(body) => crate::json_response(status, &body), }
+        });
+        let from_error_arms = op
+            .responses
+            .iter()
+            .filter(|r| r.schema == "ErrorResponse")
+            .map(|r| {
+                let v = ident(&r.variant);
+                let status = r.status;
+                quote! { #status => Self::#v(error.body), }
+            });
+        // Statuses the operation does not document fall back to its 500 answer; the spec
+        // checker guarantees every operation documents one.
+        let internal = op
+            .responses
+            .iter()
+            .find(|r| r.status == 500)
+            .map(|r| ident(&r.variant));
+        let fallback = match internal {
+            Some(v) => quote! { _ => Self::#v(crate::ApiError::internal().body), },
+            None => quote! {},
+        };
+        let doc = format!(
+            " Every answer `{op_id}` may give: one variant per status code the spec documents."
+        );
+        items.push(quote! {
+            #[doc = #doc]
+            #[derive(Clone, Debug, PartialEq)]
+            pub enum #response { #(#variants)* }
+
+            impl #response {
+                /// The HTTP status code of this answer.
+                pub fn status(&self) -> u16 { match self { #(#status_arms)* } }
+            }
+
+            impl ::axum::response::IntoResponse for #response {
+                fn into_response(self) -> ::axum::response::Response {
+                    let status = self.status();
+                    match self { #(#into_arms)* }
+                }
+            }
+
+            /// An [`ApiError`](crate::ApiError) becomes the variant of its status; a status this
+            /// operation does not document becomes its 500 answer.
+            impl ::std::convert::From<crate::ApiError> for #response {
+                fn from(error: crate::ApiError) -> Self {
+                    match error.status { #(#from_error_arms)* #fallback }
+                }
+            }
+        });
+
+        trait_methods.push(quote! {
+            #summary
+            fn #fn_name(&self, request: #request) -> impl ::std::future::Future<Output = #response> + Send;
+        });
+        let has_body = op.body.is_some();
+        let statuses = op.responses.iter().map(|r| r.status);
+        let params = op.params.iter().map(|p| &p.name);
+        op_infos.push(quote! {
+            OperationInfo {
+                operation_id: #op_id,
+                method: #method,
+                path: #path,
+                has_body: #has_body,
+                query: &[#(#params),*],
+                statuses: &[#(#statuses),*],
+            },
+        });
+    }
+    quote! {
+        //! Typed requests and responses of every operation, and the `PartnerApi` trait.
+        #![allow(clippy::large_enum_variant, clippy::too_many_arguments)]
+        use super::types;
+
+        #(#items)*
+
+        /// The Partner API as one trait: one method per operation of `openapi/partner-api.yaml`.
+        ///
+        /// Implement it and hand it to [`router`](crate::router): requests reach a method only
+        /// after they have been parsed and validated against the spec, and each method can only
+        /// answer with a status and body the spec documents for that operation.
+        pub trait PartnerApi: Send + Sync + 'static {
+            #(#trait_methods)*
+        }
+
+        /// Static facts about one operation, for tests and tooling.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub struct OperationInfo {
+            pub operation_id: &'static str,
+            pub method: &'static str,
+            pub path: &'static str,
+            pub has_body: bool,
+            pub query: &'static [&'static str],
+            pub statuses: &'static [u16],
+        }
+
+        /// Every operation of the spec, in spec order.
+        pub const OPERATIONS: &[OperationInfo] = &[#(#op_infos)*];
+    }
+}
+
+fn examples(ops: &[Operation]) -> TokenStream {
+    let methods = ops.iter().map(|op| {
+        let pascal = op.id.to_upper_camel_case();
+        let fn_name = ident(&op.id.to_snake_case());
+        let request = ident(&format!("{pascal}Request"));
+        let response = ident(&format!("{pascal}Response"));
+        let op_id = &op.id;
+        let ok = op
+            .responses
+            .iter()
+            .find(|r| (200..300).contains(&r.status))
+            .expect("one success");
+        let variant = ident(&ok.variant);
+        let status = ok.status;
+        quote! {
+            async fn #fn_name(&self, _request: api::#request) -> api::#response {
+                api::#response::#variant(crate::openapi::example(#op_id, #status))
+            }
+        }
+    });
+    quote! {
+        //! `ExampleApi`: answers every operation with the example the spec gives for its success
+        //! response. A test double for client tests and documentation, not a sandbox.
+        use super::api;
+
+        /// Answers every operation with its documented success example, whatever the request.
+        #[derive(Clone, Copy, Debug, Default)]
+        pub struct ExampleApi;
+
+        impl api::PartnerApi for ExampleApi {
+            #(#methods)*
+        }
+    }
+}
+
+fn router(ops: &[Operation]) -> TokenStream {
+    let mut handlers = Vec::new();
+    let mut routes = Vec::new();
+    for op in ops {
+        let pascal = op.id.to_upper_camel_case();
+        let fn_name = ident(&op.id.to_snake_case());
+        let request = ident(&format!("{pascal}Request"));
+        let op_id = &op.id;
+        let method = ident(&op.method.to_upper_camel_case());
+        let mut fields = vec![quote!(api_key: crate::runtime::api_key(&parts.headers),)];
+        let mut extract = Vec::new();
+        if !op.params.is_empty() {
+            let query = ident(&format!("{pascal}Query"));
+            extract.push(quote! {
+                let query = match crate::runtime::query::<api::#query>(#op_id, parts.uri.query()) {
+                    Ok(query) => query,
+                    Err(error) => return error.into_response(),
+                };
+            });
+            fields.push(quote!(query,));
+        }
+        if let Some(body) = &op.body {
+            let body = ident(body);
+            extract.push(quote! {
+                let body = match crate::runtime::json_body::<types::#body>(#op_id, &parts.headers, body).await {
+                    Ok(body) => body,
+                    Err(error) => return error.into_response(),
+                };
+            });
+            fields.push(quote!(body,));
+        }
+        handlers.push(quote! {
+            async fn #fn_name<A: PartnerApi>(
+                ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
+                request: ::axum::extract::Request,
+            ) -> ::axum::response::Response {
+                #[allow(unused_variables)]
+                let (parts, body) = request.into_parts();
+                #(#extract)*
+                api.#fn_name(api::#request { #(#fields)* }).await.into_response()
+            }
+        });
+        routes.push(quote! {
+            .routes(crate::runtime::route(#op_id, ::utoipa::openapi::HttpMethod::#method, #fn_name::<A>))
+        });
+    }
+    quote! {
+        //! One handler per operation, and the router that mounts them with their descriptions.
+        use ::axum::response::IntoResponse;
+        use super::{api, types};
+        use api::PartnerApi;
+
+        /// Every operation mounted at its documented method and path, each registered together
+        /// with its OpenAPI description, which [`OpenApiRouter::split_for_parts`]
+        /// (::utoipa_axum::router::OpenApiRouter::split_for_parts) hands back.
+        pub fn openapi_router<A: PartnerApi>(api: ::std::sync::Arc<A>) -> ::utoipa_axum::router::OpenApiRouter {
+            ::utoipa_axum::router::OpenApiRouter::with_openapi(crate::runtime::base_openapi())
+                #(#routes)*
+                .with_state(api)
+        }
+
+        #(#handlers)*
+    }
+}

@@ -1,0 +1,472 @@
+//! Loading the spec and refusing, with a clear message, anything outside the subset the generators
+//! handle. progenitor and typify panic or silently degrade on some constructs; every rule here
+//! turns one of those into a sentence that names the place in the spec and the fix.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use serde_json::Value;
+
+/// The spec in the two forms the generators need.
+pub struct Spec {
+    /// The document exactly as written (with `x-evidence` and other extensions), as JSON.
+    pub raw: Value,
+    /// The document with every `x-` extension removed, parsed by `openapiv3`. Extensions are
+    /// documentation for people; typify compares whole schemas when it applies a conversion (for
+    /// example money to `Decimal`), so an extension next to a money field would defeat it.
+    pub openapi: openapiv3::OpenAPI,
+}
+
+/// The number shapes the generators map to exact decimals. Any other `type: number` is refused:
+/// typify would turn it into an `f64`, and no amount may ever be a float.
+pub const DECIMAL_MULTIPLES: [&str; 2] = ["0.01", "0.0001"];
+
+pub fn load(path: &Path) -> Result<Spec> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let raw: Value = serde_yaml::from_str(&text)
+        .with_context(|| format!("{} is not valid YAML", path.display()))?;
+    let problems = check_subset(&raw);
+    if !problems.is_empty() {
+        let mut msg = format!(
+            "{} uses {} construct(s) the generators do not handle:\n",
+            path.display(),
+            problems.len()
+        );
+        for p in &problems {
+            msg.push_str("  - ");
+            msg.push_str(p);
+            msg.push('\n');
+        }
+        msg.push_str("Fix the spec (see openapi/README.md for the rules) and run `cargo xtask codegen` again.");
+        bail!(msg);
+    }
+    let mut stripped = raw.clone();
+    strip_extensions(&mut stripped);
+    let openapi: openapiv3::OpenAPI = serde_json::from_value(stripped)
+        .with_context(|| format!("{} is not a valid OpenAPI 3.0 document", path.display()))?;
+    Ok(Spec { raw, openapi })
+}
+
+fn strip_extensions(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            map.retain(|k, _| !k.starts_with("x-"));
+            map.values_mut().for_each(strip_extensions);
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_extensions),
+        _ => {}
+    }
+}
+
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+/// Every rule violation in the document, as sentences. Empty when the document is in the subset.
+pub fn check_subset(doc: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    let version = doc.get("openapi").and_then(Value::as_str).unwrap_or("");
+    if !version.starts_with("3.0.") {
+        problems.push(format!(
+            "`openapi: {version}`: progenitor reads OpenAPI 3.0.x only; declare `openapi: 3.0.3`"
+        ));
+    }
+    let schemas = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+
+    // Every $ref must resolve, wherever it is.
+    let mut refs = Vec::new();
+    collect_refs(doc, "#", &mut refs);
+    for (at, target) in &refs {
+        if !target.starts_with("#/") || doc.pointer(&target[1..]).is_none() {
+            problems.push(format!("{at}: `$ref: {target}` does not resolve"));
+        }
+    }
+
+    let mut operation_ids: BTreeMap<String, String> = BTreeMap::new();
+    let paths = doc
+        .get("paths")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    for (path, item) in &paths {
+        let Some(item) = item.as_object() else {
+            continue;
+        };
+        if item.contains_key("$ref") {
+            problems.push(format!(
+                "paths.{path}: path items must be inline, not `$ref`"
+            ));
+        }
+        for (method, op) in item {
+            if !METHODS.contains(&method.as_str()) {
+                continue;
+            }
+            let at = format!("paths.{path}.{method}");
+            check_operation(doc, &at, op, &mut operation_ids, &mut problems);
+        }
+    }
+
+    for (name, schema) in &schemas {
+        if !name.chars().all(|c| c.is_ascii_alphanumeric())
+            || !name.starts_with(|c: char| c.is_ascii_uppercase())
+        {
+            problems.push(format!(
+                "components.schemas.{name}: schema names must be PascalCase letters and digits"
+            ));
+        }
+        check_schema(
+            &format!("components.schemas.{name}"),
+            schema,
+            true,
+            &mut problems,
+        );
+    }
+    problems
+}
+
+fn check_operation(
+    doc: &Value,
+    at: &str,
+    op: &Value,
+    operation_ids: &mut BTreeMap<String, String>,
+    problems: &mut Vec<String>,
+) {
+    match op.get("operationId").and_then(Value::as_str) {
+        None => problems.push(format!(
+            "{at}: missing `operationId` (generated method names come from it)"
+        )),
+        Some(id) => {
+            if !id.starts_with(|c: char| c.is_ascii_lowercase())
+                || !id.chars().all(|c| c.is_ascii_alphanumeric())
+            {
+                problems.push(format!("{at}: operationId `{id}` must be lowerCamelCase"));
+            }
+            if let Some(first) = operation_ids.insert(id.to_string(), at.to_string()) {
+                problems.push(format!(
+                    "{at}: operationId `{id}` is already used by {first}"
+                ));
+            }
+        }
+    }
+
+    for (i, param) in op
+        .get("parameters")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let param = resolve(doc, param);
+        let name = param.get("name").and_then(Value::as_str).unwrap_or("?");
+        let pat = format!("{at}.parameters[{i}] ({name})");
+        match param.get("in").and_then(Value::as_str) {
+            Some("query") => {}
+            other => problems.push(format!(
+                "{pat}: only query parameters are supported (the API has no path or header parameters besides X-Api-Key), not `in: {}`",
+                other.unwrap_or("?")
+            )),
+        }
+        if name.eq_ignore_ascii_case("x-api-key") {
+            problems.push(format!(
+                "{pat}: X-Api-Key is the security scheme; do not declare it as a parameter"
+            ));
+        }
+        match param.get("schema") {
+            None => problems.push(format!("{pat}: parameters need a `schema`")),
+            Some(s) => {
+                let s = resolve(doc, s);
+                match s.get("type").and_then(Value::as_str) {
+                    Some("string" | "integer" | "boolean") if s.get("enum").is_some() && param.pointer("/schema/$ref").is_none() => problems.push(format!(
+                        "{pat}: inline enum; define it under components/schemas and `$ref` it, so client and server share one named type"
+                    )),
+                    Some("string" | "integer" | "boolean") => {}
+                    Some("number") => check_number(&pat, s, problems),
+                    other => problems.push(format!(
+                        "{pat}: parameter schemas must be string, integer, boolean or decimal, not {}",
+                        other.unwrap_or("untyped")
+                    )),
+                }
+            }
+        }
+    }
+
+    if let Some(body) = op.get("requestBody") {
+        let body = resolve(doc, body);
+        match body.get("content").and_then(Value::as_object) {
+            Some(content) if content.len() == 1 && content.contains_key("application/json") => {
+                check_ref_body(
+                    &format!("{at}.requestBody"),
+                    &content["application/json"],
+                    problems,
+                );
+            }
+            _ => problems.push(format!(
+                "{at}.requestBody: must have exactly one content type, application/json"
+            )),
+        }
+    }
+
+    let responses = op
+        .get("responses")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let success: Vec<&String> = responses.keys().filter(|s| s.starts_with('2')).collect();
+    if success.len() != 1 {
+        problems.push(format!(
+            "{at}.responses: exactly one 2xx response is supported (progenitor asserts one success type), found {}",
+            if success.is_empty() { "none".to_string() } else { success.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ") }
+        ));
+    }
+    if !responses.contains_key("500") {
+        problems.push(format!("{at}.responses: document a 500 response; the server stub answers unexpected failures with it"));
+    }
+    for (status, resp) in &responses {
+        let rat = format!("{at}.responses.{status}");
+        if status.parse::<u16>().is_err() {
+            problems.push(format!("{rat}: use explicit status codes (no ranges or `default`), so the server enum has one variant per status"));
+        }
+        let resp = resolve(doc, resp);
+        match resp.get("content").and_then(Value::as_object) {
+            Some(content) if content.len() == 1 && content.contains_key("application/json") => {
+                let media = &content["application/json"];
+                check_ref_body(&rat, media, problems);
+                if !status.starts_with('2') {
+                    let r = media.pointer("/schema/$ref").and_then(Value::as_str);
+                    if r != Some("#/components/schemas/ErrorResponse") {
+                        problems.push(format!(
+                            "{rat}: every error response uses the shared `ErrorResponse` schema"
+                        ));
+                    }
+                }
+            }
+            _ => problems.push(format!(
+                "{rat}: every response needs exactly one content type, application/json"
+            )),
+        }
+    }
+}
+
+fn check_ref_body(at: &str, media: &Value, problems: &mut Vec<String>) {
+    match media.pointer("/schema/$ref").and_then(Value::as_str) {
+        Some(r) if r.starts_with("#/components/schemas/") => {}
+        _ => problems.push(format!(
+            "{at}: the body schema is inline; move it to components/schemas under a name and `$ref` it"
+        )),
+    }
+}
+
+fn resolve<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
+    match v.get("$ref").and_then(Value::as_str) {
+        Some(r) if r.starts_with("#/") => doc.pointer(&r[1..]).unwrap_or(v),
+        _ => v,
+    }
+}
+
+fn collect_refs(v: &Value, at: &str, out: &mut Vec<(String, String)>) {
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map {
+                if k == "$ref" {
+                    if let Some(r) = child.as_str() {
+                        out.push((at.to_string(), r.to_string()));
+                    }
+                } else if k != "example" && k != "examples" {
+                    collect_refs(child, &format!("{at}/{k}"), out);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                collect_refs(child, &format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn check_schema(at: &str, schema: &Value, top_level: bool, problems: &mut Vec<String>) {
+    let Some(map) = schema.as_object() else {
+        problems.push(format!("{at}: a schema must be an object"));
+        return;
+    };
+    if map.contains_key("$ref") {
+        let extra: BTreeSet<&str> = map
+            .keys()
+            .map(String::as_str)
+            .filter(|k| *k != "$ref")
+            .collect();
+        if !extra.is_empty() {
+            problems.push(format!(
+                "{at}: keys next to `$ref` ({}) are ignored in OpenAPI 3.0; put them on the referenced schema",
+                extra.into_iter().collect::<Vec<_>>().join(", ")
+            ));
+        }
+        return;
+    }
+    for kw in ["oneOf", "anyOf", "allOf", "not"] {
+        if map.contains_key(kw) {
+            problems.push(format!("{at}: `{kw}` is outside the supported subset; model the variants as one object with optional fields"));
+        }
+    }
+    match map.get("type").and_then(Value::as_str) {
+        Some("object") => {
+            if !top_level {
+                problems.push(format!(
+                    "{at}: inline object schema; give it a name under components/schemas and `$ref` it"
+                ));
+            }
+            if let Some(ap) = map.get("additionalProperties")
+                && ap != &Value::Bool(true)
+                && !ap.is_object()
+            {
+                problems.push(format!("{at}: `additionalProperties: false` breaks forward compatibility of the client; remove it"));
+            }
+            let props = map.get("properties").and_then(Value::as_object);
+            if props.is_none_or(|p| p.is_empty()) {
+                problems.push(format!(
+                    "{at}: objects need `properties` (free-form objects are not supported)"
+                ));
+            }
+            for (name, prop) in props.into_iter().flatten() {
+                check_schema(&format!("{at}.properties.{name}"), prop, false, problems);
+            }
+            for req in map
+                .get("required")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let r = req.as_str().unwrap_or("");
+                if !props.is_some_and(|p| p.contains_key(r)) {
+                    problems.push(format!("{at}: required property `{r}` is not declared"));
+                }
+            }
+        }
+        Some("array") => match map.get("items") {
+            None => problems.push(format!("{at}: arrays need `items`")),
+            Some(items) => check_schema(&format!("{at}.items"), items, false, problems),
+        },
+        Some("number") => check_number(at, schema, problems),
+        Some("string" | "integer" | "boolean") => {}
+        Some(other) => problems.push(format!("{at}: unknown type `{other}`")),
+        None => problems.push(format!("{at}: every schema needs a `type` (or a `$ref`)")),
+    }
+}
+
+fn check_number(at: &str, schema: &Value, problems: &mut Vec<String>) {
+    let format = schema.get("format").and_then(Value::as_str);
+    let multiple = schema.get("multipleOf").map(|m| m.to_string());
+    let allowed = format == Some("decimal")
+        && multiple
+            .as_deref()
+            .is_some_and(|m| DECIMAL_MULTIPLES.contains(&m));
+    let extra: Vec<&str> = schema
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, _)| k.as_str())
+        .filter(|k| {
+            !matches!(
+                *k,
+                "type"
+                    | "format"
+                    | "multipleOf"
+                    | "nullable"
+                    | "description"
+                    | "example"
+                    | "title"
+                    | "default"
+                    | "readOnly"
+                    | "writeOnly"
+                    | "deprecated"
+            ) && !k.starts_with("x-")
+        })
+        .collect();
+    if !allowed || !extra.is_empty() {
+        problems.push(format!(
+            "{at}: numbers must be exact decimals, written exactly as `type: number, format: decimal, multipleOf: {}` (optionally nullable); anything else would become an f64{}",
+            DECIMAL_MULTIPLES.join(" | "),
+            if extra.is_empty() { String::new() } else { format!(" (remove: {})", extra.join(", ")) }
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems(yaml: &str) -> Vec<String> {
+        check_subset(&serde_yaml::from_str(yaml).unwrap())
+    }
+
+    const BASE: &str = r#"
+openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /a:
+    get:
+      operationId: getA
+      responses:
+        '200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/A'}}}}
+        '500': {description: failed, content: {application/json: {schema: {$ref: '#/components/schemas/ErrorResponse'}}}}
+components:
+  schemas:
+    ErrorResponse: {type: object, properties: {code: {type: string}}}
+    A: {type: object, properties: {amount: {type: number, format: decimal, multipleOf: 0.01}}}
+"#;
+
+    #[test]
+    fn accepts_the_subset() {
+        assert_eq!(problems(BASE), Vec::<String>::new());
+    }
+
+    #[test]
+    fn refuses_float_money() {
+        let p = problems(&BASE.replace("format: decimal, multipleOf: 0.01", "format: double"));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].contains("exact decimals"), "{p:?}");
+    }
+
+    #[test]
+    fn refuses_missing_and_duplicate_operation_ids() {
+        let dup = BASE.replace(
+            "components:",
+            "  /b:\n    get:\n      operationId: getA\n      responses:\n        '200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/A'}}}}\n  /c:\n    get:\n      responses:\n        '200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/A'}}}}\ncomponents:",
+        );
+        let p = problems(&dup);
+        assert!(p.iter().any(|m| m.contains("already used")), "{p:?}");
+        assert!(
+            p.iter().any(|m| m.contains("missing `operationId`")),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn refuses_inline_schemas_and_two_success_bodies() {
+        let inline = BASE.replace(
+            "'200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/A'}}}}",
+            "'200': {description: ok, content: {application/json: {schema: {type: object, properties: {a: {type: string}}}}}}\n        '201': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/A'}}}}",
+        );
+        let p = problems(&inline);
+        assert!(p.iter().any(|m| m.contains("inline")), "{p:?}");
+        assert!(p.iter().any(|m| m.contains("exactly one 2xx")), "{p:?}");
+    }
+
+    #[test]
+    fn refuses_dangling_refs_and_composition() {
+        let bad = BASE.replace(
+            "properties: {amount:",
+            "oneOf: [{$ref: '#/components/schemas/Nope'}], properties: {amount:",
+        );
+        let p = problems(&bad);
+        assert!(p.iter().any(|m| m.contains("does not resolve")), "{p:?}");
+        assert!(p.iter().any(|m| m.contains("`oneOf`")), "{p:?}");
+    }
+}
