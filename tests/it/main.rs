@@ -3,7 +3,11 @@
 
 mod calls;
 mod client_requests;
+mod documented;
 mod roundtrip;
 mod routes;
+#[rustfmt::skip]
+mod schema_names;
+mod schemas;
 mod serve;
 mod spec;

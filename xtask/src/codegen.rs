@@ -6,6 +6,7 @@
 //! the files whose content changed or, with `--check`, report the stale ones.
 
 pub mod client;
+pub mod schema_list;
 pub mod server;
 pub mod settings;
 pub mod spec;
@@ -51,6 +52,7 @@ pub fn generate(root: &Path) -> Result<Vec<GeneratedFile>> {
     let spec = spec::load(&spec_path)?;
     let mut files = client::generate(&spec)?;
     files.extend(server::generate(&spec)?);
+    files.extend(schema_list::generate(&spec)?);
     Ok(files)
 }
 

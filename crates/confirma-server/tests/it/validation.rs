@@ -1,0 +1,260 @@
+//! Validation against the spec: every violation of a request is reported at once, with the JSON
+//! path of each bad field, before the trait is called.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+
+use crate::{assert_error, send};
+
+fn invoice_example() -> Value {
+    confirma_server::SPEC
+        .pointer(
+            "/paths/~1api~1v1~1partner~1invoice/post/requestBody/content/application~1json/example",
+        )
+        .cloned()
+        .expect("the spec has a createInvoice request example")
+}
+
+fn set(body: &mut Value, pointer: &str, value: Value) {
+    *body
+        .pointer_mut(pointer)
+        .unwrap_or_else(|| panic!("{pointer} is in the example")) = value;
+}
+
+#[tokio::test]
+async fn the_example_invoice_is_accepted() {
+    let body = invoice_example().to_string();
+    let (status, answer) = send(
+        "POST",
+        "/api/v1/partner/invoice",
+        Some("application/json"),
+        body,
+    )
+    .await;
+    assert_eq!(status, 200, "{answer:#}");
+}
+
+#[tokio::test]
+async fn twenty_invalid_fields_give_one_400_listing_all_twenty() {
+    let mut body = invoice_example();
+    let breakages: [(&str, Value, &str); 20] = [
+        (
+            "/processing/paymentControlEnabled",
+            json!("yes"),
+            "$.processing.paymentControlEnabled",
+        ),
+        (
+            "/distribution/method",
+            json!("FAX"),
+            "$.distribution.method",
+        ),
+        (
+            "/distribution/enabled",
+            json!("true"),
+            "$.distribution.enabled",
+        ),
+        (
+            "/invoice/header/number",
+            json!("abc"),
+            "$.invoice.header.number",
+        ),
+        (
+            "/invoice/header/type",
+            json!("BILL"),
+            "$.invoice.header.type",
+        ),
+        (
+            "/invoice/header/date",
+            json!("2026-02-30"),
+            "$.invoice.header.date",
+        ),
+        (
+            "/invoice/header/dueDate",
+            json!("tomorrow"),
+            "$.invoice.header.dueDate",
+        ),
+        (
+            "/invoice/header/currencyCode",
+            json!("eu"),
+            "$.invoice.header.currencyCode",
+        ),
+        (
+            "/invoice/header/languageCode",
+            json!(7),
+            "$.invoice.header.languageCode",
+        ),
+        (
+            "/invoice/references/orderDate",
+            json!("20.1.2026"),
+            "$.invoice.references.orderDate",
+        ),
+        (
+            "/invoice/parties/sellerParty/name",
+            json!(null),
+            "$.invoice.parties.sellerParty.name",
+        ),
+        (
+            "/invoice/parties/sellerParty/address/countryCode",
+            json!("fi"),
+            "$.invoice.parties.sellerParty.address.countryCode",
+        ),
+        (
+            "/invoice/parties/buyerParty/entityType",
+            json!("ALIEN"),
+            "$.invoice.parties.buyerParty.entityType",
+        ),
+        (
+            "/invoice/parties/buyerParty/disableCollection",
+            json!(0),
+            "$.invoice.parties.buyerParty.disableCollection",
+        ),
+        (
+            "/invoice/parties/buyerParty/contact/contactPerson/email",
+            json!("not-an-email"),
+            "$.invoice.parties.buyerParty.contact.contactPerson.email",
+        ),
+        (
+            "/invoice/rows/0/quantity",
+            json!(1.00001),
+            "$.invoice.rows[0].quantity",
+        ),
+        (
+            "/invoice/rows/0/unitPrice",
+            json!(85.001),
+            "$.invoice.rows[0].unitPrice",
+        ),
+        (
+            "/invoice/rows/1/vatCategoryCode",
+            json!("X"),
+            "$.invoice.rows[1].vatCategoryCode",
+        ),
+        (
+            "/invoice/amounts/totalGrossAmount",
+            json!("912.39"),
+            "$.invoice.amounts.totalGrossAmount",
+        ),
+        (
+            "/invoice/terms/paymentTerms/paymentTermsDays",
+            json!(14.5),
+            "$.invoice.terms.paymentTerms.paymentTermsDays",
+        ),
+    ];
+    for (pointer, value, _) in &breakages {
+        set(&mut body, pointer, value.clone());
+    }
+    let (status, answer) = send(
+        "POST",
+        "/api/v1/partner/invoice",
+        Some("application/json"),
+        body.to_string(),
+    )
+    .await;
+    assert_eq!(status, 400, "{answer:#}");
+    let problems = assert_error(&answer, "VALIDATION_FAILED");
+    let reported: BTreeSet<&str> = problems
+        .iter()
+        .map(|p| p["path"].as_str().unwrap())
+        .collect();
+    let expected: BTreeSet<&str> = breakages.iter().map(|(_, _, path)| *path).collect();
+    assert_eq!(reported, expected, "{answer:#}");
+    for p in &problems {
+        assert!(
+            !p["code"].as_str().unwrap().is_empty() && !p["message"].as_str().unwrap().is_empty(),
+            "{p}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_missing_required_field_is_reported_at_its_own_path() {
+    let mut body = invoice_example();
+    body["invoice"]["header"]
+        .as_object_mut()
+        .unwrap()
+        .remove("dueDate");
+    body.as_object_mut().unwrap().remove("distribution");
+    let (status, answer) = send(
+        "POST",
+        "/api/v1/partner/invoice",
+        Some("application/json"),
+        body.to_string(),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let problems = assert_error(&answer, "VALIDATION_FAILED");
+    let paths: BTreeSet<(&str, &str)> = problems
+        .iter()
+        .map(|p| (p["path"].as_str().unwrap(), p["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        paths,
+        BTreeSet::from([
+            ("$.invoice.header.dueDate", "required"),
+            ("$.distribution", "required")
+        ]),
+        "{answer:#}"
+    );
+}
+
+#[tokio::test]
+async fn amounts_keep_their_exact_value_and_more_than_two_places_is_refused() {
+    let mut body = invoice_example();
+    set(
+        &mut body,
+        "/invoice/amounts/totalGrossAmount",
+        serde_json::from_str("912.390").unwrap(),
+    );
+    let (status, _) = send(
+        "POST",
+        "/api/v1/partner/invoice",
+        Some("application/json"),
+        body.to_string(),
+    )
+    .await;
+    assert_eq!(status, 200, "912.390 has two significant places");
+    set(
+        &mut body,
+        "/invoice/amounts/totalGrossAmount",
+        serde_json::from_str("0.30000000000000004").unwrap(),
+    );
+    let (status, answer) = send(
+        "POST",
+        "/api/v1/partner/invoice",
+        Some("application/json"),
+        body.to_string(),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        assert_error(&answer, "VALIDATION_FAILED")[0]["code"],
+        "multipleOf"
+    );
+}
+
+#[tokio::test]
+async fn query_parameters_are_validated_by_type_format_and_range() {
+    let (status, answer) = send(
+        "GET",
+        "/api/v1/partner/invoice/distribution/v2?page=0&pageSize=100000&fromInvDate=2026-02-31&fetchType=SOME",
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(status, 400, "{answer:#}");
+    let paths: BTreeSet<String> = assert_error(&answer, "VALIDATION_FAILED")
+        .iter()
+        .map(|p| p["path"].as_str().unwrap().to_string())
+        .collect();
+    let expected: BTreeSet<String> = [
+        "query.page",
+        "query.pageSize",
+        "query.fromInvDate",
+        "query.fetchType",
+    ]
+    .map(String::from)
+    .into();
+    assert_eq!(paths, expected, "{answer:#}");
+    let (status, _) = send("GET", "/api/v1/partner/finvoice/credentials", None, "").await;
+    assert_eq!(status, 400, "businessId is required");
+}
