@@ -170,3 +170,21 @@ pub fn example<T: serde::de::DeserializeOwned>(id: &str, status: u16) -> T {
     serde_json::from_value(example.clone())
         .unwrap_or_else(|e| panic!("the {status} example of {id} does not fit its type: {e}"))
 }
+
+/// The request-body example of operation `id`, as `T` (for seeding and tests).
+pub fn example_request<T: serde::de::DeserializeOwned>(id: &str) -> T {
+    let found = SPEC["paths"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .flat_map(|(_, item)| item.as_object().into_iter().flatten())
+        .find(|(_, op)| op.get("operationId").and_then(Value::as_str) == Some(id))
+        .and_then(|(_, op)| op.get("requestBody"))
+        .map(resolve)
+        .and_then(|b| b.pointer("/content/application~1json/example"));
+    let Some(example) = found else {
+        panic!("the spec has no request example for {id}")
+    };
+    serde_json::from_value(example.clone())
+        .unwrap_or_else(|e| panic!("the request example of {id} does not fit its type: {e}"))
+}

@@ -249,4 +249,4 @@ where
     (Vec::new(), paths, axum::routing::on(filter, handler))
 }
 
-pub use crate::openapi::base_openapi;
+pub use crate::openapi::{base_openapi, example_request};

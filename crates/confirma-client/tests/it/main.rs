@@ -1,0 +1,8 @@
+//! The client against a scripted loopback HTTP server: retries, authentication, error decoding
+//! and the paging helpers, observed on the wire. One test binary, one module per concern.
+
+mod auth;
+mod errors;
+mod helpers;
+mod mock;
+mod retries;

@@ -1,0 +1,204 @@
+//! The sandbox control API under `/sandbox/...`, outside the Partner API: move the clock, make a
+//! distribution fail, expire a token, reset. Protected by the admin token; described with utoipa
+//! (code first) and merged into the served `/openapi.json` and `/docs`.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use confirma_server::{ApiError, json_response};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::app::Sandbox;
+use crate::world::Command;
+
+/// The sandbox clock.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Clock {
+    /// Current sandbox time.
+    pub now: DateTime<Utc>,
+}
+
+/// Move the clock forward: by a number of days/hours/minutes, or to a given time.
+#[derive(Serialize, Deserialize, ToSchema, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Advance {
+    #[serde(default)]
+    pub days: i64,
+    #[serde(default)]
+    pub hours: i64,
+    #[serde(default)]
+    pub minutes: i64,
+    /// Absolute target time; exclusive with the relative fields.
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// Make the next distribution of an invoice fail.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FailDistribution {
+    pub client_id: i64,
+    pub invoice_number: i64,
+}
+
+/// Give a client's token an expiry (null removes it).
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TokenExpiry {
+    pub client_id: i64,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+type Shared = Arc<Sandbox>;
+
+fn admin(sandbox: &Sandbox, headers: &HeaderMap) -> Result<(), ApiError> {
+    let key = headers
+        .get("x-admin-token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if constant_time_eq::constant_time_eq(key.as_bytes(), sandbox.config.admin_token.as_bytes()) {
+        Ok(())
+    } else {
+        Err(ApiError::unauthorized(
+            "Send the sandbox admin token in the X-Admin-Token header.",
+        ))
+    }
+}
+
+fn clock(sandbox: &Sandbox) -> Response {
+    json_response(
+        200,
+        &Clock {
+            now: sandbox.read().now,
+        },
+    )
+}
+
+async fn run(sandbox: &Sandbox, headers: &HeaderMap, command: Command) -> Response {
+    if let Err(e) = admin(sandbox, headers) {
+        return e.into_response();
+    }
+    match sandbox.execute(command).await {
+        Ok(_) => clock(sandbox),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// The sandbox clock.
+#[utoipa::path(get, path = "/sandbox/clock", tag = "Sandbox control",
+    responses((status = 200, body = Clock), (status = 401, description = "Missing or wrong admin token")))]
+async fn get_clock(State(sandbox): State<Shared>, headers: HeaderMap) -> Response {
+    match admin(&sandbox, &headers) {
+        Ok(()) => clock(&sandbox),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Advance the sandbox clock; everything due meanwhile happens (distribution, overdue, ...).
+#[utoipa::path(post, path = "/sandbox/clock/advance", tag = "Sandbox control", request_body = Advance,
+    responses((status = 200, body = Clock), (status = 400, description = "Invalid request"),
+        (status = 401, description = "Missing or wrong admin token"), (status = 402, description = "The target is in the past")))]
+async fn advance(
+    State(sandbox): State<Shared>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let advance: Advance = match serde_json::from_slice(&body) {
+        Ok(a) => a,
+        Err(e) => return ApiError::bad_request(format!("Invalid body: {e}")).into_response(),
+    };
+    let now = sandbox.read().now;
+    let to = match advance.to {
+        Some(_) if advance.days != 0 || advance.hours != 0 || advance.minutes != 0 => {
+            return ApiError::bad_request("Give either `to` or days/hours/minutes, not both.")
+                .into_response();
+        }
+        Some(to) => to,
+        None => {
+            let step = chrono::Duration::try_days(advance.days)
+                .zip(chrono::Duration::try_hours(advance.hours))
+                .zip(chrono::Duration::try_minutes(advance.minutes))
+                .map(|((d, h), m)| d + h + m);
+            match step.and_then(|s| now.checked_add_signed(s)) {
+                Some(to) if to.signed_duration_since(now) <= chrono::Duration::days(3660) => to,
+                _ => {
+                    return ApiError::bad_request("The step must be between zero and ten years.")
+                        .into_response();
+                }
+            }
+        }
+    };
+    run(&sandbox, &headers, Command::AdvanceClock { to }).await
+}
+
+/// Make the next distribution of an invoice fail (the invoice may not exist yet).
+#[utoipa::path(post, path = "/sandbox/distribution/fail-next", tag = "Sandbox control", request_body = FailDistribution,
+    responses((status = 200, body = Clock), (status = 401, description = "Missing or wrong admin token"), (status = 404, description = "Unknown client")))]
+async fn fail_next(
+    State(sandbox): State<Shared>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    match serde_json::from_slice::<FailDistribution>(&body) {
+        Ok(f) => {
+            run(
+                &sandbox,
+                &headers,
+                Command::FailNextDistribution {
+                    client_id: f.client_id,
+                    invoice_number: f.invoice_number,
+                },
+            )
+            .await
+        }
+        Err(e) => ApiError::bad_request(format!("Invalid body: {e}")).into_response(),
+    }
+}
+
+/// Set or clear the expiry of a client's token.
+#[utoipa::path(post, path = "/sandbox/token/expiry", tag = "Sandbox control", request_body = TokenExpiry,
+    responses((status = 200, body = Clock), (status = 401, description = "Missing or wrong admin token"), (status = 404, description = "Unknown client")))]
+async fn token_expiry(
+    State(sandbox): State<Shared>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    match serde_json::from_slice::<TokenExpiry>(&body) {
+        Ok(t) => {
+            run(
+                &sandbox,
+                &headers,
+                Command::SetTokenExpiry {
+                    client_id: t.client_id,
+                    expires_at: t.expires_at,
+                },
+            )
+            .await
+        }
+        Err(e) => ApiError::bad_request(format!("Invalid body: {e}")).into_response(),
+    }
+}
+
+/// Back to the seeded state (the log keeps the history; the world starts over).
+#[utoipa::path(post, path = "/sandbox/reset", tag = "Sandbox control",
+    responses((status = 200, body = Clock), (status = 401, description = "Missing or wrong admin token")))]
+async fn reset(State(sandbox): State<Shared>, headers: HeaderMap) -> Response {
+    run(&sandbox, &headers, Command::Reset).await
+}
+
+/// The control routes with their descriptions.
+pub fn router(sandbox: Shared) -> OpenApiRouter {
+    OpenApiRouter::new()
+        .routes(routes!(get_clock))
+        .routes(routes!(advance))
+        .routes(routes!(fail_next))
+        .routes(routes!(token_expiry))
+        .routes(routes!(reset))
+        .with_state(sandbox)
+}

@@ -1,0 +1,226 @@
+//! The `confirma-sandbox` binary: serve the sandbox, or drive a running one.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand};
+use confirma_sandbox::config::derived_secret;
+use confirma_sandbox::{Config, Sandbox};
+
+#[derive(Parser)]
+#[command(
+    name = "confirma-sandbox",
+    version,
+    about = "A stateful stand-in for the Confirma Finance Partner API"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Control>,
+    #[command(flatten)]
+    serve: Serve,
+}
+
+#[derive(clap::Args)]
+struct Serve {
+    /// Address to listen on; port 0 picks a free port (the bound address is printed).
+    #[arg(
+        long,
+        env = "CONFIRMA_SANDBOX_LISTEN",
+        default_value = "127.0.0.1:8080"
+    )]
+    listen: SocketAddr,
+    /// Database file (created if missing); the state survives restarts.
+    #[arg(
+        long,
+        env = "CONFIRMA_SANDBOX_DB",
+        default_value = "confirma-sandbox.db"
+    )]
+    db: PathBuf,
+    /// Keep everything in memory instead (lost when the process ends).
+    #[arg(long, env = "CONFIRMA_SANDBOX_IN_MEMORY")]
+    in_memory: bool,
+    /// Seed of every generated id and secret.
+    #[arg(long, env = "CONFIRMA_SANDBOX_SEED", default_value_t = 1)]
+    seed: u64,
+    /// Sandbox time at the first start (RFC 3339).
+    #[arg(
+        long,
+        env = "CONFIRMA_SANDBOX_START",
+        default_value = "2026-03-02T08:00:00Z"
+    )]
+    start: DateTime<Utc>,
+    /// The partner provisioning token (default: derived from the seed).
+    #[arg(
+        long,
+        env = "CONFIRMA_SANDBOX_PROVISIONING_TOKEN",
+        hide_env_values = true
+    )]
+    provisioning_token: Option<String>,
+    /// The admin token of the /sandbox control API (default: derived from the seed).
+    #[arg(long, env = "CONFIRMA_SANDBOX_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+}
+
+/// Drive a running sandbox through its control API.
+#[derive(Subcommand)]
+enum Control {
+    /// Show the sandbox clock.
+    Clock(Target),
+    /// Advance the sandbox clock.
+    Advance {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long, default_value_t = 0)]
+        days: i64,
+        #[arg(long, default_value_t = 0)]
+        hours: i64,
+        #[arg(long, default_value_t = 0)]
+        minutes: i64,
+    },
+    /// Make the next distribution of an invoice fail.
+    FailDistribution {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long)]
+        client_id: i64,
+        #[arg(long)]
+        invoice_number: i64,
+    },
+    /// Reset the sandbox to its seeded state.
+    Reset(Target),
+}
+
+#[derive(clap::Args)]
+struct Target {
+    /// Base URL of the running sandbox.
+    #[arg(
+        long,
+        env = "CONFIRMA_SANDBOX_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    url: String,
+    #[arg(long, env = "CONFIRMA_SANDBOX_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: String,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        None => serve(cli.serve).await,
+        Some(control) => drive(control).await,
+    }
+}
+
+async fn serve(args: Serve) -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .compact()
+        .init();
+    let config = Config {
+        listen: args.listen,
+        db: (!args.in_memory).then_some(args.db),
+        seed: args.seed,
+        start: args.start,
+        provisioning_token: args
+            .provisioning_token
+            .unwrap_or_else(|| derived_secret(args.seed, "provisioning")),
+        admin_token: args
+            .admin_token
+            .unwrap_or_else(|| derived_secret(args.seed, "admin")),
+    };
+    let sandbox = Sandbox::open(config.clone()).context("opening the sandbox")?;
+    sandbox
+        .seed_if_empty()
+        .await
+        .map_err(|e| anyhow::anyhow!("seeding: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let (demo_client, demo_token) = {
+        let world = sandbox.read();
+        (
+            world.clients.keys().next().copied(),
+            world.demo_token.clone(),
+        )
+    };
+    println!("Confirma Partner API sandbox listening on http://{addr}");
+    println!("  API docs:                   http://{addr}/docs");
+    println!(
+        "  storage:                    {}",
+        config
+            .db
+            .as_ref()
+            .map_or("in memory".to_string(), |p| p.display().to_string())
+    );
+    println!(
+        "  partner provisioning token: {}",
+        config.provisioning_token
+    );
+    println!("  admin token (/sandbox):     {}", config.admin_token);
+    if let (Some(id), Some(token)) = (demo_client, demo_token) {
+        println!("  demo client {id} token:    {token}");
+    }
+    use std::io::Write;
+    std::io::stdout().flush()?;
+    axum::serve(listener, confirma_sandbox::router(sandbox))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+            tracing::info!("shutting down after in-flight requests");
+        })
+        .await?;
+    Ok(())
+}
+
+async fn drive(control: Control) -> anyhow::Result<()> {
+    let http = reqwest::Client::new();
+    let (target, method, path, body) = match control {
+        Control::Clock(t) => (t, reqwest::Method::GET, "/sandbox/clock", None),
+        Control::Advance {
+            target,
+            days,
+            hours,
+            minutes,
+        } => (
+            target,
+            reqwest::Method::POST,
+            "/sandbox/clock/advance",
+            Some(serde_json::json!({"days": days, "hours": hours, "minutes": minutes})),
+        ),
+        Control::FailDistribution {
+            target,
+            client_id,
+            invoice_number,
+        } => (
+            target,
+            reqwest::Method::POST,
+            "/sandbox/distribution/fail-next",
+            Some(serde_json::json!({"clientId": client_id, "invoiceNumber": invoice_number})),
+        ),
+        Control::Reset(t) => (t, reqwest::Method::POST, "/sandbox/reset", None),
+    };
+    let mut request = http
+        .request(
+            method,
+            format!("{}{path}", target.url.trim_end_matches('/')),
+        )
+        .header("x-admin-token", target.admin_token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.context("reaching the sandbox")?;
+    let status = response.status();
+    let text = response.text().await?;
+    println!("{text}");
+    if !status.is_success() {
+        anyhow::bail!("the sandbox answered {status}");
+    }
+    Ok(())
+}

@@ -1,0 +1,203 @@
+//! Clients (creditors) and their access tokens: onboarding, authentication, renewal, expiry.
+
+use chrono::{DateTime, Duration, Utc};
+use confirma_server::{ApiError, ApiKey, FieldProblem, types};
+
+use super::checks::{business_id_valid, iban_valid, vat_number_matches};
+use super::{World, token_hash};
+
+/// One onboarded client.
+#[derive(Clone, Debug)]
+pub struct ClientRecord {
+    pub id: i64,
+    pub name: String,
+    pub business_id: String,
+    pub customer_code: String,
+    /// Digits every payment reference of this client starts with.
+    pub payment_reference_prefix: String,
+    pub service: types::ServiceType,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug)]
+pub(super) struct TokenRecord {
+    client_id: i64,
+    hash: [u8; 32],
+    expires_at: Option<DateTime<Utc>>,
+}
+
+/// Who is calling, once the token checked out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Caller {
+    pub client_id: i64,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub expired: bool,
+}
+
+impl World {
+    /// The caller behind `key`: `Err(401)` when the key is missing or unknown. An expired token
+    /// is returned with `expired: true`; the API layer decides what it may still do (renew and
+    /// validate).
+    pub fn authenticate(&self, key: Option<&ApiKey>) -> Result<Caller, ApiError> {
+        let key = key.ok_or_else(|| {
+            ApiError::unauthorized("Send the access token in the X-Api-Key header.")
+        })?;
+        let hash = token_hash(key.expose());
+        let record = self
+            .tokens
+            .get(&hash)
+            // The map lookup finds the candidate; the constant-time comparison confirms it, so
+            // the answer's timing does not depend on how much of a guess was right.
+            .filter(|r| constant_time_eq::constant_time_eq(&r.hash, &hash))
+            .ok_or_else(|| ApiError::unauthorized("The access token is not valid."))?;
+        Ok(Caller {
+            client_id: record.client_id,
+            expires_at: record.expires_at,
+            expired: record.expires_at.is_some_and(|at| at <= self.now),
+        })
+    }
+
+    pub(super) fn create_client(
+        &mut self,
+        request: &types::CreateClientRequest,
+    ) -> Result<types::CreateClientResponse, ApiError> {
+        let client = &request.client;
+        let mut problems = Vec::new();
+        let business_code = client.business_code.to_string();
+        if !business_id_valid(&business_code) {
+            problems.push(FieldProblem::new(
+                "$.client.businessCode",
+                "business",
+                "is not a valid Finnish business ID (NNNNNNN-C with a correct check digit)",
+            ));
+        }
+        if let Some(vat) = &client.vat_reg_nbr {
+            let vat = vat.to_string();
+            if !vat.is_empty() && vat.starts_with("FI") && !vat_number_matches(&vat, &business_code)
+            {
+                problems.push(FieldProblem::new(
+                    "$.client.vatRegNbr",
+                    "business",
+                    "a Finnish VAT number is FI followed by the business ID's digits",
+                ));
+            }
+        }
+        if let Some(iban) = &client.iban {
+            let iban = iban.to_string();
+            if !iban.is_empty() && !iban_valid(&iban) {
+                problems.push(FieldProblem::new(
+                    "$.client.iban",
+                    "business",
+                    "is not a valid IBAN",
+                ));
+            }
+        }
+        if !request
+            .contacts
+            .iter()
+            .any(|c| c.role == types::ContactRole::Primary)
+        {
+            problems.push(FieldProblem::new(
+                "$.contacts",
+                "business",
+                "needs a PRIMARY contact",
+            ));
+        }
+        if !problems.is_empty() {
+            return Err(ApiError::validation(
+                "The client data is invalid.",
+                problems,
+            ));
+        }
+        if self
+            .clients
+            .values()
+            .any(|c| c.business_id == business_code)
+        {
+            return Err(ApiError::business_rule(format!(
+                "A client with business ID {business_code} is already onboarded."
+            ))
+            .with_field_errors(vec![FieldProblem::new(
+                "$.client.businessCode",
+                "business",
+                "is already onboarded",
+            )]));
+        }
+
+        let id = 1000 + self.clients.len() as i64 + 1;
+        let record = ClientRecord {
+            id,
+            name: client.name.to_string(),
+            business_id: business_code,
+            customer_code: format!("CF{id:06}"),
+            payment_reference_prefix: format!("{}", 1044 + self.clients.len() + 1),
+            service: request.service.type_,
+            created_at: self.now,
+        };
+        let token = self.issue_token(id, None);
+        self.clients.insert(id, record.clone());
+        Ok(types::CreateClientResponse {
+            access_token: token,
+            client_id: id,
+            customer_code: record.customer_code,
+            expires_at: None,
+            payment_reference_prefix: record.payment_reference_prefix,
+        })
+    }
+
+    /// A new token for `client_id`; every earlier token of the client stops working.
+    fn issue_token(&mut self, client_id: i64, expires_at: Option<DateTime<Utc>>) -> String {
+        let token = format!("cfsb_{}", self.secret("token"));
+        self.tokens.retain(|_, r| r.client_id != client_id);
+        let hash = token_hash(&token);
+        self.tokens.insert(
+            hash,
+            TokenRecord {
+                client_id,
+                hash,
+                expires_at,
+            },
+        );
+        token
+    }
+
+    pub(super) fn renew_token(
+        &mut self,
+        client_id: i64,
+    ) -> Result<types::RenewTokenResponse, ApiError> {
+        self.client(client_id)?;
+        // A token that had an expiry gets a new one a year out; one without keeps none.
+        let had_expiry = self
+            .tokens
+            .values()
+            .any(|r| r.client_id == client_id && r.expires_at.is_some());
+        let expires_at = had_expiry.then(|| self.now + Duration::days(365));
+        let token = self.issue_token(client_id, expires_at);
+        Ok(types::RenewTokenResponse {
+            access_token: Some(token.clone()),
+            expires_at,
+            message: token,
+        })
+    }
+
+    pub(super) fn set_token_expiry(&mut self, client_id: i64, expires_at: Option<DateTime<Utc>>) {
+        for record in self
+            .tokens
+            .values_mut()
+            .filter(|r| r.client_id == client_id)
+        {
+            record.expires_at = expires_at;
+        }
+    }
+
+    /// Onboards the demo client (the spec's example creditor) and returns its token.
+    pub(super) fn seed_demo_client(&mut self) -> String {
+        let request: types::CreateClientRequest =
+            confirma_server::runtime::example_request("createClient");
+        let response = self
+            .create_client(&request)
+            .expect("the spec's example client is valid");
+        self.seed_demo_invoices(response.client_id);
+        response.access_token
+    }
+}

@@ -1,0 +1,461 @@
+//! Invoices: creation with the data validation and business rules, payment references,
+//! statuses, and distribution as sandbox time passes.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use confirma_server::{ApiError, FieldProblem, types};
+use rust_decimal::{Decimal, RoundingStrategy};
+
+use super::World;
+use super::checks::{business_id_valid, finnish_reference, payment_reference_valid};
+
+/// How long after creation the print and distribution service has delivered an invoice.
+pub const DISTRIBUTION_DELAY: Duration = Duration::minutes(5);
+
+/// One invoice, with what the sandbox needs of it after creation.
+#[derive(Clone, Debug)]
+pub struct InvoiceRecord {
+    pub client_id: i64,
+    pub number: i64,
+    pub invoice_type: types::InvoiceType,
+    pub date: NaiveDate,
+    pub due_date: NaiveDate,
+    pub currency: String,
+    pub total: Decimal,
+    pub payment_reference: String,
+    pub status: types::InvoiceStatus,
+    pub payment_control: bool,
+    pub buyer_name: String,
+    pub received_at: DateTime<Utc>,
+    pub case_id: Option<i64>,
+    pub distribution: Option<DistributionRecord>,
+}
+
+/// The distribution of one invoice.
+#[derive(Clone, Debug)]
+pub struct DistributionRecord {
+    pub method: types::DistributionMethod,
+    pub status: types::DistributionStatus,
+    pub created_at: DateTime<Utc>,
+    pub distributed_at: Option<DateTime<Utc>>,
+    pub error_message: Option<String>,
+    pub recipient: Option<String>,
+    /// Why delivery will fail, decided at creation from the delivery data.
+    undeliverable: Option<String>,
+}
+
+impl DistributionRecord {
+    pub fn succeeded(&self) -> bool {
+        matches!(
+            self.status,
+            types::DistributionStatus::Sent | types::DistributionStatus::Delivered
+        )
+    }
+
+    pub fn failed(&self) -> bool {
+        self.status == types::DistributionStatus::Failed
+    }
+}
+
+fn problem(path: &str, message: impl Into<String>) -> FieldProblem {
+    FieldProblem::new(path, "business", message)
+}
+
+/// Money rounds to cents, half away from zero (11.985 → 11.99), as invoices do.
+fn cents(x: Decimal) -> Decimal {
+    x.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// net = quantity × (unit price − discount), with a percentage discount applied to the product.
+fn row_net(row: &types::InvoiceRowData) -> Decimal {
+    let gross = row.quantity * row.unit_price;
+    let after_percent = match row.discount_percentage {
+        Some(p) => gross - (gross * p / Decimal::ONE_HUNDRED),
+        None => gross,
+    };
+    cents(after_percent - row.discount_amount.unwrap_or_default())
+}
+
+fn row_vat(row: &types::InvoiceRowData, net: Decimal) -> Decimal {
+    cents(net * row.vat_percentage / Decimal::ONE_HUNDRED)
+}
+
+/// Row amounts that were sent must match the row's own arithmetic, and the totals the rows.
+fn check_amounts(invoice: &types::InvoiceContentData, problems: &mut Vec<FieldProblem>) {
+    let (mut net_sum, mut vat_sum) = (Decimal::ZERO, Decimal::ZERO);
+    for (i, row) in invoice.rows.iter().enumerate() {
+        let net = row_net(row);
+        let vat = row_vat(row, net);
+        for (name, sent, expected) in [
+            ("netAmount", row.net_amount, net),
+            ("vatAmount", row.vat_amount, vat),
+            ("grossAmount", row.gross_amount, net + vat),
+        ] {
+            if let Some(sent) = sent
+                && sent != expected
+            {
+                problems.push(problem(
+                    &format!("$.invoice.rows[{i}].{name}"),
+                    format!("is {sent}, but the row's quantity, unit price, discount and VAT give {expected}"),
+                ));
+            }
+        }
+        net_sum += net;
+        vat_sum += vat;
+    }
+    let amounts = &invoice.amounts;
+    let rounding = amounts.rounding_amount.unwrap_or_default();
+    for (name, sent, expected) in [
+        ("totalNetAmount", amounts.total_net_amount, net_sum),
+        ("totalVatAmount", amounts.total_vat_amount, vat_sum),
+        (
+            "totalGrossAmount",
+            amounts.total_gross_amount,
+            net_sum + vat_sum + rounding,
+        ),
+    ] {
+        if sent != expected {
+            problems.push(problem(
+                &format!("$.invoice.amounts.{name}"),
+                format!("is {sent}, but the rows sum to {expected}"),
+            ));
+        }
+    }
+}
+
+/// Why the invoice cannot be delivered by `method`, if it cannot.
+fn undeliverable(request: &types::SalesInvoiceRequest) -> Option<(Option<String>, Option<String>)> {
+    let parties = &request.invoice.parties;
+    let recipient = parties.invoice_recipient_party.as_ref();
+    let buyer = &parties.buyer_party;
+    match request.distribution.method {
+        types::DistributionMethod::Email => {
+            let email = recipient
+                .and_then(|r| r.email.as_ref().map(|e| e.to_string()))
+                .or_else(|| {
+                    buyer
+                        .contact
+                        .as_ref()
+                        .and_then(|c| c.email.as_ref())
+                        .map(|e| e.to_string())
+                });
+            match email {
+                Some(e) => Some((Some(e), None)),
+                None => Some((
+                    None,
+                    Some("No e-mail address for the recipient or the buyer.".into()),
+                )),
+            }
+        }
+        types::DistributionMethod::Letter => {
+            let address = recipient
+                .and_then(|r| r.address.as_ref())
+                .or(buyer.address.as_ref());
+            let Some(address) = address else {
+                return Some((
+                    None,
+                    Some("No postal address for the recipient or the buyer.".into()),
+                ));
+            };
+            let code = address
+                .postal_code
+                .as_ref()
+                .map(|c| c.to_string())
+                .unwrap_or_default();
+            let country = address
+                .country_code
+                .as_ref()
+                .map(|c| c.to_string())
+                .unwrap_or_else(|| "FI".into());
+            let code_ok = match country.as_str() {
+                "FI" => code.len() == 5 && code.bytes().all(|b| b.is_ascii_digit()),
+                "SE" => code.replace(' ', "").len() == 5,
+                _ => !code.is_empty(),
+            };
+            let street = address
+                .street
+                .as_ref()
+                .map(|s| s.to_string())
+                .unwrap_or_default();
+            let district = address
+                .postal_district
+                .as_ref()
+                .map(|s| s.to_string())
+                .unwrap_or_default();
+            if street.is_empty() || district.is_empty() || !code_ok {
+                return Some((
+                    None,
+                    Some(format!(
+                        "The postal address is incomplete or the postal code `{code}` is not valid for {country}; the letter was not dispatched."
+                    )),
+                ));
+            }
+            Some((Some(format!("{street}, {code} {district}")), None))
+        }
+        types::DistributionMethod::Einvoice => {
+            let account = recipient
+                .and_then(|r| r.electronic_invoice_account.as_ref().map(|a| a.to_string()))
+                .or_else(|| {
+                    buyer
+                        .electronic_invoice_account
+                        .as_ref()
+                        .map(|a| a.to_string())
+                });
+            match account {
+                Some(a) => Some((Some(a), None)),
+                None => Some((None, Some("No e-invoice address (electronicInvoiceAccount) for the recipient or the buyer.".into()))),
+            }
+        }
+    }
+}
+
+impl World {
+    pub(super) fn create_invoice(
+        &mut self,
+        client_id: i64,
+        request: &types::SalesInvoiceRequest,
+    ) -> Result<types::CreateInvoiceResponse, ApiError> {
+        let client = self.client(client_id)?.clone();
+        let invoice = &request.invoice;
+        let header = &invoice.header;
+        let invoice_type = header
+            .type_
+            .map(|t| t.to_string().parse().expect("same values"))
+            .unwrap_or(types::InvoiceType::Invoice);
+
+        // Data that is invalid whatever the state: 400 with every problem.
+        let mut problems = Vec::new();
+        if header.due_date < header.date {
+            problems.push(problem(
+                "$.invoice.header.dueDate",
+                "is before the invoice date",
+            ));
+        }
+        if !business_id_valid(&invoice.parties.seller_party.business_id) {
+            problems.push(problem(
+                "$.invoice.parties.sellerParty.businessId",
+                "is not a valid Finnish business ID",
+            ));
+        }
+        if let Some(id) = &invoice.parties.buyer_party.business_id
+            && !id.is_empty()
+            && !business_id_valid(id)
+        {
+            problems.push(problem(
+                "$.invoice.parties.buyerParty.businessId",
+                "is not a valid Finnish business ID",
+            ));
+        }
+        let given_reference = invoice
+            .references
+            .as_ref()
+            .and_then(|r| r.payment.as_ref())
+            .map(|p| p.to_string());
+        if let Some(reference) = &given_reference
+            && !payment_reference_valid(reference)
+        {
+            problems.push(problem(
+                "$.invoice.references.payment",
+                "is not a valid Finnish (7-3-1 check digit) or RF (ISO 11649) reference",
+            ));
+        }
+        if invoice.rows.is_empty() {
+            problems.push(FieldProblem::new(
+                "$.invoice.rows",
+                "minItems",
+                "needs at least one row",
+            ));
+        }
+        check_amounts(invoice, &mut problems);
+        if !problems.is_empty() {
+            return Err(ApiError::validation("The invoice is invalid.", problems));
+        }
+
+        // Rules that depend on what the sandbox already holds: 402.
+        if self.invoices.contains_key(&(client_id, header.number)) {
+            return Err(ApiError::business_rule(format!(
+                "Invoice number {} is already used by this client.",
+                header.number
+            ))
+            .with_field_errors(vec![problem("$.invoice.header.number", "is already used")]));
+        }
+        let credited = invoice
+            .references
+            .as_ref()
+            .and_then(|r| r.credited_invoice_number);
+        if invoice_type == types::InvoiceType::CreditNote {
+            match credited {
+                None => {
+                    return Err(ApiError::business_rule(
+                        "A credit note must reference the invoice it credits.",
+                    )
+                    .with_field_errors(vec![problem(
+                        "$.invoice.references.creditedInvoiceNumber",
+                        "is required for a CREDIT_NOTE",
+                    )]));
+                }
+                Some(n) if !self.invoices.contains_key(&(client_id, n)) => {
+                    return Err(ApiError::business_rule(format!(
+                        "The credited invoice {n} does not exist."
+                    ))
+                    .with_field_errors(vec![problem(
+                        "$.invoice.references.creditedInvoiceNumber",
+                        "is not an invoice of this client",
+                    )]));
+                }
+                Some(_) => {}
+            }
+        }
+
+        // Accepted: decide references, status and distribution.
+        let payment_reference = given_reference.unwrap_or_else(|| {
+            finnish_reference(&format!(
+                "{}{}",
+                client.payment_reference_prefix, header.number
+            ))
+        });
+        let intermediation_only = client.service == types::ServiceType::Intermediation;
+        let payment_control = request.processing.payment_control_enabled && !intermediation_only;
+        let status = if request.processing.manual_approval_enabled {
+            types::InvoiceStatus::Manual
+        } else {
+            types::InvoiceStatus::Accepted
+        };
+        let distribution =
+            (request.distribution.enabled && status == types::InvoiceStatus::Accepted).then(|| {
+                let (recipient, reason) = undeliverable(request).unwrap_or((None, None));
+                let forced = self
+                    .failing_distributions
+                    .remove(&(client_id, header.number));
+                DistributionRecord {
+                    method: request.distribution.method,
+                    status: types::DistributionStatus::Pending,
+                    created_at: self.now,
+                    distributed_at: None,
+                    error_message: None,
+                    recipient,
+                    undeliverable: reason.or_else(|| {
+                        forced.then(|| "Delivery failed (simulated by the sandbox).".to_string())
+                    }),
+                }
+            });
+        let case_id = (payment_control && invoice_type != types::InvoiceType::CreditNote)
+            .then(|| 481_000 + self.next() as i64);
+        if let (types::InvoiceType::CreditNote, Some(n)) = (invoice_type, credited)
+            && let Some(original) = self.invoices.get_mut(&(client_id, n))
+        {
+            original.status = types::InvoiceStatus::Credited;
+        }
+        let record = InvoiceRecord {
+            client_id,
+            number: header.number,
+            invoice_type,
+            date: header.date,
+            due_date: header.due_date,
+            currency: header.currency_code.to_string(),
+            total: invoice.amounts.total_gross_amount,
+            payment_reference: payment_reference.clone(),
+            status,
+            payment_control,
+            buyer_name: invoice.parties.buyer_party.name.to_string(),
+            received_at: self.now,
+            case_id,
+            distribution,
+        };
+        self.invoices.insert((client_id, header.number), record);
+        Ok(types::CreateInvoiceResponse {
+            case_id,
+            invoice_number: header.number,
+            payment_reference: Some(payment_reference),
+            received_at: self.now,
+            status,
+        })
+    }
+
+    /// Delivers (or fails) every distribution due by `to`.
+    pub(super) fn complete_distributions(&mut self, to: DateTime<Utc>) {
+        for invoice in self.invoices.values_mut() {
+            let Some(d) = invoice.distribution.as_mut() else {
+                continue;
+            };
+            if d.status != types::DistributionStatus::Pending
+                || d.created_at + DISTRIBUTION_DELAY > to
+            {
+                continue;
+            }
+            let at = d.created_at + DISTRIBUTION_DELAY;
+            match d.undeliverable.take() {
+                Some(reason) => {
+                    d.status = types::DistributionStatus::Failed;
+                    d.error_message = Some(reason);
+                    // An undelivered invoice does not move on to payment monitoring.
+                    invoice.status = types::InvoiceStatus::Error;
+                }
+                None => {
+                    d.status = match d.method {
+                        types::DistributionMethod::Letter => types::DistributionStatus::Sent,
+                        _ => types::DistributionStatus::Delivered,
+                    };
+                    d.distributed_at = Some(at);
+                    invoice.status = if invoice.payment_control {
+                        types::InvoiceStatus::Invoiced
+                    } else {
+                        types::InvoiceStatus::Intermediated
+                    };
+                }
+            }
+        }
+    }
+
+    /// Payment-controlled invoices still unpaid the day after their due date become overdue.
+    pub(super) fn mark_overdue(&mut self, day: NaiveDate) {
+        for invoice in self.invoices.values_mut() {
+            if invoice.payment_control
+                && invoice.status == types::InvoiceStatus::Invoiced
+                && invoice.due_date < day
+            {
+                invoice.status = types::InvoiceStatus::Overdue;
+            }
+        }
+    }
+
+    /// The demo client's invoices: the spec's example invoice, under three numbers.
+    pub(super) fn seed_demo_invoices(&mut self, client_id: i64) {
+        let example: types::SalesInvoiceRequest =
+            confirma_server::runtime::example_request("createInvoice");
+        let start = self.today();
+        for (i, number) in [202600145i64, 202600146, 202600147].into_iter().enumerate() {
+            let mut request = example.clone();
+            request.invoice.header.number = number;
+            request.invoice.header.date = start - Duration::days(14 - 7 * i as i64);
+            request.invoice.header.due_date = request.invoice.header.date + Duration::days(14);
+            if let Some(references) = request.invoice.references.as_mut() {
+                references.payment = None;
+            }
+            self.create_invoice(client_id, &request)
+                .expect("the spec's example invoice is valid");
+        }
+    }
+
+    /// The distribution records of `client_id`'s invoices, filtered as the distribution
+    /// operations document.
+    pub fn distributions(
+        &self,
+        client_id: i64,
+        invoice_number: Option<i64>,
+        from: NaiveDate,
+        to: NaiveDate,
+        fetch: types::FetchType,
+    ) -> impl Iterator<Item = &InvoiceRecord> {
+        self.invoices
+            .range((client_id, i64::MIN)..=(client_id, i64::MAX))
+            .map(|(_, invoice)| invoice)
+            .filter(move |i| invoice_number.is_none_or(|n| n == i.number))
+            .filter(move |i| i.date >= from && i.date <= to)
+            .filter(move |i| match (fetch, &i.distribution) {
+                (_, None) => false,
+                (types::FetchType::All, Some(_)) => true,
+                (types::FetchType::Successful, Some(d)) => d.succeeded(),
+                (types::FetchType::Failed, Some(d)) => d.failed(),
+            })
+    }
+}

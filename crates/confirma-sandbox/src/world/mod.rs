@@ -1,0 +1,211 @@
+//! The sandbox's world: every client, token, invoice and distribution, and the sandbox clock.
+//!
+//! The world changes only by executing a [`Command`]. Execution is deterministic (sandbox time,
+//! ids and secrets derived from the seed, ordered maps), so replaying the persisted commands on
+//! start rebuilds exactly the same world, and the same seed, start date and requests give the
+//! same responses byte for byte. A command either fails without changing anything or succeeds.
+
+pub mod checks;
+mod clients;
+mod invoices;
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use confirma_server::{ApiError, types};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub use clients::{Caller, ClientRecord};
+pub use invoices::{DistributionRecord, InvoiceRecord};
+
+/// Everything that changes the world. Persisted as JSON, one record per accepted command.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "camelCase")]
+pub enum Command {
+    /// The demo data a fresh sandbox starts with.
+    Seed,
+    CreateClient {
+        request: Box<types::CreateClientRequest>,
+    },
+    RenewToken {
+        client_id: i64,
+    },
+    CreateInvoice {
+        client_id: i64,
+        request: Box<types::SalesInvoiceRequest>,
+    },
+    /// Moves the sandbox clock forward to `to`, running everything due on the way.
+    AdvanceClock {
+        to: DateTime<Utc>,
+    },
+    /// Makes the next distribution of the client's invoice fail (or, with no invoice yet, the
+    /// distribution of the invoice with that number when it is created).
+    FailNextDistribution {
+        client_id: i64,
+        invoice_number: i64,
+    },
+    /// Gives a client's token an expiry (`None` removes it).
+    SetTokenExpiry {
+        client_id: i64,
+        expires_at: Option<DateTime<Utc>>,
+    },
+    /// Back to the seeded state.
+    Reset,
+}
+
+/// What a successful command produced, for the caller's answer.
+#[derive(Clone, Debug)]
+pub enum Effect {
+    ClientCreated(types::CreateClientResponse),
+    TokenRenewed(types::RenewTokenResponse),
+    InvoiceCreated(types::CreateInvoiceResponse),
+    Done,
+}
+
+/// Fixed facts of a sandbox run: the seed and the start of time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Genesis {
+    pub seed: u64,
+    pub start: DateTime<Utc>,
+}
+
+pub struct World {
+    pub genesis: Genesis,
+    pub now: DateTime<Utc>,
+    /// Counter behind every generated id and secret.
+    counter: u64,
+    pub clients: BTreeMap<i64, ClientRecord>,
+    /// SHA-256 of each live token → its owner and expiry. Tokens themselves are never stored.
+    tokens: HashMap<[u8; 32], clients::TokenRecord>,
+    /// (client id, invoice number) → invoice.
+    pub invoices: BTreeMap<(i64, i64), InvoiceRecord>,
+    /// Invoices whose next distribution is to fail, by (client id, invoice number).
+    failing_distributions: std::collections::BTreeSet<(i64, i64)>,
+    /// The demo client's token, when the seed created one (shown on start).
+    pub demo_token: Option<String>,
+}
+
+impl World {
+    pub fn new(genesis: Genesis) -> Self {
+        Self {
+            now: genesis.start,
+            genesis,
+            counter: 0,
+            clients: BTreeMap::new(),
+            tokens: HashMap::new(),
+            invoices: BTreeMap::new(),
+            failing_distributions: Default::default(),
+            demo_token: None,
+        }
+    }
+
+    /// Executes one command: all checks first, then the change. On `Err` nothing has changed.
+    pub fn execute(&mut self, command: &Command) -> Result<Effect, ApiError> {
+        match command {
+            Command::Seed => {
+                self.seed();
+                Ok(Effect::Done)
+            }
+            Command::CreateClient { request } => {
+                self.create_client(request).map(Effect::ClientCreated)
+            }
+            Command::RenewToken { client_id } => {
+                self.renew_token(*client_id).map(Effect::TokenRenewed)
+            }
+            Command::CreateInvoice { client_id, request } => self
+                .create_invoice(*client_id, request)
+                .map(Effect::InvoiceCreated),
+            Command::AdvanceClock { to } => {
+                if *to < self.now {
+                    return Err(ApiError::business_rule(format!(
+                        "The sandbox clock is at {} and cannot go back to {to}.",
+                        self.now.to_rfc3339()
+                    )));
+                }
+                self.advance_to(*to);
+                Ok(Effect::Done)
+            }
+            Command::FailNextDistribution {
+                client_id,
+                invoice_number,
+            } => {
+                self.client(*client_id)?;
+                self.failing_distributions
+                    .insert((*client_id, *invoice_number));
+                Ok(Effect::Done)
+            }
+            Command::SetTokenExpiry {
+                client_id,
+                expires_at,
+            } => {
+                self.client(*client_id)?;
+                self.set_token_expiry(*client_id, *expires_at);
+                Ok(Effect::Done)
+            }
+            Command::Reset => {
+                *self = World::new(self.genesis.clone());
+                self.seed();
+                Ok(Effect::Done)
+            }
+        }
+    }
+
+    /// The next value of the world's counter.
+    fn next(&mut self) -> u64 {
+        self.counter += 1;
+        self.counter
+    }
+
+    /// A secret derived from the seed and the counter: deterministic, yet unguessable without
+    /// the seed.
+    fn secret(&mut self, purpose: &str) -> String {
+        let n = self.next();
+        hex(&Sha256::digest(format!(
+            "{}:{purpose}:{n}",
+            self.genesis.seed
+        )))
+    }
+
+    pub fn client(&self, id: i64) -> Result<&ClientRecord, ApiError> {
+        self.clients
+            .get(&id)
+            .ok_or_else(|| ApiError::not_found(format!("No client {id}.")))
+    }
+
+    pub fn today(&self) -> NaiveDate {
+        self.now.date_naive()
+    }
+
+    /// Runs everything that falls due between now and `to`, in time order, then sets the clock.
+    fn advance_to(&mut self, to: DateTime<Utc>) {
+        self.complete_distributions(to);
+        // Day by day, so that each day's processes see the state the previous day left.
+        let mut day = self.today();
+        while day < to.date_naive() {
+            day += Duration::days(1);
+            self.run_daily(day);
+        }
+        self.now = to;
+    }
+
+    fn run_daily(&mut self, day: NaiveDate) {
+        self.mark_overdue(day);
+    }
+
+    /// The demo data: one lifecycle client with a few invoices.
+    fn seed(&mut self) {
+        let token = self.seed_demo_client();
+        self.demo_token = Some(token);
+    }
+}
+
+/// Lower-case hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// SHA-256 of a token, the only form in which tokens are kept.
+pub fn token_hash(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}

@@ -1,0 +1,219 @@
+//! Invoice creation rules, payment references, statuses and distribution over sandbox time.
+
+use confirma_client::types;
+use rust_decimal::Decimal;
+
+use crate::{TestSandbox, api_error, invoice};
+
+fn reference_ok(r: &str) -> bool {
+    let digits: Vec<u32> = r.chars().map(|c| c.to_digit(10).unwrap()).collect();
+    let (body, check) = digits.split_at(digits.len() - 1);
+    let sum: u32 = body
+        .iter()
+        .rev()
+        .zip([7, 3, 1].iter().cycle())
+        .map(|(d, w)| d * w)
+        .sum();
+    (10 - sum % 10) % 10 == check[0]
+}
+
+#[tokio::test]
+async fn an_invoice_is_accepted_referenced_and_then_delivered() {
+    let sb = TestSandbox::start(None).await;
+    let c = sb.client(&sb.demo_token());
+    let created = c
+        .create_invoice()
+        .body(invoice(300100))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(created.status, types::InvoiceStatus::Accepted);
+    let reference = created.payment_reference.clone().unwrap();
+    assert!(
+        reference.starts_with("1045300100") && reference_ok(&reference),
+        "{reference}"
+    );
+    assert!(created.case_id.is_some(), "payment control opens a case");
+    let before = c
+        .get_distribution_information()
+        .invoice_number(300100)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        before.distributions[0].status,
+        types::DistributionStatus::Pending
+    );
+    sb.advance_days(1).await;
+    let after = c
+        .get_distribution_information()
+        .invoice_number(300100)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let record = &after.distributions[0];
+    assert_eq!(record.status, types::DistributionStatus::Delivered);
+    assert_eq!(record.invoice_status, types::InvoiceStatus::Invoiced);
+    assert!(record.distributed_at.is_some());
+    assert_eq!(after.meta_data.successful_count, 1);
+    // Past the due date it is overdue.
+    sb.advance_days(15).await;
+    let later = c
+        .get_distribution_information()
+        .invoice_number(300100)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        later.distributions[0].invoice_status,
+        types::InvoiceStatus::Overdue
+    );
+}
+
+#[tokio::test]
+async fn business_rules_refuse_with_402_and_data_rules_with_400() {
+    let sb = TestSandbox::start(None).await;
+    let c = sb.client(&sb.demo_token());
+    c.create_invoice()
+        .body(invoice(300200))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = api_error(c.create_invoice().body(invoice(300200)).send().await);
+    assert_eq!(
+        (status, body.field_errors[0].path.as_str()),
+        (402, "$.invoice.header.number")
+    );
+
+    let mut credit = invoice(300201);
+    credit.invoice.header.type_ = Some(types::InvoiceHeaderType::CreditNote);
+    let (status, _) = api_error(c.create_invoice().body(credit.clone()).send().await);
+    assert_eq!(status, 402, "a credit note needs the credited invoice");
+    credit
+        .invoice
+        .references
+        .as_mut()
+        .unwrap()
+        .credited_invoice_number = Some(999);
+    let (status, _) = api_error(c.create_invoice().body(credit.clone()).send().await);
+    assert_eq!(status, 402, "the credited invoice must exist");
+    credit
+        .invoice
+        .references
+        .as_mut()
+        .unwrap()
+        .credited_invoice_number = Some(300200);
+    c.create_invoice().body(credit).send().await.unwrap();
+    let original = c
+        .get_distribution_information()
+        .invoice_number(300200)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        original.distributions[0].invoice_status,
+        types::InvoiceStatus::Credited
+    );
+
+    let mut bad = invoice(300202);
+    bad.invoice.header.due_date = "2026-03-01".parse().unwrap();
+    bad.invoice.amounts.total_gross_amount = Decimal::new(100, 2);
+    bad.invoice.rows[0].net_amount = Some(Decimal::new(1, 0));
+    bad.invoice.references.as_mut().unwrap().payment = Some("2516000017".parse().unwrap());
+    let (status, body) = api_error(c.create_invoice().body(bad).send().await);
+    assert_eq!(status, 400);
+    let mut paths: Vec<&str> = body.field_errors.iter().map(|f| f.path.as_str()).collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        [
+            "$.invoice.amounts.totalGrossAmount",
+            "$.invoice.header.dueDate",
+            "$.invoice.references.payment",
+            "$.invoice.rows[0].netAmount"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn undeliverable_and_simulated_failures_are_visible() {
+    let sb = TestSandbox::start(None).await;
+    let c = sb.client(&sb.demo_token());
+    let mut letter = invoice(300300);
+    letter.distribution.method = types::DistributionMethod::Letter;
+    letter
+        .invoice
+        .parties
+        .buyer_party
+        .address
+        .as_mut()
+        .unwrap()
+        .postal_code = Some("00100 (Helsinki)".parse().unwrap());
+    c.create_invoice().body(letter).send().await.unwrap();
+    let (status, _) = sb
+        .control(
+            "/sandbox/distribution/fail-next",
+            serde_json::json!({"clientId": 1001, "invoiceNumber": 300301}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    c.create_invoice()
+        .body(invoice(300301))
+        .send()
+        .await
+        .unwrap();
+    sb.advance_days(1).await;
+    let failed = c
+        .get_distribution_information()
+        .fetch_type(types::FetchType::Failed)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let numbers: Vec<i64> = failed
+        .distributions
+        .iter()
+        .map(|d| d.invoice_number)
+        .collect();
+    assert_eq!(numbers, [300300, 300301]);
+    assert_eq!(failed.meta_data.failed_count, 2);
+    for d in &failed.distributions {
+        assert_eq!(d.invoice_status, types::InvoiceStatus::Error);
+        assert!(d.error_message.as_deref().is_some_and(|m| !m.is_empty()));
+    }
+}
+
+#[tokio::test]
+async fn finvoice_credentials_come_from_the_registry() {
+    let sb = TestSandbox::start(None).await;
+    let c = sb.client(&sb.demo_token());
+    let found = c
+        .get_finvoice_credentials()
+        .business_id("2942108-7")
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(found.len(), 2);
+    assert!(
+        c.get_finvoice_credentials()
+            .business_id("1572860-0")
+            .send()
+            .await
+            .unwrap()
+            .into_inner()
+            .is_empty()
+    );
+    let (status, _) = api_error(
+        c.get_finvoice_credentials()
+            .business_id("1572860-1")
+            .send()
+            .await,
+    );
+    assert_eq!(status, 400);
+}
