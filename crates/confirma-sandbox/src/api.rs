@@ -6,7 +6,9 @@ use chrono::{Duration, NaiveDate};
 use confirma_server::{self as server, ApiError, ApiKey, PartnerApi, types};
 
 use crate::app::Sandbox;
-use crate::world::{Caller, Command, Effect, InvoiceRecord, World};
+use crate::world::{
+    AccountingKind, Caller, CaseRecord, Command, Effect, InvoiceRecord, PaymentRecord, World,
+};
 
 /// The sandbox as a [`PartnerApi`].
 #[derive(Clone)]
@@ -14,12 +16,6 @@ pub struct SandboxApi(pub Arc<Sandbox>);
 
 /// The default window of the list operations: the last 30 days.
 const DEFAULT_WINDOW_DAYS: i64 = 30;
-
-fn not_simulated(operation: &str) -> ApiError {
-    ApiError::unavailable(format!(
-        "{operation} is not simulated by this version of the sandbox yet."
-    ))
-}
 
 impl SandboxApi {
     fn is_provisioning_token(&self, key: Option<&ApiKey>) -> bool {
@@ -77,6 +73,72 @@ fn distribution_record(invoice: &InvoiceRecord) -> Option<types::DistributionRec
         recipient: d.recipient.as_ref().and_then(|r| r.parse().ok()),
         status: d.status,
     })
+}
+
+fn payment(p: &PaymentRecord) -> types::Payment {
+    let midnight = |d: NaiveDate| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+    types::Payment {
+        account_name: p.account_name.as_deref().and_then(|n| n.parse().ok()),
+        agency: Some(crate::world::cases::AGENCY.parse().expect("agency")),
+        allocation_id: Some(p.allocation_id),
+        booking_date: Some(midnight(p.date)),
+        capital_amount: Some(p.capital),
+        case_id: p.case_id,
+        costs_amount: Some(p.costs),
+        currency: p.currency.parse().expect("ISO code"),
+        interest_amount: Some(p.interest),
+        invoice_number: p.invoice_number.to_string().parse().expect("digits"),
+        invoice_payment_reference: p.invoice_reference.parse().ok(),
+        original_payment_reference: p.original_reference.as_deref().and_then(|r| r.parse().ok()),
+        payment_amount: p.amount,
+        payment_date: midnight(p.date),
+        payment_type: None,
+    }
+}
+
+fn case_details(world: &World, case: &CaseRecord) -> types::CaseDetails {
+    let (capital, interest, costs) = case.outstanding();
+    let invoice = world.invoices.get(&(case.client_id, case.invoice_number));
+    let end = case.closed_at.unwrap_or_else(|| world.today());
+    types::CaseDetails {
+        balance: types::CaseBalance {
+            capital_amount: capital,
+            costs_amount: costs,
+            currency: case.currency.parse().ok(),
+            interest_amount: interest,
+            paid_amount: Some(case.paid),
+            total_amount: capital + interest + costs,
+        },
+        events: case.events.clone(),
+        invoice: invoice.map(|i| types::CaseInvoice {
+            buyer_name: Some(i.buyer_name.clone()),
+            case_due_date: Some(case.due_date),
+            currency: i.currency.parse().expect("ISO code"),
+            due_date: i.due_date,
+            invoice_date: i.date,
+            invoice_number: i.number,
+            payment_reference: i.payment_reference.parse().ok(),
+            status: i.status,
+            total_gross_amount: i.total,
+        }),
+        payments: case.payments.clone(),
+        summary: types::CaseSummary {
+            active_days: (end - case.created_at.date_naive()).num_days().max(0) as i32,
+            agency: crate::world::cases::AGENCY.into(),
+            case_id: case.id,
+            closed_at: case.closed_at,
+            created_at: case.created_at,
+            creditor: world
+                .clients
+                .get(&case.client_id)
+                .map(|c| c.name.clone())
+                .unwrap_or_default(),
+            currency: case.currency.parse().expect("ISO code"),
+            stage: case.stage,
+            status: case.status,
+        },
+        timeline: case.timeline.clone(),
+    }
 }
 
 fn check_window(
@@ -204,8 +266,22 @@ impl PartnerApi for SandboxApi {
         &self,
         request: server::CreateInvoiceActionsRequest,
     ) -> server::CreateInvoiceActionsResponse {
-        match self.client(request.api_key.as_ref()) {
-            Ok(_) => not_simulated("Invoice actions").into(),
+        let caller = match self.client(request.api_key.as_ref()) {
+            Ok(c) => c,
+            Err(e) => return e.into(),
+        };
+        match self
+            .0
+            .execute(Command::InvoiceActions {
+                client_id: caller.client_id,
+                request: Box::new(request.body),
+            })
+            .await
+        {
+            Ok(Effect::ActionsApplied(applied)) => {
+                server::CreateInvoiceActionsResponse::Ok(applied)
+            }
+            Ok(_) => ApiError::internal().into(),
             Err(e) => e.into(),
         }
     }
@@ -214,10 +290,22 @@ impl PartnerApi for SandboxApi {
         &self,
         request: server::GetCaseDetailsRequest,
     ) -> server::GetCaseDetailsResponse {
-        match self.client(request.api_key.as_ref()) {
-            Ok(_) => not_simulated("Case details").into(),
-            Err(e) => e.into(),
-        }
+        let caller = match self.client(request.api_key.as_ref()) {
+            Ok(c) => c,
+            Err(e) => return e.into(),
+        };
+        let world = self.0.read();
+        let case = match world.find_case(
+            caller.client_id,
+            request.query.case_id,
+            request.query.invoice_number,
+        ) {
+            Ok(case) => case,
+            Err(e) => return e.into(),
+        };
+        server::GetCaseDetailsResponse::Ok(types::CaseDetailsResponse {
+            case: case_details(&world, case),
+        })
     }
 
     async fn get_distribution_information(
@@ -333,28 +421,104 @@ impl PartnerApi for SandboxApi {
         &self,
         request: server::GetPaymentsRequest,
     ) -> server::GetPaymentsResponse {
-        match self.client(request.api_key.as_ref()) {
-            Ok(_) => not_simulated("Payments").into(),
-            Err(e) => e.into(),
+        let caller = match self.client(request.api_key.as_ref()) {
+            Ok(c) => c,
+            Err(e) => return e.into(),
+        };
+        let q = request.query;
+        if let Err(e) = check_window(q.from_date, q.to_date, "fromDate", "toDate") {
+            return e.into();
         }
+        let world = self.0.read();
+        let (from, to, _) = date_window(&world, q.from_date, q.to_date);
+        let payments = world
+            .payments
+            .iter()
+            .filter(|p| p.client_id == caller.client_id && p.date >= from && p.date <= to)
+            .filter(|p| {
+                q.invoice_number
+                    .as_ref()
+                    .is_none_or(|n| *n == p.invoice_number.to_string())
+            })
+            .filter(|p| q.case_id.is_none_or(|c| c == p.case_id))
+            .map(payment)
+            .collect();
+        server::GetPaymentsResponse::Ok(types::PaymentList(payments))
     }
 
     async fn get_settlements(
         &self,
         request: server::GetSettlementsRequest,
     ) -> server::GetSettlementsResponse {
-        match self.client(request.api_key.as_ref()) {
-            Ok(_) => not_simulated("Settlements").into(),
-            Err(e) => e.into(),
+        let caller = match self.client(request.api_key.as_ref()) {
+            Ok(c) => c,
+            Err(e) => return e.into(),
+        };
+        let q = request.query;
+        if let Err(e) = check_window(q.from_date, q.to_date, "fromDate", "toDate") {
+            return e.into();
         }
+        let unfetched_only = q.unfetched_only.unwrap_or(false);
+        let (settlements, now) = {
+            let world = self.0.read();
+            // Incremental sync is not limited to the default window.
+            let (from, to, _) = if unfetched_only && q.from_date.is_none() && q.to_date.is_none() {
+                (NaiveDate::MIN, NaiveDate::MAX, false)
+            } else {
+                date_window(&world, q.from_date, q.to_date)
+            };
+            let settlements: Vec<types::Settlement> = world
+                .settlements
+                .iter()
+                .filter(|s| s.client_id == caller.client_id)
+                .map(|s| &s.settlement)
+                .filter(|s| s.settlement_date >= from && s.settlement_date <= to)
+                .filter(|s| !unfetched_only || s.api_fetch_date.is_none())
+                .cloned()
+                .collect();
+            (settlements, world.now)
+        };
+        // Fetching is recorded (it sets apiFetchDate), so it is a change like any other.
+        let first_fetches: Vec<i64> = settlements
+            .iter()
+            .filter(|s| s.api_fetch_date.is_none())
+            .map(|s| s.settlement_id)
+            .collect();
+        if !first_fetches.is_empty()
+            && let Err(e) = self
+                .0
+                .execute(Command::MarkSettlementsFetched {
+                    client_id: caller.client_id,
+                    settlement_ids: first_fetches,
+                })
+                .await
+        {
+            return e.into();
+        }
+        server::GetSettlementsResponse::Ok(types::SettlementsResponse {
+            created_at: now,
+            settlements,
+        })
     }
 
     async fn submit_accounting_invoice(
         &self,
         request: server::SubmitAccountingInvoiceRequest,
     ) -> server::SubmitAccountingInvoiceResponse {
-        match self.client(request.api_key.as_ref()) {
-            Ok(_) => not_simulated("Accounting invoices").into(),
+        let caller = match self.client(request.api_key.as_ref()) {
+            Ok(c) => c,
+            Err(e) => return e.into(),
+        };
+        match self
+            .0
+            .execute(Command::SubmitAccountingInvoice {
+                client_id: caller.client_id,
+                request: Box::new(request.body),
+            })
+            .await
+        {
+            Ok(Effect::Accounting(receipt)) => server::SubmitAccountingInvoiceResponse::Ok(receipt),
+            Ok(_) => ApiError::internal().into(),
             Err(e) => e.into(),
         }
     }
@@ -363,8 +527,20 @@ impl PartnerApi for SandboxApi {
         &self,
         request: server::SubmitLedgerRequest,
     ) -> server::SubmitLedgerResponse {
-        match self.client(request.api_key.as_ref()) {
-            Ok(_) => not_simulated("Ledgers").into(),
+        let caller = match self.client(request.api_key.as_ref()) {
+            Ok(c) => c,
+            Err(e) => return e.into(),
+        };
+        match self
+            .0
+            .execute(Command::SubmitLedger {
+                client_id: caller.client_id,
+                request: Box::new(request.body),
+            })
+            .await
+        {
+            Ok(Effect::Accounting(receipt)) => server::SubmitLedgerResponse::Ok(receipt),
+            Ok(_) => ApiError::internal().into(),
             Err(e) => e.into(),
         }
     }
@@ -373,18 +549,59 @@ impl PartnerApi for SandboxApi {
         &self,
         request: server::GetLedgerStatusRequest,
     ) -> server::GetLedgerStatusResponse {
-        match self.client(request.api_key.as_ref()) {
-            Ok(_) => not_simulated("Ledger status").into(),
-            Err(e) => e.into(),
+        let caller = match self.client(request.api_key.as_ref()) {
+            Ok(c) => c,
+            Err(e) => return e.into(),
+        };
+        let q = request.query;
+        if let Err(e) = check_window(q.from_date, q.to_date, "fromDate", "toDate") {
+            return e.into();
         }
+        let world = self.0.read();
+        let (from, to, _) = date_window(&world, q.from_date, q.to_date);
+        let ledgers = world
+            .accounting
+            .iter()
+            .filter(|a| a.client_id == caller.client_id && a.kind == AccountingKind::Ledger)
+            .filter(|a| a.document_date >= from && a.document_date <= to)
+            .filter(|a| {
+                q.ledger_identifier
+                    .as_ref()
+                    .is_none_or(|l| *l == a.source_identifier)
+            })
+            .map(|a| types::LedgerStatus {
+                description: a.description.clone(),
+                document_date: a.document_date,
+                document_name: a.document_name.clone(),
+                document_status: (a.status == 1).then(|| "Approved".to_string()),
+                source_identifier: a.source_identifier.clone(),
+                status: a.status,
+                sync_date: a.sync_date,
+            })
+            .collect();
+        server::GetLedgerStatusResponse::Ok(types::LedgerStatusResponse { ledgers })
     }
 
     async fn submit_accounting_payments(
         &self,
         request: server::SubmitAccountingPaymentsRequest,
     ) -> server::SubmitAccountingPaymentsResponse {
-        match self.client(request.api_key.as_ref()) {
-            Ok(_) => not_simulated("Accounting payments").into(),
+        let caller = match self.client(request.api_key.as_ref()) {
+            Ok(c) => c,
+            Err(e) => return e.into(),
+        };
+        match self
+            .0
+            .execute(Command::SubmitAccountingPayments {
+                client_id: caller.client_id,
+                request: Box::new(request.body),
+            })
+            .await
+        {
+            Ok(Effect::Accounting(receipt)) => {
+                server::SubmitAccountingPaymentsResponse::Ok(receipt)
+            }
+            Ok(_) => ApiError::internal().into(),
             Err(e) => e.into(),
         }
     }
@@ -393,10 +610,40 @@ impl PartnerApi for SandboxApi {
         &self,
         request: server::GetAccountingPaymentStatusRequest,
     ) -> server::GetAccountingPaymentStatusResponse {
-        match self.client(request.api_key.as_ref()) {
-            Ok(_) => not_simulated("Accounting payment status").into(),
-            Err(e) => e.into(),
+        let caller = match self.client(request.api_key.as_ref()) {
+            Ok(c) => c,
+            Err(e) => return e.into(),
+        };
+        let q = request.query;
+        if let Err(e) = check_window(q.from_date, q.to_date, "fromDate", "toDate") {
+            return e.into();
         }
+        let world = self.0.read();
+        let (from, to, _) = date_window(&world, q.from_date, q.to_date);
+        let payments = world
+            .accounting
+            .iter()
+            .filter(|a| a.client_id == caller.client_id && a.kind == AccountingKind::Payment)
+            .filter(|a| a.document_date >= from && a.document_date <= to)
+            .filter(|a| {
+                q.payment_identifier
+                    .as_ref()
+                    .is_none_or(|p| *p == a.source_identifier)
+            })
+            .filter_map(|a| {
+                Some(types::AccountingPaymentStatus {
+                    description: a.description.clone(),
+                    invoice_number: a.invoice_number.parse().ok()?,
+                    payment_date: a.document_date,
+                    source_identifier: a.source_identifier.clone(),
+                    status: a.status,
+                    sync_date: a.sync_date,
+                })
+            })
+            .collect();
+        server::GetAccountingPaymentStatusResponse::Ok(types::AccountingPaymentStatusResponse {
+            payments,
+        })
     }
 
     async fn get_finvoice_credentials(

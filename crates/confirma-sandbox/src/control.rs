@@ -55,6 +55,21 @@ pub struct TokenExpiry {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
+/// A debtor's payment arriving at the agency with a reference number.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IncomingPayment {
+    /// The invoice's payment reference (Finnish or RF).
+    pub reference: String,
+    /// Amount in cents precision, e.g. 250.75.
+    #[schema(value_type = f64)]
+    pub amount: rust_decimal::Decimal,
+    /// Payment date; today in sandbox time when omitted.
+    pub date: Option<chrono::NaiveDate>,
+    /// The payer's name as the bank reports it.
+    pub payer: Option<String>,
+}
+
 type Shared = Arc<Sandbox>;
 
 fn admin(sandbox: &Sandbox, headers: &HeaderMap) -> Result<(), ApiError> {
@@ -185,6 +200,41 @@ async fn token_expiry(
     }
 }
 
+/// Simulate a debtor's payment by reference number: allocated to costs, interest and capital,
+/// listed by retrieve payments, and settled at the next settlement run.
+#[utoipa::path(post, path = "/sandbox/payments", tag = "Sandbox control", request_body = IncomingPayment,
+    responses((status = 200, body = Clock), (status = 401, description = "Missing or wrong admin token"),
+        (status = 402, description = "Closed case or amount above the outstanding balance"), (status = 404, description = "Unknown reference")))]
+async fn incoming_payment(
+    State(sandbox): State<Shared>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    match serde_json::from_slice::<IncomingPayment>(&body) {
+        Ok(p) => {
+            run(
+                &sandbox,
+                &headers,
+                Command::ReceivePayment {
+                    reference: p.reference,
+                    amount: p.amount,
+                    date: p.date,
+                    payer: p.payer,
+                },
+            )
+            .await
+        }
+        Err(e) => ApiError::bad_request(format!("Invalid body: {e}")).into_response(),
+    }
+}
+
+/// Run a settlement now (otherwise settlements run every Monday).
+#[utoipa::path(post, path = "/sandbox/settlements/run", tag = "Sandbox control",
+    responses((status = 200, body = Clock), (status = 401, description = "Missing or wrong admin token")))]
+async fn run_settlement(State(sandbox): State<Shared>, headers: HeaderMap) -> Response {
+    run(&sandbox, &headers, Command::RunSettlement).await
+}
+
 /// Back to the seeded state (the log keeps the history; the world starts over).
 #[utoipa::path(post, path = "/sandbox/reset", tag = "Sandbox control",
     responses((status = 200, body = Clock), (status = 401, description = "Missing or wrong admin token")))]
@@ -199,6 +249,8 @@ pub fn router(sandbox: Shared) -> OpenApiRouter {
         .routes(routes!(advance))
         .routes(routes!(fail_next))
         .routes(routes!(token_expiry))
+        .routes(routes!(incoming_payment))
+        .routes(routes!(run_settlement))
         .routes(routes!(reset))
         .with_state(sandbox)
 }

@@ -88,6 +88,17 @@ enum Control {
         #[arg(long)]
         invoice_number: i64,
     },
+    /// Simulate a debtor's payment by reference number.
+    Pay {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long)]
+        reference: String,
+        #[arg(long)]
+        amount: String,
+    },
+    /// Run a settlement now.
+    Settle(Target),
     /// Reset the sandbox to its seeded state.
     Reset(Target),
 }
@@ -204,6 +215,22 @@ async fn drive(control: Control) -> anyhow::Result<()> {
             "/sandbox/distribution/fail-next",
             Some(serde_json::json!({"clientId": client_id, "invoiceNumber": invoice_number})),
         ),
+        Control::Pay {
+            target,
+            reference,
+            amount,
+        } => {
+            let amount: serde_json::Number = amount
+                .parse()
+                .context("--amount must be a number such as 250.75")?;
+            (
+                target,
+                reqwest::Method::POST,
+                "/sandbox/payments",
+                Some(serde_json::json!({"reference": reference, "amount": amount})),
+            )
+        }
+        Control::Settle(t) => (t, reqwest::Method::POST, "/sandbox/settlements/run", None),
         Control::Reset(t) => (t, reqwest::Method::POST, "/sandbox/reset", None),
     };
     let mut request = http

@@ -16,6 +16,9 @@ pub struct ClientRecord {
     /// Digits every payment reference of this client starts with.
     pub payment_reference_prefix: String,
     pub service: types::ServiceType,
+    pub accounting_system: Option<types::AccountingSystem>,
+    pub iban: Option<String>,
+    pub bic: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -132,6 +135,17 @@ impl World {
             customer_code: format!("CF{id:06}"),
             payment_reference_prefix: format!("{}", 1044 + self.clients.len() + 1),
             service: request.service.type_,
+            accounting_system: request.service.accounting_system,
+            iban: client
+                .iban
+                .as_ref()
+                .map(|i| i.to_string())
+                .filter(|i| !i.is_empty()),
+            bic: client
+                .bic
+                .as_ref()
+                .map(|b| b.to_string())
+                .filter(|b| !b.is_empty()),
             created_at: self.now,
         };
         let token = self.issue_token(id, None);

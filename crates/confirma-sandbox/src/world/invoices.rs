@@ -61,7 +61,7 @@ fn problem(path: &str, message: impl Into<String>) -> FieldProblem {
 }
 
 /// Money rounds to cents, half away from zero (11.985 → 11.99), as invoices do.
-fn cents(x: Decimal) -> Decimal {
+pub(super) fn cents(x: Decimal) -> Decimal {
     x.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
 }
 
@@ -361,6 +361,33 @@ impl World {
             case_id,
             distribution,
         };
+        if let Some(case_id) = case_id {
+            let collection = invoice.collection.as_ref();
+            let interest = invoice
+                .terms
+                .as_ref()
+                .and_then(|t| t.interest.as_ref())
+                .map(|i| i.percentage)
+                .or_else(|| {
+                    collection
+                        .and_then(|c| c.interest.as_ref())
+                        .and_then(|i| i.percentage)
+                })
+                .unwrap_or_default();
+            let terms = super::cases::CaseTerms {
+                interest_percent: interest,
+                reminder_fee: collection
+                    .and_then(|c| c.costs.as_ref())
+                    .and_then(|c| c.reminder_fee_amount)
+                    .unwrap_or(super::cases::DEFAULT_REMINDER_FEE),
+                reminder_after_days: collection
+                    .and_then(|c| c.start_delay_days)
+                    .map_or(super::cases::DEFAULT_REMINDER_AFTER_DAYS, i64::from),
+                collection_enabled: collection.is_none_or(|c| c.enabled)
+                    && !invoice.parties.buyer_party.disable_collection,
+            };
+            self.open_case(case_id, client_id, &record, terms);
+        }
         self.invoices.insert((client_id, header.number), record);
         Ok(types::CreateInvoiceResponse {
             case_id,

@@ -5,9 +5,12 @@
 //! start rebuilds exactly the same world, and the same seed, start date and requests give the
 //! same responses byte for byte. A command either fails without changing anything or succeeds.
 
+pub mod accounting;
+pub mod cases;
 pub mod checks;
 mod clients;
 mod invoices;
+pub mod settlements;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -16,8 +19,11 @@ use confirma_server::{ApiError, types};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+pub use accounting::{AccountingItem, Kind as AccountingKind};
+pub use cases::{CaseRecord, PaymentRecord};
 pub use clients::{Caller, ClientRecord};
 pub use invoices::{DistributionRecord, InvoiceRecord};
+pub use settlements::SettlementRecord;
 
 /// Everything that changes the world. Persisted as JSON, one record per accepted command.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -45,6 +51,36 @@ pub enum Command {
         client_id: i64,
         invoice_number: i64,
     },
+    InvoiceActions {
+        client_id: i64,
+        request: Box<types::InvoiceActionsRequest>,
+    },
+    /// A debtor's payment arrives at the agency with a reference number.
+    ReceivePayment {
+        reference: String,
+        amount: rust_decimal::Decimal,
+        date: Option<NaiveDate>,
+        payer: Option<String>,
+    },
+    /// Runs a settlement for every client now.
+    RunSettlement,
+    /// The client's integration fetched these settlements (sets `apiFetchDate`).
+    MarkSettlementsFetched {
+        client_id: i64,
+        settlement_ids: Vec<i64>,
+    },
+    SubmitLedger {
+        client_id: i64,
+        request: Box<types::LedgerRequest>,
+    },
+    SubmitAccountingPayments {
+        client_id: i64,
+        request: Box<types::AccountingPaymentRequest>,
+    },
+    SubmitAccountingInvoice {
+        client_id: i64,
+        request: Box<types::AccountingInvoiceRequest>,
+    },
     /// Gives a client's token an expiry (`None` removes it).
     SetTokenExpiry {
         client_id: i64,
@@ -60,6 +96,8 @@ pub enum Effect {
     ClientCreated(types::CreateClientResponse),
     TokenRenewed(types::RenewTokenResponse),
     InvoiceCreated(types::CreateInvoiceResponse),
+    ActionsApplied(types::InvoiceActionsResponse),
+    Accounting(types::AccountingSubmitResponse),
     Done,
 }
 
@@ -80,6 +118,11 @@ pub struct World {
     tokens: HashMap<[u8; 32], clients::TokenRecord>,
     /// (client id, invoice number) → invoice.
     pub invoices: BTreeMap<(i64, i64), InvoiceRecord>,
+    pub cases: BTreeMap<i64, CaseRecord>,
+    /// Every allocated payment, in the order received.
+    pub payments: Vec<PaymentRecord>,
+    pub settlements: Vec<SettlementRecord>,
+    pub accounting: Vec<AccountingItem>,
     /// Invoices whose next distribution is to fail, by (client id, invoice number).
     failing_distributions: std::collections::BTreeSet<(i64, i64)>,
     /// The demo client's token, when the seed created one (shown on start).
@@ -95,6 +138,10 @@ impl World {
             clients: BTreeMap::new(),
             tokens: HashMap::new(),
             invoices: BTreeMap::new(),
+            cases: BTreeMap::new(),
+            payments: Vec::new(),
+            settlements: Vec::new(),
+            accounting: Vec::new(),
             failing_distributions: Default::default(),
             demo_token: None,
         }
@@ -116,6 +163,37 @@ impl World {
             Command::CreateInvoice { client_id, request } => self
                 .create_invoice(*client_id, request)
                 .map(Effect::InvoiceCreated),
+            Command::InvoiceActions { client_id, request } => self
+                .invoice_actions(*client_id, request)
+                .map(Effect::ActionsApplied),
+            Command::ReceivePayment {
+                reference,
+                amount,
+                date,
+                payer,
+            } => self
+                .receive_payment(reference, *amount, *date, payer.clone())
+                .map(|()| Effect::Done),
+            Command::RunSettlement => {
+                self.run_settlement(self.today());
+                Ok(Effect::Done)
+            }
+            Command::MarkSettlementsFetched {
+                client_id,
+                settlement_ids,
+            } => {
+                self.mark_fetched(*client_id, settlement_ids, self.now);
+                Ok(Effect::Done)
+            }
+            Command::SubmitLedger { client_id, request } => self
+                .submit_ledger(*client_id, request)
+                .map(Effect::Accounting),
+            Command::SubmitAccountingPayments { client_id, request } => self
+                .submit_accounting_payments(*client_id, request)
+                .map(Effect::Accounting),
+            Command::SubmitAccountingInvoice { client_id, request } => self
+                .submit_accounting_invoices(*client_id, request)
+                .map(Effect::Accounting),
             Command::AdvanceClock { to } => {
                 if *to < self.now {
                     return Err(ApiError::business_rule(format!(
@@ -180,6 +258,7 @@ impl World {
     /// Runs everything that falls due between now and `to`, in time order, then sets the clock.
     fn advance_to(&mut self, to: DateTime<Utc>) {
         self.complete_distributions(to);
+        self.sync_accounting(to);
         // Day by day, so that each day's processes see the state the previous day left.
         let mut day = self.today();
         while day < to.date_naive() {
@@ -191,6 +270,10 @@ impl World {
 
     fn run_daily(&mut self, day: NaiveDate) {
         self.mark_overdue(day);
+        self.escalate(day);
+        if Self::is_settlement_day(day) {
+            self.run_settlement(day);
+        }
     }
 
     /// The demo data: one lifecycle client with a few invoices.

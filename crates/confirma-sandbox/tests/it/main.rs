@@ -2,6 +2,7 @@
 
 mod durability;
 mod invoices;
+mod lifecycle;
 mod onboarding;
 
 use std::path::PathBuf;

@@ -1,0 +1,309 @@
+//! The accounting add-on: ledgers, payments and invoices submitted for the client's accounting
+//! system are checked, queued as pending, and synced (or failed, with a reason) as time passes.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use confirma_server::{ApiError, FieldProblem, types};
+use rust_decimal::Decimal;
+
+use super::World;
+
+/// How long the (simulated) accounting system takes to take a submission in.
+pub const SYNC_DELAY: Duration = Duration::minutes(30);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Ledger,
+    Payment,
+    Invoice,
+}
+
+#[derive(Clone, Debug)]
+pub struct AccountingItem {
+    pub client_id: i64,
+    pub kind: Kind,
+    pub source_identifier: String,
+    pub document_date: NaiveDate,
+    pub document_name: String,
+    pub invoice_number: String,
+    pub submitted_at: DateTime<Utc>,
+    /// 0 pending, 1 synced, 2 failed.
+    pub status: i64,
+    pub sync_date: Option<NaiveDate>,
+    pub description: String,
+    /// Why the accounting system will refuse it, decided when it was submitted.
+    failure: Option<String>,
+}
+
+/// What a submission is, before the accounting system has seen it.
+struct Submission {
+    kind: Kind,
+    source: String,
+    date: NaiveDate,
+    name: String,
+    invoice: String,
+    failure: Option<String>,
+}
+
+impl Submission {
+    fn pending(self, client_id: i64, now: DateTime<Utc>) -> AccountingItem {
+        AccountingItem {
+            client_id,
+            kind: self.kind,
+            source_identifier: self.source,
+            document_date: self.date,
+            document_name: self.name,
+            invoice_number: self.invoice,
+            submitted_at: now,
+            status: 0,
+            sync_date: None,
+            description: "Pending".into(),
+            failure: self.failure,
+        }
+    }
+}
+
+/// Chart-of-accounts numbers are three to six digits in the simulated accounting system.
+fn account_ok(account: &str) -> bool {
+    (3..=6).contains(&account.len()) && account.bytes().all(|b| b.is_ascii_digit())
+}
+
+impl World {
+    fn accounting_client(&self, client_id: i64) -> Result<(), ApiError> {
+        match self.client(client_id)?.accounting_system {
+            Some(_) => Ok(()),
+            None => Err(ApiError::business_rule(
+                "The client has no accounting integration (set service.accountingSystem when onboarding).",
+            )),
+        }
+    }
+
+    fn duplicate(&self, client_id: i64, kind: Kind, source: &str) -> bool {
+        self.accounting
+            .iter()
+            .any(|a| a.client_id == client_id && a.kind == kind && a.source_identifier == source)
+    }
+
+    fn receipt(items: &[AccountingItem]) -> types::AccountingSubmitResponse {
+        types::AccountingSubmitResponse {
+            accepted_count: items.len() as i32,
+            items: items
+                .iter()
+                .map(|i| types::AccountingSubmitItem {
+                    description: i.description.clone(),
+                    source_identifier: i.source_identifier.clone(),
+                    status: 0,
+                })
+                .collect(),
+        }
+    }
+
+    pub(super) fn submit_ledger(
+        &mut self,
+        client_id: i64,
+        request: &types::LedgerRequest,
+    ) -> Result<types::AccountingSubmitResponse, ApiError> {
+        self.accounting_client(client_id)?;
+        let ledger = &request.ledgers;
+        let net: Decimal = ledger.ledger_rows.iter().map(|r| r.net_amount).sum();
+        if !net.is_zero() {
+            return Err(ApiError::business_rule(format!(
+                "The ledger does not balance: its net amounts sum to {net}, not 0."
+            ))
+            .with_field_errors(vec![FieldProblem::new(
+                "$.ledgers.ledgerRows",
+                "business",
+                "net amounts must sum to 0",
+            )]));
+        }
+        let source = ledger.ledger_identifier.to_string();
+        if self.duplicate(client_id, Kind::Ledger, &source) {
+            return Err(
+                ApiError::business_rule(format!("Ledger {source} was already submitted."))
+                    .with_field_errors(vec![FieldProblem::new(
+                        "$.ledgers.ledgerIdentifier",
+                        "business",
+                        "was already submitted",
+                    )]),
+            );
+        }
+        let failure = ledger
+            .ledger_rows
+            .iter()
+            .find(|r| !account_ok(&r.account_number))
+            .map(|r| {
+                format!(
+                    "Failed: account {} is not in the chart of accounts",
+                    r.account_number.as_str()
+                )
+            });
+        let name = ledger
+            .document_name
+            .as_ref()
+            .map(|n| n.to_string())
+            .unwrap_or_default();
+        let item = Submission {
+            kind: Kind::Ledger,
+            source: source,
+            date: ledger.document_date,
+            name: name,
+            invoice: String::new(),
+            failure,
+        }
+        .pending(client_id, self.now);
+        self.accounting.push(item.clone());
+        Ok(Self::receipt(&[item]))
+    }
+
+    pub(super) fn submit_accounting_payments(
+        &mut self,
+        client_id: i64,
+        request: &types::AccountingPaymentRequest,
+    ) -> Result<types::AccountingSubmitResponse, ApiError> {
+        self.accounting_client(client_id)?;
+        let mut problems = Vec::new();
+        for (i, p) in request.payments.iter().enumerate() {
+            if self.duplicate(client_id, Kind::Payment, &p.payment_identifier) {
+                problems.push(FieldProblem::new(
+                    format!("$.payments[{i}].paymentIdentifier"),
+                    "business",
+                    "was already submitted",
+                ));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(
+                ApiError::business_rule("Some payments were already submitted.")
+                    .with_field_errors(problems),
+            );
+        }
+        let items: Vec<AccountingItem> = request
+            .payments
+            .iter()
+            .map(|p| {
+                let known = p
+                    .invoice_number
+                    .parse::<i64>()
+                    .ok()
+                    .is_some_and(|n| self.invoices.contains_key(&(client_id, n)));
+                let failure = (!known).then(|| {
+                    format!(
+                        "Failed: invoice {} is not in the accounting system",
+                        p.invoice_number.as_str()
+                    )
+                });
+                Submission {
+                    kind: Kind::Payment,
+                    source: p.payment_identifier.to_string(),
+                    date: p.payment_date,
+                    name: String::new(),
+                    invoice: p.invoice_number.to_string(),
+                    failure,
+                }
+                .pending(client_id, self.now)
+            })
+            .collect();
+        self.accounting.extend(items.iter().cloned());
+        Ok(Self::receipt(&items))
+    }
+
+    pub(super) fn submit_accounting_invoices(
+        &mut self,
+        client_id: i64,
+        request: &types::AccountingInvoiceRequest,
+    ) -> Result<types::AccountingSubmitResponse, ApiError> {
+        self.accounting_client(client_id)?;
+        let mut problems = Vec::new();
+        for (i, inv) in request.invoices.iter().enumerate() {
+            let sum = |f: fn(&types::AccountingInvoiceRow) -> Decimal| {
+                inv.rows.iter().map(f).sum::<Decimal>()
+            };
+            for (name, total, rows) in [
+                (
+                    "totalNetAmount",
+                    inv.total_net_amount,
+                    sum(|r| r.net_amount),
+                ),
+                (
+                    "totalVatAmount",
+                    inv.total_vat_amount,
+                    sum(|r| r.vat_amount),
+                ),
+                (
+                    "totalGrossAmount",
+                    inv.total_gross_amount,
+                    sum(|r| r.gross_amount),
+                ),
+            ] {
+                if total != rows {
+                    problems.push(FieldProblem::new(
+                        format!("$.invoices[{i}].{name}"),
+                        "business",
+                        format!("is {total}, but the rows sum to {rows}"),
+                    ));
+                }
+            }
+            if self.duplicate(client_id, Kind::Invoice, &inv.invoice_identifier) {
+                problems.push(FieldProblem::new(
+                    format!("$.invoices[{i}].invoiceIdentifier"),
+                    "business",
+                    "was already submitted",
+                ));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(ApiError::validation(
+                "The accounting invoices are invalid.",
+                problems,
+            ));
+        }
+        let items: Vec<AccountingItem> = request
+            .invoices
+            .iter()
+            .map(|inv| {
+                let failure = inv
+                    .rows
+                    .iter()
+                    .find(|r| !account_ok(&r.account_number))
+                    .map(|r| {
+                        format!(
+                            "Failed: account {} is not in the chart of accounts",
+                            r.account_number.as_str()
+                        )
+                    });
+                Submission {
+                    kind: Kind::Invoice,
+                    source: inv.invoice_identifier.to_string(),
+                    date: inv.invoice_date,
+                    name: inv.invoice_number.to_string(),
+                    invoice: inv.invoice_number.to_string(),
+                    failure,
+                }
+                .pending(client_id, self.now)
+            })
+            .collect();
+        self.accounting.extend(items.iter().cloned());
+        Ok(Self::receipt(&items))
+    }
+
+    /// Settles every submission whose sync is due by `to`.
+    pub(super) fn sync_accounting(&mut self, to: DateTime<Utc>) {
+        for item in self
+            .accounting
+            .iter_mut()
+            .filter(|i| i.status == 0 && i.submitted_at + SYNC_DELAY <= to)
+        {
+            let at = (item.submitted_at + SYNC_DELAY).date_naive();
+            item.sync_date = Some(at);
+            match item.failure.take() {
+                Some(reason) => {
+                    item.status = 2;
+                    item.description = reason;
+                }
+                None => {
+                    item.status = 1;
+                    item.description = "Successfully synced".into();
+                }
+            }
+        }
+    }
+}

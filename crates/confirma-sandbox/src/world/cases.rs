@@ -1,0 +1,593 @@
+//! Payment control and collection: cases, their escalation as days pass, interest, the
+//! invoice actions, and payments (received by reference or reported directly).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use confirma_server::{ApiError, FieldProblem, types};
+use rust_decimal::Decimal;
+
+use super::World;
+use super::invoices::cents;
+
+/// Days after the case due date when a reminder goes out, unless the invoice says otherwise.
+pub const DEFAULT_REMINDER_AFTER_DAYS: i64 = 7;
+/// Days from the reminder to the demand for payment, and from the demand to collection.
+pub const DEMAND_AFTER_REMINDER_DAYS: i64 = 14;
+pub const COLLECTION_AFTER_DEMAND_DAYS: i64 = 21;
+/// Fees added at each stage (the reminder fee comes from the invoice when it gives one; 5.00 is
+/// the statutory consumer reminder fee).
+pub const DEFAULT_REMINDER_FEE: Decimal = Decimal::from_parts(500, 0, 0, false, 2);
+pub const DEMAND_FEE: Decimal = Decimal::from_parts(1000, 0, 0, false, 2);
+pub const COLLECTION_FEE: Decimal = Decimal::from_parts(2000, 0, 0, false, 2);
+pub const AGENCY: &str = "CASH-IN";
+
+/// How an invoice's case behaves, taken from the invoice when it was created.
+#[derive(Clone, Debug)]
+pub struct CaseTerms {
+    pub interest_percent: Decimal,
+    pub reminder_fee: Decimal,
+    pub reminder_after_days: i64,
+    /// Whether the case may go on to demand and collection (not only reminders).
+    pub collection_enabled: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct CaseRecord {
+    pub id: i64,
+    pub client_id: i64,
+    pub invoice_number: i64,
+    pub status: types::CaseStatus,
+    pub stage: types::CaseStage,
+    pub created_at: DateTime<Utc>,
+    pub closed_at: Option<NaiveDate>,
+    pub due_date: NaiveDate,
+    pub currency: String,
+    pub terms: CaseTerms,
+    pub capital: Decimal,
+    /// Accrued interest, unrounded; shown and paid in cents.
+    pub interest: Decimal,
+    pub costs: Decimal,
+    pub paid: Decimal,
+    pub stage_since: NaiveDate,
+    pub events: Vec<types::CaseEvent>,
+    pub timeline: Vec<types::CaseTimelineEntry>,
+    pub payments: Vec<types::CasePayment>,
+}
+
+impl CaseRecord {
+    pub fn is_closed(&self) -> bool {
+        matches!(
+            self.status,
+            types::CaseStatus::Withdrawn | types::CaseStatus::Paid | types::CaseStatus::Closed
+        )
+    }
+
+    /// Outstanding (capital, interest, costs) in cents.
+    pub fn outstanding(&self) -> (Decimal, Decimal, Decimal) {
+        (self.capital, cents(self.interest), self.costs)
+    }
+
+    pub fn total_outstanding(&self) -> Decimal {
+        let (c, i, f) = self.outstanding();
+        c + i + f
+    }
+
+    fn event(
+        &mut self,
+        at: DateTime<Utc>,
+        kind: &str,
+        description: String,
+        action: Option<types::ActionCode>,
+    ) {
+        self.events.push(types::CaseEvent {
+            action_code: action,
+            description,
+            occurred_at: at,
+            type_: kind.parse().expect("event types are plain strings"),
+        });
+    }
+
+    fn mark(&mut self, date: NaiveDate, description: String) {
+        self.timeline.push(types::CaseTimelineEntry {
+            date,
+            description,
+            stage: self.stage,
+            status: self.status,
+        });
+    }
+}
+
+/// One payment allocated to a case.
+#[derive(Clone, Debug)]
+pub struct PaymentRecord {
+    pub allocation_id: i64,
+    pub client_id: i64,
+    pub case_id: i64,
+    pub invoice_number: i64,
+    pub invoice_reference: String,
+    pub original_reference: Option<String>,
+    pub account_name: Option<String>,
+    pub date: NaiveDate,
+    pub currency: String,
+    pub amount: Decimal,
+    pub capital: Decimal,
+    pub interest: Decimal,
+    pub costs: Decimal,
+    /// Paid to the creditor directly (reported with DIRECTPAYMENT), so never settled by the agency.
+    pub direct: bool,
+    pub settlement_id: Option<i64>,
+}
+
+/// Where a payment goes: costs first, then interest, then capital (the Finnish Interest Act
+/// order).
+fn allocate(case: &CaseRecord, amount: Decimal) -> (Decimal, Decimal, Decimal) {
+    let (capital, interest, costs) = case.outstanding();
+    let to_costs = amount.min(costs);
+    let to_interest = (amount - to_costs).min(interest);
+    let to_capital = (amount - to_costs - to_interest).min(capital);
+    (to_capital, to_interest, to_costs)
+}
+
+fn refuse(index: usize, field: &str, message: String) -> ApiError {
+    ApiError::business_rule(message.clone()).with_field_errors(vec![FieldProblem::new(
+        format!("$.actions[{index}]{field}"),
+        "business",
+        message,
+    )])
+}
+
+impl World {
+    /// Opens the case of a payment-controlled invoice.
+    pub(super) fn open_case(
+        &mut self,
+        id: i64,
+        client_id: i64,
+        invoice: &super::InvoiceRecord,
+        terms: CaseTerms,
+    ) {
+        let mut case = CaseRecord {
+            id,
+            client_id,
+            invoice_number: invoice.number,
+            status: types::CaseStatus::Open,
+            stage: types::CaseStage::PaymentControl,
+            created_at: self.now,
+            closed_at: None,
+            due_date: invoice.due_date,
+            currency: invoice.currency.clone(),
+            terms,
+            capital: invoice.total,
+            interest: Decimal::ZERO,
+            costs: Decimal::ZERO,
+            paid: Decimal::ZERO,
+            stage_since: self.today(),
+            events: Vec::new(),
+            timeline: Vec::new(),
+            payments: Vec::new(),
+        };
+        case.event(
+            self.now,
+            "CASE_OPENED",
+            format!("Payment control started for invoice {}.", invoice.number),
+            None,
+        );
+        case.mark(self.today(), "Case opened in payment control.".into());
+        self.cases.insert(id, case);
+    }
+
+    /// One day of payment control: interest on overdue capital, and escalation of open cases.
+    pub(super) fn escalate(&mut self, day: NaiveDate) {
+        let at = day.and_hms_opt(6, 0, 0).expect("valid time").and_utc();
+        for case in self.cases.values_mut() {
+            if case.is_closed() || case.total_outstanding().is_zero() {
+                continue;
+            }
+            let Some(invoice) = self
+                .invoices
+                .get_mut(&(case.client_id, case.invoice_number))
+            else {
+                continue;
+            };
+            // A case escalates only once its invoice has been delivered.
+            if !matches!(
+                invoice.status,
+                types::InvoiceStatus::Invoiced
+                    | types::InvoiceStatus::Overdue
+                    | types::InvoiceStatus::PartiallyPaid
+                    | types::InvoiceStatus::InCollection
+            ) {
+                continue;
+            }
+            if day > case.due_date {
+                case.interest += case.capital * case.terms.interest_percent
+                    / Decimal::ONE_HUNDRED
+                    / Decimal::from(365);
+            }
+            if case.status != types::CaseStatus::Open {
+                continue;
+            }
+            let days_past = (day - case.due_date).num_days();
+            let since = (day - case.stage_since).num_days();
+            let next = match case.stage {
+                types::CaseStage::PaymentControl if days_past >= case.terms.reminder_after_days => {
+                    Some((
+                        types::CaseStage::Reminder,
+                        case.terms.reminder_fee,
+                        "REMINDER_SENT",
+                        "Payment reminder sent",
+                    ))
+                }
+                types::CaseStage::Reminder
+                    if case.terms.collection_enabled && since >= DEMAND_AFTER_REMINDER_DAYS =>
+                {
+                    Some((
+                        types::CaseStage::Demand,
+                        DEMAND_FEE,
+                        "DEMAND_SENT",
+                        "Demand for payment sent",
+                    ))
+                }
+                types::CaseStage::Demand if since >= COLLECTION_AFTER_DEMAND_DAYS => Some((
+                    types::CaseStage::Collection,
+                    COLLECTION_FEE,
+                    "STAGE_CHANGED",
+                    "Moved to collection",
+                )),
+                _ => None,
+            };
+            if let Some((stage, fee, kind, what)) = next {
+                case.stage = stage;
+                case.stage_since = day;
+                case.costs += fee;
+                if matches!(
+                    stage,
+                    types::CaseStage::Demand | types::CaseStage::Collection
+                ) {
+                    invoice.status = types::InvoiceStatus::InCollection;
+                }
+                case.event(
+                    at,
+                    kind,
+                    format!("{what}; fee {fee} {}.", case.currency),
+                    None,
+                );
+                case.mark(day, format!("{what}."));
+            }
+        }
+    }
+
+    /// Allocates a payment to a case and records it; closes the case when nothing is left.
+    #[allow(clippy::too_many_arguments)]
+    fn apply_payment(
+        &mut self,
+        case_id: i64,
+        amount: Decimal,
+        date: NaiveDate,
+        original_reference: Option<String>,
+        account_name: Option<String>,
+        direct: bool,
+        action: Option<types::ActionCode>,
+    ) -> PaymentRecord {
+        let allocation_id = 9_001_000 + self.next() as i64;
+        let at = self.now;
+        let case = self
+            .cases
+            .get_mut(&case_id)
+            .expect("the caller found the case");
+        let (capital, interest, costs) = allocate(case, amount);
+        case.capital -= capital;
+        case.interest = (cents(case.interest) - interest).max(Decimal::ZERO);
+        case.costs -= costs;
+        case.paid += amount;
+        let invoice = self
+            .invoices
+            .get_mut(&(case.client_id, case.invoice_number))
+            .expect("every case has its invoice");
+        let payment_type = types::PaymentType {
+            // "8" is the Cash-In code for a bank transfer (sibling evidence).
+            code: (if direct { "DIRECT" } else { "8" })
+                .parse()
+                .expect("valid code"),
+            description: (if direct {
+                "Paid directly to the creditor"
+            } else {
+                "Bank transfer"
+            })
+            .parse()
+            .expect("valid text"),
+        };
+        case.payments.push(types::CasePayment {
+            booking_date: Some(date),
+            capital_amount: capital,
+            costs_amount: costs,
+            currency: case.currency.parse().expect("ISO code"),
+            interest_amount: interest,
+            payment_amount: amount,
+            payment_date: date,
+            payment_reference: invoice.payment_reference.parse().ok(),
+            payment_type: Some(payment_type),
+        });
+        case.event(
+            at,
+            "PAYMENT_RECEIVED",
+            format!("Payment of {amount} {} received.", case.currency),
+            action,
+        );
+        if case.total_outstanding().is_zero() {
+            case.status = types::CaseStatus::Paid;
+            case.closed_at = Some(date);
+            invoice.status = types::InvoiceStatus::Paid;
+            case.event(at, "CASE_CLOSED", "Paid in full.".into(), None);
+            case.mark(date, "Paid in full; case closed.".into());
+        } else if matches!(
+            invoice.status,
+            types::InvoiceStatus::Invoiced | types::InvoiceStatus::Overdue
+        ) {
+            invoice.status = types::InvoiceStatus::PartiallyPaid;
+        }
+        let record = PaymentRecord {
+            allocation_id,
+            client_id: case.client_id,
+            case_id,
+            invoice_number: case.invoice_number,
+            invoice_reference: invoice.payment_reference.clone(),
+            original_reference,
+            account_name,
+            date,
+            currency: case.currency.clone(),
+            amount,
+            capital,
+            interest,
+            costs,
+            direct,
+            settlement_id: None,
+        };
+        self.payments.push(record.clone());
+        record
+    }
+
+    /// A debtor's payment arriving at the agency's account with a reference number.
+    pub(super) fn receive_payment(
+        &mut self,
+        reference: &str,
+        amount: Decimal,
+        date: Option<NaiveDate>,
+        payer: Option<String>,
+    ) -> Result<(), ApiError> {
+        let wanted: String = reference.chars().filter(|c| !c.is_whitespace()).collect();
+        let case_id = self
+            .invoices
+            .values()
+            .find(|i| i.payment_reference == wanted)
+            .and_then(|i| i.case_id)
+            .ok_or_else(|| {
+                ApiError::not_found(format!(
+                    "No payment-controlled invoice has the reference {wanted}."
+                ))
+            })?;
+        let case = &self.cases[&case_id];
+        if case.is_closed() {
+            return Err(ApiError::business_rule(format!(
+                "Case {case_id} is closed."
+            )));
+        }
+        if amount <= Decimal::ZERO || amount.scale() > 2 || amount > case.total_outstanding() {
+            return Err(ApiError::business_rule(format!(
+                "The amount must be positive, in cents, and at most the outstanding {}.",
+                case.total_outstanding()
+            )));
+        }
+        let date = date.unwrap_or_else(|| self.today());
+        self.apply_payment(case_id, amount, date, Some(wanted), payer, false, None);
+        Ok(())
+    }
+
+    /// All actions of one request, atomically: every action is checked before any is applied.
+    pub(super) fn invoice_actions(
+        &mut self,
+        client_id: i64,
+        request: &types::InvoiceActionsRequest,
+    ) -> Result<types::InvoiceActionsResponse, ApiError> {
+        let mut case_ids = Vec::new();
+        for (i, action) in request.actions.iter().enumerate() {
+            let data = &action.data;
+            let invoice = self
+                .invoices
+                .get(&(client_id, data.invoice_number))
+                .ok_or_else(|| {
+                    refuse(
+                        i,
+                        ".data.invoiceNumber",
+                        format!("Invoice {} does not exist.", data.invoice_number),
+                    )
+                })?;
+            let case_id = invoice.case_id.ok_or_else(|| {
+                refuse(
+                    i,
+                    ".data.invoiceNumber",
+                    format!(
+                        "Invoice {} is not in payment control, so it has no case.",
+                        data.invoice_number
+                    ),
+                )
+            })?;
+            if data.case_id.is_some_and(|c| c != case_id) {
+                return Err(refuse(
+                    i,
+                    ".data.caseId",
+                    format!("Invoice {} belongs to case {case_id}.", data.invoice_number),
+                ));
+            }
+            let case = &self.cases[&case_id];
+            if case.is_closed() && action.code != types::ActionCode::Comment {
+                return Err(refuse(
+                    i,
+                    ".code",
+                    format!(
+                        "Case {case_id} is closed ({}); only comments are accepted.",
+                        case.status
+                    ),
+                ));
+            }
+            match action.code {
+                types::ActionCode::Duedate => match data.due_date {
+                    None => {
+                        return Err(refuse(
+                            i,
+                            ".data.dueDate",
+                            "DUEDATE needs data.dueDate.".into(),
+                        ));
+                    }
+                    Some(d) if d <= self.today() => {
+                        return Err(refuse(
+                            i,
+                            ".data.dueDate",
+                            format!(
+                                "The new case due date {d} must be after today ({}).",
+                                self.today()
+                            ),
+                        ));
+                    }
+                    Some(_) => {}
+                },
+                types::ActionCode::Directpayment => {
+                    let amount = data.amount.ok_or_else(|| {
+                        refuse(i, ".data.amount", "DIRECTPAYMENT needs data.amount.".into())
+                    })?;
+                    if amount <= Decimal::ZERO || amount > case.total_outstanding() {
+                        return Err(refuse(
+                            i,
+                            ".data.amount",
+                            format!(
+                                "must be positive and at most the outstanding {}",
+                                case.total_outstanding()
+                            ),
+                        ));
+                    }
+                    if data
+                        .currency
+                        .as_ref()
+                        .is_some_and(|c| c.as_str() != case.currency)
+                    {
+                        return Err(refuse(
+                            i,
+                            ".data.currency",
+                            format!("The case is in {}.", case.currency),
+                        ));
+                    }
+                }
+                types::ActionCode::Comment
+                    if action.comment.as_ref().is_none_or(|c| c.trim().is_empty()) =>
+                {
+                    return Err(refuse(i, ".comment", "COMMENT needs a comment.".into()));
+                }
+                _ => {}
+            }
+            case_ids.push(case_id);
+        }
+
+        let mut results = Vec::new();
+        for (action, case_id) in request.actions.iter().zip(case_ids) {
+            let today = self.today();
+            let at = self.now;
+            let action_id = 77_000 + self.next() as i64;
+            let comment = action.comment.as_ref().map(|c| c.to_string());
+            let note = comment
+                .as_deref()
+                .map(|c| format!(": {c}"))
+                .unwrap_or_default();
+            if action.code == types::ActionCode::Directpayment {
+                let data = &action.data;
+                self.apply_payment(
+                    case_id,
+                    data.amount.expect("checked"),
+                    data.payment_date.unwrap_or(today),
+                    data.reference.as_ref().map(|r| r.to_string()),
+                    None,
+                    true,
+                    Some(action.code),
+                );
+            } else {
+                let case = self.cases.get_mut(&case_id).expect("checked");
+                let (status, what) = match action.code {
+                    types::ActionCode::Comment => (None, "Comment added".to_string()),
+                    types::ActionCode::Withdraw => (
+                        Some(types::CaseStatus::Withdrawn),
+                        "Case withdrawn by the creditor".into(),
+                    ),
+                    types::ActionCode::Duedate => {
+                        let due = action.data.due_date.expect("checked");
+                        case.due_date = due;
+                        (None, format!("Case due date moved to {due}"))
+                    }
+                    types::ActionCode::Paymentplan => (
+                        Some(types::CaseStatus::PaymentPlan),
+                        "Payment plan allowed".into(),
+                    ),
+                    types::ActionCode::Objection => (
+                        Some(types::CaseStatus::Objection),
+                        "Debtor's objection registered".into(),
+                    ),
+                    types::ActionCode::Pause => {
+                        (Some(types::CaseStatus::Paused), "Case paused".into())
+                    }
+                    types::ActionCode::Directpayment => unreachable!("handled above"),
+                };
+                if let Some(status) = status {
+                    case.status = status;
+                    if status == types::CaseStatus::Withdrawn {
+                        case.closed_at = Some(today);
+                        if let Some(invoice) =
+                            self.invoices.get_mut(&(client_id, case.invoice_number))
+                        {
+                            invoice.status = types::InvoiceStatus::Withdrawn;
+                        }
+                    }
+                    case.mark(today, format!("{what}."));
+                }
+                case.event(
+                    at,
+                    "ACTION_APPLIED",
+                    format!("{what}{note}."),
+                    Some(action.code),
+                );
+            }
+            results.push(types::InvoiceActionResult {
+                action_id,
+                case_id: Some(case_id),
+                code: action.code,
+                invoice_number: action.data.invoice_number,
+                status: types::ActionStatus::Applied,
+            });
+        }
+        Ok(types::InvoiceActionsResponse { results })
+    }
+
+    /// The case behind `case_id` or `invoice_number`, for this client only.
+    pub fn find_case(
+        &self,
+        client_id: i64,
+        case_id: Option<i64>,
+        invoice_number: Option<i64>,
+    ) -> Result<&CaseRecord, ApiError> {
+        let by_invoice =
+            invoice_number.map(|n| self.invoices.get(&(client_id, n)).and_then(|i| i.case_id));
+        let id = match (case_id, by_invoice) {
+            (Some(c), Some(Some(i))) if c != i => None,
+            (Some(c), _) => Some(c),
+            (None, Some(i)) => i,
+            (None, None) => {
+                return Err(ApiError::validation(
+                    "Give caseId or invoiceNumber.",
+                    vec![FieldProblem::new(
+                        "query.caseId",
+                        "required",
+                        "caseId or invoiceNumber is required",
+                    )],
+                ));
+            }
+        };
+        id.and_then(|id| self.cases.get(&id))
+            .filter(|c| c.client_id == client_id)
+            .ok_or_else(|| ApiError::not_found("No such case for this client."))
+    }
+}
