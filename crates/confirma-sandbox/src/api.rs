@@ -29,6 +29,7 @@ impl SandboxApi {
 
     /// The calling client, for every operation but onboarding, renew and validate.
     fn client(&self, key: Option<&ApiKey>) -> Result<Caller, ApiError> {
+        self.0.check_healthy()?;
         if self.is_provisioning_token(key) {
             return Err(ApiError::forbidden(
                 "The partner provisioning token works only for onboarding (POST /api/v1/partner/client).",
@@ -106,7 +107,7 @@ fn case_details(world: &World, case: &CaseRecord) -> types::CaseDetails {
             costs_amount: costs,
             currency: case.currency.parse().ok(),
             interest_amount: interest,
-            paid_amount: Some(case.paid),
+            paid_amount: Some(crate::world::cents(case.paid)),
             total_amount: capital + interest + costs,
         },
         events: case.events.clone(),

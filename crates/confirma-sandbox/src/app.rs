@@ -1,6 +1,8 @@
 //! The running sandbox: the world behind a lock, the command log behind the store, and the
 //! one path every change takes (execute, log, wait until durable, answer).
 
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 
 use confirma_server::ApiError;
@@ -13,6 +15,10 @@ pub struct Sandbox {
     pub config: Config,
     world: RwLock<WorldAndSeq>,
     store: Box<dyn Store>,
+    /// Set when a command panicked midway: the world in memory may then be half-changed, so
+    /// the sandbox refuses further work until it restarts (and replays its log, which never
+    /// holds the failed command).
+    broken: AtomicBool,
 }
 
 struct WorldAndSeq {
@@ -49,6 +55,7 @@ impl Sandbox {
             config,
             world: RwLock::new(WorldAndSeq { world, seq }),
             store: Box::new(store),
+            broken: AtomicBool::new(false),
         });
         Ok(sandbox)
     }
@@ -71,13 +78,35 @@ impl Sandbox {
         WorldRead(self.world.read().unwrap_or_else(|e| e.into_inner()))
     }
 
+    /// `Err(503)` once a command has panicked (see `broken`).
+    pub fn check_healthy(&self) -> Result<(), ApiError> {
+        if self.broken.load(Ordering::Acquire) {
+            return Err(ApiError::unavailable(
+                "The sandbox hit an internal error and stopped taking requests; restart it (every acknowledged change is in its log).",
+            ));
+        }
+        Ok(())
+    }
+
     /// Executes `command`; answers only once it is durable. A refused command changes nothing
     /// and is not logged.
     pub async fn execute(&self, command: Command) -> Result<Effect, ApiError> {
+        self.check_healthy()?;
         let json = serde_json::to_string(&command).map_err(|_| ApiError::internal())?;
         let (effect, durable) = {
             let mut guard = self.world.write().unwrap_or_else(|e| e.into_inner());
-            let effect = guard.world.execute(&command)?;
+            let world = &mut guard.world;
+            let effect =
+                match std::panic::catch_unwind(AssertUnwindSafe(|| world.execute(&command))) {
+                    Ok(result) => result?,
+                    Err(_) => {
+                        self.broken.store(true, Ordering::Release);
+                        tracing::error!(
+                            "a command panicked; the sandbox stops taking requests until restarted"
+                        );
+                        return Err(ApiError::internal());
+                    }
+                };
             guard.seq += 1;
             // Queued while the lock is held, so the log order is the execution order.
             let durable = self.store.append(Record {

@@ -73,6 +73,7 @@ pub struct IncomingPayment {
 type Shared = Arc<Sandbox>;
 
 fn admin(sandbox: &Sandbox, headers: &HeaderMap) -> Result<(), ApiError> {
+    sandbox.check_healthy()?;
     let key = headers
         .get("x-admin-token")
         .and_then(|v| v.to_str().ok())
@@ -106,7 +107,7 @@ async fn run(sandbox: &Sandbox, headers: &HeaderMap, command: Command) -> Respon
 }
 
 /// The sandbox clock.
-#[utoipa::path(get, path = "/sandbox/clock", tag = "Sandbox control",
+#[utoipa::path(get, path = "/sandbox/clock", tag = "Sandbox control", security(("AdminToken" = [])),
     responses((status = 200, body = Clock), (status = 401, description = "Missing or wrong admin token")))]
 async fn get_clock(State(sandbox): State<Shared>, headers: HeaderMap) -> Response {
     match admin(&sandbox, &headers) {
@@ -116,7 +117,7 @@ async fn get_clock(State(sandbox): State<Shared>, headers: HeaderMap) -> Respons
 }
 
 /// Advance the sandbox clock; everything due meanwhile happens (distribution, overdue, ...).
-#[utoipa::path(post, path = "/sandbox/clock/advance", tag = "Sandbox control", request_body = Advance,
+#[utoipa::path(post, path = "/sandbox/clock/advance", tag = "Sandbox control", security(("AdminToken" = [])), request_body = Advance,
     responses((status = 200, body = Clock), (status = 400, description = "Invalid request"),
         (status = 401, description = "Missing or wrong admin token"), (status = 402, description = "The target is in the past")))]
 async fn advance(
@@ -153,7 +154,7 @@ async fn advance(
 }
 
 /// Make the next distribution of an invoice fail (the invoice may not exist yet).
-#[utoipa::path(post, path = "/sandbox/distribution/fail-next", tag = "Sandbox control", request_body = FailDistribution,
+#[utoipa::path(post, path = "/sandbox/distribution/fail-next", tag = "Sandbox control", security(("AdminToken" = [])), request_body = FailDistribution,
     responses((status = 200, body = Clock), (status = 401, description = "Missing or wrong admin token"), (status = 404, description = "Unknown client")))]
 async fn fail_next(
     State(sandbox): State<Shared>,
@@ -177,7 +178,7 @@ async fn fail_next(
 }
 
 /// Set or clear the expiry of a client's token.
-#[utoipa::path(post, path = "/sandbox/token/expiry", tag = "Sandbox control", request_body = TokenExpiry,
+#[utoipa::path(post, path = "/sandbox/token/expiry", tag = "Sandbox control", security(("AdminToken" = [])), request_body = TokenExpiry,
     responses((status = 200, body = Clock), (status = 401, description = "Missing or wrong admin token"), (status = 404, description = "Unknown client")))]
 async fn token_expiry(
     State(sandbox): State<Shared>,
@@ -202,7 +203,7 @@ async fn token_expiry(
 
 /// Simulate a debtor's payment by reference number: allocated to costs, interest and capital,
 /// listed by retrieve payments, and settled at the next settlement run.
-#[utoipa::path(post, path = "/sandbox/payments", tag = "Sandbox control", request_body = IncomingPayment,
+#[utoipa::path(post, path = "/sandbox/payments", tag = "Sandbox control", security(("AdminToken" = [])), request_body = IncomingPayment,
     responses((status = 200, body = Clock), (status = 401, description = "Missing or wrong admin token"),
         (status = 402, description = "Closed case or amount above the outstanding balance"), (status = 404, description = "Unknown reference")))]
 async fn incoming_payment(
@@ -229,22 +230,46 @@ async fn incoming_payment(
 }
 
 /// Run a settlement now (otherwise settlements run every Monday).
-#[utoipa::path(post, path = "/sandbox/settlements/run", tag = "Sandbox control",
+#[utoipa::path(post, path = "/sandbox/settlements/run", tag = "Sandbox control", security(("AdminToken" = [])),
     responses((status = 200, body = Clock), (status = 401, description = "Missing or wrong admin token")))]
 async fn run_settlement(State(sandbox): State<Shared>, headers: HeaderMap) -> Response {
     run(&sandbox, &headers, Command::RunSettlement).await
 }
 
 /// Back to the seeded state (the log keeps the history; the world starts over).
-#[utoipa::path(post, path = "/sandbox/reset", tag = "Sandbox control",
+#[utoipa::path(post, path = "/sandbox/reset", tag = "Sandbox control", security(("AdminToken" = [])),
     responses((status = 200, body = Clock), (status = 401, description = "Missing or wrong admin token")))]
 async fn reset(State(sandbox): State<Shared>, headers: HeaderMap) -> Response {
     run(&sandbox, &headers, Command::Reset).await
 }
 
+/// Adds the admin token as a security scheme, so that `/docs` can send it.
+struct AdminTokenScheme;
+
+impl utoipa::Modify for AdminTokenScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "AdminToken",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-Admin-Token",
+                "The sandbox admin token printed on start.",
+            ))),
+        );
+    }
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    modifiers(&AdminTokenScheme),
+    tags((name = "Sandbox control", description = "Outside the Partner API: drive the sandbox (clock, payments, failures, settlements, reset)."))
+)]
+struct ControlDoc;
+
 /// The control routes with their descriptions.
 pub fn router(sandbox: Shared) -> OpenApiRouter {
-    OpenApiRouter::new()
+    OpenApiRouter::with_openapi(<ControlDoc as utoipa::OpenApi>::openapi())
         .routes(routes!(get_clock))
         .routes(routes!(advance))
         .routes(routes!(fail_next))

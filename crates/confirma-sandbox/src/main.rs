@@ -99,6 +99,16 @@ enum Control {
     },
     /// Run a settlement now.
     Settle(Target),
+    /// Give a client's token an expiry (omit --at to remove it).
+    ExpireToken {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long)]
+        client_id: i64,
+        /// RFC 3339 time, e.g. 2026-03-05T00:00:00Z.
+        #[arg(long)]
+        at: Option<DateTime<Utc>>,
+    },
     /// Reset the sandbox to its seeded state.
     Reset(Target),
 }
@@ -231,6 +241,16 @@ async fn drive(control: Control) -> anyhow::Result<()> {
             )
         }
         Control::Settle(t) => (t, reqwest::Method::POST, "/sandbox/settlements/run", None),
+        Control::ExpireToken {
+            target,
+            client_id,
+            at,
+        } => (
+            target,
+            reqwest::Method::POST,
+            "/sandbox/token/expiry",
+            Some(serde_json::json!({"clientId": client_id, "expiresAt": at})),
+        ),
         Control::Reset(t) => (t, reqwest::Method::POST, "/sandbox/reset", None),
     };
     let mut request = http

@@ -143,9 +143,9 @@ impl World {
             .unwrap_or_default();
         let item = Submission {
             kind: Kind::Ledger,
-            source: source,
+            source,
             date: ledger.document_date,
-            name: name,
+            name,
             invoice: String::new(),
             failure,
         }

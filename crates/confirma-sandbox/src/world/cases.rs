@@ -63,7 +63,7 @@ impl CaseRecord {
 
     /// Outstanding (capital, interest, costs) in cents.
     pub fn outstanding(&self) -> (Decimal, Decimal, Decimal) {
-        (self.capital, cents(self.interest), self.costs)
+        (cents(self.capital), cents(self.interest), cents(self.costs))
     }
 
     pub fn total_outstanding(&self) -> Decimal {
@@ -273,6 +273,7 @@ impl World {
             .cases
             .get_mut(&case_id)
             .expect("the caller found the case");
+        let amount = cents(amount);
         let (capital, interest, costs) = allocate(case, amount);
         case.capital -= capital;
         case.interest = (cents(case.interest) - interest).max(Decimal::ZERO);

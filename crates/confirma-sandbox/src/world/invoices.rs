@@ -60,9 +60,12 @@ fn problem(path: &str, message: impl Into<String>) -> FieldProblem {
     FieldProblem::new(path, "business", message)
 }
 
-/// Money rounds to cents, half away from zero (11.985 → 11.99), as invoices do.
-pub(super) fn cents(x: Decimal) -> Decimal {
-    x.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+/// Money rounds to cents, half away from zero (11.985 → 11.99), as invoices do, and always
+/// carries exactly two decimals (5.0 becomes 5.00) so that amounts look the same on the wire.
+pub fn cents(x: Decimal) -> Decimal {
+    let mut x = x.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+    x.rescale(2);
+    x
 }
 
 /// net = quantity × (unit price − discount), with a percentage discount applied to the product.
@@ -352,7 +355,7 @@ impl World {
             date: header.date,
             due_date: header.due_date,
             currency: header.currency_code.to_string(),
-            total: invoice.amounts.total_gross_amount,
+            total: cents(invoice.amounts.total_gross_amount),
             payment_reference: payment_reference.clone(),
             status,
             payment_control,

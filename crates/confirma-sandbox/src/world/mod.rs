@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 pub use accounting::{AccountingItem, Kind as AccountingKind};
 pub use cases::{CaseRecord, PaymentRecord};
 pub use clients::{Caller, ClientRecord};
-pub use invoices::{DistributionRecord, InvoiceRecord};
+pub use invoices::{DistributionRecord, InvoiceRecord, cents};
 pub use settlements::SettlementRecord;
 
 /// Everything that changes the world. Persisted as JSON, one record per accepted command.

@@ -1,5 +1,6 @@
 //! End-to-end tests of the sandbox through the generated client over real HTTP on loopback.
 
+mod control;
 mod durability;
 mod invoices;
 mod lifecycle;

@@ -1,0 +1,96 @@
+//! The control API and the sandbox's served description and documentation.
+
+use serde_json::{Value, json};
+
+use crate::TestSandbox;
+
+#[tokio::test]
+async fn control_needs_the_admin_token_and_answers_in_the_error_format() {
+    let sb = TestSandbox::start(None).await;
+    let http = reqwest::Client::new();
+    for token in [None, Some("wrong"), Some(crate::PROVISIONING)] {
+        let mut request = http
+            .post(format!("{}/sandbox/clock/advance", sb.base))
+            .json(&json!({"days": 1}));
+        if let Some(t) = token {
+            request = request.header("x-admin-token", t);
+        }
+        let resp = request.send().await.unwrap();
+        assert_eq!(resp.status(), 401);
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["code"], "UNAUTHORIZED");
+    }
+    for bad in [
+        json!({"days": "x"}),
+        json!({"weeks": 1}),
+        json!({"days": 1, "to": "2027-01-01T00:00:00Z"}),
+        json!({"days": -1}),
+        json!({"days": 100000}),
+    ] {
+        let (status, body) = sb.control("/sandbox/clock/advance", bad.clone()).await;
+        assert!(status == 400 || status == 402, "{bad} gave {status}");
+        assert!(body["message"].is_string(), "{body}");
+    }
+    let (status, body) = sb
+        .control(
+            "/sandbox/payments",
+            json!({"reference": "1234561", "amount": 10}),
+        )
+        .await;
+    assert_eq!((status, body["code"].as_str()), (404, Some("NOT_FOUND")));
+}
+
+#[tokio::test]
+async fn the_served_description_covers_the_partner_api_and_the_control_api() {
+    let sb = TestSandbox::start(None).await;
+    let doc: Value = reqwest::get(format!("{}/openapi.json", sb.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .filter_map(|op| op["operationId"].as_str())
+        .collect();
+    for op in confirma_server::OPERATIONS {
+        assert!(
+            ids.contains(&op.operation_id),
+            "{} is not described",
+            op.operation_id
+        );
+    }
+    for path in [
+        "/sandbox/clock/advance",
+        "/sandbox/payments",
+        "/sandbox/settlements/run",
+        "/sandbox/reset",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "{path} is not described");
+    }
+    assert!(
+        doc["components"]["securitySchemes"]
+            .get("AdminToken")
+            .is_some()
+    );
+    let docs = reqwest::get(format!("{}/docs/", sb.base)).await.unwrap();
+    assert_eq!(docs.status(), 200);
+    assert!(docs.text().await.unwrap().contains("swagger-ui"));
+}
+
+#[tokio::test]
+async fn reset_returns_to_the_seeded_state() {
+    let sb = TestSandbox::start(None).await;
+    let before = sb.demo_token();
+    let (_, token) = sb.onboard(crate::BUSINESS_IDS[0], "Gone Oy").await;
+    sb.advance_days(3).await;
+    let (status, body) = sb.control("/sandbox/reset", json!({})).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["now"], "2026-03-02T08:00:00Z");
+    assert_eq!(sb.demo_token(), before);
+    let (status, _) = crate::api_error(sb.client(&token).validate_token().send().await);
+    assert_eq!(status, 401, "clients onboarded after the seed are gone");
+}
