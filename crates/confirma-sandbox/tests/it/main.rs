@@ -3,6 +3,7 @@
 mod control;
 mod durability;
 mod invoices;
+mod isolation;
 mod lifecycle;
 mod onboarding;
 
