@@ -7,7 +7,8 @@ use confirma_server::{self as server, ApiError, ApiKey, PartnerApi, types};
 
 use crate::app::Sandbox;
 use crate::world::{
-    AccountingKind, Caller, CaseRecord, Command, Effect, InvoiceRecord, PaymentRecord, World,
+    AccountingItem, AccountingKind, Caller, CaseRecord, Command, Effect, InvoiceRecord,
+    PaymentRecord, World,
 };
 
 /// The sandbox as a [`PartnerApi`].
@@ -161,174 +162,87 @@ fn check_window(
     }
 }
 
-impl PartnerApi for SandboxApi {
-    async fn create_client(
-        &self,
-        request: server::CreateClientRequest,
-    ) -> server::CreateClientResponse {
-        if !self.is_provisioning_token(request.api_key.as_ref()) {
-            return match request.api_key {
-                Some(key) if self.0.read().authenticate(Some(&key)).is_ok() => ApiError::forbidden(
-                    "Onboarding needs the partner provisioning token, not a client token.",
-                )
-                .into(),
-                _ => ApiError::unauthorized(
-                    "Send the partner provisioning token in the X-Api-Key header.",
-                )
-                .into(),
-            };
+/// A refusal becomes the operation's error answer (each response enum converts from `ApiError`).
+fn answer<T, R: From<ApiError>>(result: Result<T, ApiError>, ok: impl FnOnce(T) -> R) -> R {
+    result.map_or_else(R::from, ok)
+}
+
+/// The part of an [`Effect`] an operation expects; anything else is a bug, answered with 500.
+macro_rules! effect {
+    ($effect:expr, $variant:ident) => {
+        match $effect {
+            Effect::$variant(value) => Ok(value),
+            _ => Err(ApiError::internal()),
         }
-        match self
-            .0
-            .execute(Command::CreateClient {
-                request: Box::new(request.body),
-            })
-            .await
-        {
-            Ok(Effect::ClientCreated(created)) => server::CreateClientResponse::Ok(created),
-            Ok(_) => ApiError::internal().into(),
-            Err(e) => e.into(),
+    };
+}
+
+impl SandboxApi {
+    fn onboard_caller(&self, key: Option<&ApiKey>) -> Result<(), ApiError> {
+        self.0.check_healthy()?;
+        if self.is_provisioning_token(key) {
+            return Ok(());
+        }
+        match key {
+            Some(key) if self.0.read().authenticate(Some(key)).is_ok() => Err(ApiError::forbidden(
+                "Onboarding needs the partner provisioning token, not a client token.",
+            )),
+            _ => Err(ApiError::unauthorized(
+                "Send the partner provisioning token in the X-Api-Key header.",
+            )),
         }
     }
 
-    async fn validate_token(
-        &self,
-        request: server::ValidateTokenRequest,
-    ) -> server::ValidateTokenResponse {
-        if self.is_provisioning_token(request.api_key.as_ref()) {
-            return server::ValidateTokenResponse::Ok(types::ValidateTokenResponse {
+    fn validate(&self, key: Option<&ApiKey>) -> Result<types::ValidateTokenResponse, ApiError> {
+        self.0.check_healthy()?;
+        if self.is_provisioning_token(key) {
+            return Ok(types::ValidateTokenResponse {
                 expires_at: None,
                 is_valid: true,
                 message: "Partner provisioning token is valid".into(),
             });
         }
-        match self.0.read().authenticate(request.api_key.as_ref()) {
-            Ok(caller) => server::ValidateTokenResponse::Ok(types::ValidateTokenResponse {
-                expires_at: caller.expires_at,
-                is_valid: !caller.expired,
-                message: if caller.expired {
-                    "Token has expired; renew it".into()
-                } else {
-                    "Token is valid".into()
-                },
-            }),
-            Err(e) => e.into(),
-        }
-    }
-
-    async fn renew_token(&self, request: server::RenewTokenRequest) -> server::RenewTokenResponse {
-        if self.is_provisioning_token(request.api_key.as_ref()) {
-            return ApiError::forbidden(
-                "The partner provisioning token is not renewed through the API.",
-            )
-            .into();
-        }
-        // Renewal is the one thing an expired token may still do.
-        let caller = match self.0.read().authenticate(request.api_key.as_ref()) {
-            Ok(caller) => caller,
-            Err(e) => return e.into(),
-        };
-        match self
-            .0
-            .execute(Command::RenewToken {
-                client_id: caller.client_id,
-            })
-            .await
-        {
-            Ok(Effect::TokenRenewed(renewed)) => server::RenewTokenResponse::Ok(renewed),
-            Ok(_) => ApiError::internal().into(),
-            Err(e) => e.into(),
-        }
-    }
-
-    async fn create_invoice(
-        &self,
-        request: server::CreateInvoiceRequest,
-    ) -> server::CreateInvoiceResponse {
-        let caller = match self.client(request.api_key.as_ref()) {
-            Ok(c) => c,
-            Err(e) => return e.into(),
-        };
-        match self
-            .0
-            .execute(Command::CreateInvoice {
-                client_id: caller.client_id,
-                request: Box::new(request.body),
-            })
-            .await
-        {
-            Ok(Effect::InvoiceCreated(created)) => server::CreateInvoiceResponse::Ok(created),
-            Ok(_) => ApiError::internal().into(),
-            Err(e) => e.into(),
-        }
-    }
-
-    async fn create_invoice_actions(
-        &self,
-        request: server::CreateInvoiceActionsRequest,
-    ) -> server::CreateInvoiceActionsResponse {
-        let caller = match self.client(request.api_key.as_ref()) {
-            Ok(c) => c,
-            Err(e) => return e.into(),
-        };
-        match self
-            .0
-            .execute(Command::InvoiceActions {
-                client_id: caller.client_id,
-                request: Box::new(request.body),
-            })
-            .await
-        {
-            Ok(Effect::ActionsApplied(applied)) => {
-                server::CreateInvoiceActionsResponse::Ok(applied)
-            }
-            Ok(_) => ApiError::internal().into(),
-            Err(e) => e.into(),
-        }
-    }
-
-    async fn get_case_details(
-        &self,
-        request: server::GetCaseDetailsRequest,
-    ) -> server::GetCaseDetailsResponse {
-        let caller = match self.client(request.api_key.as_ref()) {
-            Ok(c) => c,
-            Err(e) => return e.into(),
-        };
-        let world = self.0.read();
-        let case = match world.find_case(
-            caller.client_id,
-            request.query.case_id,
-            request.query.invoice_number,
-        ) {
-            Ok(case) => case,
-            Err(e) => return e.into(),
-        };
-        server::GetCaseDetailsResponse::Ok(types::CaseDetailsResponse {
-            case: case_details(&world, case),
+        let caller = self.0.read().authenticate(key)?;
+        Ok(types::ValidateTokenResponse {
+            expires_at: caller.expires_at,
+            is_valid: !caller.expired,
+            message: if caller.expired {
+                "Token has expired; renew it".into()
+            } else {
+                "Token is valid".into()
+            },
         })
     }
 
-    async fn get_distribution_information(
-        &self,
-        request: server::GetDistributionInformationRequest,
-    ) -> server::GetDistributionInformationResponse {
-        let caller = match self.client(request.api_key.as_ref()) {
-            Ok(c) => c,
-            Err(e) => return e.into(),
-        };
-        let q = request.query;
-        if let Err(e) = check_window(q.from_inv_date, q.to_inv_date, "fromInvDate", "toInvDate") {
-            return e.into();
+    async fn renew(&self, key: Option<&ApiKey>) -> Result<types::RenewTokenResponse, ApiError> {
+        self.0.check_healthy()?;
+        if self.is_provisioning_token(key) {
+            return Err(ApiError::forbidden(
+                "The partner provisioning token is not renewed through the API.",
+            ));
         }
+        // Renewal is the one thing an expired token may still do.
+        let caller = self.0.read().authenticate(key)?;
+        effect!(
+            self.0
+                .execute(Command::RenewToken {
+                    client_id: caller.client_id
+                })
+                .await?,
+            TokenRenewed
+        )
+    }
+
+    fn distribution(
+        &self,
+        key: Option<&ApiKey>,
+        q: server::GetDistributionInformationQuery,
+    ) -> Result<types::DistributionInformationResponse, ApiError> {
+        let caller = self.client(key)?;
+        check_window(q.from_inv_date, q.to_inv_date, "fromInvDate", "toInvDate")?;
         let world = self.0.read();
-        let (from, to, defaulted) = date_window(&world, q.from_inv_date, q.to_inv_date);
-        // A lookup by invoice number is not limited to the default window.
-        let (from, to, defaulted) = if q.invoice_number.is_some() && defaulted {
-            (NaiveDate::MIN, NaiveDate::MAX, false)
-        } else {
-            (from, to, defaulted)
-        };
+        let (from, to, defaulted) =
+            invoice_window(&world, q.invoice_number, q.from_inv_date, q.to_inv_date);
         let fetch = q.fetch_type.unwrap_or(types::FetchType::All);
         let records: Vec<types::DistributionRecord> = world
             .distributions(caller.client_id, q.invoice_number, from, to, fetch)
@@ -347,7 +261,7 @@ impl PartnerApi for SandboxApi {
             .iter()
             .filter(|r| r.status == types::DistributionStatus::Failed)
             .count();
-        server::GetDistributionInformationResponse::Ok(types::DistributionInformationResponse {
+        Ok(types::DistributionInformationResponse {
             meta_data: types::DistributionMetaData {
                 total_count: records.len() as i32,
                 successful_count: successful as i32,
@@ -366,25 +280,17 @@ impl PartnerApi for SandboxApi {
         })
     }
 
-    async fn get_distribution_information_v2(
+    fn distribution_page(
         &self,
-        request: server::GetDistributionInformationV2Request,
-    ) -> server::GetDistributionInformationV2Response {
-        let caller = match self.client(request.api_key.as_ref()) {
-            Ok(c) => c,
-            Err(e) => return e.into(),
-        };
-        let q = request.query;
-        if let Err(e) = check_window(q.from_inv_date, q.to_inv_date, "fromInvDate", "toInvDate") {
-            return e.into();
-        }
+        key: Option<&ApiKey>,
+        q: server::GetDistributionInformationV2Query,
+    ) -> Result<types::DistributionInformationPage, ApiError> {
+        let caller = self.client(key)?;
+        check_window(q.from_inv_date, q.to_inv_date, "fromInvDate", "toInvDate")?;
         let world = self.0.read();
-        let (from, to, defaulted) = date_window(&world, q.from_inv_date, q.to_inv_date);
-        let (from, to) = if q.invoice_number.is_some() && defaulted {
-            (NaiveDate::MIN, NaiveDate::MAX)
-        } else {
-            (from, to)
-        };
+        let (from, to, _) =
+            invoice_window(&world, q.invoice_number, q.from_inv_date, q.to_inv_date);
+        // The spec bounds both (page >= 1, 1 <= pageSize <= 500); validation ran before.
         let page = q.page.map_or(1, |p| p.max(1) as usize);
         let page_size = q.page_size.map_or(100, |p| p.max(1) as usize);
         let matching: Vec<&InvoiceRecord> = world
@@ -407,58 +313,50 @@ impl PartnerApi for SandboxApi {
             .take(page_size)
             .filter_map(|i| distribution_record(i))
             .collect();
-        server::GetDistributionInformationV2Response::Ok(types::DistributionInformationPage {
+        Ok(types::DistributionInformationPage {
             meta: types::PageMeta {
                 count: data.len() as i32,
-                page: std::num::NonZeroU32::new(page as u32).expect("page >= 1"),
-                page_size: std::num::NonZeroU32::new(page_size as u32).expect("pageSize >= 1"),
+                page: std::num::NonZeroU32::new(page as u32).ok_or_else(ApiError::internal)?,
+                page_size: std::num::NonZeroU32::new(page_size as u32)
+                    .ok_or_else(ApiError::internal)?,
                 total_count: matching.len() as i32,
             },
             data,
         })
     }
 
-    async fn get_payments(
+    fn payments(
         &self,
-        request: server::GetPaymentsRequest,
-    ) -> server::GetPaymentsResponse {
-        let caller = match self.client(request.api_key.as_ref()) {
-            Ok(c) => c,
-            Err(e) => return e.into(),
-        };
-        let q = request.query;
-        if let Err(e) = check_window(q.from_date, q.to_date, "fromDate", "toDate") {
-            return e.into();
-        }
+        key: Option<&ApiKey>,
+        q: server::GetPaymentsQuery,
+    ) -> Result<types::PaymentList, ApiError> {
+        let caller = self.client(key)?;
+        check_window(q.from_date, q.to_date, "fromDate", "toDate")?;
         let world = self.0.read();
         let (from, to, _) = date_window(&world, q.from_date, q.to_date);
-        let payments = world
-            .payments
-            .iter()
-            .filter(|p| p.client_id == caller.client_id && p.date >= from && p.date <= to)
-            .filter(|p| {
-                q.invoice_number
-                    .as_ref()
-                    .is_none_or(|n| *n == p.invoice_number.to_string())
-            })
-            .filter(|p| q.case_id.is_none_or(|c| c == p.case_id))
-            .map(payment)
-            .collect();
-        server::GetPaymentsResponse::Ok(types::PaymentList(payments))
+        Ok(types::PaymentList(
+            world
+                .payments
+                .iter()
+                .filter(|p| p.client_id == caller.client_id && p.date >= from && p.date <= to)
+                .filter(|p| {
+                    q.invoice_number
+                        .as_ref()
+                        .is_none_or(|n| *n == p.invoice_number.to_string())
+                })
+                .filter(|p| q.case_id.is_none_or(|c| c == p.case_id))
+                .map(payment)
+                .collect(),
+        ))
     }
 
-    async fn get_settlements(
+    async fn settlements(
         &self,
-        request: server::GetSettlementsRequest,
-    ) -> server::GetSettlementsResponse {
-        let caller = match self.client(request.api_key.as_ref()) {
-            Ok(c) => c,
-            Err(e) => return e.into(),
-        };
-        let q = request.query;
-        if let Err(e) = check_window(q.from_date, q.to_date, "fromDate", "toDate") {
-            return e.into();
-        }
+        key: Option<&ApiKey>,
+        q: server::GetSettlementsQuery,
+    ) -> Result<types::SettlementsResponse, ApiError> {
+        let caller = self.client(key)?;
+        check_window(q.from_date, q.to_date, "fromDate", "toDate")?;
         let unfetched_only = q.unfetched_only.unwrap_or(false);
         let (settlements, now) = {
             let world = self.0.read();
@@ -485,153 +383,305 @@ impl PartnerApi for SandboxApi {
             .filter(|s| s.api_fetch_date.is_none())
             .map(|s| s.settlement_id)
             .collect();
-        if !first_fetches.is_empty()
-            && let Err(e) = self
-                .0
+        if !first_fetches.is_empty() {
+            self.0
                 .execute(Command::MarkSettlementsFetched {
                     client_id: caller.client_id,
                     settlement_ids: first_fetches,
                 })
-                .await
-        {
-            return e.into();
+                .await?;
         }
-        server::GetSettlementsResponse::Ok(types::SettlementsResponse {
+        Ok(types::SettlementsResponse {
             created_at: now,
             settlements,
         })
+    }
+
+    /// The accounting submissions of one kind, in a document-date window, as status rows.
+    fn accounting<T>(
+        &self,
+        key: Option<&ApiKey>,
+        kind: AccountingKind,
+        window: (Option<NaiveDate>, Option<NaiveDate>),
+        source: Option<&str>,
+        row: impl Fn(&AccountingItem) -> Option<T>,
+    ) -> Result<Vec<T>, ApiError> {
+        let caller = self.client(key)?;
+        check_window(window.0, window.1, "fromDate", "toDate")?;
+        let world = self.0.read();
+        let (from, to, _) = date_window(&world, window.0, window.1);
+        Ok(world
+            .accounting
+            .iter()
+            .filter(|a| a.client_id == caller.client_id && a.kind == kind)
+            .filter(|a| a.document_date >= from && a.document_date <= to)
+            .filter(|a| source.is_none_or(|s| s == a.source_identifier))
+            .filter_map(row)
+            .collect())
+    }
+
+    fn finvoice(
+        &self,
+        key: Option<&ApiKey>,
+        business_id: &str,
+    ) -> Result<types::FinvoiceCredentialsResponse, ApiError> {
+        self.client(key)?;
+        if !crate::world::checks::business_id_valid(business_id) {
+            return Err(ApiError::validation(
+                "The business ID is invalid.",
+                vec![server::FieldProblem::new(
+                    "query.businessId",
+                    "business",
+                    "is not a valid Finnish business ID",
+                )],
+            ));
+        }
+        Ok(crate::registry::finvoice_credentials(business_id))
+    }
+}
+
+/// The invoice-date window of the distribution operations: the last 30 days by default, but a
+/// lookup by invoice number is not limited to it.
+fn invoice_window(
+    world: &World,
+    number: Option<i64>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> (NaiveDate, NaiveDate, bool) {
+    match date_window(world, from, to) {
+        (_, _, true) if number.is_some() => (NaiveDate::MIN, NaiveDate::MAX, false),
+        window => window,
+    }
+}
+
+impl PartnerApi for SandboxApi {
+    async fn create_client(
+        &self,
+        request: server::CreateClientRequest,
+    ) -> server::CreateClientResponse {
+        let result = async {
+            self.onboard_caller(request.api_key.as_ref())?;
+            effect!(
+                self.0
+                    .execute(Command::CreateClient {
+                        request: Box::new(request.body)
+                    })
+                    .await?,
+                ClientCreated
+            )
+        };
+        answer(result.await, server::CreateClientResponse::Ok)
+    }
+
+    async fn validate_token(
+        &self,
+        request: server::ValidateTokenRequest,
+    ) -> server::ValidateTokenResponse {
+        answer(
+            self.validate(request.api_key.as_ref()),
+            server::ValidateTokenResponse::Ok,
+        )
+    }
+
+    async fn renew_token(&self, request: server::RenewTokenRequest) -> server::RenewTokenResponse {
+        answer(
+            self.renew(request.api_key.as_ref()).await,
+            server::RenewTokenResponse::Ok,
+        )
+    }
+
+    async fn create_invoice(
+        &self,
+        request: server::CreateInvoiceRequest,
+    ) -> server::CreateInvoiceResponse {
+        let result = async {
+            let client_id = self.client(request.api_key.as_ref())?.client_id;
+            effect!(
+                self.0
+                    .execute(Command::CreateInvoice {
+                        client_id,
+                        request: Box::new(request.body)
+                    })
+                    .await?,
+                InvoiceCreated
+            )
+        };
+        answer(result.await, server::CreateInvoiceResponse::Ok)
+    }
+
+    async fn create_invoice_actions(
+        &self,
+        request: server::CreateInvoiceActionsRequest,
+    ) -> server::CreateInvoiceActionsResponse {
+        let result = async {
+            let client_id = self.client(request.api_key.as_ref())?.client_id;
+            effect!(
+                self.0
+                    .execute(Command::InvoiceActions {
+                        client_id,
+                        request: Box::new(request.body)
+                    })
+                    .await?,
+                ActionsApplied
+            )
+        };
+        answer(result.await, server::CreateInvoiceActionsResponse::Ok)
+    }
+
+    async fn get_case_details(
+        &self,
+        request: server::GetCaseDetailsRequest,
+    ) -> server::GetCaseDetailsResponse {
+        let result = self.client(request.api_key.as_ref()).and_then(|caller| {
+            let world = self.0.read();
+            let case = world.find_case(
+                caller.client_id,
+                request.query.case_id,
+                request.query.invoice_number,
+            )?;
+            Ok(types::CaseDetailsResponse {
+                case: case_details(&world, case),
+            })
+        });
+        answer(result, server::GetCaseDetailsResponse::Ok)
+    }
+
+    async fn get_distribution_information(
+        &self,
+        request: server::GetDistributionInformationRequest,
+    ) -> server::GetDistributionInformationResponse {
+        answer(
+            self.distribution(request.api_key.as_ref(), request.query),
+            server::GetDistributionInformationResponse::Ok,
+        )
+    }
+
+    async fn get_distribution_information_v2(
+        &self,
+        request: server::GetDistributionInformationV2Request,
+    ) -> server::GetDistributionInformationV2Response {
+        answer(
+            self.distribution_page(request.api_key.as_ref(), request.query),
+            server::GetDistributionInformationV2Response::Ok,
+        )
+    }
+
+    async fn get_payments(
+        &self,
+        request: server::GetPaymentsRequest,
+    ) -> server::GetPaymentsResponse {
+        answer(
+            self.payments(request.api_key.as_ref(), request.query),
+            server::GetPaymentsResponse::Ok,
+        )
+    }
+
+    async fn get_settlements(
+        &self,
+        request: server::GetSettlementsRequest,
+    ) -> server::GetSettlementsResponse {
+        answer(
+            self.settlements(request.api_key.as_ref(), request.query)
+                .await,
+            server::GetSettlementsResponse::Ok,
+        )
     }
 
     async fn submit_accounting_invoice(
         &self,
         request: server::SubmitAccountingInvoiceRequest,
     ) -> server::SubmitAccountingInvoiceResponse {
-        let caller = match self.client(request.api_key.as_ref()) {
-            Ok(c) => c,
-            Err(e) => return e.into(),
+        let result = async {
+            let client_id = self.client(request.api_key.as_ref())?.client_id;
+            effect!(
+                self.0
+                    .execute(Command::SubmitAccountingInvoice {
+                        client_id,
+                        request: Box::new(request.body)
+                    })
+                    .await?,
+                Accounting
+            )
         };
-        match self
-            .0
-            .execute(Command::SubmitAccountingInvoice {
-                client_id: caller.client_id,
-                request: Box::new(request.body),
-            })
-            .await
-        {
-            Ok(Effect::Accounting(receipt)) => server::SubmitAccountingInvoiceResponse::Ok(receipt),
-            Ok(_) => ApiError::internal().into(),
-            Err(e) => e.into(),
-        }
+        answer(result.await, server::SubmitAccountingInvoiceResponse::Ok)
     }
 
     async fn submit_ledger(
         &self,
         request: server::SubmitLedgerRequest,
     ) -> server::SubmitLedgerResponse {
-        let caller = match self.client(request.api_key.as_ref()) {
-            Ok(c) => c,
-            Err(e) => return e.into(),
+        let result = async {
+            let client_id = self.client(request.api_key.as_ref())?.client_id;
+            effect!(
+                self.0
+                    .execute(Command::SubmitLedger {
+                        client_id,
+                        request: Box::new(request.body)
+                    })
+                    .await?,
+                Accounting
+            )
         };
-        match self
-            .0
-            .execute(Command::SubmitLedger {
-                client_id: caller.client_id,
-                request: Box::new(request.body),
-            })
-            .await
-        {
-            Ok(Effect::Accounting(receipt)) => server::SubmitLedgerResponse::Ok(receipt),
-            Ok(_) => ApiError::internal().into(),
-            Err(e) => e.into(),
-        }
+        answer(result.await, server::SubmitLedgerResponse::Ok)
     }
 
     async fn get_ledger_status(
         &self,
         request: server::GetLedgerStatusRequest,
     ) -> server::GetLedgerStatusResponse {
-        let caller = match self.client(request.api_key.as_ref()) {
-            Ok(c) => c,
-            Err(e) => return e.into(),
-        };
         let q = request.query;
-        if let Err(e) = check_window(q.from_date, q.to_date, "fromDate", "toDate") {
-            return e.into();
-        }
-        let world = self.0.read();
-        let (from, to, _) = date_window(&world, q.from_date, q.to_date);
-        let ledgers = world
-            .accounting
-            .iter()
-            .filter(|a| a.client_id == caller.client_id && a.kind == AccountingKind::Ledger)
-            .filter(|a| a.document_date >= from && a.document_date <= to)
-            .filter(|a| {
-                q.ledger_identifier
-                    .as_ref()
-                    .is_none_or(|l| *l == a.source_identifier)
-            })
-            .map(|a| types::LedgerStatus {
-                description: a.description.clone(),
-                document_date: a.document_date,
-                document_name: a.document_name.clone(),
-                document_status: (a.status == 1).then(|| "Approved".to_string()),
-                source_identifier: a.source_identifier.clone(),
-                status: a.status,
-                sync_date: a.sync_date,
-            })
-            .collect();
-        server::GetLedgerStatusResponse::Ok(types::LedgerStatusResponse { ledgers })
+        let ledgers = self.accounting(
+            request.api_key.as_ref(),
+            AccountingKind::Ledger,
+            (q.from_date, q.to_date),
+            q.ledger_identifier.as_deref(),
+            |a| {
+                Some(types::LedgerStatus {
+                    description: a.description.clone(),
+                    document_date: a.document_date,
+                    document_name: a.document_name.clone(),
+                    document_status: (a.status == 1).then(|| "Approved".to_string()),
+                    source_identifier: a.source_identifier.clone(),
+                    status: a.status,
+                    sync_date: a.sync_date,
+                })
+            },
+        );
+        answer(ledgers, |ledgers| {
+            server::GetLedgerStatusResponse::Ok(types::LedgerStatusResponse { ledgers })
+        })
     }
 
     async fn submit_accounting_payments(
         &self,
         request: server::SubmitAccountingPaymentsRequest,
     ) -> server::SubmitAccountingPaymentsResponse {
-        let caller = match self.client(request.api_key.as_ref()) {
-            Ok(c) => c,
-            Err(e) => return e.into(),
+        let result = async {
+            let client_id = self.client(request.api_key.as_ref())?.client_id;
+            effect!(
+                self.0
+                    .execute(Command::SubmitAccountingPayments {
+                        client_id,
+                        request: Box::new(request.body)
+                    })
+                    .await?,
+                Accounting
+            )
         };
-        match self
-            .0
-            .execute(Command::SubmitAccountingPayments {
-                client_id: caller.client_id,
-                request: Box::new(request.body),
-            })
-            .await
-        {
-            Ok(Effect::Accounting(receipt)) => {
-                server::SubmitAccountingPaymentsResponse::Ok(receipt)
-            }
-            Ok(_) => ApiError::internal().into(),
-            Err(e) => e.into(),
-        }
+        answer(result.await, server::SubmitAccountingPaymentsResponse::Ok)
     }
 
     async fn get_accounting_payment_status(
         &self,
         request: server::GetAccountingPaymentStatusRequest,
     ) -> server::GetAccountingPaymentStatusResponse {
-        let caller = match self.client(request.api_key.as_ref()) {
-            Ok(c) => c,
-            Err(e) => return e.into(),
-        };
         let q = request.query;
-        if let Err(e) = check_window(q.from_date, q.to_date, "fromDate", "toDate") {
-            return e.into();
-        }
-        let world = self.0.read();
-        let (from, to, _) = date_window(&world, q.from_date, q.to_date);
-        let payments = world
-            .accounting
-            .iter()
-            .filter(|a| a.client_id == caller.client_id && a.kind == AccountingKind::Payment)
-            .filter(|a| a.document_date >= from && a.document_date <= to)
-            .filter(|a| {
-                q.payment_identifier
-                    .as_ref()
-                    .is_none_or(|p| *p == a.source_identifier)
-            })
-            .filter_map(|a| {
+        let payments = self.accounting(
+            request.api_key.as_ref(),
+            AccountingKind::Payment,
+            (q.from_date, q.to_date),
+            q.payment_identifier.as_deref(),
+            |a| {
                 Some(types::AccountingPaymentStatus {
                     description: a.description.clone(),
                     invoice_number: a.invoice_number.parse().ok()?,
@@ -640,10 +690,12 @@ impl PartnerApi for SandboxApi {
                     status: a.status,
                     sync_date: a.sync_date,
                 })
+            },
+        );
+        answer(payments, |payments| {
+            server::GetAccountingPaymentStatusResponse::Ok(types::AccountingPaymentStatusResponse {
+                payments,
             })
-            .collect();
-        server::GetAccountingPaymentStatusResponse::Ok(types::AccountingPaymentStatusResponse {
-            payments,
         })
     }
 
@@ -651,23 +703,9 @@ impl PartnerApi for SandboxApi {
         &self,
         request: server::GetFinvoiceCredentialsRequest,
     ) -> server::GetFinvoiceCredentialsResponse {
-        if let Err(e) = self.client(request.api_key.as_ref()) {
-            return e.into();
-        }
-        let business_id = request.query.business_id.to_string();
-        if !crate::world::checks::business_id_valid(&business_id) {
-            return ApiError::validation(
-                "The business ID is invalid.",
-                vec![server::FieldProblem::new(
-                    "query.businessId",
-                    "business",
-                    "is not a valid Finnish business ID",
-                )],
-            )
-            .into();
-        }
-        server::GetFinvoiceCredentialsResponse::Ok(crate::registry::finvoice_credentials(
-            &business_id,
-        ))
+        answer(
+            self.finvoice(request.api_key.as_ref(), &request.query.business_id),
+            server::GetFinvoiceCredentialsResponse::Ok,
+        )
     }
 }
