@@ -24779,8 +24779,9 @@ let response = client.get_settlements()
 Reports whether the access token sent in `X-Api-Key` is active and not expired.
 The documentation page renders no Authorization block, but the operation validates the key
 that is sent, so the global `ApiKey` requirement applies. An unknown token is answered with
-`401`; a known but expired or revoked token is answered with `200` and `isValid: false`
-(inferred).
+`401` (`UNAUTHORIZED`) and an expired one with `401` (`TOKEN_EXPIRED`: renew it), like
+every other operation but renew; `isValid: false` is left for a known, unexpired token that
+cannot be used, e.g. of a deactivated client (inferred).
 
 
 Sends a `GET` request to `/api/v1/partner/validate`

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use confirma_server::{ApiError, FieldProblem, types};
 use rust_decimal::{Decimal, RoundingStrategy};
+use sha2::Digest;
 
 use super::World;
 use super::checks::{business_id_valid, finnish_reference, payment_reference_valid};
@@ -28,6 +29,8 @@ pub struct InvoiceRecord {
     pub received_at: DateTime<Utc>,
     pub case_id: Option<i64>,
     pub distribution: Option<DistributionRecord>,
+    /// SHA-256 of the submitted request, to recognise an identical re-submission.
+    pub request_hash: [u8; 32],
 }
 
 /// The distribution of one invoice.
@@ -273,10 +276,26 @@ impl World {
             return Err(ApiError::validation("The invoice is invalid.", problems));
         }
 
-        // Rules that depend on what the sandbox already holds: 402.
+        // Rules that depend on what the sandbox already holds: 402. Sending the very same
+        // invoice again (a retry after a lost answer, say) is not an error: it is answered
+        // with the original's data and the status DUPLICATE, and nothing changes.
+        let request_hash: [u8; 32] =
+            sha2::Sha256::digest(serde_json::to_vec(request).map_err(|_| ApiError::internal())?)
+                .into();
+        if let Some(existing) = self.invoices.get(&(client_id, header.number))
+            && existing.request_hash == request_hash
+        {
+            return Ok(types::CreateInvoiceResponse {
+                case_id: existing.case_id,
+                invoice_number: existing.number,
+                payment_reference: Some(existing.payment_reference.clone()),
+                received_at: existing.received_at,
+                status: types::InvoiceStatus::Duplicate,
+            });
+        }
         if self.invoices.contains_key(&(client_id, header.number)) {
             return Err(ApiError::business_rule(format!(
-                "Invoice number {} is already used by this client.",
+                "Invoice number {} is already used by this client for a different invoice.",
                 header.number
             ))
             .with_field_errors(vec![problem("$.invoice.header.number", "is already used")]));
@@ -363,6 +382,7 @@ impl World {
             received_at: self.now,
             case_id,
             distribution,
+            request_hash,
         };
         if let Some(case_id) = case_id {
             let collection = invoice.collection.as_ref();

@@ -5,6 +5,13 @@ use rust_decimal::Decimal;
 
 use crate::{TestSandbox, api_error, invoice};
 
+/// The example invoice under `number`, with different content.
+fn other_invoice(number: i64) -> types::SalesInvoiceRequest {
+    let mut request = invoice(number);
+    request.invoice.header.description = Some("A different invoice".parse().unwrap());
+    request
+}
+
 fn reference_ok(r: &str) -> bool {
     let digits: Vec<u32> = r.chars().map(|c| c.to_digit(10).unwrap()).collect();
     let (body, check) = digits.split_at(digits.len() - 1);
@@ -83,7 +90,7 @@ async fn business_rules_refuse_with_402_and_data_rules_with_400() {
         .send()
         .await
         .unwrap();
-    let (status, body) = api_error(c.create_invoice().body(invoice(300200)).send().await);
+    let (status, body) = api_error(c.create_invoice().body(other_invoice(300200)).send().await);
     assert_eq!(
         (status, body.field_errors[0].path.as_str()),
         (402, "$.invoice.header.number")
@@ -216,4 +223,46 @@ async fn finvoice_credentials_come_from_the_registry() {
             .await,
     );
     assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn sending_the_same_invoice_again_is_answered_as_a_duplicate() {
+    let sb = TestSandbox::start(None).await;
+    let c = sb.client(&sb.demo_token());
+    let first = c
+        .create_invoice()
+        .body(invoice(300400))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    sb.advance_days(1).await;
+    let again = c
+        .create_invoice()
+        .body(invoice(300400))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(again.status, types::InvoiceStatus::Duplicate);
+    assert_eq!(
+        (again.case_id, &again.payment_reference, again.received_at),
+        (first.case_id, &first.payment_reference, first.received_at)
+    );
+    let listed = c
+        .get_distribution_information()
+        .invoice_number(300400)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.distributions.len(), 1, "nothing new was created");
+    assert_eq!(
+        listed.distributions[0].invoice_status,
+        types::InvoiceStatus::Invoiced
+    );
+    let mut changed = invoice(300400);
+    changed.invoice.header.description = Some("Something else".parse().unwrap());
+    let (status, _) = api_error(c.create_invoice().body(changed).send().await);
+    assert_eq!(status, 402, "another invoice under a used number");
 }

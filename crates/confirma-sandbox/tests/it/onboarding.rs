@@ -175,14 +175,12 @@ async fn an_expired_token_can_only_validate_and_renew() {
             .await,
     );
     assert_eq!(status, 401);
-    let valid = sb
-        .client(&token)
-        .validate_token()
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
-    assert!(!valid.is_valid);
+    let (status, body) = api_error(sb.client(&token).validate_token().send().await);
+    assert_eq!(
+        (status, body.code),
+        (401, types::ErrorCode::TokenExpired),
+        "every call but renew"
+    );
     let renewed = sb
         .client(&token)
         .renew_token()
