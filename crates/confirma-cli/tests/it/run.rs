@@ -1,11 +1,10 @@
-//! Running the binary, and the server it talks to.
+//! Running the binary, and the sandbox it talks to.
 
 use std::io::Write;
-use std::process::{Command, Stdio};
-use std::sync::OnceLock;
+use std::process::{Child, Command, Stdio};
 
-/// The key every test run uses; no output may ever contain it.
-pub const SECRET: &str = "cfis_test_do_not_print_me";
+use confirma_sandbox::{Config, Sandbox};
+use serde_json::Value;
 
 pub struct Run {
     pub code: i32,
@@ -15,22 +14,12 @@ pub struct Run {
 
 /// Runs `confirma args...` with `stdin`, no API key in the environment, output piped.
 pub fn confirma(args: &[&str], stdin: Option<&str>) -> Run {
-    run(args, stdin, None)
+    finish(spawn(args, stdin, None), None)
 }
 
-/// Runs `confirma --env <ExampleApi> args...` with the test key in `CONFIRMA_API_KEY`.
-pub fn against_stub(args: &[&str], stdin: Option<&str>) -> Run {
-    let mut all = vec!["--env", example_api()];
-    all.extend_from_slice(args);
-    run(&all, stdin, Some(SECRET))
-}
-
-/// Runs `confirma args...` with the test key in `CONFIRMA_API_KEY`.
-pub fn with_key(args: &[&str], stdin: Option<&str>) -> Run {
-    run(args, stdin, Some(SECRET))
-}
-
-fn run(args: &[&str], stdin: Option<&str>, key: Option<&str>) -> Run {
+/// Starts `confirma args...` with `stdin` and `key` (if any) in `CONFIRMA_API_KEY`, output
+/// piped; [`finish`] collects it.
+fn spawn(args: &[&str], stdin: Option<&str>, key: Option<&str>) -> Child {
     let mut command = Command::new(env!("CARGO_BIN_EXE_confirma"));
     command
         .args(args)
@@ -47,42 +36,151 @@ fn run(args: &[&str], stdin: Option<&str>, key: Option<&str>) -> Run {
         .write_all(stdin.unwrap_or_default().as_bytes())
         .expect("write stdin");
     drop(input);
+    child
+}
+
+/// Waits for a run to end; checks that `key` was never printed.
+fn finish(child: Child, key: Option<&str>) -> Run {
     let output = child.wait_with_output().expect("wait for confirma");
     let run = Run {
         code: output.status.code().expect("exit code"),
         stdout: String::from_utf8(output.stdout).expect("UTF-8 stdout"),
         stderr: String::from_utf8(output.stderr).expect("UTF-8 stderr"),
     };
-    assert!(
-        !run.stdout.contains(SECRET) && !run.stderr.contains(SECRET),
-        "the API key was printed:\n{}\n{}",
-        run.stdout,
-        run.stderr
-    );
+    if let Some(key) = key {
+        assert!(
+            !run.stdout.contains(key) && !run.stderr.contains(key),
+            "the API key was printed:\n{}\n{}",
+            run.stdout,
+            run.stderr
+        );
+    }
     run
 }
 
-/// Base URL of `confirma_server::ExampleApi` (every operation answers with its documented
-/// example), served for the whole test binary from a thread of its own.
-pub fn example_api() -> &'static str {
-    static URL: OnceLock<String> = OnceLock::new();
-    URL.get_or_init(|| {
-        let (sender, receiver) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("bind loopback");
-                let url = format!("http://{}", listener.local_addr().expect("addr"));
-                sender.send(url).expect("report the URL");
-                let app = confirma_server::router(confirma_server::ExampleApi);
-                axum::serve(listener, app).await.expect("serve");
-            });
+/// A sandbox of its own for one test, served on 127.0.0.1:0 by a runtime of its own (so that
+/// it answers while the test waits for the binary). Seed, start time and tokens are fixed
+/// (`Config::for_tests`), so the same requests give the same bytes: snapshots need no
+/// redactions. Dropping it stops the server.
+pub struct TestSandbox {
+    pub base: String,
+    /// The seeded demo client's (1001) token, sent as `CONFIRMA_API_KEY`.
+    pub demo_token: String,
+    admin_token: String,
+    http: reqwest::Client,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl TestSandbox {
+    pub fn start() -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let config = Config::for_tests();
+        let admin_token = config.admin_token.clone();
+        let (base, demo_token) = runtime.block_on(async move {
+            let sandbox = Sandbox::open(config).expect("open the sandbox");
+            sandbox.seed_if_empty().await.expect("seed");
+            let demo_token = sandbox
+                .read()
+                .demo_token
+                .clone()
+                .expect("the seed creates a demo client");
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind loopback");
+            let base = format!("http://{}", listener.local_addr().expect("addr"));
+            let app = confirma_sandbox::router(sandbox);
+            tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+            (base, demo_token)
         });
-        receiver.recv().expect("the server starts")
-    })
+        Self {
+            base,
+            demo_token,
+            admin_token,
+            http: reqwest::Client::new(),
+            runtime,
+        }
+    }
+
+    fn args<'a>(&'a self, args: &[&'a str]) -> Vec<&'a str> {
+        let mut all = vec!["--env", self.base.as_str()];
+        all.extend_from_slice(args);
+        all
+    }
+
+    /// Runs `confirma --env <sandbox> args...` as the demo client (`CONFIRMA_API_KEY`).
+    pub fn confirma(&self, args: &[&str], stdin: Option<&str>) -> Run {
+        let key = Some(self.demo_token.as_str());
+        finish(spawn(&self.args(args), stdin, key), key)
+    }
+
+    /// Runs `confirma --env <sandbox> --api-key <demo token> args...`, nothing in the
+    /// environment.
+    pub fn confirma_with_key_flag(&self, args: &[&str]) -> Run {
+        let mut all = vec!["--api-key", self.demo_token.as_str()];
+        all.extend_from_slice(args);
+        finish(spawn(&self.args(&all), None, None), Some(&self.demo_token))
+    }
+
+    /// Starts `confirma --env <sandbox> args...` as the demo client; [`Self::finish`] waits.
+    pub fn start_confirma(&self, args: &[&str]) -> Child {
+        spawn(&self.args(args), None, Some(&self.demo_token))
+    }
+
+    pub fn finish(&self, child: Child) -> Run {
+        finish(child, Some(&self.demo_token))
+    }
+
+    /// Runs the command and expects success with nothing on standard error; its output.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let run = self.confirma(args, None);
+        assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+        assert_eq!(run.stderr, "", "nothing on stderr when all is well");
+        run.stdout
+    }
+
+    /// A call to the control API (`/sandbox/...`) with the admin token, which must succeed.
+    pub fn control(&self, path: &str, body: Value) -> Value {
+        let request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("x-admin-token", &self.admin_token)
+            .json(&body);
+        self.runtime.block_on(async {
+            let response = request.send().await.expect("control API");
+            let status = response.status();
+            let answer: Value = response.json().await.expect("JSON answer");
+            assert!(status.is_success(), "{path}: {status} {answer}");
+            answer
+        })
+    }
+
+    pub fn advance(&self, step: Value) {
+        self.control("/sandbox/clock/advance", step);
+    }
+
+    /// The request example of `operation_id` from the sandbox's `/openapi.json`.
+    pub fn example(&self, operation_id: &str) -> Value {
+        let spec: Value = self.runtime.block_on(async {
+            self.http
+                .get(format!("{}/openapi.json", self.base))
+                .send()
+                .await
+                .expect("GET /openapi.json")
+                .json()
+                .await
+                .expect("JSON")
+        });
+        spec["paths"]
+            .as_object()
+            .expect("paths")
+            .values()
+            .flat_map(|methods| methods.as_object().expect("methods").values())
+            .find(|op| op["operationId"] == operation_id)
+            .map(|op| op["requestBody"]["content"]["application/json"]["example"].clone())
+            .unwrap_or_else(|| panic!("no operation {operation_id}"))
+    }
 }
