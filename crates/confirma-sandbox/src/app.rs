@@ -15,9 +15,9 @@ pub struct Sandbox {
     pub config: Config,
     world: RwLock<WorldAndSeq>,
     store: Box<dyn Store>,
-    /// Set when a command panicked midway: the world in memory may then be half-changed, so
-    /// the sandbox refuses further work until it restarts (and replays its log, which never
-    /// holds the failed command).
+    /// Set when a command panicked midway or could not be made durable: the world in memory
+    /// may then differ from the log, so the sandbox refuses further work until it restarts (and
+    /// replays its log, which never holds the failed command).
     broken: AtomicBool,
 }
 
@@ -31,6 +31,11 @@ impl Sandbox {
     /// Opens the store, replays its log (or seeds a fresh sandbox) and returns the sandbox.
     pub fn open(config: Config) -> anyhow::Result<Arc<Self>> {
         let store = SqliteStore::open(config.db_path().as_deref())?;
+        Self::with_store(config, Box::new(store))
+    }
+
+    /// The same on any [`Store`] (the embedded SQLite one, or another backend).
+    pub fn with_store(config: Config, store: Box<dyn Store>) -> anyhow::Result<Arc<Self>> {
         let genesis = Genesis {
             seed: config.seed,
             start: config.start,
@@ -54,7 +59,7 @@ impl Sandbox {
         let sandbox = Arc::new(Self {
             config,
             world: RwLock::new(WorldAndSeq { world, seq }),
-            store: Box::new(store),
+            store,
             broken: AtomicBool::new(false),
         });
         Ok(sandbox)
@@ -117,13 +122,19 @@ impl Sandbox {
         };
         match durable.await {
             Ok(Ok(())) => Ok(effect),
-            Ok(Err(e)) => {
-                tracing::error!(error = %e, "a command could not be made durable");
+            failed => {
+                // The change is in memory but not in the log: stop taking requests, like after
+                // a panic, so nobody builds on a change a restart would not replay.
+                let error = match failed {
+                    Ok(Err(e)) => e,
+                    _ => "the storage writer has stopped".to_string(),
+                };
+                self.broken.store(true, Ordering::Release);
+                tracing::error!(%error, "a command could not be made durable; the sandbox stops taking requests until restarted");
                 Err(ApiError::unavailable(
-                    "The sandbox could not store the change; try again.",
+                    "The sandbox could not store the change and has stopped; restart it.",
                 ))
             }
-            Err(_) => Err(ApiError::unavailable("The sandbox's storage has stopped.")),
         }
     }
 }
@@ -135,5 +146,36 @@ impl std::ops::Deref for WorldRead<'_> {
     type Target = World;
     fn deref(&self) -> &World {
         &self.0.world
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::StoreError;
+
+    /// A store whose commits always fail, as a full or broken disk would.
+    struct FailingStore;
+
+    impl Store for FailingStore {
+        fn load(&self) -> Result<Vec<Record>, StoreError> {
+            Ok(Vec::new())
+        }
+        fn append(&self, _record: Record) -> tokio::sync::oneshot::Receiver<Result<(), String>> {
+            let (done, wait) = tokio::sync::oneshot::channel();
+            let _ = done.send(Err("disk full".into()));
+            wait
+        }
+    }
+
+    #[tokio::test]
+    async fn a_change_that_cannot_be_stored_stops_the_sandbox() {
+        let sandbox = Sandbox::with_store(Config::for_tests(), Box::new(FailingStore)).unwrap();
+        let error = sandbox.execute(Command::Seed).await.unwrap_err();
+        assert_eq!(error.status, 503);
+        // Every later request is refused too, until a restart replays the (intact) log.
+        let later = sandbox.execute(Command::RunSettlement).await.unwrap_err();
+        assert_eq!(later.status, 503);
+        assert!(sandbox.check_healthy().is_err());
     }
 }
