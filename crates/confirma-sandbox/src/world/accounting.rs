@@ -83,6 +83,26 @@ impl World {
             .any(|a| a.client_id == client_id && a.kind == kind && a.source_identifier == source)
     }
 
+    /// 402 listing every submission (field path, identifier) that was already made.
+    fn refuse_resubmissions<'a>(
+        &self,
+        client_id: i64,
+        kind: Kind,
+        submissions: impl Iterator<Item = (String, &'a str)>,
+    ) -> Result<(), ApiError> {
+        let problems: Vec<FieldProblem> = submissions
+            .filter(|(_, id)| self.duplicate(client_id, kind, id))
+            .map(|(path, _)| FieldProblem::new(path, "business", "was already submitted"))
+            .collect();
+        if problems.is_empty() {
+            return Ok(());
+        }
+        Err(
+            ApiError::business_rule("Some of these were already submitted.")
+                .with_field_errors(problems),
+        )
+    }
+
     fn receipt(items: &[AccountingItem]) -> types::AccountingSubmitResponse {
         types::AccountingSubmitResponse {
             accepted_count: items.len() as i32,
@@ -116,16 +136,11 @@ impl World {
             )]));
         }
         let source = ledger.ledger_identifier.to_string();
-        if self.duplicate(client_id, Kind::Ledger, &source) {
-            return Err(
-                ApiError::business_rule(format!("Ledger {source} was already submitted."))
-                    .with_field_errors(vec![FieldProblem::new(
-                        "$.ledgers.ledgerIdentifier",
-                        "business",
-                        "was already submitted",
-                    )]),
-            );
-        }
+        self.refuse_resubmissions(
+            client_id,
+            Kind::Ledger,
+            std::iter::once(("$.ledgers.ledgerIdentifier".to_string(), source.as_str())),
+        )?;
         let failure = ledger
             .ledger_rows
             .iter()
@@ -160,22 +175,16 @@ impl World {
         request: &types::AccountingPaymentRequest,
     ) -> Result<types::AccountingSubmitResponse, ApiError> {
         self.accounting_client(client_id)?;
-        let mut problems = Vec::new();
-        for (i, p) in request.payments.iter().enumerate() {
-            if self.duplicate(client_id, Kind::Payment, &p.payment_identifier) {
-                problems.push(FieldProblem::new(
+        self.refuse_resubmissions(
+            client_id,
+            Kind::Payment,
+            request.payments.iter().enumerate().map(|(i, p)| {
+                (
                     format!("$.payments[{i}].paymentIdentifier"),
-                    "business",
-                    "was already submitted",
-                ));
-            }
-        }
-        if !problems.is_empty() {
-            return Err(
-                ApiError::business_rule("Some payments were already submitted.")
-                    .with_field_errors(problems),
-            );
-        }
+                    p.payment_identifier.as_str(),
+                )
+            }),
+        )?;
         let items: Vec<AccountingItem> = request
             .payments
             .iter()
@@ -242,13 +251,6 @@ impl World {
                     ));
                 }
             }
-            if self.duplicate(client_id, Kind::Invoice, &inv.invoice_identifier) {
-                problems.push(FieldProblem::new(
-                    format!("$.invoices[{i}].invoiceIdentifier"),
-                    "business",
-                    "was already submitted",
-                ));
-            }
         }
         if !problems.is_empty() {
             return Err(ApiError::validation(
@@ -256,6 +258,16 @@ impl World {
                 problems,
             ));
         }
+        self.refuse_resubmissions(
+            client_id,
+            Kind::Invoice,
+            request.invoices.iter().enumerate().map(|(i, inv)| {
+                (
+                    format!("$.invoices[{i}].invoiceIdentifier"),
+                    inv.invoice_identifier.as_str(),
+                )
+            }),
+        )?;
         let items: Vec<AccountingItem> = request
             .invoices
             .iter()

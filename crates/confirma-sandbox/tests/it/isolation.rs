@@ -4,7 +4,7 @@
 use confirma_client::types;
 use serde_json::json;
 
-use crate::{BUSINESS_IDS, TestSandbox, api_error, example, invoice};
+use crate::{BUSINESS_IDS, TestSandbox, action, api_error, example, invoice};
 
 #[tokio::test]
 async fn no_operation_crosses_clients() {
@@ -83,23 +83,8 @@ async fn no_operation_crosses_clients() {
         .await
         .expect("the same number is free for B");
     checked.push("createInvoiceActions");
-    let action = types::InvoiceAction {
-        code: types::ActionCode::Withdraw,
-        comment: None,
-        data: types::InvoiceActionData {
-            amount: None,
-            case_id: Some(case_id),
-            currency: None,
-            due_date: None,
-            invoice_number: 800001,
-            outstanding_capital_amount: None,
-            outstanding_costs_amount: None,
-            outstanding_interest_amount: None,
-            payment_date: None,
-            payment_method: None,
-            reference: None,
-        },
-    };
+    let mut action = action(types::ActionCode::Withdraw, 800001);
+    action.data.case_id = Some(case_id);
     let (status, _) = api_error(
         b.create_invoice_actions()
             .body(types::InvoiceActionsRequest {

@@ -5,30 +5,10 @@ use confirma_client::types;
 use rust_decimal::Decimal;
 use serde_json::json;
 
-use crate::{TestSandbox, api_error, example, invoice};
+use crate::{TestSandbox, action, api_error, example, invoice};
 
 fn dec(s: &str) -> Decimal {
     s.parse().unwrap()
-}
-
-fn action(code: types::ActionCode, invoice_number: i64) -> types::InvoiceAction {
-    types::InvoiceAction {
-        code,
-        comment: Some("From the lifecycle test".parse().unwrap()),
-        data: types::InvoiceActionData {
-            amount: None,
-            case_id: None,
-            currency: None,
-            due_date: None,
-            invoice_number,
-            outstanding_capital_amount: None,
-            outstanding_costs_amount: None,
-            outstanding_interest_amount: None,
-            payment_date: None,
-            payment_method: None,
-            reference: None,
-        },
-    }
 }
 
 #[tokio::test]
@@ -256,6 +236,18 @@ async fn from_invoice_to_settlement_and_accounting() {
     assert_eq!(receipt.items[0].status, 0);
     let (status, _) = api_error(c.submit_ledger().body(ledger.clone()).send().await);
     assert_eq!(status, 402, "the same ledger twice");
+    let invoices: types::AccountingInvoiceRequest = example("submitAccountingInvoice");
+    c.submit_accounting_invoice()
+        .body(invoices.clone())
+        .send()
+        .await
+        .expect("the spec's example adds up");
+    let (status, body) = api_error(c.submit_accounting_invoice().body(invoices).send().await);
+    assert_eq!(
+        (status, body.field_errors[0].path.as_str()),
+        (402, "$.invoices[0].invoiceIdentifier"),
+        "re-submission is a state rule"
+    );
     let mut payments: types::AccountingPaymentRequest = example("submitAccountingPayments");
     payments.payments.truncate(1);
     payments.payments[0].invoice_number = "600001".parse().unwrap();

@@ -144,3 +144,24 @@ pub fn api_error<T: std::fmt::Debug>(
 
 /// Business IDs with valid check digits for test clients.
 pub const BUSINESS_IDS: [&str; 4] = ["0646115-8", "3120495-4", "1572860-0", "0112038-9"];
+
+/// An invoice action with only the invoice number set (and a comment).
+pub fn action(code: types::ActionCode, invoice_number: i64) -> types::InvoiceAction {
+    types::InvoiceAction {
+        code,
+        comment: Some("From the lifecycle test".parse().unwrap()),
+        data: types::InvoiceActionData {
+            amount: None,
+            case_id: None,
+            currency: None,
+            due_date: None,
+            invoice_number,
+            outstanding_capital_amount: None,
+            outstanding_costs_amount: None,
+            outstanding_interest_amount: None,
+            payment_date: None,
+            payment_method: None,
+            reference: None,
+        },
+    }
+}
