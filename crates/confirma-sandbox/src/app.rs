@@ -30,7 +30,7 @@ struct WorldAndSeq {
 impl Sandbox {
     /// Opens the store, replays its log (or seeds a fresh sandbox) and returns the sandbox.
     pub fn open(config: Config) -> anyhow::Result<Arc<Self>> {
-        let store = SqliteStore::open(config.db_path().as_deref())?;
+        let store = SqliteStore::open(config.db.as_deref())?;
         Self::with_store(config, Box::new(store))
     }
 

@@ -21,10 +21,6 @@ pub struct Config {
 }
 
 impl Config {
-    pub fn db_path(&self) -> Option<PathBuf> {
-        self.db.clone()
-    }
-
     /// A configuration for tests: in memory, fixed seed and tokens, a free loopback port.
     pub fn for_tests() -> Self {
         Self {

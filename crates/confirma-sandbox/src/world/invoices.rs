@@ -128,8 +128,9 @@ fn check_amounts(invoice: &types::InvoiceContentData, problems: &mut Vec<FieldPr
     }
 }
 
-/// Why the invoice cannot be delivered by `method`, if it cannot.
-fn undeliverable(request: &types::SalesInvoiceRequest) -> Option<(Option<String>, Option<String>)> {
+/// Where the invoice goes by its method, and why it cannot be delivered, if it cannot:
+/// (recipient, reason).
+fn undeliverable(request: &types::SalesInvoiceRequest) -> (Option<String>, Option<String>) {
     let parties = &request.invoice.parties;
     let recipient = parties.invoice_recipient_party.as_ref();
     let buyer = &parties.buyer_party;
@@ -145,11 +146,11 @@ fn undeliverable(request: &types::SalesInvoiceRequest) -> Option<(Option<String>
                         .map(|e| e.to_string())
                 });
             match email {
-                Some(e) => Some((Some(e), None)),
-                None => Some((
+                Some(e) => (Some(e), None),
+                None => (
                     None,
                     Some("No e-mail address for the recipient or the buyer.".into()),
-                )),
+                ),
             }
         }
         types::DistributionMethod::Letter => {
@@ -157,10 +158,10 @@ fn undeliverable(request: &types::SalesInvoiceRequest) -> Option<(Option<String>
                 .and_then(|r| r.address.as_ref())
                 .or(buyer.address.as_ref());
             let Some(address) = address else {
-                return Some((
+                return (
                     None,
                     Some("No postal address for the recipient or the buyer.".into()),
-                ));
+                );
             };
             let code = address
                 .postal_code
@@ -188,14 +189,14 @@ fn undeliverable(request: &types::SalesInvoiceRequest) -> Option<(Option<String>
                 .map(|s| s.to_string())
                 .unwrap_or_default();
             if street.is_empty() || district.is_empty() || !code_ok {
-                return Some((
+                return (
                     None,
                     Some(format!(
                         "The postal address is incomplete or the postal code `{code}` is not valid for {country}; the letter was not dispatched."
                     )),
-                ));
+                );
             }
-            Some((Some(format!("{street}, {code} {district}")), None))
+            (Some(format!("{street}, {code} {district}")), None)
         }
         types::DistributionMethod::Einvoice => {
             let account = recipient
@@ -207,8 +208,8 @@ fn undeliverable(request: &types::SalesInvoiceRequest) -> Option<(Option<String>
                         .map(|a| a.to_string())
                 });
             match account {
-                Some(a) => Some((Some(a), None)),
-                None => Some((None, Some("No e-invoice address (electronicInvoiceAccount) for the recipient or the buyer.".into()))),
+                Some(a) => (Some(a), None),
+                None => (None, Some("No e-invoice address (electronicInvoiceAccount) for the recipient or the buyer.".into())),
             }
         }
     }
@@ -344,7 +345,7 @@ impl World {
         };
         let distribution =
             (request.distribution.enabled && status == types::InvoiceStatus::Accepted).then(|| {
-                let (recipient, reason) = undeliverable(request).unwrap_or((None, None));
+                let (recipient, reason) = undeliverable(request);
                 let forced = self
                     .failing_distributions
                     .remove(&(client_id, header.number));
