@@ -23,8 +23,9 @@ What it checks (exit status 1 and a list of failures if anything is wrong):
     operation references the seven shared error responses, operations with a request body also
     413 and 415; all error responses use ErrorResponse;
   - rule 6: every `type: number` schema is exactly the money/percentage shape
-    (`format: decimal`, `multipleOf: 0.01`) or the quantity shape (`multipleOf: 0.0001`), with
-    only `nullable`, `description` and `example` besides; `*Amount`/`amount`/`*Percentage`/
+    (`format: decimal`, `minimum: -999999999999.99`, `maximum: 999999999999.99`,
+    `x-decimal-places: 2`) or the quantity shape (the same with `-99999999.9999`,
+    `99999999.9999` and 4 places), with only `nullable`, `description` and `example` besides; `*Amount`/`amount`/`*Percentage`/
     `percentage` properties must be money-shaped;
   - evidence markers: allowed values only, never next to a `$ref`, `x-evidence-properties` keys
     must be real properties, and every property of a schema not marked `documented` carries a
@@ -32,7 +33,9 @@ What it checks (exit status 1 and a list of failures if anything is wrong):
   - identifiers caseId/settlementId/allocationId/clientId/actionId are int64 integers.
 
 Requires: pyyaml, openapi-schema-validator (>= 0.6), rfc3339-validator (for date-time format).
-Numbers are handled as Decimal so that `multipleOf: 0.01` is checked exactly.
+Numbers are read as floats, as mainstream validators (Prism's ajv, Python's jsonschema) read
+them, so that the spec is proven to work in those tools; `x-decimal-places` is checked on the
+shortest decimal form of each float, which is the written form for any amount in range.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import yaml
+from jsonschema import ValidationError, validators
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
 
 EVIDENCE = {"documented", "sibling", "finvoice", "inferred"}
@@ -57,9 +61,18 @@ ERROR_RESPONSES = {
     "500": "InternalError",
     "503": "ServiceUnavailable",
 }
-BODY_ERROR_RESPONSES = {"413": "PayloadTooLarge", "415": "UnsupportedMediaType"}
-MONEY_KEYS = {"type", "format", "multipleOf", "nullable", "description", "example"}
-MULTIPLES = {Decimal("0.01"), Decimal("0.0001")}
+BODY_ERROR_RESPONSES = {
+    "408": "RequestTimeout",
+    "413": "PayloadTooLarge",
+    "415": "UnsupportedMediaType",
+}
+MONEY_KEYS = {"type", "format", "minimum", "maximum", "x-decimal-places", "nullable",
+              "description", "example"}
+# Decimal places -> (minimum, maximum).
+DECIMAL_SHAPES = {
+    2: (Decimal("-999999999999.99"), Decimal("999999999999.99")),
+    4: (Decimal("-99999999.9999"), Decimal("99999999.9999")),
+}
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 INT64_IDS = {"caseId", "settlementId", "allocationId", "clientId", "actionId"}
 
@@ -84,11 +97,23 @@ EXPECTED_OPERATIONS = {
 }
 
 
+def _decimal_places(validator, places, instance, schema):
+    """`x-decimal-places`: at most that many decimals, judged on the float's shortest form."""
+    if isinstance(instance, (int, float)) and not isinstance(instance, bool):
+        exponent = Decimal(repr(instance)).normalize().as_tuple().exponent
+        if isinstance(exponent, int) and -exponent > places:
+            yield ValidationError(f"{instance!r} has more than {places} decimals")
+
+
+# The validator as mainstream tools run it (floats, the standard keywords), plus the spec's one
+# extension keyword.
+SpecValidator = validators.extend(OAS30Validator, {"x-decimal-places": _decimal_places})
+
+
 # --------------------------------------------------------------------------- loading
 class SpecLoader(yaml.SafeLoader):
     """YAML loader closer to YAML 1.2 (what the Rust and JS tooling use).
 
-    * floats become Decimal (exact multipleOf checks);
     * dates/timestamps stay strings (no implicit timestamp resolution);
     * only true/false are booleans (no YAML 1.1 yes/no/on/off).
     """
@@ -103,13 +128,6 @@ SpecLoader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
 
-def _decimal(loader, node):
-    return Decimal(loader.construct_scalar(node).replace("_", ""))
-
-
-SpecLoader.add_constructor("tag:yaml.org,2002:float", _decimal)
-
-
 def load_spec(path: Path):
     with path.open(encoding="utf-8") as fh:
         return yaml.load(fh, Loader=SpecLoader)
@@ -117,7 +135,7 @@ def load_spec(path: Path):
 
 def load_json(path: Path):
     with path.open(encoding="utf-8") as fh:
-        return json.load(fh, parse_float=Decimal)
+        return json.load(fh)
 
 
 # --------------------------------------------------------------------------- checker
@@ -143,7 +161,7 @@ class Checker:
         self.checked += 1
         root = dict(schema)
         root["components"] = self.strict_components
-        validator = OAS30Validator(root, format_checker=oas30_format_checker)
+        validator = SpecValidator(root, format_checker=oas30_format_checker)
         errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
         for err in errors:
             loc = "$" + "".join(
@@ -399,8 +417,11 @@ class Checker:
                 self.fail(where, f"number schema has extra keywords {sorted(extra)}")
             if schema.get("format") != "decimal":
                 self.fail(where, "number schema must have format: decimal")
-            if Decimal(str(schema.get("multipleOf", "0"))) not in MULTIPLES:
-                self.fail(where, "number schema must have multipleOf 0.01 or 0.0001")
+            shape = DECIMAL_SHAPES.get(schema.get("x-decimal-places"))
+            if shape is None or (Decimal(str(schema.get("minimum"))),
+                                 Decimal(str(schema.get("maximum")))) != shape:
+                self.fail(where, "number schema must be a decimal shape: x-decimal-places 2 or 4 "
+                                 "with its minimum and maximum")
         if typ == "integer" and schema.get("format") not in (None, "int32", "int64"):
             self.fail(where, "integer format must be int32 or int64")
         if "x-evidence" in schema and schema["x-evidence"] not in EVIDENCE:
@@ -416,7 +437,7 @@ class Checker:
             lname = name.lower()
             if (lname.endswith("amount") or lname.endswith("percentage")) and \
                     not (target.get("type") == "number"
-                         and Decimal(str(target.get("multipleOf", "0"))) == Decimal("0.01")):
+                         and target.get("x-decimal-places") == 2):
                 self.fail(pwhere, "amounts/percentages must use the money shape")
             if name in INT64_IDS and not (target.get("type") == "integer"
                                           and target.get("format") == "int64"):

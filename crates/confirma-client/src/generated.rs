@@ -6418,9 +6418,10 @@ identifiers in the Finnish registry) is inferred.
         }
     }
     /**Machine-readable error code. `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON` → 400;
-`UNSUPPORTED_MEDIA_TYPE` → 415; `PAYLOAD_TOO_LARGE` → 413; `UNAUTHORIZED`,
-`TOKEN_EXPIRED` → 401; `BUSINESS_RULE_VIOLATION` → 402; `FORBIDDEN` → 403; `NOT_FOUND` →
-404; `METHOD_NOT_ALLOWED` → 405; `INTERNAL_ERROR` → 500; `SERVICE_UNAVAILABLE` → 503.
+`UNSUPPORTED_MEDIA_TYPE` → 415; `PAYLOAD_TOO_LARGE` → 413; `REQUEST_TIMEOUT` → 408;
+`URI_TOO_LONG` → 414; `HEADERS_TOO_LARGE` → 431; `UNAUTHORIZED`, `TOKEN_EXPIRED` → 401;
+`BUSINESS_RULE_VIOLATION` → 402; `FORBIDDEN` → 403; `NOT_FOUND` → 404;
+`METHOD_NOT_ALLOWED` → 405; `INTERNAL_ERROR` → 500; `SERVICE_UNAVAILABLE` → 503.
 */
     #[derive(
         ::serde::Deserialize,
@@ -6446,6 +6447,12 @@ identifiers in the Finnish registry) is inferred.
         UnsupportedMediaType,
         #[serde(rename = "PAYLOAD_TOO_LARGE")]
         PayloadTooLarge,
+        #[serde(rename = "REQUEST_TIMEOUT")]
+        RequestTimeout,
+        #[serde(rename = "URI_TOO_LONG")]
+        UriTooLong,
+        #[serde(rename = "HEADERS_TOO_LARGE")]
+        HeadersTooLarge,
         #[serde(rename = "UNAUTHORIZED")]
         Unauthorized,
         #[serde(rename = "TOKEN_EXPIRED")]
@@ -6471,6 +6478,9 @@ identifiers in the Finnish registry) is inferred.
                 Self::MalformedJson => f.write_str("MALFORMED_JSON"),
                 Self::UnsupportedMediaType => f.write_str("UNSUPPORTED_MEDIA_TYPE"),
                 Self::PayloadTooLarge => f.write_str("PAYLOAD_TOO_LARGE"),
+                Self::RequestTimeout => f.write_str("REQUEST_TIMEOUT"),
+                Self::UriTooLong => f.write_str("URI_TOO_LONG"),
+                Self::HeadersTooLarge => f.write_str("HEADERS_TOO_LARGE"),
                 Self::Unauthorized => f.write_str("UNAUTHORIZED"),
                 Self::TokenExpired => f.write_str("TOKEN_EXPIRED"),
                 Self::BusinessRuleViolation => f.write_str("BUSINESS_RULE_VIOLATION"),
@@ -6493,6 +6503,9 @@ identifiers in the Finnish registry) is inferred.
                 "MALFORMED_JSON" => Ok(Self::MalformedJson),
                 "UNSUPPORTED_MEDIA_TYPE" => Ok(Self::UnsupportedMediaType),
                 "PAYLOAD_TOO_LARGE" => Ok(Self::PayloadTooLarge),
+                "REQUEST_TIMEOUT" => Ok(Self::RequestTimeout),
+                "URI_TOO_LONG" => Ok(Self::UriTooLong),
+                "HEADERS_TOO_LARGE" => Ok(Self::HeadersTooLarge),
                 "UNAUTHORIZED" => Ok(Self::Unauthorized),
                 "TOKEN_EXPIRED" => Ok(Self::TokenExpired),
                 "BUSINESS_RULE_VIOLATION" => Ok(Self::BusinessRuleViolation),
@@ -6852,7 +6865,7 @@ whole shape is inferred; `code` is machine-readable, `message` is for humans.
     )]
     pub struct FieldError {
         /**Kind of violation: the schema keyword that failed (`required`, `type`, `enum`,
-`maxLength`, `pattern`, `format`, `multipleOf`, `minimum`, `maximum`, `minItems`,
+`maxLength`, `pattern`, `format`, `decimalPlaces`, `minimum`, `maximum`, `minItems`,
 `maxItems`) or `business` for a business-rule failure. Open set.
 */
         pub code: ::std::string::String,
@@ -9082,7 +9095,12 @@ Same values as `InvoiceType` (inlined here because the field is nullable).
         pub order_number: ::std::option::Option<InvoiceReferencesOrderNumber>,
         /**Payment reference (Finnish reference number or RF creditor reference). When omitted the
 service generates one from the client's payment-reference prefix (inferred). Check
-digits are verified by the service, not by this schema.
+digits are verified by the service, not by this schema (400 when wrong). A given
+reference must be on the client's own prefix (a Finnish reference starting with the
+`paymentReferencePrefix` from onboarding, or an RF reference whose body does) and must
+not be used by another invoice: 402 otherwise, naming this field (inferred: incoming
+payments are matched to invoices by reference, so a reference belongs to one invoice
+of one client).
 */
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payment: ::std::option::Option<InvoiceReferencesPayment>,
@@ -9422,7 +9440,12 @@ digits are verified by the service, not by this schema.
     }
     /**Payment reference (Finnish reference number or RF creditor reference). When omitted the
 service generates one from the client's payment-reference prefix (inferred). Check
-digits are verified by the service, not by this schema.
+digits are verified by the service, not by this schema (400 when wrong). A given
+reference must be on the client's own prefix (a Finnish reference starting with the
+`paymentReferencePrefix` from onboarding, or an RF reference whose body does) and must
+not be used by another invoice: 402 otherwise, naming this field (inferred: incoming
+payments are matched to invoices by reference, so a reference belongs to one invoice
+of one client).
 */
     #[derive(
         ::serde::Serialize,
@@ -24270,10 +24293,26 @@ marker (money amounts, whose exact shape the code generator matches, and `$ref` 
 are listed in the parent schema's `x-evidence-properties` map instead.
 
 Conventions:
-* Money and percentages are JSON numbers with at most two decimals
-  (`type: number, format: decimal, multipleOf: 0.01`); quantities allow four decimals.
+* Money and percentages are JSON numbers with at most two decimals, between
+  -999999999999.99 and 999999999999.99 (`type: number, format: decimal`, `minimum`,
+  `maximum`, and `x-decimal-places: 2`); quantities allow four decimals, between
+  -99999999.9999 and 99999999.9999. The decimal places are an extension keyword, not
+  `multipleOf`: validators that compute `multipleOf` in binary floating point reject valid
+  amounts such as 70.71. The sandbox checks them exactly; a refusal names the field (code
+  `decimalPlaces`).
+* Invoice numbers are integers from 0 to 99999999999999 (14 digits, inferred): the payment
+  reference built from the client's prefix, the invoice number and a check digit must fit the
+  20 digits of a Finnish reference number.
 * Dates are `YYYY-MM-DD`, timestamps RFC 3339.
-* Errors always use the `ErrorResponse` body.
+* Errors always use the `ErrorResponse` body. Authentication comes first: a request without
+  a valid credential is answered with 401 (or 403) before its parameters or body are read.
+* Limits (inferred), answered in the error format wherever an answer is still possible:
+  request bodies of at most 10 MiB (413), JSON in UTF-8 only (415), no repeated keys in an
+  object (400); a body that pauses for more than 10 seconds is answered with 408, one that
+  ends early with 400. The request line and headers must arrive within 10 seconds of the
+  connection opening or of the previous answer (an idle connection is then closed), with a
+  URI of at most 8 KiB (414) and at most 16 KiB of headers (431). Error messages never repeat
+  long submitted values.
 * Wire quirks of the real service are preserved on purpose and explained where they occur
   (see `x-wire-note`): token renewal is a state-changing `GET`; the renew response uses
   `Message` (capital M) while validate uses `message`; ledger status answers `204` when empty;
@@ -24923,6 +24962,13 @@ pub mod builder {
                         ),
                     )
                 }
+                408u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 413u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -25224,6 +25270,13 @@ pub mod builder {
                     )
                 }
                 404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                408u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -25542,6 +25595,13 @@ pub mod builder {
                         ),
                     )
                 }
+                408u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 413u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -25684,6 +25744,13 @@ pub mod builder {
                     )
                 }
                 404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                408u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -25956,6 +26023,13 @@ pub mod builder {
                         ),
                     )
                 }
+                408u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 413u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -26100,6 +26174,13 @@ pub mod builder {
                     )
                 }
                 404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                408u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,

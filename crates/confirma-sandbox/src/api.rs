@@ -8,7 +8,7 @@ use confirma_server::{self as server, ApiError, ApiKey, PartnerApi, types};
 use crate::app::Sandbox;
 use crate::world::{
     AccountingItem, AccountingKind, Caller, CaseRecord, Command, Effect, InvoiceRecord,
-    PaymentRecord, World,
+    PaymentRecord, SettlementWindow, World,
 };
 
 /// The sandbox as a [`PartnerApi`].
@@ -23,7 +23,7 @@ impl SandboxApi {
         key.is_some_and(|k| {
             constant_time_eq::constant_time_eq(
                 k.expose().as_bytes(),
-                self.0.config.provisioning_token.as_bytes(),
+                self.0.secrets.provisioning_token.as_bytes(),
             )
         })
     }
@@ -211,15 +211,20 @@ impl SandboxApi {
         })
     }
 
-    async fn renew(&self, key: Option<&ApiKey>) -> Result<types::RenewTokenResponse, ApiError> {
+    /// The caller of renew: any client token, expired or not (renewal is the one thing an
+    /// expired token may still do).
+    fn renew_caller(&self, key: Option<&ApiKey>) -> Result<Caller, ApiError> {
         self.0.check_healthy()?;
         if self.is_provisioning_token(key) {
             return Err(ApiError::forbidden(
                 "The partner provisioning token is not renewed through the API.",
             ));
         }
-        // Renewal is the one thing an expired token may still do.
-        let caller = self.0.read().authenticate(key)?;
+        self.0.read().authenticate(key)
+    }
+
+    async fn renew(&self, key: Option<&ApiKey>) -> Result<types::RenewTokenResponse, ApiError> {
+        let caller = self.renew_caller(key)?;
         effect!(
             self.0
                 .execute(Command::RenewToken {
@@ -355,7 +360,7 @@ impl SandboxApi {
         let caller = self.client(key)?;
         check_window(q.from_date, q.to_date, "fromDate", "toDate")?;
         let unfetched_only = q.unfetched_only.unwrap_or(false);
-        let (settlements, now) = {
+        let (window, settlements, now) = {
             let world = self.0.read();
             // Incremental sync is not limited to the default window.
             let (from, to, _) = if unfetched_only && q.from_date.is_none() && q.to_date.is_none() {
@@ -363,33 +368,36 @@ impl SandboxApi {
             } else {
                 date_window(&world, q.from_date, q.to_date)
             };
+            let window = SettlementWindow {
+                from,
+                to,
+                unfetched_only,
+            };
             let settlements: Vec<types::Settlement> = world
-                .settlements
-                .iter()
-                .filter(|s| s.client_id == caller.client_id)
-                .map(|s| &s.settlement)
-                .filter(|s| s.settlement_date >= from && s.settlement_date <= to)
-                .filter(|s| !unfetched_only || s.api_fetch_date.is_none())
+                .settlements(caller.client_id, &window)
                 .cloned()
                 .collect();
-            (settlements, world.now)
+            (window, settlements, world.now)
         };
-        // Fetching is recorded (it sets apiFetchDate), so it is a change like any other.
-        let first_fetches: Vec<i64> = settlements
-            .iter()
-            .filter(|s| s.api_fetch_date.is_none())
-            .map(|s| s.settlement_id)
-            .collect();
-        if !first_fetches.is_empty() {
-            self.0
-                .execute(Command::MarkSettlementsFetched {
-                    client_id: caller.client_id,
-                    settlement_ids: first_fetches,
-                })
-                .await?;
+        // A first fetch is recorded (it sets apiFetchDate): then the settlements are selected
+        // and marked again in one command, so that concurrent fetches never both get one.
+        if settlements.iter().all(|s| s.api_fetch_date.is_some()) {
+            return Ok(types::SettlementsResponse {
+                created_at: now,
+                settlements,
+            });
         }
+        let settlements = effect!(
+            self.0
+                .execute(Command::FetchSettlements {
+                    client_id: caller.client_id,
+                    window,
+                })
+                .await?,
+            Settlements
+        )?;
         Ok(types::SettlementsResponse {
-            created_at: now,
+            created_at: self.0.read().now,
             settlements,
         })
     }
@@ -452,6 +460,20 @@ fn invoice_window(
 }
 
 impl PartnerApi for SandboxApi {
+    /// The same credential checks each operation makes, before its query or body is read.
+    fn authorize(
+        &self,
+        operation: server::Operation,
+        key: Option<&ApiKey>,
+    ) -> Result<(), ApiError> {
+        match operation {
+            server::Operation::CreateClient => self.onboard_caller(key),
+            server::Operation::ValidateToken => self.validate(key).map(drop),
+            server::Operation::RenewToken => self.renew_caller(key).map(drop),
+            _ => self.client(key).map(drop),
+        }
+    }
+
     async fn create_client(
         &self,
         request: server::CreateClientRequest,

@@ -11,8 +11,24 @@ use crate::config::Config;
 use crate::store::{Record, SqliteStore, Store};
 use crate::world::{Command, Effect, Genesis, World};
 
+/// The tokens that are not client tokens: fixed by the operator, or random per database.
+#[derive(Clone)]
+pub struct Secrets {
+    /// The partner provisioning token (onboarding only).
+    pub provisioning_token: String,
+    /// The token of the `/sandbox/...` control API.
+    pub admin_token: String,
+}
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secrets(<redacted>)")
+    }
+}
+
 pub struct Sandbox {
     pub config: Config,
+    pub secrets: Secrets,
     world: RwLock<WorldAndSeq>,
     store: Box<dyn Store>,
     /// Set when a command panicked midway or could not be made durable: the world in memory
@@ -56,7 +72,18 @@ impl Sandbox {
             }
         }
         let seq = records.last().map_or(0, |r| r.seq);
+        let secret = |fixed: &Option<String>, purpose: &'static str| match fixed {
+            Some(token) => Ok(token.clone()),
+            None => store.setting(&format!("{purpose}_token"), &|| {
+                crate::config::random_secret(purpose)
+            }),
+        };
+        let secrets = Secrets {
+            provisioning_token: secret(&config.provisioning_token, "provisioning")?,
+            admin_token: secret(&config.admin_token, "admin")?,
+        };
         let sandbox = Arc::new(Self {
+            secrets,
             config,
             world: RwLock::new(WorldAndSeq { world, seq }),
             store,
@@ -160,6 +187,9 @@ mod tests {
     impl Store for FailingStore {
         fn load(&self) -> Result<Vec<Record>, StoreError> {
             Ok(Vec::new())
+        }
+        fn setting(&self, _key: &str, init: &dyn Fn() -> String) -> Result<String, StoreError> {
+            Ok(init())
         }
         fn append(&self, _record: Record) -> tokio::sync::oneshot::Receiver<Result<(), String>> {
             let (done, wait) = tokio::sync::oneshot::channel();

@@ -1,10 +1,10 @@
-//! How a sandbox run is set up: address, storage, seed, start of time and the fixed secrets.
+//! How a sandbox run is set up: address, storage, seed, start of time and the secrets an operator
+//! fixed.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
-use sha2::{Digest, Sha256};
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -14,10 +14,11 @@ pub struct Config {
     pub seed: u64,
     /// Sandbox time at the first start.
     pub start: DateTime<Utc>,
-    /// The partner provisioning token (for `POST /api/v1/partner/client` only).
-    pub provisioning_token: String,
-    /// The token of the `/sandbox/...` control API.
-    pub admin_token: String,
+    /// The partner provisioning token (for `POST /api/v1/partner/client` only); `None`: a random
+    /// one, generated once per database and kept in it.
+    pub provisioning_token: Option<String>,
+    /// The token of the `/sandbox/...` control API; `None`: random, as above.
+    pub admin_token: Option<String>,
 }
 
 impl Config {
@@ -28,14 +29,16 @@ impl Config {
             db: None,
             seed: 42,
             start: "2026-03-02T08:00:00Z".parse().expect("valid time"),
-            provisioning_token: "test-provisioning-token".into(),
-            admin_token: "test-admin-token".into(),
+            provisioning_token: Some("test-provisioning-token".into()),
+            admin_token: Some("test-admin-token".into()),
         }
     }
 }
 
-/// A secret derived from the seed, for tokens the operator did not fix.
-pub fn derived_secret(seed: u64, purpose: &str) -> String {
-    let digest = Sha256::digest(format!("{seed}:{purpose}"));
-    format!("cfsb_{purpose}_{}", crate::world::hex(&digest[..16]))
+/// A new random secret for `purpose` (`provisioning`, `admin`): 128 bits from the operating
+/// system, so that no two installations share one.
+pub fn random_secret(purpose: &str) -> String {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the operating system provides random bytes");
+    format!("cfsb_{purpose}_{}", crate::world::hex(&bytes))
 }

@@ -15,7 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::app::Sandbox;
-use crate::world::Command;
+use crate::world::{Command, Effect};
 
 /// The sandbox clock.
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -70,6 +70,35 @@ pub struct IncomingPayment {
     pub payer: Option<String>,
 }
 
+/// Which case an incoming payment credited, and how it was allocated.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentCredited {
+    pub client_id: i64,
+    pub case_id: i64,
+    pub invoice_number: i64,
+    pub allocation_id: i64,
+    #[schema(value_type = f64)]
+    pub amount: rust_decimal::Decimal,
+    /// The part of the amount that went to capital, interest and costs.
+    #[schema(value_type = f64)]
+    pub capital_amount: rust_decimal::Decimal,
+    #[schema(value_type = f64)]
+    pub interest_amount: rust_decimal::Decimal,
+    #[schema(value_type = f64)]
+    pub costs_amount: rust_decimal::Decimal,
+    /// What the case still has to receive.
+    #[schema(value_type = f64)]
+    pub outstanding_amount: rust_decimal::Decimal,
+    /// The case's status after the payment (`PAID` once nothing is outstanding).
+    pub case_status: String,
+    /// Current sandbox time.
+    pub now: DateTime<Utc>,
+}
+
+/// The longest a single clock move may be: ten years (every day in between is processed).
+const MAX_ADVANCE_DAYS: i64 = 3660;
+
 type Shared = Arc<Sandbox>;
 
 fn admin(sandbox: &Sandbox, headers: &HeaderMap) -> Result<(), ApiError> {
@@ -78,13 +107,29 @@ fn admin(sandbox: &Sandbox, headers: &HeaderMap) -> Result<(), ApiError> {
         .get("x-admin-token")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    if constant_time_eq::constant_time_eq(key.as_bytes(), sandbox.config.admin_token.as_bytes()) {
+    if constant_time_eq::constant_time_eq(key.as_bytes(), sandbox.secrets.admin_token.as_bytes()) {
         Ok(())
     } else {
         Err(ApiError::unauthorized(
             "Send the sandbox admin token in the X-Admin-Token header.",
         ))
     }
+}
+
+/// The body of an admin request: the admin token is checked first, so that an unauthenticated
+/// caller learns nothing about the body.
+fn admin_body<T: serde::de::DeserializeOwned>(
+    sandbox: &Sandbox,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<T, ApiError> {
+    admin(sandbox, headers)?;
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::bad_request(format!(
+            "Invalid body: {}",
+            confirma_server::clip(&e.to_string())
+        ))
+    })
 }
 
 fn clock(sandbox: &Sandbox) -> Response {
@@ -118,16 +163,16 @@ async fn get_clock(State(sandbox): State<Shared>, headers: HeaderMap) -> Respons
 
 /// Advance the sandbox clock; everything due meanwhile happens (distribution, overdue, ...).
 #[utoipa::path(post, path = "/sandbox/clock/advance", tag = "Sandbox control", security(("AdminToken" = [])), request_body = Advance,
-    responses((status = 200, body = Clock), (status = 400, description = "Invalid request"),
+    responses((status = 200, body = Clock), (status = 400, description = "Invalid request, or more than ten years at once"),
         (status = 401, description = "Missing or wrong admin token"), (status = 402, description = "The target is in the past")))]
 async fn advance(
     State(sandbox): State<Shared>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let advance: Advance = match serde_json::from_slice(&body) {
+    let advance: Advance = match admin_body(&sandbox, &headers, &body) {
         Ok(a) => a,
-        Err(e) => return ApiError::bad_request(format!("Invalid body: {e}")).into_response(),
+        Err(e) => return e.into_response(),
     };
     let now = sandbox.read().now;
     let to = match advance.to {
@@ -135,22 +180,28 @@ async fn advance(
             return ApiError::bad_request("Give either `to` or days/hours/minutes, not both.")
                 .into_response();
         }
-        Some(to) => to,
-        None => {
-            let step = chrono::Duration::try_days(advance.days)
-                .zip(chrono::Duration::try_hours(advance.hours))
-                .zip(chrono::Duration::try_minutes(advance.minutes))
-                .map(|((d, h), m)| d + h + m);
-            match step.and_then(|s| now.checked_add_signed(s)) {
-                Some(to) if to.signed_duration_since(now) <= chrono::Duration::days(3660) => to,
-                _ => {
-                    return ApiError::bad_request("The step must be between zero and ten years.")
-                        .into_response();
-                }
-            }
-        }
+        Some(to) => Some(to),
+        None => chrono::Duration::try_days(advance.days)
+            .zip(chrono::Duration::try_hours(advance.hours))
+            .zip(chrono::Duration::try_minutes(advance.minutes))
+            .and_then(|((d, h), m)| d.checked_add(&h)?.checked_add(&m))
+            .and_then(|step| now.checked_add_signed(step)),
     };
-    run(&sandbox, &headers, Command::AdvanceClock { to }).await
+    // The same cap for both forms: every day in between is processed.
+    match to {
+        Some(to) if to < now => ApiError::business_rule(format!(
+            "The sandbox clock is at {} and cannot go back to {to}.",
+            now.to_rfc3339()
+        ))
+        .into_response(),
+        Some(to) if to.signed_duration_since(now) <= chrono::Duration::days(MAX_ADVANCE_DAYS) => {
+            run(&sandbox, &headers, Command::AdvanceClock { to }).await
+        }
+        _ => ApiError::bad_request(format!(
+            "The clock moves at most ten years ({MAX_ADVANCE_DAYS} days) at a time."
+        ))
+        .into_response(),
+    }
 }
 
 /// Make the next distribution of an invoice fail (the invoice may not exist yet).
@@ -161,7 +212,7 @@ async fn fail_next(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    match serde_json::from_slice::<FailDistribution>(&body) {
+    match admin_body::<FailDistribution>(&sandbox, &headers, &body) {
         Ok(f) => {
             run(
                 &sandbox,
@@ -173,7 +224,7 @@ async fn fail_next(
             )
             .await
         }
-        Err(e) => ApiError::bad_request(format!("Invalid body: {e}")).into_response(),
+        Err(e) => e.into_response(),
     }
 }
 
@@ -185,7 +236,7 @@ async fn token_expiry(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    match serde_json::from_slice::<TokenExpiry>(&body) {
+    match admin_body::<TokenExpiry>(&sandbox, &headers, &body) {
         Ok(t) => {
             run(
                 &sandbox,
@@ -197,35 +248,49 @@ async fn token_expiry(
             )
             .await
         }
-        Err(e) => ApiError::bad_request(format!("Invalid body: {e}")).into_response(),
+        Err(e) => e.into_response(),
     }
 }
 
 /// Simulate a debtor's payment by reference number: allocated to costs, interest and capital,
 /// listed by retrieve payments, and settled at the next settlement run.
 #[utoipa::path(post, path = "/sandbox/payments", tag = "Sandbox control", security(("AdminToken" = [])), request_body = IncomingPayment,
-    responses((status = 200, body = Clock), (status = 401, description = "Missing or wrong admin token"),
-        (status = 402, description = "Closed case or amount above the outstanding balance"), (status = 404, description = "Unknown reference")))]
+    responses((status = 200, body = PaymentCredited, description = "The case the payment credited"), (status = 401, description = "Missing or wrong admin token"),
+        (status = 402, description = "Closed case or amount above the outstanding balance"), (status = 404, description = "No invoice has this reference")))]
 async fn incoming_payment(
     State(sandbox): State<Shared>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    match serde_json::from_slice::<IncomingPayment>(&body) {
-        Ok(p) => {
-            run(
-                &sandbox,
-                &headers,
-                Command::ReceivePayment {
-                    reference: p.reference,
-                    amount: p.amount,
-                    date: p.date,
-                    payer: p.payer,
-                },
-            )
-            .await
-        }
-        Err(e) => ApiError::bad_request(format!("Invalid body: {e}")).into_response(),
+    let p: IncomingPayment = match admin_body(&sandbox, &headers, &body) {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    let command = Command::ReceivePayment {
+        reference: p.reference,
+        amount: p.amount,
+        date: p.date,
+        payer: p.payer,
+    };
+    match sandbox.execute(command).await {
+        Ok(Effect::PaymentReceived(receipt)) => json_response(
+            200,
+            &PaymentCredited {
+                client_id: receipt.client_id,
+                case_id: receipt.case_id,
+                invoice_number: receipt.invoice_number,
+                allocation_id: receipt.allocation_id,
+                amount: receipt.amount,
+                capital_amount: receipt.capital,
+                interest_amount: receipt.interest,
+                costs_amount: receipt.costs,
+                outstanding_amount: receipt.outstanding,
+                case_status: receipt.case_status.to_string(),
+                now: sandbox.read().now,
+            },
+        ),
+        Ok(_) => ApiError::internal().into_response(),
+        Err(e) => e.into_response(),
     }
 }
 

@@ -12,6 +12,7 @@ pub mod app;
 pub mod config;
 pub mod control;
 pub mod registry;
+pub mod serve;
 pub mod store;
 pub mod world;
 
@@ -23,6 +24,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 pub use app::Sandbox;
 pub use config::Config;
+pub use serve::serve;
 
 /// The whole HTTP application: the Partner API, the control API, `/openapi.json` (both
 /// described) and the interactive documentation at `/docs` (served from the binary, offline).
@@ -31,6 +33,8 @@ pub fn router(sandbox: Arc<Sandbox>) -> axum::Router {
         .merge(control::router(sandbox));
     confirma_server::finish(api)
         .merge(SwaggerUi::new("/docs").config(utoipa_swagger_ui::Config::from("/openapi.json")))
+        // Oversized URIs and headers are answered (414, 431) before anything else happens.
+        .layer(axum::middleware::from_fn(confirma_server::limits::enforce))
         .layer(
             // One line per request: method, path, status, latency. Headers (and so tokens) are
             // never recorded.

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
-use confirma_sandbox::config::derived_secret;
 use confirma_sandbox::{Config, Sandbox};
 
 #[derive(Parser)]
@@ -51,14 +50,16 @@ struct Serve {
         default_value = "2026-03-02T08:00:00Z"
     )]
     start: DateTime<Utc>,
-    /// The partner provisioning token (default: derived from the seed).
+    /// The partner provisioning token (default: random, generated once per database and kept in
+    /// it).
     #[arg(
         long,
         env = "CONFIRMA_SANDBOX_PROVISIONING_TOKEN",
         hide_env_values = true
     )]
     provisioning_token: Option<String>,
-    /// The admin token of the /sandbox control API (default: derived from the seed).
+    /// The admin token of the /sandbox control API (default: random, kept like the provisioning
+    /// token).
     #[arg(long, env = "CONFIRMA_SANDBOX_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
 }
@@ -149,12 +150,8 @@ async fn serve(args: Serve) -> anyhow::Result<()> {
         db: (!args.in_memory).then_some(args.db),
         seed: args.seed,
         start: args.start,
-        provisioning_token: args
-            .provisioning_token
-            .unwrap_or_else(|| derived_secret(args.seed, "provisioning")),
-        admin_token: args
-            .admin_token
-            .unwrap_or_else(|| derived_secret(args.seed, "admin")),
+        provisioning_token: args.provisioning_token,
+        admin_token: args.admin_token,
     };
     let sandbox = Sandbox::open(config.clone()).context("opening the sandbox")?;
     sandbox
@@ -167,10 +164,7 @@ async fn serve(args: Serve) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let (demo_client, demo_token) = {
         let world = sandbox.read();
-        (
-            world.clients.keys().next().copied(),
-            world.demo_token.clone(),
-        )
+        (world.demo_client, world.demo_token.clone())
     };
     println!("Confirma Partner API sandbox listening on http://{addr}");
     println!("  API docs:                   http://{addr}/docs");
@@ -183,20 +177,22 @@ async fn serve(args: Serve) -> anyhow::Result<()> {
     );
     println!(
         "  partner provisioning token: {}",
-        config.provisioning_token
+        sandbox.secrets.provisioning_token
     );
-    println!("  admin token (/sandbox):     {}", config.admin_token);
+    println!(
+        "  admin token (/sandbox):     {}",
+        sandbox.secrets.admin_token
+    );
     if let (Some(id), Some(token)) = (demo_client, demo_token) {
         println!("  demo client {id} token:    {token}");
     }
     use std::io::Write;
     std::io::stdout().flush()?;
-    axum::serve(listener, confirma_sandbox::router(sandbox))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-            tracing::info!("shutting down after in-flight requests");
-        })
-        .await?;
+    confirma_sandbox::serve(listener, confirma_sandbox::router(sandbox), async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down after in-flight requests");
+    })
+    .await?;
     Ok(())
 }
 

@@ -13,6 +13,7 @@
 use std::path::Path;
 use std::sync::mpsc;
 
+use rusqlite::OptionalExtension;
 use tokio::sync::oneshot;
 
 /// One persisted command: its position in the log and its JSON form.
@@ -30,10 +31,13 @@ pub enum StoreError {
     WriterGone,
 }
 
-/// The storage interface: load the whole log, append to it durably.
+/// The storage interface: load the whole log, append to it durably, and keep the few settings
+/// that belong to the database rather than to the run (its generated secrets).
 pub trait Store: Send + Sync + 'static {
     /// Every record, in log order.
     fn load(&self) -> Result<Vec<Record>, StoreError>;
+    /// The value kept under `key`, or `init()` stored under it durably first if there is none.
+    fn setting(&self, key: &str, init: &dyn Fn() -> String) -> Result<String, StoreError>;
     /// Queues `record` for the next group commit. The returned receiver resolves once the record
     /// is durable (or the commit failed). Records are committed in the order they are queued.
     fn append(&self, record: Record) -> oneshot::Receiver<Result<(), String>>;
@@ -45,10 +49,13 @@ type Job = (Record, oneshot::Sender<Result<(), String>>);
 pub struct SqliteStore {
     path: Option<std::path::PathBuf>,
     queue: mpsc::Sender<Job>,
+    /// The settings of an in-memory store (a file keeps them in its `settings` table).
+    memory_settings: std::sync::Mutex<std::collections::BTreeMap<String, String>>,
 }
 
 const SCHEMA: &str =
-    "CREATE TABLE IF NOT EXISTS commands (seq INTEGER PRIMARY KEY, json TEXT NOT NULL);";
+    "CREATE TABLE IF NOT EXISTS commands (seq INTEGER PRIMARY KEY, json TEXT NOT NULL);
+     CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);";
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path`, or a private in-memory database.
@@ -70,6 +77,7 @@ impl SqliteStore {
         Ok(Self {
             path: path.map(Path::to_path_buf),
             queue,
+            memory_settings: Default::default(),
         })
     }
 }
@@ -118,6 +126,36 @@ impl Store for SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    fn setting(&self, key: &str, init: &dyn Fn() -> String) -> Result<String, StoreError> {
+        let Some(path) = &self.path else {
+            let mut settings = self
+                .memory_settings
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            return Ok(settings.entry(key.to_string()).or_insert_with(init).clone());
+        };
+        let mut conn = rusqlite::Connection::open(path)?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let existing: Option<String> = tx
+            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |row| {
+                row.get(0)
+            })
+            .optional()?;
+        let value = match existing {
+            Some(value) => value,
+            None => {
+                let value = init();
+                tx.execute(
+                    "INSERT INTO settings (key, value) VALUES (?1, ?2)",
+                    [key, value.as_str()],
+                )?;
+                value
+            }
+        };
+        tx.commit()?;
+        Ok(value)
+    }
+
     fn append(&self, record: Record) -> oneshot::Receiver<Result<(), String>> {
         let (done, wait) = oneshot::channel();
         if let Err(mpsc::SendError((_, done))) = self.queue.send((record, done)) {
@@ -158,6 +196,24 @@ mod tests {
                 .enumerate()
                 .all(|(i, r)| r.seq == i as u64 + 1 && r.json == format!("{{\"n\":{}}}", i + 1))
         );
+    }
+
+    #[test]
+    fn a_setting_is_generated_once_and_kept_by_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let first = SqliteStore::open(Some(&path))
+            .unwrap()
+            .setting("admin", &|| "one".into())
+            .unwrap();
+        let again = SqliteStore::open(Some(&path))
+            .unwrap()
+            .setting("admin", &|| "two".into())
+            .unwrap();
+        assert_eq!((first.as_str(), again.as_str()), ("one", "one"));
+        let memory = SqliteStore::open(None).unwrap();
+        assert_eq!(memory.setting("admin", &|| "x".into()).unwrap(), "x");
+        assert_eq!(memory.setting("admin", &|| "y".into()).unwrap(), "x");
     }
 
     #[tokio::test]

@@ -65,6 +65,55 @@ impl ApiError {
         )
     }
 
+    /// 400: an object of the body names the same key twice (`path` is the repeated one).
+    pub fn duplicate_key(path: &str) -> Self {
+        Self::new(
+            400,
+            ErrorCode::MalformedJson,
+            "The request body repeats a key in one object; send each key once.",
+        )
+        .with_field_errors(vec![FieldProblem::new(
+            clip(path),
+            "duplicateKey",
+            "appears more than once in its object",
+        )])
+    }
+
+    /// 400: the connection ended before the body announced by the request was complete.
+    pub fn incomplete_body() -> Self {
+        Self::bad_request("The request body ended before it was complete.")
+    }
+
+    /// 408: the body paused for longer than `idle` between two chunks.
+    pub fn request_timeout(idle: std::time::Duration) -> Self {
+        Self::new(
+            408,
+            ErrorCode::RequestTimeout,
+            format!(
+                "The request body paused for more than {} seconds; send it again.",
+                idle.as_secs()
+            ),
+        )
+    }
+
+    /// 414: the request URI is longer than `limit` bytes.
+    pub fn uri_too_long(limit: usize) -> Self {
+        Self::new(
+            414,
+            ErrorCode::UriTooLong,
+            format!("The request URI is longer than {limit} bytes."),
+        )
+    }
+
+    /// 431: the request headers are larger than `limit` bytes in all.
+    pub fn headers_too_large(limit: usize) -> Self {
+        Self::new(
+            431,
+            ErrorCode::HeadersTooLarge,
+            format!("The request headers are larger than {limit} bytes in all."),
+        )
+    }
+
     /// 401: no valid credential.
     pub fn unauthorized(message: impl Into<String>) -> Self {
         Self::new(401, ErrorCode::Unauthorized, message)
@@ -99,7 +148,7 @@ impl ApiError {
         Self::new(
             404,
             ErrorCode::NotFound,
-            format!("No operation is at {method} {path}."),
+            format!("No operation is at {method} {}.", clip(path)),
         )
     }
 
@@ -108,7 +157,7 @@ impl ApiError {
         Self::new(
             405,
             ErrorCode::MethodNotAllowed,
-            format!("{path} does not accept {method}."),
+            format!("{} does not accept {method}.", clip(path)),
         )
     }
 
@@ -124,14 +173,26 @@ impl ApiError {
     /// 415: the body is not declared as JSON.
     pub fn unsupported_media_type(content_type: &str) -> Self {
         let shown = if content_type.is_empty() {
-            "none"
+            "none".to_string()
         } else {
-            content_type
+            clip(content_type)
         };
         Self::new(
             415,
             ErrorCode::UnsupportedMediaType,
             format!("Request bodies must be sent as application/json (Content-Type was {shown})."),
+        )
+    }
+
+    /// 415: the body is declared as JSON in an encoding other than UTF-8.
+    pub fn unsupported_charset(charset: &str) -> Self {
+        Self::new(
+            415,
+            ErrorCode::UnsupportedMediaType,
+            format!(
+                "Request bodies must be JSON in UTF-8 (the charset was {}).",
+                clip(charset)
+            ),
         )
     }
 
@@ -147,6 +208,17 @@ impl ApiError {
     /// 503: try again later.
     pub fn unavailable(message: impl Into<String>) -> Self {
         Self::new(503, ErrorCode::ServiceUnavailable, message)
+    }
+}
+
+/// The longest piece of a request an error message repeats; longer ones are cut.
+pub const ECHO_LIMIT: usize = 64;
+
+/// `text` as an error message may repeat it: at most [`ECHO_LIMIT`] characters, then `…`.
+pub fn clip(text: &str) -> String {
+    match text.char_indices().nth(ECHO_LIMIT) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_string(),
     }
 }
 

@@ -9,6 +9,8 @@
 //! runtime it calls into.
 
 mod error;
+mod json;
+pub mod limits;
 mod openapi;
 pub mod runtime;
 
@@ -26,7 +28,7 @@ use std::sync::Arc;
 use axum::http::{Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
-pub use error::{ApiError, FieldProblem};
+pub use error::{ApiError, FieldProblem, clip};
 pub use generated::api::*;
 pub use generated::examples::ExampleApi;
 pub use generated::router::openapi_router;
@@ -64,9 +66,10 @@ pub fn json_response<T: serde::Serialize>(status: u16, body: &T) -> Response {
 }
 
 /// The whole stub: every operation of the spec, `/openapi.json`, and error-format answers for
-/// unknown routes (404), wrong methods (405) and, as a last resort, panics (500).
+/// unknown routes (404), wrong methods (405), oversized URIs and headers (414, 431) and, as a
+/// last resort, panics (500).
 pub fn router<A: PartnerApi>(api: A) -> axum::Router {
-    finish(openapi_router(Arc::new(api)))
+    finish(openapi_router(Arc::new(api))).layer(axum::middleware::from_fn(limits::enforce))
 }
 
 /// Turns an [`openapi_router`] (possibly extended with more documented routes) into a router

@@ -20,18 +20,36 @@ pub fn resolve(v: &Value) -> &Value {
     }
 }
 
-/// An OpenAPI 3.0 schema as JSON Schema 2020-12: `nullable` becomes a `null` type, component
-/// references point into `$defs`, and keywords that only document are dropped.
+/// An OpenAPI 3.0 schema as JSON Schema 2020-12 for validation: `nullable` becomes a `null`
+/// type, component references point into `$defs`, keywords that only document are dropped, and
+/// `x-decimal-places: N` becomes an exact `multipleOf: 10^-N` (the validator computes it on
+/// arbitrary-precision numbers, unlike the float arithmetic of most other tools).
 pub fn to_json_schema(schema: &Value) -> Value {
-    convert(schema, &|name| format!("#/$defs/{name}"))
+    convert(schema, &|name| format!("#/$defs/{name}"), true)
 }
 
 /// An OpenAPI 3.0 schema as an OpenAPI 3.1 schema (what utoipa models).
 fn to_openapi31(schema: &Value) -> Value {
-    convert(schema, &|name| format!("#/components/schemas/{name}"))
+    convert(
+        schema,
+        &|name| format!("#/components/schemas/{name}"),
+        false,
+    )
 }
 
-fn convert(schema: &Value, reference: &dyn Fn(&str) -> String) -> Value {
+/// `multipleOf` for `places` decimals, as an exact JSON number (`0.01` for 2).
+fn multiple_for_places(places: &Value) -> Option<Value> {
+    let places = usize::try_from(places.as_u64()?).ok()?;
+    let text = if places == 0 {
+        "1".to_string()
+    } else {
+        format!("0.{}1", "0".repeat(places - 1))
+    };
+    serde_json::from_str(&text).ok()
+}
+
+fn convert(schema: &Value, reference: &dyn Fn(&str) -> String, validation: bool) -> Value {
+    let recurse = |v: &Value| convert(v, reference, validation);
     match schema {
         Value::Object(map) => {
             let mut out = Map::new();
@@ -39,6 +57,11 @@ fn convert(schema: &Value, reference: &dyn Fn(&str) -> String) -> Value {
             for (key, value) in map {
                 match key.as_str() {
                     "nullable" | "example" | "xml" | "discriminator" => {}
+                    "x-decimal-places" if validation => {
+                        if let Some(multiple) = multiple_for_places(value) {
+                            out.insert("multipleOf".into(), multiple);
+                        }
+                    }
                     k if k.starts_with("x-") => {}
                     "$ref" => {
                         let target = value.as_str().unwrap_or_default();
@@ -46,19 +69,19 @@ fn convert(schema: &Value, reference: &dyn Fn(&str) -> String) -> Value {
                         out.insert(key.clone(), Value::String(reference(name)));
                     }
                     // `decimal`, `int32` and `int64` are not JSON Schema formats; the types and
-                    // `multipleOf` carry their meaning.
+                    // the decimal places carry their meaning.
                     "format" if matches!(value.as_str(), Some("decimal" | "int32" | "int64")) => {}
                     "properties" => {
                         let props = value
                             .as_object()
                             .into_iter()
                             .flatten()
-                            .map(|(k, v)| (k.clone(), convert(v, reference)))
+                            .map(|(k, v)| (k.clone(), recurse(v)))
                             .collect();
                         out.insert(key.clone(), Value::Object(props));
                     }
                     "items" => {
-                        out.insert(key.clone(), convert(value, reference));
+                        out.insert(key.clone(), recurse(value));
                     }
                     _ => {
                         out.insert(key.clone(), value.clone());
@@ -80,7 +103,7 @@ fn convert(schema: &Value, reference: &dyn Fn(&str) -> String) -> Value {
             }
             Value::Object(out)
         }
-        Value::Array(items) => Value::Array(items.iter().map(|v| convert(v, reference)).collect()),
+        Value::Array(items) => Value::Array(items.iter().map(recurse).collect()),
         other => other.clone(),
     }
 }

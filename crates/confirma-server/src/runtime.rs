@@ -15,12 +15,10 @@ use utoipa::openapi::HttpMethod;
 use utoipa_axum::router::UtoipaMethodRouter;
 
 use crate::ApiKey;
-use crate::error::{ApiError, FieldProblem};
+use crate::error::{ApiError, FieldProblem, clip};
 use crate::openapi::{SPEC, to_json_schema};
 
-/// The largest request body accepted, documented in the spec's description of every body.
-/// Invoices may carry Base64 PDF attachments, hence the generous size.
-pub const BODY_LIMIT: usize = 10 * 1024 * 1024;
+pub use crate::json::{BODY_IDLE_TIMEOUT, BODY_LIMIT};
 
 /// Compiled validators for one operation.
 struct OperationValidators {
@@ -134,7 +132,7 @@ pub fn query<Q: DeserializeOwned>(operation: &str, raw: Option<&str>) -> Result<
     serde_json::from_value(object).map_err(|e| {
         ApiError::validation(
             "The query parameters are invalid.",
-            vec![FieldProblem::new("query", "type", e.to_string())],
+            vec![FieldProblem::new("query", "type", clip(&e.to_string()))],
         )
     })
 }
@@ -161,23 +159,9 @@ pub async fn json_body<T: DeserializeOwned>(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<T, ApiError> {
-    let content_type = headers
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    if essence != "application/json" {
-        return Err(ApiError::unsupported_media_type(content_type));
-    }
-    let bytes = axum::body::to_bytes(body, BODY_LIMIT)
-        .await
-        .map_err(|_| ApiError::payload_too_large(BODY_LIMIT))?;
-    let value: Value = serde_json::from_slice(&bytes).map_err(|e| ApiError::malformed_json(&e))?;
+    crate::json::check_content_type(headers)?;
+    let bytes = crate::json::read_body(headers, body).await?;
+    let value = crate::json::parse(&bytes)?;
     if let Some(validator) = &VALIDATORS[operation].body {
         let problems: Vec<FieldProblem> = validator
             .iter_errors(&value)
@@ -195,9 +179,20 @@ pub async fn json_body<T: DeserializeOwned>(
     serde_json::from_value(value).map_err(|e| {
         ApiError::validation(
             "The request body is invalid.",
-            vec![FieldProblem::new("$", "type", e.to_string())],
+            vec![FieldProblem::new("$", "type", clip(&e.to_string()))],
         )
     })
+}
+
+/// Whether an error message may show `value` itself: short scalars only, so that an answer
+/// never repeats a large submitted value.
+fn shown_in_full(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.chars().count() <= crate::error::ECHO_LIMIT,
+        Value::Number(n) => n.to_string().len() <= crate::error::ECHO_LIMIT,
+        Value::Bool(_) | Value::Null => true,
+        Value::Array(_) | Value::Object(_) => false,
+    }
 }
 
 /// One validation error as a field problem, with the path of the offending field.
@@ -218,7 +213,24 @@ fn problem(root: &str, error: &jsonschema::ValidationError<'_>) -> FieldProblem 
         path.push_str(property.as_str().unwrap_or_default());
         return FieldProblem::new(path, "required", "is required".to_string());
     }
-    FieldProblem::new(path, kind.keyword(), error.to_string())
+    if let jsonschema::error::ValidationErrorKind::MultipleOf { multiple_of } = kind {
+        // `x-decimal-places` in the spec, checked as an exact multipleOf.
+        let places = multiple_of
+            .to_string()
+            .split_once('.')
+            .map_or(0, |(_, d)| d.len());
+        return FieldProblem::new(
+            path,
+            "decimalPlaces",
+            format!("must have at most {places} decimals"),
+        );
+    }
+    let message = if shown_in_full(error.instance()) {
+        error.to_string()
+    } else {
+        error.masked_with("the value").to_string()
+    };
+    FieldProblem::new(path, kind.keyword(), message)
 }
 
 /// Registers `handler` for `operation` at the method and path the spec gives, together with the

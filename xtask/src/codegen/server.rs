@@ -217,6 +217,8 @@ fn api(ops: &[Operation]) -> TokenStream {
     let mut items = Vec::new();
     let mut trait_methods = Vec::new();
     let mut op_infos = Vec::new();
+    let mut op_variants = Vec::new();
+    let mut op_id_arms = Vec::new();
     for op in ops {
         let pascal = op.id.to_upper_camel_case();
         let fn_name = ident(&op.id.to_snake_case());
@@ -331,6 +333,9 @@ fn api(ops: &[Operation]) -> TokenStream {
             }
         });
 
+        let variant = ident(&pascal);
+        op_variants.push(quote! { #summary #variant, });
+        op_id_arms.push(quote! { Self::#variant => #op_id, });
         trait_methods.push(quote! {
             #summary
             fn #fn_name(&self, request: #request) -> impl ::std::future::Future<Output = #response> + Send;
@@ -362,7 +367,29 @@ fn api(ops: &[Operation]) -> TokenStream {
         /// after they have been parsed and validated against the spec, and each method can only
         /// answer with a status and body the spec documents for that operation.
         pub trait PartnerApi: Send + Sync + 'static {
+            /// Decides whether `api_key` may call `operation`. It runs before anything else of the
+            /// request is read, so a caller who is refused (401, 403, ...) learns nothing about
+            /// how the server would treat the query or body. The default accepts every request
+            /// and leaves authentication to the operation.
+            fn authorize(
+                &self,
+                operation: Operation,
+                api_key: ::std::option::Option<&crate::ApiKey>,
+            ) -> ::std::result::Result<(), crate::ApiError> {
+                let _ = (operation, api_key);
+                Ok(())
+            }
+
             #(#trait_methods)*
+        }
+
+        /// Every operation of the spec, for [`PartnerApi::authorize`].
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Operation { #(#op_variants)* }
+
+        impl Operation {
+            /// The operation's `operationId` in the spec.
+            pub const fn id(self) -> &'static str { match self { #(#op_id_arms)* } }
         }
 
         /// Static facts about one operation, for tests and tooling.
@@ -425,7 +452,8 @@ fn router(ops: &[Operation]) -> TokenStream {
         let request = ident(&format!("{pascal}Request"));
         let op_id = &op.id;
         let method = ident(&op.method.to_upper_camel_case());
-        let mut fields = vec![quote!(api_key: crate::runtime::api_key(&parts.headers),)];
+        let variant = ident(&pascal);
+        let mut fields = vec![quote!(api_key,)];
         let mut extract = Vec::new();
         if !op.params.is_empty() {
             let query = ident(&format!("{pascal}Query"));
@@ -454,6 +482,10 @@ fn router(ops: &[Operation]) -> TokenStream {
             ) -> ::axum::response::Response {
                 #[allow(unused_variables)]
                 let (parts, body) = request.into_parts();
+                let api_key = crate::runtime::api_key(&parts.headers);
+                if let Err(error) = api.authorize(api::Operation::#variant, api_key.as_ref()) {
+                    return error.into_response();
+                }
                 #(#extract)*
                 api.#fn_name(api::#request { #(#fields)* }).await.into_response()
             }

@@ -7,7 +7,7 @@ use progenitor_impl::{GenerationSettings, HooksMode, InterfaceStyle, TagStyle, T
 use quote::quote;
 use schemars::schema::{InstanceType, NumberValidation, SchemaObject, SingleOrVec};
 
-use super::spec::DECIMAL_MULTIPLES;
+use super::spec::{DECIMAL_SHAPES, DecimalShape, INVOICE_NUMBER_RANGE};
 
 pub fn generation_settings() -> GenerationSettings {
     let mut settings = GenerationSettings::new();
@@ -21,33 +21,66 @@ pub fn generation_settings() -> GenerationSettings {
         .with_derive("schemars::JsonSchema")
         .with_derive("PartialEq")
         .with_map_type("::std::collections::BTreeMap");
-    for multiple in DECIMAL_MULTIPLES {
-        for nullable in [false, true] {
+    for nullable in [false, true] {
+        for shape in DECIMAL_SHAPES {
             settings.with_conversion(
-                decimal_schema(multiple, nullable),
+                decimal_schema(shape, nullable),
                 "::rust_decimal::Decimal",
                 [TypeImpl::Display, TypeImpl::FromStr, TypeImpl::Default].into_iter(),
             );
         }
+        settings.with_conversion(
+            invoice_number_schema(nullable),
+            "i64",
+            [TypeImpl::Display, TypeImpl::FromStr, TypeImpl::Default].into_iter(),
+        );
     }
     settings
 }
 
-/// The schemars form of `{type: number, format: decimal, multipleOf: M}` as progenitor hands it
-/// to typify (typify matches conversions on the whole schema, metadata aside).
-fn decimal_schema(multiple: &str, nullable: bool) -> SchemaObject {
+fn number_schema(
+    instance: InstanceType,
+    nullable: bool,
+    format: &str,
+    range: (f64, f64),
+) -> SchemaObject {
     let instance_type = if nullable {
-        SingleOrVec::Vec(vec![InstanceType::Number, InstanceType::Null])
+        SingleOrVec::Vec(vec![instance, InstanceType::Null])
     } else {
-        SingleOrVec::Single(Box::new(InstanceType::Number))
+        SingleOrVec::Single(Box::new(instance))
     };
     SchemaObject {
         instance_type: Some(instance_type),
-        format: Some("decimal".to_string()),
+        format: Some(format.to_string()),
         number: Some(Box::new(NumberValidation {
-            multiple_of: Some(multiple.parse().expect("decimal multiples are numbers")),
+            minimum: Some(range.0),
+            maximum: Some(range.1),
             ..Default::default()
         })),
         ..Default::default()
     }
+}
+
+/// The schemars form of a decimal shape (`{type: number, format: decimal, minimum, maximum}`;
+/// the `x-decimal-places` extension is stripped before progenitor) as progenitor hands it to
+/// typify, which matches conversions on the whole schema, metadata aside.
+fn decimal_schema(shape: DecimalShape, nullable: bool) -> SchemaObject {
+    let bound = |b: &str| b.parse().expect("decimal bounds are numbers");
+    number_schema(
+        InstanceType::Number,
+        nullable,
+        "decimal",
+        (bound(shape.minimum), bound(shape.maximum)),
+    )
+}
+
+/// The schemars form of an invoice number, `{type: integer, format: int64, minimum, maximum}`.
+fn invoice_number_schema(nullable: bool) -> SchemaObject {
+    let (min, max) = INVOICE_NUMBER_RANGE;
+    number_schema(
+        InstanceType::Integer,
+        nullable,
+        "int64",
+        (min as f64, max as f64),
+    )
 }

@@ -18,9 +18,35 @@ pub struct Spec {
     pub openapi: openapiv3::OpenAPI,
 }
 
-/// The number shapes the generators map to exact decimals. Any other `type: number` is refused:
-/// typify would turn it into an `f64`, and no amount may ever be a float.
-pub const DECIMAL_MULTIPLES: [&str; 2] = ["0.01", "0.0001"];
+/// One number shape the generators map to an exact decimal: its decimal places (the
+/// `x-decimal-places` extension, which the server checks exactly) and its range.
+#[derive(Clone, Copy, Debug)]
+pub struct DecimalShape {
+    pub places: u32,
+    pub minimum: &'static str,
+    pub maximum: &'static str,
+}
+
+/// The number shapes the generators map to exact decimals: money and percentages, quantities.
+/// Any other `type: number` is refused: typify would turn it into an `f64`, and no amount may
+/// ever be a float. The decimal places are not `multipleOf`, which validators computing in
+/// binary floating point get wrong for valid amounts (70.71 is not a multiple of 0.01 there).
+pub const DECIMAL_SHAPES: [DecimalShape; 2] = [
+    DecimalShape {
+        places: 2,
+        minimum: "-999999999999.99",
+        maximum: "999999999999.99",
+    },
+    DecimalShape {
+        places: 4,
+        minimum: "-99999999.9999",
+        maximum: "99999999.9999",
+    },
+];
+
+/// The bounds of an invoice number (`type: integer, format: int64`): typify would make a bounded
+/// integer unsigned, so the generators map exactly this shape to `i64`.
+pub const INVOICE_NUMBER_RANGE: (i64, i64) = (0, 99_999_999_999_999);
 
 pub fn load(path: &Path) -> Result<Spec> {
     let text =
@@ -361,12 +387,14 @@ fn check_schema(at: &str, schema: &Value, top_level: bool, problems: &mut Vec<St
 }
 
 fn check_number(at: &str, schema: &Value, problems: &mut Vec<String>) {
+    let text = |key: &str| schema.get(key).map(|v| v.to_string());
     let format = schema.get("format").and_then(Value::as_str);
-    let multiple = schema.get("multipleOf").map(|m| m.to_string());
     let allowed = format == Some("decimal")
-        && multiple
-            .as_deref()
-            .is_some_and(|m| DECIMAL_MULTIPLES.contains(&m));
+        && DECIMAL_SHAPES.iter().any(|shape| {
+            text("x-decimal-places") == Some(shape.places.to_string())
+                && text("minimum").as_deref() == Some(shape.minimum)
+                && text("maximum").as_deref() == Some(shape.maximum)
+        });
     let extra: Vec<&str> = schema
         .as_object()
         .into_iter()
@@ -377,7 +405,8 @@ fn check_number(at: &str, schema: &Value, problems: &mut Vec<String>) {
                 *k,
                 "type"
                     | "format"
-                    | "multipleOf"
+                    | "minimum"
+                    | "maximum"
                     | "nullable"
                     | "description"
                     | "example"
@@ -390,9 +419,18 @@ fn check_number(at: &str, schema: &Value, problems: &mut Vec<String>) {
         })
         .collect();
     if !allowed || !extra.is_empty() {
+        let shapes: Vec<String> = DECIMAL_SHAPES
+            .iter()
+            .map(|s| {
+                format!(
+                    "`minimum: {}, maximum: {}, x-decimal-places: {}`",
+                    s.minimum, s.maximum, s.places
+                )
+            })
+            .collect();
         problems.push(format!(
-            "{at}: numbers must be exact decimals, written exactly as `type: number, format: decimal, multipleOf: {}` (optionally nullable); anything else would become an f64{}",
-            DECIMAL_MULTIPLES.join(" | "),
+            "{at}: numbers must be exact decimals, written exactly as `type: number, format: decimal` with {} (optionally nullable); anything else would become an f64{}",
+            shapes.join(" or "),
             if extra.is_empty() { String::new() } else { format!(" (remove: {})", extra.join(", ")) }
         ));
     }
@@ -419,7 +457,7 @@ paths:
 components:
   schemas:
     ErrorResponse: {type: object, properties: {code: {type: string}}}
-    A: {type: object, properties: {amount: {type: number, format: decimal, multipleOf: 0.01}}}
+    A: {type: object, properties: {amount: {type: number, format: decimal, minimum: -999999999999.99, maximum: 999999999999.99, x-decimal-places: 2}}}
 "#;
 
     #[test]
@@ -429,9 +467,25 @@ components:
 
     #[test]
     fn refuses_float_money() {
-        let p = problems(&BASE.replace("format: decimal, multipleOf: 0.01", "format: double"));
+        let p = problems(&BASE.replace(
+            "format: decimal, minimum: -999999999999.99, maximum: 999999999999.99, x-decimal-places: 2",
+            "format: double",
+        ));
         assert_eq!(p.len(), 1, "{p:?}");
         assert!(p[0].contains("exact decimals"), "{p:?}");
+    }
+
+    #[test]
+    fn refuses_money_without_its_range_or_places() {
+        for (from, to) in [
+            ("maximum: 999999999999.99, ", ""),
+            ("x-decimal-places: 2", "x-decimal-places: 3"),
+            ("x-decimal-places: 2", "multipleOf: 0.01"),
+        ] {
+            let p = problems(&BASE.replace(from, to));
+            assert_eq!(p.len(), 1, "{from} -> {to}: {p:?}");
+            assert!(p[0].contains("exact decimals"), "{p:?}");
+        }
     }
 
     #[test]

@@ -79,7 +79,7 @@ impl TestSandbox {
             .build()
             .expect("runtime");
         let config = Config::for_tests();
-        let admin_token = config.admin_token.clone();
+        let admin_token = config.admin_token.clone().expect("fixed in tests");
         let (base, demo_token) = runtime.block_on(async move {
             let sandbox = Sandbox::open(config).expect("open the sandbox");
             sandbox.seed_if_empty().await.expect("seed");
@@ -93,7 +93,11 @@ impl TestSandbox {
                 .expect("bind loopback");
             let base = format!("http://{}", listener.local_addr().expect("addr"));
             let app = confirma_sandbox::router(sandbox);
-            tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+            tokio::spawn(async move {
+                confirma_sandbox::serve(listener, app, std::future::pending())
+                    .await
+                    .expect("serve")
+            });
             (base, demo_token)
         });
         Self {

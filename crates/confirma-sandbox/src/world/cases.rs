@@ -6,6 +6,7 @@ use confirma_server::{ApiError, FieldProblem, types};
 use rust_decimal::Decimal;
 
 use super::World;
+use super::checks::normalized_reference;
 use super::invoices::cents;
 
 /// Days after the case due date when a reminder goes out, unless the invoice says otherwise.
@@ -115,6 +116,22 @@ pub struct PaymentRecord {
     /// Paid to the creditor directly (reported with DIRECTPAYMENT), so never settled by the agency.
     pub direct: bool,
     pub settlement_id: Option<i64>,
+}
+
+/// What an incoming payment was allocated to: the case it credited and how.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PaymentReceipt {
+    pub client_id: i64,
+    pub case_id: i64,
+    pub invoice_number: i64,
+    pub allocation_id: i64,
+    pub amount: Decimal,
+    pub capital: Decimal,
+    pub interest: Decimal,
+    pub costs: Decimal,
+    /// What the case still has to receive after this payment.
+    pub outstanding: Decimal,
+    pub case_status: types::CaseStatus,
 }
 
 /// Where a payment goes: costs first, then interest, then capital (the Finnish Interest Act
@@ -353,16 +370,17 @@ impl World {
         amount: Decimal,
         date: Option<NaiveDate>,
         payer: Option<String>,
-    ) -> Result<(), ApiError> {
-        let wanted: String = reference.chars().filter(|c| !c.is_whitespace()).collect();
+    ) -> Result<PaymentReceipt, ApiError> {
+        let wanted = normalized_reference(reference);
         let case_id = self
-            .invoices
-            .values()
-            .find(|i| i.payment_reference == wanted)
+            .references
+            .get(&wanted)
+            .and_then(|key| self.invoices.get(key))
             .and_then(|i| i.case_id)
             .ok_or_else(|| {
                 ApiError::not_found(format!(
-                    "No payment-controlled invoice has the reference {wanted}."
+                    "No payment-controlled invoice has the reference {}.",
+                    confirma_server::clip(&wanted)
                 ))
             })?;
         let case = &self.cases[&case_id];
@@ -378,8 +396,20 @@ impl World {
             )));
         }
         let date = date.unwrap_or_else(|| self.today());
-        self.apply_payment(case_id, amount, date, Some(wanted), payer, false, None);
-        Ok(())
+        let payment = self.apply_payment(case_id, amount, date, Some(wanted), payer, false, None);
+        let case = &self.cases[&case_id];
+        Ok(PaymentReceipt {
+            client_id: payment.client_id,
+            case_id,
+            invoice_number: payment.invoice_number,
+            allocation_id: payment.allocation_id,
+            amount: payment.amount,
+            capital: payment.capital,
+            interest: payment.interest,
+            costs: payment.costs,
+            outstanding: cents(case.total_outstanding()),
+            case_status: case.status,
+        })
     }
 
     /// All actions of one request, atomically: every action is checked before any is applied.

@@ -88,6 +88,25 @@ pub fn payment_reference_valid(reference: &str) -> bool {
     finnish_reference_valid(reference) || rf_reference_valid(reference)
 }
 
+/// A payment reference as it is matched: without spaces, letters upper-case.
+pub fn normalized_reference(reference: &str) -> String {
+    reference
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_uppercase()
+}
+
+/// Whether a (normalized) reference is on `prefix`: a Finnish reference starting with it, or an
+/// RF reference whose body (after `RF` and the two check digits) does.
+pub fn reference_on_prefix(reference: &str, prefix: &str) -> bool {
+    let body = match reference.strip_prefix("RF") {
+        Some(rest) => rest.get(2..).unwrap_or(""),
+        None => reference,
+    };
+    body.starts_with(prefix)
+}
+
 /// An IBAN: country code, check digits and BBAN, mod 97 = 1; Finnish IBANs are 18 characters.
 pub fn iban_valid(iban: &str) -> bool {
     let s: String = iban
@@ -146,6 +165,18 @@ mod tests {
             !rf_reference_valid("RF71234567890123456789"),
             "the documentation's placeholder"
         );
+    }
+
+    #[test]
+    fn references_on_a_prefix() {
+        assert_eq!(
+            normalized_reference("rf18 5390 0754 7034"),
+            "RF18539007547034"
+        );
+        assert!(reference_on_prefix("10452026001456", "1045"));
+        assert!(!reference_on_prefix("10462026001456", "1045"));
+        assert!(reference_on_prefix("RF18539007547034", "5390"));
+        assert!(!reference_on_prefix("RF18539007547034", "1045"));
     }
 
     #[test]

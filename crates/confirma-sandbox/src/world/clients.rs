@@ -187,6 +187,9 @@ impl World {
             .any(|r| r.client_id == client_id && r.expires_at.is_some());
         let expires_at = had_expiry.then(|| self.now + Duration::days(365));
         let token = self.issue_token(client_id, expires_at);
+        if self.demo_client == Some(client_id) {
+            self.demo_token = Some(token.clone());
+        }
         Ok(types::RenewTokenResponse {
             access_token: Some(token.clone()),
             expires_at,
@@ -204,14 +207,14 @@ impl World {
         }
     }
 
-    /// Onboards the demo client (the spec's example creditor) and returns its token.
-    pub(super) fn seed_demo_client(&mut self) -> String {
+    /// Onboards the demo client (the spec's example creditor); returns its id and token.
+    pub(super) fn seed_demo_client(&mut self) -> (i64, String) {
         let request: types::CreateClientRequest =
             confirma_server::runtime::example_request("createClient");
         let response = self
             .create_client(&request)
             .expect("the spec's example client is valid");
         self.seed_demo_invoices(response.client_id);
-        response.access_token
+        (response.client_id, response.access_token)
     }
 }

@@ -7,7 +7,10 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use sha2::Digest;
 
 use super::World;
-use super::checks::{business_id_valid, finnish_reference, payment_reference_valid};
+use super::checks::{
+    business_id_valid, finnish_reference, normalized_reference, payment_reference_valid,
+    reference_on_prefix,
+};
 
 /// How long after creation the print and distribution service has delivered an invoice.
 pub const DISTRIBUTION_DELAY: Duration = Duration::minutes(5);
@@ -329,13 +332,50 @@ impl World {
             }
         }
 
-        // Accepted: decide references, status and distribution.
-        let payment_reference = given_reference.unwrap_or_else(|| {
-            finnish_reference(&format!(
-                "{}{}",
-                client.payment_reference_prefix, header.number
+        // Incoming payments find their invoice by reference, so a reference belongs to one
+        // invoice of one client: on the client's own prefix, and not used before.
+        let prefix = &client.payment_reference_prefix;
+        let payment_reference = match &given_reference {
+            Some(given) => normalized_reference(given),
+            None => finnish_reference(&format!("{prefix}{}", header.number)),
+        };
+        if given_reference.is_some() && !reference_on_prefix(&payment_reference, prefix) {
+            return Err(ApiError::business_rule(format!(
+                "The payment reference is not on this client's payment-reference prefix {prefix}."
             ))
-        });
+            .with_field_errors(vec![problem(
+                "$.invoice.references.payment",
+                format!("must start with the client's prefix {prefix} (after RF and its check digits for an RF reference)"),
+            )]));
+        }
+        if let Some(&(owner, number)) = self.references.get(&payment_reference) {
+            // Another client's use is not described: its invoices are none of this caller's
+            // business.
+            let used_by = if owner == client_id {
+                format!("invoice {number}")
+            } else {
+                "another invoice".to_string()
+            };
+            let field = if given_reference.is_some() {
+                problem(
+                    "$.invoice.references.payment",
+                    format!("is already used by {used_by}"),
+                )
+            } else {
+                problem(
+                    "$.invoice.header.number",
+                    format!(
+                        "yields the payment reference {payment_reference}, which {used_by} already uses; give a reference in invoice.references.payment"
+                    ),
+                )
+            };
+            return Err(ApiError::business_rule(format!(
+                "The payment reference {payment_reference} is already used by {used_by}."
+            ))
+            .with_field_errors(vec![field]));
+        }
+
+        // Accepted: decide status and distribution.
         let intermediation_only = client.service == types::ServiceType::Intermediation;
         let payment_control = request.processing.payment_control_enabled && !intermediation_only;
         let status = if request.processing.manual_approval_enabled {
@@ -412,6 +452,8 @@ impl World {
             };
             self.open_case(case_id, client_id, &record, terms);
         }
+        self.references
+            .insert(payment_reference.clone(), (client_id, header.number));
         self.invoices.insert((client_id, header.number), record);
         Ok(types::CreateInvoiceResponse {
             case_id,

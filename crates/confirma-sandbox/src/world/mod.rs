@@ -20,10 +20,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub use accounting::{AccountingItem, Kind as AccountingKind};
-pub use cases::{CaseRecord, PaymentRecord};
+pub use cases::{CaseRecord, PaymentReceipt, PaymentRecord};
 pub use clients::{Caller, ClientRecord};
 pub use invoices::{DistributionRecord, InvoiceRecord, cents};
-pub use settlements::SettlementRecord;
+pub use settlements::{SettlementRecord, SettlementWindow};
 
 /// Everything that changes the world. Persisted as JSON, one record per accepted command.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -64,10 +64,17 @@ pub enum Command {
     },
     /// Runs a settlement for every client now.
     RunSettlement,
-    /// The client's integration fetched these settlements (sets `apiFetchDate`).
+    /// The client's integration fetched these settlements (sets `apiFetchDate`). Logged by
+    /// earlier versions, replayed for their logs; now [`Command::FetchSettlements`].
     MarkSettlementsFetched {
         client_id: i64,
         settlement_ids: Vec<i64>,
+    },
+    /// The client's integration fetches its settlements in a window: those never fetched before
+    /// are marked fetched (`apiFetchDate`) in the same step.
+    FetchSettlements {
+        client_id: i64,
+        window: SettlementWindow,
     },
     SubmitLedger {
         client_id: i64,
@@ -98,6 +105,9 @@ pub enum Effect {
     InvoiceCreated(types::CreateInvoiceResponse),
     ActionsApplied(types::InvoiceActionsResponse),
     Accounting(types::AccountingSubmitResponse),
+    Settlements(Vec<types::Settlement>),
+    /// The case a debtor's payment was allocated to.
+    PaymentReceived(PaymentReceipt),
     Done,
 }
 
@@ -118,6 +128,8 @@ pub struct World {
     tokens: HashMap<[u8; 32], clients::TokenRecord>,
     /// (client id, invoice number) → invoice.
     pub invoices: BTreeMap<(i64, i64), InvoiceRecord>,
+    /// Normalized payment reference → the (client id, invoice number) it belongs to.
+    references: HashMap<String, (i64, i64)>,
     pub cases: BTreeMap<i64, CaseRecord>,
     /// Every allocated payment, in the order received.
     pub payments: Vec<PaymentRecord>,
@@ -125,7 +137,9 @@ pub struct World {
     pub accounting: Vec<AccountingItem>,
     /// Invoices whose next distribution is to fail, by (client id, invoice number).
     failing_distributions: std::collections::BTreeSet<(i64, i64)>,
-    /// The demo client's token, when the seed created one (shown on start).
+    /// The demo client the seed created, and its current token (shown on start, kept current
+    /// through renewals).
+    pub demo_client: Option<i64>,
     pub demo_token: Option<String>,
 }
 
@@ -138,11 +152,13 @@ impl World {
             clients: BTreeMap::new(),
             tokens: HashMap::new(),
             invoices: BTreeMap::new(),
+            references: HashMap::new(),
             cases: BTreeMap::new(),
             payments: Vec::new(),
             settlements: Vec::new(),
             accounting: Vec::new(),
             failing_distributions: Default::default(),
+            demo_client: None,
             demo_token: None,
         }
     }
@@ -173,7 +189,7 @@ impl World {
                 payer,
             } => self
                 .receive_payment(reference, *amount, *date, payer.clone())
-                .map(|()| Effect::Done),
+                .map(Effect::PaymentReceived),
             Command::RunSettlement => {
                 self.run_settlement(self.today());
                 Ok(Effect::Done)
@@ -185,6 +201,9 @@ impl World {
                 self.mark_fetched(*client_id, settlement_ids, self.now);
                 Ok(Effect::Done)
             }
+            Command::FetchSettlements { client_id, window } => Ok(Effect::Settlements(
+                self.fetch_settlements(*client_id, window),
+            )),
             Command::SubmitLedger { client_id, request } => self
                 .submit_ledger(*client_id, request)
                 .map(Effect::Accounting),
@@ -278,7 +297,8 @@ impl World {
 
     /// The demo data: one lifecycle client with a few invoices.
     fn seed(&mut self) {
-        let token = self.seed_demo_client();
+        let (client_id, token) = self.seed_demo_client();
+        self.demo_client = Some(client_id);
         self.demo_token = Some(token);
     }
 }

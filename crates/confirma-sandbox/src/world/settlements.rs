@@ -11,6 +11,16 @@ use super::checks::finnish_reference;
 /// Settlements run every Monday (the documented cadence is "typically once a business week").
 pub const SETTLEMENT_DAY: Weekday = Weekday::Mon;
 
+/// Which settlements a fetch asks for: a settlement-date window, and whether only those never
+/// fetched before.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SettlementWindow {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub unfetched_only: bool,
+}
+
 #[derive(Clone, Debug)]
 pub struct SettlementRecord {
     pub settlement: types::Settlement,
@@ -90,6 +100,42 @@ impl World {
                 client_id,
             });
         }
+    }
+
+    /// The client's settlements dated within the window (only those never fetched, if asked).
+    pub fn settlements(
+        &self,
+        client_id: i64,
+        window: &SettlementWindow,
+    ) -> impl Iterator<Item = &types::Settlement> {
+        self.settlements
+            .iter()
+            .filter(move |s| s.client_id == client_id)
+            .map(|s| &s.settlement)
+            .filter(move |s| {
+                s.settlement_date >= window.from
+                    && s.settlement_date <= window.to
+                    && (!window.unfetched_only || s.api_fetch_date.is_none())
+            })
+    }
+
+    /// The settlements of [`World::settlements`], as they were before this call, with those
+    /// never fetched before now marked fetched: one step, so that concurrent fetches of unfetched
+    /// settlements each get their own.
+    pub(super) fn fetch_settlements(
+        &mut self,
+        client_id: i64,
+        window: &SettlementWindow,
+    ) -> Vec<types::Settlement> {
+        let fetched: Vec<types::Settlement> =
+            self.settlements(client_id, window).cloned().collect();
+        let first: Vec<i64> = fetched
+            .iter()
+            .filter(|s| s.api_fetch_date.is_none())
+            .map(|s| s.settlement_id)
+            .collect();
+        self.mark_fetched(client_id, &first, self.now);
+        fetched
     }
 
     /// Records that the client's integration fetched these settlements now.

@@ -38,12 +38,11 @@ impl TestSandbox {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let app = confirma_sandbox::router(sandbox.clone());
         let served = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    stopped.await.ok();
-                })
-                .await
-                .unwrap();
+            confirma_sandbox::serve(listener, app, async {
+                stopped.await.ok();
+            })
+            .await
+            .unwrap();
         });
         Self {
             base,

@@ -29,6 +29,9 @@ pub enum SubmitAccountingInvoiceResponse {
     Forbidden(types::ErrorResponse),
     /// 404: The resource does not exist or the identifier matches no record.
     NotFound(types::ErrorResponse),
+    /// 408: The request body paused for longer than 10 seconds between two chunks (inferred: an upload
+    /// that stalls would otherwise hold the connection for ever).
+    RequestTimeout(types::ErrorResponse),
     /// 413: The request body exceeds the size limit (10 MiB, inferred; Base64 attachments count towards it).
     PayloadTooLarge(types::ErrorResponse),
     /// 415: The request body is not sent as `application/json`.
@@ -48,6 +51,7 @@ impl SubmitAccountingInvoiceResponse {
             Self::BusinessRuleViolation(_) => 402u16,
             Self::Forbidden(_) => 403u16,
             Self::NotFound(_) => 404u16,
+            Self::RequestTimeout(_) => 408u16,
             Self::PayloadTooLarge(_) => 413u16,
             Self::UnsupportedMediaType(_) => 415u16,
             Self::InternalError(_) => 500u16,
@@ -65,6 +69,7 @@ impl ::axum::response::IntoResponse for SubmitAccountingInvoiceResponse {
             Self::BusinessRuleViolation(body) => crate::json_response(status, &body),
             Self::Forbidden(body) => crate::json_response(status, &body),
             Self::NotFound(body) => crate::json_response(status, &body),
+            Self::RequestTimeout(body) => crate::json_response(status, &body),
             Self::PayloadTooLarge(body) => crate::json_response(status, &body),
             Self::UnsupportedMediaType(body) => crate::json_response(status, &body),
             Self::InternalError(body) => crate::json_response(status, &body),
@@ -82,6 +87,7 @@ impl ::std::convert::From<crate::ApiError> for SubmitAccountingInvoiceResponse {
             402u16 => Self::BusinessRuleViolation(error.body),
             403u16 => Self::Forbidden(error.body),
             404u16 => Self::NotFound(error.body),
+            408u16 => Self::RequestTimeout(error.body),
             413u16 => Self::PayloadTooLarge(error.body),
             415u16 => Self::UnsupportedMediaType(error.body),
             500u16 => Self::InternalError(error.body),
@@ -226,6 +232,9 @@ pub enum SubmitLedgerResponse {
     Forbidden(types::ErrorResponse),
     /// 404: The resource does not exist or the identifier matches no record.
     NotFound(types::ErrorResponse),
+    /// 408: The request body paused for longer than 10 seconds between two chunks (inferred: an upload
+    /// that stalls would otherwise hold the connection for ever).
+    RequestTimeout(types::ErrorResponse),
     /// 413: The request body exceeds the size limit (10 MiB, inferred; Base64 attachments count towards it).
     PayloadTooLarge(types::ErrorResponse),
     /// 415: The request body is not sent as `application/json`.
@@ -245,6 +254,7 @@ impl SubmitLedgerResponse {
             Self::BusinessRuleViolation(_) => 402u16,
             Self::Forbidden(_) => 403u16,
             Self::NotFound(_) => 404u16,
+            Self::RequestTimeout(_) => 408u16,
             Self::PayloadTooLarge(_) => 413u16,
             Self::UnsupportedMediaType(_) => 415u16,
             Self::InternalError(_) => 500u16,
@@ -262,6 +272,7 @@ impl ::axum::response::IntoResponse for SubmitLedgerResponse {
             Self::BusinessRuleViolation(body) => crate::json_response(status, &body),
             Self::Forbidden(body) => crate::json_response(status, &body),
             Self::NotFound(body) => crate::json_response(status, &body),
+            Self::RequestTimeout(body) => crate::json_response(status, &body),
             Self::PayloadTooLarge(body) => crate::json_response(status, &body),
             Self::UnsupportedMediaType(body) => crate::json_response(status, &body),
             Self::InternalError(body) => crate::json_response(status, &body),
@@ -279,6 +290,7 @@ impl ::std::convert::From<crate::ApiError> for SubmitLedgerResponse {
             402u16 => Self::BusinessRuleViolation(error.body),
             403u16 => Self::Forbidden(error.body),
             404u16 => Self::NotFound(error.body),
+            408u16 => Self::RequestTimeout(error.body),
             413u16 => Self::PayloadTooLarge(error.body),
             415u16 => Self::UnsupportedMediaType(error.body),
             500u16 => Self::InternalError(error.body),
@@ -423,6 +435,9 @@ pub enum SubmitAccountingPaymentsResponse {
     Forbidden(types::ErrorResponse),
     /// 404: The resource does not exist or the identifier matches no record.
     NotFound(types::ErrorResponse),
+    /// 408: The request body paused for longer than 10 seconds between two chunks (inferred: an upload
+    /// that stalls would otherwise hold the connection for ever).
+    RequestTimeout(types::ErrorResponse),
     /// 413: The request body exceeds the size limit (10 MiB, inferred; Base64 attachments count towards it).
     PayloadTooLarge(types::ErrorResponse),
     /// 415: The request body is not sent as `application/json`.
@@ -442,6 +457,7 @@ impl SubmitAccountingPaymentsResponse {
             Self::BusinessRuleViolation(_) => 402u16,
             Self::Forbidden(_) => 403u16,
             Self::NotFound(_) => 404u16,
+            Self::RequestTimeout(_) => 408u16,
             Self::PayloadTooLarge(_) => 413u16,
             Self::UnsupportedMediaType(_) => 415u16,
             Self::InternalError(_) => 500u16,
@@ -459,6 +475,7 @@ impl ::axum::response::IntoResponse for SubmitAccountingPaymentsResponse {
             Self::BusinessRuleViolation(body) => crate::json_response(status, &body),
             Self::Forbidden(body) => crate::json_response(status, &body),
             Self::NotFound(body) => crate::json_response(status, &body),
+            Self::RequestTimeout(body) => crate::json_response(status, &body),
             Self::PayloadTooLarge(body) => crate::json_response(status, &body),
             Self::UnsupportedMediaType(body) => crate::json_response(status, &body),
             Self::InternalError(body) => crate::json_response(status, &body),
@@ -476,6 +493,7 @@ impl ::std::convert::From<crate::ApiError> for SubmitAccountingPaymentsResponse 
             402u16 => Self::BusinessRuleViolation(error.body),
             403u16 => Self::Forbidden(error.body),
             404u16 => Self::NotFound(error.body),
+            408u16 => Self::RequestTimeout(error.body),
             413u16 => Self::PayloadTooLarge(error.body),
             415u16 => Self::UnsupportedMediaType(error.body),
             500u16 => Self::InternalError(error.body),
@@ -510,6 +528,9 @@ pub enum CreateClientResponse {
     Forbidden(types::ErrorResponse),
     /// 404: The resource does not exist or the identifier matches no record.
     NotFound(types::ErrorResponse),
+    /// 408: The request body paused for longer than 10 seconds between two chunks (inferred: an upload
+    /// that stalls would otherwise hold the connection for ever).
+    RequestTimeout(types::ErrorResponse),
     /// 413: The request body exceeds the size limit (10 MiB, inferred; Base64 attachments count towards it).
     PayloadTooLarge(types::ErrorResponse),
     /// 415: The request body is not sent as `application/json`.
@@ -529,6 +550,7 @@ impl CreateClientResponse {
             Self::BusinessRuleViolation(_) => 402u16,
             Self::Forbidden(_) => 403u16,
             Self::NotFound(_) => 404u16,
+            Self::RequestTimeout(_) => 408u16,
             Self::PayloadTooLarge(_) => 413u16,
             Self::UnsupportedMediaType(_) => 415u16,
             Self::InternalError(_) => 500u16,
@@ -546,6 +568,7 @@ impl ::axum::response::IntoResponse for CreateClientResponse {
             Self::BusinessRuleViolation(body) => crate::json_response(status, &body),
             Self::Forbidden(body) => crate::json_response(status, &body),
             Self::NotFound(body) => crate::json_response(status, &body),
+            Self::RequestTimeout(body) => crate::json_response(status, &body),
             Self::PayloadTooLarge(body) => crate::json_response(status, &body),
             Self::UnsupportedMediaType(body) => crate::json_response(status, &body),
             Self::InternalError(body) => crate::json_response(status, &body),
@@ -563,6 +586,7 @@ impl ::std::convert::From<crate::ApiError> for CreateClientResponse {
             402u16 => Self::BusinessRuleViolation(error.body),
             403u16 => Self::Forbidden(error.body),
             404u16 => Self::NotFound(error.body),
+            408u16 => Self::RequestTimeout(error.body),
             413u16 => Self::PayloadTooLarge(error.body),
             415u16 => Self::UnsupportedMediaType(error.body),
             500u16 => Self::InternalError(error.body),
@@ -690,6 +714,9 @@ pub enum CreateInvoiceResponse {
     Forbidden(types::ErrorResponse),
     /// 404: The resource does not exist or the identifier matches no record.
     NotFound(types::ErrorResponse),
+    /// 408: The request body paused for longer than 10 seconds between two chunks (inferred: an upload
+    /// that stalls would otherwise hold the connection for ever).
+    RequestTimeout(types::ErrorResponse),
     /// 413: The request body exceeds the size limit (10 MiB, inferred; Base64 attachments count towards it).
     PayloadTooLarge(types::ErrorResponse),
     /// 415: The request body is not sent as `application/json`.
@@ -709,6 +736,7 @@ impl CreateInvoiceResponse {
             Self::BusinessRuleViolation(_) => 402u16,
             Self::Forbidden(_) => 403u16,
             Self::NotFound(_) => 404u16,
+            Self::RequestTimeout(_) => 408u16,
             Self::PayloadTooLarge(_) => 413u16,
             Self::UnsupportedMediaType(_) => 415u16,
             Self::InternalError(_) => 500u16,
@@ -726,6 +754,7 @@ impl ::axum::response::IntoResponse for CreateInvoiceResponse {
             Self::BusinessRuleViolation(body) => crate::json_response(status, &body),
             Self::Forbidden(body) => crate::json_response(status, &body),
             Self::NotFound(body) => crate::json_response(status, &body),
+            Self::RequestTimeout(body) => crate::json_response(status, &body),
             Self::PayloadTooLarge(body) => crate::json_response(status, &body),
             Self::UnsupportedMediaType(body) => crate::json_response(status, &body),
             Self::InternalError(body) => crate::json_response(status, &body),
@@ -743,6 +772,7 @@ impl ::std::convert::From<crate::ApiError> for CreateInvoiceResponse {
             402u16 => Self::BusinessRuleViolation(error.body),
             403u16 => Self::Forbidden(error.body),
             404u16 => Self::NotFound(error.body),
+            408u16 => Self::RequestTimeout(error.body),
             413u16 => Self::PayloadTooLarge(error.body),
             415u16 => Self::UnsupportedMediaType(error.body),
             500u16 => Self::InternalError(error.body),
@@ -777,6 +807,9 @@ pub enum CreateInvoiceActionsResponse {
     Forbidden(types::ErrorResponse),
     /// 404: The resource does not exist or the identifier matches no record.
     NotFound(types::ErrorResponse),
+    /// 408: The request body paused for longer than 10 seconds between two chunks (inferred: an upload
+    /// that stalls would otherwise hold the connection for ever).
+    RequestTimeout(types::ErrorResponse),
     /// 413: The request body exceeds the size limit (10 MiB, inferred; Base64 attachments count towards it).
     PayloadTooLarge(types::ErrorResponse),
     /// 415: The request body is not sent as `application/json`.
@@ -796,6 +829,7 @@ impl CreateInvoiceActionsResponse {
             Self::BusinessRuleViolation(_) => 402u16,
             Self::Forbidden(_) => 403u16,
             Self::NotFound(_) => 404u16,
+            Self::RequestTimeout(_) => 408u16,
             Self::PayloadTooLarge(_) => 413u16,
             Self::UnsupportedMediaType(_) => 415u16,
             Self::InternalError(_) => 500u16,
@@ -813,6 +847,7 @@ impl ::axum::response::IntoResponse for CreateInvoiceActionsResponse {
             Self::BusinessRuleViolation(body) => crate::json_response(status, &body),
             Self::Forbidden(body) => crate::json_response(status, &body),
             Self::NotFound(body) => crate::json_response(status, &body),
+            Self::RequestTimeout(body) => crate::json_response(status, &body),
             Self::PayloadTooLarge(body) => crate::json_response(status, &body),
             Self::UnsupportedMediaType(body) => crate::json_response(status, &body),
             Self::InternalError(body) => crate::json_response(status, &body),
@@ -830,6 +865,7 @@ impl ::std::convert::From<crate::ApiError> for CreateInvoiceActionsResponse {
             402u16 => Self::BusinessRuleViolation(error.body),
             403u16 => Self::Forbidden(error.body),
             404u16 => Self::NotFound(error.body),
+            408u16 => Self::RequestTimeout(error.body),
             413u16 => Self::PayloadTooLarge(error.body),
             415u16 => Self::UnsupportedMediaType(error.body),
             500u16 => Self::InternalError(error.body),
@@ -1602,6 +1638,18 @@ impl ::std::convert::From<crate::ApiError> for ValidateTokenResponse {
 /// after they have been parsed and validated against the spec, and each method can only
 /// answer with a status and body the spec documents for that operation.
 pub trait PartnerApi: Send + Sync + 'static {
+    /// Decides whether `api_key` may call `operation`. It runs before anything else of the
+    /// request is read, so a caller who is refused (401, 403, ...) learns nothing about
+    /// how the server would treat the query or body. The default accepts every request
+    /// and leaves authentication to the operation.
+    fn authorize(
+        &self,
+        operation: Operation,
+        api_key: ::std::option::Option<&crate::ApiKey>,
+    ) -> ::std::result::Result<(), crate::ApiError> {
+        let _ = (operation, api_key);
+        Ok(())
+    }
     /// `POST /api/v1/partner/accounting/invoice` (submitAccountingInvoice): Submit accounting invoices
     fn submit_accounting_invoice(
         &self,
@@ -1685,6 +1733,65 @@ pub trait PartnerApi: Send + Sync + 'static {
         request: ValidateTokenRequest,
     ) -> impl ::std::future::Future<Output = ValidateTokenResponse> + Send;
 }
+/// Every operation of the spec, for [`PartnerApi::authorize`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Operation {
+    /// `POST /api/v1/partner/accounting/invoice` (submitAccountingInvoice): Submit accounting invoices
+    SubmitAccountingInvoice,
+    /// `GET /api/v1/partner/accounting/ledger` (getLedgerStatus): Retrieve ledger sync status
+    GetLedgerStatus,
+    /// `POST /api/v1/partner/accounting/ledger` (submitLedger): Submit a ledger document
+    SubmitLedger,
+    /// `GET /api/v1/partner/accounting/payment` (getAccountingPaymentStatus): Retrieve accounting payment sync status
+    GetAccountingPaymentStatus,
+    /// `POST /api/v1/partner/accounting/payment` (submitAccountingPayments): Submit accounting payments
+    SubmitAccountingPayments,
+    /// `POST /api/v1/partner/client` (createClient): Create a new client
+    CreateClient,
+    /// `GET /api/v1/partner/finvoice/credentials` (getFinvoiceCredentials): Retrieve Finvoice credentials
+    GetFinvoiceCredentials,
+    /// `POST /api/v1/partner/invoice` (createInvoice): Create an invoice
+    CreateInvoice,
+    /// `POST /api/v1/partner/invoice/action` (createInvoiceActions): Create invoice actions
+    CreateInvoiceActions,
+    /// `GET /api/v1/partner/invoice/case` (getCaseDetails): Retrieve case details
+    GetCaseDetails,
+    /// `GET /api/v1/partner/invoice/distribution` (getDistributionInformation): Retrieve distribution information
+    GetDistributionInformation,
+    /// `GET /api/v1/partner/invoice/distribution/v2` (getDistributionInformationV2): Retrieve distribution information (paginated, v2)
+    GetDistributionInformationV2,
+    /// `GET /api/v1/partner/payments` (getPayments): Retrieve payments
+    GetPayments,
+    /// `GET /api/v1/partner/renew` (renewToken): Renew access token
+    RenewToken,
+    /// `GET /api/v1/partner/settlements` (getSettlements): Retrieve settlements
+    GetSettlements,
+    /// `GET /api/v1/partner/validate` (validateToken): Validate access token
+    ValidateToken,
+}
+impl Operation {
+    /// The operation's `operationId` in the spec.
+    pub const fn id(self) -> &'static str {
+        match self {
+            Self::SubmitAccountingInvoice => "submitAccountingInvoice",
+            Self::GetLedgerStatus => "getLedgerStatus",
+            Self::SubmitLedger => "submitLedger",
+            Self::GetAccountingPaymentStatus => "getAccountingPaymentStatus",
+            Self::SubmitAccountingPayments => "submitAccountingPayments",
+            Self::CreateClient => "createClient",
+            Self::GetFinvoiceCredentials => "getFinvoiceCredentials",
+            Self::CreateInvoice => "createInvoice",
+            Self::CreateInvoiceActions => "createInvoiceActions",
+            Self::GetCaseDetails => "getCaseDetails",
+            Self::GetDistributionInformation => "getDistributionInformation",
+            Self::GetDistributionInformationV2 => "getDistributionInformationV2",
+            Self::GetPayments => "getPayments",
+            Self::RenewToken => "renewToken",
+            Self::GetSettlements => "getSettlements",
+            Self::ValidateToken => "validateToken",
+        }
+    }
+}
 /// Static facts about one operation, for tests and tooling.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OperationInfo {
@@ -1704,8 +1811,8 @@ pub const OPERATIONS: &[OperationInfo] = &[
         has_body: true,
         query: &[],
         statuses: &[
-            200u16, 400u16, 401u16, 402u16, 403u16, 404u16, 413u16, 415u16, 500u16,
-            503u16,
+            200u16, 400u16, 401u16, 402u16, 403u16, 404u16, 408u16, 413u16, 415u16,
+            500u16, 503u16,
         ],
     },
     OperationInfo {
@@ -1723,8 +1830,8 @@ pub const OPERATIONS: &[OperationInfo] = &[
         has_body: true,
         query: &[],
         statuses: &[
-            200u16, 400u16, 401u16, 402u16, 403u16, 404u16, 413u16, 415u16, 500u16,
-            503u16,
+            200u16, 400u16, 401u16, 402u16, 403u16, 404u16, 408u16, 413u16, 415u16,
+            500u16, 503u16,
         ],
     },
     OperationInfo {
@@ -1742,8 +1849,8 @@ pub const OPERATIONS: &[OperationInfo] = &[
         has_body: true,
         query: &[],
         statuses: &[
-            200u16, 400u16, 401u16, 402u16, 403u16, 404u16, 413u16, 415u16, 500u16,
-            503u16,
+            200u16, 400u16, 401u16, 402u16, 403u16, 404u16, 408u16, 413u16, 415u16,
+            500u16, 503u16,
         ],
     },
     OperationInfo {
@@ -1753,8 +1860,8 @@ pub const OPERATIONS: &[OperationInfo] = &[
         has_body: true,
         query: &[],
         statuses: &[
-            200u16, 400u16, 401u16, 402u16, 403u16, 404u16, 413u16, 415u16, 500u16,
-            503u16,
+            200u16, 400u16, 401u16, 402u16, 403u16, 404u16, 408u16, 413u16, 415u16,
+            500u16, 503u16,
         ],
     },
     OperationInfo {
@@ -1772,8 +1879,8 @@ pub const OPERATIONS: &[OperationInfo] = &[
         has_body: true,
         query: &[],
         statuses: &[
-            200u16, 400u16, 401u16, 402u16, 403u16, 404u16, 413u16, 415u16, 500u16,
-            503u16,
+            200u16, 400u16, 401u16, 402u16, 403u16, 404u16, 408u16, 413u16, 415u16,
+            500u16, 503u16,
         ],
     },
     OperationInfo {
@@ -1783,8 +1890,8 @@ pub const OPERATIONS: &[OperationInfo] = &[
         has_body: true,
         query: &[],
         statuses: &[
-            200u16, 400u16, 401u16, 402u16, 403u16, 404u16, 413u16, 415u16, 500u16,
-            503u16,
+            200u16, 400u16, 401u16, 402u16, 403u16, 404u16, 408u16, 413u16, 415u16,
+            500u16, 503u16,
         ],
     },
     OperationInfo {

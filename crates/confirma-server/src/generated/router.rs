@@ -131,6 +131,12 @@ async fn submit_accounting_invoice<A: PartnerApi>(
 ) -> ::axum::response::Response {
     #[allow(unused_variables)]
     let (parts, body) = request.into_parts();
+    let api_key = crate::runtime::api_key(&parts.headers);
+    if let Err(error) = api
+        .authorize(api::Operation::SubmitAccountingInvoice, api_key.as_ref())
+    {
+        return error.into_response();
+    }
     let body = match crate::runtime::json_body::<
         types::AccountingInvoiceRequest,
     >("submitAccountingInvoice", &parts.headers, body)
@@ -140,7 +146,7 @@ async fn submit_accounting_invoice<A: PartnerApi>(
         Err(error) => return error.into_response(),
     };
     api.submit_accounting_invoice(api::SubmitAccountingInvoiceRequest {
-            api_key: crate::runtime::api_key(&parts.headers),
+            api_key,
             body,
         })
         .await
@@ -152,6 +158,11 @@ async fn get_ledger_status<A: PartnerApi>(
 ) -> ::axum::response::Response {
     #[allow(unused_variables)]
     let (parts, body) = request.into_parts();
+    let api_key = crate::runtime::api_key(&parts.headers);
+    if let Err(error) = api.authorize(api::Operation::GetLedgerStatus, api_key.as_ref())
+    {
+        return error.into_response();
+    }
     let query = match crate::runtime::query::<
         api::GetLedgerStatusQuery,
     >("getLedgerStatus", parts.uri.query()) {
@@ -159,7 +170,7 @@ async fn get_ledger_status<A: PartnerApi>(
         Err(error) => return error.into_response(),
     };
     api.get_ledger_status(api::GetLedgerStatusRequest {
-            api_key: crate::runtime::api_key(&parts.headers),
+            api_key,
             query,
         })
         .await
@@ -171,6 +182,10 @@ async fn submit_ledger<A: PartnerApi>(
 ) -> ::axum::response::Response {
     #[allow(unused_variables)]
     let (parts, body) = request.into_parts();
+    let api_key = crate::runtime::api_key(&parts.headers);
+    if let Err(error) = api.authorize(api::Operation::SubmitLedger, api_key.as_ref()) {
+        return error.into_response();
+    }
     let body = match crate::runtime::json_body::<
         types::LedgerRequest,
     >("submitLedger", &parts.headers, body)
@@ -180,7 +195,7 @@ async fn submit_ledger<A: PartnerApi>(
         Err(error) => return error.into_response(),
     };
     api.submit_ledger(api::SubmitLedgerRequest {
-            api_key: crate::runtime::api_key(&parts.headers),
+            api_key,
             body,
         })
         .await
@@ -192,6 +207,12 @@ async fn get_accounting_payment_status<A: PartnerApi>(
 ) -> ::axum::response::Response {
     #[allow(unused_variables)]
     let (parts, body) = request.into_parts();
+    let api_key = crate::runtime::api_key(&parts.headers);
+    if let Err(error) = api
+        .authorize(api::Operation::GetAccountingPaymentStatus, api_key.as_ref())
+    {
+        return error.into_response();
+    }
     let query = match crate::runtime::query::<
         api::GetAccountingPaymentStatusQuery,
     >("getAccountingPaymentStatus", parts.uri.query()) {
@@ -199,7 +220,7 @@ async fn get_accounting_payment_status<A: PartnerApi>(
         Err(error) => return error.into_response(),
     };
     api.get_accounting_payment_status(api::GetAccountingPaymentStatusRequest {
-            api_key: crate::runtime::api_key(&parts.headers),
+            api_key,
             query,
         })
         .await
@@ -211,6 +232,12 @@ async fn submit_accounting_payments<A: PartnerApi>(
 ) -> ::axum::response::Response {
     #[allow(unused_variables)]
     let (parts, body) = request.into_parts();
+    let api_key = crate::runtime::api_key(&parts.headers);
+    if let Err(error) = api
+        .authorize(api::Operation::SubmitAccountingPayments, api_key.as_ref())
+    {
+        return error.into_response();
+    }
     let body = match crate::runtime::json_body::<
         types::AccountingPaymentRequest,
     >("submitAccountingPayments", &parts.headers, body)
@@ -220,7 +247,7 @@ async fn submit_accounting_payments<A: PartnerApi>(
         Err(error) => return error.into_response(),
     };
     api.submit_accounting_payments(api::SubmitAccountingPaymentsRequest {
-            api_key: crate::runtime::api_key(&parts.headers),
+            api_key,
             body,
         })
         .await
@@ -232,6 +259,10 @@ async fn create_client<A: PartnerApi>(
 ) -> ::axum::response::Response {
     #[allow(unused_variables)]
     let (parts, body) = request.into_parts();
+    let api_key = crate::runtime::api_key(&parts.headers);
+    if let Err(error) = api.authorize(api::Operation::CreateClient, api_key.as_ref()) {
+        return error.into_response();
+    }
     let body = match crate::runtime::json_body::<
         types::CreateClientRequest,
     >("createClient", &parts.headers, body)
@@ -241,7 +272,7 @@ async fn create_client<A: PartnerApi>(
         Err(error) => return error.into_response(),
     };
     api.create_client(api::CreateClientRequest {
-            api_key: crate::runtime::api_key(&parts.headers),
+            api_key,
             body,
         })
         .await
@@ -253,6 +284,12 @@ async fn get_finvoice_credentials<A: PartnerApi>(
 ) -> ::axum::response::Response {
     #[allow(unused_variables)]
     let (parts, body) = request.into_parts();
+    let api_key = crate::runtime::api_key(&parts.headers);
+    if let Err(error) = api
+        .authorize(api::Operation::GetFinvoiceCredentials, api_key.as_ref())
+    {
+        return error.into_response();
+    }
     let query = match crate::runtime::query::<
         api::GetFinvoiceCredentialsQuery,
     >("getFinvoiceCredentials", parts.uri.query()) {
@@ -260,7 +297,7 @@ async fn get_finvoice_credentials<A: PartnerApi>(
         Err(error) => return error.into_response(),
     };
     api.get_finvoice_credentials(api::GetFinvoiceCredentialsRequest {
-            api_key: crate::runtime::api_key(&parts.headers),
+            api_key,
             query,
         })
         .await
@@ -272,6 +309,10 @@ async fn create_invoice<A: PartnerApi>(
 ) -> ::axum::response::Response {
     #[allow(unused_variables)]
     let (parts, body) = request.into_parts();
+    let api_key = crate::runtime::api_key(&parts.headers);
+    if let Err(error) = api.authorize(api::Operation::CreateInvoice, api_key.as_ref()) {
+        return error.into_response();
+    }
     let body = match crate::runtime::json_body::<
         types::SalesInvoiceRequest,
     >("createInvoice", &parts.headers, body)
@@ -281,7 +322,7 @@ async fn create_invoice<A: PartnerApi>(
         Err(error) => return error.into_response(),
     };
     api.create_invoice(api::CreateInvoiceRequest {
-            api_key: crate::runtime::api_key(&parts.headers),
+            api_key,
             body,
         })
         .await
@@ -293,6 +334,12 @@ async fn create_invoice_actions<A: PartnerApi>(
 ) -> ::axum::response::Response {
     #[allow(unused_variables)]
     let (parts, body) = request.into_parts();
+    let api_key = crate::runtime::api_key(&parts.headers);
+    if let Err(error) = api
+        .authorize(api::Operation::CreateInvoiceActions, api_key.as_ref())
+    {
+        return error.into_response();
+    }
     let body = match crate::runtime::json_body::<
         types::InvoiceActionsRequest,
     >("createInvoiceActions", &parts.headers, body)
@@ -302,7 +349,7 @@ async fn create_invoice_actions<A: PartnerApi>(
         Err(error) => return error.into_response(),
     };
     api.create_invoice_actions(api::CreateInvoiceActionsRequest {
-            api_key: crate::runtime::api_key(&parts.headers),
+            api_key,
             body,
         })
         .await
@@ -314,6 +361,10 @@ async fn get_case_details<A: PartnerApi>(
 ) -> ::axum::response::Response {
     #[allow(unused_variables)]
     let (parts, body) = request.into_parts();
+    let api_key = crate::runtime::api_key(&parts.headers);
+    if let Err(error) = api.authorize(api::Operation::GetCaseDetails, api_key.as_ref()) {
+        return error.into_response();
+    }
     let query = match crate::runtime::query::<
         api::GetCaseDetailsQuery,
     >("getCaseDetails", parts.uri.query()) {
@@ -321,7 +372,7 @@ async fn get_case_details<A: PartnerApi>(
         Err(error) => return error.into_response(),
     };
     api.get_case_details(api::GetCaseDetailsRequest {
-            api_key: crate::runtime::api_key(&parts.headers),
+            api_key,
             query,
         })
         .await
@@ -333,6 +384,12 @@ async fn get_distribution_information<A: PartnerApi>(
 ) -> ::axum::response::Response {
     #[allow(unused_variables)]
     let (parts, body) = request.into_parts();
+    let api_key = crate::runtime::api_key(&parts.headers);
+    if let Err(error) = api
+        .authorize(api::Operation::GetDistributionInformation, api_key.as_ref())
+    {
+        return error.into_response();
+    }
     let query = match crate::runtime::query::<
         api::GetDistributionInformationQuery,
     >("getDistributionInformation", parts.uri.query()) {
@@ -340,7 +397,7 @@ async fn get_distribution_information<A: PartnerApi>(
         Err(error) => return error.into_response(),
     };
     api.get_distribution_information(api::GetDistributionInformationRequest {
-            api_key: crate::runtime::api_key(&parts.headers),
+            api_key,
             query,
         })
         .await
@@ -352,6 +409,12 @@ async fn get_distribution_information_v2<A: PartnerApi>(
 ) -> ::axum::response::Response {
     #[allow(unused_variables)]
     let (parts, body) = request.into_parts();
+    let api_key = crate::runtime::api_key(&parts.headers);
+    if let Err(error) = api
+        .authorize(api::Operation::GetDistributionInformationV2, api_key.as_ref())
+    {
+        return error.into_response();
+    }
     let query = match crate::runtime::query::<
         api::GetDistributionInformationV2Query,
     >("getDistributionInformationV2", parts.uri.query()) {
@@ -359,7 +422,7 @@ async fn get_distribution_information_v2<A: PartnerApi>(
         Err(error) => return error.into_response(),
     };
     api.get_distribution_information_v2(api::GetDistributionInformationV2Request {
-            api_key: crate::runtime::api_key(&parts.headers),
+            api_key,
             query,
         })
         .await
@@ -371,6 +434,10 @@ async fn get_payments<A: PartnerApi>(
 ) -> ::axum::response::Response {
     #[allow(unused_variables)]
     let (parts, body) = request.into_parts();
+    let api_key = crate::runtime::api_key(&parts.headers);
+    if let Err(error) = api.authorize(api::Operation::GetPayments, api_key.as_ref()) {
+        return error.into_response();
+    }
     let query = match crate::runtime::query::<
         api::GetPaymentsQuery,
     >("getPayments", parts.uri.query()) {
@@ -378,7 +445,7 @@ async fn get_payments<A: PartnerApi>(
         Err(error) => return error.into_response(),
     };
     api.get_payments(api::GetPaymentsRequest {
-            api_key: crate::runtime::api_key(&parts.headers),
+            api_key,
             query,
         })
         .await
@@ -390,11 +457,11 @@ async fn renew_token<A: PartnerApi>(
 ) -> ::axum::response::Response {
     #[allow(unused_variables)]
     let (parts, body) = request.into_parts();
-    api.renew_token(api::RenewTokenRequest {
-            api_key: crate::runtime::api_key(&parts.headers),
-        })
-        .await
-        .into_response()
+    let api_key = crate::runtime::api_key(&parts.headers);
+    if let Err(error) = api.authorize(api::Operation::RenewToken, api_key.as_ref()) {
+        return error.into_response();
+    }
+    api.renew_token(api::RenewTokenRequest { api_key }).await.into_response()
 }
 async fn get_settlements<A: PartnerApi>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
@@ -402,6 +469,10 @@ async fn get_settlements<A: PartnerApi>(
 ) -> ::axum::response::Response {
     #[allow(unused_variables)]
     let (parts, body) = request.into_parts();
+    let api_key = crate::runtime::api_key(&parts.headers);
+    if let Err(error) = api.authorize(api::Operation::GetSettlements, api_key.as_ref()) {
+        return error.into_response();
+    }
     let query = match crate::runtime::query::<
         api::GetSettlementsQuery,
     >("getSettlements", parts.uri.query()) {
@@ -409,7 +480,7 @@ async fn get_settlements<A: PartnerApi>(
         Err(error) => return error.into_response(),
     };
     api.get_settlements(api::GetSettlementsRequest {
-            api_key: crate::runtime::api_key(&parts.headers),
+            api_key,
             query,
         })
         .await
@@ -421,8 +492,12 @@ async fn validate_token<A: PartnerApi>(
 ) -> ::axum::response::Response {
     #[allow(unused_variables)]
     let (parts, body) = request.into_parts();
+    let api_key = crate::runtime::api_key(&parts.headers);
+    if let Err(error) = api.authorize(api::Operation::ValidateToken, api_key.as_ref()) {
+        return error.into_response();
+    }
     api.validate_token(api::ValidateTokenRequest {
-            api_key: crate::runtime::api_key(&parts.headers),
+            api_key,
         })
         .await
         .into_response()

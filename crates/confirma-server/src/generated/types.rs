@@ -6371,9 +6371,10 @@ impl ::std::convert::TryFrom<::std::string::String> for EntityType {
     }
 }
 /**Machine-readable error code. `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON` → 400;
-`UNSUPPORTED_MEDIA_TYPE` → 415; `PAYLOAD_TOO_LARGE` → 413; `UNAUTHORIZED`,
-`TOKEN_EXPIRED` → 401; `BUSINESS_RULE_VIOLATION` → 402; `FORBIDDEN` → 403; `NOT_FOUND` →
-404; `METHOD_NOT_ALLOWED` → 405; `INTERNAL_ERROR` → 500; `SERVICE_UNAVAILABLE` → 503.
+`UNSUPPORTED_MEDIA_TYPE` → 415; `PAYLOAD_TOO_LARGE` → 413; `REQUEST_TIMEOUT` → 408;
+`URI_TOO_LONG` → 414; `HEADERS_TOO_LARGE` → 431; `UNAUTHORIZED`, `TOKEN_EXPIRED` → 401;
+`BUSINESS_RULE_VIOLATION` → 402; `FORBIDDEN` → 403; `NOT_FOUND` → 404;
+`METHOD_NOT_ALLOWED` → 405; `INTERNAL_ERROR` → 500; `SERVICE_UNAVAILABLE` → 503.
 */
 #[derive(
     ::serde::Deserialize,
@@ -6399,6 +6400,12 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     #[serde(rename = "PAYLOAD_TOO_LARGE")]
     PayloadTooLarge,
+    #[serde(rename = "REQUEST_TIMEOUT")]
+    RequestTimeout,
+    #[serde(rename = "URI_TOO_LONG")]
+    UriTooLong,
+    #[serde(rename = "HEADERS_TOO_LARGE")]
+    HeadersTooLarge,
     #[serde(rename = "UNAUTHORIZED")]
     Unauthorized,
     #[serde(rename = "TOKEN_EXPIRED")]
@@ -6424,6 +6431,9 @@ impl ::std::fmt::Display for ErrorCode {
             Self::MalformedJson => f.write_str("MALFORMED_JSON"),
             Self::UnsupportedMediaType => f.write_str("UNSUPPORTED_MEDIA_TYPE"),
             Self::PayloadTooLarge => f.write_str("PAYLOAD_TOO_LARGE"),
+            Self::RequestTimeout => f.write_str("REQUEST_TIMEOUT"),
+            Self::UriTooLong => f.write_str("URI_TOO_LONG"),
+            Self::HeadersTooLarge => f.write_str("HEADERS_TOO_LARGE"),
             Self::Unauthorized => f.write_str("UNAUTHORIZED"),
             Self::TokenExpired => f.write_str("TOKEN_EXPIRED"),
             Self::BusinessRuleViolation => f.write_str("BUSINESS_RULE_VIOLATION"),
@@ -6446,6 +6456,9 @@ impl ::std::str::FromStr for ErrorCode {
             "MALFORMED_JSON" => Ok(Self::MalformedJson),
             "UNSUPPORTED_MEDIA_TYPE" => Ok(Self::UnsupportedMediaType),
             "PAYLOAD_TOO_LARGE" => Ok(Self::PayloadTooLarge),
+            "REQUEST_TIMEOUT" => Ok(Self::RequestTimeout),
+            "URI_TOO_LONG" => Ok(Self::UriTooLong),
+            "HEADERS_TOO_LARGE" => Ok(Self::HeadersTooLarge),
             "UNAUTHORIZED" => Ok(Self::Unauthorized),
             "TOKEN_EXPIRED" => Ok(Self::TokenExpired),
             "BUSINESS_RULE_VIOLATION" => Ok(Self::BusinessRuleViolation),
@@ -6804,7 +6817,7 @@ impl ::std::convert::TryFrom<::std::string::String> for FetchType {
 )]
 pub struct FieldError {
     /**Kind of violation: the schema keyword that failed (`required`, `type`, `enum`,
-`maxLength`, `pattern`, `format`, `multipleOf`, `minimum`, `maximum`, `minItems`,
+`maxLength`, `pattern`, `format`, `decimalPlaces`, `minimum`, `maximum`, `minItems`,
 `maxItems`) or `business` for a business-rule failure. Open set.
 */
     pub code: ::std::string::String,
@@ -9003,7 +9016,12 @@ pub struct InvoiceReferences {
     pub order_number: ::std::option::Option<InvoiceReferencesOrderNumber>,
     /**Payment reference (Finnish reference number or RF creditor reference). When omitted the
 service generates one from the client's payment-reference prefix (inferred). Check
-digits are verified by the service, not by this schema.
+digits are verified by the service, not by this schema (400 when wrong). A given
+reference must be on the client's own prefix (a Finnish reference starting with the
+`paymentReferencePrefix` from onboarding, or an RF reference whose body does) and must
+not be used by another invoice: 402 otherwise, naming this field (inferred: incoming
+payments are matched to invoices by reference, so a reference belongs to one invoice
+of one client).
 */
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub payment: ::std::option::Option<InvoiceReferencesPayment>,
@@ -9340,7 +9358,12 @@ impl<'de> ::serde::Deserialize<'de> for InvoiceReferencesOrderNumber {
 }
 /**Payment reference (Finnish reference number or RF creditor reference). When omitted the
 service generates one from the client's payment-reference prefix (inferred). Check
-digits are verified by the service, not by this schema.
+digits are verified by the service, not by this schema (400 when wrong). A given
+reference must be on the client's own prefix (a Finnish reference starting with the
+`paymentReferencePrefix` from onboarding, or an RF reference whose body does) and must
+not be used by another invoice: 402 otherwise, naming this field (inferred: incoming
+payments are matched to invoices by reference, so a reference belongs to one invoice
+of one client).
 */
 #[derive(
     ::serde::Serialize,

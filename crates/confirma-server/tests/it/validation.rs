@@ -226,10 +226,10 @@ async fn amounts_keep_their_exact_value_and_more_than_two_places_is_refused() {
     )
     .await;
     assert_eq!(status, 400);
-    assert_eq!(
-        assert_error(&answer, "VALIDATION_FAILED")[0]["code"],
-        "multipleOf"
-    );
+    let problems = assert_error(&answer, "VALIDATION_FAILED");
+    assert_eq!(problems[0]["code"], "decimalPlaces");
+    assert_eq!(problems[0]["path"], "$.invoice.amounts.totalGrossAmount");
+    assert_eq!(problems[0]["message"], "must have at most 2 decimals");
 }
 
 #[tokio::test]
@@ -257,4 +257,110 @@ async fn query_parameters_are_validated_by_type_format_and_range() {
     assert_eq!(paths, expected, "{answer:#}");
     let (status, _) = send("GET", "/api/v1/partner/finvoice/credentials", None, "").await;
     assert_eq!(status, 400, "businessId is required");
+}
+
+#[tokio::test]
+async fn every_amount_in_its_stated_range_is_accepted_and_one_outside_names_the_field() {
+    let post = |body: Value| async move {
+        send(
+            "POST",
+            "/api/v1/partner/invoice",
+            Some("application/json"),
+            body.to_string(),
+        )
+        .await
+    };
+    let path = "/invoice/amounts/roundingAmount";
+    for inside in ["999999999999.99", "-999999999999.99", "1e3", "0"] {
+        let mut body = invoice_example();
+        set(&mut body, path, serde_json::from_str(inside).unwrap());
+        let (status, answer) = post(body).await;
+        assert_eq!(status, 200, "{inside}: {answer:#}");
+    }
+    for (outside, keyword) in [
+        ("21347514149337854640128", "maximum"),
+        ("-4.31e31", "minimum"),
+        ("1000000000000", "maximum"),
+    ] {
+        let mut body = invoice_example();
+        set(&mut body, path, serde_json::from_str(outside).unwrap());
+        let (status, answer) = post(body).await;
+        assert_eq!(status, 400, "{outside}");
+        let problems = assert_error(&answer, "VALIDATION_FAILED");
+        assert_eq!(problems.len(), 1, "{answer:#}");
+        assert_eq!(problems[0]["path"], "$.invoice.amounts.roundingAmount");
+        assert_eq!(problems[0]["code"], keyword, "{outside}");
+    }
+}
+
+#[tokio::test]
+async fn invoice_numbers_are_bounded_to_fourteen_digits() {
+    for (number, keyword) in [
+        ("-5", "minimum"),
+        ("-1", "minimum"),
+        ("12345678901234567", "maximum"),
+    ] {
+        let mut body = invoice_example();
+        set(
+            &mut body,
+            "/invoice/header/number",
+            serde_json::from_str(number).unwrap(),
+        );
+        let (status, answer) = send(
+            "POST",
+            "/api/v1/partner/invoice",
+            Some("application/json"),
+            body.to_string(),
+        )
+        .await;
+        assert_eq!(status, 400, "{number}");
+        let problems = assert_error(&answer, "VALIDATION_FAILED");
+        assert_eq!(problems[0]["path"], "$.invoice.header.number", "{number}");
+        assert_eq!(problems[0]["code"], keyword, "{number}");
+    }
+    let (status, _) = send(
+        "GET",
+        "/api/v1/partner/invoice/case?invoiceNumber=-5",
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn an_error_never_repeats_a_large_submitted_value() {
+    let huge = "x".repeat(1_000_000);
+    let mut body = invoice_example();
+    set(
+        &mut body,
+        "/invoice/header/description",
+        Value::String(huge.clone()),
+    );
+    set(&mut body, "/invoice/parties", json!([huge]));
+    let (status, answer) = send(
+        "POST",
+        "/api/v1/partner/invoice",
+        Some("application/json"),
+        body.to_string(),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let text = answer.to_string();
+    assert!(text.len() < 2_000, "{} bytes: {}", text.len(), &text[..500]);
+    let problems = assert_error(&answer, "VALIDATION_FAILED");
+    let paths: BTreeSet<&str> = problems.iter().filter_map(|p| p["path"].as_str()).collect();
+    assert!(paths.contains("$.invoice.header.description"), "{paths:?}");
+    assert!(paths.contains("$.invoice.parties"), "{paths:?}");
+    // Short values are still shown, as they help.
+    let mut body = invoice_example();
+    set(&mut body, "/distribution/method", json!("FAX"));
+    let (_, answer) = send(
+        "POST",
+        "/api/v1/partner/invoice",
+        Some("application/json"),
+        body.to_string(),
+    )
+    .await;
+    assert!(answer.to_string().contains("FAX"), "{answer}");
 }
