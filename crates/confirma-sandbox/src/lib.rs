@@ -24,7 +24,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 pub use app::Sandbox;
 pub use config::Config;
-pub use serve::serve;
+pub use serve::{Limits, serve, serve_with};
 
 /// The whole HTTP application: the Partner API, the control API, `/openapi.json` (both
 /// described) and the interactive documentation at `/docs` (served from the binary, offline).

@@ -15,28 +15,52 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
-/// At most this many connections are open at once; more are answered 503 and closed.
-pub const MAX_CONNECTIONS: usize = 512;
+/// The connection limits of a running sandbox.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// At most this many connections are open at once; more are answered 503 and closed.
+    pub max_connections: usize,
+    /// The request line and headers must arrive within this time of the connection opening or
+    /// of the previous answer; otherwise (a stalled request, or an idle keep-alive connection)
+    /// the connection is closed.
+    pub header_read_timeout: Duration,
+}
 
-/// The request line and headers must arrive within this time of the connection opening or of the
-/// previous answer; otherwise (a stalled request, or an idle keep-alive connection) the
-/// connection is closed.
-pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+impl Default for Limits {
+    /// 512 connections; 10 seconds for the request line and headers (documented in the spec).
+    fn default() -> Self {
+        Self {
+            max_connections: 512,
+            header_read_timeout: Duration::from_secs(10),
+        }
+    }
+}
 
 /// How long a shutdown waits for requests in flight.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
-/// Serves `app` on `listener` until `shutdown` resolves, then lets requests in flight finish.
+/// Serves `app` on `listener` with the default [`Limits`] until `shutdown` resolves, then lets
+/// requests in flight finish.
 pub async fn serve(
     listener: TcpListener,
     app: axum::Router,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    serve_with(listener, app, Limits::default(), shutdown).await
+}
+
+/// [`serve`] with other limits.
+pub async fn serve_with(
+    listener: TcpListener,
+    app: axum::Router,
+    limits: Limits,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .header_read_timeout(limits.header_read_timeout)
         // Above the request-size limits of `confirma-server` (8 KiB URI, 16 KiB and 100
         // headers), so that those are answered in the error format rather than by hyper.
         .max_headers(500)
@@ -56,7 +80,7 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let Ok(slot) = slots.clone().try_acquire_owned() else {
-            tokio::spawn(refuse(stream));
+            tokio::spawn(refuse(stream, limits.max_connections));
             continue;
         };
         let _ = stream.set_nodelay(true);
@@ -79,11 +103,11 @@ pub async fn serve(
     Ok(())
 }
 
-/// Answers a connection beyond [`MAX_CONNECTIONS`] with 503 in the error format, and closes it.
-async fn refuse(mut stream: TcpStream) {
+/// Answers a connection beyond the limit with 503 in the error format, and closes it.
+async fn refuse(mut stream: TcpStream, max_connections: usize) {
     let body = serde_json::to_vec(
         &confirma_server::ApiError::unavailable(format!(
-            "The sandbox already serves {MAX_CONNECTIONS} connections; try again shortly."
+            "The sandbox already serves {max_connections} connections; try again shortly."
         ))
         .body,
     )

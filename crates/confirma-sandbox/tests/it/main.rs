@@ -1,7 +1,9 @@
 //! End-to-end tests of the sandbox through the generated client over real HTTP on loopback.
 
+mod concurrency;
 mod control;
 mod durability;
+mod hostile;
 mod invoices;
 mod isolation;
 mod lifecycle;
@@ -27,10 +29,17 @@ pub struct TestSandbox {
 
 impl TestSandbox {
     pub async fn start(db: Option<PathBuf>) -> Self {
-        let config = Config {
-            db,
-            ..Config::for_tests()
-        };
+        Self::start_with(
+            Config {
+                db,
+                ..Config::for_tests()
+            },
+            confirma_sandbox::Limits::default(),
+        )
+        .await
+    }
+
+    pub async fn start_with(config: Config, limits: confirma_sandbox::Limits) -> Self {
         let sandbox = Sandbox::open(config).expect("open the sandbox");
         sandbox.seed_if_empty().await.expect("seed");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -38,7 +47,7 @@ impl TestSandbox {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let app = confirma_sandbox::router(sandbox.clone());
         let served = tokio::spawn(async move {
-            confirma_sandbox::serve(listener, app, async {
+            confirma_sandbox::serve_with(listener, app, limits, async {
                 stopped.await.ok();
             })
             .await

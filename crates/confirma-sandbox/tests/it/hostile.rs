@@ -1,0 +1,386 @@
+//! What a hostile or careless partner tries: other clients' references, unbounded clocks,
+//! requests without credentials, connections that never finish. Each case answers in the error
+//! format and changes nothing it should not.
+
+use std::time::Duration;
+
+use confirma_client::types;
+use confirma_sandbox::{Config, Limits, Sandbox};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::{BUSINESS_IDS, TestSandbox, api_error, invoice};
+
+/// The spec's example invoice under `number`, with `reference` as its payment reference.
+fn with_reference(number: i64, reference: &str) -> types::SalesInvoiceRequest {
+    let mut request = invoice(number);
+    request.invoice.references.as_mut().unwrap().payment = Some(reference.parse().unwrap());
+    request
+}
+
+/// The Finnish reference on `base` with its check digit (7-3-1 from the right).
+fn reference(base: &str) -> String {
+    let sum: u32 = base
+        .bytes()
+        .rev()
+        .zip([7u32, 3, 1].iter().cycle())
+        .map(|(d, w)| u32::from(d - b'0') * w)
+        .sum();
+    format!("{base}{}", (10 - sum % 10) % 10)
+}
+
+/// The RF creditor reference (ISO 11649) with `body`.
+fn rf_reference(body: &str) -> String {
+    let digits: String = format!("{body}RF00")
+        .chars()
+        .map(|c| c.to_digit(36).unwrap().to_string())
+        .collect();
+    let rem = digits
+        .bytes()
+        .fold(0u32, |r, d| (r * 10 + u32::from(d - b'0')) % 97);
+    format!("RF{:02}{body}", 98 - rem)
+}
+
+#[tokio::test]
+async fn a_payment_reference_belongs_to_one_invoice_of_one_client() {
+    let sb = TestSandbox::start(None).await;
+    let (_, alice) = sb.onboard(BUSINESS_IDS[0], "Alice Oy").await;
+    let (_, bob) = sb.onboard(BUSINESS_IDS[1], "Bob Oy").await;
+    let alices = sb
+        .client(&alice)
+        .create_invoice()
+        .body(invoice(1))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let alice_ref = alices.payment_reference.clone().unwrap();
+
+    // Bob may not take Alice's reference, nor any reference off his own prefix.
+    let (status, error) = api_error(
+        sb.client(&bob)
+            .create_invoice()
+            .body(with_reference(1, &alice_ref))
+            .send()
+            .await,
+    );
+    assert_eq!(status, 402, "{error:?}");
+    assert_eq!(error.field_errors[0].path, "$.invoice.references.payment");
+    assert!(
+        !error.message.contains("invoice 1"),
+        "another client's invoice is not described: {}",
+        error.message
+    );
+    // Alice may not use her reference twice.
+    let (status, error) = api_error(
+        sb.client(&alice)
+            .create_invoice()
+            .body(with_reference(2, &alice_ref))
+            .send()
+            .await,
+    );
+    assert_eq!(status, 402);
+    assert_eq!(error.field_errors[0].path, "$.invoice.references.payment");
+    assert!(
+        error.field_errors[0].message.contains("invoice 1"),
+        "{error:?}"
+    );
+
+    // A fresh reference on her own prefix is hers, also as RF...
+    let alice_prefix = &alice_ref[..4];
+    let rf = rf_reference(&format!("{alice_prefix}888"));
+    let created = sb
+        .client(&alice)
+        .create_invoice()
+        .body(with_reference(6, &rf))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(created.payment_reference.as_deref(), Some(rf.as_str()));
+    let (status, _) = api_error(
+        sb.client(&bob)
+            .create_invoice()
+            .body(with_reference(
+                6,
+                &rf_reference(&format!("{alice_prefix}889")),
+            ))
+            .send()
+            .await,
+    );
+    assert_eq!(status, 402, "an RF reference on another client's prefix");
+    let own = reference(&format!("{alice_prefix}777"));
+    let created = sb
+        .client(&alice)
+        .create_invoice()
+        .body(with_reference(3, &own))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(created.payment_reference.as_deref(), Some(own.as_str()));
+    // ...and an invoice whose generated reference was taken explicitly is told so.
+    let taken = reference(&format!("{alice_prefix}4"));
+    sb.client(&alice)
+        .create_invoice()
+        .body(with_reference(5, &taken))
+        .send()
+        .await
+        .unwrap();
+    let (status, error) = api_error(
+        sb.client(&alice)
+            .create_invoice()
+            .body(invoice(4))
+            .send()
+            .await,
+    );
+    assert_eq!(status, 402);
+    assert_eq!(error.field_errors[0].path, "$.invoice.header.number");
+
+    // A payment by reference says which case it credited.
+    let (status, credited) = sb
+        .control(
+            "/sandbox/payments",
+            json!({"reference": alice_ref, "amount": 10.00}),
+        )
+        .await;
+    assert_eq!(status, 200, "{credited}");
+    assert_eq!(credited["caseId"], json!(alices.case_id.unwrap()));
+    assert_eq!(credited["invoiceNumber"], 1);
+    assert_eq!(credited["amount"].to_string(), "10.00");
+    let (status, error) = sb
+        .control(
+            "/sandbox/payments",
+            json!({"reference": reference("99999123"), "amount": 10.00}),
+        )
+        .await;
+    assert_eq!(status, 404, "{error}");
+    assert_eq!(error["code"], "NOT_FOUND");
+}
+
+#[tokio::test]
+async fn the_clock_cap_holds_for_a_target_time_too() {
+    let sb = TestSandbox::start(None).await;
+    let started = std::time::Instant::now();
+    for body in [
+        json!({"to": "2326-03-02T08:00:00Z"}),
+        json!({"days": 3661}),
+        json!({"days": i64::MAX}),
+    ] {
+        let (status, answer) = sb.control("/sandbox/clock/advance", body.clone()).await;
+        assert_eq!(status, 400, "{body}: {answer}");
+        assert_eq!(answer["code"], "BAD_REQUEST");
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "refused at once"
+    );
+    let (status, _) = sb
+        .control(
+            "/sandbox/clock/advance",
+            json!({"to": "2020-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(status, 402, "the past");
+    let (status, answer) = sb
+        .control(
+            "/sandbox/clock/advance",
+            json!({"to": "2026-03-09T08:00:00Z"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["now"], "2026-03-09T08:00:00Z");
+}
+
+/// A raw request to the sandbox: status and JSON body.
+async fn raw(
+    sb: &TestSandbox,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, Value) {
+    let mut request =
+        reqwest::Client::new().request(method.parse().unwrap(), format!("{}{path}", sb.base));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.body(body.to_string()).send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    let json = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{method} {path} answered {status}, not JSON ({e}): {text}"));
+    (status, json)
+}
+
+#[tokio::test]
+async fn an_unauthenticated_caller_learns_nothing_about_the_body() {
+    let sb = TestSandbox::start(None).await;
+    let json_type = ("content-type", "application/json");
+    for (key, expected) in [
+        (None, 401),
+        (Some("garbage"), 401),
+        (Some(crate::PROVISIONING), 403),
+    ] {
+        let mut headers = vec![json_type];
+        if let Some(key) = key {
+            headers.push(("x-api-key", key));
+        }
+        for body in ["{}", "{", "[1,2"] {
+            let (status, answer) =
+                raw(&sb, "POST", "/api/v1/partner/invoice", &headers, body).await;
+            assert_eq!(status, expected, "{key:?} {body}: {answer}");
+            assert_eq!(answer["fieldErrors"], json!([]), "{answer}");
+        }
+        // Query parameters are not looked at either.
+        let (status, answer) = raw(
+            &sb,
+            "GET",
+            "/api/v1/partner/invoice/distribution/v2?page=-1&fetchType=NOPE",
+            &headers,
+            "",
+        )
+        .await;
+        assert_eq!(status, expected, "{answer}");
+        assert_eq!(answer["fieldErrors"], json!([]));
+    }
+    // Onboarding needs the provisioning token before its body is read.
+    let (status, answer) = raw(&sb, "POST", "/api/v1/partner/client", &[json_type], "{}").await;
+    assert_eq!(status, 401, "{answer}");
+    // The control API too.
+    let (status, _) = raw(&sb, "POST", "/sandbox/clock/advance", &[json_type], "{").await;
+    assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn tokens_are_random_per_database_and_kept_by_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let open = |name: &str| {
+        Sandbox::open(Config {
+            db: Some(dir.path().join(name)),
+            provisioning_token: None,
+            admin_token: None,
+            ..Config::for_tests()
+        })
+        .unwrap()
+        .secrets
+        .clone()
+    };
+    let first = open("a.db");
+    let again = open("a.db");
+    let other = open("b.db");
+    assert_eq!(first.provisioning_token, again.provisioning_token);
+    assert_eq!(first.admin_token, again.admin_token);
+    assert_ne!(first.provisioning_token, other.provisioning_token);
+    assert_ne!(first.admin_token, other.admin_token);
+    assert_ne!(first.admin_token, first.provisioning_token);
+    assert!(first.admin_token.len() >= 32, "{}", first.admin_token.len());
+}
+
+#[tokio::test]
+async fn after_a_renewal_a_restart_shows_the_current_demo_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    let sb = TestSandbox::start(Some(db.clone())).await;
+    let renewed = sb
+        .client(&sb.demo_token())
+        .renew_token()
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .access_token
+        .unwrap();
+    sb.stop().await;
+    let sb = TestSandbox::start(Some(db)).await;
+    assert_eq!(sb.demo_token(), renewed);
+    sb.client(&sb.demo_token())
+        .validate_token()
+        .send()
+        .await
+        .expect("the printed token works");
+}
+
+#[tokio::test]
+async fn oversized_uris_and_headers_answer_in_the_error_format() {
+    let sb = TestSandbox::start(None).await;
+    let token = sb.demo_token();
+    let long = format!(
+        "/api/v1/partner/payments?invoiceNumber={}",
+        "1".repeat(9000)
+    );
+    let (status, answer) = raw(&sb, "GET", &long, &[("x-api-key", &token)], "").await;
+    assert_eq!(status, 414, "{answer}");
+    assert_eq!(answer["code"], "URI_TOO_LONG");
+    let filler = "f".repeat(4000);
+    let headers: Vec<(String, &str)> = (0..6)
+        .map(|i| (format!("x-filler-{i}"), filler.as_str()))
+        .collect();
+    let headers: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (n.as_str(), *v)).collect();
+    let (status, answer) = raw(&sb, "GET", "/api/v1/partner/validate", &headers, "").await;
+    assert_eq!(status, 431, "{answer}");
+    assert_eq!(answer["code"], "HEADERS_TOO_LARGE");
+}
+
+/// Reads from `stream` until it closes; whatever arrived, or `None` if it stayed open `wait`.
+async fn read_until_closed(stream: &mut tokio::net::TcpStream, wait: Duration) -> Option<String> {
+    let mut got = Vec::new();
+    let read = async {
+        let mut buf = [0u8; 4096];
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    };
+    tokio::time::timeout(wait, read).await.ok()?;
+    Some(String::from_utf8_lossy(&got).into_owned())
+}
+
+#[tokio::test]
+async fn idle_and_stalled_connections_are_closed_and_extra_ones_refused() {
+    let limits = Limits {
+        max_connections: 3,
+        header_read_timeout: Duration::from_millis(500),
+    };
+    let sb = TestSandbox::start_with(Config::for_tests(), limits).await;
+    let addr = sb.base.trim_start_matches("http://").to_string();
+    let connect = || tokio::net::TcpStream::connect(addr.clone());
+
+    // Idle, and headers that never finish: closed after the deadline, not held.
+    let mut idle = connect().await.unwrap();
+    let mut stalled = connect().await.unwrap();
+    stalled
+        .write_all(b"GET /api/v1/partner/validate HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let mut third = connect().await.unwrap();
+    // A fourth connection while three are open is refused with 503 in the error format.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut fourth = connect().await.unwrap();
+    let refused = read_until_closed(&mut fourth, Duration::from_secs(2))
+        .await
+        .expect("refused at once");
+    assert!(refused.starts_with("HTTP/1.1 503"), "{refused}");
+    assert!(refused.contains("SERVICE_UNAVAILABLE"), "{refused}");
+
+    for stream in [&mut idle, &mut stalled, &mut third] {
+        assert!(
+            read_until_closed(stream, Duration::from_secs(3))
+                .await
+                .is_some(),
+            "the connection is closed after the header deadline"
+        );
+    }
+    // Then there is room again.
+    let mut again = connect().await.unwrap();
+    again
+        .write_all(b"GET /api/v1/partner/validate HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let answer = read_until_closed(&mut again, Duration::from_secs(3))
+        .await
+        .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+}
