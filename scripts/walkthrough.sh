@@ -2,11 +2,16 @@
 # From invoice to settlement against a running sandbox, with curl only: the README's walkthrough.
 # Usage: scripts/walkthrough.sh BASE_URL CLIENT_TOKEN ADMIN_TOKEN
 # Each step prints what it got; the script fails at the first unexpected answer.
+# CONFIRMA_SANDBOX_URL, if set, is where the control API (/sandbox/...) and /openapi.json are
+# called instead of BASE_URL: for a BASE_URL that is a proxy knowing only the Partner API.
 set -euo pipefail
 base=$1 token=$2 admin=$3
+control=${CONFIRMA_SANDBOX_URL:-$base}
 call() { # METHOD PATH [BODY] -> body on stdout; fails on a non-2xx answer
   local method=$1 path=$2 body=${3:-}
-  local args=(-sS -X "$method" "$base$path" -H "X-Api-Key: $token" -H "X-Admin-Token: $admin" -w '\n%{http_code}')
+  local url=$base$path
+  [[ $path == /sandbox/* ]] && url=$control$path
+  local args=(-sS -X "$method" "$url" -H "X-Api-Key: $token" -H "X-Admin-Token: $admin" -w '\n%{http_code}')
   [ -n "$body" ] && args+=(-H 'Content-Type: application/json' -d "$body")
   local out code
   out=$(curl "${args[@]}")
@@ -18,7 +23,7 @@ call() { # METHOD PATH [BODY] -> body on stdout; fails on a non-2xx answer
 field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval('d'+sys.argv[1]))" "$1"; }
 
 echo "== 1. Create an invoice (the spec's example, number 900001)"
-invoice=$(curl -sS "$base/openapi.json" | python3 -c "
+invoice=$(curl -sS "$control/openapi.json" | python3 -c "
 import json,sys
 d=json.load(sys.stdin)
 ex=d['paths']['/api/v1/partner/invoice']['post']['requestBody']['content']['application/json']['example']

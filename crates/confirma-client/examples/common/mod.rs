@@ -22,6 +22,15 @@ pub fn base_url() -> String {
     env::var("CONFIRMA_BASE_URL").unwrap_or_else(|_| confirma_client::SANDBOX_URL.to_string())
 }
 
+/// The sandbox itself, for its control API and `/openapi.json`: `CONFIRMA_SANDBOX_URL`, or the
+/// base URL (they differ when the Partner API is reached through a proxy).
+pub fn sandbox_url() -> String {
+    env::var("CONFIRMA_SANDBOX_URL")
+        .unwrap_or_else(|_| base_url())
+        .trim_end_matches('/')
+        .to_string()
+}
+
 /// An environment variable the example cannot run without.
 pub fn required(name: &str, what: &str) -> Result<String> {
     match env::var(name) {
@@ -55,7 +64,7 @@ impl Sandbox {
     pub fn from_env() -> Result<Self> {
         Ok(Self {
             http: reqwest::Client::new(),
-            base: base_url().trim_end_matches('/').to_string(),
+            base: sandbox_url(),
             admin_token: required("CONFIRMA_SANDBOX_ADMIN_TOKEN", "the sandbox's admin token")?,
         })
     }
@@ -125,7 +134,7 @@ fn clock_of(answer: Value) -> Result<DateTime<Utc>> {
 /// The request example of `operation_id` from the served `/openapi.json`: complete, valid data
 /// to start from.
 pub async fn spec_example(operation_id: &str) -> Result<Value> {
-    let spec: Value = reqwest::get(format!("{}/openapi.json", base_url().trim_end_matches('/')))
+    let spec: Value = reqwest::get(format!("{}/openapi.json", sandbox_url()))
         .await?
         .error_for_status()?
         .json()

@@ -76,7 +76,8 @@ pub fn rf_reference_valid(reference: &str) -> bool {
         .filter(|c| *c != ' ')
         .collect::<String>()
         .to_ascii_uppercase();
-    r.len() >= 5
+    r.bytes().all(|b| b.is_ascii_alphanumeric())
+        && r.len() >= 5
         && r.len() <= 25
         && r.starts_with("RF")
         && r[2..4].bytes().all(|b| b.is_ascii_digit())
@@ -114,7 +115,11 @@ pub fn iban_valid(iban: &str) -> bool {
         .filter(|c| *c != ' ')
         .collect::<String>()
         .to_ascii_uppercase();
-    if s.len() < 15 || s.len() > 34 || !s[..2].bytes().all(|b| b.is_ascii_uppercase()) {
+    if !s.bytes().all(|b| b.is_ascii_alphanumeric())
+        || s.len() < 15
+        || s.len() > 34
+        || !s[..2].bytes().all(|b| b.is_ascii_uppercase())
+    {
         return false;
     }
     if s.starts_with("FI") && s.len() != 18 {
@@ -188,6 +193,38 @@ mod tests {
             "19 characters: the documentation's placeholder"
         );
         assert!(!iban_valid("FI5657122300048217"));
+    }
+
+    #[test]
+    fn no_input_makes_a_check_panic() {
+        // Multi-byte characters where the checks slice (found by schemathesis on an IBAN).
+        let tricky = [
+            "",
+            "-",
+            "é",
+            "FIé",
+            "RF",
+            "RFé1",
+            "RF1é",
+            "Ä12345678901234567",
+            "FI😀123456789012345",
+            "1234567-é",
+            "é-1",
+            "RF18 5390 0754 7034 😀",
+            "\u{0}",
+            "FI\u{0}2942108",
+        ];
+        for input in tricky {
+            let _ = business_id_valid(input);
+            let _ = finnish_reference_valid(input);
+            let _ = rf_reference_valid(input);
+            let _ = payment_reference_valid(input);
+            let _ = iban_valid(input);
+            let _ = vat_number_matches(input, "2942108-7");
+            let _ = reference_on_prefix(&normalized_reference(input), "1045");
+        }
+        assert!(!iban_valid("FIé657122300048216"));
+        assert!(!rf_reference_valid("RFé8539007547034"));
     }
 
     #[test]
