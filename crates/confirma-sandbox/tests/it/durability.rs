@@ -1,9 +1,6 @@
 //! Every acknowledged write survives a restart (and a kill -9); refused input changes nothing;
 //! the same seed and requests give the same bytes.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-
 use crate::{BUSINESS_IDS, TestSandbox, api_error, invoice};
 
 async fn snapshot(sb: &TestSandbox, token: &str) -> String {
@@ -109,84 +106,9 @@ async fn the_same_seed_and_requests_give_the_same_bytes() {
     assert_eq!(outputs[0], outputs[1]);
 }
 
-/// Loads the real binary with concurrent invoice creations, kills it with SIGKILL mid-load,
-/// restarts it on the same database and finds every invoice that was acknowledged.
-#[tokio::test]
-async fn kill_dash_nine_mid_load_loses_no_acknowledged_invoice() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("kill.db");
-    let spawn = || {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_confirma-sandbox"))
-            .args([
-                "--listen",
-                "127.0.0.1:0",
-                "--db",
-                db.to_str().unwrap(),
-                "--seed",
-                "7",
-            ])
-            .args([
-                "--provisioning-token",
-                crate::PROVISIONING,
-                "--admin-token",
-                crate::ADMIN,
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let mut base = String::new();
-        let mut token = String::new();
-        for line in lines.by_ref() {
-            let line = line.unwrap();
-            if let Some(rest) = line.strip_prefix("Confirma Partner API sandbox listening on ") {
-                base = rest.trim().to_string();
-            }
-            if line.contains("demo client") {
-                token = line.rsplit(' ').next().unwrap().to_string();
-                break;
-            }
-        }
-        (child, base, token)
-    };
-    let (mut child, base, token) = spawn();
-    let client = confirma_client::Client::new(
-        &base,
-        confirma_client::ClientState::new(confirma_client::ApiKey::new(&token)),
-    );
-    let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let mut tasks = Vec::new();
-    for worker in 0..16i64 {
-        let (client, acknowledged) = (client.clone(), acknowledged.clone());
-        tasks.push(tokio::spawn(async move {
-            for i in 0..200i64 {
-                let number = 700_000 + worker * 1000 + i;
-                match client.create_invoice().body(invoice(number)).send().await {
-                    Ok(_) => acknowledged.lock().unwrap().push(number),
-                    Err(_) => return,
-                }
-            }
-        }));
-    }
-    // Let the load run, then kill without warning.
-    while acknowledged.lock().unwrap().len() < 300 {
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
-    for t in tasks {
-        t.await.unwrap();
-    }
-    let acknowledged = acknowledged.lock().unwrap().clone();
-    assert!(acknowledged.len() >= 300);
-
-    let (mut child, base, token) = spawn();
-    let client = confirma_client::Client::new(
-        &base,
-        confirma_client::ClientState::new(confirma_client::ApiKey::new(&token)),
-    );
-    let mut stored = std::collections::BTreeSet::new();
+/// Every invoice number the client has, with repeats (one per distribution record).
+async fn stored_numbers(client: &confirma_client::Client) -> Vec<i64> {
+    let mut stored = Vec::new();
     let mut page = 1u32;
     loop {
         let got = client
@@ -198,17 +120,61 @@ async fn kill_dash_nine_mid_load_loses_no_acknowledged_invoice() {
             .await
             .unwrap()
             .into_inner();
-        stored.extend(got.data.iter().map(|d| d.invoice_number));
         if got.data.is_empty() {
-            break;
+            return stored;
         }
+        stored.extend(got.data.iter().map(|d| d.invoice_number));
         page += 1;
     }
-    child.kill().unwrap();
-    child.wait().unwrap();
+}
+
+/// Loads the real binary with 16 concurrent writers creating invoices and kills it with SIGKILL
+/// mid-load, three times over on the same database. After the last restart every acknowledged
+/// invoice is there exactly once, and every invoice that is there, acknowledged or not, is whole
+/// (its case was created with it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_kill_dash_nine_mid_load_loses_and_half_applies_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("kill.db");
+    let mut acknowledged = Vec::new();
+    for round in 0..3i64 {
+        let mut sandbox = crate::Binary::start(&db, 7);
+        let client = sandbox.client(&sandbox.token);
+        let acked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut tasks = Vec::new();
+        for worker in 0..16i64 {
+            let (client, acked) = (client.clone(), acked.clone());
+            tasks.push(tokio::spawn(async move {
+                for i in 0..200i64 {
+                    let number = 700_000 + round * 100_000 + worker * 1000 + i;
+                    match client.create_invoice().body(invoice(number)).send().await {
+                        Ok(_) => acked.lock().unwrap().push(number),
+                        Err(_) => return,
+                    }
+                }
+            }));
+        }
+        // Let the load run, then kill without warning.
+        while acked.lock().unwrap().len() < 200 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        sandbox.child.kill().unwrap();
+        sandbox.child.wait().unwrap();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        acknowledged.extend(acked.lock().unwrap().iter().copied());
+    }
+    assert!(acknowledged.len() >= 600);
+
+    let sandbox = crate::Binary::start(&db, 7);
+    let client = sandbox.client(&sandbox.token);
+    let stored = stored_numbers(&client).await;
+    let unique: std::collections::BTreeSet<i64> = stored.iter().copied().collect();
+    assert_eq!(unique.len(), stored.len(), "an invoice is stored twice");
     let lost: Vec<i64> = acknowledged
         .iter()
-        .filter(|n| !stored.contains(n))
+        .filter(|n| !unique.contains(n))
         .copied()
         .collect();
     assert!(
@@ -217,4 +183,21 @@ async fn kill_dash_nine_mid_load_loses_no_acknowledged_invoice() {
         lost.len(),
         &lost[..lost.len().min(5)]
     );
+    // Whole, including those whose answer the kill cut off: each has its case.
+    let unacknowledged: Vec<i64> = unique
+        .iter()
+        .filter(|n| **n >= 700_000 && !acknowledged.contains(n))
+        .copied()
+        .collect();
+    for number in unacknowledged.iter().chain(acknowledged.iter().step_by(50)) {
+        let case = client
+            .get_case_details()
+            .invoice_number(*number)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("invoice {number} is stored without its case: {e}"))
+            .into_inner()
+            .case;
+        assert_eq!(case.invoice.unwrap().invoice_number, *number);
+    }
 }

@@ -384,3 +384,69 @@ async fn idle_and_stalled_connections_are_closed_and_extra_ones_refused() {
         .unwrap();
     assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_token_ever_reaches_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("sandbox.log");
+    let mut sandbox = crate::Binary::start_logging(&dir.path().join("log.db"), 5, Some(&log));
+    let demo = sandbox.token.clone();
+    let mut onboarding: types::CreateClientRequest = crate::example("createClient");
+    onboarding.client.business_code = BUSINESS_IDS[0].parse().unwrap();
+    onboarding.client.vat_reg_nbr = Some("FI06461158".parse().unwrap());
+    let created = sandbox
+        .client(crate::PROVISIONING)
+        .create_client()
+        .body(onboarding)
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .access_token;
+    let renewed = sandbox
+        .client(&created)
+        .renew_token()
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .access_token
+        .unwrap();
+    sandbox.client(&demo).validate_token().send().await.unwrap();
+    let garbage = "cfsb_garbage_token_that_nobody_has_0123456789";
+    let _ = sandbox.client(garbage).validate_token().send().await;
+    let _ = sandbox
+        .client(&demo)
+        .create_invoice()
+        .body(invoice(1))
+        .send()
+        .await;
+    let clock = reqwest::Client::new()
+        .get(format!("{}/sandbox/clock", sandbox.base))
+        .header("x-admin-token", crate::ADMIN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(clock.status(), 200);
+    sandbox.child.kill().unwrap();
+    sandbox.child.wait().unwrap();
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        logged.lines().count() > 10,
+        "the log at trace level was captured: {logged:.500}"
+    );
+    assert!(
+        logged.contains("/api/v1/partner/renew"),
+        "requests are logged"
+    );
+    for secret in [
+        demo.as_str(),
+        created.as_str(),
+        renewed.as_str(),
+        garbage,
+        crate::PROVISIONING,
+        crate::ADMIN,
+    ] {
+        assert!(!logged.contains(secret), "a token is in the log: {secret}");
+    }
+}

@@ -2,11 +2,13 @@
 
 mod concurrency;
 mod control;
+mod corpus;
 mod durability;
 mod hostile;
 mod invoices;
 mod isolation;
 mod lifecycle;
+mod matrix;
 mod onboarding;
 
 use std::path::PathBuf;
@@ -171,5 +173,62 @@ pub fn action(code: types::ActionCode, invoice_number: i64) -> types::InvoiceAct
             payment_method: None,
             reference: None,
         },
+    }
+}
+
+/// The real `confirma-sandbox` binary on a database of its own, with the tests' fixed tokens.
+pub struct Binary {
+    pub child: std::process::Child,
+    pub base: String,
+    /// The demo client's token, from the start-up banner.
+    pub token: String,
+}
+
+impl Binary {
+    /// Starts the binary on `db` and waits for its banner.
+    pub fn start(db: &std::path::Path, seed: u64) -> Self {
+        Self::start_logging(db, seed, None)
+    }
+
+    /// The same, with the log (stderr) at its most verbose level written to `log`.
+    pub fn start_logging(db: &std::path::Path, seed: u64, log: Option<&std::path::Path>) -> Self {
+        use std::io::BufRead;
+        let stderr = match log {
+            Some(path) => std::fs::File::create(path).unwrap().into(),
+            None => std::process::Stdio::null(),
+        };
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_confirma-sandbox"))
+            .args(["--listen", "127.0.0.1:0", "--db", db.to_str().unwrap()])
+            .args(["--seed", &seed.to_string()])
+            .args(["--provisioning-token", PROVISIONING, "--admin-token", ADMIN])
+            .env("RUST_LOG", "trace")
+            .stdout(std::process::Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .unwrap();
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let (mut base, mut token) = (String::new(), String::new());
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            if let Some(rest) = line.strip_prefix("Confirma Partner API sandbox listening on ") {
+                base = rest.trim().to_string();
+            }
+            if line.contains("demo client") {
+                token = line.rsplit(' ').next().unwrap().to_string();
+                break;
+            }
+        }
+        Self { child, base, token }
+    }
+
+    pub fn client(&self, token: &str) -> Client {
+        Client::new(&self.base, ClientState::new(ApiKey::new(token)))
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
