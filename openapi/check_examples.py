@@ -22,10 +22,10 @@ What it checks (exit status 1 and a list of failures if anything is wrong):
   - rule 4: exactly one 2xx response per operation with an application/json `$ref` body; every
     operation references the seven shared error responses, operations with a request body also
     413 and 415; all error responses use ErrorResponse;
-  - rule 6: every `type: number` schema is exactly the money/percentage shape
-    (`format: decimal`, `minimum: -999999999999.99`, `maximum: 999999999999.99`,
-    `x-decimal-places: 2`) or the quantity shape (the same with `-99999999.9999`,
-    `99999999.9999` and 4 places), with only `nullable`, `description` and `example` besides; `*Amount`/`amount`/`*Percentage`/
+  - rule 6: every `type: number` schema is exactly the money shape (`format: decimal`,
+    `minimum: -999999999999.99`, `maximum: 999999999999.99`, `x-decimal-places: 2`), the
+    percentage shape (0 to 100, 2 places) or the quantity shape (`-99999999.9999` to
+    `99999999.9999`, 4 places), with only `nullable`, `description` and `example` besides; `*Amount`/`amount`/`*Percentage`/
     `percentage` properties must be money-shaped;
   - evidence markers: allowed values only, never next to a `$ref`, `x-evidence-properties` keys
     must be real properties, and every property of a schema not marked `documented` carries a
@@ -68,11 +68,20 @@ BODY_ERROR_RESPONSES = {
 }
 MONEY_KEYS = {"type", "format", "minimum", "maximum", "x-decimal-places", "nullable",
               "description", "example"}
-# Decimal places -> (minimum, maximum).
-DECIMAL_SHAPES = {
-    2: (Decimal("-999999999999.99"), Decimal("999999999999.99")),
-    4: (Decimal("-99999999.9999"), Decimal("99999999.9999")),
-}
+# (decimal places, minimum, maximum) of money, percentages and quantities.
+MONEY_SHAPE = (2, Decimal("-999999999999.99"), Decimal("999999999999.99"))
+PERCENT_SHAPE = (2, Decimal("0"), Decimal("100"))
+QUANTITY_SHAPE = (4, Decimal("-99999999.9999"), Decimal("99999999.9999"))
+DECIMAL_SHAPES = {MONEY_SHAPE, PERCENT_SHAPE, QUANTITY_SHAPE}
+
+
+def decimal_shape(schema: dict):
+    """The (places, minimum, maximum) of a number schema, or None."""
+    try:
+        return (schema.get("x-decimal-places"), Decimal(str(schema.get("minimum"))),
+                Decimal(str(schema.get("maximum"))))
+    except ArithmeticError:
+        return None
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 INT64_IDS = {"caseId", "settlementId", "allocationId", "clientId", "actionId"}
 
@@ -417,11 +426,9 @@ class Checker:
                 self.fail(where, f"number schema has extra keywords {sorted(extra)}")
             if schema.get("format") != "decimal":
                 self.fail(where, "number schema must have format: decimal")
-            shape = DECIMAL_SHAPES.get(schema.get("x-decimal-places"))
-            if shape is None or (Decimal(str(schema.get("minimum"))),
-                                 Decimal(str(schema.get("maximum")))) != shape:
-                self.fail(where, "number schema must be a decimal shape: x-decimal-places 2 or 4 "
-                                 "with its minimum and maximum")
+            if decimal_shape(schema) not in DECIMAL_SHAPES:
+                self.fail(where, "number schema must be a decimal shape (money, percentage or "
+                                 "quantity: x-decimal-places with its minimum and maximum)")
         if typ == "integer" and schema.get("format") not in (None, "int32", "int64"):
             self.fail(where, "integer format must be int32 or int64")
         if "x-evidence" in schema and schema["x-evidence"] not in EVIDENCE:
@@ -435,10 +442,10 @@ class Checker:
             self.check_schema_node(prop, pwhere, top=False)
             target = self.deref(prop) if "$ref" in prop else prop
             lname = name.lower()
-            if (lname.endswith("amount") or lname.endswith("percentage")) and \
-                    not (target.get("type") == "number"
-                         and target.get("x-decimal-places") == 2):
-                self.fail(pwhere, "amounts/percentages must use the money shape")
+            if lname.endswith("amount") and decimal_shape(target) != MONEY_SHAPE:
+                self.fail(pwhere, "amounts must use the money shape")
+            if lname.endswith("percentage") and decimal_shape(target) != PERCENT_SHAPE:
+                self.fail(pwhere, "percentages must use the percentage shape")
             if name in INT64_IDS and not (target.get("type") == "integer"
                                           and target.get("format") == "int64"):
                 self.fail(pwhere, "identifier must be integer/int64")

@@ -24296,7 +24296,8 @@ Conventions:
 * Money and percentages are JSON numbers with at most two decimals, between
   -999999999999.99 and 999999999999.99 (`type: number, format: decimal`, `minimum`,
   `maximum`, and `x-decimal-places: 2`); quantities allow four decimals, between
-  -99999999.9999 and 99999999.9999. The decimal places are an extension keyword, not
+  -99999999.9999 and 99999999.9999; percentages (VAT, discount, interest) are between 0 and
+  100 with two decimals. The decimal places are an extension keyword, not
   `multipleOf`: validators that compute `multipleOf` in binary floating point reject valid
   amounts such as 70.71. The sandbox checks them exactly; a refusal names the field (code
   `decimalPlaces`).

@@ -27,15 +27,22 @@ pub struct DecimalShape {
     pub maximum: &'static str,
 }
 
-/// The number shapes the generators map to exact decimals: money and percentages, quantities.
+/// The number shapes the generators map to exact decimals: money, percentages, quantities.
 /// Any other `type: number` is refused: typify would turn it into an `f64`, and no amount may
 /// ever be a float. The decimal places are not `multipleOf`, which validators computing in
 /// binary floating point get wrong for valid amounts (70.71 is not a multiple of 0.01 there).
-pub const DECIMAL_SHAPES: [DecimalShape; 2] = [
+pub const DECIMAL_SHAPES: [DecimalShape; 3] = [
+    // Money.
     DecimalShape {
         places: 2,
         minimum: "-999999999999.99",
         maximum: "999999999999.99",
+    },
+    // Percentages: bounded so that no product of an amount and a rate can overflow a decimal.
+    DecimalShape {
+        places: 2,
+        minimum: "0",
+        maximum: "100",
     },
     DecimalShape {
         places: 4,

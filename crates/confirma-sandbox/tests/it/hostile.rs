@@ -450,3 +450,105 @@ async fn no_token_ever_reaches_the_log() {
         assert!(!logged.contains(secret), "a token is in the log: {secret}");
     }
 }
+
+#[tokio::test]
+async fn the_largest_values_the_spec_allows_are_answered_not_crashed_on() {
+    let sb = TestSandbox::start(None).await;
+    let token = sb.demo_token();
+    let mut body: Value = confirma_server::runtime::example_request("createInvoice");
+    for row in body["invoice"]["rows"].as_array_mut().unwrap() {
+        row["quantity"] = json!(99999999.9999);
+        row["unitPrice"] = serde_json::from_str("999999999999.99").unwrap();
+        row["discountPercentage"] = json!(100);
+        row["vatPercentage"] = json!(100);
+        row["discountAmount"] = serde_json::from_str("-999999999999.99").unwrap();
+        for field in ["netAmount", "vatAmount", "grossAmount"] {
+            row[field] = Value::Null;
+        }
+    }
+    body["invoice"]["amounts"]["totalGrossAmount"] =
+        serde_json::from_str("999999999999.99").unwrap();
+    body["invoice"]["terms"]["interest"]["percentage"] = json!(100);
+    let json_type = ("content-type", "application/json");
+    let (status, answer) = raw(
+        &sb,
+        "POST",
+        "/api/v1/partner/invoice",
+        &[json_type, ("x-api-key", &token)],
+        &body.to_string(),
+    )
+    .await;
+    assert_eq!(status, 400, "the totals do not add up: {answer}");
+    // A rate beyond 100 % is refused by the schema: amount × rate could overflow a decimal.
+    let mut too_high = body.clone();
+    too_high["invoice"]["rows"][0]["discountPercentage"] =
+        serde_json::from_str("999999999999.99").unwrap();
+    let (status, answer) = raw(
+        &sb,
+        "POST",
+        "/api/v1/partner/invoice",
+        &[json_type, ("x-api-key", &token)],
+        &too_high.to_string(),
+    )
+    .await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer["fieldErrors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["path"] == "$.invoice.rows[0].discountPercentage" && f["code"] == "maximum"),
+        "{answer}"
+    );
+    // The largest invoice that adds up, at 100 % interest.
+    let mut body: Value = confirma_server::runtime::example_request("createInvoice");
+    body["invoice"]["header"]["number"] = json!(990001);
+    body["invoice"]["references"]["payment"] = Value::Null;
+    let mut row = body["invoice"]["rows"][0].clone();
+    row["quantity"] = json!(1);
+    row["unitPrice"] = serde_json::from_str("999999999999.99").unwrap();
+    row["vatPercentage"] = json!(0);
+    for field in [
+        "discountPercentage",
+        "discountAmount",
+        "netAmount",
+        "vatAmount",
+        "grossAmount",
+    ] {
+        row[field] = Value::Null;
+    }
+    body["invoice"]["rows"] = json!([row]);
+    let largest: Value = serde_json::from_str("999999999999.99").unwrap();
+    body["invoice"]["amounts"]["totalNetAmount"] = largest.clone();
+    body["invoice"]["amounts"]["totalVatAmount"] = json!(0);
+    body["invoice"]["amounts"]["totalGrossAmount"] = largest;
+    body["invoice"]["amounts"]["roundingAmount"] = Value::Null;
+    body["invoice"]["terms"]["interest"]["percentage"] = json!(100);
+    let (status, answer) = raw(
+        &sb,
+        "POST",
+        "/api/v1/partner/invoice",
+        &[json_type, ("x-api-key", &token)],
+        &body.to_string(),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    // A payment far beyond any balance, through the control API (not validated by the spec).
+    let (status, _) = sb
+        .control(
+            "/sandbox/payments",
+            json!({"reference": "10452026001456", "amount": 79228162514264337593543950335u128}),
+        )
+        .await;
+    assert_eq!(status, 402);
+    // Ten years of interest at 100 % on the largest amount.
+    let (status, answer) = sb
+        .control("/sandbox/clock/advance", json!({"days": 3660}))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    sb.client(&token)
+        .validate_token()
+        .send()
+        .await
+        .expect("still serving");
+}
