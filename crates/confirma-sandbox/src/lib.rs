@@ -11,6 +11,7 @@ pub mod api;
 pub mod app;
 pub mod config;
 pub mod control;
+mod protocol_errors;
 pub mod registry;
 pub mod serve;
 pub mod store;

@@ -2,7 +2,8 @@
 //! careless or hostile, can hold it: a bounded number of connections, and a deadline for the
 //! request line and headers that also closes idle keep-alive connections. Body limits (size, a
 //! stalled upload) and the request-size limits (URI, headers) answer in the spec's error format
-//! from `confirma-server`; this module owns the connections.
+//! from `confirma-server`; this module owns the connections (and, through `protocol_errors`,
+//! gives hyper's own answers to unreadable requests the error format as well).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -85,7 +86,11 @@ pub async fn serve_with(
         };
         let _ = stream.set_nodelay(true);
         let connection =
-            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+            // hyper's own answers to unreadable requests leave in the error format too.
+            http.serve_connection(
+                TokioIo::new(crate::protocol_errors::ErrorFormat::new(stream)),
+                TowerToHyperService::new(app.clone()),
+            );
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             // A client that goes away or breaks the protocol ends only its own connection.

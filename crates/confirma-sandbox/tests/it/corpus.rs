@@ -1,9 +1,9 @@
 //! The hostile corpus: `tests/hostile/*.http`, one raw HTTP request per file, sent over plain TCP
-//! to the real binary. Each gets its expected 4xx (in the error format, except where hyper refuses
-//! the bytes before any application code runs, marked `bare`), the sandbox keeps serving after
-//! every case, and the stored data is the same before and after the whole corpus.
+//! to the real binary. Each gets its expected 4xx in the error format (also where hyper refuses the
+//! bytes before any application code runs), the sandbox keeps serving after every case, and the
+//! stored data is the same before and after the whole corpus.
 //!
-//! A file starts with `#` lines: a description, then `expect: STATUS CODE|bare`, optionally
+//! A file starts with `#` lines: a description, then `expect: STATUS CODE`, optionally
 //! `field: PATH CODE` (one of the field problems), `max-answer-bytes: N`, `no-field-errors`, `raw`
 //! (send the bytes as written: no Host, Content-Length or Connection added), `hold` (keep the
 //! connection open after sending) and `half-close` (close the sending side). Templates:
@@ -22,8 +22,8 @@ use crate::{ADMIN, BUSINESS_IDS, Binary, PROVISIONING};
 struct Case {
     name: String,
     status: u16,
-    /// The error code, or `None` for a bare answer.
-    code: Option<String>,
+    /// The error code of the answer.
+    code: String,
     field: Option<(String, String)>,
     max_answer: Option<usize>,
     no_field_errors: bool,
@@ -91,7 +91,7 @@ fn load(path: &Path, tokens: &Tokens) -> Case {
     let mut case = Case {
         name: name.clone(),
         status: 0,
-        code: None,
+        code: String::new(),
         field: None,
         max_answer: None,
         no_field_errors: false,
@@ -106,7 +106,7 @@ fn load(path: &Path, tokens: &Tokens) -> Case {
         if let Some(expect) = meta.strip_prefix("expect:") {
             let mut words = expect.split_whitespace();
             case.status = words.next().unwrap().parse().unwrap();
-            case.code = words.next().filter(|c| *c != "bare").map(str::to_string);
+            case.code = words.next().expect("expect: STATUS CODE").to_string();
         } else if let Some(field) = meta.strip_prefix("field:") {
             let (path, code) = field.trim().rsplit_once(' ').unwrap();
             case.field = Some((path.to_string(), code.to_string()));
@@ -137,7 +137,7 @@ fn load(path: &Path, tokens: &Tokens) -> Case {
     case
 }
 
-/// Sends the raw request and reads the answer: status, and body (empty for a bare answer).
+/// Sends the raw request and reads the answer: status and body.
 async fn send(addr: &str, case: &Case) -> (u16, Vec<u8>) {
     let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let (mut read, mut write) = stream.into_split();
@@ -261,44 +261,35 @@ async fn every_case_of_the_hostile_corpus_is_refused_and_changes_nothing() {
         if status != case.status {
             problems.push(format!("status {status}, expected {}", case.status));
         }
-        match &case.code {
-            None => {
-                if !body.is_empty() {
-                    problems.push("a bare answer was expected".into());
+        match serde_json::from_slice::<Value>(&body) {
+            Err(e) => problems.push(format!(
+                "not JSON ({e}): {:.200}",
+                String::from_utf8_lossy(&body)
+            )),
+            Ok(answer) => {
+                if answer["code"] != case.code.as_str() {
+                    problems.push(format!("code {}, expected {}", answer["code"], case.code));
+                }
+                if serde_json::from_value::<confirma_client::types::ErrorResponse>(answer.clone())
+                    .is_err()
+                {
+                    problems.push(format!("not an ErrorResponse: {answer}"));
+                }
+                let fields = answer["fieldErrors"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+                if case.no_field_errors && !fields.is_empty() {
+                    problems.push(format!("field problems given away: {answer}"));
+                }
+                if let Some((path, code)) = &case.field
+                    && !fields
+                        .iter()
+                        .any(|f| f["path"] == path.as_str() && f["code"] == code.as_str())
+                {
+                    problems.push(format!("no field problem {path} {code} in {answer}"));
                 }
             }
-            Some(code) => match serde_json::from_slice::<Value>(&body) {
-                Err(e) => problems.push(format!(
-                    "not JSON ({e}): {:.200}",
-                    String::from_utf8_lossy(&body)
-                )),
-                Ok(answer) => {
-                    if answer["code"] != code.as_str() {
-                        problems.push(format!("code {}, expected {code}", answer["code"]));
-                    }
-                    if serde_json::from_value::<confirma_client::types::ErrorResponse>(
-                        answer.clone(),
-                    )
-                    .is_err()
-                    {
-                        problems.push(format!("not an ErrorResponse: {answer}"));
-                    }
-                    let fields = answer["fieldErrors"]
-                        .as_array()
-                        .cloned()
-                        .unwrap_or_default();
-                    if case.no_field_errors && !fields.is_empty() {
-                        problems.push(format!("field problems given away: {answer}"));
-                    }
-                    if let Some((path, code)) = &case.field
-                        && !fields
-                            .iter()
-                            .any(|f| f["path"] == path.as_str() && f["code"] == code.as_str())
-                    {
-                        problems.push(format!("no field problem {path} {code} in {answer}"));
-                    }
-                }
-            },
         }
         if let Some(max) = case.max_answer
             && body.len() > max
