@@ -10,6 +10,7 @@ pub mod schema_list;
 pub mod server;
 pub mod settings;
 pub mod spec;
+pub mod yaml;
 
 use std::path::{Path, PathBuf};
 

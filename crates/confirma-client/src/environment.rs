@@ -238,16 +238,17 @@ mod tests {
         }
     }
 
-    /// The URLs restate the spec's `servers`; keep them equal.
+    /// The URLs restate the spec's `servers`; keep them equal. (Read from the spec as JSON, which
+    /// `cargo xtask codegen` writes and its drift check keeps equal to the YAML.)
     #[test]
     fn the_urls_are_the_specs_servers() {
-        let spec: serde_yaml::Value = serde_yaml::from_str(include_str!(concat!(
+        let spec: serde_json::Value = serde_json::from_str(include_str!(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../openapi/partner-api.yaml"
+            "/../confirma-server/src/generated/openapi.json"
         )))
         .unwrap();
         let servers: Vec<&str> = spec["servers"]
-            .as_sequence()
+            .as_array()
             .expect("servers")
             .iter()
             .map(|s| s["url"].as_str().expect("url"))

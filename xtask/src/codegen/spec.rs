@@ -58,7 +58,7 @@ pub const INVOICE_NUMBER_RANGE: (i64, i64) = (0, 99_999_999_999_999);
 pub fn load(path: &Path) -> Result<Spec> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let raw: Value = serde_yaml::from_str(&text)
+    let raw = super::yaml::to_json(&text)
         .with_context(|| format!("{} is not valid YAML", path.display()))?;
     let problems = check_subset(&raw);
     if !problems.is_empty() {
@@ -448,7 +448,7 @@ mod tests {
     use super::*;
 
     fn problems(yaml: &str) -> Vec<String> {
-        check_subset(&serde_yaml::from_str(yaml).unwrap())
+        check_subset(&super::super::yaml::to_json(yaml).unwrap())
     }
 
     const BASE: &str = r#"

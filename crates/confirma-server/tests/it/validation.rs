@@ -364,3 +364,31 @@ async fn an_error_never_repeats_a_large_submitted_value() {
     .await;
     assert!(answer.to_string().contains("FAX"), "{answer}");
 }
+
+#[tokio::test]
+async fn served_examples_keep_the_decimals_the_spec_writes() {
+    // The spec writes `paidAmount: 500.00` and `costsAmount: 5.00` in this example.
+    let response = tower::ServiceExt::oneshot(
+        confirma_server::router(confirma_server::ExampleApi),
+        axum::http::Request::get("/api/v1/partner/invoice/case?caseId=481920")
+            .header("x-api-key", "k")
+            .body(axum::body::Body::empty())
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    let bytes = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    let text = String::from_utf8(bytes.to_vec()).unwrap();
+    assert!(text.contains(r#""paidAmount":500.00"#), "{text}");
+    assert!(text.contains(r#""costsAmount":5.00"#), "{text}");
+    // And so does the served description.
+    let (status, description) = send("GET", "/openapi.json", None, "").await;
+    assert_eq!(status, 200);
+    assert!(
+        description.to_string().contains(r#""paidAmount":500.00"#),
+        "the served examples lost their decimals"
+    );
+}
