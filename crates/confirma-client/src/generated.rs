@@ -24282,15 +24282,10 @@ of `breakdown`; this description follows the newer revision.)
 #[derive(Clone, Debug)]
 /**Client for Confirma Finance Partner API
 
-Hand-maintained description of the **Confirma Finance Integrations API** ("Partner API", CFIS).
-
-The public documentation (developer-partnerapi.confirmafinance.com) is incomplete. This file
-follows every documented fact exactly (paths, field names, casing, types) and fills the gaps
-from the sibling Cash-In API, the Finvoice 3.0 standard, or a reasoned design choice. Every
-schema, property and parameter that is not documented on the Partner pages carries
-`x-evidence` (`sibling`, `finvoice` or `inferred`). Properties that cannot carry their own
-marker (money amounts, whose exact shape the code generator matches, and `$ref` properties)
-are listed in the parent schema's `x-evidence-properties` map instead.
+The **Confirma Finance Integrations API** ("Partner API", CFIS): onboard clients (creditors),
+manage their access tokens, submit sales invoices, act on invoices and collection cases, and
+read distribution, case, payment, settlement, accounting-sync and Finvoice data. Every
+request carries an access token in the `X-Api-Key` header.
 
 Conventions:
 * Money and percentages are JSON numbers with at most two decimals, between
@@ -24320,8 +24315,6 @@ Conventions:
   `ledgers` is an object in the ledger POST but an array in the ledger GET; `invoiceNumber` is
   an integer in invoice/action/case/distribution data but a string in payments and accounting
   payments; the payments list is a bare JSON array.
-
-After editing this file run `cargo xtask codegen`.
 
 
 Version: 1.0.0*/

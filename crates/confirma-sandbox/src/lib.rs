@@ -11,6 +11,7 @@ pub mod api;
 pub mod app;
 pub mod config;
 pub mod control;
+mod docs;
 mod protocol_errors;
 pub mod registry;
 pub mod serve;
@@ -21,7 +22,6 @@ use std::sync::Arc;
 
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
-use utoipa_swagger_ui::SwaggerUi;
 
 pub use app::Sandbox;
 pub use config::Config;
@@ -30,10 +30,11 @@ pub use serve::{Limits, serve, serve_with};
 /// The whole HTTP application: the Partner API, the control API, `/openapi.json` (both
 /// described) and the interactive documentation at `/docs` (served from the binary, offline).
 pub fn router(sandbox: Arc<Sandbox>) -> axum::Router {
-    let api = confirma_server::openapi_router(Arc::new(api::SandboxApi(sandbox.clone())))
+    let mut api = confirma_server::openapi_router(Arc::new(api::SandboxApi(sandbox.clone())))
         .merge(control::router(sandbox));
+    serve_itself_first(api.get_openapi_mut());
     confirma_server::finish(api)
-        .merge(SwaggerUi::new("/docs").config(utoipa_swagger_ui::Config::from("/openapi.json")))
+        .merge(docs::router())
         // Oversized URIs and headers are answered (414, 431) before anything else happens.
         .layer(axum::middleware::from_fn(confirma_server::limits::enforce))
         .layer(
@@ -43,4 +44,23 @@ pub fn router(sandbox: Arc<Sandbox>) -> axum::Router {
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
+}
+
+/// The description this sandbox serves lists the sandbox itself first, as a relative server, so
+/// that `/docs` and any tool reading `/openapi.json` call it on whatever address it listens on;
+/// the real environments follow (the spec's fixed local address is left out).
+fn serve_itself_first(description: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::server::Server;
+    let mut itself = Server::new("/");
+    itself.description = Some("This sandbox (the server of this page)".into());
+    let mut servers = vec![itself];
+    servers.extend(
+        description
+            .servers
+            .take()
+            .into_iter()
+            .flatten()
+            .filter(|s| s.url.starts_with("https://")),
+    );
+    description.servers = Some(servers);
 }

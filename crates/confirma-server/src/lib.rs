@@ -78,7 +78,14 @@ pub fn router<A: PartnerApi>(api: A) -> axum::Router {
 pub fn finish(router: utoipa_axum::router::OpenApiRouter) -> axum::Router {
     runtime::warm_up();
     let (router, description) = router.split_for_parts();
-    let description = Arc::new(description.to_json().unwrap_or_default());
+    // Extensions (`x-evidence`, notes) are for the spec's maintainers, not its readers.
+    let description = serde_json::to_value(&description)
+        .map(|mut v| {
+            openapi::strip_extensions(&mut v);
+            v.to_string()
+        })
+        .unwrap_or_default();
+    let description = Arc::new(description);
     router
         .route(
             "/openapi.json",

@@ -108,6 +108,18 @@ fn convert(schema: &Value, reference: &dyn Fn(&str) -> String, validation: bool)
     }
 }
 
+/// Removes every extension (`x-…` key) from a description, at any depth.
+pub fn strip_extensions(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.retain(|k, _| !k.starts_with("x-"));
+            map.values_mut().for_each(strip_extensions);
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_extensions),
+        _ => {}
+    }
+}
+
 /// The component schemas, one JSON Schema each, keyed by name (for `$defs`).
 pub fn component_schemas() -> Value {
     let schemas = SPEC

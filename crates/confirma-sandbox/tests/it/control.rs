@@ -82,6 +82,60 @@ async fn the_served_description_covers_the_partner_api_and_the_control_api() {
 }
 
 #[tokio::test]
+async fn docs_call_the_sandbox_that_serves_them_and_show_no_maintainer_notes() {
+    let sb = TestSandbox::start(None).await;
+    let doc: Value = reqwest::get(format!("{}/openapi.json", sb.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    // The sandbox itself first, relative, so that any port works; no fixed local address.
+    assert_eq!(doc["servers"][0]["url"], "/");
+    let text = doc.to_string();
+    assert!(
+        !text.contains("127.0.0.1:8080"),
+        "the fixed local server is listed"
+    );
+    for item in doc["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            assert!(
+                op.get("servers").is_none(),
+                "an operation overrides the servers"
+            );
+        }
+    }
+    // Maintainers' notes stay in the spec.
+    assert!(!text.contains("\"x-"), "an extension is served");
+    assert!(
+        !text.contains("xtask"),
+        "maintainer instructions are served"
+    );
+    assert!(
+        !doc["info"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("Hand-maintained")
+    );
+    // The page is the product's, in Swagger UI's base layout (no "Explore" bar).
+    let page = reqwest::get(format!("{}/docs", sb.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("<title>Confirma Finance Partner API · sandbox</title>"),
+        "{page}"
+    );
+    assert!(page.contains("BaseLayout") && !page.contains("StandaloneLayout"));
+    let asset = reqwest::get(format!("{}/docs/swagger-ui-bundle.js", sb.base))
+        .await
+        .unwrap();
+    assert_eq!(asset.status(), 200);
+}
+
+#[tokio::test]
 async fn reset_returns_to_the_seeded_state() {
     let sb = TestSandbox::start(None).await;
     let before = sb.demo_token();
