@@ -64,7 +64,7 @@ fn finish(child: Child, key: Option<&str>) -> Run {
 /// redactions. Dropping it stops the server.
 pub struct TestSandbox {
     pub base: String,
-    /// The seeded demo client's (1001) token, sent as `CONFIRMA_API_KEY`.
+    /// The seeded demo client's (1000) token, sent as `CONFIRMA_API_KEY`.
     pub demo_token: String,
     admin_token: String,
     http: reqwest::Client,

@@ -1,4 +1,4 @@
-//! Output, exit codes and errors against a sandbox of each test's own: the demo client 1001
+//! Output, exit codes and errors against a sandbox of each test's own: the demo client 1000
 //! with its seeded invoices 202600145..=202600147 (dated 16 Feb, 23 Feb and 2 Mar 2026,
 //! distributed five minutes after the sandbox start on Monday 2026-03-02T08:00Z), and time
 //! that moves only when the test moves it.
@@ -95,7 +95,7 @@ fn a_failed_distribution_exits_1_and_shows_without_a_case() {
     let sb = TestSandbox::start();
     sb.control(
         "/sandbox/distribution/fail-next",
-        json!({"clientId": 1001, "invoiceNumber": 700002}),
+        json!({"clientId": 1000, "invoiceNumber": 700002}),
     );
     let mut body = invoice(&sb, 700002);
     body["processing"]["paymentControlEnabled"] = json!(false);

@@ -6,6 +6,9 @@ use confirma_server::{ApiError, ApiKey, FieldProblem, types};
 use super::checks::{business_id_valid, iban_valid, vat_number_matches};
 use super::{World, token_hash};
 
+/// The demo client's business ID (valid check digit; not the spec's example company's).
+pub const DEMO_BUSINESS_ID: &str = "1234567-1";
+
 /// One onboarded client.
 #[derive(Clone, Debug)]
 pub struct ClientRecord {
@@ -127,13 +130,15 @@ impl World {
             )]));
         }
 
-        let id = 1000 + self.clients.len() as i64 + 1;
+        // The seeded demo client is 1000 with prefix 1044, so that the first client a partner
+        // onboards is 1001 with prefix 1045, as in the spec's examples.
+        let id = 1000 + self.clients.len() as i64;
         let record = ClientRecord {
             id,
             name: client.name.to_string(),
             business_id: business_code,
             customer_code: format!("CF{id:06}"),
-            payment_reference_prefix: format!("{}", 1044 + self.clients.len() + 1),
+            payment_reference_prefix: format!("{}", 1044 + self.clients.len()),
             service: request.service.type_,
             accounting_system: request.service.accounting_system,
             iban: client
@@ -207,10 +212,18 @@ impl World {
         }
     }
 
-    /// Onboards the demo client (the spec's example creditor); returns its id and token.
+    /// Onboards the demo client (the spec's example creditor under a business ID of its own,
+    /// so that the spec's onboarding example still works on a fresh sandbox); returns its id and
+    /// token.
     pub(super) fn seed_demo_client(&mut self) -> (i64, String) {
-        let request: types::CreateClientRequest =
+        let mut request: types::CreateClientRequest =
             confirma_server::runtime::example_request("createClient");
+        request.client.business_code = DEMO_BUSINESS_ID.parse().expect("a valid business ID");
+        request.client.vat_reg_nbr = Some(
+            format!("FI{}", DEMO_BUSINESS_ID.replace('-', ""))
+                .parse()
+                .expect("a valid VAT number"),
+        );
         let response = self
             .create_client(&request)
             .expect("the spec's example client is valid");

@@ -38,7 +38,7 @@ async fn an_invoice_is_accepted_referenced_and_then_delivered() {
     assert_eq!(created.status, types::InvoiceStatus::Accepted);
     let reference = created.payment_reference.clone().unwrap();
     assert!(
-        reference.starts_with("1045300100") && reference_ok(&reference),
+        reference.starts_with("1044300100") && reference_ok(&reference),
         "{reference}"
     );
     assert!(created.case_id.is_some(), "payment control opens a case");
@@ -165,7 +165,7 @@ async fn undeliverable_and_simulated_failures_are_visible() {
     let (status, _) = sb
         .control(
             "/sandbox/distribution/fail-next",
-            serde_json::json!({"clientId": 1001, "invoiceNumber": 300301}),
+            serde_json::json!({"clientId": 1000, "invoiceNumber": 300301}),
         )
         .await;
     assert_eq!(status, 200);

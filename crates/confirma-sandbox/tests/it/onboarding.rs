@@ -147,7 +147,7 @@ async fn an_expired_token_can_only_validate_and_renew() {
     let (status, _) = sb
         .control(
             "/sandbox/token/expiry",
-            serde_json::json!({"clientId": 1001, "expiresAt": "2026-03-05T00:00:00Z"}),
+            serde_json::json!({"clientId": 1000, "expiresAt": "2026-03-05T00:00:00Z"}),
         )
         .await;
     assert_eq!(status, 200);
@@ -254,5 +254,60 @@ async fn clients_never_see_each_others_data() {
             .map(|r| r.to_string()),
         own.payment_reference,
         "each client's own prefix"
+    );
+}
+
+/// Every request example of the spec, posted as documented (onboard, then invoice, actions and
+/// accounting with the new client's token), succeeds on a fresh sandbox.
+#[tokio::test]
+async fn every_request_example_of_the_spec_succeeds_on_a_fresh_sandbox_in_order() {
+    let sb = TestSandbox::start(None).await;
+    let http = reqwest::Client::new();
+    let post = |key: String, operation: &'static str| {
+        let op = confirma_server::OPERATIONS
+            .iter()
+            .find(|o| o.operation_id == operation)
+            .unwrap();
+        let body: serde_json::Value = confirma_server::runtime::example_request(operation);
+        http.post(format!("{}{}", sb.base, op.path))
+            .header("x-api-key", key)
+            .json(&body)
+            .send()
+    };
+    let onboarded = post(crate::PROVISIONING.to_string(), "createClient")
+        .await
+        .unwrap();
+    assert_eq!(
+        onboarded.status(),
+        200,
+        "{}",
+        onboarded.text().await.unwrap()
+    );
+    let token = onboarded.json::<serde_json::Value>().await.unwrap()["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut posted = vec!["createClient"];
+    for operation in [
+        "createInvoice",
+        "createInvoiceActions",
+        "submitLedger",
+        "submitAccountingInvoice",
+        "submitAccountingPayments",
+    ] {
+        let answer = post(token.clone(), operation).await.unwrap();
+        let status = answer.status();
+        assert_eq!(status, 200, "{operation}: {}", answer.text().await.unwrap());
+        posted.push(operation);
+    }
+    let with_body: Vec<&str> = confirma_server::OPERATIONS
+        .iter()
+        .filter(|o| o.has_body)
+        .map(|o| o.operation_id)
+        .collect();
+    assert_eq!(
+        posted.len(),
+        with_body.len(),
+        "every example is posted: {with_body:?}"
     );
 }
