@@ -5,7 +5,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 
-use confirma_server::ApiError;
+use confirma_server::{ApiError, ApiKey};
 
 use crate::config::Config;
 use crate::store::{Record, SqliteStore, Store};
@@ -29,6 +29,10 @@ impl std::fmt::Debug for Secrets {
 pub struct Sandbox {
     pub config: Config,
     pub secrets: Secrets,
+    /// Injected failures and stalls (`/sandbox/faults`); this process's only, never stored.
+    pub faults: crate::faults::Faults,
+    /// The last Partner API requests answered (`/sandbox/requests`).
+    pub journal: crate::journal::Journal,
     world: RwLock<WorldAndSeq>,
     store: Box<dyn Store>,
     /// Set when a command panicked midway or could not be made durable: the world in memory
@@ -85,6 +89,8 @@ impl Sandbox {
         let sandbox = Arc::new(Self {
             secrets,
             config,
+            faults: Default::default(),
+            journal: Default::default(),
             world: RwLock::new(WorldAndSeq { world, seq }),
             store,
             broken: AtomicBool::new(false),
@@ -108,6 +114,14 @@ impl Sandbox {
     /// Read access to the world.
     pub fn read(&self) -> WorldRead<'_> {
         WorldRead(self.world.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Whether `key` is the partner provisioning token (compared in constant time).
+    pub fn is_provisioning_token(&self, key: &ApiKey) -> bool {
+        constant_time_eq::constant_time_eq(
+            key.expose().as_bytes(),
+            self.secrets.provisioning_token.as_bytes(),
+        )
     }
 
     /// `Err(503)` once a command has panicked (see `broken`).

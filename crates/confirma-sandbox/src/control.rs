@@ -15,6 +15,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::app::Sandbox;
+use crate::faults::Fault;
+use crate::journal::Entry;
 use crate::world::{Command, Effect};
 
 /// The sandbox clock.
@@ -308,6 +310,97 @@ async fn reset(State(sandbox): State<Shared>, headers: HeaderMap) -> Response {
     run(&sandbox, &headers, Command::Reset).await
 }
 
+/// Make the next calls of an operation fail with a status, or stall first: for partners' retry
+/// and timeout code. Faults apply in the order they were added and are this process's only.
+#[utoipa::path(post, path = "/sandbox/faults", tag = "Sandbox control", security(("AdminToken" = [])), request_body = Fault,
+    responses((status = 200, body = Vec<Fault>, description = "Every fault still waiting"), (status = 400, description = "Invalid fault"),
+        (status = 401, description = "Missing or wrong admin token")))]
+async fn add_fault(
+    State(sandbox): State<Shared>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let fault = match admin_body::<Fault>(&sandbox, &headers, &body).and_then(Fault::checked) {
+        Ok(f) => f,
+        Err(e) => return e.into_response(),
+    };
+    sandbox.faults.add(fault);
+    json_response(200, &sandbox.faults.list())
+}
+
+/// The faults still waiting for their calls.
+#[utoipa::path(get, path = "/sandbox/faults", tag = "Sandbox control", security(("AdminToken" = [])),
+    responses((status = 200, body = Vec<Fault>), (status = 401, description = "Missing or wrong admin token")))]
+async fn list_faults(State(sandbox): State<Shared>, headers: HeaderMap) -> Response {
+    match admin(&sandbox, &headers) {
+        Ok(()) => json_response(200, &sandbox.faults.list()),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Remove every fault.
+#[utoipa::path(delete, path = "/sandbox/faults", tag = "Sandbox control", security(("AdminToken" = [])),
+    responses((status = 200, body = Vec<Fault>, description = "None left"), (status = 401, description = "Missing or wrong admin token")))]
+async fn clear_faults(State(sandbox): State<Shared>, headers: HeaderMap) -> Response {
+    match admin(&sandbox, &headers) {
+        Ok(()) => {
+            sandbox.faults.clear();
+            json_response(200, &sandbox.faults.list())
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Which requests the journal lists.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RequestsQuery {
+    /// How many, newest first (default 50, at most 1000).
+    pub limit: Option<usize>,
+    /// Only requests of this operationId.
+    pub operation: Option<String>,
+}
+
+/// The last Partner API requests this sandbox answered: time, operation, client, status,
+/// duration and any field problems. Credentials are never recorded.
+#[utoipa::path(get, path = "/sandbox/requests", tag = "Sandbox control", security(("AdminToken" = [])), params(RequestsQuery),
+    responses((status = 200, body = Vec<Entry>), (status = 400, description = "Invalid query"), (status = 401, description = "Missing or wrong admin token")))]
+async fn requests(
+    State(sandbox): State<Shared>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+) -> Response {
+    if let Err(e) = admin(&sandbox, &headers) {
+        return e.into_response();
+    }
+    let query: RequestsQuery = match serde_urlencoded_query(uri.query().unwrap_or("")) {
+        Ok(q) => q,
+        Err(e) => return e.into_response(),
+    };
+    let limit = query.limit.unwrap_or(50).min(crate::journal::CAPACITY);
+    json_response(
+        200,
+        &sandbox.journal.recent(limit, query.operation.as_deref()),
+    )
+}
+
+/// A query string as `T`, or 400 in the error format.
+fn serde_urlencoded_query<T: serde::de::DeserializeOwned>(raw: &str) -> Result<T, ApiError> {
+    axum::extract::Query::<T>::try_from_uri(
+        &format!("/?{raw}")
+            .parse()
+            .map_err(|_| ApiError::bad_request("The query string is not valid."))?,
+    )
+    .map(|q| q.0)
+    .map_err(|e| {
+        ApiError::bad_request(format!(
+            "Invalid query: {}",
+            confirma_server::clip(&e.body_text())
+        ))
+    })
+}
+
 /// Adds the admin token as a security scheme, so that `/docs` can send it.
 struct AdminTokenScheme;
 
@@ -328,7 +421,7 @@ impl utoipa::Modify for AdminTokenScheme {
 #[derive(utoipa::OpenApi)]
 #[openapi(
     modifiers(&AdminTokenScheme),
-    tags((name = "Sandbox control", description = "Outside the Partner API: drive the sandbox (clock, payments, failures, settlements, reset)."))
+    tags((name = "Sandbox control", description = "Outside the Partner API: drive the sandbox (clock, payments, failures, settlements, reset), inject faults, read the request journal."))
 )]
 struct ControlDoc;
 
@@ -342,5 +435,7 @@ pub fn router(sandbox: Shared) -> OpenApiRouter {
         .routes(routes!(incoming_payment))
         .routes(routes!(run_settlement))
         .routes(routes!(reset))
+        .routes(routes!(add_fault, list_faults, clear_faults))
+        .routes(routes!(requests))
         .with_state(sandbox)
 }

@@ -12,6 +12,8 @@ pub mod app;
 pub mod config;
 pub mod control;
 mod docs;
+pub mod faults;
+pub mod journal;
 mod protocol_errors;
 pub mod registry;
 pub mod serve;
@@ -31,10 +33,19 @@ pub use serve::{Limits, serve, serve_with};
 /// described) and the interactive documentation at `/docs` (served from the binary, offline).
 pub fn router(sandbox: Arc<Sandbox>) -> axum::Router {
     let mut api = confirma_server::openapi_router(Arc::new(api::SandboxApi(sandbox.clone())))
-        .merge(control::router(sandbox));
+        .merge(control::router(sandbox.clone()));
     serve_itself_first(api.get_openapi_mut());
     confirma_server::finish(api)
         .merge(docs::router())
+        // Injected faults answer in place of the operation; the journal records both.
+        .layer(axum::middleware::from_fn_with_state(
+            sandbox.clone(),
+            faults::inject,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            sandbox,
+            journal::record,
+        ))
         // Oversized URIs and headers are answered (414, 431) before anything else happens.
         .layer(axum::middleware::from_fn(confirma_server::limits::enforce))
         .layer(

@@ -4,6 +4,7 @@ mod concurrency;
 mod control;
 mod corpus;
 mod durability;
+mod faults;
 mod hostile;
 mod invoices;
 mod isolation;
