@@ -175,7 +175,7 @@ mod tests {
             method: "GET".into(),
             path: "/".into(),
             query: None,
-            operation: if n % 2 == 0 { "even" } else { "odd" }.into(),
+            operation: if n.is_multiple_of(2) { "even" } else { "odd" }.into(),
             credential: "none".into(),
             client_id: None,
             status: n,
