@@ -12,10 +12,16 @@ use confirma_client::types::{DistributionMethod, DistributionStatus, FetchType};
 use confirma_client::{ApiKey, Environment, SANDBOX_URL};
 
 const EXIT_CODES: &str = "\
+Environment:
+  CONFIRMA_ENV       where the API is, as --env: staging, production, sandbox or a base URL
+  CONFIRMA_BASE_URL  a base URL, used when CONFIRMA_ENV and --env are not set
+  CONFIRMA_API_KEY   the access token (or the provisioning token for create-client)
+Without either, requests go to the local sandbox (http://127.0.0.1:8080).
+
 Exit codes:
   0  success
   1  wait-distributed: the distribution failed
-  2  usage error (bad arguments, unreadable or invalid --body, no API key)
+  2  usage error (bad arguments, an unreadable --body, no API key)
   3  the API rejected the request (4xx)
   4  the service failed (5xx) or could not be reached
   5  wait-distributed: timed out before the distribution was final";
@@ -36,15 +42,32 @@ pub struct Cli {
 
 const GLOBAL: &str = "Global options";
 
-/// Options every subcommand takes.
+/// Options every subcommand takes, each on one help line (`confirma --help` explains more).
 #[derive(Args)]
 pub struct Global {
-    /// Where the API is: staging, production, sandbox, or a base URL.
-    #[arg(long, global = true, value_name = "ENV", default_value = SANDBOX_URL, help_heading = GLOBAL)]
-    pub env: Environment,
+    /// staging, production, sandbox or a base URL [default: the local sandbox]
+    #[arg(
+        long,
+        global = true,
+        value_name = "ENV",
+        env = "CONFIRMA_ENV",
+        hide_env_values = true,
+        help_heading = GLOBAL
+    )]
+    pub env: Option<Environment>,
 
-    /// Access token sent as X-Api-Key. Prefer the environment variable: a flag is visible to
-    /// other users of this machine in the process list.
+    /// The base URL, when --env is not given (the client examples' variable)
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        env = "CONFIRMA_BASE_URL",
+        hide_env_values = true,
+        help_heading = GLOBAL
+    )]
+    pub base_url: Option<Environment>,
+
+    /// Access token sent as X-Api-Key (prefer the variable: flags show in `ps`)
     #[arg(
         long,
         global = true,
@@ -56,10 +79,27 @@ pub struct Global {
     )]
     pub api_key: Option<ApiKey>,
 
-    /// Output format: pretty JSON, or a compact table for list operations (other answers stay
-    /// JSON).
-    #[arg(long, global = true, value_enum, default_value_t = Output::Json, help_heading = GLOBAL)]
+    /// json, or table for list operations
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value_t = Output::Json,
+        hide_possible_values = true,
+        help_heading = GLOBAL
+    )]
     pub output: Output,
+}
+
+impl Global {
+    /// Where to send requests: `--env` (or `CONFIRMA_ENV`), else `--base-url` (or
+    /// `CONFIRMA_BASE_URL`), else the local sandbox.
+    pub fn environment(&self) -> Environment {
+        self.env
+            .clone()
+            .or_else(|| self.base_url.clone())
+            .unwrap_or_else(|| SANDBOX_URL.parse().expect("the sandbox URL is valid"))
+    }
 }
 
 fn parse_key(key: &str) -> Result<ApiKey, std::convert::Infallible> {
@@ -126,9 +166,13 @@ pub enum Command {
 /// A request body.
 #[derive(Args)]
 pub struct Body {
-    /// JSON request body: a file, or `-` for standard input.
-    #[arg(long, value_name = "FILE")]
-    pub body: PathBuf,
+    /// JSON request body: a file, or `-` for standard input. Sent as it is: the API checks it
+    /// and reports every problem with its path.
+    #[arg(long, value_name = "FILE", required_unless_present = "body_template")]
+    pub body: Option<PathBuf>,
+    /// Print the spec's example body of this operation (a starting point for --body) and exit.
+    #[arg(long, conflicts_with = "body")]
+    pub body_template: bool,
 }
 
 #[derive(Args)]

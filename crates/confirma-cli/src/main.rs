@@ -93,12 +93,18 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), Failure> {
+    // A body template needs neither a key nor the network.
+    if let Some(template) = ops::body_template(&cli.command) {
+        println!("{template}");
+        return Ok(());
+    }
+    let environment = cli.global.environment();
     let Some(key) = cli.global.api_key else {
         return Err(Failure::Usage(
             "no API key: set CONFIRMA_API_KEY or pass --api-key".into(),
         ));
     };
-    let client = Client::builder(cli.global.env, key)
+    let client = Client::builder(environment, key)
         .user_agent(concat!("confirma-cli/", env!("CARGO_PKG_VERSION")))
         .build()?;
     ops::run(&client, cli.command, cli.global.output).await

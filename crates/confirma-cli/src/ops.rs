@@ -5,23 +5,20 @@ use std::io::Read;
 use std::path::Path;
 
 use confirma_client::types::ErrorResponse;
-use confirma_client::{ApiError, Client, ResponseValue, types};
-use serde::de::DeserializeOwned;
+use confirma_client::{ApiError, Client, ResponseValue};
 
 use crate::Failure;
-use crate::cli::{Command, Output};
+use crate::cli::{Body, Command, Output};
 use crate::output::{self, print};
 use crate::support;
 
 pub async fn run(client: &Client, command: Command, out: Output) -> Result<(), Failure> {
     match command {
         Command::CreateClient(b) => {
-            let body: types::CreateClientRequest = read_body(&b.body)?;
-            print(
-                &send(client.create_client().body(body).send()).await?,
-                out,
-                None,
-            );
+            let answer = client
+                .send_json("createClient", &[], Some(read_body(&b)?))
+                .await?;
+            print(&answer, out, None);
         }
         Command::ValidateToken => {
             print(&send(client.validate_token().send()).await?, out, None);
@@ -30,16 +27,15 @@ pub async fn run(client: &Client, command: Command, out: Output) -> Result<(), F
             print(&send(client.renew_token().send()).await?, out, None);
         }
         Command::CreateInvoice(b) => {
-            let body: types::SalesInvoiceRequest = read_body(&b.body)?;
-            print(
-                &send(client.create_invoice().body(body).send()).await?,
-                out,
-                None,
-            );
+            let answer = client
+                .send_json("createInvoice", &[], Some(read_body(&b)?))
+                .await?;
+            print(&answer, out, None);
         }
         Command::CreateInvoiceActions(b) => {
-            let body: types::InvoiceActionsRequest = read_body(&b.body)?;
-            let answer = send(client.create_invoice_actions().body(body).send()).await?;
+            let answer = client
+                .send_json("createInvoiceActions", &[], Some(read_body(&b)?))
+                .await?;
             print(&answer, out, None);
         }
         Command::GetCaseDetails(q) => {
@@ -102,17 +98,16 @@ pub async fn run(client: &Client, command: Command, out: Output) -> Result<(), F
             );
         }
         Command::SubmitAccountingInvoice(b) => {
-            let body: types::AccountingInvoiceRequest = read_body(&b.body)?;
-            let answer = send(client.submit_accounting_invoice().body(body).send()).await?;
+            let answer = client
+                .send_json("submitAccountingInvoice", &[], Some(read_body(&b)?))
+                .await?;
             print(&answer, out, None);
         }
         Command::SubmitLedger(b) => {
-            let body: types::LedgerRequest = read_body(&b.body)?;
-            print(
-                &send(client.submit_ledger().body(body).send()).await?,
-                out,
-                None,
-            );
+            let answer = client
+                .send_json("submitLedger", &[], Some(read_body(&b)?))
+                .await?;
+            print(&answer, out, None);
         }
         Command::GetLedgerStatus(q) => {
             let answer = client
@@ -125,8 +120,9 @@ pub async fn run(client: &Client, command: Command, out: Output) -> Result<(), F
             print(&answer, out, Some(&output::LEDGER_STATUS));
         }
         Command::SubmitAccountingPayments(b) => {
-            let body: types::AccountingPaymentRequest = read_body(&b.body)?;
-            let answer = send(client.submit_accounting_payments().body(body).send()).await?;
+            let answer = client
+                .send_json("submitAccountingPayments", &[], Some(read_body(&b)?))
+                .await?;
             print(&answer, out, None);
         }
         Command::GetAccountingPaymentStatus(q) => {
@@ -175,9 +171,12 @@ pub async fn send<T>(
     }
 }
 
-/// Reads `--body` (a file, or `-` for standard input) as the operation's request type. A body
-/// that does not fit the type is a usage error: the request is not sent.
-fn read_body<T: DeserializeOwned>(path: &Path) -> Result<T, Failure> {
+/// Reads `--body` (a file, or `-` for standard input) as it is: the API validates it.
+fn read_body(body: &Body) -> Result<Vec<u8>, Failure> {
+    let path = body
+        .body
+        .as_deref()
+        .ok_or_else(|| Failure::Usage("no --body (and this operation has no template)".into()))?;
     let (name, bytes) = if path == Path::new("-") {
         let mut bytes = Vec::new();
         let read = std::io::stdin().read_to_end(&mut bytes);
@@ -185,7 +184,27 @@ fn read_body<T: DeserializeOwned>(path: &Path) -> Result<T, Failure> {
     } else {
         (path.display().to_string(), std::fs::read(path))
     };
-    let bytes = bytes.map_err(|e| Failure::Usage(format!("cannot read --body {name}: {e}")))?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| Failure::Usage(format!("--body {name} is not a valid request body: {e}")))
+    bytes.map_err(|e| Failure::Usage(format!("cannot read --body {name}: {e}")))
+}
+
+/// The operationId of a subcommand that takes a body, and its body arguments.
+fn body_operation(command: &Command) -> Option<(&'static str, &Body)> {
+    Some(match command {
+        Command::CreateClient(b) => ("createClient", b),
+        Command::CreateInvoice(b) => ("createInvoice", b),
+        Command::CreateInvoiceActions(b) => ("createInvoiceActions", b),
+        Command::SubmitAccountingInvoice(b) => ("submitAccountingInvoice", b),
+        Command::SubmitLedger(b) => ("submitLedger", b),
+        Command::SubmitAccountingPayments(b) => ("submitAccountingPayments", b),
+        _ => return None,
+    })
+}
+
+/// With `--body-template`: the spec's example body of the subcommand's operation.
+pub fn body_template(command: &Command) -> Option<&'static str> {
+    let (operation_id, body) = body_operation(command)?;
+    if !body.body_template {
+        return None;
+    }
+    confirma_client::operation(operation_id).and_then(|op| op.request_example)
 }

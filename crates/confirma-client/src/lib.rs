@@ -33,10 +33,15 @@
 #[allow(clippy::all)]
 mod generated;
 
+#[rustfmt::skip]
+#[allow(clippy::all)]
+mod operations;
+
 mod environment;
 mod error;
 mod extras;
 mod hooks;
+mod raw;
 mod retry;
 mod state;
 mod windows;
@@ -46,6 +51,7 @@ pub use environment::{
 };
 pub use error::ApiError;
 pub use generated::*;
+pub use operations::{OPERATIONS, Operation, operation};
 pub use retry::RetryPolicy;
 pub use state::{API_KEY_HEADER, ApiKey, ClientState};
 pub use windows::{WINDOW_DAYS, date_windows};

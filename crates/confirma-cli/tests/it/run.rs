@@ -17,19 +17,38 @@ pub fn confirma(args: &[&str], stdin: Option<&str>) -> Run {
     finish(spawn(args, stdin, None), None)
 }
 
+/// Runs `confirma args...` with these environment variables (and no others of its own).
+pub fn confirma_env(args: &[&str], vars: &[(&str, &str)]) -> Run {
+    let mut child = spawn_with(args, None, None, vars);
+    drop(child.stdin.take());
+    finish(child, None)
+}
+
 /// Starts `confirma args...` with `stdin` and `key` (if any) in `CONFIRMA_API_KEY`, output
 /// piped; [`finish`] collects it.
 fn spawn(args: &[&str], stdin: Option<&str>, key: Option<&str>) -> Child {
+    spawn_with(args, stdin, key, &[])
+}
+
+fn spawn_with(
+    args: &[&str],
+    stdin: Option<&str>,
+    key: Option<&str>,
+    vars: &[(&str, &str)],
+) -> Child {
     let mut command = Command::new(env!("CARGO_BIN_EXE_confirma"));
     command
         .args(args)
         .env_remove("CONFIRMA_API_KEY")
+        .env_remove("CONFIRMA_ENV")
+        .env_remove("CONFIRMA_BASE_URL")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     if let Some(key) = key {
         command.env("CONFIRMA_API_KEY", key);
     }
+    command.envs(vars.iter().copied());
     let mut child = command.spawn().expect("run confirma");
     let mut input = child.stdin.take().expect("stdin");
     input

@@ -20,6 +20,24 @@ fn invoice(sb: &TestSandbox, number: i64) -> Value {
     invoice
 }
 
+/// The spec's request example of `operation`, from the spec as JSON (written by the generator).
+fn confirma_server_example(operation: &str) -> Value {
+    let spec: Value = serde_json::from_str(include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../confirma-server/src/generated/openapi.json"
+    )))
+    .unwrap();
+    spec["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .find(|op| op["operationId"] == operation)
+        .and_then(|op| op.pointer("/requestBody/content/application~1json/example"))
+        .cloned()
+        .unwrap()
+}
+
 fn json_of(out: &str) -> Value {
     serde_json::from_str(out).expect("JSON output")
 }
@@ -233,19 +251,17 @@ fn a_body_from_standard_input() {
 }
 
 #[test]
-fn a_body_that_does_not_fit_is_a_usage_error() {
+fn a_body_is_sent_as_given_and_every_problem_comes_back_with_its_path() {
     let sb = TestSandbox::start();
     let run = sb.confirma(
         &["create-invoice-actions", "--body", "-"],
         Some(r#"{"actions": 3}"#),
     );
-    assert_eq!(run.code, 2);
-    assert!(
-        run.stderr
-            .starts_with("error: --body standard input is not a valid request body:"),
-        "{}",
-        run.stderr
-    );
+    assert_eq!(run.code, 3, "the API refused it: {}", run.stderr);
+    assert!(run.stderr.contains("  $.actions: "), "{}", run.stderr);
+    let run = sb.confirma(&["create-invoice", "--body", "-"], Some("{not json"));
+    assert_eq!(run.code, 3);
+    assert!(run.stderr.contains("MALFORMED_JSON"), "{}", run.stderr);
     let run = sb.confirma(
         &["create-invoice", "--body", "/nonexistent/invoice.json"],
         None,
@@ -255,6 +271,84 @@ fn a_body_that_does_not_fit_is_a_usage_error() {
         run.stderr
             .starts_with("error: cannot read --body /nonexistent/invoice.json")
     );
+}
+
+#[test]
+fn a_body_template_is_the_specs_example_and_needs_no_key() {
+    for (command, operation) in [
+        ("create-invoice", "createInvoice"),
+        ("create-client", "createClient"),
+        ("submit-ledger", "submitLedger"),
+    ] {
+        let run = confirma(&[command, "--body-template"], None);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let printed: Value = serde_json::from_str(&run.stdout).unwrap();
+        let example: Value = confirma_server_example(operation);
+        assert_eq!(printed, example, "{command}");
+    }
+    // And the templates post as they are, in the documented order: onboard, then invoice.
+    let sb = TestSandbox::start();
+    let onboard = confirma(&["create-client", "--body-template"], None).stdout;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_confirma"))
+        .args(["create-client", "--body", "-", "--env", &sb.base])
+        .env(
+            "CONFIRMA_API_KEY",
+            confirma_sandbox::Config::for_tests()
+                .provisioning_token
+                .unwrap(),
+        )
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), onboard.as_bytes()).unwrap();
+    let onboarded = child.wait_with_output().unwrap();
+    assert!(onboarded.status.success());
+    let token = json_of(&String::from_utf8(onboarded.stdout).unwrap())["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let invoice = confirma(&["create-invoice", "--body-template"], None).stdout;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_confirma"))
+        .args(["create-invoice", "--body", "-", "--env", &sb.base])
+        .env("CONFIRMA_API_KEY", token)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), invoice.as_bytes()).unwrap();
+    let created = child.wait_with_output().unwrap();
+    assert!(created.status.success());
+    assert_eq!(
+        json_of(&String::from_utf8(created.stdout).unwrap())["status"],
+        "ACCEPTED"
+    );
+}
+
+#[test]
+fn scripts_choose_the_api_with_environment_variables_alone() {
+    let sb = TestSandbox::start();
+    for variable in ["CONFIRMA_BASE_URL", "CONFIRMA_ENV"] {
+        let run = crate::run::confirma_env(
+            &["validate-token"],
+            &[
+                (variable, sb.base.as_str()),
+                ("CONFIRMA_API_KEY", sb.demo_token.as_str()),
+            ],
+        );
+        assert_eq!(run.code, 0, "{variable}: {}", run.stderr);
+        assert!(run.stdout.contains("\"isValid\": true"), "{}", run.stdout);
+    }
+    // --env wins over both.
+    let run = crate::run::confirma_env(
+        &["validate-token", "--env", &sb.base],
+        &[
+            ("CONFIRMA_BASE_URL", "http://127.0.0.1:9"),
+            ("CONFIRMA_ENV", "http://127.0.0.1:9"),
+            ("CONFIRMA_API_KEY", sb.demo_token.as_str()),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
 }
 
 #[test]

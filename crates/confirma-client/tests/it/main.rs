@@ -5,4 +5,5 @@ mod auth;
 mod errors;
 mod helpers;
 mod mock;
+mod raw;
 mod retries;
