@@ -10,6 +10,7 @@ pub mod schema_list;
 pub mod server;
 pub mod settings;
 pub mod spec;
+pub mod types;
 pub mod yaml;
 
 use std::path::{Path, PathBuf};
@@ -60,8 +61,19 @@ pub fn generate(root: &Path) -> Result<Vec<GeneratedFile>> {
 /// Formats generated tokens as a Rust source file with the header.
 pub fn rust_file(tokens: proc_macro2::TokenStream) -> Result<String> {
     let file: syn::File = syn::parse2(tokens).context("generated code does not parse")?;
-    let body = prettyplease::unparse(&file);
-    Ok(format!("{HEADER}\n{body}"))
+    Ok(format_file(&file))
+}
+
+/// The same for a file holding the model types, finished by [`types::finish`].
+pub fn types_file(tokens: proc_macro2::TokenStream) -> Result<String> {
+    let mut file: syn::File = syn::parse2(tokens).context("generated code does not parse")?;
+    types::finish(&mut file);
+    Ok(format_file(&file))
+}
+
+fn format_file(file: &syn::File) -> String {
+    let body = prettyplease::unparse(file);
+    format!("{HEADER}\n{body}")
 }
 
 fn apply(root: &Path, files: &[GeneratedFile], mode: Mode) -> Result<()> {

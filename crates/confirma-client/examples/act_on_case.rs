@@ -106,8 +106,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
             ],
         })
         .send()
-        .await
-        .map_err(ApiError::from)?
+        .await?
         .into_inner();
     for result in &applied.results {
         println!(

@@ -17,7 +17,6 @@ mod common;
 
 use std::error::Error;
 
-use confirma_client::ApiError;
 use confirma_client::types::DistributionStatus;
 use serde_json::json;
 
@@ -46,8 +45,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
             .get_distribution_information()
             .invoice_number(number)
             .send()
-            .await
-            .map_err(ApiError::from)?
+            .await?
             .into_inner();
         // Filter here too: the record of this invoice, whatever else the service sends.
         let record = answer

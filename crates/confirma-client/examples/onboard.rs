@@ -68,12 +68,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
 
     // 2. Work as the new client.
     let client = common::connect(key.clone())?;
-    let status = client
-        .validate_token()
-        .send()
-        .await
-        .map_err(ApiError::from)?
-        .into_inner();
+    let status = client.validate_token().send().await?.into_inner();
     println!(
         "== validate_token: valid={} ({})",
         status.is_valid, status.message
@@ -88,12 +83,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     if renewed == key {
         return Err("renewal returned the old token".into());
     }
-    let status = client
-        .validate_token()
-        .send()
-        .await
-        .map_err(ApiError::from)?
-        .into_inner();
+    let status = client.validate_token().send().await?.into_inner();
     println!(
         "   validate_token with the renewed key: valid={}",
         status.is_valid

@@ -145,6 +145,10 @@ impl ClientBuilder {
 
     /// The client. Fails only when the HTTP stack cannot be set up (for example no TLS roots).
     pub fn build(self) -> Result<Client, ApiError> {
+        // With the `rustls-ring` feature reqwest brings no crypto provider: use ring, unless
+        // the application installed a provider of its own already.
+        #[cfg(feature = "rustls-ring")]
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .connect_timeout(self.connect_timeout)
             .timeout(self.timeout)

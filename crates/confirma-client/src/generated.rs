@@ -8,14 +8,8 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 #[allow(clippy::all)]
 pub mod types {
     ///Customer of an accounting invoice (inferred).
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AccountingCounterparty {
         #[serde(
             rename = "businessId",
@@ -37,18 +31,9 @@ pub mod types {
         }
     }
     ///`AccountingCounterpartyBusinessId`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AccountingCounterpartyBusinessId(::std::string::String);
     impl ::std::ops::Deref for AccountingCounterpartyBusinessId {
         type Target = ::std::string::String;
@@ -103,18 +88,9 @@ pub mod types {
         }
     }
     ///`AccountingCounterpartyCustomerAccountId`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AccountingCounterpartyCustomerAccountId(::std::string::String);
     impl ::std::ops::Deref for AccountingCounterpartyCustomerAccountId {
         type Target = ::std::string::String;
@@ -169,18 +145,9 @@ pub mod types {
         }
     }
     ///`AccountingCounterpartyName`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AccountingCounterpartyName(::std::string::String);
     impl ::std::ops::Deref for AccountingCounterpartyName {
         type Target = ::std::string::String;
@@ -235,14 +202,8 @@ pub mod types {
     /**A distributed sales invoice for the accounting system (inferred; identifiers as in the
 ledger POST, totals as in Finvoice). Totals equal the sums of the rows.
 */
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AccountingInvoice {
         pub buyer: AccountingCounterparty,
         ///Business ID of the client company (as `ledgers.companyIdentifier`).
@@ -265,10 +226,16 @@ ledger POST, totals as in Finvoice). Totals equal the sums of the rows.
         pub payment_reference: ::std::option::Option<AccountingInvoicePaymentReference>,
         pub rows: ::std::vec::Vec<AccountingInvoiceRow>,
         #[serde(rename = "totalGrossAmount")]
+        #[serde(with = "crate::decimal::exact")]
+        #[cfg_attr(feature = "schemars", schemars(with = "::rust_decimal::Decimal"))]
         pub total_gross_amount: ::rust_decimal::Decimal,
         #[serde(rename = "totalNetAmount")]
+        #[serde(with = "crate::decimal::exact")]
+        #[cfg_attr(feature = "schemars", schemars(with = "::rust_decimal::Decimal"))]
         pub total_net_amount: ::rust_decimal::Decimal,
         #[serde(rename = "totalVatAmount")]
+        #[serde(with = "crate::decimal::exact")]
+        #[cfg_attr(feature = "schemars", schemars(with = "::rust_decimal::Decimal"))]
         pub total_vat_amount: ::rust_decimal::Decimal,
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<InvoiceType>,
@@ -279,18 +246,9 @@ ledger POST, totals as in Finvoice). Totals equal the sums of the rows.
         }
     }
     ///Business ID of the client company (as `ledgers.companyIdentifier`).
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AccountingInvoiceCompanyIdentifier(::std::string::String);
     impl ::std::ops::Deref for AccountingInvoiceCompanyIdentifier {
         type Target = ::std::string::String;
@@ -345,18 +303,9 @@ ledger POST, totals as in Finvoice). Totals equal the sums of the rows.
         }
     }
     ///`AccountingInvoiceCurrency`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AccountingInvoiceCurrency(::std::string::String);
     impl ::std::ops::Deref for AccountingInvoiceCurrency {
         type Target = ::std::string::String;
@@ -411,18 +360,9 @@ ledger POST, totals as in Finvoice). Totals equal the sums of the rows.
         }
     }
     ///Caller's unique identifier of this record; echoed as `sourceIdentifier`.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AccountingInvoiceInvoiceIdentifier(::std::string::String);
     impl ::std::ops::Deref for AccountingInvoiceInvoiceIdentifier {
         type Target = ::std::string::String;
@@ -480,18 +420,9 @@ ledger POST, totals as in Finvoice). Totals equal the sums of the rows.
         }
     }
     ///`AccountingInvoicePaymentReference`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AccountingInvoicePaymentReference(::std::string::String);
     impl ::std::ops::Deref for AccountingInvoicePaymentReference {
         type Target = ::std::string::String;
@@ -546,14 +477,8 @@ ledger POST, totals as in Finvoice). Totals equal the sums of the rows.
         }
     }
     ///Body of *Accounting → Invoice* (inferred; modelled on the payment POST's array shape).
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AccountingInvoiceRequest {
         pub invoices: ::std::vec::Vec<AccountingInvoice>,
     }
@@ -563,20 +488,16 @@ ledger POST, totals as in Finvoice). Totals equal the sums of the rows.
         }
     }
     ///Revenue row of an accounting invoice (inferred; account/VAT fields as in `LedgerRow`).
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AccountingInvoiceRow {
         #[serde(rename = "accountNumber")]
         pub account_number: AccountingInvoiceRowAccountNumber,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<AccountingInvoiceRowDescription>,
         #[serde(rename = "grossAmount")]
+        #[serde(with = "crate::decimal::exact")]
+        #[cfg_attr(feature = "schemars", schemars(with = "::rust_decimal::Decimal"))]
         pub gross_amount: ::rust_decimal::Decimal,
         #[serde(
             rename = "ledgerDimensions",
@@ -585,8 +506,12 @@ ledger POST, totals as in Finvoice). Totals equal the sums of the rows.
         )]
         pub ledger_dimensions: ::std::vec::Vec<LedgerDimension>,
         #[serde(rename = "netAmount")]
+        #[serde(with = "crate::decimal::exact")]
+        #[cfg_attr(feature = "schemars", schemars(with = "::rust_decimal::Decimal"))]
         pub net_amount: ::rust_decimal::Decimal,
         #[serde(rename = "vatAmount")]
+        #[serde(with = "crate::decimal::exact")]
+        #[cfg_attr(feature = "schemars", schemars(with = "::rust_decimal::Decimal"))]
         pub vat_amount: ::rust_decimal::Decimal,
         ///VAT code of the accounting system; may be empty.
         #[serde(
@@ -595,6 +520,8 @@ ledger POST, totals as in Finvoice). Totals equal the sums of the rows.
         )]
         pub vat_code: ::std::option::Option<AccountingInvoiceRowVatCode>,
         #[serde(rename = "vatPercentage")]
+        #[serde(with = "crate::decimal::exact")]
+        #[cfg_attr(feature = "schemars", schemars(with = "::rust_decimal::Decimal"))]
         pub vat_percentage: ::rust_decimal::Decimal,
     }
     impl AccountingInvoiceRow {
@@ -603,18 +530,9 @@ ledger POST, totals as in Finvoice). Totals equal the sums of the rows.
         }
     }
     ///`AccountingInvoiceRowAccountNumber`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AccountingInvoiceRowAccountNumber(::std::string::String);
     impl ::std::ops::Deref for AccountingInvoiceRowAccountNumber {
         type Target = ::std::string::String;
@@ -669,18 +587,9 @@ ledger POST, totals as in Finvoice). Totals equal the sums of the rows.
         }
     }
     ///`AccountingInvoiceRowDescription`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AccountingInvoiceRowDescription(::std::string::String);
     impl ::std::ops::Deref for AccountingInvoiceRowDescription {
         type Target = ::std::string::String;
@@ -735,18 +644,9 @@ ledger POST, totals as in Finvoice). Totals equal the sums of the rows.
         }
     }
     ///VAT code of the accounting system; may be empty.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AccountingInvoiceRowVatCode(::std::string::String);
     impl ::std::ops::Deref for AccountingInvoiceRowVatCode {
         type Target = ::std::string::String;
@@ -803,15 +703,11 @@ the allocation breakdown (capital / interest / costs, documented in prose) is in
 When given, `capitalAmount + interestAmount + costsAmount = amount`.
 **`invoiceNumber` is a string** (documented).
 */
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AccountingPayment {
+        #[serde(with = "crate::decimal::exact")]
+        #[cfg_attr(feature = "schemars", schemars(with = "::rust_decimal::Decimal"))]
         pub amount: ::rust_decimal::Decimal,
         ///null = `paymentDate`.
         #[serde(
@@ -824,11 +720,21 @@ When given, `capitalAmount + interestAmount + costsAmount = amount`.
             rename = "capitalAmount",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
+        #[serde(with = "crate::decimal::exact_option", default)]
+        #[cfg_attr(
+            feature = "schemars",
+            schemars(with = "::std::option::Option<::rust_decimal::Decimal>")
+        )]
         pub capital_amount: ::std::option::Option<::rust_decimal::Decimal>,
         ///Part of `amount` allocated to costs/fees.
         #[serde(
             rename = "costsAmount",
             skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        #[serde(with = "crate::decimal::exact_option", default)]
+        #[cfg_attr(
+            feature = "schemars",
+            schemars(with = "::std::option::Option<::rust_decimal::Decimal>")
         )]
         pub costs_amount: ::std::option::Option<::rust_decimal::Decimal>,
         pub currency: AccountingPaymentCurrency,
@@ -836,6 +742,11 @@ When given, `capitalAmount + interestAmount + costsAmount = amount`.
         #[serde(
             rename = "interestAmount",
             skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        #[serde(with = "crate::decimal::exact_option", default)]
+        #[cfg_attr(
+            feature = "schemars",
+            schemars(with = "::std::option::Option<::rust_decimal::Decimal>")
         )]
         pub interest_amount: ::std::option::Option<::rust_decimal::Decimal>,
         ///Invoice number as a **string** (documented type).
@@ -869,18 +780,9 @@ When given, `capitalAmount + interestAmount + costsAmount = amount`.
         }
     }
     ///`AccountingPaymentCurrency`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AccountingPaymentCurrency(::std::string::String);
     impl ::std::ops::Deref for AccountingPaymentCurrency {
         type Target = ::std::string::String;
@@ -935,18 +837,9 @@ When given, `capitalAmount + interestAmount + costsAmount = amount`.
         }
     }
     ///Invoice number as a **string** (documented type).
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AccountingPaymentInvoiceNumber(::std::string::String);
     impl ::std::ops::Deref for AccountingPaymentInvoiceNumber {
         type Target = ::std::string::String;
@@ -1000,18 +893,9 @@ When given, `capitalAmount + interestAmount + costsAmount = amount`.
         }
     }
     ///Caller's unique identifier of the payment; echoed as `sourceIdentifier`.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AccountingPaymentPaymentIdentifier(::std::string::String);
     impl ::std::ops::Deref for AccountingPaymentPaymentIdentifier {
         type Target = ::std::string::String;
@@ -1069,18 +953,9 @@ When given, `capitalAmount + interestAmount + costsAmount = amount`.
         }
     }
     ///`AccountingPaymentPaymentReference`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AccountingPaymentPaymentReference(::std::string::String);
     impl ::std::ops::Deref for AccountingPaymentPaymentReference {
         type Target = ::std::string::String;
@@ -1135,14 +1010,8 @@ When given, `capitalAmount + interestAmount + costsAmount = amount`.
         }
     }
     ///Body of the accounting payment POST (`payments` is an array, documented).
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AccountingPaymentRequest {
         pub payments: ::std::vec::Vec<AccountingPayment>,
     }
@@ -1152,18 +1021,9 @@ When given, `capitalAmount + interestAmount + costsAmount = amount`.
         }
     }
     ///Payer name.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AccountingPaymentSourceName(::std::string::String);
     impl ::std::ops::Deref for AccountingPaymentSourceName {
         type Target = ::std::string::String;
@@ -1216,14 +1076,8 @@ When given, `capitalAmount + interestAmount + costsAmount = amount`.
         }
     }
     ///Sync state of one submitted payment. `invoiceNumber` is a string (documented).
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AccountingPaymentStatus {
         pub description: ::std::string::String,
         #[serde(rename = "invoiceNumber")]
@@ -1248,18 +1102,9 @@ When given, `capitalAmount + interestAmount + costsAmount = amount`.
         }
     }
     ///`AccountingPaymentStatusInvoiceNumber`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AccountingPaymentStatusInvoiceNumber(::std::string::String);
     impl ::std::ops::Deref for AccountingPaymentStatusInvoiceNumber {
         type Target = ::std::string::String;
@@ -1314,14 +1159,8 @@ When given, `capitalAmount + interestAmount + costsAmount = amount`.
         }
     }
     ///Body of the accounting payment status GET.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AccountingPaymentStatusResponse {
         pub payments: ::std::vec::Vec<AccountingPaymentStatus>,
     }
@@ -1331,14 +1170,8 @@ When given, `capitalAmount + interestAmount + costsAmount = amount`.
         }
     }
     ///`AccountingSubmitItem`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AccountingSubmitItem {
         pub description: ::std::string::String,
         #[serde(rename = "sourceIdentifier")]
@@ -1355,14 +1188,8 @@ When given, `capitalAmount + interestAmount + costsAmount = amount`.
 response was shown. Items echo the caller's identifiers as `sourceIdentifier`, the name
 the status endpoints use; `status` uses the sync codes (0 pending, 1 synced, 2 failed).
 */
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AccountingSubmitResponse {
         #[serde(rename = "acceptedCount")]
         pub accepted_count: i32,
@@ -1386,9 +1213,9 @@ named in the documentation; spellings inferred.
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
+        PartialOrd
     )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub enum AccountingSystem {
         #[serde(rename = "NETVISOR")]
         Netvisor,
@@ -1451,9 +1278,9 @@ The documentation says "and more"; further codes may be added.
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
+        PartialOrd
     )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub enum ActionCode {
         #[serde(rename = "COMMENT")]
         Comment,
@@ -1527,9 +1354,9 @@ The documentation says "and more"; further codes may be added.
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
+        PartialOrd
     )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub enum ActionStatus {
         #[serde(rename = "QUEUED")]
         Queued,
@@ -1576,15 +1403,8 @@ The documentation says "and more"; further codes may be added.
 business rule checked per distribution method (a `LETTER` needs street, postal code,
 district and country, with the postal code valid for the country).
 */
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Address {
         ///ISO 3166-1 alpha-2.
         #[serde(
@@ -1620,18 +1440,9 @@ district and country, with the postal code valid for the country).
         }
     }
     ///ISO 3166-1 alpha-2.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AddressCountryCode(::std::string::String);
     impl ::std::ops::Deref for AddressCountryCode {
         type Target = ::std::string::String;
@@ -1686,18 +1497,9 @@ district and country, with the postal code valid for the country).
         }
     }
     ///`AddressCountryName`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AddressCountryName(::std::string::String);
     impl ::std::ops::Deref for AddressCountryName {
         type Target = ::std::string::String;
@@ -1750,18 +1552,9 @@ district and country, with the postal code valid for the country).
         }
     }
     ///`AddressPostalCode`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AddressPostalCode(::std::string::String);
     impl ::std::ops::Deref for AddressPostalCode {
         type Target = ::std::string::String;
@@ -1814,18 +1607,9 @@ district and country, with the postal code valid for the country).
         }
     }
     ///`AddressPostalDistrict`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AddressPostalDistrict(::std::string::String);
     impl ::std::ops::Deref for AddressPostalDistrict {
         type Target = ::std::string::String;
@@ -1878,18 +1662,9 @@ district and country, with the postal code valid for the country).
         }
     }
     ///`AddressStreet`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AddressStreet(::std::string::String);
     impl ::std::ops::Deref for AddressStreet {
         type Target = ::std::string::String;
@@ -1942,18 +1717,9 @@ district and country, with the postal code valid for the country).
         }
     }
     ///`AddressStreet2`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AddressStreet2(::std::string::String);
     impl ::std::ops::Deref for AddressStreet2 {
         type Target = ::std::string::String;
@@ -2006,18 +1772,9 @@ district and country, with the postal code valid for the country).
         }
     }
     ///`AddressStreet3`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AddressStreet3(::std::string::String);
     impl ::std::ops::Deref for AddressStreet3 {
         type Target = ::std::string::String;
@@ -2082,9 +1839,9 @@ service's layout; `ATTACHMENT` = an appendix delivered with the invoice.
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
+        PartialOrd
     )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub enum AttachmentType {
         #[serde(rename = "INVOICE_COPY")]
         InvoiceCopy,
@@ -2128,14 +1885,8 @@ service's layout; `ATTACHMENT` = an appendix delivered with the invoice.
         }
     }
     ///The buyer (debtor).
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BuyerParty {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub address: ::std::option::Option<Address>,
@@ -2207,18 +1958,9 @@ service's layout; `ATTACHMENT` = an appendix delivered with the invoice.
         }
     }
     ///Business ID of a business buyer; verified by the service.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BuyerPartyBusinessId(::std::string::String);
     impl ::std::ops::Deref for BuyerPartyBusinessId {
         type Target = ::std::string::String;
@@ -2271,18 +2013,9 @@ service's layout; `ATTACHMENT` = an appendix delivered with the invoice.
         }
     }
     ///Seller's customer number for the buyer; may be empty.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BuyerPartyCustomerAccountId(::std::string::String);
     impl ::std::ops::Deref for BuyerPartyCustomerAccountId {
         type Target = ::std::string::String;
@@ -2335,18 +2068,9 @@ service's layout; `ATTACHMENT` = an appendix delivered with the invoice.
         }
     }
     ///Buyer's e-invoice address (EDI/OVT or IBAN-style); see `getFinvoiceCredentials`.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BuyerPartyElectronicInvoiceAccount(::std::string::String);
     impl ::std::ops::Deref for BuyerPartyElectronicInvoiceAccount {
         type Target = ::std::string::String;
@@ -2401,18 +2125,9 @@ service's layout; `ATTACHMENT` = an appendix delivered with the invoice.
         }
     }
     ///Buyer's e-invoice operator (intermediator) identifier.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BuyerPartyElectronicRoutingAddress(::std::string::String);
     impl ::std::ops::Deref for BuyerPartyElectronicRoutingAddress {
         type Target = ::std::string::String;
@@ -2467,18 +2182,9 @@ service's layout; `ATTACHMENT` = an appendix delivered with the invoice.
         }
     }
     ///GLN of the buyer.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BuyerPartyGlnNumber(::std::string::String);
     impl ::std::ops::Deref for BuyerPartyGlnNumber {
         type Target = ::std::string::String;
@@ -2531,18 +2237,9 @@ service's layout; `ATTACHMENT` = an appendix delivered with the invoice.
         }
     }
     ///ISO 639-1 upper case.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BuyerPartyLanguageCode(::std::string::String);
     impl ::std::ops::Deref for BuyerPartyLanguageCode {
         type Target = ::std::string::String;
@@ -2597,18 +2294,9 @@ service's layout; `ATTACHMENT` = an appendix delivered with the invoice.
         }
     }
     ///`BuyerPartyName`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BuyerPartyName(::std::string::String);
     impl ::std::ops::Deref for BuyerPartyName {
         type Target = ::std::string::String;
@@ -2664,18 +2352,9 @@ service's layout; `ATTACHMENT` = an appendix delivered with the invoice.
         }
     }
     ///Personal identity number of a consumer buyer.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BuyerPartyPersonalIdentityNumber(::std::string::String);
     impl ::std::ops::Deref for BuyerPartyPersonalIdentityNumber {
         type Target = ::std::string::String;
@@ -2730,18 +2409,9 @@ service's layout; `ATTACHMENT` = an appendix delivered with the invoice.
         }
     }
     ///`BuyerPartyVatCode`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BuyerPartyVatCode(::std::string::String);
     impl ::std::ops::Deref for BuyerPartyVatCode {
         type Target = ::std::string::String;
@@ -2804,9 +2474,9 @@ service's layout; `ATTACHMENT` = an appendix delivered with the invoice.
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
+        PartialOrd
     )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub enum CalculationMode {
         #[serde(rename = "GROSS")]
         Gross,
@@ -2854,34 +2524,41 @@ documented name is cut ("costsAmou…") and completed as `costsAmount` (matching
 `outstandingCostsAmount`). `totalAmount`, `paidAmount` and `currency` are inferred.
 `totalAmount = capitalAmount + interestAmount + costsAmount`.
 */
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CaseBalance {
         ///Open capital.
         #[serde(rename = "capitalAmount")]
+        #[serde(with = "crate::decimal::exact")]
+        #[cfg_attr(feature = "schemars", schemars(with = "::rust_decimal::Decimal"))]
         pub capital_amount: ::rust_decimal::Decimal,
         ///Open costs/fees (name truncated in the documentation).
         #[serde(rename = "costsAmount")]
+        #[serde(with = "crate::decimal::exact")]
+        #[cfg_attr(feature = "schemars", schemars(with = "::rust_decimal::Decimal"))]
         pub costs_amount: ::rust_decimal::Decimal,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub currency: ::std::option::Option<CaseBalanceCurrency>,
         ///Accrued open interest.
         #[serde(rename = "interestAmount")]
+        #[serde(with = "crate::decimal::exact")]
+        #[cfg_attr(feature = "schemars", schemars(with = "::rust_decimal::Decimal"))]
         pub interest_amount: ::rust_decimal::Decimal,
         ///Total paid on the case so far.
         #[serde(
             rename = "paidAmount",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
+        #[serde(with = "crate::decimal::exact_option", default)]
+        #[cfg_attr(
+            feature = "schemars",
+            schemars(with = "::std::option::Option<::rust_decimal::Decimal>")
+        )]
         pub paid_amount: ::std::option::Option<::rust_decimal::Decimal>,
         ///Sum of the three components.
         #[serde(rename = "totalAmount")]
+        #[serde(with = "crate::decimal::exact")]
+        #[cfg_attr(feature = "schemars", schemars(with = "::rust_decimal::Decimal"))]
         pub total_amount: ::rust_decimal::Decimal,
     }
     impl CaseBalance {
@@ -2890,18 +2567,9 @@ documented name is cut ("costsAmou…") and completed as `costsAmount` (matching
         }
     }
     ///`CaseBalanceCurrency`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CaseBalanceCurrency(::std::string::String);
     impl ::std::ops::Deref for CaseBalanceCurrency {
         type Target = ::std::string::String;
@@ -2959,14 +2627,8 @@ documented name is cut ("costsAmou…") and completed as `costsAmount` (matching
 `invoice`, `payments`, `events` and `timeline` are inferred from the documented intent
 ("current balance, payment history, case events and a timeline of invoice activity").
 */
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CaseDetails {
         pub balance: CaseBalance,
         ///Case events, oldest first (may be empty).
@@ -2985,14 +2647,8 @@ documented name is cut ("costsAmou…") and completed as `costsAmount` (matching
         }
     }
     ///Body of *Retrieve case details*.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CaseDetailsResponse {
         pub case: CaseDetails,
     }
@@ -3002,14 +2658,8 @@ documented name is cut ("costsAmou…") and completed as `costsAmount` (matching
         }
     }
     ///One case event (inferred).
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CaseEvent {
         #[serde(
             rename = "actionCode",
@@ -3035,18 +2685,9 @@ documented name is cut ("costsAmou…") and completed as `costsAmount` (matching
 `CASE_OPENED`, `INVOICE_OVERDUE`, `REMINDER_SENT`, `DEMAND_SENT`, `PAYMENT_RECEIVED`,
 `ACTION_APPLIED`, `STAGE_CHANGED`, `CASE_CLOSED`.
 */
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CaseEventType(::std::string::String);
     impl ::std::ops::Deref for CaseEventType {
         type Target = ::std::string::String;
@@ -3099,14 +2740,8 @@ documented name is cut ("costsAmou…") and completed as `costsAmount` (matching
         }
     }
     ///The invoice behind the case (inferred).
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CaseInvoice {
         #[serde(
             rename = "buyerName",
@@ -3135,6 +2770,8 @@ documented name is cut ("costsAmou…") and completed as `costsAmount` (matching
         pub status: InvoiceStatus,
         ///Invoice total including VAT.
         #[serde(rename = "totalGrossAmount")]
+        #[serde(with = "crate::decimal::exact")]
+        #[cfg_attr(feature = "schemars", schemars(with = "::rust_decimal::Decimal"))]
         pub total_gross_amount: ::rust_decimal::Decimal,
     }
     impl CaseInvoice {
@@ -3143,18 +2780,9 @@ documented name is cut ("costsAmou…") and completed as `costsAmount` (matching
         }
     }
     ///`CaseInvoiceCurrency`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CaseInvoiceCurrency(::std::string::String);
     impl ::std::ops::Deref for CaseInvoiceCurrency {
         type Target = ::std::string::String;
@@ -3209,18 +2837,9 @@ documented name is cut ("costsAmou…") and completed as `costsAmount` (matching
         }
     }
     ///`CaseInvoicePaymentReference`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CaseInvoicePaymentReference(::std::string::String);
     impl ::std::ops::Deref for CaseInvoicePaymentReference {
         type Target = ::std::string::String;
@@ -3276,14 +2895,8 @@ documented name is cut ("costsAmou…") and completed as `costsAmount` (matching
 `DIRECTPAYMENT` action and the Cash-In allocated transactions).
 `paymentAmount = capitalAmount + interestAmount + costsAmount`.
 */
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CasePayment {
         #[serde(
             rename = "bookingDate",
@@ -3291,13 +2904,21 @@ documented name is cut ("costsAmou…") and completed as `costsAmount` (matching
         )]
         pub booking_date: ::std::option::Option<::chrono::naive::NaiveDate>,
         #[serde(rename = "capitalAmount")]
+        #[serde(with = "crate::decimal::exact")]
+        #[cfg_attr(feature = "schemars", schemars(with = "::rust_decimal::Decimal"))]
         pub capital_amount: ::rust_decimal::Decimal,
         #[serde(rename = "costsAmount")]
+        #[serde(with = "crate::decimal::exact")]
+        #[cfg_attr(feature = "schemars", schemars(with = "::rust_decimal::Decimal"))]
         pub costs_amount: ::rust_decimal::Decimal,
         pub currency: CasePaymentCurrency,
         #[serde(rename = "interestAmount")]
+        #[serde(with = "crate::decimal::exact")]
+        #[cfg_attr(feature = "schemars", schemars(with = "::rust_decimal::Decimal"))]
         pub interest_amount: ::rust_decimal::Decimal,
         #[serde(rename = "paymentAmount")]
+        #[serde(with = "crate::decimal::exact")]
+        #[cfg_attr(feature = "schemars", schemars(with = "::rust_decimal::Decimal"))]
         pub payment_amount: ::rust_decimal::Decimal,
         #[serde(rename = "paymentDate")]
         pub payment_date: ::chrono::naive::NaiveDate,
@@ -3318,18 +2939,9 @@ documented name is cut ("costsAmou…") and completed as `costsAmount` (matching
         }
     }
     ///`CasePaymentCurrency`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CasePaymentCurrency(::std::string::String);
     impl ::std::ops::Deref for CasePaymentCurrency {
         type Target = ::std::string::String;
@@ -3384,18 +2996,9 @@ documented name is cut ("costsAmou…") and completed as `costsAmount` (matching
         }
     }
     ///`CasePaymentPaymentReference`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CasePaymentPaymentReference(::std::string::String);
     impl ::std::ops::Deref for CasePaymentPaymentReference {
         type Target = ::std::string::String;
@@ -3463,9 +3066,9 @@ sent; `COLLECTION` voluntary collection; `LEGAL_COLLECTION` court / enforcement;
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
+        PartialOrd
     )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub enum CaseStage {
         #[serde(rename = "PAYMENT_CONTROL")]
         PaymentControl,
@@ -3540,9 +3143,9 @@ another reason (e.g. credit loss).
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
+        PartialOrd
     )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub enum CaseStatus {
         #[serde(rename = "OPEN")]
         Open,
@@ -3608,14 +3211,8 @@ another reason (e.g. credit loss).
     /**Case summary (documented fields). Note the documented mix of a timestamp (`createdAt`) and
 a date-only `closedAt`.
 */
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CaseSummary {
         ///Days since the case was opened (until closing).
         #[serde(rename = "activeDays")]
@@ -3644,18 +3241,9 @@ a date-only `closedAt`.
         }
     }
     ///`CaseSummaryCurrency`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CaseSummaryCurrency(::std::string::String);
     impl ::std::ops::Deref for CaseSummaryCurrency {
         type Target = ::std::string::String;
@@ -3710,14 +3298,8 @@ a date-only `closedAt`.
         }
     }
     ///One entry of the invoice-activity timeline (inferred).
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CaseTimelineEntry {
         pub date: ::chrono::naive::NaiveDate,
         pub description: ::std::string::String,
@@ -3730,14 +3312,8 @@ a date-only `closedAt`.
         }
     }
     ///A contact person of the client (section `contacts`; cut from the documentation).
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ClientContact {
         pub email: ClientContactEmail,
         pub name: ClientContactName,
@@ -3751,18 +3327,9 @@ a date-only `closedAt`.
         }
     }
     ///`ClientContactEmail`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ClientContactEmail(::std::string::String);
     impl ::std::ops::Deref for ClientContactEmail {
         type Target = ::std::string::String;
@@ -3815,18 +3382,9 @@ a date-only `closedAt`.
         }
     }
     ///`ClientContactName`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ClientContactName(::std::string::String);
     impl ::std::ops::Deref for ClientContactName {
         type Target = ::std::string::String;
@@ -3882,18 +3440,9 @@ a date-only `closedAt`.
         }
     }
     ///`ClientContactPhone`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ClientContactPhone(::std::string::String);
     impl ::std::ops::Deref for ClientContactPhone {
         type Target = ::std::string::String;
@@ -3946,14 +3495,8 @@ a date-only `closedAt`.
         }
     }
     ///The client (creditor) company. The documented example ends after `languageCode`; `iban`/`bic` are inferred.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ClientDetails {
         ///BIC of the settlement account.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3999,18 +3542,9 @@ a date-only `closedAt`.
         }
     }
     ///BIC of the settlement account.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ClientDetailsBic(::std::string::String);
     impl ::std::ops::Deref for ClientDetailsBic {
         type Target = ::std::string::String;
@@ -4063,18 +3597,9 @@ a date-only `closedAt`.
         }
     }
     ///Business ID (Finnish Y-tunnus `NNNNNNN-N`); format and check digit are verified by the service, not by this schema.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ClientDetailsBusinessCode(::std::string::String);
     impl ::std::ops::Deref for ClientDetailsBusinessCode {
         type Target = ::std::string::String;
@@ -4130,18 +3655,9 @@ a date-only `closedAt`.
         }
     }
     ///ISO 3166-1 alpha-2.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ClientDetailsCountryCode(::std::string::String);
     impl ::std::ops::Deref for ClientDetailsCountryCode {
         type Target = ::std::string::String;
@@ -4196,18 +3712,9 @@ a date-only `closedAt`.
         }
     }
     ///`ClientDetailsEmail`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ClientDetailsEmail(::std::string::String);
     impl ::std::ops::Deref for ClientDetailsEmail {
         type Target = ::std::string::String;
@@ -4260,18 +3767,9 @@ a date-only `closedAt`.
         }
     }
     ///Settlement account of the client (payouts). The Cash-In partner services keep bank details per creditor.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ClientDetailsIban(::std::string::String);
     impl ::std::ops::Deref for ClientDetailsIban {
         type Target = ::std::string::String;
@@ -4324,18 +3822,9 @@ a date-only `closedAt`.
         }
     }
     ///ISO 639-1, upper case (FI, SV, NO, DK, EN).
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ClientDetailsLanguageCode(::std::string::String);
     impl ::std::ops::Deref for ClientDetailsLanguageCode {
         type Target = ::std::string::String;
@@ -4390,18 +3879,9 @@ a date-only `closedAt`.
         }
     }
     ///`ClientDetailsName`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ClientDetailsName(::std::string::String);
     impl ::std::ops::Deref for ClientDetailsName {
         type Target = ::std::string::String;
@@ -4457,18 +3937,9 @@ a date-only `closedAt`.
         }
     }
     ///Street address.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ClientDetailsPostalAddress(::std::string::String);
     impl ::std::ops::Deref for ClientDetailsPostalAddress {
         type Target = ::std::string::String;
@@ -4521,18 +3992,9 @@ a date-only `closedAt`.
         }
     }
     ///Postal code; validated against `countryCode` by the service.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ClientDetailsPostalCode(::std::string::String);
     impl ::std::ops::Deref for ClientDetailsPostalCode {
         type Target = ::std::string::String;
@@ -4585,18 +4047,9 @@ a date-only `closedAt`.
         }
     }
     ///`ClientDetailsPostalDistrict`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ClientDetailsPostalDistrict(::std::string::String);
     impl ::std::ops::Deref for ClientDetailsPostalDistrict {
         type Target = ::std::string::String;
@@ -4649,18 +4102,9 @@ a date-only `closedAt`.
         }
     }
     ///Telephone number; may be empty.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ClientDetailsTelephone(::std::string::String);
     impl ::std::ops::Deref for ClientDetailsTelephone {
         type Target = ::std::string::String;
@@ -4713,18 +4157,9 @@ a date-only `closedAt`.
         }
     }
     ///VAT registration number (e.g. FI + 8 digits).
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ClientDetailsVatRegNbr(::std::string::String);
     impl ::std::ops::Deref for ClientDetailsVatRegNbr {
         type Target = ::std::string::String;
@@ -4777,18 +4212,9 @@ a date-only `closedAt`.
         }
     }
     ///Web site URL; may be empty.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ClientDetailsWebsite(::std::string::String);
     impl ::std::ops::Deref for ClientDetailsWebsite {
         type Target = ::std::string::String;
@@ -4841,14 +4267,8 @@ a date-only `closedAt`.
         }
     }
     ///Service the client subscribes to.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ClientService {
         #[serde(
             rename = "accountingSystem",
@@ -4870,18 +4290,9 @@ a date-only `closedAt`.
         }
     }
     ///Code of the software partner the client is onboarded through.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ClientServicePartnerCode(::std::string::String);
     impl ::std::ops::Deref for ClientServicePartnerCode {
         type Target = ::std::string::String;
@@ -4937,14 +4348,8 @@ a date-only `closedAt`.
 from the lifecycle and debt-collection process descriptions). Only effective with
 `processing.paymentControlEnabled`; `buyerParty.disableCollection` overrides `enabled`.
 */
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Collection {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub costs: ::std::option::Option<CollectionCosts>,
@@ -4976,14 +4381,8 @@ from the lifecycle and debt-collection process descriptions). Only effective wit
         }
     }
     ///Costs the creditor charges the debtor during reminders/collection (inferred).
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CollectionCosts {
         ///Let the agency charge the debtor the statutory collection costs.
         #[serde(
@@ -4995,6 +4394,11 @@ from the lifecycle and debt-collection process descriptions). Only effective wit
         #[serde(
             rename = "reminderFeeAmount",
             skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        #[serde(with = "crate::decimal::exact_option", default)]
+        #[cfg_attr(
+            feature = "schemars",
+            schemars(with = "::std::option::Option<::rust_decimal::Decimal>")
         )]
         pub reminder_fee_amount: ::std::option::Option<::rust_decimal::Decimal>,
     }
@@ -5012,15 +4416,8 @@ from the lifecycle and debt-collection process descriptions). Only effective wit
         }
     }
     ///Interest charged during collection (inferred).
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CollectionInterest {
         ///Interest start date; null = the day after the due date.
         #[serde(
@@ -5030,6 +4427,11 @@ from the lifecycle and debt-collection process descriptions). Only effective wit
         pub from_date: ::std::option::Option<::chrono::naive::NaiveDate>,
         ///Annual interest percent; null = `terms.interest.percentage`, or the statutory rate.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(with = "crate::decimal::exact_option", default)]
+        #[cfg_attr(
+            feature = "schemars",
+            schemars(with = "::std::option::Option<::rust_decimal::Decimal>")
+        )]
         pub percentage: ::std::option::Option<::rust_decimal::Decimal>,
     }
     impl CollectionInterest {
@@ -5038,15 +4440,8 @@ from the lifecycle and debt-collection process descriptions). Only effective wit
         }
     }
     ///Contact details of a party.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Contact {
         #[serde(
             rename = "contactPerson",
@@ -5064,18 +4459,9 @@ from the lifecycle and debt-collection process descriptions). Only effective wit
         }
     }
     ///`ContactEmail`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ContactEmail(::std::string::String);
     impl ::std::ops::Deref for ContactEmail {
         type Target = ::std::string::String;
@@ -5128,15 +4514,8 @@ from the lifecycle and debt-collection process descriptions). Only effective wit
         }
     }
     ///`ContactPerson`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ContactPerson {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub email: ::std::option::Option<ContactPersonEmail>,
@@ -5149,18 +4528,9 @@ from the lifecycle and debt-collection process descriptions). Only effective wit
         }
     }
     ///`ContactPersonEmail`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ContactPersonEmail(::std::string::String);
     impl ::std::ops::Deref for ContactPersonEmail {
         type Target = ::std::string::String;
@@ -5213,18 +4583,9 @@ from the lifecycle and debt-collection process descriptions). Only effective wit
         }
     }
     ///`ContactPersonName`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ContactPersonName(::std::string::String);
     impl ::std::ops::Deref for ContactPersonName {
         type Target = ::std::string::String;
@@ -5277,18 +4638,9 @@ from the lifecycle and debt-collection process descriptions). Only effective wit
         }
     }
     ///`ContactPhone`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ContactPhone(::std::string::String);
     impl ::std::ops::Deref for ContactPhone {
         type Target = ::std::string::String;
@@ -5351,9 +4703,9 @@ from the lifecycle and debt-collection process descriptions). Only effective wit
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
+        PartialOrd
     )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub enum ContactRole {
         #[serde(rename = "PRIMARY")]
         Primary,
@@ -5404,14 +4756,8 @@ from the lifecycle and debt-collection process descriptions). Only effective wit
 The `contacts` section and the end of `client` were cut from the documentation; they are
 modelled on the deployment-request procedure (primary, technical and accountant contacts).
 */
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CreateClientRequest {
         pub client: ClientDetails,
         ///Contact persons; at least the primary contact. Roles follow the deployment-request procedure.
@@ -5426,14 +4772,8 @@ modelled on the deployment-request procedure (primary, technical and accountant 
     /**Result of client creation. The documentation lists the contents (client identifier,
 customer code, payment-reference prefix, first access token) but not the field names.
 */
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CreateClientResponse {
         ///The client's first access token (for `X-Api-Key`).
         #[serde(rename = "accessToken")]
@@ -5459,14 +4799,8 @@ customer code, payment-reference prefix, first access token) but not the field n
         }
     }
     ///Result of invoice submission (inferred; not shown in the documentation).
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CreateInvoiceResponse {
         ///Agency case; usually assigned later — read it from the distribution information.
         #[serde(
@@ -5492,14 +4826,8 @@ customer code, payment-reference prefix, first access token) but not the field n
         }
     }
     ///A heading/value pair printed on the invoice (Finvoice `DefinitionDetails`; matched by name only).
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DefinitionDetail {
         ///Finvoice `DefinitionHeaderText`.
         pub header: DefinitionDetailHeader,
@@ -5512,18 +4840,9 @@ customer code, payment-reference prefix, first access token) but not the field n
         }
     }
     ///Finvoice `DefinitionHeaderText`.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DefinitionDetailHeader(::std::string::String);
     impl ::std::ops::Deref for DefinitionDetailHeader {
         type Target = ::std::string::String;
@@ -5576,18 +4895,9 @@ customer code, payment-reference prefix, first access token) but not the field n
         }
     }
     ///Finvoice `DefinitionValue`.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DefinitionDetailValue(::std::string::String);
     impl ::std::ops::Deref for DefinitionDetailValue {
         type Target = ::std::string::String;
@@ -5640,15 +4950,8 @@ customer code, payment-reference prefix, first access token) but not the field n
         }
     }
     ///Where the goods/services were delivered (Finvoice `DeliveryPartyDetails`; Partner schema known by name only).
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeliveryParty {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub address: ::std::option::Option<Address>,
@@ -5667,18 +4970,9 @@ customer code, payment-reference prefix, first access token) but not the field n
         }
     }
     ///Finvoice `DeliveryOrganisationName`.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeliveryPartyName(::std::string::String);
     impl ::std::ops::Deref for DeliveryPartyName {
         type Target = ::std::string::String;
@@ -5741,9 +5035,9 @@ customer code, payment-reference prefix, first access token) but not the field n
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
+        PartialOrd
     )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub enum DimensionType {
         #[serde(rename = "COST_CENTER")]
         CostCenter,
@@ -5787,14 +5081,8 @@ customer code, payment-reference prefix, first access token) but not the field n
         }
     }
     ///How the invoice is delivered to the buyer.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Distribution {
         ///`false` = do not deliver (e.g. invoice type `COLLECTION`, which produces no printout).
         pub enabled: bool,
@@ -5806,15 +5094,8 @@ customer code, payment-reference prefix, first access token) but not the field n
         }
     }
     ///Echo of the filters applied (null = filter not used).
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DistributionFiltersApplied {
         /**`true` when no date filter was given and the default window (last 30 days) was
 applied. Documented name is cut ("defaultLast30Day…"); completed as `defaultLast30Days`.
@@ -5862,9 +5143,9 @@ applied. Documented name is cut ("defaultLast30Day…"); completed as `defaultLa
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
+        PartialOrd
     )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub enum DistributionFiltersAppliedFetchType {
         #[serde(rename = "ALL")]
         All,
@@ -5913,14 +5194,8 @@ applied. Documented name is cut ("defaultLast30Day…"); completed as `defaultLa
         }
     }
     ///Paginated distribution records (v2; Cash-In `Meta`/`Data` convention in camelCase).
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DistributionInformationPage {
         pub data: ::std::vec::Vec<DistributionRecord>,
         pub meta: PageMeta,
@@ -5933,14 +5208,8 @@ applied. Documented name is cut ("defaultLast30Day…"); completed as `defaultLa
     /**Body of *Retrieve distribution Information*. `metaData` is documented (example cut inside
 `filtersApplied`); the record-list key `distributions` is inferred.
 */
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DistributionInformationResponse {
         pub distributions: ::std::vec::Vec<DistributionRecord>,
         #[serde(rename = "metaData")]
@@ -5952,14 +5221,8 @@ applied. Documented name is cut ("defaultLast30Day…"); completed as `defaultLa
         }
     }
     ///Counts and the filters the service applied.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DistributionMetaData {
         #[serde(rename = "failedCount")]
         pub failed_count: i32,
@@ -5992,9 +5255,9 @@ notices to debtors).
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
+        PartialOrd
     )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub enum DistributionMethod {
         #[serde(rename = "EMAIL")]
         Email,
@@ -6045,14 +5308,8 @@ notices to debtors).
 inferred from the documented description: distribution status, method, timestamps,
 payment-control status and linked agency case).
 */
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DistributionRecord {
         ///Linked agency case; store it for case details. Null without payment control or before the case exists.
         #[serde(
@@ -6098,18 +5355,9 @@ payment-control status and linked agency case).
         }
     }
     ///`DistributionRecordPaymentReference`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DistributionRecordPaymentReference(::std::string::String);
     impl ::std::ops::Deref for DistributionRecordPaymentReference {
         type Target = ::std::string::String;
@@ -6164,18 +5412,9 @@ payment-control status and linked agency case).
         }
     }
     ///Where the invoice went (e-mail address, e-invoice address or postal recipient).
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DistributionRecordRecipient(::std::string::String);
     impl ::std::ops::Deref for DistributionRecordRecipient {
         type Target = ::std::string::String;
@@ -6242,9 +5481,9 @@ unknown e-invoice address). `SENT` and `DELIVERED` count as successful.
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
+        PartialOrd
     )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub enum DistributionStatus {
         #[serde(rename = "PENDING")]
         Pending,
@@ -6312,9 +5551,9 @@ identifiers in the Finnish registry) is inferred.
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
+        PartialOrd
     )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub enum EInvoiceAddressType {
         #[serde(rename = "EDI")]
         Edi,
@@ -6372,9 +5611,9 @@ identifiers in the Finnish registry) is inferred.
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
+        PartialOrd
     )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub enum EntityType {
         #[serde(rename = "BUSINESS")]
         Business,
@@ -6433,9 +5672,9 @@ identifiers in the Finnish registry) is inferred.
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
+        PartialOrd
     )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub enum ErrorCode {
         #[serde(rename = "BAD_REQUEST")]
         BadRequest,
@@ -6537,14 +5776,8 @@ identifiers in the Finnish registry) is inferred.
     /**Error body of every non-2xx response. The Partner documentation shows no error body, so the
 whole shape is inferred; `code` is machine-readable, `message` is for humans.
 */
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ErrorResponse {
         pub code: ErrorCode,
         ///One entry per offending field; empty when the error is not field-specific.
@@ -6565,15 +5798,8 @@ whole shape is inferred; `code` is machine-readable, `message` is for humans.
         }
     }
     ///Factoring details for invoice type `FACTORING` (schema known by name only; fields inferred).
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Factoring {
         ///Factoring agreement number.
         #[serde(
@@ -6600,18 +5826,9 @@ whole shape is inferred; `code` is machine-readable, `message` is for humans.
         }
     }
     ///Factoring agreement number.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FactoringAgreementIdentifier(::std::string::String);
     impl ::std::ops::Deref for FactoringAgreementIdentifier {
         type Target = ::std::string::String;
@@ -6665,18 +5882,9 @@ whole shape is inferred; `code` is machine-readable, `message` is for humans.
         }
     }
     ///Assignment clause printed on the invoice.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FactoringAssignmentNotice(::std::string::String);
     impl ::std::ops::Deref for FactoringAssignmentNotice {
         type Target = ::std::string::String;
@@ -6729,18 +5937,9 @@ whole shape is inferred; `code` is machine-readable, `message` is for humans.
         }
     }
     ///Financier the receivable is assigned to.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FactoringFinancierName(::std::string::String);
     impl ::std::ops::Deref for FactoringFinancierName {
         type Target = ::std::string::String;
@@ -6805,9 +6004,9 @@ whole shape is inferred; `code` is machine-readable, `message` is for humans.
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
+        PartialOrd
     )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub enum FetchType {
         #[serde(rename = "ALL")]
         All,
@@ -6855,14 +6054,8 @@ whole shape is inferred; `code` is machine-readable, `message` is for humans.
         }
     }
     ///One field-level problem.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FieldError {
         /**Kind of violation: the schema keyword that failed (`required`, `type`, `enum`,
 `maxLength`, `pattern`, `format`, `decimalPlaces`, `minimum`, `maximum`, `minItems`,
@@ -6882,14 +6075,8 @@ whole shape is inferred; `code` is machine-readable, `message` is for humans.
         }
     }
     ///One registered e-invoice receiving address (all six fields documented).
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FinvoiceCredential {
         ///The e-invoice address (EDI/OVT code or IBAN-style).
         #[serde(rename = "eInvoiceAddress")]
@@ -6928,15 +6115,9 @@ whole shape is inferred; `code` is machine-readable, `message` is for humans.
         }
     }
     ///Always an array (documented), even for one record; empty when the company is not in the registry.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FinvoiceCredentialsResponse(pub ::std::vec::Vec<FinvoiceCredential>);
     impl ::std::ops::Deref for FinvoiceCredentialsResponse {
         type Target = ::std::vec::Vec<FinvoiceCredential>;
@@ -6957,18 +6138,9 @@ whole shape is inferred; `code` is machine-readable, `message` is for humans.
         }
     }
     ///`GetAccountingPaymentStatusPaymentIdentifier`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct GetAccountingPaymentStatusPaymentIdentifier(::std::string::String);
     impl ::std::ops::Deref for GetAccountingPaymentStatusPaymentIdentifier {
         type Target = ::std::string::String;
@@ -7023,18 +6195,9 @@ whole shape is inferred; `code` is machine-readable, `message` is for humans.
         }
     }
     ///`GetFinvoiceCredentialsBusinessId`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct GetFinvoiceCredentialsBusinessId(::std::string::String);
     impl ::std::ops::Deref for GetFinvoiceCredentialsBusinessId {
         type Target = ::std::string::String;
@@ -7092,18 +6255,9 @@ whole shape is inferred; `code` is machine-readable, `message` is for humans.
         }
     }
     ///`GetLedgerStatusLedgerIdentifier`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct GetLedgerStatusLedgerIdentifier(::std::string::String);
     impl ::std::ops::Deref for GetLedgerStatusLedgerIdentifier {
         type Target = ::std::string::String;
@@ -7158,18 +6312,9 @@ whole shape is inferred; `code` is machine-readable, `message` is for humans.
         }
     }
     ///`GetPaymentsInvoiceNumber`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct GetPaymentsInvoiceNumber(::std::string::String);
     impl ::std::ops::Deref for GetPaymentsInvoiceNumber {
         type Target = ::std::string::String;
@@ -7222,14 +6367,8 @@ whole shape is inferred; `code` is machine-readable, `message` is for humans.
         }
     }
     ///Penalty (late-payment) interest stated on the invoice (Finvoice `PaymentOverDueFineDetails`).
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Interest {
         ///Interest text, e.g. "Viivästyskorko" (Finvoice `PaymentOverDueFineFreeText`).
         #[serde(
@@ -7238,6 +6377,8 @@ whole shape is inferred; `code` is machine-readable, `message` is for humans.
         )]
         pub free_text: ::std::option::Option<InterestFreeText>,
         ///Annual penalty interest percent (Finvoice `PaymentOverDueFinePercent`).
+        #[serde(with = "crate::decimal::exact")]
+        #[cfg_attr(feature = "schemars", schemars(with = "::rust_decimal::Decimal"))]
         pub percentage: ::rust_decimal::Decimal,
     }
     impl Interest {
@@ -7246,18 +6387,9 @@ whole shape is inferred; `code` is machine-readable, `message` is for humans.
         }
     }
     ///Interest text, e.g. "Viivästyskorko" (Finvoice `PaymentOverDueFineFreeText`).
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InterestFreeText(::std::string::String);
     impl ::std::ops::Deref for InterestFreeText {
         type Target = ::std::string::String;
@@ -7319,14 +6451,8 @@ whole shape is inferred; `code` is machine-readable, `message` is for humans.
   `data.reference` and the `outstanding…Amount` fields (balance left after the payment) are optional;
 * `WITHDRAW`, `PAYMENTPLAN`, `PAUSE`: no extra data.
 */
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InvoiceAction {
         pub code: ActionCode,
         ///Free text stored with the action.
@@ -7340,18 +6466,9 @@ whole shape is inferred; `code` is machine-readable, `message` is for humans.
         }
     }
     ///Free text stored with the action.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InvoiceActionComment(::std::string::String);
     impl ::std::ops::Deref for InvoiceActionComment {
         type Target = ::std::string::String;
@@ -7404,17 +6521,16 @@ whole shape is inferred; `code` is machine-readable, `message` is for humans.
         }
     }
     ///Action data; one flat object for all codes (see `InvoiceAction` for which fields each code needs).
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InvoiceActionData {
         ///`DIRECTPAYMENT`: amount received.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(with = "crate::decimal::exact_option", default)]
+        #[cfg_attr(
+            feature = "schemars",
+            schemars(with = "::std::option::Option<::rust_decimal::Decimal>")
+        )]
         pub amount: ::std::option::Option<::rust_decimal::Decimal>,
         ///Agency case identifier.
         #[serde(
@@ -7439,17 +6555,32 @@ whole shape is inferred; `code` is machine-readable, `message` is for humans.
             rename = "outstandingCapitalAmount",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
+        #[serde(with = "crate::decimal::exact_option", default)]
+        #[cfg_attr(
+            feature = "schemars",
+            schemars(with = "::std::option::Option<::rust_decimal::Decimal>")
+        )]
         pub outstanding_capital_amount: ::std::option::Option<::rust_decimal::Decimal>,
         ///`DIRECTPAYMENT`: costs still outstanding after this payment.
         #[serde(
             rename = "outstandingCostsAmount",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
+        #[serde(with = "crate::decimal::exact_option", default)]
+        #[cfg_attr(
+            feature = "schemars",
+            schemars(with = "::std::option::Option<::rust_decimal::Decimal>")
+        )]
         pub outstanding_costs_amount: ::std::option::Option<::rust_decimal::Decimal>,
         ///`DIRECTPAYMENT`: interest still outstanding after this payment.
         #[serde(
             rename = "outstandingInterestAmount",
             skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        #[serde(with = "crate::decimal::exact_option", default)]
+        #[cfg_attr(
+            feature = "schemars",
+            schemars(with = "::std::option::Option<::rust_decimal::Decimal>")
         )]
         pub outstanding_interest_amount: ::std::option::Option<::rust_decimal::Decimal>,
         ///`DIRECTPAYMENT`: date the payment was received.
@@ -7474,18 +6605,9 @@ whole shape is inferred; `code` is machine-readable, `message` is for humans.
         }
     }
     ///`DIRECTPAYMENT`: ISO 4217 currency of `amount`.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InvoiceActionDataCurrency(::std::string::String);
     impl ::std::ops::Deref for InvoiceActionDataCurrency {
         type Target = ::std::string::String;
@@ -7540,18 +6662,9 @@ whole shape is inferred; `code` is machine-readable, `message` is for humans.
         }
     }
     ///`DIRECTPAYMENT`: how the payment was received, e.g. `Bank transfer`, `Bankgiro`, `Cash`.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InvoiceActionDataPaymentMethod(::std::string::String);
     impl ::std::ops::Deref for InvoiceActionDataPaymentMethod {
         type Target = ::std::string::String;
@@ -7605,18 +6718,9 @@ whole shape is inferred; `code` is machine-readable, `message` is for humans.
         }
     }
     ///`DIRECTPAYMENT`: bank or payment reference.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InvoiceActionDataReference(::std::string::String);
     impl ::std::ops::Deref for InvoiceActionDataReference {
         type Target = ::std::string::String;
@@ -7669,14 +6773,8 @@ whole shape is inferred; `code` is machine-readable, `message` is for humans.
         }
     }
     ///Result of one queued action (inferred).
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InvoiceActionResult {
         #[serde(rename = "actionId")]
         pub action_id: i64,
@@ -7696,14 +6794,8 @@ whole shape is inferred; `code` is machine-readable, `message` is for humans.
         }
     }
     ///Body of *Create an Invoice Action*; several actions per request are allowed and are applied all-or-nothing.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InvoiceActionsRequest {
         pub actions: ::std::vec::Vec<InvoiceAction>,
     }
@@ -7713,14 +6805,8 @@ whole shape is inferred; `code` is machine-readable, `message` is for humans.
         }
     }
     ///One result per submitted action, in request order (inferred).
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InvoiceActionsResponse {
         pub results: ::std::vec::Vec<InvoiceActionResult>,
     }
@@ -7734,19 +6820,18 @@ whole shape is inferred; `code` is machine-readable, `message` is for humans.
 `VatSpecificationDetails`). Totals must equal the sums of the rows (402 otherwise).
 Amount still to pay = `totalGrossAmount` + `roundingAmount` − `paidAmount`.
 */
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InvoiceAmounts {
         ///Amount already paid (e.g. prepayment).
         #[serde(
             rename = "paidAmount",
             skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        #[serde(with = "crate::decimal::exact_option", default)]
+        #[cfg_attr(
+            feature = "schemars",
+            schemars(with = "::std::option::Option<::rust_decimal::Decimal>")
         )]
         pub paid_amount: ::std::option::Option<::rust_decimal::Decimal>,
         ///Cash rounding of the total.
@@ -7754,15 +6839,26 @@ Amount still to pay = `totalGrossAmount` + `roundingAmount` − `paidAmount`.
             rename = "roundingAmount",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
+        #[serde(with = "crate::decimal::exact_option", default)]
+        #[cfg_attr(
+            feature = "schemars",
+            schemars(with = "::std::option::Option<::rust_decimal::Decimal>")
+        )]
         pub rounding_amount: ::std::option::Option<::rust_decimal::Decimal>,
         ///Total including VAT.
         #[serde(rename = "totalGrossAmount")]
+        #[serde(with = "crate::decimal::exact")]
+        #[cfg_attr(feature = "schemars", schemars(with = "::rust_decimal::Decimal"))]
         pub total_gross_amount: ::rust_decimal::Decimal,
         ///Total excluding VAT.
         #[serde(rename = "totalNetAmount")]
+        #[serde(with = "crate::decimal::exact")]
+        #[cfg_attr(feature = "schemars", schemars(with = "::rust_decimal::Decimal"))]
         pub total_net_amount: ::rust_decimal::Decimal,
         ///Total VAT.
         #[serde(rename = "totalVatAmount")]
+        #[serde(with = "crate::decimal::exact")]
+        #[cfg_attr(feature = "schemars", schemars(with = "::rust_decimal::Decimal"))]
         pub total_vat_amount: ::rust_decimal::Decimal,
         ///VAT per rate and category.
         #[serde(
@@ -7782,14 +6878,8 @@ the creditor's original invoice copy is what gets printed; an attachment is eith
 downloadable from a URL or Base64-encoded PDF data, and Base64 is recommended. Send
 exactly one of `content` and `url` (400 otherwise). Field names are inferred.
 */
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InvoiceAttachment {
         ///Base64-encoded PDF (recommended).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7811,18 +6901,9 @@ exactly one of `content` and `url` (400 otherwise). Field names are inferred.
         }
     }
     ///`InvoiceAttachmentFileName`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InvoiceAttachmentFileName(::std::string::String);
     impl ::std::ops::Deref for InvoiceAttachmentFileName {
         type Target = ::std::string::String;
@@ -7888,9 +6969,9 @@ exactly one of `content` and `url` (400 otherwise). Field names are inferred.
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
+        PartialOrd
     )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub enum InvoiceAttachmentMimeType {
         #[serde(rename = "application/pdf")]
         ApplicationPdf,
@@ -7935,18 +7016,9 @@ exactly one of `content` and `url` (400 otherwise). Field names are inferred.
         }
     }
     ///HTTPS URL the service downloads the PDF from.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InvoiceAttachmentUrl(::std::string::String);
     impl ::std::ops::Deref for InvoiceAttachmentUrl {
         type Target = ::std::string::String;
@@ -8002,14 +7074,8 @@ exactly one of `content` and `url` (400 otherwise). Field names are inferred.
 documented examples end inside `parties`, so rows, amounts, terms, collection, factoring,
 attachments and definitions are modelled on Finvoice 3.0 (`finvoice`) or inferred.
 */
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InvoiceContentData {
         pub amounts: InvoiceAmounts,
         ///PDF attachments (schema "Invoice Attachments"; semantics documented, field names inferred).
@@ -8041,14 +7107,8 @@ attachments and definitions are modelled on Finvoice 3.0 (`finvoice`) or inferre
         }
     }
     ///Invoice identity, dates, currency and language.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InvoiceHeader {
         ///Free text printed on the invoice (Finvoice `InvoiceFreeText`, ≤ 512).
         #[serde(
@@ -8092,18 +7152,9 @@ Same values as `InvoiceType` (inlined here because the field is nullable).
         }
     }
     ///Free text printed on the invoice (Finvoice `InvoiceFreeText`, ≤ 512).
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InvoiceHeaderAdditionalInformation(::std::string::String);
     impl ::std::ops::Deref for InvoiceHeaderAdditionalInformation {
         type Target = ::std::string::String;
@@ -8158,18 +7209,9 @@ Same values as `InvoiceType` (inlined here because the field is nullable).
         }
     }
     ///ISO 4217 (EUR, SEK, NOK, DKK).
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InvoiceHeaderCurrencyCode(::std::string::String);
     impl ::std::ops::Deref for InvoiceHeaderCurrencyCode {
         type Target = ::std::string::String;
@@ -8224,18 +7266,9 @@ Same values as `InvoiceType` (inlined here because the field is nullable).
         }
     }
     ///Short description printed on the invoice.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InvoiceHeaderDescription(::std::string::String);
     impl ::std::ops::Deref for InvoiceHeaderDescription {
         type Target = ::std::string::String;
@@ -8288,18 +7321,9 @@ Same values as `InvoiceType` (inlined here because the field is nullable).
         }
     }
     ///Invoice language, ISO 639-1 upper case (FI, SV, NO, DK, EN).
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InvoiceHeaderLanguageCode(::std::string::String);
     impl ::std::ops::Deref for InvoiceHeaderLanguageCode {
         type Target = ::std::string::String;
@@ -8370,9 +7394,9 @@ Same values as `InvoiceType` (inlined here because the field is nullable).
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
+        PartialOrd
     )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub enum InvoiceHeaderType {
         #[serde(rename = "INVOICE")]
         Invoice,
@@ -8432,14 +7456,8 @@ Same values as `InvoiceType` (inlined here because the field is nullable).
         }
     }
     ///Parties of the invoice.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InvoiceParties {
         #[serde(rename = "buyerParty")]
         pub buyer_party: BuyerParty,
@@ -8462,15 +7480,8 @@ Same values as `InvoiceType` (inlined here because the field is nullable).
         }
     }
     ///Receiver of the invoice when different from the buyer (all fields optional).
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InvoiceRecipientParty {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub address: ::std::option::Option<Address>,
@@ -8519,18 +7530,9 @@ Same values as `InvoiceType` (inlined here because the field is nullable).
         }
     }
     ///`InvoiceRecipientPartyBusinessId`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InvoiceRecipientPartyBusinessId(::std::string::String);
     impl ::std::ops::Deref for InvoiceRecipientPartyBusinessId {
         type Target = ::std::string::String;
@@ -8585,18 +7587,9 @@ Same values as `InvoiceType` (inlined here because the field is nullable).
         }
     }
     ///`InvoiceRecipientPartyElectronicInvoiceAccount`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InvoiceRecipientPartyElectronicInvoiceAccount(::std::string::String);
     impl ::std::ops::Deref for InvoiceRecipientPartyElectronicInvoiceAccount {
         type Target = ::std::string::String;
@@ -8653,18 +7646,9 @@ Same values as `InvoiceType` (inlined here because the field is nullable).
         }
     }
     ///`InvoiceRecipientPartyElectronicRoutingAddress`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InvoiceRecipientPartyElectronicRoutingAddress(::std::string::String);
     impl ::std::ops::Deref for InvoiceRecipientPartyElectronicRoutingAddress {
         type Target = ::std::string::String;
@@ -8721,18 +7705,9 @@ Same values as `InvoiceType` (inlined here because the field is nullable).
         }
     }
     ///`InvoiceRecipientPartyEmail`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InvoiceRecipientPartyEmail(::std::string::String);
     impl ::std::ops::Deref for InvoiceRecipientPartyEmail {
         type Target = ::std::string::String;
@@ -8785,18 +7760,9 @@ Same values as `InvoiceType` (inlined here because the field is nullable).
         }
     }
     ///`InvoiceRecipientPartyGlnNumber`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InvoiceRecipientPartyGlnNumber(::std::string::String);
     impl ::std::ops::Deref for InvoiceRecipientPartyGlnNumber {
         type Target = ::std::string::String;
@@ -8850,18 +7816,9 @@ Same values as `InvoiceType` (inlined here because the field is nullable).
         }
     }
     ///`InvoiceRecipientPartyLanguageCode`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InvoiceRecipientPartyLanguageCode(::std::string::String);
     impl ::std::ops::Deref for InvoiceRecipientPartyLanguageCode {
         type Target = ::std::string::String;
@@ -8918,18 +7875,9 @@ Same values as `InvoiceType` (inlined here because the field is nullable).
         }
     }
     ///`InvoiceRecipientPartyName`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InvoiceRecipientPartyName(::std::string::String);
     impl ::std::ops::Deref for InvoiceRecipientPartyName {
         type Target = ::std::string::String;
@@ -8982,18 +7930,9 @@ Same values as `InvoiceType` (inlined here because the field is nullable).
         }
     }
     ///`InvoiceRecipientPartyVatCode`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InvoiceRecipientPartyVatCode(::std::string::String);
     impl ::std::ops::Deref for InvoiceRecipientPartyVatCode {
         type Target = ::std::string::String;
@@ -9047,15 +7986,8 @@ Same values as `InvoiceType` (inlined here because the field is nullable).
         }
     }
     ///References printed on the invoice and used for payment matching. Lengths follow Finvoice (≤ 70).
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InvoiceReferences {
         ///Agreement number.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9114,18 +8046,9 @@ of one client).
         }
     }
     ///Agreement number.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InvoiceReferencesAgreement(::std::string::String);
     impl ::std::ops::Deref for InvoiceReferencesAgreement {
         type Target = ::std::string::String;
@@ -9178,18 +8101,9 @@ of one client).
         }
     }
     ///Buyer's reference.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InvoiceReferencesBuyer(::std::string::String);
     impl ::std::ops::Deref for InvoiceReferencesBuyer {
         type Target = ::std::string::String;
@@ -9242,18 +8156,9 @@ of one client).
         }
     }
     ///Electronic payment (virtual bar) code, if supplied by the sender.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InvoiceReferencesElectronicPaymentCode(::std::string::String);
     impl ::std::ops::Deref for InvoiceReferencesElectronicPaymentCode {
         type Target = ::std::string::String;
@@ -9308,18 +8213,9 @@ of one client).
         }
     }
     ///URL of the creditor's own invoice copy.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InvoiceReferencesInvoiceCopyUrl(::std::string::String);
     impl ::std::ops::Deref for InvoiceReferencesInvoiceCopyUrl {
         type Target = ::std::string::String;
@@ -9374,18 +8270,9 @@ of one client).
         }
     }
     ///`InvoiceReferencesOrderNumber`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InvoiceReferencesOrderNumber(::std::string::String);
     impl ::std::ops::Deref for InvoiceReferencesOrderNumber {
         type Target = ::std::string::String;
@@ -9447,18 +8334,9 @@ not be used by another invoice: 402 otherwise, naming this field (inferred: inco
 payments are matched to invoices by reference, so a reference belongs to one invoice
 of one client).
 */
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InvoiceReferencesPayment(::std::string::String);
     impl ::std::ops::Deref for InvoiceReferencesPayment {
         type Target = ::std::string::String;
@@ -9511,18 +8389,9 @@ of one client).
         }
     }
     ///Seller's reference.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InvoiceReferencesSales(::std::string::String);
     impl ::std::ops::Deref for InvoiceReferencesSales {
         type Target = ::std::string::String;
@@ -9581,14 +8450,8 @@ netAmount + vatAmount`. Credit rows carry a negative `quantity`; `unitPrice` sta
 positive. The row amounts may be omitted and are then computed by the service; when sent
 they must match (402 otherwise). `vatCategoryCode` defaults to `S` (or `Z` at 0 %).
 */
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InvoiceRowData {
         ///Row free text (Finvoice `RowFreeText`).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9598,11 +8461,21 @@ they must match (402 otherwise). `vatCategoryCode` defaults to `S` (or `Z` at 0 
             rename = "discountAmount",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
+        #[serde(with = "crate::decimal::exact_option", default)]
+        #[cfg_attr(
+            feature = "schemars",
+            schemars(with = "::std::option::Option<::rust_decimal::Decimal>")
+        )]
         pub discount_amount: ::std::option::Option<::rust_decimal::Decimal>,
         ///Row discount percent (Finvoice `RowDiscountPercent`).
         #[serde(
             rename = "discountPercentage",
             skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        #[serde(with = "crate::decimal::exact_option", default)]
+        #[cfg_attr(
+            feature = "schemars",
+            schemars(with = "::std::option::Option<::rust_decimal::Decimal>")
         )]
         pub discount_percentage: ::std::option::Option<::rust_decimal::Decimal>,
         ///EAN/GTIN of the article.
@@ -9616,6 +8489,11 @@ they must match (402 otherwise). `vatCategoryCode` defaults to `S` (or `Z` at 0 
             rename = "grossAmount",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
+        #[serde(with = "crate::decimal::exact_option", default)]
+        #[cfg_attr(
+            feature = "schemars",
+            schemars(with = "::std::option::Option<::rust_decimal::Decimal>")
+        )]
         pub gross_amount: ::std::option::Option<::rust_decimal::Decimal>,
         ///Article name (Finvoice `ArticleName`, ≤ 100).
         pub name: InvoiceRowDataName,
@@ -9623,6 +8501,11 @@ they must match (402 otherwise). `vatCategoryCode` defaults to `S` (or `Z` at 0 
         #[serde(
             rename = "netAmount",
             skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        #[serde(with = "crate::decimal::exact_option", default)]
+        #[cfg_attr(
+            feature = "schemars",
+            schemars(with = "::std::option::Option<::rust_decimal::Decimal>")
         )]
         pub net_amount: ::std::option::Option<::rust_decimal::Decimal>,
         ///End of the row's service period (Finvoice `EndDate`).
@@ -9644,6 +8527,8 @@ they must match (402 otherwise). `vatCategoryCode` defaults to `S` (or `Z` at 0 
         )]
         pub product_code: ::std::option::Option<InvoiceRowDataProductCode>,
         ///Invoiced quantity (Finvoice `InvoicedQuantity`); negative on credit rows.
+        #[serde(with = "crate::decimal::exact")]
+        #[cfg_attr(feature = "schemars", schemars(with = "::rust_decimal::Decimal"))]
         pub quantity: ::rust_decimal::Decimal,
         ///Position of the row (Finvoice `RowPositionIdentifier`).
         #[serde(
@@ -9662,11 +8547,18 @@ they must match (402 otherwise). `vatCategoryCode` defaults to `S` (or `Z` at 0 
         pub unit_code: ::std::option::Option<InvoiceRowDataUnitCode>,
         ///Unit price excluding VAT (Finvoice `UnitPriceAmount`).
         #[serde(rename = "unitPrice")]
+        #[serde(with = "crate::decimal::exact")]
+        #[cfg_attr(feature = "schemars", schemars(with = "::rust_decimal::Decimal"))]
         pub unit_price: ::rust_decimal::Decimal,
         ///Row VAT (Finvoice `RowVatAmount`).
         #[serde(
             rename = "vatAmount",
             skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        #[serde(with = "crate::decimal::exact_option", default)]
+        #[cfg_attr(
+            feature = "schemars",
+            schemars(with = "::std::option::Option<::rust_decimal::Decimal>")
         )]
         pub vat_amount: ::std::option::Option<::rust_decimal::Decimal>,
         #[serde(
@@ -9676,6 +8568,8 @@ they must match (402 otherwise). `vatCategoryCode` defaults to `S` (or `Z` at 0 
         pub vat_category_code: ::std::option::Option<VatCategoryCode>,
         ///VAT rate percent (Finvoice `RowVatRatePercent`), e.g. 25.5, 14, 13.5, 10, 0.
         #[serde(rename = "vatPercentage")]
+        #[serde(with = "crate::decimal::exact")]
+        #[cfg_attr(feature = "schemars", schemars(with = "::rust_decimal::Decimal"))]
         pub vat_percentage: ::rust_decimal::Decimal,
     }
     impl InvoiceRowData {
@@ -9684,18 +8578,9 @@ they must match (402 otherwise). `vatCategoryCode` defaults to `S` (or `Z` at 0 
         }
     }
     ///Row free text (Finvoice `RowFreeText`).
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InvoiceRowDataDescription(::std::string::String);
     impl ::std::ops::Deref for InvoiceRowDataDescription {
         type Target = ::std::string::String;
@@ -9748,18 +8633,9 @@ they must match (402 otherwise). `vatCategoryCode` defaults to `S` (or `Z` at 0 
         }
     }
     ///EAN/GTIN of the article.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InvoiceRowDataEanCode(::std::string::String);
     impl ::std::ops::Deref for InvoiceRowDataEanCode {
         type Target = ::std::string::String;
@@ -9812,18 +8688,9 @@ they must match (402 otherwise). `vatCategoryCode` defaults to `S` (or `Z` at 0 
         }
     }
     ///Article name (Finvoice `ArticleName`, ≤ 100).
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InvoiceRowDataName(::std::string::String);
     impl ::std::ops::Deref for InvoiceRowDataName {
         type Target = ::std::string::String;
@@ -9879,18 +8746,9 @@ they must match (402 otherwise). `vatCategoryCode` defaults to `S` (or `Z` at 0 
         }
     }
     ///Product code (Finvoice `ArticleIdentifier`, ≤ 70); printed when `processing.showProductCodeEnabled`.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InvoiceRowDataProductCode(::std::string::String);
     impl ::std::ops::Deref for InvoiceRowDataProductCode {
         type Target = ::std::string::String;
@@ -9943,18 +8801,9 @@ they must match (402 otherwise). `vatCategoryCode` defaults to `S` (or `Z` at 0 
         }
     }
     ///Free-text unit (Finvoice `QuantityUnitCode`, ≤ 14), e.g. `h`, `kpl`.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InvoiceRowDataUnit(::std::string::String);
     impl ::std::ops::Deref for InvoiceRowDataUnit {
         type Target = ::std::string::String;
@@ -10007,18 +8856,9 @@ they must match (402 otherwise). `vatCategoryCode` defaults to `S` (or `Z` at 0 
         }
     }
     ///UN/ECE Recommendation 20 unit code (Finvoice `QuantityUnitCodeUN`), e.g. `HUR`, `C62`.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InvoiceRowDataUnitCode(::std::string::String);
     impl ::std::ops::Deref for InvoiceRowDataUnitCode {
         type Target = ::std::string::String;
@@ -10089,9 +8929,9 @@ Inferred (needed by the payment-control lifecycle): `OVERDUE` due date passed un
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
+        PartialOrd
     )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub enum InvoiceStatus {
         #[serde(rename = "PAUSED")]
         Paused,
@@ -10187,15 +9027,8 @@ Inferred (needed by the payment-control lifecycle): `OVERDUE` due date passed un
         }
     }
     ///Payment terms and penalty interest (Finvoice `PaymentTermsDetails`).
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InvoiceTerms {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub interest: ::std::option::Option<Interest>,
@@ -10223,9 +9056,9 @@ inlines the same values because it is nullable.
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
+        PartialOrd
     )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub enum InvoiceType {
         #[serde(rename = "INVOICE")]
         Invoice,
@@ -10288,14 +9121,8 @@ inlines the same values because it is nullable.
 `amount` includes VAT and `netAmount` excludes it, the VAT goes on separate rows with
 `isVatRow` 1, and `netAmount` over all rows sums to zero.
 */
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Ledger {
         #[serde(rename = "calculationMode")]
         pub calculation_mode: CalculationMode,
@@ -10330,18 +9157,9 @@ inlines the same values because it is nullable.
         }
     }
     ///Business ID of the client company.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LedgerCompanyIdentifier(::std::string::String);
     impl ::std::ops::Deref for LedgerCompanyIdentifier {
         type Target = ::std::string::String;
@@ -10394,14 +9212,8 @@ inlines the same values because it is nullable.
         }
     }
     ///`LedgerDimension`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LedgerDimension {
         #[serde(rename = "dimensionType")]
         pub dimension_type: DimensionType,
@@ -10414,18 +9226,9 @@ inlines the same values because it is nullable.
         }
     }
     ///`LedgerDimensionDimensionValue`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LedgerDimensionDimensionValue(::std::string::String);
     impl ::std::ops::Deref for LedgerDimensionDimensionValue {
         type Target = ::std::string::String;
@@ -10479,18 +9282,9 @@ inlines the same values because it is nullable.
         }
     }
     ///Document description (documented maximum 210 characters).
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LedgerDocumentDescription(::std::string::String);
     impl ::std::ops::Deref for LedgerDocumentDescription {
         type Target = ::std::string::String;
@@ -10543,18 +9337,9 @@ inlines the same values because it is nullable.
         }
     }
     ///Document (voucher) name or number.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LedgerDocumentName(::std::string::String);
     impl ::std::ops::Deref for LedgerDocumentName {
         type Target = ::std::string::String;
@@ -10620,9 +9405,9 @@ conventions.
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
+        PartialOrd
     )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub enum LedgerDocumentType {
         #[serde(rename = "ML")]
         Ml,
@@ -10670,18 +9455,9 @@ conventions.
         }
     }
     ///Caller's unique identifier of the document; echoed as `sourceIdentifier`.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LedgerLedgerIdentifier(::std::string::String);
     impl ::std::ops::Deref for LedgerLedgerIdentifier {
         type Target = ::std::string::String;
@@ -10739,14 +9515,8 @@ conventions.
     /**Body of the ledger POST. **`ledgers` is a single object** (documented), although the name
 is plural and the status response's `ledgers` is an array.
 */
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LedgerRequest {
         pub ledgers: Ledger,
     }
@@ -10758,18 +9528,14 @@ is plural and the status response's `ledgers` is an array.
     /**One transaction row (signed amounts; debit positive, credit negative).
 `ledgerDimensions` is required (send `[]` when there are none), as in the documented example.
 */
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LedgerRow {
         #[serde(rename = "accountNumber")]
         pub account_number: LedgerRowAccountNumber,
         ///Signed row amount (VAT included in `GROSS` mode).
+        #[serde(with = "crate::decimal::exact")]
+        #[cfg_attr(feature = "schemars", schemars(with = "::rust_decimal::Decimal"))]
         pub amount: ::rust_decimal::Decimal,
         ///Booking date; null = `documentDate`.
         #[serde(
@@ -10785,6 +9551,8 @@ is plural and the status response's `ledgers` is an array.
         pub ledger_dimensions: ::std::vec::Vec<LedgerDimension>,
         ///Signed row amount excluding VAT.
         #[serde(rename = "netAmount")]
+        #[serde(with = "crate::decimal::exact")]
+        #[cfg_attr(feature = "schemars", schemars(with = "::rust_decimal::Decimal"))]
         pub net_amount: ::rust_decimal::Decimal,
         #[serde(
             rename = "projectNumber",
@@ -10818,6 +9586,11 @@ is plural and the status response's `ledgers` is an array.
             rename = "vatPercentage",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
+        #[serde(with = "crate::decimal::exact_option", default)]
+        #[cfg_attr(
+            feature = "schemars",
+            schemars(with = "::std::option::Option<::rust_decimal::Decimal>")
+        )]
         pub vat_percentage: ::std::option::Option<::rust_decimal::Decimal>,
         #[serde(
             rename = "vatType",
@@ -10831,18 +9604,9 @@ is plural and the status response's `ledgers` is an array.
         }
     }
     ///`LedgerRowAccountNumber`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LedgerRowAccountNumber(::std::string::String);
     impl ::std::ops::Deref for LedgerRowAccountNumber {
         type Target = ::std::string::String;
@@ -10895,18 +9659,9 @@ is plural and the status response's `ledgers` is an array.
         }
     }
     ///`LedgerRowProjectNumber`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LedgerRowProjectNumber(::std::string::String);
     impl ::std::ops::Deref for LedgerRowProjectNumber {
         type Target = ::std::string::String;
@@ -10959,18 +9714,9 @@ is plural and the status response's `ledgers` is an array.
         }
     }
     ///`LedgerRowTransactionDescription`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LedgerRowTransactionDescription(::std::string::String);
     impl ::std::ops::Deref for LedgerRowTransactionDescription {
         type Target = ::std::string::String;
@@ -11025,18 +9771,9 @@ is plural and the status response's `ledgers` is an array.
         }
     }
     ///`LedgerRowTransactionType`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LedgerRowTransactionType(::std::string::String);
     impl ::std::ops::Deref for LedgerRowTransactionType {
         type Target = ::std::string::String;
@@ -11089,18 +9826,9 @@ is plural and the status response's `ledgers` is an array.
         }
     }
     ///`LedgerRowVatAccountNumber`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LedgerRowVatAccountNumber(::std::string::String);
     impl ::std::ops::Deref for LedgerRowVatAccountNumber {
         type Target = ::std::string::String;
@@ -11153,18 +9881,9 @@ is plural and the status response's `ledgers` is an array.
         }
     }
     ///VAT code of the accounting system; may be empty.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LedgerRowVatCode(::std::string::String);
     impl ::std::ops::Deref for LedgerRowVatCode {
         type Target = ::std::string::String;
@@ -11217,18 +9936,9 @@ is plural and the status response's `ledgers` is an array.
         }
     }
     ///`LedgerRowVatType`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LedgerRowVatType(::std::string::String);
     impl ::std::ops::Deref for LedgerRowVatType {
         type Target = ::std::string::String;
@@ -11281,14 +9991,8 @@ is plural and the status response's `ledgers` is an array.
         }
     }
     ///Sync state of one submitted ledger document.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LedgerStatus {
         pub description: ::std::string::String,
         #[serde(rename = "documentDate")]
@@ -11323,14 +10027,8 @@ is plural and the status response's `ledgers` is an array.
     /**Body of the ledger status GET; `ledgers` is an **array** here. The real service answers
 `204 No Content` instead of an empty list (see the operation's `x-wire-note`).
 */
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LedgerStatusResponse {
         pub ledgers: ::std::vec::Vec<LedgerStatus>,
     }
@@ -11340,14 +10038,8 @@ is plural and the status response's `ledgers` is an array.
         }
     }
     ///Paging information (Cash-In `Meta`).
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PageMeta {
         ///Records on this page.
         pub count: i32,
@@ -11370,14 +10062,8 @@ modelled on the Cash-In allocated payment transactions (in Partner camelCase).
 **`invoiceNumber` is a string here** (documented), unlike the integer invoice numbers of
 the invoice endpoints.
 */
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Payment {
         ///Payer's account name.
         #[serde(
@@ -11406,6 +10092,11 @@ the invoice endpoints.
             rename = "capitalAmount",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
+        #[serde(with = "crate::decimal::exact_option", default)]
+        #[cfg_attr(
+            feature = "schemars",
+            schemars(with = "::std::option::Option<::rust_decimal::Decimal>")
+        )]
         pub capital_amount: ::std::option::Option<::rust_decimal::Decimal>,
         #[serde(rename = "caseId")]
         pub case_id: i64,
@@ -11414,12 +10105,22 @@ the invoice endpoints.
             rename = "costsAmount",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
+        #[serde(with = "crate::decimal::exact_option", default)]
+        #[cfg_attr(
+            feature = "schemars",
+            schemars(with = "::std::option::Option<::rust_decimal::Decimal>")
+        )]
         pub costs_amount: ::std::option::Option<::rust_decimal::Decimal>,
         pub currency: PaymentCurrency,
         ///Part allocated to interest.
         #[serde(
             rename = "interestAmount",
             skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        #[serde(with = "crate::decimal::exact_option", default)]
+        #[cfg_attr(
+            feature = "schemars",
+            schemars(with = "::std::option::Option<::rust_decimal::Decimal>")
         )]
         pub interest_amount: ::std::option::Option<::rust_decimal::Decimal>,
         ///Invoice number as a **string** (documented type; integer elsewhere).
@@ -11443,6 +10144,8 @@ the invoice endpoints.
         >,
         ///Total amount of the payment.
         #[serde(rename = "paymentAmount")]
+        #[serde(with = "crate::decimal::exact")]
+        #[cfg_attr(feature = "schemars", schemars(with = "::rust_decimal::Decimal"))]
         pub payment_amount: ::rust_decimal::Decimal,
         #[serde(rename = "paymentDate")]
         pub payment_date: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -11458,18 +10161,9 @@ the invoice endpoints.
         }
     }
     ///Payer's account name.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PaymentAccountName(::std::string::String);
     impl ::std::ops::Deref for PaymentAccountName {
         type Target = ::std::string::String;
@@ -11522,18 +10216,9 @@ the invoice endpoints.
         }
     }
     ///Agency that allocated the payment, e.g. `CASH-IN`.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PaymentAgency(::std::string::String);
     impl ::std::ops::Deref for PaymentAgency {
         type Target = ::std::string::String;
@@ -11586,18 +10271,9 @@ the invoice endpoints.
         }
     }
     ///`PaymentCurrency`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PaymentCurrency(::std::string::String);
     impl ::std::ops::Deref for PaymentCurrency {
         type Target = ::std::string::String;
@@ -11652,15 +10328,8 @@ the invoice endpoints.
         }
     }
     ///Seller's payment channels. Bankgiro/postgiro are the Swedish channels. Formats are verified by the service.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PaymentDetails {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bankgiro: ::std::option::Option<PaymentDetailsBankgiro>,
@@ -11677,18 +10346,9 @@ the invoice endpoints.
         }
     }
     ///`PaymentDetailsBankgiro`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PaymentDetailsBankgiro(::std::string::String);
     impl ::std::ops::Deref for PaymentDetailsBankgiro {
         type Target = ::std::string::String;
@@ -11741,18 +10401,9 @@ the invoice endpoints.
         }
     }
     ///`PaymentDetailsBic`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PaymentDetailsBic(::std::string::String);
     impl ::std::ops::Deref for PaymentDetailsBic {
         type Target = ::std::string::String;
@@ -11805,18 +10456,9 @@ the invoice endpoints.
         }
     }
     ///`PaymentDetailsIban`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PaymentDetailsIban(::std::string::String);
     impl ::std::ops::Deref for PaymentDetailsIban {
         type Target = ::std::string::String;
@@ -11869,18 +10511,9 @@ the invoice endpoints.
         }
     }
     ///`PaymentDetailsPostgiro`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PaymentDetailsPostgiro(::std::string::String);
     impl ::std::ops::Deref for PaymentDetailsPostgiro {
         type Target = ::std::string::String;
@@ -11933,18 +10566,9 @@ the invoice endpoints.
         }
     }
     ///Invoice number as a **string** (documented type; integer elsewhere).
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PaymentInvoiceNumber(::std::string::String);
     impl ::std::ops::Deref for PaymentInvoiceNumber {
         type Target = ::std::string::String;
@@ -11997,18 +10621,9 @@ the invoice endpoints.
         }
     }
     ///Payment reference of the invoice.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PaymentInvoicePaymentReference(::std::string::String);
     impl ::std::ops::Deref for PaymentInvoicePaymentReference {
         type Target = ::std::string::String;
@@ -12062,15 +10677,9 @@ the invoice endpoints.
         }
     }
     ///Body of *Retrieve Payments* — a bare JSON array (documented), possibly empty.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PaymentList(pub ::std::vec::Vec<Payment>);
     impl ::std::ops::Deref for PaymentList {
         type Target = ::std::vec::Vec<Payment>;
@@ -12089,18 +10698,9 @@ the invoice endpoints.
         }
     }
     ///Reference the payer actually used.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PaymentOriginalPaymentReference(::std::string::String);
     impl ::std::ops::Deref for PaymentOriginalPaymentReference {
         type Target = ::std::string::String;
@@ -12167,9 +10767,9 @@ documented). `invoicenumber` is documented; `paymentreference` is inferred.
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
+        PartialOrd
     )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub enum PaymentTargetIdentifier {
         #[serde(rename = "invoicenumber")]
         Invoicenumber,
@@ -12213,15 +10813,8 @@ documented). `invoicenumber` is documented; `paymentreference` is inferred.
         }
     }
     ///Payment terms printed on the invoice. The due date itself is `header.dueDate`.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PaymentTerms {
         ///Terms text (Finvoice `PaymentTermsFreeText`, ≤ 2 × 70).
         #[serde(
@@ -12242,18 +10835,9 @@ documented). `invoicenumber` is documented; `paymentreference` is inferred.
         }
     }
     ///Terms text (Finvoice `PaymentTermsFreeText`, ≤ 2 × 70).
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PaymentTermsFreeText(::std::string::String);
     impl ::std::ops::Deref for PaymentTermsFreeText {
         type Target = ::std::string::String;
@@ -12306,14 +10890,8 @@ documented). `invoicenumber` is documented; `paymentreference` is inferred.
         }
     }
     ///Kind of payment transaction (Cash-In `PaymentType {Code, Description}`, e.g. `8` / `Bank Transfer`).
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PaymentType {
         pub code: PaymentTypeCode,
         pub description: PaymentTypeDescription,
@@ -12324,18 +10902,9 @@ documented). `invoicenumber` is documented; `paymentreference` is inferred.
         }
     }
     ///`PaymentTypeCode`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PaymentTypeCode(::std::string::String);
     impl ::std::ops::Deref for PaymentTypeCode {
         type Target = ::std::string::String;
@@ -12388,18 +10957,9 @@ documented). `invoicenumber` is documented; `paymentreference` is inferred.
         }
     }
     ///`PaymentTypeDescription`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PaymentTypeDescription(::std::string::String);
     impl ::std::ops::Deref for PaymentTypeDescription {
         type Target = ::std::string::String;
@@ -12452,14 +11012,8 @@ documented). `invoicenumber` is documented; `paymentreference` is inferred.
         }
     }
     ///How the service processes the invoice.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Processing {
         ///Also send the invoice to the connected accounting system (accounting add-on).
         #[serde(rename = "accountingInvoiceEnabled")]
@@ -12482,14 +11036,8 @@ documented). `invoicenumber` is documented; `paymentreference` is inferred.
     /**Renewal result. `Message` (capital M, documented) carries the new token; `accessToken`
 repeats it under a self-explaining name and `expiresAt` gives its expiry (both inferred).
 */
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RenewTokenResponse {
         ///Same value as `Message`.
         #[serde(
@@ -12513,14 +11061,8 @@ repeats it under a self-explaining name and `expiresAt` gives its expiry (both i
         }
     }
     ///Body of *Create an invoice*: processing options, distribution settings and the invoice itself.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SalesInvoiceRequest {
         pub distribution: Distribution,
         pub invoice: InvoiceContentData,
@@ -12532,14 +11074,8 @@ repeats it under a self-explaining name and `expiresAt` gives its expiry (both i
         }
     }
     ///The seller (creditor).
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SellerParty {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub address: ::std::option::Option<Address>,
@@ -12567,18 +11103,9 @@ repeats it under a self-explaining name and `expiresAt` gives its expiry (both i
         }
     }
     ///Business ID; verified by the service.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SellerPartyBusinessId(::std::string::String);
     impl ::std::ops::Deref for SellerPartyBusinessId {
         type Target = ::std::string::String;
@@ -12634,18 +11161,9 @@ repeats it under a self-explaining name and `expiresAt` gives its expiry (both i
         }
     }
     ///`SellerPartyName`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SellerPartyName(::std::string::String);
     impl ::std::ops::Deref for SellerPartyName {
         type Target = ::std::string::String;
@@ -12701,18 +11219,9 @@ repeats it under a self-explaining name and `expiresAt` gives its expiry (both i
         }
     }
     ///VAT number.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SellerPartyVatCode(::std::string::String);
     impl ::std::ops::Deref for SellerPartyVatCode {
         type Target = ::std::string::String;
@@ -12780,9 +11289,9 @@ receivables transferred to the agency; `CO_OP` = co-operation model agreed separ
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
+        PartialOrd
     )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub enum ServiceType {
         #[serde(rename = "LIFECYCLE")]
         Lifecycle,
@@ -12838,14 +11347,8 @@ receivables transferred to the agency; `CO_OP` = co-operation model agreed separ
 (An older revision of the documented example sent `beneficiary: null` and `events` instead
 of `breakdown`; this description follows the newer revision.)
 */
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Settlement {
         ///Agency, e.g. `CASH-IN` (an older revision wrote `CashIn`).
         pub agency: SettlementAgency,
@@ -12868,6 +11371,8 @@ of `breakdown`; this description follows the newer revision.)
         )]
         pub remittance_reference: ::std::option::Option<SettlementRemittanceReference>,
         #[serde(rename = "settlementAmount")]
+        #[serde(with = "crate::decimal::exact")]
+        #[cfg_attr(feature = "schemars", schemars(with = "::rust_decimal::Decimal"))]
         pub settlement_amount: ::rust_decimal::Decimal,
         #[serde(rename = "settlementDate")]
         pub settlement_date: ::chrono::naive::NaiveDate,
@@ -12880,18 +11385,9 @@ of `breakdown`; this description follows the newer revision.)
         }
     }
     ///Agency, e.g. `CASH-IN` (an older revision wrote `CashIn`).
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SettlementAgency(::std::string::String);
     impl ::std::ops::Deref for SettlementAgency {
         type Target = ::std::string::String;
@@ -12946,16 +11442,12 @@ of `breakdown`; this description follows the newer revision.)
     /**One allocated payment in a settlement. `breakdown` sums to `allocatedTotalAmount`.
 `originalInvoiceNumber` is a string (documented).
 */
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SettlementAllocation {
         #[serde(rename = "allocatedTotalAmount")]
+        #[serde(with = "crate::decimal::exact")]
+        #[cfg_attr(feature = "schemars", schemars(with = "::rust_decimal::Decimal"))]
         pub allocated_total_amount: ::rust_decimal::Decimal,
         #[serde(rename = "allocationDate")]
         pub allocation_date: ::chrono::naive::NaiveDate,
@@ -12990,18 +11482,9 @@ of `breakdown`; this description follows the newer revision.)
         }
     }
     ///`SettlementAllocationCurrency`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SettlementAllocationCurrency(::std::string::String);
     impl ::std::ops::Deref for SettlementAllocationCurrency {
         type Target = ::std::string::String;
@@ -13057,18 +11540,9 @@ of `breakdown`; this description follows the newer revision.)
         }
     }
     ///`SettlementAllocationOriginalInvoiceNumber`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SettlementAllocationOriginalInvoiceNumber(::std::string::String);
     impl ::std::ops::Deref for SettlementAllocationOriginalInvoiceNumber {
         type Target = ::std::string::String;
@@ -13123,18 +11597,9 @@ of `breakdown`; this description follows the newer revision.)
         }
     }
     ///May be empty.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SettlementAllocationOriginalPaymentReference(::std::string::String);
     impl ::std::ops::Deref for SettlementAllocationOriginalPaymentReference {
         type Target = ::std::string::String;
@@ -13190,15 +11655,8 @@ of `breakdown`; this description follows the newer revision.)
         }
     }
     ///Payee of the settlement. The documented example has empty `iban`/`bic`.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SettlementBeneficiary {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bic: ::std::option::Option<SettlementBeneficiaryBic>,
@@ -13213,18 +11671,9 @@ of `breakdown`; this description follows the newer revision.)
         }
     }
     ///`SettlementBeneficiaryBic`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SettlementBeneficiaryBic(::std::string::String);
     impl ::std::ops::Deref for SettlementBeneficiaryBic {
         type Target = ::std::string::String;
@@ -13277,18 +11726,9 @@ of `breakdown`; this description follows the newer revision.)
         }
     }
     ///`SettlementBeneficiaryIban`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SettlementBeneficiaryIban(::std::string::String);
     impl ::std::ops::Deref for SettlementBeneficiaryIban {
         type Target = ::std::string::String;
@@ -13341,18 +11781,9 @@ of `breakdown`; this description follows the newer revision.)
         }
     }
     ///`SettlementBeneficiaryName`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SettlementBeneficiaryName(::std::string::String);
     impl ::std::ops::Deref for SettlementBeneficiaryName {
         type Target = ::std::string::String;
@@ -13405,15 +11836,11 @@ of `breakdown`; this description follows the newer revision.)
         }
     }
     ///One component of an allocation.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SettlementBreakdownItem {
+        #[serde(with = "crate::decimal::exact")]
+        #[cfg_attr(feature = "schemars", schemars(with = "::rust_decimal::Decimal"))]
         pub amount: ::rust_decimal::Decimal,
         #[serde(rename = "type")]
         pub type_: SettlementBreakdownType,
@@ -13434,9 +11861,9 @@ of `breakdown`; this description follows the newer revision.)
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
+        PartialOrd
     )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub enum SettlementBreakdownType {
         #[serde(rename = "CAPITAL")]
         Capital,
@@ -13484,18 +11911,9 @@ of `breakdown`; this description follows the newer revision.)
         }
     }
     ///`SettlementCurrency`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SettlementCurrency(::std::string::String);
     impl ::std::ops::Deref for SettlementCurrency {
         type Target = ::std::string::String;
@@ -13550,18 +11968,9 @@ of `breakdown`; this description follows the newer revision.)
         }
     }
     ///Reference of the payout bank transfer.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SettlementRemittanceReference(::std::string::String);
     impl ::std::ops::Deref for SettlementRemittanceReference {
         type Target = ::std::string::String;
@@ -13615,14 +12024,8 @@ of `breakdown`; this description follows the newer revision.)
         }
     }
     ///Body of *Retrieve settlements* (newer "breakdown" revision).
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SettlementsResponse {
         ///When this response was produced.
         #[serde(rename = "createdAt")]
@@ -13635,14 +12038,8 @@ of `breakdown`; this description follows the newer revision.)
         }
     }
     ///Token status (documented). Note the lower-case `message`, unlike `Message` in the renew response.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ValidateTokenResponse {
         ///Expiry of the token; null when it does not expire.
         #[serde(
@@ -13673,9 +12070,9 @@ of `breakdown`; this description follows the newer revision.)
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
+        PartialOrd
     )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub enum VatCategoryCode {
         S,
         Z,
@@ -13733,17 +12130,13 @@ of `breakdown`; this description follows the newer revision.)
         }
     }
     ///VAT of one rate/category (Finvoice `VatSpecificationDetails`).
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct VatSpecification {
         ///Taxable amount (Finvoice `VatBaseAmount`).
         #[serde(rename = "baseAmount")]
+        #[serde(with = "crate::decimal::exact")]
+        #[cfg_attr(feature = "schemars", schemars(with = "::rust_decimal::Decimal"))]
         pub base_amount: ::rust_decimal::Decimal,
         ///Reason for exemption or reverse charge (Finvoice `VatFreeText`, ≤ 3 × 70).
         #[serde(
@@ -13753,6 +12146,8 @@ of `breakdown`; this description follows the newer revision.)
         pub exemption_reason: ::std::option::Option<VatSpecificationExemptionReason>,
         ///VAT amount (Finvoice `VatRateAmount`).
         #[serde(rename = "vatAmount")]
+        #[serde(with = "crate::decimal::exact")]
+        #[cfg_attr(feature = "schemars", schemars(with = "::rust_decimal::Decimal"))]
         pub vat_amount: ::rust_decimal::Decimal,
         #[serde(
             rename = "vatCategoryCode",
@@ -13761,6 +12156,8 @@ of `breakdown`; this description follows the newer revision.)
         pub vat_category_code: ::std::option::Option<VatCategoryCode>,
         ///VAT rate percent.
         #[serde(rename = "vatPercentage")]
+        #[serde(with = "crate::decimal::exact")]
+        #[cfg_attr(feature = "schemars", schemars(with = "::rust_decimal::Decimal"))]
         pub vat_percentage: ::rust_decimal::Decimal,
     }
     impl VatSpecification {
@@ -13769,18 +12166,9 @@ of `breakdown`; this description follows the newer revision.)
         }
     }
     ///Reason for exemption or reverse charge (Finvoice `VatFreeText`, ≤ 3 × 70).
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct VatSpecificationExemptionReason(::std::string::String);
     impl ::std::ops::Deref for VatSpecificationExemptionReason {
         type Target = ::std::string::String;

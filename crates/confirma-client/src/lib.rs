@@ -37,6 +37,7 @@ mod generated;
 #[allow(clippy::all)]
 mod operations;
 
+mod decimal;
 mod environment;
 mod error;
 mod extras;

@@ -8,6 +8,7 @@
 //! `src/generated/` is written by `cargo xtask codegen`; the rest of this crate is the hand-written
 //! runtime it calls into.
 
+mod decimal;
 mod error;
 mod json;
 pub mod limits;

@@ -7,7 +7,7 @@ use openapiv3::ReferenceOr;
 use quote::quote;
 use serde_json::Value;
 
-use super::{GeneratedFile, rust_file, settings::generation_settings, spec::Spec};
+use super::{GeneratedFile, rust_file, settings::generation_settings, spec::Spec, types_file};
 
 pub const CLIENT_FILE: &str = "crates/confirma-client/src/generated.rs";
 pub const OPERATIONS_FILE: &str = "crates/confirma-client/src/operations.rs";
@@ -20,7 +20,7 @@ pub fn generate(spec: &Spec) -> Result<Vec<GeneratedFile>> {
     Ok(vec![
         GeneratedFile {
             path: CLIENT_FILE.into(),
-            contents: rust_file(tokens)?,
+            contents: types_file(tokens)?,
         },
         GeneratedFile {
             path: OPERATIONS_FILE.into(),

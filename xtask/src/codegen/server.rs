@@ -14,7 +14,9 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 use serde_json::Value;
 
-use super::{GeneratedFile, HEADER, rust_file, settings::generation_settings, spec::Spec};
+use super::{
+    GeneratedFile, HEADER, rust_file, settings::generation_settings, spec::Spec, types_file,
+};
 
 pub const SERVER_DIR: &str = "crates/confirma-server/src/generated";
 
@@ -64,7 +66,7 @@ pub fn generate(spec: &Spec) -> Result<Vec<GeneratedFile>> {
     Ok(vec![
         GeneratedFile {
             path: format!("{SERVER_DIR}/types.rs").into(),
-            contents: rust_file(types)?,
+            contents: types_file(types)?,
         },
         GeneratedFile {
             path: format!("{SERVER_DIR}/api.rs").into(),

@@ -1,0 +1,175 @@
+//! What the model types need beyond typify's output, applied to its syntax tree:
+//!
+//! - every `Decimal` (or `Option<Decimal>`) field is (de)serialized through `crate::decimal`
+//!   (`exact`, `exact_option`), so that amounts travel as exact JSON numbers without any crate
+//!   turning on a serde feature for the whole dependency graph of its user (each crate that
+//!   holds the types provides that module);
+//! - the `schemars::JsonSchema` derive is behind a `schemars` feature of the crate.
+
+use syn::visit_mut::VisitMut;
+use syn::{Attribute, Field, Type, parse_quote};
+
+/// Applies both changes to a generated file.
+pub fn finish(file: &mut syn::File) {
+    ExactDecimals.visit_file_mut(file);
+    OptionalSchemars.visit_file_mut(file);
+}
+
+/// The last path segment of `ty` and its generic argument, if any: `Option<Decimal>` gives
+/// `("Option", Some(Decimal))`.
+fn last_segment(ty: &Type) -> Option<(String, Option<&Type>)> {
+    let Type::Path(path) = ty else {
+        return None;
+    };
+    let segment = path.path.segments.last()?;
+    let argument = match &segment.arguments {
+        syn::PathArguments::AngleBracketed(args) => args.args.iter().find_map(|a| match a {
+            syn::GenericArgument::Type(t) => Some(t),
+            _ => None,
+        }),
+        _ => None,
+    };
+    Some((segment.ident.to_string(), argument))
+}
+
+fn is_decimal(ty: &Type) -> bool {
+    matches!(last_segment(ty), Some((name, None)) if name == "Decimal")
+        && quote::quote!(#ty).to_string().contains("rust_decimal")
+}
+
+struct ExactDecimals;
+
+impl VisitMut for ExactDecimals {
+    fn visit_field_mut(&mut self, field: &mut Field) {
+        let (module, optional) = if is_decimal(&field.ty) {
+            ("crate::decimal::exact", false)
+        } else {
+            match last_segment(&field.ty) {
+                Some((name, Some(inner))) if name == "Option" && is_decimal(inner) => {
+                    ("crate::decimal::exact_option", true)
+                }
+                _ => return,
+            }
+        };
+        {
+            // schemars reads `serde(with)` as the type to describe; it is still the field's.
+            let ty = &field.ty;
+            let ty = quote::quote!(#ty).to_string().replace(' ', "");
+            let has_default = field.attrs.iter().any(|a| {
+                a.path().is_ident("serde") && quote::quote!(#a).to_string().contains("default")
+            });
+            if optional && !has_default {
+                // `with` takes away serde's "a missing Option is None"; `default` gives it back.
+                field
+                    .attrs
+                    .push(parse_quote!(#[serde(with = #module, default)]));
+            } else {
+                field.attrs.push(parse_quote!(#[serde(with = #module)]));
+            }
+            field
+                .attrs
+                .push(parse_quote!(#[cfg_attr(feature = "schemars", schemars(with = #ty))]));
+        }
+    }
+}
+
+struct OptionalSchemars;
+
+impl OptionalSchemars {
+    /// Takes `schemars::JsonSchema` out of the derives in `attrs`; whether it was there.
+    fn take_derive(attrs: &mut [Attribute]) -> bool {
+        let mut found = false;
+        for attr in attrs.iter_mut().filter(|a| a.path().is_ident("derive")) {
+            let Ok(paths) = attr.parse_args_with(
+                syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+            ) else {
+                continue;
+            };
+            let kept: Vec<&syn::Path> = paths
+                .iter()
+                .filter(|p| {
+                    let is_schema = p.segments.last().is_some_and(|s| s.ident == "JsonSchema");
+                    found |= is_schema;
+                    !is_schema
+                })
+                .collect();
+            *attr = parse_quote!(#[derive(#(#kept),*)]);
+        }
+        found
+    }
+
+    fn apply(attrs: &mut Vec<Attribute>) {
+        if Self::take_derive(attrs) {
+            attrs.push(parse_quote!(
+                #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+            ));
+        }
+    }
+}
+
+impl VisitMut for OptionalSchemars {
+    fn visit_item_struct_mut(&mut self, item: &mut syn::ItemStruct) {
+        Self::apply(&mut item.attrs);
+        syn::visit_mut::visit_item_struct_mut(self, item);
+    }
+
+    fn visit_item_enum_mut(&mut self, item: &mut syn::ItemEnum) {
+        Self::apply(&mut item.attrs);
+        syn::visit_mut::visit_item_enum_mut(self, item);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_get_the_exact_module_and_schemars_its_feature() {
+        let mut file: syn::File = parse_quote! {
+            #[derive(Clone, schemars::JsonSchema, Debug)]
+            pub struct A {
+                pub amount: ::rust_decimal::Decimal,
+                #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+                pub maybe: ::std::option::Option<::rust_decimal::Decimal>,
+                pub count: i64,
+            }
+        };
+        finish(&mut file);
+        let text = quote::quote!(#file).to_string();
+        let syn::Item::Struct(item) = &file.items[0] else {
+            panic!("a struct")
+        };
+        let attrs = |name: &str| -> String {
+            let field = item
+                .fields
+                .iter()
+                .find(|f| f.ident.as_ref().is_some_and(|i| i == name))
+                .unwrap();
+            field
+                .attrs
+                .iter()
+                .map(|a| quote::quote!(#a).to_string())
+                .collect()
+        };
+        assert!(
+            attrs("amount").contains(r#"serde (with = "crate::decimal::exact")"#),
+            "{text}"
+        );
+        assert!(
+            attrs("amount").contains(r#"schemars (with = "::rust_decimal::Decimal")"#),
+            "{text}"
+        );
+        assert!(
+            attrs("maybe").contains(r#"serde (with = "crate::decimal::exact_option")"#),
+            "the existing `default` is not repeated: {text}"
+        );
+        assert!(!attrs("count").contains("with"), "{text}");
+        assert!(text.contains("# [derive (Clone , Debug)]"), "{text}");
+        assert!(
+            text.contains(
+                r#"cfg_attr (feature = "schemars" , derive (:: schemars :: JsonSchema))"#
+            ),
+            "{text}"
+        );
+    }
+}
