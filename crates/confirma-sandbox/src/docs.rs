@@ -18,6 +18,12 @@ const PAGE: &str = r##"<!doctype html>
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>Confirma Finance Partner API · sandbox</title>
   <link rel="stylesheet" href="/docs/swagger-ui.css">
+  <style>
+    /* For OpenAPI 3.1 Swagger UI copies the global servers into every operation and shows a
+       menu there that overrides the page's: the description has no per-operation servers, so
+       the one menu at the top decides (its first entry: this sandbox). */
+    .opblock .operation-servers { display: none; }
+  </style>
 </head>
 <body>
   <div id="swagger-ui"></div>
