@@ -19,9 +19,12 @@ pub fn confirma(args: &[&str], stdin: Option<&str>) -> Run {
 
 /// Runs `confirma args...` with these environment variables (and no others of its own).
 pub fn confirma_env(args: &[&str], vars: &[(&str, &str)]) -> Run {
-    let mut child = spawn_with(args, None, None, vars);
-    drop(child.stdin.take());
-    finish(child, None)
+    confirma_env_stdin(args, vars, None)
+}
+
+/// The same with `stdin`.
+pub fn confirma_env_stdin(args: &[&str], vars: &[(&str, &str)], stdin: Option<&str>) -> Run {
+    finish(spawn_with(args, stdin, None, vars), None)
 }
 
 /// Starts `confirma args...` with `stdin` and `key` (if any) in `CONFIRMA_API_KEY`, output

@@ -289,40 +289,23 @@ fn a_body_template_is_the_specs_example_and_needs_no_key() {
     // And the templates post as they are, in the documented order: onboard, then invoice.
     let sb = TestSandbox::start();
     let onboard = confirma(&["create-client", "--body-template"], None).stdout;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_confirma"))
-        .args(["create-client", "--body", "-", "--env", &sb.base])
-        .env(
-            "CONFIRMA_API_KEY",
-            confirma_sandbox::Config::for_tests()
-                .provisioning_token
-                .unwrap(),
-        )
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
+    let provisioning = confirma_sandbox::Config::for_tests()
+        .provisioning_token
         .unwrap();
-    std::io::Write::write_all(&mut child.stdin.take().unwrap(), onboard.as_bytes()).unwrap();
-    let onboarded = child.wait_with_output().unwrap();
-    assert!(onboarded.status.success());
-    let token = json_of(&String::from_utf8(onboarded.stdout).unwrap())["accessToken"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let post = |command: &str, key: &str, body: &str| {
+        let run = crate::run::confirma_env_stdin(
+            &[command, "--body", "-", "--env", &sb.base],
+            &[("CONFIRMA_API_KEY", key)],
+            Some(body),
+        );
+        assert_eq!(run.code, 0, "{command}: {}", run.stderr);
+        json_of(&run.stdout)
+    };
+    let onboarded = post("create-client", &provisioning, &onboard);
+    let token = onboarded["accessToken"].as_str().unwrap();
     let invoice = confirma(&["create-invoice", "--body-template"], None).stdout;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_confirma"))
-        .args(["create-invoice", "--body", "-", "--env", &sb.base])
-        .env("CONFIRMA_API_KEY", token)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(&mut child.stdin.take().unwrap(), invoice.as_bytes()).unwrap();
-    let created = child.wait_with_output().unwrap();
-    assert!(created.status.success());
-    assert_eq!(
-        json_of(&String::from_utf8(created.stdout).unwrap())["status"],
-        "ACCEPTED"
-    );
+    let created = post("create-invoice", token, &invoice);
+    assert_eq!(created["status"], "ACCEPTED");
 }
 
 #[test]
