@@ -1,5 +1,5 @@
 //! Output, exit codes and errors against a sandbox of each test's own: the demo client 1000
-//! with its seeded invoices 202600145..=202600147 (dated 16 Feb, 23 Feb and 2 Mar 2026,
+//! with its seeded invoices 202600101..=202600103 (dated 16 Feb, 23 Feb and 2 Mar 2026,
 //! distributed five minutes after the sandbox start on Monday 2026-03-02T08:00Z), and time
 //! that moves only when the test moves it.
 
@@ -46,14 +46,14 @@ fn json_of(out: &str) -> Value {
 fn what_happened_to_a_delivered_invoice() {
     let sb = TestSandbox::start();
     sb.advance(json!({"days": 1}));
-    insta::assert_snapshot!(sb.ok(&["invoice-status", "202600145"]));
+    insta::assert_snapshot!(sb.ok(&["invoice-status", "202600101"]));
 }
 
 #[test]
 fn what_happened_to_an_invoice_as_a_table() {
     let sb = TestSandbox::start();
     sb.advance(json!({"days": 1}));
-    insta::assert_snapshot!(sb.ok(&["invoice-status", "202600145", "--output", "table"]));
+    insta::assert_snapshot!(sb.ok(&["invoice-status", "202600101", "--output", "table"]));
 }
 
 #[test]
@@ -78,7 +78,7 @@ fn field_problems_are_printed_one_per_line_with_exit_3() {
 #[test]
 fn a_business_rule_refusal_names_the_field_with_exit_3() {
     let sb = TestSandbox::start();
-    let body = json!({"actions": [{"code": "DUEDATE", "data": {"invoiceNumber": 202600145, "dueDate": "2026-03-01"}}]});
+    let body = json!({"actions": [{"code": "DUEDATE", "data": {"invoiceNumber": 202600101, "dueDate": "2026-03-01"}}]});
     let run = sb.confirma(
         &["create-invoice-actions", "--body", "-"],
         Some(&body.to_string()),
@@ -93,7 +93,7 @@ fn waiting_succeeds_once_the_clock_moves_on() {
     let waiting = sb.start_confirma(&[
         "wait-distributed",
         "--invoice-number",
-        "202600145",
+        "202600101",
         "--interval",
         "100ms",
         "--timeout",
@@ -163,7 +163,7 @@ fn waiting_for_an_unknown_invoice_times_out_with_exit_5() {
 fn payments_and_settlements() {
     let sb = TestSandbox::start();
     sb.advance(json!({"days": 1}));
-    let status = json_of(&sb.ok(&["invoice-status", "202600145"]));
+    let status = json_of(&sb.ok(&["invoice-status", "202600101"]));
     let reference = status["distributions"][0]["paymentReference"]
         .as_str()
         .expect("a payment reference");
@@ -202,7 +202,7 @@ fn status_lists_as_tables() {
         .as_array_mut()
         .expect("payments")
         .truncate(1);
-    payments["payments"][0]["invoiceNumber"] = json!("202600145");
+    payments["payments"][0]["invoiceNumber"] = json!("202600101");
     let run = sb.confirma(
         &["submit-accounting-payments", "--body", "-"],
         Some(&payments.to_string()),
@@ -244,7 +244,7 @@ fn a_single_answer_stays_json_with_table_output() {
 #[test]
 fn a_body_from_standard_input() {
     let sb = TestSandbox::start();
-    let body = r#"{"actions":[{"code":"COMMENT","comment":"Called the buyer.","data":{"invoiceNumber":202600145}}]}"#;
+    let body = r#"{"actions":[{"code":"COMMENT","comment":"Called the buyer.","data":{"invoiceNumber":202600101}}]}"#;
     let run = sb.confirma(&["create-invoice-actions", "--body", "-"], Some(body));
     assert_eq!(run.code, 0, "{}", run.stderr);
     insta::assert_snapshot!(run.stdout);

@@ -516,7 +516,7 @@ impl World {
         let example: types::SalesInvoiceRequest =
             confirma_server::runtime::example_request("createInvoice");
         let start = self.today();
-        for (i, number) in [202600145i64, 202600146, 202600147].into_iter().enumerate() {
+        for (i, number) in [202600101i64, 202600102, 202600103].into_iter().enumerate() {
             let mut request = example.clone();
             request.invoice.header.number = number;
             request.invoice.header.date = start - Duration::days(14 - 7 * i as i64);

@@ -56,7 +56,7 @@ async fn refused_requests_leave_the_data_unchanged() {
     let token = sb.demo_token();
     let c = sb.client(&token);
     let before = snapshot(&sb, &token).await;
-    let mut bad = invoice(202600145);
+    let mut bad = invoice(202600101);
     let _ = c
         .create_invoice()
         .body(bad.clone())

@@ -537,7 +537,7 @@ async fn the_largest_values_the_spec_allows_are_answered_not_crashed_on() {
     let (status, _) = sb
         .control(
             "/sandbox/payments",
-            json!({"reference": "10442026001453", "amount": 79228162514264337593543950335u128}),
+            json!({"reference": "10442026001013", "amount": 79228162514264337593543950335u128}),
         )
         .await;
     assert_eq!(status, 402);

@@ -52,7 +52,7 @@ async fn every_operation_with_every_kind_of_credential() {
     let case_id = sb
         .client(&demo)
         .get_case_details()
-        .invoice_number(202600145)
+        .invoice_number(202600101)
         .send()
         .await
         .unwrap()
@@ -74,9 +74,9 @@ async fn every_operation_with_every_kind_of_credential() {
         match operation {
             "getCaseDetails" => "caseId=CASE",
             "getDistributionInformation" | "getDistributionInformationV2" => {
-                "invoiceNumber=202600145"
+                "invoiceNumber=202600101"
             }
-            "getPayments" => "invoiceNumber=202600145&fromDate=2026-01-01",
+            "getPayments" => "invoiceNumber=202600101&fromDate=2026-01-01",
             "getFinvoiceCredentials" => "businessId=2942108-7",
             _ => "",
         }
