@@ -60,6 +60,22 @@ impl Sandbox {
             seed: config.seed,
             start: config.start,
         };
+        // The log replays into the same world only with the seed and start it was made with.
+        let made_with = format!(
+            "--seed {} --start {}",
+            config.seed,
+            config.start.to_rfc3339()
+        );
+        let recorded = store.setting("genesis", &|| made_with.clone())?;
+        if recorded != made_with {
+            let db = config
+                .db
+                .as_ref()
+                .map_or("the database".to_string(), |p| p.display().to_string());
+            anyhow::bail!(
+                "{db} was made with {recorded}, and its log replays into the same world only with those: start with {recorded}, or use another --db (or --in-memory)"
+            );
+        }
         let mut world = World::new(genesis);
         let records = store.load()?;
         for record in &records {

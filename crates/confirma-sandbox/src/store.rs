@@ -29,6 +29,13 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("the storage writer has stopped")]
     WriterGone,
+    #[error(
+        "{} is in use by another confirma-sandbox process: stop that one, or give this one another --db",
+        .0.display()
+    )]
+    InUse(std::path::PathBuf),
+    #[error("cannot lock the database: {0}")]
+    Lock(#[from] std::io::Error),
 }
 
 /// The storage interface: load the whole log, append to it durably, and keep the few settings
@@ -51,6 +58,25 @@ pub struct SqliteStore {
     queue: mpsc::Sender<Job>,
     /// The settings of an in-memory store (a file keeps them in its `settings` table).
     memory_settings: std::sync::Mutex<std::collections::BTreeMap<String, String>>,
+    /// An exclusive lock on `<db>.lock`, held while the store is open, so that a second
+    /// process on the same file is refused at start instead of serving stale reads.
+    _lock: Option<std::fs::File>,
+}
+
+/// Locks `<path>.lock` for this process, or says which file is in use.
+fn lock(path: &Path) -> Result<std::fs::File, StoreError> {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(std::path::PathBuf::from(name))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::InUse(path.to_path_buf())),
+        Err(std::fs::TryLockError::Error(e)) => Err(StoreError::Lock(e)),
+    }
 }
 
 const SCHEMA: &str =
@@ -60,6 +86,7 @@ const SCHEMA: &str =
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path`, or a private in-memory database.
     pub fn open(path: Option<&Path>) -> Result<Self, StoreError> {
+        let lock = path.map(lock).transpose()?;
         let conn = match path {
             Some(p) => rusqlite::Connection::open(p)?,
             None => rusqlite::Connection::open_in_memory()?,
@@ -78,6 +105,7 @@ impl SqliteStore {
             path: path.map(Path::to_path_buf),
             queue,
             memory_settings: Default::default(),
+            _lock: lock,
         })
     }
 }
@@ -214,6 +242,18 @@ mod tests {
         let memory = SqliteStore::open(None).unwrap();
         assert_eq!(memory.setting("admin", &|| "x".into()).unwrap(), "x");
         assert_eq!(memory.setting("admin", &|| "y".into()).unwrap(), "x");
+    }
+
+    #[test]
+    fn a_second_store_on_the_same_file_is_refused_until_the_first_is_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let first = SqliteStore::open(Some(&path)).unwrap();
+        let refused = SqliteStore::open(Some(&path)).err().expect("refused");
+        assert!(matches!(refused, StoreError::InUse(_)), "{refused}");
+        assert!(refused.to_string().contains("another --db"), "{refused}");
+        drop(first);
+        SqliteStore::open(Some(&path)).expect("free again");
     }
 
     #[tokio::test]

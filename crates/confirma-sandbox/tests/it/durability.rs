@@ -1,6 +1,8 @@
 //! Every acknowledged write survives a restart (and a kill -9); refused input changes nothing;
 //! the same seed and requests give the same bytes.
 
+use confirma_sandbox::{Config, Sandbox};
+
 use crate::{BUSINESS_IDS, TestSandbox, api_error, invoice};
 
 async fn snapshot(sb: &TestSandbox, token: &str) -> String {
@@ -200,4 +202,47 @@ async fn repeated_kill_dash_nine_mid_load_loses_and_half_applies_nothing() {
             .case;
         assert_eq!(case.invoice.unwrap().invoice_number, *number);
     }
+}
+
+#[tokio::test]
+async fn a_database_refuses_another_seed_or_start_and_a_second_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("genesis.db");
+    let first = crate::Binary::start(&db, 7);
+    // A second process on the same file is refused at start, naming the file.
+    let second = std::process::Command::new(env!("CARGO_BIN_EXE_confirma-sandbox"))
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--db",
+            db.to_str().unwrap(),
+            "--seed",
+            "7",
+        ])
+        .output()
+        .unwrap();
+    assert!(!second.status.success());
+    let said = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        said.contains("in use by another confirma-sandbox"),
+        "{said}"
+    );
+    drop(first);
+    // Another seed would replay the log into another world: refused, saying what to do.
+    let config = Config {
+        db: Some(db.clone()),
+        seed: 8,
+        ..Config::for_tests()
+    };
+    let refused = Sandbox::open(config).err().expect("refused");
+    let message = format!("{refused:#}");
+    assert!(message.contains("--seed 7"), "{message}");
+    assert!(message.contains("another --db"), "{message}");
+    // The seed and start it was made with still open it.
+    let config = Config {
+        db: Some(db),
+        seed: 7,
+        ..Config::for_tests()
+    };
+    Sandbox::open(config).expect("the same seed and start");
 }
