@@ -2,10 +2,11 @@
 //! system are checked, queued as pending, and synced (or failed, with a reason) as time passes.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use confirma_server::{ApiError, FieldProblem, types};
+use confirma_server::types;
 use rust_decimal::Decimal;
 
 use super::World;
+use super::refusal::{Problem, Refusal};
 
 /// How long the (simulated) accounting system takes to take a submission in.
 pub const SYNC_DELAY: Duration = Duration::minutes(30);
@@ -17,6 +18,25 @@ pub enum Kind {
     Invoice,
 }
 
+/// Where a submission is in the accounting system.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyncStatus {
+    Pending,
+    Synced,
+    Failed,
+}
+
+impl SyncStatus {
+    /// The documented wire code: 0 pending, 1 synced, 2 failed.
+    pub fn code(self) -> i64 {
+        match self {
+            Self::Pending => 0,
+            Self::Synced => 1,
+            Self::Failed => 2,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct AccountingItem {
     pub client_id: i64,
@@ -26,8 +46,7 @@ pub struct AccountingItem {
     pub document_name: String,
     pub invoice_number: String,
     pub submitted_at: DateTime<Utc>,
-    /// 0 pending, 1 synced, 2 failed.
-    pub status: i64,
+    pub status: SyncStatus,
     pub sync_date: Option<NaiveDate>,
     pub description: String,
     /// Why the accounting system will refuse it, decided when it was submitted.
@@ -54,7 +73,7 @@ impl Submission {
             document_name: self.name,
             invoice_number: self.invoice,
             submitted_at: now,
-            status: 0,
+            status: SyncStatus::Pending,
             sync_date: None,
             description: "Pending".into(),
             failure: self.failure,
@@ -68,10 +87,10 @@ fn account_ok(account: &str) -> bool {
 }
 
 impl World {
-    fn accounting_client(&self, client_id: i64) -> Result<(), ApiError> {
+    fn accounting_client(&self, client_id: i64) -> Result<(), Refusal> {
         match self.client(client_id)?.accounting_system {
             Some(_) => Ok(()),
-            None => Err(ApiError::business_rule(
+            None => Err(Refusal::business_rule(
                 "The client has no accounting integration (set service.accountingSystem when onboarding).",
             )),
         }
@@ -89,18 +108,15 @@ impl World {
         client_id: i64,
         kind: Kind,
         submissions: impl Iterator<Item = (String, &'a str)>,
-    ) -> Result<(), ApiError> {
-        let problems: Vec<FieldProblem> = submissions
+    ) -> Result<(), Refusal> {
+        let problems: Vec<Problem> = submissions
             .filter(|(_, id)| self.duplicate(client_id, kind, id))
-            .map(|(path, _)| FieldProblem::new(path, "business", "was already submitted"))
+            .map(|(path, _)| Problem::new(path, "business", "was already submitted"))
             .collect();
         if problems.is_empty() {
             return Ok(());
         }
-        Err(
-            ApiError::business_rule("Some of these were already submitted.")
-                .with_field_errors(problems),
-        )
+        Err(Refusal::business_rule("Some of these were already submitted.").with_problems(problems))
     }
 
     fn receipt(items: &[AccountingItem]) -> types::AccountingSubmitResponse {
@@ -111,7 +127,7 @@ impl World {
                 .map(|i| types::AccountingSubmitItem {
                     description: i.description.clone(),
                     source_identifier: i.source_identifier.clone(),
-                    status: 0,
+                    status: SyncStatus::Pending.code(),
                 })
                 .collect(),
         }
@@ -121,15 +137,15 @@ impl World {
         &mut self,
         client_id: i64,
         request: &types::LedgerRequest,
-    ) -> Result<types::AccountingSubmitResponse, ApiError> {
+    ) -> Result<types::AccountingSubmitResponse, Refusal> {
         self.accounting_client(client_id)?;
         let ledger = &request.ledgers;
         let net: Decimal = ledger.ledger_rows.iter().map(|r| r.net_amount).sum();
         if !net.is_zero() {
-            return Err(ApiError::business_rule(format!(
+            return Err(Refusal::business_rule(format!(
                 "The ledger does not balance: its net amounts sum to {net}, not 0."
             ))
-            .with_field_errors(vec![FieldProblem::new(
+            .with_problems(vec![Problem::new(
                 "$.ledgers.ledgerRows",
                 "business",
                 "net amounts must sum to 0",
@@ -173,7 +189,7 @@ impl World {
         &mut self,
         client_id: i64,
         request: &types::AccountingPaymentRequest,
-    ) -> Result<types::AccountingSubmitResponse, ApiError> {
+    ) -> Result<types::AccountingSubmitResponse, Refusal> {
         self.accounting_client(client_id)?;
         self.refuse_resubmissions(
             client_id,
@@ -219,7 +235,7 @@ impl World {
         &mut self,
         client_id: i64,
         request: &types::AccountingInvoiceRequest,
-    ) -> Result<types::AccountingSubmitResponse, ApiError> {
+    ) -> Result<types::AccountingSubmitResponse, Refusal> {
         self.accounting_client(client_id)?;
         let mut problems = Vec::new();
         for (i, inv) in request.invoices.iter().enumerate() {
@@ -244,7 +260,7 @@ impl World {
                 ),
             ] {
                 if total != rows {
-                    problems.push(FieldProblem::new(
+                    problems.push(Problem::new(
                         format!("$.invoices[{i}].{name}"),
                         "business",
                         format!("is {total}, but the rows sum to {rows}"),
@@ -253,7 +269,7 @@ impl World {
             }
         }
         if !problems.is_empty() {
-            return Err(ApiError::validation(
+            return Err(Refusal::invalid(
                 "The accounting invoices are invalid.",
                 problems,
             ));
@@ -302,17 +318,17 @@ impl World {
         for item in self
             .accounting
             .iter_mut()
-            .filter(|i| i.status == 0 && i.submitted_at + SYNC_DELAY <= to)
+            .filter(|i| i.status == SyncStatus::Pending && i.submitted_at + SYNC_DELAY <= to)
         {
             let at = (item.submitted_at + SYNC_DELAY).date_naive();
             item.sync_date = Some(at);
             match item.failure.take() {
                 Some(reason) => {
-                    item.status = 2;
+                    item.status = SyncStatus::Failed;
                     item.description = reason;
                 }
                 None => {
-                    item.status = 1;
+                    item.status = SyncStatus::Synced;
                     item.description = "Successfully synced".into();
                 }
             }

@@ -2,12 +2,13 @@
 //! invoice actions, and payments (received by reference or reported directly).
 
 use chrono::{DateTime, NaiveDate, Utc};
-use confirma_server::{ApiError, FieldProblem, types};
+use confirma_server::types;
 use rust_decimal::Decimal;
 
 use super::World;
 use super::checks::normalized_reference;
-use super::invoices::cents;
+use super::money::cents;
+use super::refusal::{Problem, Refusal};
 
 /// Days after the case due date when a reminder goes out, unless the invoice says otherwise.
 pub const DEFAULT_REMINDER_AFTER_DAYS: i64 = 7;
@@ -29,6 +30,37 @@ pub struct CaseTerms {
     pub reminder_after_days: i64,
     /// Whether the case may go on to demand and collection (not only reminders).
     pub collection_enabled: bool,
+}
+
+impl CaseTerms {
+    /// The terms an invoice gives its case: its interest, reminder fee and delay, and whether
+    /// collection may follow the reminders.
+    pub fn of(invoice: &types::InvoiceContentData) -> Self {
+        let collection = invoice.collection.as_ref();
+        let interest = invoice
+            .terms
+            .as_ref()
+            .and_then(|t| t.interest.as_ref())
+            .map(|i| i.percentage)
+            .or_else(|| {
+                collection
+                    .and_then(|c| c.interest.as_ref())
+                    .and_then(|i| i.percentage)
+            })
+            .unwrap_or_default();
+        Self {
+            interest_percent: interest,
+            reminder_fee: collection
+                .and_then(|c| c.costs.as_ref())
+                .and_then(|c| c.reminder_fee_amount)
+                .unwrap_or(DEFAULT_REMINDER_FEE),
+            reminder_after_days: collection
+                .and_then(|c| c.start_delay_days)
+                .map_or(DEFAULT_REMINDER_AFTER_DAYS, i64::from),
+            collection_enabled: collection.is_none_or(|c| c.enabled)
+                && !invoice.parties.buyer_party.disable_collection,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -144,8 +176,8 @@ fn allocate(case: &CaseRecord, amount: Decimal) -> (Decimal, Decimal, Decimal) {
     (to_capital, to_interest, to_costs)
 }
 
-fn refuse(index: usize, field: &str, message: String) -> ApiError {
-    ApiError::business_rule(message.clone()).with_field_errors(vec![FieldProblem::new(
+fn refuse(index: usize, field: &str, message: String) -> Refusal {
+    Refusal::business_rule(message.clone()).with_problems(vec![Problem::new(
         format!("$.actions[{index}]{field}"),
         "business",
         message,
@@ -153,14 +185,15 @@ fn refuse(index: usize, field: &str, message: String) -> ApiError {
 }
 
 impl World {
-    /// Opens the case of a payment-controlled invoice.
+    /// Opens the case of a payment-controlled invoice, just recorded.
     pub(super) fn open_case(
         &mut self,
         id: i64,
         client_id: i64,
-        invoice: &super::InvoiceRecord,
+        invoice_number: i64,
         terms: CaseTerms,
     ) {
+        let invoice = &self.invoices[&(client_id, invoice_number)];
         let mut case = CaseRecord {
             id,
             client_id,
@@ -370,7 +403,7 @@ impl World {
         amount: Decimal,
         date: Option<NaiveDate>,
         payer: Option<String>,
-    ) -> Result<PaymentReceipt, ApiError> {
+    ) -> Result<PaymentReceipt, Refusal> {
         let wanted = normalized_reference(reference);
         let case_id = self
             .references
@@ -378,19 +411,17 @@ impl World {
             .and_then(|key| self.invoices.get(key))
             .and_then(|i| i.case_id)
             .ok_or_else(|| {
-                ApiError::not_found(format!(
+                Refusal::not_found(format!(
                     "No payment-controlled invoice has the reference {}.",
                     confirma_server::clip(&wanted)
                 ))
             })?;
         let case = &self.cases[&case_id];
         if case.is_closed() {
-            return Err(ApiError::business_rule(format!(
-                "Case {case_id} is closed."
-            )));
+            return Err(Refusal::business_rule(format!("Case {case_id} is closed.")));
         }
         if amount <= Decimal::ZERO || amount.scale() > 2 || amount > case.total_outstanding() {
-            return Err(ApiError::business_rule(format!(
+            return Err(Refusal::business_rule(format!(
                 "The amount must be positive, in cents, and at most the outstanding {}.",
                 case.total_outstanding()
             )));
@@ -417,7 +448,7 @@ impl World {
         &mut self,
         client_id: i64,
         request: &types::InvoiceActionsRequest,
-    ) -> Result<types::InvoiceActionsResponse, ApiError> {
+    ) -> Result<types::InvoiceActionsResponse, Refusal> {
         let mut case_ids = Vec::new();
         for (i, action) in request.actions.iter().enumerate() {
             let data = &action.data;
@@ -591,34 +622,5 @@ impl World {
             });
         }
         Ok(types::InvoiceActionsResponse { results })
-    }
-
-    /// The case behind `case_id` or `invoice_number`, for this client only.
-    pub fn find_case(
-        &self,
-        client_id: i64,
-        case_id: Option<i64>,
-        invoice_number: Option<i64>,
-    ) -> Result<&CaseRecord, ApiError> {
-        let by_invoice =
-            invoice_number.map(|n| self.invoices.get(&(client_id, n)).and_then(|i| i.case_id));
-        let id = match (case_id, by_invoice) {
-            (Some(c), Some(Some(i))) if c != i => None,
-            (Some(c), _) => Some(c),
-            (None, Some(i)) => i,
-            (None, None) => {
-                return Err(ApiError::validation(
-                    "Give caseId or invoiceNumber.",
-                    vec![FieldProblem::new(
-                        "query.caseId",
-                        "required",
-                        "caseId or invoiceNumber is required",
-                    )],
-                ));
-            }
-        };
-        id.and_then(|id| self.cases.get(&id))
-            .filter(|c| c.client_id == client_id)
-            .ok_or_else(|| ApiError::not_found("No such case for this client."))
     }
 }

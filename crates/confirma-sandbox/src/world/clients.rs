@@ -1,13 +1,11 @@
 //! Clients (creditors) and their access tokens: onboarding, authentication, renewal, expiry.
 
 use chrono::{DateTime, Duration, Utc};
-use confirma_server::{ApiError, ApiKey, FieldProblem, types};
+use confirma_server::{ApiKey, types};
 
 use super::checks::{business_id_valid, iban_valid, vat_number_matches};
+use super::refusal::{Problem, Refusal};
 use super::{World, token_hash};
-
-/// The demo client's business ID (valid check digit; not the spec's example company's).
-pub const DEMO_BUSINESS_ID: &str = "1234567-1";
 
 /// One onboarded client.
 #[derive(Clone, Debug)]
@@ -44,9 +42,9 @@ impl World {
     /// The caller behind `key`: `Err(401)` when the key is missing or unknown. An expired token
     /// is returned with `expired: true`; the API layer decides what it may still do (renew and
     /// validate).
-    pub fn authenticate(&self, key: Option<&ApiKey>) -> Result<Caller, ApiError> {
+    pub fn authenticate(&self, key: Option<&ApiKey>) -> Result<Caller, Refusal> {
         let key = key.ok_or_else(|| {
-            ApiError::unauthorized("Send the access token in the X-Api-Key header.")
+            Refusal::unauthenticated("Send the access token in the X-Api-Key header.")
         })?;
         let hash = token_hash(key.expose());
         let record = self
@@ -55,7 +53,7 @@ impl World {
             // The map lookup finds the candidate; the constant-time comparison confirms it, so
             // the answer's timing does not depend on how much of a guess was right.
             .filter(|r| constant_time_eq::constant_time_eq(&r.hash, &hash))
-            .ok_or_else(|| ApiError::unauthorized("The access token is not valid."))?;
+            .ok_or_else(|| Refusal::unauthenticated("The access token is not valid."))?;
         Ok(Caller {
             client_id: record.client_id,
             expires_at: record.expires_at,
@@ -66,12 +64,12 @@ impl World {
     pub(super) fn create_client(
         &mut self,
         request: &types::CreateClientRequest,
-    ) -> Result<types::CreateClientResponse, ApiError> {
+    ) -> Result<types::CreateClientResponse, Refusal> {
         let client = &request.client;
         let mut problems = Vec::new();
         let business_code = client.business_code.to_string();
         if !business_id_valid(&business_code) {
-            problems.push(FieldProblem::new(
+            problems.push(Problem::new(
                 "$.client.businessCode",
                 "business",
                 "is not a valid Finnish business ID (NNNNNNN-C with a correct check digit)",
@@ -81,7 +79,7 @@ impl World {
             let vat = vat.to_string();
             if !vat.is_empty() && vat.starts_with("FI") && !vat_number_matches(&vat, &business_code)
             {
-                problems.push(FieldProblem::new(
+                problems.push(Problem::new(
                     "$.client.vatRegNbr",
                     "business",
                     "a Finnish VAT number is FI followed by the business ID's digits",
@@ -91,7 +89,7 @@ impl World {
         if let Some(iban) = &client.iban {
             let iban = iban.to_string();
             if !iban.is_empty() && !iban_valid(&iban) {
-                problems.push(FieldProblem::new(
+                problems.push(Problem::new(
                     "$.client.iban",
                     "business",
                     "is not a valid IBAN",
@@ -103,27 +101,24 @@ impl World {
             .iter()
             .any(|c| c.role == types::ContactRole::Primary)
         {
-            problems.push(FieldProblem::new(
+            problems.push(Problem::new(
                 "$.contacts",
                 "business",
                 "needs a PRIMARY contact",
             ));
         }
         if !problems.is_empty() {
-            return Err(ApiError::validation(
-                "The client data is invalid.",
-                problems,
-            ));
+            return Err(Refusal::invalid("The client data is invalid.", problems));
         }
         if self
             .clients
             .values()
             .any(|c| c.business_id == business_code)
         {
-            return Err(ApiError::business_rule(format!(
+            return Err(Refusal::business_rule(format!(
                 "A client with business ID {business_code} is already onboarded."
             ))
-            .with_field_errors(vec![FieldProblem::new(
+            .with_problems(vec![Problem::new(
                 "$.client.businessCode",
                 "business",
                 "is already onboarded",
@@ -183,7 +178,7 @@ impl World {
     pub(super) fn renew_token(
         &mut self,
         client_id: i64,
-    ) -> Result<types::RenewTokenResponse, ApiError> {
+    ) -> Result<types::RenewTokenResponse, Refusal> {
         self.client(client_id)?;
         // A token that had an expiry gets a new one a year out; one without keeps none.
         let had_expiry = self
@@ -210,24 +205,5 @@ impl World {
         {
             record.expires_at = expires_at;
         }
-    }
-
-    /// Onboards the demo client (the spec's example creditor under a business ID of its own,
-    /// so that the spec's onboarding example still works on a fresh sandbox); returns its id and
-    /// token.
-    pub(super) fn seed_demo_client(&mut self) -> (i64, String) {
-        let mut request: types::CreateClientRequest =
-            confirma_server::runtime::example_request("createClient");
-        request.client.business_code = DEMO_BUSINESS_ID.parse().expect("a valid business ID");
-        request.client.vat_reg_nbr = Some(
-            format!("FI{}", DEMO_BUSINESS_ID.replace('-', ""))
-                .parse()
-                .expect("a valid VAT number"),
-        );
-        let response = self
-            .create_client(&request)
-            .expect("the spec's example client is valid");
-        self.seed_demo_invoices(response.client_id);
-        (response.client_id, response.access_token)
     }
 }

@@ -2,8 +2,8 @@
 //! statuses, and distribution as sandbox time passes.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use confirma_server::{ApiError, FieldProblem, types};
-use rust_decimal::{Decimal, RoundingStrategy};
+use confirma_server::types;
+use rust_decimal::Decimal;
 use sha2::Digest;
 
 use super::World;
@@ -11,6 +11,8 @@ use super::checks::{
     business_id_valid, finnish_reference, normalized_reference, payment_reference_valid,
     reference_on_prefix,
 };
+use super::money::cents;
+use super::refusal::{Problem, Refusal};
 
 /// How long after creation the print and distribution service has delivered an invoice.
 pub const DISTRIBUTION_DELAY: Duration = Duration::minutes(5);
@@ -62,16 +64,8 @@ impl DistributionRecord {
     }
 }
 
-fn problem(path: &str, message: impl Into<String>) -> FieldProblem {
-    FieldProblem::new(path, "business", message)
-}
-
-/// Money rounds to cents, half away from zero (11.985 → 11.99), as invoices do, and always
-/// carries exactly two decimals (5.0 becomes 5.00) so that amounts look the same on the wire.
-pub fn cents(x: Decimal) -> Decimal {
-    let mut x = x.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
-    x.rescale(2);
-    x
+fn problem(path: &str, message: impl Into<String>) -> Problem {
+    Problem::new(path, "business", message)
 }
 
 /// net = quantity × (unit price − discount), with a percentage discount applied to the product.
@@ -89,7 +83,7 @@ fn row_vat(row: &types::InvoiceRowData, net: Decimal) -> Decimal {
 }
 
 /// Row amounts that were sent must match the row's own arithmetic, and the totals the rows.
-fn check_amounts(invoice: &types::InvoiceContentData, problems: &mut Vec<FieldProblem>) {
+fn check_amounts(invoice: &types::InvoiceContentData, problems: &mut Vec<Problem>) {
     let (mut net_sum, mut vat_sum) = (Decimal::ZERO, Decimal::ZERO);
     for (i, row) in invoice.rows.iter().enumerate() {
         let net = row_net(row);
@@ -219,11 +213,14 @@ fn undeliverable(request: &types::SalesInvoiceRequest) -> (Option<String>, Optio
 }
 
 impl World {
+    /// Checks and records an invoice (its case, if it gets one, is opened by the caller:
+    /// [`World::submit_invoice`]). A re-submission of the same invoice is answered as DUPLICATE
+    /// and changes nothing.
     pub(super) fn create_invoice(
         &mut self,
         client_id: i64,
         request: &types::SalesInvoiceRequest,
-    ) -> Result<types::CreateInvoiceResponse, ApiError> {
+    ) -> Result<types::CreateInvoiceResponse, Refusal> {
         let client = self.client(client_id)?.clone();
         let invoice = &request.invoice;
         let header = &invoice.header;
@@ -269,7 +266,7 @@ impl World {
             ));
         }
         if invoice.rows.is_empty() {
-            problems.push(FieldProblem::new(
+            problems.push(Problem::new(
                 "$.invoice.rows",
                 "minItems",
                 "needs at least one row",
@@ -277,15 +274,16 @@ impl World {
         }
         check_amounts(invoice, &mut problems);
         if !problems.is_empty() {
-            return Err(ApiError::validation("The invoice is invalid.", problems));
+            return Err(Refusal::invalid("The invoice is invalid.", problems));
         }
 
         // Rules that depend on what the sandbox already holds: 402. Sending the very same
         // invoice again (a retry after a lost answer, say) is not an error: it is answered
         // with the original's data and the status DUPLICATE, and nothing changes.
-        let request_hash: [u8; 32] =
-            sha2::Sha256::digest(serde_json::to_vec(request).map_err(|_| ApiError::internal())?)
-                .into();
+        let request_hash: [u8; 32] = sha2::Sha256::digest(
+            serde_json::to_vec(request).expect("the generated request types always serialize"),
+        )
+        .into();
         if let Some(existing) = self.invoices.get(&(client_id, header.number))
             && existing.request_hash == request_hash
         {
@@ -298,11 +296,11 @@ impl World {
             });
         }
         if self.invoices.contains_key(&(client_id, header.number)) {
-            return Err(ApiError::business_rule(format!(
+            return Err(Refusal::business_rule(format!(
                 "Invoice number {} is already used by this client for a different invoice.",
                 header.number
             ))
-            .with_field_errors(vec![problem("$.invoice.header.number", "is already used")]));
+            .with_problems(vec![problem("$.invoice.header.number", "is already used")]));
         }
         let credited = invoice
             .references
@@ -311,19 +309,19 @@ impl World {
         if invoice_type == types::InvoiceType::CreditNote {
             match credited {
                 None => {
-                    return Err(ApiError::business_rule(
+                    return Err(Refusal::business_rule(
                         "A credit note must reference the invoice it credits.",
                     )
-                    .with_field_errors(vec![problem(
+                    .with_problems(vec![problem(
                         "$.invoice.references.creditedInvoiceNumber",
                         "is required for a CREDIT_NOTE",
                     )]));
                 }
                 Some(n) if !self.invoices.contains_key(&(client_id, n)) => {
-                    return Err(ApiError::business_rule(format!(
+                    return Err(Refusal::business_rule(format!(
                         "The credited invoice {n} does not exist."
                     ))
-                    .with_field_errors(vec![problem(
+                    .with_problems(vec![problem(
                         "$.invoice.references.creditedInvoiceNumber",
                         "is not an invoice of this client",
                     )]));
@@ -340,10 +338,10 @@ impl World {
             None => finnish_reference(&format!("{prefix}{}", header.number)),
         };
         if given_reference.is_some() && !reference_on_prefix(&payment_reference, prefix) {
-            return Err(ApiError::business_rule(format!(
+            return Err(Refusal::business_rule(format!(
                 "The payment reference is not on this client's payment-reference prefix {prefix}."
             ))
-            .with_field_errors(vec![problem(
+            .with_problems(vec![problem(
                 "$.invoice.references.payment",
                 format!("must start with the client's prefix {prefix} (after RF and its check digits for an RF reference)"),
             )]));
@@ -369,10 +367,10 @@ impl World {
                     ),
                 )
             };
-            return Err(ApiError::business_rule(format!(
+            return Err(Refusal::business_rule(format!(
                 "The payment reference {payment_reference} is already used by {used_by}."
             ))
-            .with_field_errors(vec![field]));
+            .with_problems(vec![field]));
         }
 
         // Accepted: decide status and distribution.
@@ -425,33 +423,6 @@ impl World {
             distribution,
             request_hash,
         };
-        if let Some(case_id) = case_id {
-            let collection = invoice.collection.as_ref();
-            let interest = invoice
-                .terms
-                .as_ref()
-                .and_then(|t| t.interest.as_ref())
-                .map(|i| i.percentage)
-                .or_else(|| {
-                    collection
-                        .and_then(|c| c.interest.as_ref())
-                        .and_then(|i| i.percentage)
-                })
-                .unwrap_or_default();
-            let terms = super::cases::CaseTerms {
-                interest_percent: interest,
-                reminder_fee: collection
-                    .and_then(|c| c.costs.as_ref())
-                    .and_then(|c| c.reminder_fee_amount)
-                    .unwrap_or(super::cases::DEFAULT_REMINDER_FEE),
-                reminder_after_days: collection
-                    .and_then(|c| c.start_delay_days)
-                    .map_or(super::cases::DEFAULT_REMINDER_AFTER_DAYS, i64::from),
-                collection_enabled: collection.is_none_or(|c| c.enabled)
-                    && !invoice.parties.buyer_party.disable_collection,
-            };
-            self.open_case(case_id, client_id, &record, terms);
-        }
         self.references
             .insert(payment_reference.clone(), (client_id, header.number));
         self.invoices.insert((client_id, header.number), record);
@@ -509,46 +480,5 @@ impl World {
                 invoice.status = types::InvoiceStatus::Overdue;
             }
         }
-    }
-
-    /// The demo client's invoices: the spec's example invoice, under three numbers.
-    pub(super) fn seed_demo_invoices(&mut self, client_id: i64) {
-        let example: types::SalesInvoiceRequest =
-            confirma_server::runtime::example_request("createInvoice");
-        let start = self.today();
-        for (i, number) in [202600101i64, 202600102, 202600103].into_iter().enumerate() {
-            let mut request = example.clone();
-            request.invoice.header.number = number;
-            request.invoice.header.date = start - Duration::days(14 - 7 * i as i64);
-            request.invoice.header.due_date = request.invoice.header.date + Duration::days(14);
-            if let Some(references) = request.invoice.references.as_mut() {
-                references.payment = None;
-            }
-            self.create_invoice(client_id, &request)
-                .expect("the spec's example invoice is valid");
-        }
-    }
-
-    /// The distribution records of `client_id`'s invoices, filtered as the distribution
-    /// operations document.
-    pub fn distributions(
-        &self,
-        client_id: i64,
-        invoice_number: Option<i64>,
-        from: NaiveDate,
-        to: NaiveDate,
-        fetch: types::FetchType,
-    ) -> impl Iterator<Item = &InvoiceRecord> {
-        self.invoices
-            .range((client_id, i64::MIN)..=(client_id, i64::MAX))
-            .map(|(_, invoice)| invoice)
-            .filter(move |i| invoice_number.is_none_or(|n| n == i.number))
-            .filter(move |i| i.date >= from && i.date <= to)
-            .filter(move |i| match (fetch, &i.distribution) {
-                (_, None) => false,
-                (types::FetchType::All, Some(_)) => true,
-                (types::FetchType::Successful, Some(d)) => d.succeeded(),
-                (types::FetchType::Failed, Some(d)) => d.failed(),
-            })
     }
 }

@@ -10,19 +10,25 @@ pub mod cases;
 pub mod checks;
 mod clients;
 mod invoices;
+pub mod money;
+pub mod queries;
+mod refusal;
+mod seed;
 pub mod settlements;
 
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use confirma_server::{ApiError, types};
+use confirma_server::types;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub use accounting::{AccountingItem, Kind as AccountingKind};
 pub use cases::{CaseRecord, PaymentReceipt, PaymentRecord};
 pub use clients::{Caller, ClientRecord};
-pub use invoices::{DistributionRecord, InvoiceRecord, cents};
+pub use invoices::{DistributionRecord, InvoiceRecord};
+pub use money::cents;
+pub use refusal::{Problem, Refusal};
 pub use settlements::{SettlementRecord, SettlementWindow};
 
 /// Everything that changes the world. Persisted as JSON, one record per accepted command.
@@ -164,7 +170,7 @@ impl World {
     }
 
     /// Executes one command: all checks first, then the change. On `Err` nothing has changed.
-    pub fn execute(&mut self, command: &Command) -> Result<Effect, ApiError> {
+    pub fn execute(&mut self, command: &Command) -> Result<Effect, Refusal> {
         match command {
             Command::Seed => {
                 self.seed();
@@ -177,7 +183,7 @@ impl World {
                 self.renew_token(*client_id).map(Effect::TokenRenewed)
             }
             Command::CreateInvoice { client_id, request } => self
-                .create_invoice(*client_id, request)
+                .submit_invoice(*client_id, request)
                 .map(Effect::InvoiceCreated),
             Command::InvoiceActions { client_id, request } => self
                 .invoice_actions(*client_id, request)
@@ -215,7 +221,7 @@ impl World {
                 .map(Effect::Accounting),
             Command::AdvanceClock { to } => {
                 if *to < self.now {
-                    return Err(ApiError::business_rule(format!(
+                    return Err(Refusal::business_rule(format!(
                         "The sandbox clock is at {} and cannot go back to {to}.",
                         self.now.to_rfc3339()
                     )));
@@ -264,10 +270,10 @@ impl World {
         )))
     }
 
-    pub fn client(&self, id: i64) -> Result<&ClientRecord, ApiError> {
+    pub fn client(&self, id: i64) -> Result<&ClientRecord, Refusal> {
         self.clients
             .get(&id)
-            .ok_or_else(|| ApiError::not_found(format!("No client {id}.")))
+            .ok_or_else(|| Refusal::not_found(format!("No client {id}.")))
     }
 
     pub fn today(&self) -> NaiveDate {
@@ -295,11 +301,21 @@ impl World {
         }
     }
 
-    /// The demo data: one lifecycle client with a few invoices.
-    fn seed(&mut self) {
-        let (client_id, token) = self.seed_demo_client();
-        self.demo_client = Some(client_id);
-        self.demo_token = Some(token);
+    /// An invoice submitted by a client: checked and recorded, and its case opened when it is
+    /// payment-controlled (a DUPLICATE re-submission opens nothing).
+    fn submit_invoice(
+        &mut self,
+        client_id: i64,
+        request: &types::SalesInvoiceRequest,
+    ) -> Result<types::CreateInvoiceResponse, Refusal> {
+        let accepted = self.create_invoice(client_id, request)?;
+        if accepted.status != types::InvoiceStatus::Duplicate
+            && let Some(case_id) = accepted.case_id
+        {
+            let terms = cases::CaseTerms::of(&request.invoice);
+            self.open_case(case_id, client_id, accepted.invoice_number, terms);
+        }
+        Ok(accepted)
     }
 }
 

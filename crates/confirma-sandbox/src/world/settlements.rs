@@ -91,7 +91,7 @@ impl World {
                 }),
                 currency: "EUR".parse().expect("ISO code"),
                 remittance_reference: finnish_reference(&id.to_string()).parse().ok(),
-                settlement_amount: super::cents(total),
+                settlement_amount: super::money::cents(total),
                 settlement_date: date,
                 settlement_id: id,
             };

@@ -1,0 +1,77 @@
+//! Who is calling: the credential checks every operation makes before it reads anything else.
+
+use confirma_server::{ApiError, ApiKey, types};
+
+use super::SandboxApi;
+use crate::world::Caller;
+
+impl SandboxApi {
+    fn is_provisioning_token(&self, key: Option<&ApiKey>) -> bool {
+        key.is_some_and(|k| self.0.is_provisioning_token(k))
+    }
+
+    /// The calling client, for every operation but onboarding, renew and validate.
+    pub(super) fn client(&self, key: Option<&ApiKey>) -> Result<Caller, ApiError> {
+        self.0.check_healthy()?;
+        if self.is_provisioning_token(key) {
+            return Err(ApiError::forbidden(
+                "The partner provisioning token works only for onboarding (POST /api/v1/partner/client).",
+            ));
+        }
+        let caller = self.0.read().authenticate(key)?;
+        if caller.expired {
+            return Err(ApiError::token_expired());
+        }
+        Ok(caller)
+    }
+
+    /// Onboarding takes the partner provisioning token, and nothing else.
+    pub(super) fn onboard_caller(&self, key: Option<&ApiKey>) -> Result<(), ApiError> {
+        self.0.check_healthy()?;
+        if self.is_provisioning_token(key) {
+            return Ok(());
+        }
+        match key {
+            Some(key) if self.0.read().authenticate(Some(key)).is_ok() => Err(ApiError::forbidden(
+                "Onboarding needs the partner provisioning token, not a client token.",
+            )),
+            _ => Err(ApiError::unauthorized(
+                "Send the partner provisioning token in the X-Api-Key header.",
+            )),
+        }
+    }
+
+    /// validateToken: the provisioning token or a live client token.
+    pub(super) fn validate(
+        &self,
+        key: Option<&ApiKey>,
+    ) -> Result<types::ValidateTokenResponse, ApiError> {
+        self.0.check_healthy()?;
+        if self.is_provisioning_token(key) {
+            return Ok(types::ValidateTokenResponse {
+                expires_at: None,
+                is_valid: true,
+                message: "Partner provisioning token is valid".into(),
+            });
+        }
+        // An expired token is refused like everywhere else; only renew accepts it.
+        let caller = self.client(key)?;
+        Ok(types::ValidateTokenResponse {
+            expires_at: caller.expires_at,
+            is_valid: true,
+            message: "Token is valid".into(),
+        })
+    }
+
+    /// The caller of renew: any client token, expired or not (renewal is the one thing an
+    /// expired token may still do).
+    pub(super) fn renew_caller(&self, key: Option<&ApiKey>) -> Result<Caller, ApiError> {
+        self.0.check_healthy()?;
+        if self.is_provisioning_token(key) {
+            return Err(ApiError::forbidden(
+                "The partner provisioning token is not renewed through the API.",
+            ));
+        }
+        Ok(self.0.read().authenticate(key)?)
+    }
+}

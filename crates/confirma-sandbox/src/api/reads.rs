@@ -1,0 +1,213 @@
+//! The read operations: the caller, its query as a domain filter, the domain's answer on the
+//! wire. (Fetching unfetched settlements also records the fetch, so it is a change.)
+
+use confirma_server::{self as server, ApiError, ApiKey, FieldProblem, types};
+
+use super::{SandboxApi, wire};
+use crate::world::queries::{DateWindow, DistributionFilter};
+use crate::world::{AccountingItem, AccountingKind, Command, Effect};
+
+impl SandboxApi {
+    pub(super) fn distribution(
+        &self,
+        key: Option<&ApiKey>,
+        q: server::GetDistributionInformationQuery,
+    ) -> Result<types::DistributionInformationResponse, ApiError> {
+        let caller = self.client(key)?;
+        let world = self.0.read();
+        let window = world.invoice_window(q.invoice_number, q.from_inv_date, q.to_inv_date)?;
+        let filter = DistributionFilter {
+            invoice_number: q.invoice_number,
+            window,
+            fetch: q.fetch_type.unwrap_or(types::FetchType::All),
+            status: None,
+            method: None,
+        };
+        let records: Vec<types::DistributionRecord> = world
+            .distributions(caller.client_id, filter)
+            .filter_map(wire::distribution_record)
+            .collect();
+        let successful = records
+            .iter()
+            .filter(|r| {
+                matches!(
+                    r.status,
+                    types::DistributionStatus::Sent | types::DistributionStatus::Delivered
+                )
+            })
+            .count();
+        let failed = records
+            .iter()
+            .filter(|r| r.status == types::DistributionStatus::Failed)
+            .count();
+        let defaulted = window.defaulted;
+        Ok(types::DistributionInformationResponse {
+            meta_data: types::DistributionMetaData {
+                total_count: records.len() as i32,
+                successful_count: successful as i32,
+                failed_count: failed as i32,
+                filters_applied: types::DistributionFiltersApplied {
+                    default_last30_days: Some(defaulted),
+                    fetch_type: q
+                        .fetch_type
+                        .map(|f| f.to_string().parse().expect("same values")),
+                    from_inv_date: defaulted.then_some(window.from).or(q.from_inv_date),
+                    invoice_number: q.invoice_number,
+                    to_inv_date: defaulted.then_some(window.to).or(q.to_inv_date),
+                },
+            },
+            distributions: records,
+        })
+    }
+
+    pub(super) fn distribution_page(
+        &self,
+        key: Option<&ApiKey>,
+        q: server::GetDistributionInformationV2Query,
+    ) -> Result<types::DistributionInformationPage, ApiError> {
+        let caller = self.client(key)?;
+        let world = self.0.read();
+        let filter = DistributionFilter {
+            invoice_number: q.invoice_number,
+            window: world.invoice_window(q.invoice_number, q.from_inv_date, q.to_inv_date)?,
+            fetch: q.fetch_type.unwrap_or(types::FetchType::All),
+            status: q.status,
+            method: q.method,
+        };
+        // The spec bounds both (page >= 1, 1 <= pageSize <= 500); validation ran before.
+        let page = q.page.map_or(1, |p| p.max(1) as usize);
+        let page_size = q.page_size.map_or(100, |p| p.max(1) as usize);
+        let found = world.distribution_page(caller.client_id, filter, page, page_size);
+        let data: Vec<types::DistributionRecord> = found
+            .items
+            .into_iter()
+            .filter_map(wire::distribution_record)
+            .collect();
+        Ok(types::DistributionInformationPage {
+            meta: types::PageMeta {
+                count: data.len() as i32,
+                page: std::num::NonZeroU32::new(page as u32).ok_or_else(ApiError::internal)?,
+                page_size: std::num::NonZeroU32::new(page_size as u32)
+                    .ok_or_else(ApiError::internal)?,
+                total_count: found.total as i32,
+            },
+            data,
+        })
+    }
+
+    pub(super) fn case_details(
+        &self,
+        key: Option<&ApiKey>,
+        q: server::GetCaseDetailsQuery,
+    ) -> Result<types::CaseDetailsResponse, ApiError> {
+        let caller = self.client(key)?;
+        let world = self.0.read();
+        let case = world.find_case(caller.client_id, q.case_id, q.invoice_number)?;
+        Ok(types::CaseDetailsResponse {
+            case: wire::case_details(world.case_view(case)),
+        })
+    }
+
+    pub(super) fn payments(
+        &self,
+        key: Option<&ApiKey>,
+        q: server::GetPaymentsQuery,
+    ) -> Result<types::PaymentList, ApiError> {
+        let caller = self.client(key)?;
+        let world = self.0.read();
+        let window = DateWindow::new(
+            q.from_date,
+            q.to_date,
+            ("fromDate", "toDate"),
+            world.today(),
+        )?;
+        Ok(types::PaymentList(
+            world
+                .payments_of(
+                    caller.client_id,
+                    window,
+                    q.invoice_number.as_deref(),
+                    q.case_id,
+                )
+                .map(wire::payment)
+                .collect(),
+        ))
+    }
+
+    pub(super) async fn settlements(
+        &self,
+        key: Option<&ApiKey>,
+        q: server::GetSettlementsQuery,
+    ) -> Result<types::SettlementsResponse, ApiError> {
+        let caller = self.client(key)?;
+        let unfetched_only = q.unfetched_only.unwrap_or(false);
+        let (window, settlements, now) = {
+            let world = self.0.read();
+            let window = world.settlement_window(q.from_date, q.to_date, unfetched_only)?;
+            let settlements: Vec<types::Settlement> = world
+                .settlements(caller.client_id, &window)
+                .cloned()
+                .collect();
+            (window, settlements, world.now)
+        };
+        // A first fetch is recorded (it sets apiFetchDate): then the settlements are selected
+        // and marked again in one command, so that concurrent fetches never both get one.
+        if settlements.iter().all(|s| s.api_fetch_date.is_some()) {
+            return Ok(types::SettlementsResponse {
+                created_at: now,
+                settlements,
+            });
+        }
+        let effect = self
+            .0
+            .execute(Command::FetchSettlements {
+                client_id: caller.client_id,
+                window,
+            })
+            .await?;
+        let Effect::Settlements(settlements) = effect else {
+            return Err(ApiError::internal());
+        };
+        Ok(types::SettlementsResponse {
+            created_at: self.0.read().now,
+            settlements,
+        })
+    }
+
+    /// The accounting submissions of one kind, in a document-date window, as status rows.
+    pub(super) fn accounting<T>(
+        &self,
+        key: Option<&ApiKey>,
+        kind: AccountingKind,
+        window: (Option<chrono::NaiveDate>, Option<chrono::NaiveDate>),
+        source: Option<&str>,
+        row: impl Fn(&AccountingItem) -> Option<T>,
+    ) -> Result<Vec<T>, ApiError> {
+        let caller = self.client(key)?;
+        let world = self.0.read();
+        let window = DateWindow::new(window.0, window.1, ("fromDate", "toDate"), world.today())?;
+        Ok(world
+            .accounting_items(caller.client_id, kind, window, source)
+            .filter_map(row)
+            .collect())
+    }
+
+    pub(super) fn finvoice(
+        &self,
+        key: Option<&ApiKey>,
+        business_id: &str,
+    ) -> Result<types::FinvoiceCredentialsResponse, ApiError> {
+        self.client(key)?;
+        if !crate::world::checks::business_id_valid(business_id) {
+            return Err(ApiError::validation(
+                "The business ID is invalid.",
+                vec![FieldProblem::new(
+                    "query.businessId",
+                    "business",
+                    "is not a valid Finnish business ID",
+                )],
+            ));
+        }
+        Ok(crate::registry::finvoice_credentials(business_id))
+    }
+}

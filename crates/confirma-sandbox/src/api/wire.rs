@@ -1,0 +1,113 @@
+//! The domain's records as the spec's wire types: the read side's one mapping.
+
+use chrono::NaiveDate;
+use confirma_server::types;
+
+use crate::world::queries::CaseView;
+use crate::world::{AccountingItem, InvoiceRecord, PaymentRecord, accounting, cases, cents};
+
+/// An invoice's distribution, if it has one.
+pub fn distribution_record(invoice: &InvoiceRecord) -> Option<types::DistributionRecord> {
+    let d = invoice.distribution.as_ref()?;
+    Some(types::DistributionRecord {
+        case_id: invoice.case_id,
+        created_at: d.created_at,
+        distributed_at: d.distributed_at,
+        error_message: d.error_message.clone(),
+        invoice_number: invoice.number,
+        invoice_status: invoice.status,
+        method: d.method,
+        payment_control_enabled: invoice.payment_control,
+        payment_reference: invoice.payment_reference.parse().ok(),
+        recipient: d.recipient.as_ref().and_then(|r| r.parse().ok()),
+        status: d.status,
+    })
+}
+
+pub fn payment(p: &PaymentRecord) -> types::Payment {
+    let midnight = |d: NaiveDate| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+    types::Payment {
+        account_name: p.account_name.as_deref().and_then(|n| n.parse().ok()),
+        agency: Some(cases::AGENCY.parse().expect("agency")),
+        allocation_id: Some(p.allocation_id),
+        booking_date: Some(midnight(p.date)),
+        capital_amount: Some(p.capital),
+        case_id: p.case_id,
+        costs_amount: Some(p.costs),
+        currency: p.currency.parse().expect("ISO code"),
+        interest_amount: Some(p.interest),
+        invoice_number: p.invoice_number.to_string().parse().expect("digits"),
+        invoice_payment_reference: p.invoice_reference.parse().ok(),
+        original_payment_reference: p.original_reference.as_deref().and_then(|r| r.parse().ok()),
+        payment_amount: p.amount,
+        payment_date: midnight(p.date),
+        payment_type: None,
+    }
+}
+
+pub fn case_details(view: CaseView<'_>) -> types::CaseDetails {
+    let case = view.case;
+    let (capital, interest, costs) = case.outstanding();
+    let end = case.closed_at.unwrap_or(view.today);
+    types::CaseDetails {
+        balance: types::CaseBalance {
+            capital_amount: capital,
+            costs_amount: costs,
+            currency: case.currency.parse().ok(),
+            interest_amount: interest,
+            paid_amount: Some(cents(case.paid)),
+            total_amount: capital + interest + costs,
+        },
+        events: case.events.clone(),
+        invoice: view.invoice.map(|i| types::CaseInvoice {
+            buyer_name: Some(i.buyer_name.clone()),
+            case_due_date: Some(case.due_date),
+            currency: i.currency.parse().expect("ISO code"),
+            due_date: i.due_date,
+            invoice_date: i.date,
+            invoice_number: i.number,
+            payment_reference: i.payment_reference.parse().ok(),
+            status: i.status,
+            total_gross_amount: i.total,
+        }),
+        payments: case.payments.clone(),
+        summary: types::CaseSummary {
+            active_days: (end - case.created_at.date_naive()).num_days().max(0) as i32,
+            agency: cases::AGENCY.into(),
+            case_id: case.id,
+            closed_at: case.closed_at,
+            created_at: case.created_at,
+            creditor: view.creditor.map(|c| c.name.clone()).unwrap_or_default(),
+            currency: case.currency.parse().expect("ISO code"),
+            stage: case.stage,
+            status: case.status,
+        },
+        timeline: case.timeline.clone(),
+    }
+}
+
+pub fn ledger_status(a: &AccountingItem) -> types::LedgerStatus {
+    types::LedgerStatus {
+        description: a.description.clone(),
+        document_date: a.document_date,
+        document_name: a.document_name.clone(),
+        document_status: (a.status == accounting::SyncStatus::Synced)
+            .then(|| "Approved".to_string()),
+        source_identifier: a.source_identifier.clone(),
+        status: a.status.code(),
+        sync_date: a.sync_date,
+    }
+}
+
+/// An accounting payment's status row; `None` for an item whose invoice number the wire type
+/// cannot carry.
+pub fn accounting_payment_status(a: &AccountingItem) -> Option<types::AccountingPaymentStatus> {
+    Some(types::AccountingPaymentStatus {
+        description: a.description.clone(),
+        invoice_number: a.invoice_number.parse().ok()?,
+        payment_date: a.document_date,
+        source_identifier: a.source_identifier.clone(),
+        status: a.status.code(),
+        sync_date: a.sync_date,
+    })
+}

@@ -1,0 +1,60 @@
+//! The demo data a fresh sandbox starts with: one lifecycle client (the spec's example creditor
+//! under a business ID of its own) and three of the spec's example invoices.
+
+use chrono::Duration;
+use confirma_server::types;
+
+use super::World;
+
+/// The demo client's business ID (valid check digit; not the spec's example company's).
+pub const DEMO_BUSINESS_ID: &str = "1234567-1";
+
+/// The demo client's invoice numbers (not the spec's example number, so that the example can
+/// be posted on a fresh sandbox).
+pub const DEMO_INVOICE_NUMBERS: [i64; 3] = [202600101, 202600102, 202600103];
+
+impl World {
+    /// The demo data: one lifecycle client with a few invoices.
+    pub(super) fn seed(&mut self) {
+        let (client_id, token) = self.seed_demo_client();
+        self.demo_client = Some(client_id);
+        self.demo_token = Some(token);
+    }
+
+    /// Onboards the demo client (the spec's example creditor under a business ID of its own,
+    /// so that the spec's onboarding example still works on a fresh sandbox); returns its id and
+    /// token.
+    fn seed_demo_client(&mut self) -> (i64, String) {
+        let mut request: types::CreateClientRequest =
+            confirma_server::runtime::example_request("createClient");
+        request.client.business_code = DEMO_BUSINESS_ID.parse().expect("a valid business ID");
+        request.client.vat_reg_nbr = Some(
+            format!("FI{}", DEMO_BUSINESS_ID.replace('-', ""))
+                .parse()
+                .expect("a valid VAT number"),
+        );
+        let response = self
+            .create_client(&request)
+            .expect("the spec's example client is valid");
+        self.seed_demo_invoices(response.client_id);
+        (response.client_id, response.access_token)
+    }
+
+    /// The demo client's invoices: the spec's example invoice, under three numbers.
+    fn seed_demo_invoices(&mut self, client_id: i64) {
+        let example: types::SalesInvoiceRequest =
+            confirma_server::runtime::example_request("createInvoice");
+        let start = self.today();
+        for (i, number) in DEMO_INVOICE_NUMBERS.into_iter().enumerate() {
+            let mut request = example.clone();
+            request.invoice.header.number = number;
+            request.invoice.header.date = start - Duration::days(14 - 7 * i as i64);
+            request.invoice.header.due_date = request.invoice.header.date + Duration::days(14);
+            if let Some(references) = request.invoice.references.as_mut() {
+                references.payment = None;
+            }
+            self.submit_invoice(client_id, &request)
+                .expect("the spec's example invoice is valid");
+        }
+    }
+}
