@@ -8,7 +8,7 @@ use std::sync::{Arc, RwLock, RwLockReadGuard};
 use confirma_server::{ApiError, ApiKey};
 
 use crate::config::Config;
-use crate::store::{Record, SqliteStore, Store};
+use crate::store::{Record, SqlStore, Store};
 use crate::world::{Command, Effect, Genesis, World};
 
 /// The tokens that are not client tokens: fixed by the operator, or random per database.
@@ -50,7 +50,7 @@ struct WorldAndSeq {
 impl Sandbox {
     /// Opens the store, replays its log (or seeds a fresh sandbox) and returns the sandbox.
     pub fn open(config: Config) -> anyhow::Result<Arc<Self>> {
-        let store = SqliteStore::open(config.db.as_deref())?;
+        let store = SqlStore::open(config.storage.clone())?;
         Self::with_store(config, Box::new(store))
     }
 
@@ -66,14 +66,11 @@ impl Sandbox {
             config.seed,
             config.start.to_rfc3339()
         );
-        let recorded = store.setting("genesis", &|| made_with.clone())?;
+        let recorded = store.setting("genesis", made_with.clone())?;
         if recorded != made_with {
-            let db = config
-                .db
-                .as_ref()
-                .map_or("the database".to_string(), |p| p.display().to_string());
             anyhow::bail!(
-                "{db} was made with {recorded}, and its log replays into the same world only with those: start with {recorded}, or use another --db (or --in-memory)"
+                "{} was made with {recorded}, and its log replays into the same world only with those: start with {recorded}, or use another database (--db, --database-url or --in-memory)",
+                config.storage.describe()
             );
         }
         let mut world = World::new(genesis);
@@ -94,9 +91,10 @@ impl Sandbox {
         let seq = records.last().map_or(0, |r| r.seq);
         let secret = |fixed: &Option<String>, purpose: &'static str| match fixed {
             Some(token) => Ok(token.clone()),
-            None => store.setting(&format!("{purpose}_token"), &|| {
-                crate::config::random_secret(purpose)
-            }),
+            None => store.setting(
+                &format!("{purpose}_token"),
+                crate::config::random_secret(purpose),
+            ),
         };
         let secrets = Secrets {
             provisioning_token: secret(&config.provisioning_token, "provisioning")?,
@@ -218,8 +216,8 @@ mod tests {
         fn load(&self) -> Result<Vec<Record>, StoreError> {
             Ok(Vec::new())
         }
-        fn setting(&self, _key: &str, init: &dyn Fn() -> String) -> Result<String, StoreError> {
-            Ok(init())
+        fn setting(&self, _key: &str, init: String) -> Result<String, StoreError> {
+            Ok(init)
         }
         fn append(&self, _record: Record) -> tokio::sync::oneshot::Receiver<Result<(), String>> {
             let (done, wait) = tokio::sync::oneshot::channel();

@@ -2,15 +2,14 @@
 //! fixed.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 
 #[derive(Clone, Debug)]
 pub struct Config {
     pub listen: SocketAddr,
-    /// The database file; `None` keeps everything in memory (gone when the process ends).
-    pub db: Option<PathBuf>,
+    /// Where the state is kept: an SQLite file, PostgreSQL, or memory only.
+    pub storage: crate::store::Location,
     pub seed: u64,
     /// Sandbox time at the first start.
     pub start: DateTime<Utc>,
@@ -26,7 +25,7 @@ impl Config {
     pub fn for_tests() -> Self {
         Self {
             listen: "127.0.0.1:0".parse().expect("valid address"),
-            db: None,
+            storage: crate::store::Location::Memory,
             seed: 42,
             start: "2026-03-02T08:00:00Z".parse().expect("valid time"),
             provisioning_token: Some("test-provisioning-token".into()),

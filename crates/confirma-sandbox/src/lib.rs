@@ -28,6 +28,7 @@ use tracing::Level;
 pub use app::Sandbox;
 pub use config::Config;
 pub use serve::{Limits, serve, serve_with};
+pub use store::Location;
 
 /// The whole HTTP application: the Partner API, the control API, `/openapi.json` (both
 /// described) and the interactive documentation at `/docs` (served from the binary, offline).

@@ -37,8 +37,16 @@ struct Serve {
         default_value = "confirma-sandbox.db"
     )]
     db: PathBuf,
+    /// Keep the state in PostgreSQL instead (postgres://user:password@host:port/database);
+    /// one sandbox process per database.
+    #[arg(long, env = "CONFIRMA_SANDBOX_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
     /// Keep everything in memory instead (lost when the process ends).
-    #[arg(long, env = "CONFIRMA_SANDBOX_IN_MEMORY")]
+    #[arg(
+        long,
+        env = "CONFIRMA_SANDBOX_IN_MEMORY",
+        conflicts_with = "database_url"
+    )]
     in_memory: bool,
     /// Seed of every generated id and secret.
     #[arg(long, env = "CONFIRMA_SANDBOX_SEED", default_value_t = 1)]
@@ -147,7 +155,7 @@ async fn serve(args: Serve) -> anyhow::Result<()> {
         .init();
     let config = Config {
         listen: args.listen,
-        db: (!args.in_memory).then_some(args.db),
+        storage: storage(args.database_url, args.in_memory, args.db)?,
         seed: args.seed,
         start: args.start,
         provisioning_token: args.provisioning_token,
@@ -170,10 +178,7 @@ async fn serve(args: Serve) -> anyhow::Result<()> {
     println!("  API docs:                   http://{addr}/docs");
     println!(
         "  storage:                    {}",
-        config
-            .db
-            .as_ref()
-            .map_or("in memory".to_string(), |p| p.display().to_string())
+        config.storage.describe()
     );
     println!(
         "  partner provisioning token: {}",
@@ -194,6 +199,26 @@ async fn serve(args: Serve) -> anyhow::Result<()> {
     })
     .await?;
     Ok(())
+}
+
+/// Where the state goes: PostgreSQL when a URL is given, memory when asked, else the file.
+fn storage(
+    database_url: Option<String>,
+    in_memory: bool,
+    db: PathBuf,
+) -> anyhow::Result<confirma_sandbox::Location> {
+    use confirma_sandbox::Location;
+    Ok(match database_url {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Location::Postgres(url)
+        }
+        Some(url) => anyhow::bail!(
+            "--database-url takes a PostgreSQL URL (postgres://user:password@host:port/database); for an SQLite file use --db, not {}",
+            url.split("://").next().unwrap_or("this URL")
+        ),
+        None if in_memory => Location::Memory,
+        None => Location::File(db),
+    })
 }
 
 async fn drive(control: Control) -> anyhow::Result<()> {

@@ -1,7 +1,7 @@
 //! Every acknowledged write survives a restart (and a kill -9); refused input changes nothing;
 //! the same seed and requests give the same bytes.
 
-use confirma_sandbox::{Config, Sandbox};
+use confirma_sandbox::{Config, Location, Sandbox};
 
 use crate::{BUSINESS_IDS, TestSandbox, api_error, invoice};
 
@@ -20,8 +20,39 @@ async fn snapshot(sb: &TestSandbox, token: &str) -> String {
 #[tokio::test]
 async fn a_restart_keeps_every_acknowledged_write() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("sandbox.db");
-    let sb = TestSandbox::start(Some(db.clone())).await;
+    restart_keeps_every_acknowledged_write(Location::File(dir.path().join("sandbox.db"))).await;
+}
+
+#[tokio::test]
+async fn a_restart_on_postgres_keeps_every_acknowledged_write_and_one_process_owns_it() {
+    let storage = crate::fresh_storage().await;
+    if storage == Location::Memory {
+        eprintln!(
+            "runs with {} set (CI's PostgreSQL run)",
+            crate::TEST_DATABASE_URL
+        );
+        return;
+    }
+    {
+        // While one sandbox serves the database, a second process is refused, naming it
+        // without its password.
+        let first = TestSandbox::on(storage.clone()).await;
+        let Location::Postgres(url) = &storage else {
+            unreachable!()
+        };
+        let said = crate::refused_at_start(&["--database-url", url]);
+        assert!(
+            said.contains("in use by another confirma-sandbox"),
+            "{said}"
+        );
+        assert!(said.contains(&storage.describe()), "{said}");
+        first.stop().await;
+    }
+    restart_keeps_every_acknowledged_write(storage).await;
+}
+
+async fn restart_keeps_every_acknowledged_write(storage: Location) {
+    let sb = TestSandbox::on(storage.clone()).await;
     let (_, token) = sb.onboard(BUSINESS_IDS[2], "Durable Oy").await;
     for n in 1..=20 {
         sb.client(&token)
@@ -45,7 +76,7 @@ async fn a_restart_keeps_every_acknowledged_write() {
     let demo = sb.demo_token();
     sb.stop().await;
 
-    let sb = TestSandbox::start(Some(db)).await;
+    let sb = TestSandbox::on(storage).await;
     assert_eq!(snapshot(&sb, &renewed).await, before);
     assert_eq!(sb.demo_token(), demo, "replay rebuilds the same secrets");
     let (status, _) = api_error(sb.client(&token).validate_token().send().await);
@@ -210,19 +241,7 @@ async fn a_database_refuses_another_seed_or_start_and_a_second_process() {
     let db = dir.path().join("genesis.db");
     let first = crate::Binary::start(&db, 7);
     // A second process on the same file is refused at start, naming the file.
-    let second = std::process::Command::new(env!("CARGO_BIN_EXE_confirma-sandbox"))
-        .args([
-            "--listen",
-            "127.0.0.1:0",
-            "--db",
-            db.to_str().unwrap(),
-            "--seed",
-            "7",
-        ])
-        .output()
-        .unwrap();
-    assert!(!second.status.success());
-    let said = String::from_utf8_lossy(&second.stderr);
+    let said = crate::refused_at_start(&["--db", db.to_str().unwrap(), "--seed", "7"]);
     assert!(
         said.contains("in use by another confirma-sandbox"),
         "{said}"
@@ -230,17 +249,17 @@ async fn a_database_refuses_another_seed_or_start_and_a_second_process() {
     drop(first);
     // Another seed would replay the log into another world: refused, saying what to do.
     let config = Config {
-        db: Some(db.clone()),
+        storage: Location::File(db.clone()),
         seed: 8,
         ..Config::for_tests()
     };
     let refused = Sandbox::open(config).err().expect("refused");
     let message = format!("{refused:#}");
     assert!(message.contains("--seed 7"), "{message}");
-    assert!(message.contains("another --db"), "{message}");
+    assert!(message.contains("another database"), "{message}");
     // The seed and start it was made with still open it.
     let config = Config {
-        db: Some(db),
+        storage: Location::File(db),
         seed: 7,
         ..Config::for_tests()
     };

@@ -257,7 +257,7 @@ async fn tokens_are_random_per_database_and_kept_by_it() {
     let dir = tempfile::tempdir().unwrap();
     let open = |name: &str| {
         Sandbox::open(Config {
-            db: Some(dir.path().join(name)),
+            storage: confirma_sandbox::Location::File(dir.path().join(name)),
             provisioning_token: None,
             admin_token: None,
             ..Config::for_tests()

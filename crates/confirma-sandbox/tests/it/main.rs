@@ -16,11 +16,36 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use confirma_client::{ApiKey, Client, ClientState, types};
-use confirma_sandbox::{Config, Sandbox};
+use confirma_sandbox::{Config, Location, Sandbox};
 use serde_json::Value;
 
 pub const PROVISIONING: &str = "test-provisioning-token";
 pub const ADMIN: &str = "test-admin-token";
+
+/// The variable that runs the suite on PostgreSQL: a URL of a server where the suite may create
+/// databases (`postgres://postgres@127.0.0.1:5432/postgres`). CI sets it for a second run.
+pub const TEST_DATABASE_URL: &str = "CONFIRMA_SANDBOX_TEST_DATABASE_URL";
+
+/// Where a test's sandbox keeps its state: a new database of its own on the PostgreSQL server
+/// that [`TEST_DATABASE_URL`] names, or memory when it names none.
+pub async fn fresh_storage() -> Location {
+    let Ok(server) = std::env::var(TEST_DATABASE_URL) else {
+        return Location::Memory;
+    };
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = format!("sandbox_test_{}_{n}", std::process::id());
+    sqlx::any::install_default_drivers();
+    let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(&server)
+        .await
+        .expect("connect to the test PostgreSQL server");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .expect("create a database for the test");
+    let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
+    Location::Postgres(format!("{base}/{name}"))
+}
 
 /// A sandbox served on 127.0.0.1:0 for one test.
 pub struct TestSandbox {
@@ -31,10 +56,20 @@ pub struct TestSandbox {
 }
 
 impl TestSandbox {
+    /// A sandbox on the SQLite file `db`, or else on the suite's backend ([`fresh_storage`]).
     pub async fn start(db: Option<PathBuf>) -> Self {
+        let storage = match db {
+            Some(path) => Location::File(path),
+            None => fresh_storage().await,
+        };
+        Self::on(storage).await
+    }
+
+    /// A sandbox on `storage`, with the test configuration.
+    pub async fn on(storage: Location) -> Self {
         Self::start_with(
             Config {
-                db,
+                storage,
                 ..Config::for_tests()
             },
             confirma_sandbox::Limits::default(),
@@ -225,6 +260,34 @@ impl Binary {
     pub fn client(&self, token: &str) -> Client {
         Client::new(&self.base, ClientState::new(ApiKey::new(token)))
     }
+}
+
+/// Starts the binary with `args` (on a free port) and returns what it said on standard error
+/// when it refused to start; fails the test if it is still running after 20 s.
+pub fn refused_at_start(args: &[&str]) -> String {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_confirma-sandbox"))
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("confirma-sandbox {args:?} started instead of refusing");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(!status.success());
+    let mut said = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut said).unwrap();
+    said
 }
 
 impl Drop for Binary {
