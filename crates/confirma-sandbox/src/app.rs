@@ -9,7 +9,7 @@ use confirma_server::{ApiError, ApiKey};
 
 use crate::config::Config;
 use crate::store::{Record, SqlStore, Store};
-use crate::world::{Command, Effect, Genesis, World};
+use crate::world::{Change, Command, Genesis, World, commands};
 
 /// The tokens that are not client tokens: fixed by the operator, or random per database.
 #[derive(Clone)]
@@ -81,7 +81,7 @@ impl Sandbox {
             })?;
             // A logged command succeeded when it was first executed, and execution is
             // deterministic, so it succeeds again.
-            if let Err(e) = world.execute(&command) {
+            if let Err(e) = command.replay(&mut world) {
                 anyhow::bail!(
                     "replaying command {} failed ({e}); the log does not match this sandbox's seed and start",
                     record.seq
@@ -116,7 +116,7 @@ impl Sandbox {
     pub async fn seed_if_empty(&self) -> Result<(), ApiError> {
         let empty = self.read_seq() == 0;
         if empty {
-            self.execute(Command::Seed).await?;
+            self.execute(commands::Seed {}).await?;
         }
         Ok(())
     }
@@ -148,35 +148,35 @@ impl Sandbox {
         Ok(())
     }
 
-    /// Executes `command`; answers only once it is durable. A refused command changes nothing
-    /// and is not logged.
-    pub async fn execute(&self, command: Command) -> Result<Effect, ApiError> {
+    /// Applies `change`; answers only once it is durable. A refused change changes nothing and
+    /// is not logged.
+    pub async fn execute<C: Change>(&self, change: C) -> Result<C::Output, ApiError> {
         self.check_healthy()?;
+        let command: Command = change.clone().into();
         let json = serde_json::to_string(&command).map_err(|_| ApiError::internal())?;
-        let (effect, durable) = {
+        let (output, durable) = {
             let mut guard = self.world.write().unwrap_or_else(|e| e.into_inner());
             let world = &mut guard.world;
-            let effect =
-                match std::panic::catch_unwind(AssertUnwindSafe(|| world.execute(&command))) {
-                    Ok(result) => result?,
-                    Err(_) => {
-                        self.broken.store(true, Ordering::Release);
-                        tracing::error!(
-                            "a command panicked; the sandbox stops taking requests until restarted"
-                        );
-                        return Err(ApiError::internal());
-                    }
-                };
+            let output = match std::panic::catch_unwind(AssertUnwindSafe(|| change.apply(world))) {
+                Ok(result) => result?,
+                Err(_) => {
+                    self.broken.store(true, Ordering::Release);
+                    tracing::error!(
+                        "a command panicked; the sandbox stops taking requests until restarted"
+                    );
+                    return Err(ApiError::internal());
+                }
+            };
             guard.seq += 1;
             // Queued while the lock is held, so the log order is the execution order.
             let durable = self.store.append(Record {
                 seq: guard.seq,
                 json,
             });
-            (effect, durable)
+            (output, durable)
         };
         match durable.await {
-            Ok(Ok(())) => Ok(effect),
+            Ok(Ok(())) => Ok(output),
             failed => {
                 // The change is in memory but not in the log: stop taking requests, like after
                 // a panic, so nobody builds on a change a restart would not replay.
@@ -229,10 +229,13 @@ mod tests {
     #[tokio::test]
     async fn a_change_that_cannot_be_stored_stops_the_sandbox() {
         let sandbox = Sandbox::with_store(Config::for_tests(), Box::new(FailingStore)).unwrap();
-        let error = sandbox.execute(Command::Seed).await.unwrap_err();
+        let error = sandbox.execute(commands::Seed {}).await.unwrap_err();
         assert_eq!(error.status, 503);
         // Every later request is refused too, until a restart replays the (intact) log.
-        let later = sandbox.execute(Command::RunSettlement).await.unwrap_err();
+        let later = sandbox
+            .execute(commands::RunSettlement {})
+            .await
+            .unwrap_err();
         assert_eq!(later.status, 503);
         assert!(sandbox.check_healthy().is_err());
     }

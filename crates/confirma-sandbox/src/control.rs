@@ -17,7 +17,7 @@ use utoipa_axum::routes;
 use crate::app::Sandbox;
 use crate::faults::Fault;
 use crate::journal::Entry;
-use crate::world::{Command, Effect};
+use crate::world::{Change, commands};
 
 /// The sandbox clock.
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -143,11 +143,12 @@ fn clock(sandbox: &Sandbox) -> Response {
     )
 }
 
-async fn run(sandbox: &Sandbox, headers: &HeaderMap, command: Command) -> Response {
+/// Applies an admin's change and answers with the clock.
+async fn run(sandbox: &Sandbox, headers: &HeaderMap, change: impl Change) -> Response {
     if let Err(e) = admin(sandbox, headers) {
         return e.into_response();
     }
-    match sandbox.execute(command).await {
+    match sandbox.execute(change).await {
         Ok(_) => clock(sandbox),
         Err(e) => e.into_response(),
     }
@@ -197,7 +198,7 @@ async fn advance(
         ))
         .into_response(),
         Some(to) if to.signed_duration_since(now) <= chrono::Duration::days(MAX_ADVANCE_DAYS) => {
-            run(&sandbox, &headers, Command::AdvanceClock { to }).await
+            run(&sandbox, &headers, commands::AdvanceClock { to }).await
         }
         _ => ApiError::bad_request(format!(
             "The clock moves at most ten years ({MAX_ADVANCE_DAYS} days) at a time."
@@ -219,7 +220,7 @@ async fn fail_next(
             run(
                 &sandbox,
                 &headers,
-                Command::FailNextDistribution {
+                commands::FailNextDistribution {
                     client_id: f.client_id,
                     invoice_number: f.invoice_number,
                 },
@@ -243,7 +244,7 @@ async fn token_expiry(
             run(
                 &sandbox,
                 &headers,
-                Command::SetTokenExpiry {
+                commands::SetTokenExpiry {
                     client_id: t.client_id,
                     expires_at: t.expires_at,
                 },
@@ -268,14 +269,14 @@ async fn incoming_payment(
         Ok(p) => p,
         Err(e) => return e.into_response(),
     };
-    let command = Command::ReceivePayment {
+    let command = commands::ReceivePayment {
         reference: p.reference,
         amount: p.amount,
         date: p.date,
         payer: p.payer,
     };
     match sandbox.execute(command).await {
-        Ok(Effect::PaymentReceived(receipt)) => json_response(
+        Ok(receipt) => json_response(
             200,
             &PaymentCredited {
                 client_id: receipt.client_id,
@@ -291,7 +292,6 @@ async fn incoming_payment(
                 now: sandbox.read().now,
             },
         ),
-        Ok(_) => ApiError::internal().into_response(),
         Err(e) => e.into_response(),
     }
 }
@@ -300,14 +300,14 @@ async fn incoming_payment(
 #[utoipa::path(post, path = "/sandbox/settlements/run", tag = "Sandbox control", security(("AdminToken" = [])),
     responses((status = 200, body = Clock), (status = 401, description = "Missing or wrong admin token")))]
 async fn run_settlement(State(sandbox): State<Shared>, headers: HeaderMap) -> Response {
-    run(&sandbox, &headers, Command::RunSettlement).await
+    run(&sandbox, &headers, commands::RunSettlement {}).await
 }
 
 /// Back to the seeded state (the log keeps the history; the world starts over).
 #[utoipa::path(post, path = "/sandbox/reset", tag = "Sandbox control", security(("AdminToken" = [])),
     responses((status = 200, body = Clock), (status = 401, description = "Missing or wrong admin token")))]
 async fn reset(State(sandbox): State<Shared>, headers: HeaderMap) -> Response {
-    run(&sandbox, &headers, Command::Reset).await
+    run(&sandbox, &headers, commands::Reset {}).await
 }
 
 /// Make the next calls of an operation fail with a status, or stall first: for partners' retry

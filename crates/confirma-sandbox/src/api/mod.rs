@@ -12,7 +12,7 @@ use std::sync::Arc;
 use confirma_server::{self as server, ApiError, ApiKey, PartnerApi, types};
 
 use crate::app::Sandbox;
-use crate::world::{AccountingKind, Command, Effect};
+use crate::world::{AccountingKind, commands};
 
 /// The sandbox as a [`PartnerApi`].
 #[derive(Clone)]
@@ -23,27 +23,14 @@ fn answer<T, R: From<ApiError>>(result: Result<T, ApiError>, ok: impl FnOnce(T) 
     result.map_or_else(R::from, ok)
 }
 
-/// The part of an [`Effect`] an operation expects; anything else is a bug, answered with 500.
-macro_rules! effect {
-    ($effect:expr, $variant:ident) => {
-        match $effect {
-            Effect::$variant(value) => Ok(value),
-            _ => Err(ApiError::internal()),
-        }
-    };
-}
-
 impl SandboxApi {
     async fn renew(&self, key: Option<&ApiKey>) -> Result<types::RenewTokenResponse, ApiError> {
         let caller = self.renew_caller(key)?;
-        effect!(
-            self.0
-                .execute(Command::RenewToken {
-                    client_id: caller.client_id
-                })
-                .await?,
-            TokenRenewed
-        )
+        self.0
+            .execute(commands::RenewToken {
+                client_id: caller.client_id,
+            })
+            .await
     }
 }
 
@@ -68,14 +55,11 @@ impl PartnerApi for SandboxApi {
     ) -> server::CreateClientResponse {
         let result = async {
             self.onboard_caller(request.api_key.as_ref())?;
-            effect!(
-                self.0
-                    .execute(Command::CreateClient {
-                        request: Box::new(request.body)
-                    })
-                    .await?,
-                ClientCreated
-            )
+            self.0
+                .execute(commands::CreateClient {
+                    request: Box::new(request.body),
+                })
+                .await
         };
         answer(result.await, server::CreateClientResponse::Ok)
     }
@@ -103,15 +87,12 @@ impl PartnerApi for SandboxApi {
     ) -> server::CreateInvoiceResponse {
         let result = async {
             let client_id = self.client(request.api_key.as_ref())?.client_id;
-            effect!(
-                self.0
-                    .execute(Command::CreateInvoice {
-                        client_id,
-                        request: Box::new(request.body)
-                    })
-                    .await?,
-                InvoiceCreated
-            )
+            self.0
+                .execute(commands::CreateInvoice {
+                    client_id,
+                    request: Box::new(request.body),
+                })
+                .await
         };
         answer(result.await, server::CreateInvoiceResponse::Ok)
     }
@@ -122,15 +103,12 @@ impl PartnerApi for SandboxApi {
     ) -> server::CreateInvoiceActionsResponse {
         let result = async {
             let client_id = self.client(request.api_key.as_ref())?.client_id;
-            effect!(
-                self.0
-                    .execute(Command::InvoiceActions {
-                        client_id,
-                        request: Box::new(request.body)
-                    })
-                    .await?,
-                ActionsApplied
-            )
+            self.0
+                .execute(commands::InvoiceActions {
+                    client_id,
+                    request: Box::new(request.body),
+                })
+                .await
         };
         answer(result.await, server::CreateInvoiceActionsResponse::Ok)
     }
@@ -192,15 +170,12 @@ impl PartnerApi for SandboxApi {
     ) -> server::SubmitAccountingInvoiceResponse {
         let result = async {
             let client_id = self.client(request.api_key.as_ref())?.client_id;
-            effect!(
-                self.0
-                    .execute(Command::SubmitAccountingInvoice {
-                        client_id,
-                        request: Box::new(request.body)
-                    })
-                    .await?,
-                Accounting
-            )
+            self.0
+                .execute(commands::SubmitAccountingInvoice {
+                    client_id,
+                    request: Box::new(request.body),
+                })
+                .await
         };
         answer(result.await, server::SubmitAccountingInvoiceResponse::Ok)
     }
@@ -211,15 +186,12 @@ impl PartnerApi for SandboxApi {
     ) -> server::SubmitLedgerResponse {
         let result = async {
             let client_id = self.client(request.api_key.as_ref())?.client_id;
-            effect!(
-                self.0
-                    .execute(Command::SubmitLedger {
-                        client_id,
-                        request: Box::new(request.body)
-                    })
-                    .await?,
-                Accounting
-            )
+            self.0
+                .execute(commands::SubmitLedger {
+                    client_id,
+                    request: Box::new(request.body),
+                })
+                .await
         };
         answer(result.await, server::SubmitLedgerResponse::Ok)
     }
@@ -247,15 +219,12 @@ impl PartnerApi for SandboxApi {
     ) -> server::SubmitAccountingPaymentsResponse {
         let result = async {
             let client_id = self.client(request.api_key.as_ref())?.client_id;
-            effect!(
-                self.0
-                    .execute(Command::SubmitAccountingPayments {
-                        client_id,
-                        request: Box::new(request.body)
-                    })
-                    .await?,
-                Accounting
-            )
+            self.0
+                .execute(commands::SubmitAccountingPayments {
+                    client_id,
+                    request: Box::new(request.body),
+                })
+                .await
         };
         answer(result.await, server::SubmitAccountingPaymentsResponse::Ok)
     }

@@ -5,7 +5,7 @@ use confirma_server::{self as server, ApiError, ApiKey, FieldProblem, types};
 
 use super::{SandboxApi, wire};
 use crate::world::queries::{DateWindow, DistributionFilter};
-use crate::world::{AccountingItem, AccountingKind, Command, Effect};
+use crate::world::{AccountingItem, AccountingKind, commands};
 
 impl SandboxApi {
     pub(super) fn distribution(
@@ -158,16 +158,13 @@ impl SandboxApi {
                 settlements,
             });
         }
-        let effect = self
+        let settlements = self
             .0
-            .execute(Command::FetchSettlements {
+            .execute(commands::FetchSettlements {
                 client_id: caller.client_id,
                 window,
             })
             .await?;
-        let Effect::Settlements(settlements) = effect else {
-            return Err(ApiError::internal());
-        };
         Ok(types::SettlementsResponse {
             created_at: self.0.read().now,
             settlements,
