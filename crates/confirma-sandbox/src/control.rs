@@ -17,6 +17,7 @@ use utoipa_axum::routes;
 use crate::app::Sandbox;
 use crate::faults::Fault;
 use crate::journal::Entry;
+use crate::world::clock::Happened;
 use crate::world::{Change, commands};
 
 /// The sandbox clock.
@@ -25,6 +26,15 @@ use crate::world::{Change, commands};
 pub struct Clock {
     /// Current sandbox time.
     pub now: DateTime<Utc>,
+}
+
+/// The clock after an advance, and what happened on the way.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Advanced {
+    /// Current sandbox time.
+    pub now: DateTime<Utc>,
+    pub happened: Happened,
 }
 
 /// Move the clock forward: by a number of days/hours/minutes, or to a given time.
@@ -166,7 +176,7 @@ async fn get_clock(State(sandbox): State<Shared>, headers: HeaderMap) -> Respons
 
 /// Advance the sandbox clock; everything due meanwhile happens (distribution, overdue, ...).
 #[utoipa::path(post, path = "/sandbox/clock/advance", tag = "Sandbox control", security(("AdminToken" = [])), request_body = Advance,
-    responses((status = 200, body = Clock), (status = 400, description = "Invalid request, or more than ten years at once"),
+    responses((status = 200, body = Advanced, description = "The clock after the advance, and what happened on the way"), (status = 400, description = "Invalid request, or more than ten years at once"),
         (status = 401, description = "Missing or wrong admin token"), (status = 402, description = "The target is in the past")))]
 async fn advance(
     State(sandbox): State<Shared>,
@@ -198,13 +208,38 @@ async fn advance(
         ))
         .into_response(),
         Some(to) if to.signed_duration_since(now) <= chrono::Duration::days(MAX_ADVANCE_DAYS) => {
-            run(&sandbox, &headers, commands::AdvanceClock { to }).await
+            advance_in_steps(&sandbox, to).await
         }
         _ => ApiError::bad_request(format!(
             "The clock moves at most ten years ({MAX_ADVANCE_DAYS} days) at a time."
         ))
         .into_response(),
     }
+}
+
+/// Moves the clock to `to` one day at a time, each day a change of its own, so that other
+/// requests are served during a long advance; answers with what happened on the way.
+async fn advance_in_steps(sandbox: &Sandbox, to: chrono::DateTime<chrono::Utc>) -> Response {
+    let mut happened = Happened::default();
+    loop {
+        let now = sandbox.read().now;
+        // Another advance may have gone past `to` meanwhile: then there is nothing left to do.
+        if now >= to {
+            break;
+        }
+        let step = crate::world::clock::next_step(now, to);
+        match sandbox.execute(commands::AdvanceClock { to: step }).await {
+            Ok(more) => happened += more,
+            Err(e) => return e.into_response(),
+        }
+    }
+    json_response(
+        200,
+        &Advanced {
+            now: sandbox.read().now,
+            happened,
+        },
+    )
 }
 
 /// Make the next distribution of an invoice fail (the invoice may not exist yet).

@@ -6,6 +6,7 @@ use confirma_server::types;
 use rust_decimal::Decimal;
 
 use super::World;
+use super::clock::Happened;
 use super::refusal::{Problem, Refusal};
 
 /// How long the (simulated) accounting system takes to take a submission in.
@@ -314,7 +315,7 @@ impl World {
     }
 
     /// Settles every submission whose sync is due by `to`.
-    pub(super) fn sync_accounting(&mut self, to: DateTime<Utc>) {
+    pub(super) fn sync_accounting(&mut self, to: DateTime<Utc>, happened: &mut Happened) {
         for item in self
             .accounting
             .iter_mut()
@@ -322,6 +323,7 @@ impl World {
         {
             let at = (item.submitted_at + SYNC_DELAY).date_naive();
             item.sync_date = Some(at);
+            happened.accounting_processed += 1;
             match item.failure.take() {
                 Some(reason) => {
                     item.status = SyncStatus::Failed;

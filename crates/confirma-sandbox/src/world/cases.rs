@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 
 use super::World;
 use super::checks::normalized_reference;
+use super::clock::Happened;
 use super::money::cents;
 use super::refusal::{Problem, Refusal};
 
@@ -225,7 +226,7 @@ impl World {
     }
 
     /// One day of payment control: interest on overdue capital, and escalation of open cases.
-    pub(super) fn escalate(&mut self, day: NaiveDate) {
+    pub(super) fn escalate(&mut self, day: NaiveDate, happened: &mut Happened) {
         let at = day.and_hms_opt(6, 0, 0).expect("valid time").and_utc();
         for case in self.cases.values_mut() {
             if case.is_closed() || case.total_outstanding().is_zero() {
@@ -285,6 +286,11 @@ impl World {
                 _ => None,
             };
             if let Some((stage, fee, kind, what)) = next {
+                match stage {
+                    types::CaseStage::Reminder => happened.reminded += 1,
+                    types::CaseStage::Demand => happened.demanded += 1,
+                    _ => happened.to_collection += 1,
+                }
                 case.stage = stage;
                 case.stage_since = day;
                 case.costs += fee;

@@ -6,6 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use confirma_server::types;
 use serde::{Deserialize, Serialize};
 
+use super::clock::Happened;
 use super::{PaymentReceipt, Refusal, SettlementWindow, World};
 
 /// A change to the world. `apply` checks everything first and changes nothing when it refuses;
@@ -116,8 +117,8 @@ pub struct AdvanceClock {
 }
 
 impl Change for AdvanceClock {
-    type Output = ();
-    fn apply(&self, world: &mut World) -> Result<(), Refusal> {
+    type Output = Happened;
+    fn apply(&self, world: &mut World) -> Result<Happened, Refusal> {
         if self.to < world.now {
             return Err(Refusal::business_rule(format!(
                 "The sandbox clock is at {} and cannot go back to {}.",
@@ -125,8 +126,7 @@ impl Change for AdvanceClock {
                 self.to
             )));
         }
-        world.advance_to(self.to);
-        Ok(())
+        Ok(world.advance_to(self.to))
     }
 }
 

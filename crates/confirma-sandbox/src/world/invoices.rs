@@ -11,6 +11,7 @@ use super::checks::{
     business_id_valid, finnish_reference, normalized_reference, payment_reference_valid,
     reference_on_prefix,
 };
+use super::clock::Happened;
 use super::money::cents;
 use super::refusal::{Problem, Refusal};
 
@@ -436,7 +437,7 @@ impl World {
     }
 
     /// Delivers (or fails) every distribution due by `to`.
-    pub(super) fn complete_distributions(&mut self, to: DateTime<Utc>) {
+    pub(super) fn complete_distributions(&mut self, to: DateTime<Utc>, happened: &mut Happened) {
         for invoice in self.invoices.values_mut() {
             let Some(d) = invoice.distribution.as_mut() else {
                 continue;
@@ -453,6 +454,7 @@ impl World {
                     d.error_message = Some(reason);
                     // An undelivered invoice does not move on to payment monitoring.
                     invoice.status = types::InvoiceStatus::Error;
+                    happened.distribution_failed += 1;
                 }
                 None => {
                     d.status = match d.method {
@@ -460,6 +462,7 @@ impl World {
                         _ => types::DistributionStatus::Delivered,
                     };
                     d.distributed_at = Some(at);
+                    happened.distributed += 1;
                     invoice.status = if invoice.payment_control {
                         types::InvoiceStatus::Invoiced
                     } else {
@@ -471,13 +474,14 @@ impl World {
     }
 
     /// Payment-controlled invoices still unpaid the day after their due date become overdue.
-    pub(super) fn mark_overdue(&mut self, day: NaiveDate) {
+    pub(super) fn mark_overdue(&mut self, day: NaiveDate, happened: &mut Happened) {
         for invoice in self.invoices.values_mut() {
             if invoice.payment_control
                 && invoice.status == types::InvoiceStatus::Invoiced
                 && invoice.due_date < day
             {
                 invoice.status = types::InvoiceStatus::Overdue;
+                happened.overdue += 1;
             }
         }
     }

@@ -10,6 +10,7 @@ pub mod accounting;
 pub mod cases;
 pub mod checks;
 mod clients;
+pub mod clock;
 pub mod commands;
 mod invoices;
 pub mod money;
@@ -20,7 +21,7 @@ pub mod settlements;
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use confirma_server::types;
 use sha2::{Digest, Sha256};
 
@@ -120,27 +121,6 @@ impl World {
 
     pub fn today(&self) -> NaiveDate {
         self.now.date_naive()
-    }
-
-    /// Runs everything that falls due between now and `to`, in time order, then sets the clock.
-    fn advance_to(&mut self, to: DateTime<Utc>) {
-        self.complete_distributions(to);
-        self.sync_accounting(to);
-        // Day by day, so that each day's processes see the state the previous day left.
-        let mut day = self.today();
-        while day < to.date_naive() {
-            day += Duration::days(1);
-            self.run_daily(day);
-        }
-        self.now = to;
-    }
-
-    fn run_daily(&mut self, day: NaiveDate) {
-        self.mark_overdue(day);
-        self.escalate(day);
-        if Self::is_settlement_day(day) {
-            self.run_settlement(day);
-        }
     }
 
     /// An invoice submitted by a client: checked and recorded, and its case opened when it is

@@ -28,8 +28,10 @@ pub struct SettlementRecord {
 }
 
 impl World {
-    /// Settles, per client, every agency-received payment not settled yet.
-    pub(super) fn run_settlement(&mut self, date: NaiveDate) {
+    /// Settles, per client, every agency-received payment not settled yet; returns how many
+    /// settlements it made.
+    pub(super) fn run_settlement(&mut self, date: NaiveDate) -> u64 {
+        let mut made = 0;
         let clients: Vec<i64> = self.clients.keys().copied().collect();
         for client_id in clients {
             let pending: Vec<usize> = (0..self.payments.len())
@@ -99,7 +101,9 @@ impl World {
                 settlement,
                 client_id,
             });
+            made += 1;
         }
+        made
     }
 
     /// The client's settlements dated within the window (only those never fetched, if asked).

@@ -148,3 +148,65 @@ async fn reset_returns_to_the_seeded_state() {
     let (status, _) = crate::api_error(sb.client(&token).validate_token().send().await);
     assert_eq!(status, 401, "clients onboarded after the seed are gone");
 }
+
+#[tokio::test]
+async fn a_long_advance_lets_other_requests_through_and_says_what_happened() {
+    let sb = TestSandbox::start(None).await;
+    let start = sb.sandbox.read().now;
+    let end = start + chrono::Duration::days(3000);
+    let advancing = {
+        let (base, http) = (sb.base.clone(), reqwest::Client::new());
+        tokio::spawn(async move {
+            let resp = http
+                .post(format!("{base}/sandbox/clock/advance"))
+                .header("x-admin-token", crate::ADMIN)
+                .json(&json!({"to": end}))
+                .send()
+                .await
+                .unwrap();
+            (resp.status().as_u16(), resp.json::<Value>().await.unwrap())
+        })
+    };
+    // Meanwhile the API keeps answering, and sees the clock part of the way.
+    let demo = sb.client(&sb.demo_token());
+    let mut seen_midway = 0;
+    while !advancing.is_finished() {
+        demo.validate_token().send().await.unwrap();
+        let now = sb.sandbox.read().now;
+        if start < now && now < end {
+            seen_midway += 1;
+        }
+    }
+    let (status, answer) = advancing.await.unwrap();
+    assert_eq!(status, 200, "{answer}");
+    assert!(
+        seen_midway > 0,
+        "no request was answered during the advance"
+    );
+    assert_eq!(answer["now"], json!(end));
+    // What it says happened is what the API shows afterwards.
+    let shown = demo
+        .get_distribution_information()
+        .from_inv_date("2020-01-01".parse::<chrono::NaiveDate>().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let happened = &answer["happened"];
+    assert_eq!(
+        happened["distributed"],
+        json!(shown.meta_data.successful_count),
+        "{answer}"
+    );
+    assert_eq!(
+        happened["distributionFailed"],
+        json!(shown.meta_data.failed_count)
+    );
+    let reminded = shown
+        .distributions
+        .iter()
+        .filter(|d| d.case_id.is_some())
+        .count();
+    assert_eq!(happened["reminded"], json!(reminded), "{answer}");
+    assert!(happened["overdue"].as_u64().unwrap() >= 1, "{answer}");
+}

@@ -1,0 +1,101 @@
+//! Sandbox time: what happens as the clock moves, and how a long move is cut into steps.
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use serde::Serialize;
+
+use super::World;
+
+/// What an advance of the clock made happen, counted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Happened {
+    /// Distributions delivered (sent, for letters).
+    pub distributed: u64,
+    /// Distributions that failed (undeliverable).
+    pub distribution_failed: u64,
+    /// Payment-controlled invoices that became overdue.
+    pub overdue: u64,
+    /// Cases that got a payment reminder.
+    pub reminded: u64,
+    /// Cases that got a demand for payment.
+    pub demanded: u64,
+    /// Cases moved to collection.
+    pub to_collection: u64,
+    /// Settlements made (one per client with payments to settle, on each settlement day).
+    pub settlements: u64,
+    /// Accounting submissions synced or refused by the accounting system.
+    pub accounting_processed: u64,
+}
+
+impl std::ops::AddAssign for Happened {
+    fn add_assign(&mut self, other: Self) {
+        self.distributed += other.distributed;
+        self.distribution_failed += other.distribution_failed;
+        self.overdue += other.overdue;
+        self.reminded += other.reminded;
+        self.demanded += other.demanded;
+        self.to_collection += other.to_collection;
+        self.settlements += other.settlements;
+        self.accounting_processed += other.accounting_processed;
+    }
+}
+
+/// The end of the next step of an advance from `now` towards `to`: the next midnight, or `to`
+/// when that comes first. A long advance is applied one step (one day) at a time, each a change
+/// of its own, so that other requests are served in between.
+pub fn next_step(now: DateTime<Utc>, to: DateTime<Utc>) -> DateTime<Utc> {
+    let midnight = now
+        .date_naive()
+        .checked_add_days(Days::new(1))
+        .map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc());
+    match midnight {
+        Some(m) if m < to => m,
+        _ => to,
+    }
+}
+
+impl World {
+    /// Runs everything that falls due between now and `to`, in time order, then sets the clock.
+    pub(super) fn advance_to(&mut self, to: DateTime<Utc>) -> Happened {
+        let mut happened = Happened::default();
+        self.complete_distributions(to, &mut happened);
+        self.sync_accounting(to, &mut happened);
+        // Day by day, so that each day's processes see the state the previous day left.
+        let mut day = self.today();
+        while day < to.date_naive() {
+            day = day.succ_opt().unwrap_or(day);
+            self.run_daily(day, &mut happened);
+        }
+        self.now = to;
+        happened
+    }
+
+    fn run_daily(&mut self, day: NaiveDate, happened: &mut Happened) {
+        self.mark_overdue(day, happened);
+        self.escalate(day, happened);
+        if Self::is_settlement_day(day) {
+            happened.settlements += self.run_settlement(day);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_advance_steps_from_midnight_to_midnight() {
+        let t = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        let to = t("2026-03-04T12:00:00Z");
+        assert_eq!(
+            next_step(t("2026-03-02T08:00:00Z"), to),
+            t("2026-03-03T00:00:00Z")
+        );
+        assert_eq!(
+            next_step(t("2026-03-03T00:00:00Z"), to),
+            t("2026-03-04T00:00:00Z")
+        );
+        assert_eq!(next_step(t("2026-03-04T00:00:00Z"), to), to);
+        assert_eq!(next_step(to, to), to);
+    }
+}
