@@ -1,5 +1,6 @@
 //! Library half of the xtask, so that tests can run the same code as the command line.
 
+pub mod bench;
 pub mod codegen;
 
 use std::path::{Path, PathBuf};

@@ -3,6 +3,8 @@
 //! Commands:
 //! - `cargo xtask codegen` regenerates every generated file from `openapi/partner-api.yaml`.
 //! - `cargo xtask codegen --check` writes nothing and fails when a generated file is stale.
+//! - `cargo xtask bench` measures the sandbox beside Prism and a bare axum ceiling and writes
+//!   `docs/benchmarks.md`.
 
 use std::process::ExitCode;
 
@@ -12,8 +14,11 @@ fn main() -> ExitCode {
     let result = match args.as_slice() {
         ["codegen"] => xtask::codegen::run(xtask::codegen::Mode::Write),
         ["codegen", "--check"] => xtask::codegen::run(xtask::codegen::Mode::Check),
+        ["bench", rest @ ..] => xtask::bench::Options::parse(rest).and_then(xtask::bench::run),
         _ => {
-            eprintln!("usage: cargo xtask codegen [--check]");
+            eprintln!(
+                "usage: cargo xtask codegen [--check] | cargo xtask bench [--invoices N] [--clients C] [--seconds S] [--out FILE]"
+            );
             return ExitCode::from(2);
         }
     };

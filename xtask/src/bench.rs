@@ -1,0 +1,1019 @@
+//! `cargo xtask bench`: the sandbox on SQLite and on PostgreSQL, Stoplight Prism mocking the
+//! same spec (the peer a partner would otherwise pick) and a bare axum handler answering the same
+//! bytes (the ceiling of this stack on this machine), measured in one run with wrk on loopback,
+//! written to `docs/benchmarks.md` with the ratios.
+//!
+//! Needs wrk (Debian's `wrk`), curl, Prism under `.ci/.tools/prism` (installed with npm when
+//! missing) and a PostgreSQL server: `CONFIRMA_BENCH_DATABASE_URL`, or one started by
+//! `.ci/postgres`. The bench is not a test: nothing here fails on a slow number.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use serde_json::{Value, json};
+
+/// What one run measures, from the command line.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Invoices created before the read workloads, over `clients` clients, half on one.
+    pub invoices: u64,
+    pub clients: u64,
+    /// Seconds of each workload.
+    pub seconds: u64,
+    pub out: PathBuf,
+}
+
+impl Options {
+    pub fn parse(args: &[&str]) -> Result<Self> {
+        let mut options = Self {
+            invoices: 10_000,
+            clients: 10,
+            seconds: 10,
+            out: PathBuf::from("docs/benchmarks.md"),
+        };
+        let mut args = args.iter();
+        while let Some(arg) = args.next() {
+            let mut value = || args.next().context("a value after the option");
+            match *arg {
+                "--invoices" => options.invoices = value()?.parse()?,
+                "--clients" => options.clients = value()?.parse()?,
+                "--seconds" => options.seconds = value()?.parse()?,
+                "--out" => options.out = PathBuf::from(value()?),
+                other => bail!(
+                    "unknown option {other}; usage: cargo xtask bench [--invoices N] [--clients C] [--seconds S] [--out FILE]"
+                ),
+            }
+        }
+        if options.clients < 2 || options.invoices < 2 * options.clients {
+            bail!("give at least 2 clients and 2 invoices per client");
+        }
+        Ok(options)
+    }
+}
+
+const PROVISIONING: &str = "bench-provisioning";
+const ADMIN: &str = "bench-admin";
+const VALIDATE: &str = "/api/v1/partner/validate";
+/// Connections and threads of every workload.
+const CONNECTIONS: u32 = 64;
+const THREADS: u32 = 2;
+
+/// One wrk run: throughput and latency.
+#[derive(Clone, Debug, Default)]
+struct Load {
+    requests_per_second: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    max_ms: f64,
+    errors: u64,
+}
+
+/// A server under test, started by the bench.
+struct Server {
+    name: &'static str,
+    base: String,
+    child: Child,
+    /// What it printed until it served.
+    #[allow(dead_code)]
+    banner: Vec<String>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    /// Starts `command` and reads its standard output until a line holds `ready`; its address is
+    /// the first `http://host:port` it printed.
+    fn start(name: &'static str, mut command: Command, ready: &str) -> Result<Self> {
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .with_context(|| format!("starting {name}"))?;
+        let mut out = BufReader::new(child.stdout.take().context("stdout")?);
+        let mut banner = Vec::new();
+        let mut base = None;
+        loop {
+            let mut line = String::new();
+            if out.read_line(&mut line)? == 0 {
+                bail!("{name} exited before it was serving: {banner:?}");
+            }
+            if base.is_none()
+                && let Some(at) = line.find("http://")
+            {
+                let host: String = line[at + 7..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == ':')
+                    .collect();
+                base = Some(format!("http://{host}"));
+            }
+            let done = line.contains(ready);
+            banner.push(line.trim_end().to_string());
+            if done {
+                break;
+            }
+        }
+        // Keep draining its output so that it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in out.lines() {});
+        Ok(Self {
+            name,
+            base: base.with_context(|| format!("{name} printed no address"))?,
+            child,
+            banner,
+        })
+    }
+
+    /// Peak resident memory so far (VmHWM), in MiB.
+    fn peak_rss_mib(&self) -> f64 {
+        status_kib(self.child.id(), "VmHWM:") / 1024.0
+    }
+
+    fn rss_mib(&self) -> f64 {
+        status_kib(self.child.id(), "VmRSS:") / 1024.0
+    }
+
+    fn stop(self) {
+        drop(self);
+    }
+}
+
+fn status_kib(pid: u32, field: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0.0)
+}
+
+/// `curl` with the sandbox's headers; the answer's JSON.
+fn curl(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&Value>) -> Result<Value> {
+    let mut command = Command::new("curl");
+    command.args(["-sS", "-X", method, url]);
+    for (name, value) in headers {
+        command.args(["-H", &format!("{name}: {value}")]);
+    }
+    if let Some(body) = body {
+        command.args(["-H", "Content-Type: application/json", "--data-binary"]);
+        command.arg(body.to_string());
+    }
+    let out = command.output().context("running curl")?;
+    if !out.status.success() {
+        bail!("curl {url}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    serde_json::from_slice(&out.stdout)
+        .with_context(|| format!("{url} answered {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+/// Runs wrk against `url` with `script` (from `xtask/bench/`) and the environment given.
+fn wrk(url: &str, script: &str, seconds: u64, env: &[(&str, String)]) -> Result<Load> {
+    let mut command = Command::new("wrk");
+    command.args([
+        &format!("-t{THREADS}"),
+        &format!("-c{CONNECTIONS}"),
+        &format!("-d{seconds}s"),
+        "--latency",
+        "-s",
+    ]);
+    command.arg(Path::new("xtask/bench").join(script)).arg(url);
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let out = command
+        .output()
+        .context("running wrk (Debian: apt-get install wrk)")?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        bail!("wrk failed: {text}{}", String::from_utf8_lossy(&out.stderr));
+    }
+    parse_wrk(&text)
+}
+
+/// Reads wrk's report: requests/s, the latency distribution, errors.
+fn parse_wrk(text: &str) -> Result<Load> {
+    let ms = |value: &str| -> Option<f64> {
+        let split = value.find(|c: char| c.is_ascii_alphabetic())?;
+        let (number, unit) = value.split_at(split);
+        let number: f64 = number.parse().ok()?;
+        Some(match unit {
+            "us" => number / 1000.0,
+            "ms" => number,
+            "s" => number * 1000.0,
+            "m" => number * 60_000.0,
+            _ => return None,
+        })
+    };
+    let mut load = Load::default();
+    for line in text.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            ["Requests/sec:", value] => load.requests_per_second = value.parse()?,
+            ["50%", value] => load.p50_ms = ms(value).context("p50")?,
+            ["99%", value] => load.p99_ms = ms(value).context("p99")?,
+            ["Latency", _avg, _stdev, max, ..] => load.max_ms = ms(max).unwrap_or(0.0),
+            ["Non-2xx", "or", "3xx", "responses:", n] => load.errors += n.parse::<u64>()?,
+            ["Socket", "errors:", rest @ ..] => {
+                load.errors += rest
+                    .iter()
+                    .filter_map(|w| w.trim_end_matches(',').parse::<u64>().ok())
+                    .sum::<u64>()
+            }
+            ["bench-failed:", n] => load.errors = load.errors.max(n.parse()?),
+            _ => {}
+        }
+    }
+    if load.requests_per_second == 0.0 {
+        bail!("wrk printed no throughput: {text}");
+    }
+    Ok(load)
+}
+
+/// A valid Finnish business ID from a seven-digit number (weights 7, 9, 10, 5, 8, 4, 2).
+fn business_id(n: u64) -> Option<String> {
+    let digits = format!("{:07}", n % 10_000_000);
+    let sum: u32 = digits
+        .bytes()
+        .zip([7, 9, 10, 5, 8, 4, 2])
+        .map(|(d, w)| u32::from(d - b'0') * w)
+        .sum();
+    match sum % 11 {
+        0 => Some(format!("{digits}-0")),
+        1 => None,
+        r => Some(format!("{digits}-{}", 11 - r)),
+    }
+}
+
+/// The spec's example body of `operation`, as the CLI prints it.
+fn template(cli: &Path, subcommand: &str) -> Result<Value> {
+    let out = Command::new(cli)
+        .args([subcommand, "--body-template"])
+        .output()
+        .with_context(|| format!("running {}", cli.display()))?;
+    Ok(serde_json::from_slice(&out.stdout)?)
+}
+
+/// A sandbox's data for the read workloads: its clients' tokens and the invoice numbers made.
+struct Seeded {
+    /// The client holding half of the invoices, and its token.
+    big_token: String,
+    /// Invoices of the big client (numbers BASE + 100000000 + 1 ..= this).
+    big_count: u64,
+    created: u64,
+    seconds: f64,
+    /// The month of the invoices' date (`YYYY-MM`), for the page workload.
+    month: String,
+}
+
+const BASE: u64 = 10_000_000_000;
+
+fn seed(sandbox: &Server, cli: &Path, options: &Options, work: &Path) -> Result<Seeded> {
+    let client_body = template(cli, "create-client")?;
+    let mut invoice = template(cli, "create-invoice")?;
+    invoice["invoice"]["references"]["payment"] = Value::Null;
+    invoice["invoice"]["header"]["number"] = json!(424242424242u64);
+    let text = invoice.to_string();
+    let (prefix, suffix) = text
+        .split_once("424242424242")
+        .context("the invoice number in the body")?;
+    let (prefix_file, suffix_file) = (work.join("prefix.json"), work.join("suffix.json"));
+    std::fs::write(&prefix_file, prefix)?;
+    std::fs::write(&suffix_file, suffix)?;
+    let started = Instant::now();
+    let mut tokens = Vec::new();
+    let mut n = 3_000_000;
+    while (tokens.len() as u64) < options.clients {
+        n += 1;
+        let Some(id) = business_id(n) else { continue };
+        let mut body = client_body.clone();
+        body["client"]["businessCode"] = json!(id);
+        body["client"]["vatRegNbr"] = json!(format!("FI{}", id.replace('-', "")));
+        let answer = curl(
+            "POST",
+            &format!("{}/api/v1/partner/client", sandbox.base),
+            &[("X-Api-Key", PROVISIONING)],
+            Some(&body),
+        )?;
+        let token = answer["accessToken"]
+            .as_str()
+            .with_context(|| format!("onboarding answered {answer}"))?;
+        tokens.push(token.to_string());
+    }
+    // Half of the invoices on the first client, the rest spread over the others.
+    let half = options.invoices / 2;
+    let each = (options.invoices - half) / (options.clients - 1);
+    let mut created = 0;
+    for (i, token) in tokens.iter().enumerate() {
+        let count = if i == 0 { half } else { each };
+        // One thread, numbers BASE + 100000000 + 1 ..= count (and a few more in flight).
+        let out = Command::new("wrk")
+            .args([
+                "-t1",
+                &format!("-c{CONNECTIONS}"),
+                "-d3600s",
+                "-s",
+                "xtask/bench/create.lua",
+                &sandbox.base,
+            ])
+            .envs([
+                ("BENCH_BODY_PREFIX", prefix_file.display().to_string()),
+                ("BENCH_BODY_SUFFIX", suffix_file.display().to_string()),
+                ("BENCH_BASE", BASE.to_string()),
+                ("BENCH_MAX", count.to_string()),
+                ("BENCH_KEY", token.clone()),
+            ])
+            .output()
+            .context("running wrk (Debian: apt-get install wrk)")?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let failed: u64 = text
+            .lines()
+            .find_map(|l| l.strip_prefix("bench-failed: "))
+            .and_then(|n| n.trim().parse().ok())
+            .with_context(|| format!("wrk ended without its count: {text}"))?;
+        if failed > 0 {
+            bail!("{}: {failed} of the seeding creates failed", sandbox.name);
+        }
+        created += count;
+    }
+    let month = invoice["invoice"]["header"]["date"]
+        .as_str()
+        .and_then(|d| d.get(..7))
+        .context("the example invoice's date")?
+        .to_string();
+    Ok(Seeded {
+        month,
+        big_token: tokens[0].clone(),
+        big_count: half,
+        created,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Everything measured on one target.
+#[derive(Default)]
+struct Report {
+    validate: Option<Load>,
+    lookup: Option<Load>,
+    page: Option<Load>,
+    create: Option<Load>,
+    peak_rss_mib: f64,
+    seeding: Option<(u64, f64)>,
+    advance: Option<Advance>,
+    restart: Option<Restart>,
+    database_mib: Option<f64>,
+}
+
+struct Advance {
+    seconds: f64,
+    happened: Value,
+    /// Validate requests sent meanwhile: their worst latency.
+    concurrent: Load,
+}
+
+struct Restart {
+    seconds: f64,
+    rss_mib: f64,
+}
+
+fn read_workloads(server: &Server, key: &str, seconds: u64, seeded: &Seeded) -> Result<Report> {
+    fn env(key: &str, extra: &[(&'static str, String)]) -> Vec<(&'static str, String)> {
+        let mut env = vec![("BENCH_KEY", key.to_string())];
+        env.extend(extra.iter().cloned());
+        env
+    }
+    let validate = wrk(
+        &format!("{}{VALIDATE}", server.base),
+        "get.lua",
+        seconds,
+        &env(key, &[]),
+    )?;
+    let lookup = wrk(
+        &server.base,
+        "lookup.lua",
+        seconds,
+        &env(
+            key,
+            &[
+                ("BENCH_BASE", BASE.to_string()),
+                ("BENCH_COUNT", seeded.big_count.to_string()),
+                ("BENCH_THREADS", "1".to_string()),
+            ],
+        ),
+    )?;
+    let page = wrk(
+        &format!(
+            "{}/api/v1/partner/invoice/distribution/v2?fromInvDate={}-01&toInvDate={}-28&page=2&pageSize=100",
+            server.base, seeded.month, seeded.month
+        ),
+        "get.lua",
+        seconds,
+        &env(key, &[]),
+    )?;
+    Ok(Report {
+        validate: Some(validate),
+        lookup: Some(lookup),
+        page: Some(page),
+        ..Default::default()
+    })
+}
+
+fn create_workload(
+    server: &Server,
+    key: &str,
+    seconds: u64,
+    work: &Path,
+    base: u64,
+) -> Result<Load> {
+    wrk(
+        &server.base,
+        "create.lua",
+        seconds,
+        &[
+            (
+                "BENCH_BODY_PREFIX",
+                work.join("prefix.json").display().to_string(),
+            ),
+            (
+                "BENCH_BODY_SUFFIX",
+                work.join("suffix.json").display().to_string(),
+            ),
+            ("BENCH_BASE", base.to_string()),
+            ("BENCH_MAX", "0".into()),
+            ("BENCH_KEY", key.to_string()),
+        ],
+    )
+}
+
+/// An 18-day advance (everything is distributed, falls due and is reminded) while validate
+/// requests keep coming.
+fn advance(server: &Server, key: &str) -> Result<Advance> {
+    let base = server.base.clone();
+    let key = key.to_string();
+    let concurrent = std::thread::spawn(move || {
+        wrk(
+            &format!("{base}{VALIDATE}"),
+            "get.lua",
+            5,
+            &[("BENCH_KEY", key)],
+        )
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let started = Instant::now();
+    let answer = curl(
+        "POST",
+        &format!("{}/sandbox/clock/advance", server.base),
+        &[("X-Admin-Token", ADMIN)],
+        Some(&json!({"days": 18})),
+    )?;
+    let seconds = started.elapsed().as_secs_f64();
+    let concurrent = concurrent
+        .join()
+        .map_err(|_| anyhow::anyhow!("wrk thread"))??;
+    Ok(Advance {
+        seconds,
+        happened: answer["happened"].clone(),
+        concurrent,
+    })
+}
+
+fn sandbox_command(binary: &Path, storage: &[String]) -> Command {
+    let mut command = Command::new(binary);
+    command.args([
+        "--listen",
+        "127.0.0.1:0",
+        "--provisioning-token",
+        PROVISIONING,
+        "--admin-token",
+        ADMIN,
+    ]);
+    command.args(storage);
+    command.env("RUST_LOG", "warn");
+    command
+}
+
+/// The last line of the sandbox's banner, printed once it serves.
+const SANDBOX_READY: &str = "demo client";
+
+fn measure_sandbox(
+    name: &'static str,
+    binary: &Path,
+    cli: &Path,
+    storage: Vec<String>,
+    options: &Options,
+    work: &Path,
+    size: impl Fn() -> Option<f64>,
+) -> Result<Report> {
+    eprintln!("bench: {name}: seeding {} invoices", options.invoices);
+    let server = Server::start(name, sandbox_command(binary, &storage), SANDBOX_READY)?;
+    let seeded = seed(&server, cli, options, work)?;
+    let answer = curl(
+        "GET",
+        &format!("{}{VALIDATE}", server.base),
+        &[("X-Api-Key", &seeded.big_token)],
+        None,
+    )?;
+    std::fs::write(work.join("answer.json"), answer.to_string())?;
+    eprintln!("bench: {name}: read workloads");
+    let mut report = read_workloads(&server, &seeded.big_token, options.seconds, &seeded)?;
+    eprintln!("bench: {name}: creates");
+    report.create = Some(create_workload(
+        &server,
+        &seeded.big_token,
+        options.seconds,
+        work,
+        BASE * 2,
+    )?);
+    report.seeding = Some((seeded.created, seeded.seconds));
+    eprintln!("bench: {name}: an 18-day advance");
+    report.advance = Some(advance(&server, &seeded.big_token)?);
+    report.peak_rss_mib = server.peak_rss_mib();
+    server.stop();
+    report.database_mib = size();
+    eprintln!("bench: {name}: restart");
+    let started = Instant::now();
+    let again = Server::start(name, sandbox_command(binary, &storage), SANDBOX_READY)?;
+    let seconds = started.elapsed().as_secs_f64();
+    curl(
+        "GET",
+        &format!("{}{VALIDATE}", again.base),
+        &[("X-Api-Key", &seeded.big_token)],
+        None,
+    )?;
+    report.restart = Some(Restart {
+        seconds,
+        rss_mib: again.rss_mib(),
+    });
+    again.stop();
+    Ok(report)
+}
+
+fn measure_peer(server: Server, key: &str, options: &Options, work: &Path) -> Result<Report> {
+    let seeded = Seeded {
+        big_token: key.to_string(),
+        big_count: 1,
+        created: 0,
+        seconds: 0.0,
+        month: "2026-01".into(),
+    };
+    let mut report = read_workloads(&server, key, options.seconds, &seeded)?;
+    report.create = Some(create_workload(
+        &server,
+        key,
+        options.seconds,
+        work,
+        BASE * 3,
+    )?);
+    report.peak_rss_mib = server.peak_rss_mib();
+    server.stop();
+    Ok(report)
+}
+
+fn run_command(command: &mut Command) -> Result<String> {
+    let out = command.output()?;
+    if !out.status.success() {
+        bail!(
+            "{:?}: {}",
+            command,
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+pub fn run(options: Options) -> Result<()> {
+    let root = crate::project_root();
+    std::env::set_current_dir(&root)?;
+    eprintln!("bench: building (release)");
+    run_command(Command::new(env!("CARGO")).args([
+        "build",
+        "--release",
+        "--locked",
+        "-q",
+        "-p",
+        "confirma-sandbox",
+        "--bin",
+        "confirma-sandbox",
+        "--example",
+        "ceiling",
+        "-p",
+        "confirma-cli",
+        "--bin",
+        "confirma",
+    ]))?;
+    let release = root.join("target/release");
+    let (sandbox, cli, ceiling) = (
+        release.join("confirma-sandbox"),
+        release.join("confirma"),
+        release.join("examples/ceiling"),
+    );
+    let prism = root.join(".ci/.tools/prism/node_modules/.bin/prism");
+    if !prism.exists() {
+        run_command(Command::new("npm").args([
+            "install",
+            "--silent",
+            "--no-audit",
+            "--no-fund",
+            "--prefix",
+            ".ci/.tools/prism",
+            "@stoplight/prism-cli@5.14.2",
+        ]))?;
+    }
+    let work = std::env::temp_dir().join(format!("confirma-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&work)?;
+    let server_url = match std::env::var("CONFIRMA_BENCH_DATABASE_URL") {
+        Ok(url) => url,
+        Err(_) => run_command(Command::new("bash").arg(".ci/postgres"))?,
+    };
+    let database = format!("bench_{}", std::process::id());
+    run_command(Command::new("psql").args([
+        &server_url,
+        "-qc",
+        &format!("CREATE DATABASE {database}"),
+    ]))?;
+    let pg_url = format!(
+        "{}/{database}",
+        server_url.rsplit_once('/').map_or(&*server_url, |(b, _)| b)
+    );
+
+    let db_file = work.join("bench.db");
+    let sqlite = measure_sandbox(
+        "sandbox (SQLite)",
+        &sandbox,
+        &cli,
+        vec!["--db".into(), db_file.display().to_string()],
+        &options,
+        &work,
+        || {
+            let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
+            let wal = db_file.with_extension("db-wal");
+            Some((size(&db_file) + size(&wal)) as f64 / 1048576.0)
+        },
+    )?;
+    let postgres = measure_sandbox(
+        "sandbox (PostgreSQL)",
+        &sandbox,
+        &cli,
+        vec!["--database-url".into(), pg_url.clone()],
+        &options,
+        &work,
+        || {
+            run_command(Command::new("psql").args([
+                &server_url,
+                "-Atc",
+                &format!("SELECT pg_database_size('{database}')"),
+            ]))
+            .ok()?
+            .parse::<f64>()
+            .ok()
+            .map(|b| b / 1048576.0)
+        },
+    )?;
+
+    eprintln!("bench: Prism");
+    let mut prism_command = Command::new(&prism);
+    prism_command.args([
+        "mock",
+        "openapi/partner-api.yaml",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "4010",
+    ]);
+    let prism_server = Server::start("Prism", prism_command, "listening")
+        .context("Prism did not start; is port 4010 free?")?;
+    let prism_report = measure_peer(prism_server, "bench-key", &options, &work)?;
+
+    eprintln!("bench: ceiling");
+    // The sandbox's own validate answer, captured while it ran.
+    let answer_file = work.join("answer.json");
+    let mut ceiling_command = Command::new(&ceiling);
+    ceiling_command.arg("127.0.0.1:0").arg(&answer_file);
+    let ceiling_server = Server::start("ceiling", ceiling_command, "listening")?;
+    let ceiling_report = measure_peer(ceiling_server, "bench-key", &options, &work)?;
+
+    let text = report(
+        &options,
+        &[
+            ("sandbox (SQLite)", &sqlite),
+            ("sandbox (PostgreSQL)", &postgres),
+            ("Prism 5.14.2 (mock)", &prism_report),
+            ("bare axum (ceiling)", &ceiling_report),
+        ],
+    );
+    std::fs::write(&options.out, text)?;
+    let _ = run_command(Command::new("psql").args([
+        &server_url,
+        "-qc",
+        &format!("DROP DATABASE IF EXISTS {database}"),
+    ]));
+    let _ = std::fs::remove_dir_all(&work);
+    eprintln!("bench: wrote {}", options.out.display());
+    Ok(())
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!("{cores} cores ({cpu})")
+}
+
+fn report(options: &Options, targets: &[(&str, &Report)]) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let date =
+        run_command(Command::new("date").args(["-u", "+%Y-%m-%d %H:%M UTC"])).unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "# Benchmarks\n\nWritten by `cargo xtask bench --invoices {} --clients {} --seconds {}` on {date}, {}; \
+         wrk {THREADS} threads × {CONNECTIONS} connections on the same machine, loopback. \
+         Half of the invoices belong to one client (the one every read and create below uses), so \
+         that per-client work shows. Rerun it to replace this file; the numbers are from one run.\n",
+        options.invoices,
+        options.clients,
+        options.seconds,
+        machine()
+    );
+    let prism = targets
+        .iter()
+        .find(|(n, _)| n.starts_with("Prism"))
+        .map(|t| t.1);
+    let ceiling = targets
+        .iter()
+        .find(|(n, _)| n.starts_with("bare"))
+        .map(|t| t.1);
+    type Pick = fn(&Report) -> Option<&Load>;
+    let workloads: [(&str, Pick); 4] = [
+        ("validate (GET /validate)", |r| r.validate.as_ref()),
+        ("point lookup (distribution v2 by invoice number)", |r| {
+            r.lookup.as_ref()
+        }),
+        ("a page of 100 (distribution v2, one month)", |r| {
+            r.page.as_ref()
+        }),
+        ("durable createInvoice, unique numbers", |r| {
+            r.create.as_ref()
+        }),
+    ];
+    for (title, pick) in workloads {
+        let _ = writeln!(
+            out,
+            "## {title}\n\n| target | req/s | p50 ms | p99 ms | errors | × Prism | × ceiling |\n|---|---:|---:|---:|---:|---:|---:|"
+        );
+        for (name, r) in targets {
+            let Some(load) = pick(r) else { continue };
+            let ratio = |peer: Option<&Report>| {
+                peer.and_then(pick).map_or("".into(), |p| {
+                    format!("{:.2}", load.requests_per_second / p.requests_per_second)
+                })
+            };
+            let _ = writeln!(
+                out,
+                "| {name} | {:.0} | {:.2} | {:.2} | {} | {} | {} |",
+                load.requests_per_second,
+                load.p50_ms,
+                load.p99_ms,
+                load.errors,
+                ratio(prism),
+                ratio(ceiling)
+            );
+        }
+        let _ = writeln!(out);
+    }
+    let _ = writeln!(
+        out,
+        "Prism and the ceiling answer without state: their createInvoice is not durable and their \
+         lookups find nothing; they are there for scale, not as equals.\n\n## The sandbox at scale\n\n\
+         | target | invoices seeded | seeding req/s | peak RSS MiB | database MiB | restart s | RSS after restart MiB | 18-day advance s | worst concurrent request ms | what the advance did |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+    );
+    for (name, r) in targets {
+        let (Some((created, secs)), Some(advance), Some(restart)) =
+            (r.seeding, r.advance.as_ref(), r.restart.as_ref())
+        else {
+            let _ = writeln!(
+                out,
+                "| {name} | – | – | {:.0} | – | – | – | – | – | – |",
+                r.peak_rss_mib
+            );
+            continue;
+        };
+        let _ = writeln!(
+            out,
+            "| {name} | {created} | {:.0} | {:.0} | {} | {:.2} | {:.0} | {:.2} | {:.0} | `{}` |",
+            created as f64 / secs,
+            r.peak_rss_mib,
+            r.database_mib.map_or("–".into(), |m| format!("{m:.0}")),
+            restart.seconds,
+            restart.rss_mib,
+            advance.seconds,
+            advance.concurrent.max_ms,
+            advance.happened
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n## Targets (2 cores)\n\nThe scale targets are for `--invoices 1000000 --clients 100`; at a smaller scale they are shown but say little.\n\n| target | measured | met |\n|---|---|---|"
+    );
+    for (target, measured, met) in goals(targets_of(targets)) {
+        let _ = writeln!(
+            out,
+            "| {target} | {measured} | {} |",
+            if met { "yes" } else { "**no**" }
+        );
+    }
+    out
+}
+
+/// The sandboxes, Prism and the ceiling, as the targets need them.
+struct Measured<'a> {
+    sandboxes: Vec<(&'a str, &'a Report)>,
+    prism: Option<&'a Report>,
+    ceiling: Option<&'a Report>,
+}
+
+fn targets_of<'a>(targets: &'a [(&'a str, &'a Report)]) -> Measured<'a> {
+    Measured {
+        sandboxes: targets
+            .iter()
+            .filter(|(n, _)| n.starts_with("sandbox"))
+            .map(|&(n, r)| (n, r))
+            .collect(),
+        prism: targets
+            .iter()
+            .find(|(n, _)| n.starts_with("Prism"))
+            .map(|t| t.1),
+        ceiling: targets
+            .iter()
+            .find(|(n, _)| n.starts_with("bare"))
+            .map(|t| t.1),
+    }
+}
+
+/// Each target of the issue, with what was measured and whether it was met.
+fn goals(m: Measured<'_>) -> Vec<(String, String, bool)> {
+    let mut rows = Vec::new();
+    type Pick = fn(&Report) -> Option<&Load>;
+    let reads: [(&str, Pick); 3] = [
+        ("validate", |r| r.validate.as_ref()),
+        ("point lookup", |r| r.lookup.as_ref()),
+        ("page of 100", |r| r.page.as_ref()),
+    ];
+    for (name, report) in &m.sandboxes {
+        let postgres = name.contains("PostgreSQL");
+        for (read, pick) in reads {
+            let Some(load) = pick(report) else { continue };
+            if let Some(prism) = m.prism.and_then(pick) {
+                let ratio = load.requests_per_second / prism.requests_per_second;
+                rows.push((
+                    format!("{name}: {read} ≥ 20× Prism"),
+                    format!("{ratio:.1}×"),
+                    ratio >= 20.0,
+                ));
+            }
+            if let Some(ceiling) = m.ceiling.and_then(pick) {
+                let share = load.requests_per_second / ceiling.requests_per_second;
+                rows.push((
+                    format!("{name}: {read} ≥ 50% of the ceiling"),
+                    format!("{:.0}%", share * 100.0),
+                    share >= 0.5,
+                ));
+            }
+        }
+        if let Some(create) = &report.create {
+            let want = if postgres { 3_000.0 } else { 10_000.0 };
+            rows.push((
+                format!("{name}: durable creates ≥ {want:.0}/s"),
+                format!("{:.0}/s", create.requests_per_second),
+                create.requests_per_second >= want,
+            ));
+        }
+        let limit = |what: &str, value: Option<f64>, max: f64, unit: &str| {
+            value.map(|v| {
+                (
+                    format!("{name}: {what} < {max} {unit}"),
+                    format!("{v:.2} {unit}"),
+                    v < max,
+                )
+            })
+        };
+        rows.extend(
+            [
+                limit(
+                    "point lookup p99",
+                    report.lookup.as_ref().map(|l| l.p99_ms),
+                    5.0,
+                    "ms",
+                ),
+                limit(
+                    "page of 100 p99",
+                    report.page.as_ref().map(|l| l.p99_ms),
+                    20.0,
+                    "ms",
+                ),
+                limit("peak RSS", Some(report.peak_rss_mib), 256.0, "MiB"),
+                limit(
+                    "RSS after restart",
+                    report.restart.as_ref().map(|r| r.rss_mib),
+                    256.0,
+                    "MiB",
+                ),
+                limit("database", report.database_mib, 2048.0, "MiB"),
+                limit(
+                    "restart to serving",
+                    report.restart.as_ref().map(|r| r.seconds),
+                    2.0,
+                    "s",
+                ),
+                limit(
+                    "18-day advance",
+                    report.advance.as_ref().map(|a| a.seconds),
+                    60.0,
+                    "s",
+                ),
+                limit(
+                    "worst request during the advance",
+                    report.advance.as_ref().map(|a| a.concurrent.max_ms),
+                    100.0,
+                    "ms",
+                ),
+            ]
+            .into_iter()
+            .flatten(),
+        );
+    }
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrk_reports_are_read_with_their_units() {
+        let text = "Running 1s test @ http://127.0.0.1:1/\n  2 threads and 64 connections\n  Thread Stats   Avg      Stdev     Max   +/- Stdev\n    Latency   712.00us  300.00us   1.20s    90.00%\n    Req/Sec    40.00k     2.00k   45.00k    70.00%\n  Latency Distribution\n     50%  635.00us\n     75%  800.00us\n     90%    1.00ms\n     99%    2.47ms\n  80000 requests in 1.00s, 10.00MB read\n  Non-2xx or 3xx responses: 12\nRequests/sec:  80000.50\nTransfer/sec:     10.00MB\n";
+        let load = parse_wrk(text).unwrap();
+        assert_eq!(load.requests_per_second, 80000.5);
+        assert!((load.p50_ms - 0.635).abs() < 1e-9);
+        assert!((load.p99_ms - 2.47).abs() < 1e-9);
+        assert!((load.max_ms - 1200.0).abs() < 1e-9);
+        assert_eq!(load.errors, 12);
+        assert!(parse_wrk("nothing").is_err());
+    }
+
+    #[test]
+    fn each_target_says_whether_it_was_met() {
+        let load = |rps: f64, p99: f64| Load {
+            requests_per_second: rps,
+            p99_ms: p99,
+            ..Default::default()
+        };
+        let sandbox = Report {
+            lookup: Some(load(9000.0, 10.0)),
+            create: Some(load(12000.0, 3.0)),
+            peak_rss_mib: 100.0,
+            ..Default::default()
+        };
+        let prism = Report {
+            lookup: Some(load(300.0, 50.0)),
+            ..Default::default()
+        };
+        let rows = goals(Measured {
+            sandboxes: vec![("sandbox (SQLite)", &sandbox)],
+            prism: Some(&prism),
+            ceiling: None,
+        });
+        let met = |target: &str| {
+            rows.iter()
+                .find(|(t, _, _)| t.contains(target))
+                .map(|r| r.2)
+                .unwrap_or_else(|| panic!("no row for {target}: {rows:?}"))
+        };
+        assert!(met("point lookup ≥ 20× Prism"));
+        assert!(met("durable creates ≥ 10000/s"));
+        assert!(!met("point lookup p99 < 5 ms"));
+        assert!(met("peak RSS < 256 MiB"));
+    }
+
+    #[test]
+    fn business_ids_carry_their_check_digit() {
+        assert_eq!(business_id(2942108).as_deref(), Some("2942108-7"));
+        assert_eq!(business_id(1234567).as_deref(), Some("1234567-1"));
+    }
+}
