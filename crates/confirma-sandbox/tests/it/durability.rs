@@ -6,15 +6,7 @@ use confirma_sandbox::{Config, Location, Sandbox};
 use crate::{BUSINESS_IDS, TestSandbox, api_error, invoice};
 
 async fn snapshot(sb: &TestSandbox, token: &str) -> String {
-    let c = sb.client(token);
-    let all = c
-        .get_distribution_information()
-        .from_inv_date("2020-01-01".parse::<chrono::NaiveDate>().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
-    serde_json::to_string(&all).unwrap()
+    serde_json::to_string(&sb.all_distributions(token).await).unwrap()
 }
 
 #[tokio::test]
