@@ -709,7 +709,13 @@ pub fn run(options: Options) -> Result<()> {
             ("bare axum (ceiling)", &ceiling_report),
         ],
     );
-    std::fs::write(&options.out, text)?;
+    // The report goes to standard output too, so that a run is never lost to a bad --out.
+    println!("{text}");
+    if let Some(dir) = options.out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(&options.out, &text)
+        .with_context(|| format!("writing {}", options.out.display()))?;
     let _ = run_command(Command::new("psql").args([
         &server_url,
         "-qc",
