@@ -76,9 +76,6 @@ struct Server {
     name: &'static str,
     base: String,
     child: Child,
-    /// What it printed until it served.
-    #[allow(dead_code)]
-    banner: Vec<String>,
 }
 
 impl Drop for Server {
@@ -126,7 +123,6 @@ impl Server {
             name,
             base: base.with_context(|| format!("{name} printed no address"))?,
             child,
-            banner,
         })
     }
 
@@ -137,10 +133,6 @@ impl Server {
 
     fn rss_mib(&self) -> f64 {
         status_kib(self.child.id(), "VmRSS:") / 1024.0
-    }
-
-    fn stop(self) {
-        drop(self);
     }
 }
 
@@ -536,7 +528,7 @@ fn measure_sandbox(
     eprintln!("bench: {name}: an 18-day advance");
     report.advance = Some(advance(&server, &seeded.big_token)?);
     report.peak_rss_mib = server.peak_rss_mib();
-    server.stop();
+    drop(server);
     report.database_mib = size();
     eprintln!("bench: {name}: restart");
     let started = Instant::now();
@@ -552,7 +544,7 @@ fn measure_sandbox(
         seconds,
         rss_mib: again.rss_mib(),
     });
-    again.stop();
+    drop(again);
     Ok(report)
 }
 
@@ -573,7 +565,7 @@ fn measure_peer(server: Server, key: &str, options: &Options, work: &Path) -> Re
         BASE * 3,
     )?);
     report.peak_rss_mib = server.peak_rss_mib();
-    server.stop();
+    drop(server);
     Ok(report)
 }
 

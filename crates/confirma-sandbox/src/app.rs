@@ -152,8 +152,7 @@ impl Sandbox {
     /// is not logged.
     pub async fn execute<C: Change>(&self, change: C) -> Result<C::Output, ApiError> {
         self.check_healthy()?;
-        let command: Command = change.clone().into();
-        let json = serde_json::to_string(&command).map_err(|_| ApiError::internal())?;
+        let json = serde_json::to_string(&change.logged()).map_err(|_| ApiError::internal())?;
         let (output, durable) = {
             let mut guard = self.world.write().unwrap_or_else(|e| e.into_inner());
             let world = &mut guard.world;

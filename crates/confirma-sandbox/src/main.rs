@@ -292,3 +292,26 @@ async fn drive(control: Control) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use confirma_sandbox::Location;
+
+    #[test]
+    fn the_storage_is_postgres_for_a_url_memory_when_asked_else_the_file() {
+        let file = || PathBuf::from("s.db");
+        let url = "postgres://u:p@127.0.0.1:5432/cfis".to_string();
+        assert_eq!(
+            storage(Some(url.clone()), false, file()).unwrap(),
+            Location::Postgres(url)
+        );
+        assert_eq!(storage(None, true, file()).unwrap(), Location::Memory);
+        assert_eq!(
+            storage(None, false, file()).unwrap(),
+            Location::File(file())
+        );
+        let refused = storage(Some("sqlite://s.db".into()), false, file()).unwrap_err();
+        assert!(refused.to_string().contains("use --db"), "{refused}");
+    }
+}

@@ -94,8 +94,9 @@ pub enum StoreError {
         "{0} is in use by another confirma-sandbox process: stop that one, or give this one another database"
     )]
     InUse(String),
-    #[error("cannot lock the database: {0}")]
-    Lock(#[from] std::io::Error),
+    /// The lock file, or the storage thread and its runtime, could not be set up.
+    #[error("cannot set up the storage: {0}")]
+    Io(#[from] std::io::Error),
 }
 
 /// The storage interface: load the whole log, append to it durably, and keep the few settings
@@ -167,7 +168,7 @@ fn lock(path: &Path) -> Result<std::fs::File, StoreError> {
         Err(std::fs::TryLockError::WouldBlock) => {
             Err(StoreError::InUse(path.display().to_string()))
         }
-        Err(std::fs::TryLockError::Error(e)) => Err(StoreError::Lock(e)),
+        Err(std::fs::TryLockError::Error(e)) => Err(StoreError::Io(e)),
     }
 }
 
@@ -193,7 +194,7 @@ impl SqlStore {
                 {
                     Ok(runtime) => runtime,
                     Err(e) => {
-                        let _ = ready.send(Err(StoreError::Lock(e)));
+                        let _ = ready.send(Err(StoreError::Io(e)));
                         return;
                     }
                 };

@@ -11,9 +11,14 @@ use super::{PaymentReceipt, Refusal, SettlementWindow, World};
 
 /// A change to the world. `apply` checks everything first and changes nothing when it refuses;
 /// it is deterministic, so replaying the logged command rebuilds the same world.
-pub trait Change: Clone + Into<Command> {
+pub trait Change: Logs {
     type Output;
     fn apply(&self, world: &mut World) -> Result<Self::Output, Refusal>;
+}
+
+/// What every change is logged as (implemented for each by [`commands!`]).
+pub trait Logs {
+    fn logged(&self) -> Logged<'_>;
 }
 
 macro_rules! commands {
@@ -24,6 +29,19 @@ macro_rules! commands {
         pub enum Command {
             $($name($name),)*
         }
+
+        /// Any change, borrowed, as it is logged: the JSON of [`Command`], without a copy.
+        #[derive(Serialize)]
+        #[serde(tag = "command", rename_all = "camelCase")]
+        pub enum Logged<'a> {
+            $($name(&'a $name),)*
+        }
+
+        $(impl Logs for $name {
+            fn logged(&self) -> Logged<'_> {
+                Logged::$name(self)
+            }
+        })*
 
         $(impl From<$name> for Command {
             fn from(change: $name) -> Self {
@@ -307,5 +325,12 @@ mod tests {
         }
         let renew = serde_json::to_string(&Command::from(RenewToken { client_id: 7 })).unwrap();
         assert_eq!(renew, r#"{"command":"renewToken","client_id":7}"#);
+        // The borrowed form the sandbox logs writes the very same JSON.
+        let logged = serde_json::to_string(&RenewToken { client_id: 7 }.logged()).unwrap();
+        assert_eq!(logged, renew);
+        assert_eq!(
+            serde_json::to_string(&Seed {}.logged()).unwrap(),
+            r#"{"command":"seed"}"#
+        );
     }
 }

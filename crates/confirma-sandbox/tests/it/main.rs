@@ -268,17 +268,6 @@ impl Binary {
         Self { child, base, token }
     }
 
-    /// Every distribution of the token's client, whatever its invoice date.
-    pub async fn all_distributions(&self, token: &str) -> types::DistributionInformationResponse {
-        self.client(token)
-            .get_distribution_information()
-            .from_inv_date("2020-01-01".parse::<chrono::NaiveDate>().unwrap())
-            .send()
-            .await
-            .unwrap()
-            .into_inner()
-    }
-
     pub fn client(&self, token: &str) -> Client {
         Client::new(&self.base, ClientState::new(ApiKey::new(token)))
     }
