@@ -1,15 +1,15 @@
-//! The running sandbox: the world behind a lock, the command log behind the store, and the
-//! one path every change takes (execute, log, wait until durable, answer).
+//! The running sandbox: the database, the writer every change goes through, read transactions
+//! for everything else, and the secrets of the run.
 
-use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock, RwLockReadGuard};
+use std::sync::Arc;
 
 use confirma_server::{ApiError, ApiKey};
+use sqlx::{Any, Transaction};
 
 use crate::config::Config;
-use crate::store::{Record, SqlStore, Store};
-use crate::world::{Change, Command, Genesis, World, commands};
+use crate::store::{Claim, Db};
+use crate::world::{Change, Command, Failure, Genesis, State, World, commands, tables};
+use crate::writer::Writer;
 
 /// The tokens that are not client tokens: fixed by the operator, or random per database.
 #[derive(Clone)]
@@ -33,101 +33,68 @@ pub struct Sandbox {
     pub faults: crate::faults::Faults,
     /// The last Partner API requests answered (`/sandbox/requests`).
     pub journal: crate::journal::Journal,
-    world: RwLock<WorldAndSeq>,
-    store: Box<dyn Store>,
-    /// Set when a command panicked midway or could not be made durable: the world in memory
-    /// may then differ from the log, so the sandbox refuses further work until it restarts (and
-    /// replays its log, which never holds the failed command).
-    broken: AtomicBool,
-}
-
-struct WorldAndSeq {
-    world: World,
-    /// Sequence number of the last logged command.
-    seq: u64,
+    genesis: Genesis,
+    db: Arc<Db>,
+    writer: Writer,
+    _claim: Claim,
 }
 
 impl Sandbox {
-    /// Opens the store, replays its log (or seeds a fresh sandbox) and returns the sandbox.
-    pub fn open(config: Config) -> anyhow::Result<Arc<Self>> {
-        let store = SqlStore::open(config.storage.clone())?;
-        Self::with_store(config, Box::new(store))
-    }
-
-    /// The same on any [`Store`] (the embedded SQLite one, or another backend).
-    pub fn with_store(config: Config, store: Box<dyn Store>) -> anyhow::Result<Arc<Self>> {
+    /// Opens the database, checks it was made with this run's seed and start, and seeds it if
+    /// it is new (or brings an earlier version's command log into tables).
+    pub async fn open(config: Config) -> anyhow::Result<Arc<Self>> {
+        let (db, claim) = Db::open(config.storage.clone()).await?;
+        let db = Arc::new(db);
         let genesis = Genesis {
             seed: config.seed,
             start: config.start,
         };
-        // The log replays into the same world only with the seed and start it was made with.
+        // Ids and secrets derive from the seed, and time from the start: a database goes on
+        // only with the ones it was made with.
         let made_with = format!(
             "--seed {} --start {}",
             config.seed,
             config.start.to_rfc3339()
         );
-        let recorded = store.setting("genesis", made_with.clone())?;
+        let recorded = db.setting("genesis", made_with.clone()).await?;
         if recorded != made_with {
             anyhow::bail!(
-                "{} was made with {recorded}, and its log replays into the same world only with those: start with {recorded}, or use another database (--db, --database-url or --in-memory)",
+                "{} was made with {recorded}, and its ids, secrets and clock follow from those: start with {recorded}, or use another database (--db, --database-url or --in-memory)",
                 config.storage.describe()
             );
         }
-        let mut world = World::new(genesis);
-        let records = store.load()?;
-        for record in &records {
-            let command: Command = serde_json::from_str(&record.json).map_err(|e| {
-                anyhow::anyhow!("command {} in the log cannot be read: {e}", record.seq)
-            })?;
-            // A logged command succeeded when it was first executed, and execution is
-            // deterministic, so it succeeds again.
-            if let Err(e) = command.replay(&mut world) {
-                anyhow::bail!(
-                    "replaying command {} failed ({e}); the log does not match this sandbox's seed and start",
-                    record.seq
-                );
-            }
-        }
-        let seq = records.last().map_or(0, |r| r.seq);
-        let secret = |fixed: &Option<String>, purpose: &'static str| match fixed {
-            Some(token) => Ok(token.clone()),
-            None => store.setting(
-                &format!("{purpose}_token"),
-                crate::config::random_secret(purpose),
-            ),
+        let secret = async |fixed: &Option<String>, purpose: &'static str| match fixed {
+            Some(token) => Ok::<_, anyhow::Error>(token.clone()),
+            None => Ok(db
+                .setting(
+                    &format!("{purpose}_token"),
+                    crate::config::random_secret(purpose),
+                )
+                .await?),
         };
         let secrets = Secrets {
-            provisioning_token: secret(&config.provisioning_token, "provisioning")?,
-            admin_token: secret(&config.admin_token, "admin")?,
+            provisioning_token: secret(&config.provisioning_token, "provisioning").await?,
+            admin_token: secret(&config.admin_token, "admin").await?,
         };
+        let writer = Writer::start(db.clone(), genesis.clone());
         let sandbox = Arc::new(Self {
             secrets,
             config,
             faults: Default::default(),
             journal: Default::default(),
-            world: RwLock::new(WorldAndSeq { world, seq }),
-            store,
-            broken: AtomicBool::new(false),
+            genesis,
+            db,
+            writer,
+            _claim: claim,
         });
+        sandbox
+            .writer
+            .execute(FirstStart {
+                log: sandbox.db.logged_commands().await?,
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!("starting the sandbox: {e}"))?;
         Ok(sandbox)
-    }
-
-    /// Seeds a fresh sandbox (one whose log is empty); does nothing otherwise.
-    pub async fn seed_if_empty(&self) -> Result<(), ApiError> {
-        let empty = self.read_seq() == 0;
-        if empty {
-            self.execute(commands::Seed {}).await?;
-        }
-        Ok(())
-    }
-
-    fn read_seq(&self) -> u64 {
-        self.world.read().unwrap_or_else(|e| e.into_inner()).seq
-    }
-
-    /// Read access to the world.
-    pub fn read(&self) -> WorldRead<'_> {
-        WorldRead(self.world.read().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// Whether `key` is the partner provisioning token (compared in constant time).
@@ -138,104 +105,75 @@ impl Sandbox {
         )
     }
 
-    /// `Err(503)` once a command has panicked (see `broken`).
-    pub fn check_healthy(&self) -> Result<(), ApiError> {
-        if self.broken.load(Ordering::Acquire) {
-            return Err(ApiError::unavailable(
-                "The sandbox hit an internal error and stopped taking requests; restart it (every acknowledged change is in its log).",
-            ));
-        }
-        Ok(())
-    }
-
-    /// Applies `change`; answers only once it is durable. A refused change changes nothing and
-    /// is not logged.
+    /// Applies `change`; answers only once it is durable. A refused change changes nothing.
     pub async fn execute<C: Change>(&self, change: C) -> Result<C::Output, ApiError> {
-        self.check_healthy()?;
-        let json = serde_json::to_string(&change.logged()).map_err(|_| ApiError::internal())?;
-        let (output, durable) = {
-            let mut guard = self.world.write().unwrap_or_else(|e| e.into_inner());
-            let world = &mut guard.world;
-            let output = match std::panic::catch_unwind(AssertUnwindSafe(|| change.apply(world))) {
-                Ok(result) => result?,
-                Err(_) => {
-                    self.broken.store(true, Ordering::Release);
-                    tracing::error!(
-                        "a command panicked; the sandbox stops taking requests until restarted"
-                    );
-                    return Err(ApiError::internal());
-                }
-            };
-            guard.seq += 1;
-            // Queued while the lock is held, so the log order is the execution order.
-            let durable = self.store.append(Record {
-                seq: guard.seq,
-                json,
-            });
-            (output, durable)
-        };
-        match durable.await {
-            Ok(Ok(())) => Ok(output),
-            failed => {
-                // The change is in memory but not in the log: stop taking requests, like after
-                // a panic, so nobody builds on a change a restart would not replay.
-                let error = match failed {
-                    Ok(Err(e)) => e,
-                    _ => "the storage writer has stopped".to_string(),
-                };
-                self.broken.store(true, Ordering::Release);
-                tracing::error!(%error, "a command could not be made durable; the sandbox stops taking requests until restarted");
-                Err(ApiError::unavailable(
-                    "The sandbox could not store the change and has stopped; restart it.",
+        Ok(self.writer.execute(change).await?)
+    }
+
+    /// A read transaction: the world as of now, consistent for every statement made in it.
+    pub async fn read(&self) -> Result<Reader, ApiError> {
+        let mut tx = self.db.begin_read().await.map_err(Failure::from)?;
+        let state = tables::state(&mut tx)
+            .await?
+            .unwrap_or_else(|| State::fresh(&self.genesis));
+        Ok(Reader {
+            tx,
+            genesis: self.genesis.clone(),
+            state,
+        })
+    }
+
+    /// The sandbox clock.
+    pub async fn now(&self) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
+        Ok(self.read().await?.state.now)
+    }
+
+    /// The demo client and its current token.
+    pub async fn demo(&self) -> Result<Option<(i64, String)>, ApiError> {
+        let state = self.read().await?.state;
+        Ok(state.demo_client.zip(state.demo_token))
+    }
+}
+
+/// A read transaction and the world in it.
+pub struct Reader {
+    tx: Transaction<'static, Any>,
+    genesis: Genesis,
+    state: State,
+}
+
+impl Reader {
+    pub fn world(&mut self) -> World<'_> {
+        World::new(&mut self.tx, self.genesis.clone(), self.state.clone())
+    }
+}
+
+/// The first change of every start: a new database is seeded, or an earlier version's command
+/// log is replayed into tables (and then emptied); a database already in tables is left as it
+/// is.
+struct FirstStart {
+    log: Vec<(i64, String)>,
+}
+
+impl Change for FirstStart {
+    type Output = ();
+    async fn apply(&self, world: &mut World<'_>) -> Result<(), Failure> {
+        if world.is_stored().await? {
+            return Ok(());
+        }
+        if self.log.is_empty() {
+            return commands::Seed {}.apply(world).await;
+        }
+        for (seq, json) in &self.log {
+            let command: Command = serde_json::from_str(json).map_err(|e| {
+                Failure::Storage(format!("command {seq} of the log cannot be read: {e}"))
+            })?;
+            command.replay(world).await.map_err(|e| {
+                Failure::Storage(format!(
+                    "replaying command {seq} of the log failed ({e}); the log does not match this sandbox's seed and start"
                 ))
-            }
+            })?;
         }
-    }
-}
-
-/// A read lock on the world.
-pub struct WorldRead<'a>(RwLockReadGuard<'a, WorldAndSeq>);
-
-impl std::ops::Deref for WorldRead<'_> {
-    type Target = World;
-    fn deref(&self) -> &World {
-        &self.0.world
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::store::StoreError;
-
-    /// A store whose commits always fail, as a full or broken disk would.
-    struct FailingStore;
-
-    impl Store for FailingStore {
-        fn load(&self) -> Result<Vec<Record>, StoreError> {
-            Ok(Vec::new())
-        }
-        fn setting(&self, _key: &str, init: String) -> Result<String, StoreError> {
-            Ok(init)
-        }
-        fn append(&self, _record: Record) -> tokio::sync::oneshot::Receiver<Result<(), String>> {
-            let (done, wait) = tokio::sync::oneshot::channel();
-            let _ = done.send(Err("disk full".into()));
-            wait
-        }
-    }
-
-    #[tokio::test]
-    async fn a_change_that_cannot_be_stored_stops_the_sandbox() {
-        let sandbox = Sandbox::with_store(Config::for_tests(), Box::new(FailingStore)).unwrap();
-        let error = sandbox.execute(commands::Seed {}).await.unwrap_err();
-        assert_eq!(error.status, 503);
-        // Every later request is refused too, until a restart replays the (intact) log.
-        let later = sandbox
-            .execute(commands::RunSettlement {})
-            .await
-            .unwrap_err();
-        assert_eq!(later.status, 503);
-        assert!(sandbox.check_healthy().is_err());
+        world.forget_log().await
     }
 }

@@ -114,7 +114,6 @@ const MAX_ADVANCE_DAYS: i64 = 3660;
 type Shared = Arc<Sandbox>;
 
 fn admin(sandbox: &Sandbox, headers: &HeaderMap) -> Result<(), ApiError> {
-    sandbox.check_healthy()?;
     let key = headers
         .get("x-admin-token")
         .and_then(|v| v.to_str().ok())
@@ -144,13 +143,11 @@ fn admin_body<T: serde::de::DeserializeOwned>(
     })
 }
 
-fn clock(sandbox: &Sandbox) -> Response {
-    json_response(
-        200,
-        &Clock {
-            now: sandbox.read().now,
-        },
-    )
+async fn clock(sandbox: &Sandbox) -> Response {
+    match sandbox.now().await {
+        Ok(now) => json_response(200, &Clock { now }),
+        Err(e) => e.into_response(),
+    }
 }
 
 /// Applies an admin's change and answers with the clock.
@@ -159,7 +156,7 @@ async fn run(sandbox: &Sandbox, headers: &HeaderMap, change: impl Change) -> Res
         return e.into_response();
     }
     match sandbox.execute(change).await {
-        Ok(_) => clock(sandbox),
+        Ok(_) => clock(sandbox).await,
         Err(e) => e.into_response(),
     }
 }
@@ -169,7 +166,7 @@ async fn run(sandbox: &Sandbox, headers: &HeaderMap, change: impl Change) -> Res
     responses((status = 200, body = Clock), (status = 401, description = "Missing or wrong admin token")))]
 async fn get_clock(State(sandbox): State<Shared>, headers: HeaderMap) -> Response {
     match admin(&sandbox, &headers) {
-        Ok(()) => clock(&sandbox),
+        Ok(()) => clock(&sandbox).await,
         Err(e) => e.into_response(),
     }
 }
@@ -187,7 +184,10 @@ async fn advance(
         Ok(a) => a,
         Err(e) => return e.into_response(),
     };
-    let now = sandbox.read().now;
+    let now = match sandbox.now().await {
+        Ok(now) => now,
+        Err(e) => return e.into_response(),
+    };
     let to = match advance.to {
         Some(_) if advance.days != 0 || advance.hours != 0 || advance.minutes != 0 => {
             return ApiError::bad_request("Give either `to` or days/hours/minutes, not both.")
@@ -217,29 +217,25 @@ async fn advance(
     }
 }
 
-/// Moves the clock to `to` one day at a time, each day a change of its own, so that other
-/// requests are served during a long advance; answers with what happened on the way.
+/// Moves the clock to `to` in bounded steps, each a change of its own, so that other requests
+/// are served during a long advance; answers with what happened on the way.
 async fn advance_in_steps(sandbox: &Sandbox, to: chrono::DateTime<chrono::Utc>) -> Response {
     let mut happened = Happened::default();
     loop {
-        let now = sandbox.read().now;
-        // Another advance may have gone past `to` meanwhile: then there is nothing left to do.
-        if now >= to {
-            break;
-        }
-        let step = crate::world::clock::next_step(now, to);
-        match sandbox.execute(commands::AdvanceClock { to: step }).await {
-            Ok(more) => happened += more,
+        match sandbox.execute(commands::AdvanceClock { to }).await {
+            Ok(step) => {
+                happened += step.happened;
+                if step.done {
+                    break;
+                }
+            }
             Err(e) => return e.into_response(),
         }
     }
-    json_response(
-        200,
-        &Advanced {
-            now: sandbox.read().now,
-            happened,
-        },
-    )
+    match sandbox.now().await {
+        Ok(now) => json_response(200, &Advanced { now, happened }),
+        Err(e) => e.into_response(),
+    }
 }
 
 /// Make the next distribution of an invoice fail (the invoice may not exist yet).
@@ -310,8 +306,12 @@ async fn incoming_payment(
         date: p.date,
         payer: p.payer,
     };
-    match sandbox.execute(command).await {
-        Ok(receipt) => json_response(
+    let answer = match sandbox.execute(command).await {
+        Ok(receipt) => sandbox.now().await.map(|now| (receipt, now)),
+        Err(e) => Err(e),
+    };
+    match answer {
+        Ok((receipt, now)) => json_response(
             200,
             &PaymentCredited {
                 client_id: receipt.client_id,
@@ -324,7 +324,7 @@ async fn incoming_payment(
                 costs_amount: receipt.costs,
                 outstanding_amount: receipt.outstanding,
                 case_status: receipt.case_status.to_string(),
-                now: sandbox.read().now,
+                now,
             },
         ),
         Err(e) => e.into_response(),

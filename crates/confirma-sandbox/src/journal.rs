@@ -107,21 +107,24 @@ pub async fn record(State(sandbox): State<Arc<Sandbox>>, request: Request, next:
     };
     let started = Instant::now();
     let key = confirma_server::runtime::api_key(request.headers());
-    let (credential, client_id, sandbox_time) = {
-        let world = sandbox.read();
-        let (credential, client_id) = match &key {
-            None => ("none", None),
-            Some(k) if sandbox.is_provisioning_token(k) => ("provisioning", None),
-            Some(k) => match world.authenticate(Some(k)) {
-                Ok(caller) => ("client", Some(caller.client_id)),
-                Err(_) => ("unknown", None),
-            },
-        };
-        (credential, client_id, world.now)
+    let (credential, client_id, sandbox_time) = match sandbox.read().await {
+        Ok(mut reader) => {
+            let mut world = reader.world();
+            let (credential, client_id) = match &key {
+                None => ("none", None),
+                Some(k) if sandbox.is_provisioning_token(k) => ("provisioning", None),
+                Some(k) => match world.authenticate(Some(k)).await {
+                    Ok(caller) => ("client", Some(caller.client_id)),
+                    Err(_) => ("unknown", None),
+                },
+            };
+            (credential, client_id, Some(world.now))
+        }
+        Err(_) => ("unknown", None, None),
     };
     let mut entry = Entry {
         received_at: Utc::now(),
-        sandbox_time,
+        sandbox_time: sandbox_time.unwrap_or_else(Utc::now),
         method: request.method().to_string(),
         path: request.uri().path().to_string(),
         query: request.uri().query().map(redacted_query),

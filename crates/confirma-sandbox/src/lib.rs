@@ -1,9 +1,10 @@
 //! `confirma-sandbox`: a stateful, deterministic stand-in for the Confirma Finance Partner API.
 //!
-//! - [`world`]: the domain (clients, tokens, invoices, distribution, time) as deterministic
-//!   commands.
-//! - [`store`]: the durable command log behind a two-method interface (SQLite by default).
-//! - [`app`]: the running sandbox, the one path every change takes.
+//! - [`world`]: the domain (clients, tokens, invoices, cases, time) over the database's tables,
+//!   every change a deterministic [`world::Change`].
+//! - [`store`]: the database (SQLite by default, or PostgreSQL shared by several processes).
+//! - [`writer`]: the one path every change takes (group commit, a savepoint per change).
+//! - [`app`]: the running sandbox: database, writer, read transactions, secrets.
 //! - [`api`]: the Partner API (`confirma_server::PartnerApi`) on top of it.
 //! - [`control`]: the `/sandbox/...` control API (clock, failures, reset).
 
@@ -19,6 +20,7 @@ pub mod registry;
 pub mod serve;
 pub mod store;
 pub mod world;
+pub mod writer;
 
 use std::sync::Arc;
 

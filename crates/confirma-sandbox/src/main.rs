@@ -38,7 +38,7 @@ struct Serve {
     )]
     db: PathBuf,
     /// Keep the state in PostgreSQL instead (postgres://user:password@host:port/database);
-    /// one sandbox process per database.
+    /// every sandbox process on one database serves the same sandbox.
     #[arg(long, env = "CONFIRMA_SANDBOX_DATABASE_URL", hide_env_values = true)]
     database_url: Option<String>,
     /// Keep everything in memory instead (lost when the process ends).
@@ -161,19 +161,17 @@ async fn serve(args: Serve) -> anyhow::Result<()> {
         provisioning_token: args.provisioning_token,
         admin_token: args.admin_token,
     };
-    let sandbox = Sandbox::open(config.clone()).context("opening the sandbox")?;
-    sandbox
-        .seed_if_empty()
+    let sandbox = Sandbox::open(config.clone())
         .await
-        .map_err(|e| anyhow::anyhow!("seeding: {e}"))?;
+        .context("opening the sandbox")?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr()?;
-    let (demo_client, demo_token) = {
-        let world = sandbox.read();
-        (world.demo_client, world.demo_token.clone())
-    };
+    let demo = sandbox
+        .demo()
+        .await
+        .map_err(|e| anyhow::anyhow!("reading the demo client: {}", e.body.message))?;
     println!("Confirma Partner API sandbox listening on http://{addr}");
     println!("  API docs:                   http://{addr}/docs");
     println!(
@@ -188,7 +186,7 @@ async fn serve(args: Serve) -> anyhow::Result<()> {
         "  admin token (/sandbox):     {}",
         sandbox.secrets.admin_token
     );
-    if let (Some(id), Some(token)) = (demo_client, demo_token) {
+    if let Some((id, token)) = demo {
         println!("  demo client {id} token:    {token}");
     }
     use std::io::Write;

@@ -103,12 +103,11 @@ impl TestSandbox {
         let config = Config::for_tests();
         let admin_token = config.admin_token.clone().expect("fixed in tests");
         let (base, demo_token) = runtime.block_on(async move {
-            let sandbox = Sandbox::open(config).expect("open the sandbox");
-            sandbox.seed_if_empty().await.expect("seed");
-            let demo_token = sandbox
-                .read()
-                .demo_token
-                .clone()
+            let sandbox = Sandbox::open(config).await.expect("open the sandbox");
+            let (_, demo_token) = sandbox
+                .demo()
+                .await
+                .expect("read the demo client")
                 .expect("the seed creates a demo client");
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                 .await

@@ -3,7 +3,7 @@
 use confirma_server::{ApiError, ApiKey, types};
 
 use super::SandboxApi;
-use crate::world::Caller;
+use crate::world::{Caller, World};
 
 impl SandboxApi {
     fn is_provisioning_token(&self, key: Option<&ApiKey>) -> bool {
@@ -11,14 +11,23 @@ impl SandboxApi {
     }
 
     /// The calling client, for every operation but onboarding, renew and validate.
-    pub(super) fn client(&self, key: Option<&ApiKey>) -> Result<Caller, ApiError> {
-        self.0.check_healthy()?;
+    pub(super) async fn client(&self, key: Option<&ApiKey>) -> Result<Caller, ApiError> {
+        let mut reader = self.0.read().await?;
+        self.client_in(&mut reader.world(), key).await
+    }
+
+    /// [`SandboxApi::client`] in a read transaction the operation goes on with.
+    pub(super) async fn client_in(
+        &self,
+        world: &mut World<'_>,
+        key: Option<&ApiKey>,
+    ) -> Result<Caller, ApiError> {
         if self.is_provisioning_token(key) {
             return Err(ApiError::forbidden(
                 "The partner provisioning token works only for onboarding (POST /api/v1/partner/client).",
             ));
         }
-        let caller = self.0.read().authenticate(key)?;
+        let caller = world.authenticate(key).await?;
         if caller.expired {
             return Err(ApiError::token_expired());
         }
@@ -26,27 +35,37 @@ impl SandboxApi {
     }
 
     /// Onboarding takes the partner provisioning token, and nothing else.
-    pub(super) fn onboard_caller(&self, key: Option<&ApiKey>) -> Result<(), ApiError> {
-        self.0.check_healthy()?;
+    pub(super) async fn onboard_caller(&self, key: Option<&ApiKey>) -> Result<(), ApiError> {
         if self.is_provisioning_token(key) {
             return Ok(());
         }
-        match key {
-            Some(key) if self.0.read().authenticate(Some(key)).is_ok() => Err(ApiError::forbidden(
+        let known = match key {
+            Some(key) => self
+                .0
+                .read()
+                .await?
+                .world()
+                .authenticate(Some(key))
+                .await
+                .is_ok(),
+            None => false,
+        };
+        if known {
+            Err(ApiError::forbidden(
                 "Onboarding needs the partner provisioning token, not a client token.",
-            )),
-            _ => Err(ApiError::unauthorized(
+            ))
+        } else {
+            Err(ApiError::unauthorized(
                 "Send the partner provisioning token in the X-Api-Key header.",
-            )),
+            ))
         }
     }
 
     /// validateToken: the provisioning token or a live client token.
-    pub(super) fn validate(
+    pub(super) async fn validate(
         &self,
         key: Option<&ApiKey>,
     ) -> Result<types::ValidateTokenResponse, ApiError> {
-        self.0.check_healthy()?;
         if self.is_provisioning_token(key) {
             return Ok(types::ValidateTokenResponse {
                 expires_at: None,
@@ -55,7 +74,7 @@ impl SandboxApi {
             });
         }
         // An expired token is refused like everywhere else; only renew accepts it.
-        let caller = self.client(key)?;
+        let caller = self.client(key).await?;
         Ok(types::ValidateTokenResponse {
             expires_at: caller.expires_at,
             is_valid: true,
@@ -65,13 +84,12 @@ impl SandboxApi {
 
     /// The caller of renew: any client token, expired or not (renewal is the one thing an
     /// expired token may still do).
-    pub(super) fn renew_caller(&self, key: Option<&ApiKey>) -> Result<Caller, ApiError> {
-        self.0.check_healthy()?;
+    pub(super) async fn renew_caller(&self, key: Option<&ApiKey>) -> Result<Caller, ApiError> {
         if self.is_provisioning_token(key) {
             return Err(ApiError::forbidden(
                 "The partner provisioning token is not renewed through the API.",
             ));
         }
-        Ok(self.0.read().authenticate(key)?)
+        Ok(self.0.read().await?.world().authenticate(key).await?)
     }
 }

@@ -2,7 +2,7 @@
 
 use confirma_server::{ApiError, FieldProblem};
 
-use crate::world::{Problem, Refusal};
+use crate::world::{Failure, Problem, Refusal};
 
 fn field(problem: Problem) -> FieldProblem {
     FieldProblem::new(problem.path, problem.rule, problem.message)
@@ -18,6 +18,21 @@ impl From<Refusal> for ApiError {
                 .with_field_errors(problems.into_iter().map(field).collect()),
             Refusal::NotFound(message) => ApiError::not_found(message),
             Refusal::Unauthenticated(message) => ApiError::unauthorized(message),
+        }
+    }
+}
+
+impl From<Failure> for ApiError {
+    fn from(failure: Failure) -> Self {
+        match failure {
+            Failure::Refused(refusal) => refusal.into(),
+            Failure::Storage(error) => {
+                tracing::error!(%error, "the database failed; nothing was changed");
+                ApiError::unavailable(
+                    "The sandbox's database did not answer as it should; nothing was changed. Try again shortly.",
+                )
+            }
+            Failure::Internal => ApiError::internal(),
         }
     }
 }

@@ -25,7 +25,7 @@ fn answer<T, R: From<ApiError>>(result: Result<T, ApiError>, ok: impl FnOnce(T) 
 
 impl SandboxApi {
     async fn renew(&self, key: Option<&ApiKey>) -> Result<types::RenewTokenResponse, ApiError> {
-        let caller = self.renew_caller(key)?;
+        let caller = self.renew_caller(key).await?;
         self.0
             .execute(commands::RenewToken {
                 client_id: caller.client_id,
@@ -36,16 +36,16 @@ impl SandboxApi {
 
 impl PartnerApi for SandboxApi {
     /// The same credential checks each operation makes, before its query or body is read.
-    fn authorize(
+    async fn authorize(
         &self,
         operation: server::Operation,
         key: Option<&ApiKey>,
     ) -> Result<(), ApiError> {
         match operation {
-            server::Operation::CreateClient => self.onboard_caller(key),
-            server::Operation::ValidateToken => self.validate(key).map(drop),
-            server::Operation::RenewToken => self.renew_caller(key).map(drop),
-            _ => self.client(key).map(drop),
+            server::Operation::CreateClient => self.onboard_caller(key).await,
+            server::Operation::ValidateToken => self.validate(key).await.map(drop),
+            server::Operation::RenewToken => self.renew_caller(key).await.map(drop),
+            _ => self.client(key).await.map(drop),
         }
     }
 
@@ -54,7 +54,7 @@ impl PartnerApi for SandboxApi {
         request: server::CreateClientRequest,
     ) -> server::CreateClientResponse {
         let result = async {
-            self.onboard_caller(request.api_key.as_ref())?;
+            self.onboard_caller(request.api_key.as_ref()).await?;
             self.0
                 .execute(commands::CreateClient {
                     request: Box::new(request.body),
@@ -69,7 +69,7 @@ impl PartnerApi for SandboxApi {
         request: server::ValidateTokenRequest,
     ) -> server::ValidateTokenResponse {
         answer(
-            self.validate(request.api_key.as_ref()),
+            self.validate(request.api_key.as_ref()).await,
             server::ValidateTokenResponse::Ok,
         )
     }
@@ -86,7 +86,7 @@ impl PartnerApi for SandboxApi {
         request: server::CreateInvoiceRequest,
     ) -> server::CreateInvoiceResponse {
         let result = async {
-            let client_id = self.client(request.api_key.as_ref())?.client_id;
+            let client_id = self.client(request.api_key.as_ref()).await?.client_id;
             self.0
                 .execute(commands::CreateInvoice {
                     client_id,
@@ -102,7 +102,7 @@ impl PartnerApi for SandboxApi {
         request: server::CreateInvoiceActionsRequest,
     ) -> server::CreateInvoiceActionsResponse {
         let result = async {
-            let client_id = self.client(request.api_key.as_ref())?.client_id;
+            let client_id = self.client(request.api_key.as_ref()).await?.client_id;
             self.0
                 .execute(commands::InvoiceActions {
                     client_id,
@@ -118,7 +118,8 @@ impl PartnerApi for SandboxApi {
         request: server::GetCaseDetailsRequest,
     ) -> server::GetCaseDetailsResponse {
         answer(
-            self.case_details(request.api_key.as_ref(), request.query),
+            self.case_details(request.api_key.as_ref(), request.query)
+                .await,
             server::GetCaseDetailsResponse::Ok,
         )
     }
@@ -128,7 +129,8 @@ impl PartnerApi for SandboxApi {
         request: server::GetDistributionInformationRequest,
     ) -> server::GetDistributionInformationResponse {
         answer(
-            self.distribution(request.api_key.as_ref(), request.query),
+            self.distribution(request.api_key.as_ref(), request.query)
+                .await,
             server::GetDistributionInformationResponse::Ok,
         )
     }
@@ -138,7 +140,8 @@ impl PartnerApi for SandboxApi {
         request: server::GetDistributionInformationV2Request,
     ) -> server::GetDistributionInformationV2Response {
         answer(
-            self.distribution_page(request.api_key.as_ref(), request.query),
+            self.distribution_page(request.api_key.as_ref(), request.query)
+                .await,
             server::GetDistributionInformationV2Response::Ok,
         )
     }
@@ -148,7 +151,7 @@ impl PartnerApi for SandboxApi {
         request: server::GetPaymentsRequest,
     ) -> server::GetPaymentsResponse {
         answer(
-            self.payments(request.api_key.as_ref(), request.query),
+            self.payments(request.api_key.as_ref(), request.query).await,
             server::GetPaymentsResponse::Ok,
         )
     }
@@ -169,7 +172,7 @@ impl PartnerApi for SandboxApi {
         request: server::SubmitAccountingInvoiceRequest,
     ) -> server::SubmitAccountingInvoiceResponse {
         let result = async {
-            let client_id = self.client(request.api_key.as_ref())?.client_id;
+            let client_id = self.client(request.api_key.as_ref()).await?.client_id;
             self.0
                 .execute(commands::SubmitAccountingInvoice {
                     client_id,
@@ -185,7 +188,7 @@ impl PartnerApi for SandboxApi {
         request: server::SubmitLedgerRequest,
     ) -> server::SubmitLedgerResponse {
         let result = async {
-            let client_id = self.client(request.api_key.as_ref())?.client_id;
+            let client_id = self.client(request.api_key.as_ref()).await?.client_id;
             self.0
                 .execute(commands::SubmitLedger {
                     client_id,
@@ -201,13 +204,15 @@ impl PartnerApi for SandboxApi {
         request: server::GetLedgerStatusRequest,
     ) -> server::GetLedgerStatusResponse {
         let q = request.query;
-        let ledgers = self.accounting(
-            request.api_key.as_ref(),
-            AccountingKind::Ledger,
-            (q.from_date, q.to_date),
-            q.ledger_identifier.as_deref(),
-            |a| Some(wire::ledger_status(a)),
-        );
+        let ledgers = self
+            .accounting(
+                request.api_key.as_ref(),
+                AccountingKind::Ledger,
+                (q.from_date, q.to_date),
+                q.ledger_identifier.as_deref(),
+                |a| Some(wire::ledger_status(a)),
+            )
+            .await;
         answer(ledgers, |ledgers| {
             server::GetLedgerStatusResponse::Ok(types::LedgerStatusResponse { ledgers })
         })
@@ -218,7 +223,7 @@ impl PartnerApi for SandboxApi {
         request: server::SubmitAccountingPaymentsRequest,
     ) -> server::SubmitAccountingPaymentsResponse {
         let result = async {
-            let client_id = self.client(request.api_key.as_ref())?.client_id;
+            let client_id = self.client(request.api_key.as_ref()).await?.client_id;
             self.0
                 .execute(commands::SubmitAccountingPayments {
                     client_id,
@@ -234,13 +239,15 @@ impl PartnerApi for SandboxApi {
         request: server::GetAccountingPaymentStatusRequest,
     ) -> server::GetAccountingPaymentStatusResponse {
         let q = request.query;
-        let payments = self.accounting(
-            request.api_key.as_ref(),
-            AccountingKind::Payment,
-            (q.from_date, q.to_date),
-            q.payment_identifier.as_deref(),
-            wire::accounting_payment_status,
-        );
+        let payments = self
+            .accounting(
+                request.api_key.as_ref(),
+                AccountingKind::Payment,
+                (q.from_date, q.to_date),
+                q.payment_identifier.as_deref(),
+                wire::accounting_payment_status,
+            )
+            .await;
         answer(payments, |payments| {
             server::GetAccountingPaymentStatusResponse::Ok(types::AccountingPaymentStatusResponse {
                 payments,
@@ -253,7 +260,8 @@ impl PartnerApi for SandboxApi {
         request: server::GetFinvoiceCredentialsRequest,
     ) -> server::GetFinvoiceCredentialsResponse {
         answer(
-            self.finvoice(request.api_key.as_ref(), &request.query.business_id),
+            self.finvoice(request.api_key.as_ref(), &request.query.business_id)
+                .await,
             server::GetFinvoiceCredentialsResponse::Ok,
         )
     }

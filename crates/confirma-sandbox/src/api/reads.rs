@@ -1,5 +1,6 @@
 //! The read operations: the caller, its query as a domain filter, the domain's answer on the
-//! wire. (Fetching unfetched settlements also records the fetch, so it is a change.)
+//! wire, all in one read transaction. (Fetching unfetched settlements also records the fetch, so
+//! it is a change.)
 
 use confirma_server::{self as server, ApiError, ApiKey, FieldProblem, types};
 
@@ -8,13 +9,14 @@ use crate::world::queries::{DateWindow, DistributionFilter};
 use crate::world::{AccountingItem, AccountingKind, commands};
 
 impl SandboxApi {
-    pub(super) fn distribution(
+    pub(super) async fn distribution(
         &self,
         key: Option<&ApiKey>,
         q: server::GetDistributionInformationQuery,
     ) -> Result<types::DistributionInformationResponse, ApiError> {
-        let caller = self.client(key)?;
-        let world = self.0.read();
+        let mut reader = self.0.read().await?;
+        let mut world = reader.world();
+        let caller = self.client_in(&mut world, key).await?;
         let window = world.invoice_window(q.invoice_number, q.from_inv_date, q.to_inv_date)?;
         let filter = DistributionFilter {
             invoice_number: q.invoice_number,
@@ -25,6 +27,8 @@ impl SandboxApi {
         };
         let records: Vec<types::DistributionRecord> = world
             .distributions(caller.client_id, filter)
+            .await?
+            .iter()
             .filter_map(wire::distribution_record)
             .collect();
         let successful = records
@@ -60,13 +64,14 @@ impl SandboxApi {
         })
     }
 
-    pub(super) fn distribution_page(
+    pub(super) async fn distribution_page(
         &self,
         key: Option<&ApiKey>,
         q: server::GetDistributionInformationV2Query,
     ) -> Result<types::DistributionInformationPage, ApiError> {
-        let caller = self.client(key)?;
-        let world = self.0.read();
+        let mut reader = self.0.read().await?;
+        let mut world = reader.world();
+        let caller = self.client_in(&mut world, key).await?;
         let filter = DistributionFilter {
             invoice_number: q.invoice_number,
             window: world.invoice_window(q.invoice_number, q.from_inv_date, q.to_inv_date)?,
@@ -77,10 +82,12 @@ impl SandboxApi {
         // The spec bounds both (page >= 1, 1 <= pageSize <= 500); validation ran before.
         let page = q.page.map_or(1, |p| p.max(1) as usize);
         let page_size = q.page_size.map_or(100, |p| p.max(1) as usize);
-        let found = world.distribution_page(caller.client_id, filter, page, page_size);
+        let found = world
+            .distribution_page(caller.client_id, filter, page, page_size)
+            .await?;
         let data: Vec<types::DistributionRecord> = found
             .items
-            .into_iter()
+            .iter()
             .filter_map(wire::distribution_record)
             .collect();
         Ok(types::DistributionInformationPage {
@@ -95,42 +102,46 @@ impl SandboxApi {
         })
     }
 
-    pub(super) fn case_details(
+    pub(super) async fn case_details(
         &self,
         key: Option<&ApiKey>,
         q: server::GetCaseDetailsQuery,
     ) -> Result<types::CaseDetailsResponse, ApiError> {
-        let caller = self.client(key)?;
-        let world = self.0.read();
-        let case = world.find_case(caller.client_id, q.case_id, q.invoice_number)?;
+        let mut reader = self.0.read().await?;
+        let mut world = reader.world();
+        let caller = self.client_in(&mut world, key).await?;
+        let case = world
+            .find_case(caller.client_id, q.case_id, q.invoice_number)
+            .await?;
         Ok(types::CaseDetailsResponse {
-            case: wire::case_details(world.case_view(case)),
+            case: wire::case_details(world.case_view(case).await?),
         })
     }
 
-    pub(super) fn payments(
+    pub(super) async fn payments(
         &self,
         key: Option<&ApiKey>,
         q: server::GetPaymentsQuery,
     ) -> Result<types::PaymentList, ApiError> {
-        let caller = self.client(key)?;
-        let world = self.0.read();
+        let mut reader = self.0.read().await?;
+        let mut world = reader.world();
+        let caller = self.client_in(&mut world, key).await?;
         let window = DateWindow::new(
             q.from_date,
             q.to_date,
             ("fromDate", "toDate"),
             world.today(),
         )?;
+        let payments = world
+            .payments_of(
+                caller.client_id,
+                window,
+                q.invoice_number.as_deref(),
+                q.case_id,
+            )
+            .await?;
         Ok(types::PaymentList(
-            world
-                .payments_of(
-                    caller.client_id,
-                    window,
-                    q.invoice_number.as_deref(),
-                    q.case_id,
-                )
-                .map(wire::payment)
-                .collect(),
+            payments.iter().map(wire::payment).collect(),
         ))
     }
 
@@ -139,19 +150,17 @@ impl SandboxApi {
         key: Option<&ApiKey>,
         q: server::GetSettlementsQuery,
     ) -> Result<types::SettlementsResponse, ApiError> {
-        let caller = self.client(key)?;
         let unfetched_only = q.unfetched_only.unwrap_or(false);
-        let (window, settlements, now) = {
-            let world = self.0.read();
+        let (caller, window, settlements, now) = {
+            let mut reader = self.0.read().await?;
+            let mut world = reader.world();
+            let caller = self.client_in(&mut world, key).await?;
             let window = world.settlement_window(q.from_date, q.to_date, unfetched_only)?;
-            let settlements: Vec<types::Settlement> = world
-                .settlements(caller.client_id, &window)
-                .cloned()
-                .collect();
-            (window, settlements, world.now)
+            let settlements = world.settlements(caller.client_id, &window).await?;
+            (caller, window, settlements, world.now)
         };
         // A first fetch is recorded (it sets apiFetchDate): then the settlements are selected
-        // and marked again in one command, so that concurrent fetches never both get one.
+        // and marked again in one change, so that concurrent fetches never both get one.
         if settlements.iter().all(|s| s.api_fetch_date.is_some()) {
             return Ok(types::SettlementsResponse {
                 created_at: now,
@@ -166,13 +175,13 @@ impl SandboxApi {
             })
             .await?;
         Ok(types::SettlementsResponse {
-            created_at: self.0.read().now,
+            created_at: self.0.now().await?,
             settlements,
         })
     }
 
     /// The accounting submissions of one kind, in a document-date window, as status rows.
-    pub(super) fn accounting<T>(
+    pub(super) async fn accounting<T>(
         &self,
         key: Option<&ApiKey>,
         kind: AccountingKind,
@@ -180,21 +189,22 @@ impl SandboxApi {
         source: Option<&str>,
         row: impl Fn(&AccountingItem) -> Option<T>,
     ) -> Result<Vec<T>, ApiError> {
-        let caller = self.client(key)?;
-        let world = self.0.read();
+        let mut reader = self.0.read().await?;
+        let mut world = reader.world();
+        let caller = self.client_in(&mut world, key).await?;
         let window = DateWindow::new(window.0, window.1, ("fromDate", "toDate"), world.today())?;
-        Ok(world
+        let items = world
             .accounting_items(caller.client_id, kind, window, source)
-            .filter_map(row)
-            .collect())
+            .await?;
+        Ok(items.iter().filter_map(row).collect())
     }
 
-    pub(super) fn finvoice(
+    pub(super) async fn finvoice(
         &self,
         key: Option<&ApiKey>,
         business_id: &str,
     ) -> Result<types::FinvoiceCredentialsResponse, ApiError> {
-        self.client(key)?;
+        self.client(key).await?;
         if !crate::world::checks::business_id_valid(business_id) {
             return Err(ApiError::validation(
                 "The business ID is invalid.",

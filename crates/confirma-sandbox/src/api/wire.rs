@@ -45,8 +45,8 @@ pub fn payment(p: &PaymentRecord) -> types::Payment {
     }
 }
 
-pub fn case_details(view: CaseView<'_>) -> types::CaseDetails {
-    let case = view.case;
+pub fn case_details(view: CaseView) -> types::CaseDetails {
+    let case = &view.case;
     let (capital, interest, costs) = case.outstanding();
     let end = case.closed_at.unwrap_or(view.today);
     types::CaseDetails {
@@ -59,7 +59,7 @@ pub fn case_details(view: CaseView<'_>) -> types::CaseDetails {
             total_amount: capital + interest + costs,
         },
         events: case.events.clone(),
-        invoice: view.invoice.map(|i| types::CaseInvoice {
+        invoice: view.invoice.as_ref().map(|i| types::CaseInvoice {
             buyer_name: Some(i.buyer_name.clone()),
             case_due_date: Some(case.due_date),
             currency: i.currency.parse().expect("ISO code"),
@@ -77,7 +77,11 @@ pub fn case_details(view: CaseView<'_>) -> types::CaseDetails {
             case_id: case.id,
             closed_at: case.closed_at,
             created_at: case.created_at,
-            creditor: view.creditor.map(|c| c.name.clone()).unwrap_or_default(),
+            creditor: view
+                .creditor
+                .as_ref()
+                .map(|c| c.name.clone())
+                .unwrap_or_default(),
             currency: case.currency.parse().expect("ISO code"),
             stage: case.stage,
             status: case.status,

@@ -5,14 +5,16 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use confirma_server::types;
 use rust_decimal::Decimal;
 
-use super::World;
+use serde::{Deserialize, Serialize};
+
 use super::clock::Happened;
-use super::refusal::{Problem, Refusal};
+use super::refusal::{Failure, Problem, Refusal};
+use super::{World, tables};
 
 /// How long the (simulated) accounting system takes to take a submission in.
 pub const SYNC_DELAY: Duration = Duration::minutes(30);
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Kind {
     Ledger,
     Payment,
@@ -20,7 +22,7 @@ pub enum Kind {
 }
 
 /// Where a submission is in the accounting system.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SyncStatus {
     Pending,
     Synced,
@@ -38,8 +40,10 @@ impl SyncStatus {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AccountingItem {
+    /// Its place in the order of submissions (0 until stored).
+    pub seq: i64,
     pub client_id: i64,
     pub kind: Kind,
     pub source_identifier: String,
@@ -67,6 +71,7 @@ struct Submission {
 impl Submission {
     fn pending(self, client_id: i64, now: DateTime<Utc>) -> AccountingItem {
         AccountingItem {
+            seq: 0,
             client_id,
             kind: self.kind,
             source_identifier: self.source,
@@ -82,42 +87,68 @@ impl Submission {
     }
 }
 
+impl AccountingItem {
+    /// When the accounting system takes it in, while it is pending.
+    pub fn syncs_at(&self) -> Option<DateTime<Utc>> {
+        (self.status == SyncStatus::Pending).then(|| self.submitted_at + SYNC_DELAY)
+    }
+}
+
 /// Chart-of-accounts numbers are three to six digits in the simulated accounting system.
 fn account_ok(account: &str) -> bool {
     (3..=6).contains(&account.len()) && account.bytes().all(|b| b.is_ascii_digit())
 }
 
-impl World {
-    fn accounting_client(&self, client_id: i64) -> Result<(), Refusal> {
-        match self.client(client_id)?.accounting_system {
+impl World<'_> {
+    async fn accounting_client(&mut self, client_id: i64) -> Result<(), Failure> {
+        match self.client(client_id).await?.accounting_system {
             Some(_) => Ok(()),
             None => Err(Refusal::business_rule(
                 "The client has no accounting integration (set service.accountingSystem when onboarding).",
-            )),
+            )
+            .into()),
         }
-    }
-
-    fn duplicate(&self, client_id: i64, kind: Kind, source: &str) -> bool {
-        self.accounting
-            .iter()
-            .any(|a| a.client_id == client_id && a.kind == kind && a.source_identifier == source)
     }
 
     /// 402 listing every submission (field path, identifier) that was already made.
-    fn refuse_resubmissions<'a>(
-        &self,
+    async fn refuse_resubmissions<'a>(
+        &mut self,
         client_id: i64,
         kind: Kind,
         submissions: impl Iterator<Item = (String, &'a str)>,
-    ) -> Result<(), Refusal> {
-        let problems: Vec<Problem> = submissions
-            .filter(|(_, id)| self.duplicate(client_id, kind, id))
-            .map(|(path, _)| Problem::new(path, "business", "was already submitted"))
-            .collect();
+    ) -> Result<(), Failure> {
+        let mut problems = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for (path, id) in submissions {
+            if !seen.insert(id) {
+                problems.push(Problem::new(
+                    path,
+                    "business",
+                    "is repeated in this request",
+                ));
+            } else if tables::accounting_submitted(self.db(), client_id, kind, id).await? {
+                problems.push(Problem::new(path, "business", "was already submitted"));
+            }
+        }
         if problems.is_empty() {
             return Ok(());
         }
-        Err(Refusal::business_rule("Some of these were already submitted.").with_problems(problems))
+        Err(
+            Refusal::business_rule("Some of these were already submitted.")
+                .with_problems(problems)
+                .into(),
+        )
+    }
+
+    /// Stores new submissions and answers with their receipt.
+    async fn queue(
+        &mut self,
+        mut items: Vec<AccountingItem>,
+    ) -> Result<types::AccountingSubmitResponse, Failure> {
+        for item in &mut items {
+            tables::put_accounting(self.db(), item).await?;
+        }
+        Ok(Self::receipt(&items))
     }
 
     fn receipt(items: &[AccountingItem]) -> types::AccountingSubmitResponse {
@@ -134,12 +165,12 @@ impl World {
         }
     }
 
-    pub(super) fn submit_ledger(
+    pub(super) async fn submit_ledger(
         &mut self,
         client_id: i64,
         request: &types::LedgerRequest,
-    ) -> Result<types::AccountingSubmitResponse, Refusal> {
-        self.accounting_client(client_id)?;
+    ) -> Result<types::AccountingSubmitResponse, Failure> {
+        self.accounting_client(client_id).await?;
         let ledger = &request.ledgers;
         let net: Decimal = ledger.ledger_rows.iter().map(|r| r.net_amount).sum();
         if !net.is_zero() {
@@ -150,14 +181,16 @@ impl World {
                 "$.ledgers.ledgerRows",
                 "business",
                 "net amounts must sum to 0",
-            )]));
+            )])
+            .into());
         }
         let source = ledger.ledger_identifier.to_string();
         self.refuse_resubmissions(
             client_id,
             Kind::Ledger,
             std::iter::once(("$.ledgers.ledgerIdentifier".to_string(), source.as_str())),
-        )?;
+        )
+        .await?;
         let failure = ledger
             .ledger_rows
             .iter()
@@ -182,16 +215,15 @@ impl World {
             failure,
         }
         .pending(client_id, self.now);
-        self.accounting.push(item.clone());
-        Ok(Self::receipt(&[item]))
+        self.queue(vec![item]).await
     }
 
-    pub(super) fn submit_accounting_payments(
+    pub(super) async fn submit_accounting_payments(
         &mut self,
         client_id: i64,
         request: &types::AccountingPaymentRequest,
-    ) -> Result<types::AccountingSubmitResponse, Refusal> {
-        self.accounting_client(client_id)?;
+    ) -> Result<types::AccountingSubmitResponse, Failure> {
+        self.accounting_client(client_id).await?;
         self.refuse_resubmissions(
             client_id,
             Kind::Payment,
@@ -201,16 +233,15 @@ impl World {
                     p.payment_identifier.as_str(),
                 )
             }),
-        )?;
-        let items: Vec<AccountingItem> = request
-            .payments
-            .iter()
-            .map(|p| {
-                let known = p
-                    .invoice_number
-                    .parse::<i64>()
-                    .ok()
-                    .is_some_and(|n| self.invoices.contains_key(&(client_id, n)));
+        )
+        .await?;
+        let mut items = Vec::new();
+        for p in &request.payments {
+            let known = match p.invoice_number.parse::<i64>() {
+                Ok(n) => tables::invoice(self.db(), client_id, n).await?.is_some(),
+                Err(_) => false,
+            };
+            items.push({
                 let failure = (!known).then(|| {
                     format!(
                         "Failed: invoice {} is not in the accounting system",
@@ -226,18 +257,17 @@ impl World {
                     failure,
                 }
                 .pending(client_id, self.now)
-            })
-            .collect();
-        self.accounting.extend(items.iter().cloned());
-        Ok(Self::receipt(&items))
+            });
+        }
+        self.queue(items).await
     }
 
-    pub(super) fn submit_accounting_invoices(
+    pub(super) async fn submit_accounting_invoices(
         &mut self,
         client_id: i64,
         request: &types::AccountingInvoiceRequest,
-    ) -> Result<types::AccountingSubmitResponse, Refusal> {
-        self.accounting_client(client_id)?;
+    ) -> Result<types::AccountingSubmitResponse, Failure> {
+        self.accounting_client(client_id).await?;
         let mut problems = Vec::new();
         for (i, inv) in request.invoices.iter().enumerate() {
             let sum = |f: fn(&types::AccountingInvoiceRow) -> Decimal| {
@@ -270,10 +300,7 @@ impl World {
             }
         }
         if !problems.is_empty() {
-            return Err(Refusal::invalid(
-                "The accounting invoices are invalid.",
-                problems,
-            ));
+            return Err(Refusal::invalid("The accounting invoices are invalid.", problems).into());
         }
         self.refuse_resubmissions(
             client_id,
@@ -284,7 +311,8 @@ impl World {
                     inv.invoice_identifier.as_str(),
                 )
             }),
-        )?;
+        )
+        .await?;
         let items: Vec<AccountingItem> = request
             .invoices
             .iter()
@@ -310,17 +338,19 @@ impl World {
                 .pending(client_id, self.now)
             })
             .collect();
-        self.accounting.extend(items.iter().cloned());
-        Ok(Self::receipt(&items))
+        self.queue(items).await
     }
 
-    /// Settles every submission whose sync is due by `to`.
-    pub(super) fn sync_accounting(&mut self, to: DateTime<Utc>, happened: &mut Happened) {
-        for item in self
-            .accounting
-            .iter_mut()
-            .filter(|i| i.status == SyncStatus::Pending && i.submitted_at + SYNC_DELAY <= to)
-        {
+    /// Settles up to `limit` of the submissions whose sync is due by `to`; returns how many.
+    pub(super) async fn sync_accounting(
+        &mut self,
+        to: DateTime<Utc>,
+        limit: i64,
+        happened: &mut Happened,
+    ) -> Result<usize, Failure> {
+        let mut due = tables::accounting_to_sync(self.db(), to, limit).await?;
+        let count = due.len();
+        for item in &mut due {
             let at = (item.submitted_at + SYNC_DELAY).date_naive();
             item.sync_date = Some(at);
             happened.accounting_processed += 1;
@@ -334,6 +364,8 @@ impl World {
                     item.description = "Successfully synced".into();
                 }
             }
+            tables::put_accounting(self.db(), item).await?;
         }
+        Ok(count)
     }
 }

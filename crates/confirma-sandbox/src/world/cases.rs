@@ -5,11 +5,14 @@ use chrono::{DateTime, NaiveDate, Utc};
 use confirma_server::types;
 use rust_decimal::Decimal;
 
-use super::World;
+use serde::{Deserialize, Serialize};
+
 use super::checks::normalized_reference;
 use super::clock::Happened;
+use super::invoices::InvoiceRecord;
 use super::money::cents;
-use super::refusal::{Problem, Refusal};
+use super::refusal::{Failure, Problem, Refusal};
+use super::{World, tables};
 
 /// Days after the case due date when a reminder goes out, unless the invoice says otherwise.
 pub const DEFAULT_REMINDER_AFTER_DAYS: i64 = 7;
@@ -24,7 +27,7 @@ pub const COLLECTION_FEE: Decimal = Decimal::from_parts(2000, 0, 0, false, 2);
 pub const AGENCY: &str = "CASH-IN";
 
 /// How an invoice's case behaves, taken from the invoice when it was created.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CaseTerms {
     pub interest_percent: Decimal,
     pub reminder_fee: Decimal,
@@ -64,7 +67,7 @@ impl CaseTerms {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CaseRecord {
     pub id: i64,
     pub client_id: i64,
@@ -77,8 +80,14 @@ pub struct CaseRecord {
     pub currency: String,
     pub terms: CaseTerms,
     pub capital: Decimal,
-    /// Accrued interest, unrounded; shown and paid in cents.
+    /// Accrued interest, unrounded, through `interest_through`; shown and paid in cents.
     pub interest: Decimal,
+    /// The last day whose interest `interest` includes (interest accrues day by day, and is
+    /// brought up to date whenever the case changes or is shown).
+    pub interest_through: NaiveDate,
+    /// Whether its invoice is with the debtor and not credited: only then does the case accrue
+    /// interest and escalate.
+    pub accruing: bool,
     pub costs: Decimal,
     pub paid: Decimal,
     pub stage_since: NaiveDate,
@@ -103,6 +112,47 @@ impl CaseRecord {
     pub fn total_outstanding(&self) -> Decimal {
         let (c, i, f) = self.outstanding();
         c + i + f
+    }
+
+    /// Adds the interest of every day after `interest_through` up to `through` on which the
+    /// case accrues: open or otherwise not closed, something outstanding, its invoice with the
+    /// debtor, past its due date. One day's interest is capital × rate / 365.
+    pub fn accrue(&mut self, through: NaiveDate) {
+        if through <= self.interest_through {
+            return;
+        }
+        if self.accruing && !self.is_closed() && !self.total_outstanding().is_zero() {
+            let from = self.interest_through.max(self.due_date);
+            let days = (through - from).num_days().max(0);
+            let daily = self.capital * self.terms.interest_percent
+                / Decimal::ONE_HUNDRED
+                / Decimal::from(365);
+            self.interest += daily * Decimal::from(days);
+        }
+        self.interest_through = through;
+    }
+
+    /// The day the case next escalates (reminder, then demand and collection), if it will: only
+    /// an open case whose invoice is with the debtor.
+    pub fn escalates_on(&self) -> Option<NaiveDate> {
+        if !self.accruing
+            || self.status != types::CaseStatus::Open
+            || self.total_outstanding().is_zero()
+        {
+            return None;
+        }
+        let after =
+            |date: NaiveDate, days: i64| date.checked_add_signed(chrono::Duration::days(days));
+        match self.stage {
+            types::CaseStage::PaymentControl => {
+                after(self.due_date, self.terms.reminder_after_days)
+            }
+            types::CaseStage::Reminder if self.terms.collection_enabled => {
+                after(self.stage_since, DEMAND_AFTER_REMINDER_DAYS)
+            }
+            types::CaseStage::Demand => after(self.stage_since, COLLECTION_AFTER_DEMAND_DAYS),
+            _ => None,
+        }
     }
 
     fn event(
@@ -131,7 +181,7 @@ impl CaseRecord {
 }
 
 /// One payment allocated to a case.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PaymentRecord {
     pub allocation_id: i64,
     pub client_id: i64,
@@ -177,27 +227,36 @@ fn allocate(case: &CaseRecord, amount: Decimal) -> (Decimal, Decimal, Decimal) {
     (to_capital, to_interest, to_costs)
 }
 
-fn refuse(index: usize, field: &str, message: String) -> Refusal {
-    Refusal::business_rule(message.clone()).with_problems(vec![Problem::new(
-        format!("$.actions[{index}]{field}"),
-        "business",
-        message,
-    )])
+fn refuse(index: usize, field: &str, message: String) -> Failure {
+    Refusal::business_rule(message.clone())
+        .with_problems(vec![Problem::new(
+            format!("$.actions[{index}]{field}"),
+            "business",
+            message,
+        )])
+        .into()
 }
 
-impl World {
+impl World<'_> {
+    /// The case `id`, with its interest brought up to the last processed day.
+    pub(super) async fn case_now(&mut self, id: i64) -> Result<Option<CaseRecord>, Failure> {
+        let through = self.processed_day;
+        Ok(tables::case(self.db(), id).await?.map(|mut case| {
+            case.accrue(through);
+            case
+        }))
+    }
+
     /// Opens the case of a payment-controlled invoice, just recorded.
-    pub(super) fn open_case(
+    pub(super) async fn open_case(
         &mut self,
         id: i64,
-        client_id: i64,
-        invoice_number: i64,
+        invoice: &InvoiceRecord,
         terms: CaseTerms,
-    ) {
-        let invoice = &self.invoices[&(client_id, invoice_number)];
+    ) -> Result<(), Failure> {
         let mut case = CaseRecord {
             id,
-            client_id,
+            client_id: invoice.client_id,
             invoice_number: invoice.number,
             status: types::CaseStatus::Open,
             stage: types::CaseStage::PaymentControl,
@@ -208,6 +267,8 @@ impl World {
             terms,
             capital: invoice.total,
             interest: Decimal::ZERO,
+            interest_through: self.processed_day,
+            accruing: invoice.in_payment_control(),
             costs: Decimal::ZERO,
             paid: Decimal::ZERO,
             stage_since: self.today(),
@@ -222,62 +283,66 @@ impl World {
             None,
         );
         case.mark(self.today(), "Case opened in payment control.".into());
-        self.cases.insert(id, case);
+        tables::put_case(self.db(), &case).await
     }
 
-    /// One day of payment control: interest on overdue capital, and escalation of open cases.
-    pub(super) fn escalate(&mut self, day: NaiveDate, happened: &mut Happened) {
+    /// The invoice of a case reached the debtor: its case accrues and escalates from the next
+    /// processed day on.
+    pub(super) async fn case_delivered(&mut self, invoice: &InvoiceRecord) -> Result<(), Failure> {
+        let Some(id) = invoice.case_id else {
+            return Ok(());
+        };
+        let Some(mut case) = tables::case(self.db(), id).await? else {
+            return Ok(());
+        };
+        // Interest counts from the days processed after delivery.
+        case.accrue(self.processed_day);
+        case.accruing = invoice.in_payment_control();
+        tables::put_case(self.db(), &case).await
+    }
+
+    /// Before an invoice leaves payment control otherwise (a credit note): its case's interest
+    /// up to today, and no more accrual or escalation.
+    pub(super) async fn bring_case_interest_up_to_date(
+        &mut self,
+        invoice: &InvoiceRecord,
+    ) -> Result<(), Failure> {
+        let Some(id) = invoice.case_id else {
+            return Ok(());
+        };
+        if let Some(mut case) = self.case_now(id).await? {
+            case.accruing = false;
+            tables::put_case(self.db(), &case).await?;
+        }
+        Ok(())
+    }
+
+    /// Escalates up to `limit` of the cases due on `day` (reminder, demand, collection);
+    /// returns how many it took.
+    pub(super) async fn escalate(
+        &mut self,
+        day: NaiveDate,
+        limit: i64,
+        happened: &mut Happened,
+    ) -> Result<usize, Failure> {
         let at = day.and_hms_opt(6, 0, 0).expect("valid time").and_utc();
-        for case in self.cases.values_mut() {
-            if case.is_closed() || case.total_outstanding().is_zero() {
-                continue;
-            }
-            let Some(invoice) = self
-                .invoices
-                .get_mut(&(case.client_id, case.invoice_number))
-            else {
-                continue;
-            };
-            // A case escalates only once its invoice has been delivered.
-            if !matches!(
-                invoice.status,
-                types::InvoiceStatus::Invoiced
-                    | types::InvoiceStatus::Overdue
-                    | types::InvoiceStatus::PartiallyPaid
-                    | types::InvoiceStatus::InCollection
-            ) {
-                continue;
-            }
-            if day > case.due_date {
-                case.interest += case.capital * case.terms.interest_percent
-                    / Decimal::ONE_HUNDRED
-                    / Decimal::from(365);
-            }
-            if case.status != types::CaseStatus::Open {
-                continue;
-            }
-            let days_past = (day - case.due_date).num_days();
-            let since = (day - case.stage_since).num_days();
+        let due = tables::cases_to_escalate(self.db(), day, limit).await?;
+        for mut case in due.iter().cloned() {
+            case.accrue(day);
             let next = match case.stage {
-                types::CaseStage::PaymentControl if days_past >= case.terms.reminder_after_days => {
-                    Some((
-                        types::CaseStage::Reminder,
-                        case.terms.reminder_fee,
-                        "REMINDER_SENT",
-                        "Payment reminder sent",
-                    ))
-                }
-                types::CaseStage::Reminder
-                    if case.terms.collection_enabled && since >= DEMAND_AFTER_REMINDER_DAYS =>
-                {
-                    Some((
-                        types::CaseStage::Demand,
-                        DEMAND_FEE,
-                        "DEMAND_SENT",
-                        "Demand for payment sent",
-                    ))
-                }
-                types::CaseStage::Demand if since >= COLLECTION_AFTER_DEMAND_DAYS => Some((
+                types::CaseStage::PaymentControl => Some((
+                    types::CaseStage::Reminder,
+                    case.terms.reminder_fee,
+                    "REMINDER_SENT",
+                    "Payment reminder sent",
+                )),
+                types::CaseStage::Reminder => Some((
+                    types::CaseStage::Demand,
+                    DEMAND_FEE,
+                    "DEMAND_SENT",
+                    "Demand for payment sent",
+                )),
+                types::CaseStage::Demand => Some((
                     types::CaseStage::Collection,
                     COLLECTION_FEE,
                     "STAGE_CHANGED",
@@ -297,8 +362,11 @@ impl World {
                 if matches!(
                     stage,
                     types::CaseStage::Demand | types::CaseStage::Collection
-                ) {
+                ) && let Some(mut invoice) =
+                    tables::invoice(self.db(), case.client_id, case.invoice_number).await?
+                {
                     invoice.status = types::InvoiceStatus::InCollection;
+                    tables::put_invoice(self.db(), &invoice).await?;
                 }
                 case.event(
                     at,
@@ -308,37 +376,34 @@ impl World {
                 );
                 case.mark(day, format!("{what}."));
             }
+            tables::put_case(self.db(), &case).await?;
         }
+        Ok(due.len())
     }
 
     /// Allocates a payment to a case and records it; closes the case when nothing is left.
     #[allow(clippy::too_many_arguments)]
-    fn apply_payment(
+    async fn apply_payment(
         &mut self,
-        case_id: i64,
+        mut case: CaseRecord,
         amount: Decimal,
         date: NaiveDate,
         original_reference: Option<String>,
         account_name: Option<String>,
         direct: bool,
         action: Option<types::ActionCode>,
-    ) -> PaymentRecord {
+    ) -> Result<(PaymentRecord, CaseRecord), Failure> {
         let allocation_id = 9_001_000 + self.next() as i64;
         let at = self.now;
-        let case = self
-            .cases
-            .get_mut(&case_id)
-            .expect("the caller found the case");
         let amount = cents(amount);
-        let (capital, interest, costs) = allocate(case, amount);
+        let (capital, interest, costs) = allocate(&case, amount);
         case.capital -= capital;
         case.interest = (cents(case.interest) - interest).max(Decimal::ZERO);
         case.costs -= costs;
         case.paid += amount;
-        let invoice = self
-            .invoices
-            .get_mut(&(case.client_id, case.invoice_number))
-            .expect("every case has its invoice");
+        let mut invoice = tables::invoice(self.db(), case.client_id, case.invoice_number)
+            .await?
+            .ok_or_else(|| Failure::Storage(format!("case {} has no invoice", case.id)))?;
         let payment_type = types::PaymentType {
             // "8" is the Cash-In code for a bank transfer (sibling evidence).
             code: (if direct { "DIRECT" } else { "8" })
@@ -384,7 +449,7 @@ impl World {
         let record = PaymentRecord {
             allocation_id,
             client_id: case.client_id,
-            case_id,
+            case_id: case.id,
             invoice_number: case.invoice_number,
             invoice_reference: invoice.payment_reference.clone(),
             original_reference,
@@ -398,46 +463,52 @@ impl World {
             direct,
             settlement_id: None,
         };
-        self.payments.push(record.clone());
-        record
+        tables::put_invoice(self.db(), &invoice).await?;
+        tables::put_case(self.db(), &case).await?;
+        tables::put_payment(self.db(), &record).await?;
+        Ok((record, case))
     }
 
     /// A debtor's payment arriving at the agency's account with a reference number.
-    pub(super) fn receive_payment(
+    pub(super) async fn receive_payment(
         &mut self,
         reference: &str,
         amount: Decimal,
         date: Option<NaiveDate>,
         payer: Option<String>,
-    ) -> Result<PaymentReceipt, Refusal> {
+    ) -> Result<PaymentReceipt, Failure> {
         let wanted = normalized_reference(reference);
-        let case_id = self
-            .references
-            .get(&wanted)
-            .and_then(|key| self.invoices.get(key))
-            .and_then(|i| i.case_id)
-            .ok_or_else(|| {
-                Refusal::not_found(format!(
-                    "No payment-controlled invoice has the reference {}.",
-                    confirma_server::clip(&wanted)
-                ))
-            })?;
-        let case = &self.cases[&case_id];
+        let case_id = tables::invoice_by_reference(self.db(), &wanted)
+            .await?
+            .and_then(|i| i.case_id);
+        let case = match case_id {
+            Some(id) => self.case_now(id).await?,
+            None => None,
+        };
+        let Some(case) = case else {
+            return Err(Refusal::not_found(format!(
+                "No payment-controlled invoice has the reference {}.",
+                confirma_server::clip(&wanted)
+            ))
+            .into());
+        };
         if case.is_closed() {
-            return Err(Refusal::business_rule(format!("Case {case_id} is closed.")));
+            return Err(Refusal::business_rule(format!("Case {} is closed.", case.id)).into());
         }
         if amount <= Decimal::ZERO || amount.scale() > 2 || amount > case.total_outstanding() {
             return Err(Refusal::business_rule(format!(
                 "The amount must be positive, in cents, and at most the outstanding {}.",
                 case.total_outstanding()
-            )));
+            ))
+            .into());
         }
         let date = date.unwrap_or_else(|| self.today());
-        let payment = self.apply_payment(case_id, amount, date, Some(wanted), payer, false, None);
-        let case = &self.cases[&case_id];
+        let (payment, case) = self
+            .apply_payment(case, amount, date, Some(wanted), payer, false, None)
+            .await?;
         Ok(PaymentReceipt {
             client_id: payment.client_id,
-            case_id,
+            case_id: case.id,
             invoice_number: payment.invoice_number,
             allocation_id: payment.allocation_id,
             amount: payment.amount,
@@ -450,17 +521,16 @@ impl World {
     }
 
     /// All actions of one request, atomically: every action is checked before any is applied.
-    pub(super) fn invoice_actions(
+    pub(super) async fn invoice_actions(
         &mut self,
         client_id: i64,
         request: &types::InvoiceActionsRequest,
-    ) -> Result<types::InvoiceActionsResponse, Refusal> {
+    ) -> Result<types::InvoiceActionsResponse, Failure> {
         let mut case_ids = Vec::new();
         for (i, action) in request.actions.iter().enumerate() {
             let data = &action.data;
-            let invoice = self
-                .invoices
-                .get(&(client_id, data.invoice_number))
+            let invoice = tables::invoice(self.db(), client_id, data.invoice_number)
+                .await?
                 .ok_or_else(|| {
                     refuse(
                         i,
@@ -485,7 +555,9 @@ impl World {
                     format!("Invoice {} belongs to case {case_id}.", data.invoice_number),
                 ));
             }
-            let case = &self.cases[&case_id];
+            let case = self.case_now(case_id).await?.ok_or_else(|| {
+                Failure::Storage(format!("invoice {} has no case", invoice.number))
+            })?;
             if case.is_closed() && action.code != types::ActionCode::Comment {
                 return Err(refuse(
                     i,
@@ -563,19 +635,25 @@ impl World {
                 .as_deref()
                 .map(|c| format!(": {c}"))
                 .unwrap_or_default();
+            // Each action sees what the ones before it did to the case.
+            let case = self
+                .case_now(case_id)
+                .await?
+                .ok_or_else(|| Failure::Storage(format!("case {case_id} is gone")))?;
             if action.code == types::ActionCode::Directpayment {
                 let data = &action.data;
                 self.apply_payment(
-                    case_id,
+                    case,
                     data.amount.expect("checked"),
                     data.payment_date.unwrap_or(today),
                     data.reference.as_ref().map(|r| r.to_string()),
                     None,
                     true,
                     Some(action.code),
-                );
+                )
+                .await?;
             } else {
-                let case = self.cases.get_mut(&case_id).expect("checked");
+                let mut case = case;
                 let (status, what) = match action.code {
                     types::ActionCode::Comment => (None, "Comment added".to_string()),
                     types::ActionCode::Withdraw => (
@@ -604,10 +682,11 @@ impl World {
                     case.status = status;
                     if status == types::CaseStatus::Withdrawn {
                         case.closed_at = Some(today);
-                        if let Some(invoice) =
-                            self.invoices.get_mut(&(client_id, case.invoice_number))
+                        if let Some(mut invoice) =
+                            tables::invoice(self.db(), client_id, case.invoice_number).await?
                         {
                             invoice.status = types::InvoiceStatus::Withdrawn;
+                            tables::put_invoice(self.db(), &invoice).await?;
                         }
                     }
                     case.mark(today, format!("{what}."));
@@ -618,6 +697,7 @@ impl World {
                     format!("{what}{note}."),
                     Some(action.code),
                 );
+                tables::put_case(self.db(), &case).await?;
             }
             results.push(types::InvoiceActionResult {
                 action_id,

@@ -4,11 +4,13 @@ use chrono::{DateTime, Duration, Utc};
 use confirma_server::{ApiKey, types};
 
 use super::checks::{business_id_valid, iban_valid, vat_number_matches};
-use super::refusal::{Problem, Refusal};
-use super::{World, token_hash};
+use serde::{Deserialize, Serialize};
+
+use super::refusal::{Failure, Problem, Refusal};
+use super::{World, tables, token_hash};
 
 /// One onboarded client.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ClientRecord {
     pub id: i64,
     pub name: String,
@@ -24,10 +26,10 @@ pub struct ClientRecord {
 }
 
 #[derive(Clone, Debug)]
-pub(super) struct TokenRecord {
-    client_id: i64,
-    hash: [u8; 32],
-    expires_at: Option<DateTime<Utc>>,
+pub struct TokenRecord {
+    pub client_id: i64,
+    pub hash: [u8; 32],
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// Who is calling, once the token checked out.
@@ -38,21 +40,19 @@ pub struct Caller {
     pub expired: bool,
 }
 
-impl World {
+impl World<'_> {
     /// The caller behind `key`: `Err(401)` when the key is missing or unknown. An expired token
     /// is returned with `expired: true`; the API layer decides what it may still do (renew and
     /// validate).
-    pub fn authenticate(&self, key: Option<&ApiKey>) -> Result<Caller, Refusal> {
+    pub async fn authenticate(&mut self, key: Option<&ApiKey>) -> Result<Caller, Failure> {
         let key = key.ok_or_else(|| {
             Refusal::unauthenticated("Send the access token in the X-Api-Key header.")
         })?;
+        // Looked up by its SHA-256: the index finds the hash, never the token, so the answer's
+        // timing says nothing about how much of a guess was right.
         let hash = token_hash(key.expose());
-        let record = self
-            .tokens
-            .get(&hash)
-            // The map lookup finds the candidate; the constant-time comparison confirms it, so
-            // the answer's timing does not depend on how much of a guess was right.
-            .filter(|r| constant_time_eq::constant_time_eq(&r.hash, &hash))
+        let record = tables::token(self.db(), &hash)
+            .await?
             .ok_or_else(|| Refusal::unauthenticated("The access token is not valid."))?;
         Ok(Caller {
             client_id: record.client_id,
@@ -61,10 +61,10 @@ impl World {
         })
     }
 
-    pub(super) fn create_client(
+    pub(super) async fn create_client(
         &mut self,
         request: &types::CreateClientRequest,
-    ) -> Result<types::CreateClientResponse, Refusal> {
+    ) -> Result<types::CreateClientResponse, Failure> {
         let client = &request.client;
         let mut problems = Vec::new();
         let business_code = client.business_code.to_string();
@@ -108,13 +108,9 @@ impl World {
             ));
         }
         if !problems.is_empty() {
-            return Err(Refusal::invalid("The client data is invalid.", problems));
+            return Err(Refusal::invalid("The client data is invalid.", problems).into());
         }
-        if self
-            .clients
-            .values()
-            .any(|c| c.business_id == business_code)
-        {
+        if tables::business_id_taken(self.db(), &business_code).await? {
             return Err(Refusal::business_rule(format!(
                 "A client with business ID {business_code} is already onboarded."
             ))
@@ -122,18 +118,20 @@ impl World {
                 "$.client.businessCode",
                 "business",
                 "is already onboarded",
-            )]));
+            )])
+            .into());
         }
 
         // The seeded demo client is 1000 with prefix 1044, so that the first client a partner
         // onboards is 1001 with prefix 1045, as in the spec's examples.
-        let id = 1000 + self.clients.len() as i64;
+        let count = tables::client_count(self.db()).await?;
+        let id = 1000 + count;
         let record = ClientRecord {
             id,
             name: client.name.to_string(),
             business_id: business_code,
             customer_code: format!("CF{id:06}"),
-            payment_reference_prefix: format!("{}", 1044 + self.clients.len()),
+            payment_reference_prefix: format!("{}", 1044 + count),
             service: request.service.type_,
             accounting_system: request.service.accounting_system,
             iban: client
@@ -148,8 +146,8 @@ impl World {
                 .filter(|b| !b.is_empty()),
             created_at: self.now,
         };
-        let token = self.issue_token(id, None);
-        self.clients.insert(id, record.clone());
+        let token = self.issue_token(id, None).await?;
+        tables::insert_client(self.db(), &record).await?;
         Ok(types::CreateClientResponse {
             access_token: token,
             client_id: id,
@@ -160,33 +158,30 @@ impl World {
     }
 
     /// A new token for `client_id`; every earlier token of the client stops working.
-    fn issue_token(&mut self, client_id: i64, expires_at: Option<DateTime<Utc>>) -> String {
-        let token = format!("cfsb_{}", self.secret("token"));
-        self.tokens.retain(|_, r| r.client_id != client_id);
-        let hash = token_hash(&token);
-        self.tokens.insert(
-            hash,
-            TokenRecord {
-                client_id,
-                hash,
-                expires_at,
-            },
-        );
-        token
-    }
-
-    pub(super) fn renew_token(
+    async fn issue_token(
         &mut self,
         client_id: i64,
-    ) -> Result<types::RenewTokenResponse, Refusal> {
-        self.client(client_id)?;
+        expires_at: Option<DateTime<Utc>>,
+    ) -> Result<String, Failure> {
+        let token = format!("cfsb_{}", self.secret("token"));
+        let record = TokenRecord {
+            client_id,
+            hash: token_hash(&token),
+            expires_at,
+        };
+        tables::replace_token(self.db(), &record).await?;
+        Ok(token)
+    }
+
+    pub(super) async fn renew_token(
+        &mut self,
+        client_id: i64,
+    ) -> Result<types::RenewTokenResponse, Failure> {
+        self.client(client_id).await?;
         // A token that had an expiry gets a new one a year out; one without keeps none.
-        let had_expiry = self
-            .tokens
-            .values()
-            .any(|r| r.client_id == client_id && r.expires_at.is_some());
+        let had_expiry = tables::token_has_expiry(self.db(), client_id).await?;
         let expires_at = had_expiry.then(|| self.now + Duration::days(365));
-        let token = self.issue_token(client_id, expires_at);
+        let token = self.issue_token(client_id, expires_at).await?;
         if self.demo_client == Some(client_id) {
             self.demo_token = Some(token.clone());
         }
@@ -197,13 +192,11 @@ impl World {
         })
     }
 
-    pub(super) fn set_token_expiry(&mut self, client_id: i64, expires_at: Option<DateTime<Utc>>) {
-        for record in self
-            .tokens
-            .values_mut()
-            .filter(|r| r.client_id == client_id)
-        {
-            record.expires_at = expires_at;
-        }
+    pub(super) async fn set_token_expiry(
+        &mut self,
+        client_id: i64,
+        expires_at: Option<DateTime<Utc>>,
+    ) -> Result<(), Failure> {
+        tables::set_token_expiry(self.db(), client_id, expires_at).await
     }
 }

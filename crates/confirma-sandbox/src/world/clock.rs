@@ -1,9 +1,14 @@
 //! Sandbox time: what happens as the clock moves, and how a long move is cut into steps.
 
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, Days, Utc};
 use serde::Serialize;
 
 use super::World;
+use super::refusal::Failure;
+
+/// The most rows one step of an advance processes: each step is a transaction of its own, so
+/// that other requests are served between steps however much falls due.
+pub const BATCH: i64 = 500;
 
 /// What an advance of the clock made happen, counted.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -54,27 +59,55 @@ pub fn next_step(now: DateTime<Utc>, to: DateTime<Utc>) -> DateTime<Utc> {
     }
 }
 
-impl World {
-    /// Runs everything that falls due between now and `to`, in time order, then sets the clock.
-    pub(super) fn advance_to(&mut self, to: DateTime<Utc>) -> Happened {
+impl World<'_> {
+    /// One bounded step of an advance towards `to`: what is due by now first (distributions,
+    /// accounting syncs, then each day not processed yet: overdue invoices, escalations, the
+    /// settlement run), then the clock moves on by at most a day, and so on, until `to` is
+    /// reached with nothing left due or [`BATCH`] rows have been processed. Answers what happened
+    /// and whether the advance is complete.
+    pub(super) async fn advance_towards(
+        &mut self,
+        to: DateTime<Utc>,
+    ) -> Result<(Happened, bool), Failure> {
         let mut happened = Happened::default();
-        self.complete_distributions(to, &mut happened);
-        self.sync_accounting(to, &mut happened);
-        // Day by day, so that each day's processes see the state the previous day left.
-        let mut day = self.today();
-        while day < to.date_naive() {
-            day = day.succ_opt().unwrap_or(day);
-            self.run_daily(day, &mut happened);
-        }
-        self.now = to;
-        happened
-    }
-
-    fn run_daily(&mut self, day: NaiveDate, happened: &mut Happened) {
-        self.mark_overdue(day, happened);
-        self.escalate(day, happened);
-        if Self::is_settlement_day(day) {
-            happened.settlements += self.run_settlement(day);
+        let mut budget = BATCH;
+        loop {
+            let now = self.now;
+            budget -= self
+                .complete_distributions(now, budget, &mut happened)
+                .await? as i64;
+            if budget <= 0 {
+                return Ok((happened, false));
+            }
+            budget -= self.sync_accounting(now, budget, &mut happened).await? as i64;
+            if budget <= 0 {
+                return Ok((happened, false));
+            }
+            // Day by day, so that each day's processes see the state the previous day left.
+            while self.processed_day < self.today() {
+                let day = self.processed_day.succ_opt().unwrap_or(self.processed_day);
+                budget -= self.mark_overdue(day, budget, &mut happened).await? as i64;
+                if budget <= 0 {
+                    return Ok((happened, false));
+                }
+                budget -= self.escalate(day, budget, &mut happened).await? as i64;
+                if budget <= 0 {
+                    return Ok((happened, false));
+                }
+                if Self::is_settlement_day(day) {
+                    happened.settlements += self.run_settlement(day).await?;
+                }
+                self.processed_day = day;
+                // A day with nothing due still counts, so that one step spans a bounded time.
+                budget -= 1;
+                if budget <= 0 {
+                    return Ok((happened, false));
+                }
+            }
+            if self.now >= to {
+                return Ok((happened, true));
+            }
+            self.now = next_step(self.now, to);
         }
     }
 }

@@ -1,47 +1,38 @@
 //! Every change to the world as a type of its own: what it needs (its fields), what it answers
-//! ([`Change::Output`]) and how it applies. [`Command`] is the logged form of any of them; its
-//! JSON is the change's fields with a `command` tag, so logs written before these types replay.
+//! ([`Change::Output`]) and how it applies. [`Command`] is any of them in the JSON form earlier
+//! versions logged (the change's fields with a `command` tag), so that a database holding such
+//! a log is brought over into tables on its first start.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use confirma_server::types;
 use serde::{Deserialize, Serialize};
 
 use super::clock::Happened;
-use super::{PaymentReceipt, Refusal, SettlementWindow, World};
+use super::{Failure, PaymentReceipt, SettlementWindow, World};
 
-/// A change to the world. `apply` checks everything first and changes nothing when it refuses;
-/// it is deterministic, so replaying the logged command rebuilds the same world.
-pub trait Change: Logs {
-    type Output;
-    fn apply(&self, world: &mut World) -> Result<Self::Output, Refusal>;
-}
+/// A change to the world, applied inside one transaction. `apply` checks everything first and
+/// writes nothing when it refuses; it is deterministic.
+pub trait Change: Send + Sync + 'static {
+    type Output: Send + 'static;
+    fn apply(
+        &self,
+        world: &mut World<'_>,
+    ) -> impl Future<Output = Result<Self::Output, Failure>> + Send;
 
-/// What every change is logged as (implemented for each by [`commands!`]).
-pub trait Logs {
-    fn logged(&self) -> Logged<'_>;
+    /// Applies the change as a logged command, dropping its answer.
+    fn replay(&self, world: &mut World<'_>) -> impl Future<Output = Result<(), Failure>> + Send {
+        async move { self.apply(world).await.map(drop) }
+    }
 }
 
 macro_rules! commands {
     ($($name:ident),* $(,)?) => {
-        /// Any change, as it is logged (one record per accepted change).
+        /// Any change, as earlier versions logged it (one record per accepted change).
         #[derive(Clone, Debug, Serialize, Deserialize)]
         #[serde(tag = "command", rename_all = "camelCase")]
         pub enum Command {
             $($name($name),)*
         }
-
-        /// Any change, borrowed, as it is logged: the JSON of [`Command`], without a copy.
-        #[derive(Serialize)]
-        #[serde(tag = "command", rename_all = "camelCase")]
-        pub enum Logged<'a> {
-            $($name(&'a $name),)*
-        }
-
-        $(impl Logs for $name {
-            fn logged(&self) -> Logged<'_> {
-                Logged::$name(self)
-            }
-        })*
 
         $(impl From<$name> for Command {
             fn from(change: $name) -> Self {
@@ -50,10 +41,11 @@ macro_rules! commands {
         })*
 
         impl Command {
-            /// Applies the logged change again, dropping its answer.
-            pub fn replay(&self, world: &mut World) -> Result<(), Refusal> {
+            /// Applies the logged change again, dropping its answer (an advance of the clock
+            /// runs to its end).
+            pub async fn replay(&self, world: &mut World<'_>) -> Result<(), Failure> {
                 match self {
-                    $(Command::$name(change) => change.apply(world).map(drop),)*
+                    $(Command::$name(change) => change.replay(world).await,)*
                 }
             }
         }
@@ -85,9 +77,8 @@ pub struct Seed {}
 
 impl Change for Seed {
     type Output = ();
-    fn apply(&self, world: &mut World) -> Result<(), Refusal> {
-        world.seed();
-        Ok(())
+    async fn apply(&self, world: &mut World<'_>) -> Result<(), Failure> {
+        world.seed().await
     }
 }
 
@@ -98,8 +89,8 @@ pub struct CreateClient {
 
 impl Change for CreateClient {
     type Output = types::CreateClientResponse;
-    fn apply(&self, world: &mut World) -> Result<Self::Output, Refusal> {
-        world.create_client(&self.request)
+    async fn apply(&self, world: &mut World<'_>) -> Result<Self::Output, Failure> {
+        world.create_client(&self.request).await
     }
 }
 
@@ -110,8 +101,8 @@ pub struct RenewToken {
 
 impl Change for RenewToken {
     type Output = types::RenewTokenResponse;
-    fn apply(&self, world: &mut World) -> Result<Self::Output, Refusal> {
-        world.renew_token(self.client_id)
+    async fn apply(&self, world: &mut World<'_>) -> Result<Self::Output, Failure> {
+        world.renew_token(self.client_id).await
     }
 }
 
@@ -123,28 +114,38 @@ pub struct CreateInvoice {
 
 impl Change for CreateInvoice {
     type Output = types::CreateInvoiceResponse;
-    fn apply(&self, world: &mut World) -> Result<Self::Output, Refusal> {
-        world.submit_invoice(self.client_id, &self.request)
+    async fn apply(&self, world: &mut World<'_>) -> Result<Self::Output, Failure> {
+        world.submit_invoice(self.client_id, &self.request).await
     }
 }
 
-/// Moves the sandbox clock forward to `to`, running everything due on the way.
+/// Moves the sandbox clock forward towards `to`, running everything due on the way: one
+/// bounded step (see [`World::advance_towards`]); applied again until it answers `done`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AdvanceClock {
     pub to: DateTime<Utc>,
 }
 
+/// What one step of an advance did, and whether the advance is complete.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub happened: Happened,
+    pub done: bool,
+}
+
 impl Change for AdvanceClock {
-    type Output = Happened;
-    fn apply(&self, world: &mut World) -> Result<Happened, Refusal> {
-        if self.to < world.now {
-            return Err(Refusal::business_rule(format!(
-                "The sandbox clock is at {} and cannot go back to {}.",
-                world.now.to_rfc3339(),
-                self.to
-            )));
-        }
-        Ok(world.advance_to(self.to))
+    type Output = Progress;
+    async fn apply(&self, world: &mut World<'_>) -> Result<Self::Output, Failure> {
+        // Another advance may already have gone past `to`: what is due still runs, and the
+        // clock never goes back.
+        let (happened, done) = world.advance_towards(self.to).await?;
+        Ok(Progress { happened, done })
+    }
+
+    /// A logged advance ran to its end in one go.
+    async fn replay(&self, world: &mut World<'_>) -> Result<(), Failure> {
+        while !self.apply(world).await?.done {}
+        Ok(())
     }
 }
 
@@ -158,10 +159,11 @@ pub struct FailNextDistribution {
 
 impl Change for FailNextDistribution {
     type Output = ();
-    fn apply(&self, world: &mut World) -> Result<(), Refusal> {
-        world.client(self.client_id)?;
-        world.fail_next_distribution(self.client_id, self.invoice_number);
-        Ok(())
+    async fn apply(&self, world: &mut World<'_>) -> Result<(), Failure> {
+        world.client(self.client_id).await?;
+        world
+            .fail_next_distribution(self.client_id, self.invoice_number)
+            .await
     }
 }
 
@@ -173,8 +175,8 @@ pub struct InvoiceActions {
 
 impl Change for InvoiceActions {
     type Output = types::InvoiceActionsResponse;
-    fn apply(&self, world: &mut World) -> Result<Self::Output, Refusal> {
-        world.invoice_actions(self.client_id, &self.request)
+    async fn apply(&self, world: &mut World<'_>) -> Result<Self::Output, Failure> {
+        world.invoice_actions(self.client_id, &self.request).await
     }
 }
 
@@ -189,8 +191,10 @@ pub struct ReceivePayment {
 
 impl Change for ReceivePayment {
     type Output = PaymentReceipt;
-    fn apply(&self, world: &mut World) -> Result<Self::Output, Refusal> {
-        world.receive_payment(&self.reference, self.amount, self.date, self.payer.clone())
+    async fn apply(&self, world: &mut World<'_>) -> Result<Self::Output, Failure> {
+        world
+            .receive_payment(&self.reference, self.amount, self.date, self.payer.clone())
+            .await
     }
 }
 
@@ -200,9 +204,9 @@ pub struct RunSettlement {}
 
 impl Change for RunSettlement {
     type Output = ();
-    fn apply(&self, world: &mut World) -> Result<(), Refusal> {
-        world.run_settlement(world.today());
-        Ok(())
+    async fn apply(&self, world: &mut World<'_>) -> Result<(), Failure> {
+        let today = world.today();
+        world.run_settlement(today).await.map(drop)
     }
 }
 
@@ -216,9 +220,11 @@ pub struct MarkSettlementsFetched {
 
 impl Change for MarkSettlementsFetched {
     type Output = ();
-    fn apply(&self, world: &mut World) -> Result<(), Refusal> {
-        world.mark_fetched(self.client_id, &self.settlement_ids, world.now);
-        Ok(())
+    async fn apply(&self, world: &mut World<'_>) -> Result<(), Failure> {
+        let now = world.now;
+        world
+            .mark_fetched(self.client_id, &self.settlement_ids, now)
+            .await
     }
 }
 
@@ -232,8 +238,8 @@ pub struct FetchSettlements {
 
 impl Change for FetchSettlements {
     type Output = Vec<types::Settlement>;
-    fn apply(&self, world: &mut World) -> Result<Self::Output, Refusal> {
-        Ok(world.fetch_settlements(self.client_id, &self.window))
+    async fn apply(&self, world: &mut World<'_>) -> Result<Self::Output, Failure> {
+        world.fetch_settlements(self.client_id, &self.window).await
     }
 }
 
@@ -245,8 +251,8 @@ pub struct SubmitLedger {
 
 impl Change for SubmitLedger {
     type Output = types::AccountingSubmitResponse;
-    fn apply(&self, world: &mut World) -> Result<Self::Output, Refusal> {
-        world.submit_ledger(self.client_id, &self.request)
+    async fn apply(&self, world: &mut World<'_>) -> Result<Self::Output, Failure> {
+        world.submit_ledger(self.client_id, &self.request).await
     }
 }
 
@@ -258,8 +264,10 @@ pub struct SubmitAccountingPayments {
 
 impl Change for SubmitAccountingPayments {
     type Output = types::AccountingSubmitResponse;
-    fn apply(&self, world: &mut World) -> Result<Self::Output, Refusal> {
-        world.submit_accounting_payments(self.client_id, &self.request)
+    async fn apply(&self, world: &mut World<'_>) -> Result<Self::Output, Failure> {
+        world
+            .submit_accounting_payments(self.client_id, &self.request)
+            .await
     }
 }
 
@@ -271,8 +279,10 @@ pub struct SubmitAccountingInvoice {
 
 impl Change for SubmitAccountingInvoice {
     type Output = types::AccountingSubmitResponse;
-    fn apply(&self, world: &mut World) -> Result<Self::Output, Refusal> {
-        world.submit_accounting_invoices(self.client_id, &self.request)
+    async fn apply(&self, world: &mut World<'_>) -> Result<Self::Output, Failure> {
+        world
+            .submit_accounting_invoices(self.client_id, &self.request)
+            .await
     }
 }
 
@@ -285,10 +295,11 @@ pub struct SetTokenExpiry {
 
 impl Change for SetTokenExpiry {
     type Output = ();
-    fn apply(&self, world: &mut World) -> Result<(), Refusal> {
-        world.client(self.client_id)?;
-        world.set_token_expiry(self.client_id, self.expires_at);
-        Ok(())
+    async fn apply(&self, world: &mut World<'_>) -> Result<(), Failure> {
+        world.client(self.client_id).await?;
+        world
+            .set_token_expiry(self.client_id, self.expires_at)
+            .await
     }
 }
 
@@ -298,9 +309,8 @@ pub struct Reset {}
 
 impl Change for Reset {
     type Output = ();
-    fn apply(&self, world: &mut World) -> Result<(), Refusal> {
-        world.reset();
-        Ok(())
+    async fn apply(&self, world: &mut World<'_>) -> Result<(), Failure> {
+        world.reset().await
     }
 }
 
@@ -308,7 +318,7 @@ impl Change for Reset {
 mod tests {
     use super::*;
 
-    /// Logs written with the earlier struct-variant enum read as the same commands.
+    /// Logs written by earlier versions read as the same commands.
     #[test]
     fn logged_commands_keep_their_json() {
         let cases = [
@@ -325,12 +335,5 @@ mod tests {
         }
         let renew = serde_json::to_string(&Command::from(RenewToken { client_id: 7 })).unwrap();
         assert_eq!(renew, r#"{"command":"renewToken","client_id":7}"#);
-        // The borrowed form the sandbox logs writes the very same JSON.
-        let logged = serde_json::to_string(&RenewToken { client_id: 7 }.logged()).unwrap();
-        assert_eq!(logged, renew);
-        assert_eq!(
-            serde_json::to_string(&Seed {}.logged()).unwrap(),
-            r#"{"command":"seed"}"#
-        );
     }
 }

@@ -6,20 +6,22 @@ use confirma_server::types;
 use rust_decimal::Decimal;
 use sha2::Digest;
 
-use super::World;
+use serde::{Deserialize, Serialize};
+
 use super::checks::{
     business_id_valid, finnish_reference, normalized_reference, payment_reference_valid,
     reference_on_prefix,
 };
 use super::clock::Happened;
 use super::money::cents;
-use super::refusal::{Problem, Refusal};
+use super::refusal::{Failure, Problem, Refusal};
+use super::{World, tables};
 
 /// How long after creation the print and distribution service has delivered an invoice.
 pub const DISTRIBUTION_DELAY: Duration = Duration::minutes(5);
 
 /// One invoice, with what the sandbox needs of it after creation.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct InvoiceRecord {
     pub client_id: i64,
     pub number: i64,
@@ -40,7 +42,7 @@ pub struct InvoiceRecord {
 }
 
 /// The distribution of one invoice.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DistributionRecord {
     pub method: types::DistributionMethod,
     pub status: types::DistributionStatus,
@@ -50,6 +52,35 @@ pub struct DistributionRecord {
     pub recipient: Option<String>,
     /// Why delivery will fail, decided at creation from the delivery data.
     undeliverable: Option<String>,
+}
+
+impl InvoiceRecord {
+    /// When its pending distribution completes (none pending: `None`).
+    pub fn distributes_at(&self) -> Option<DateTime<Utc>> {
+        self.distribution
+            .as_ref()
+            .filter(|d| d.status == types::DistributionStatus::Pending)
+            .map(|d| d.created_at + DISTRIBUTION_DELAY)
+    }
+
+    /// The day it becomes overdue, while it is payment-controlled, invoiced and unpaid: the day
+    /// after its due date.
+    pub fn overdue_on(&self) -> Option<NaiveDate> {
+        (self.payment_control && self.status == types::InvoiceStatus::Invoiced)
+            .then(|| self.due_date.succ_opt().unwrap_or(self.due_date))
+    }
+
+    /// Whether the invoice has reached the debtor and is not settled otherwise: only then does
+    /// its case accrue interest and escalate.
+    pub fn in_payment_control(&self) -> bool {
+        matches!(
+            self.status,
+            types::InvoiceStatus::Invoiced
+                | types::InvoiceStatus::Overdue
+                | types::InvoiceStatus::PartiallyPaid
+                | types::InvoiceStatus::InCollection
+        )
+    }
 }
 
 impl DistributionRecord {
@@ -213,16 +244,16 @@ fn undeliverable(request: &types::SalesInvoiceRequest) -> (Option<String>, Optio
     }
 }
 
-impl World {
+impl World<'_> {
     /// Checks and records an invoice (its case, if it gets one, is opened by the caller:
     /// [`World::submit_invoice`]). A re-submission of the same invoice is answered as DUPLICATE
     /// and changes nothing.
-    pub(super) fn create_invoice(
+    pub(super) async fn create_invoice(
         &mut self,
         client_id: i64,
         request: &types::SalesInvoiceRequest,
-    ) -> Result<types::CreateInvoiceResponse, Refusal> {
-        let client = self.client(client_id)?.clone();
+    ) -> Result<(types::CreateInvoiceResponse, Option<InvoiceRecord>), Failure> {
+        let client = self.client(client_id).await?;
         let invoice = &request.invoice;
         let header = &invoice.header;
         let invoice_type = header
@@ -275,7 +306,7 @@ impl World {
         }
         check_amounts(invoice, &mut problems);
         if !problems.is_empty() {
-            return Err(Refusal::invalid("The invoice is invalid.", problems));
+            return Err(Refusal::invalid("The invoice is invalid.", problems).into());
         }
 
         // Rules that depend on what the sandbox already holds: 402. Sending the very same
@@ -285,50 +316,51 @@ impl World {
             serde_json::to_vec(request).expect("the generated request types always serialize"),
         )
         .into();
-        if let Some(existing) = self.invoices.get(&(client_id, header.number))
-            && existing.request_hash == request_hash
-        {
-            return Ok(types::CreateInvoiceResponse {
-                case_id: existing.case_id,
-                invoice_number: existing.number,
-                payment_reference: Some(existing.payment_reference.clone()),
-                received_at: existing.received_at,
-                status: types::InvoiceStatus::Duplicate,
-            });
-        }
-        if self.invoices.contains_key(&(client_id, header.number)) {
+        if let Some(existing) = tables::invoice(self.db(), client_id, header.number).await? {
+            if existing.request_hash == request_hash {
+                let answer = types::CreateInvoiceResponse {
+                    case_id: existing.case_id,
+                    invoice_number: existing.number,
+                    payment_reference: Some(existing.payment_reference.clone()),
+                    received_at: existing.received_at,
+                    status: types::InvoiceStatus::Duplicate,
+                };
+                return Ok((answer, None));
+            }
             return Err(Refusal::business_rule(format!(
                 "Invoice number {} is already used by this client for a different invoice.",
                 header.number
             ))
-            .with_problems(vec![problem("$.invoice.header.number", "is already used")]));
+            .with_problems(vec![problem("$.invoice.header.number", "is already used")])
+            .into());
         }
         let credited = invoice
             .references
             .as_ref()
             .and_then(|r| r.credited_invoice_number);
+        let mut credited_invoice = None;
         if invoice_type == types::InvoiceType::CreditNote {
-            match credited {
-                None => {
-                    return Err(Refusal::business_rule(
-                        "A credit note must reference the invoice it credits.",
-                    )
-                    .with_problems(vec![problem(
-                        "$.invoice.references.creditedInvoiceNumber",
-                        "is required for a CREDIT_NOTE",
-                    )]));
-                }
-                Some(n) if !self.invoices.contains_key(&(client_id, n)) => {
-                    return Err(Refusal::business_rule(format!(
-                        "The credited invoice {n} does not exist."
-                    ))
-                    .with_problems(vec![problem(
-                        "$.invoice.references.creditedInvoiceNumber",
-                        "is not an invoice of this client",
-                    )]));
-                }
-                Some(_) => {}
-            }
+            let Some(n) = credited else {
+                return Err(Refusal::business_rule(
+                    "A credit note must reference the invoice it credits.",
+                )
+                .with_problems(vec![problem(
+                    "$.invoice.references.creditedInvoiceNumber",
+                    "is required for a CREDIT_NOTE",
+                )])
+                .into());
+            };
+            let Some(original) = tables::invoice(self.db(), client_id, n).await? else {
+                return Err(Refusal::business_rule(format!(
+                    "The credited invoice {n} does not exist."
+                ))
+                .with_problems(vec![problem(
+                    "$.invoice.references.creditedInvoiceNumber",
+                    "is not an invoice of this client",
+                )])
+                .into());
+            };
+            credited_invoice = Some(original);
         }
 
         // Incoming payments find their invoice by reference, so a reference belongs to one
@@ -345,9 +377,10 @@ impl World {
             .with_problems(vec![problem(
                 "$.invoice.references.payment",
                 format!("must start with the client's prefix {prefix} (after RF and its check digits for an RF reference)"),
-            )]));
+            )]).into());
         }
-        if let Some(&(owner, number)) = self.references.get(&payment_reference) {
+        if let Some(user) = tables::invoice_by_reference(self.db(), &payment_reference).await? {
+            let (owner, number) = (user.client_id, user.number);
             // Another client's use is not described: its invoices are none of this caller's
             // business.
             let used_by = if owner == client_id {
@@ -371,7 +404,8 @@ impl World {
             return Err(Refusal::business_rule(format!(
                 "The payment reference {payment_reference} is already used by {used_by}."
             ))
-            .with_problems(vec![field]));
+            .with_problems(vec![field])
+            .into());
         }
 
         // Accepted: decide status and distribution.
@@ -382,30 +416,29 @@ impl World {
         } else {
             types::InvoiceStatus::Accepted
         };
-        let distribution =
-            (request.distribution.enabled && status == types::InvoiceStatus::Accepted).then(|| {
-                let (recipient, reason) = undeliverable(request);
-                let forced = self
-                    .failing_distributions
-                    .remove(&(client_id, header.number));
-                DistributionRecord {
-                    method: request.distribution.method,
-                    status: types::DistributionStatus::Pending,
-                    created_at: self.now,
-                    distributed_at: None,
-                    error_message: None,
-                    recipient,
-                    undeliverable: reason.or_else(|| {
-                        forced.then(|| "Delivery failed (simulated by the sandbox).".to_string())
-                    }),
-                }
-            });
+        let distributed = request.distribution.enabled && status == types::InvoiceStatus::Accepted;
+        let forced = distributed
+            && tables::take_failing_distribution(self.db(), client_id, header.number).await?;
+        let distribution = distributed.then(|| {
+            let (recipient, reason) = undeliverable(request);
+            DistributionRecord {
+                method: request.distribution.method,
+                status: types::DistributionStatus::Pending,
+                created_at: self.now,
+                distributed_at: None,
+                error_message: None,
+                recipient,
+                undeliverable: reason.or_else(|| {
+                    forced.then(|| "Delivery failed (simulated by the sandbox).".to_string())
+                }),
+            }
+        });
         let case_id = (payment_control && invoice_type != types::InvoiceType::CreditNote)
             .then(|| 481_000 + self.next() as i64);
-        if let (types::InvoiceType::CreditNote, Some(n)) = (invoice_type, credited)
-            && let Some(original) = self.invoices.get_mut(&(client_id, n))
-        {
+        if let Some(mut original) = credited_invoice {
+            self.bring_case_interest_up_to_date(&original).await?;
             original.status = types::InvoiceStatus::Credited;
+            tables::put_invoice(self.db(), &original).await?;
         }
         let record = InvoiceRecord {
             client_id,
@@ -424,29 +457,29 @@ impl World {
             distribution,
             request_hash,
         };
-        self.references
-            .insert(payment_reference.clone(), (client_id, header.number));
-        self.invoices.insert((client_id, header.number), record);
-        Ok(types::CreateInvoiceResponse {
+        tables::put_invoice(self.db(), &record).await?;
+        let answer = types::CreateInvoiceResponse {
             case_id,
             invoice_number: header.number,
             payment_reference: Some(payment_reference),
             received_at: self.now,
             status,
-        })
+        };
+        Ok((answer, Some(record)))
     }
 
-    /// Delivers (or fails) every distribution due by `to`.
-    pub(super) fn complete_distributions(&mut self, to: DateTime<Utc>, happened: &mut Happened) {
-        for invoice in self.invoices.values_mut() {
+    /// Delivers (or fails) up to `limit` of the distributions due by `to`; returns how many.
+    pub(super) async fn complete_distributions(
+        &mut self,
+        to: DateTime<Utc>,
+        limit: i64,
+        happened: &mut Happened,
+    ) -> Result<usize, Failure> {
+        let due = tables::invoices_to_distribute(self.db(), to, limit).await?;
+        for mut invoice in due.iter().cloned() {
             let Some(d) = invoice.distribution.as_mut() else {
                 continue;
             };
-            if d.status != types::DistributionStatus::Pending
-                || d.created_at + DISTRIBUTION_DELAY > to
-            {
-                continue;
-            }
             let at = d.created_at + DISTRIBUTION_DELAY;
             match d.undeliverable.take() {
                 Some(reason) => {
@@ -470,19 +503,27 @@ impl World {
                     };
                 }
             }
+            tables::put_invoice(self.db(), &invoice).await?;
+            // Its case starts accruing and escalating.
+            self.case_delivered(&invoice).await?;
         }
+        Ok(due.len())
     }
 
-    /// Payment-controlled invoices still unpaid the day after their due date become overdue.
-    pub(super) fn mark_overdue(&mut self, day: NaiveDate, happened: &mut Happened) {
-        for invoice in self.invoices.values_mut() {
-            if invoice.payment_control
-                && invoice.status == types::InvoiceStatus::Invoiced
-                && invoice.due_date < day
-            {
-                invoice.status = types::InvoiceStatus::Overdue;
-                happened.overdue += 1;
-            }
+    /// Up to `limit` payment-controlled invoices still unpaid the day after their due date
+    /// become overdue (as of `day`); returns how many.
+    pub(super) async fn mark_overdue(
+        &mut self,
+        day: NaiveDate,
+        limit: i64,
+        happened: &mut Happened,
+    ) -> Result<usize, Failure> {
+        let due = tables::invoices_to_overdue(self.db(), day, limit).await?;
+        for mut invoice in due.iter().cloned() {
+            invoice.status = types::InvoiceStatus::Overdue;
+            happened.overdue += 1;
+            tables::put_invoice(self.db(), &invoice).await?;
         }
+        Ok(due.len())
     }
 }

@@ -1,10 +1,11 @@
-//! The sandbox's world: every client, token, invoice and distribution, and the sandbox clock.
+//! The sandbox's world: every client, token, invoice, case, payment, settlement and accounting
+//! submission, and the sandbox clock, in the database's tables ([`tables`]).
 //!
-//! The world changes only by applying a [`Change`] (logged as a [`Command`]). Application is
-//! deterministic (sandbox time, ids and secrets derived from the seed, ordered maps), so
-//! replaying the persisted commands on start rebuilds exactly the same world, and the same seed,
-//! start date and requests give the same responses byte for byte. A change either is refused
-//! without changing anything or succeeds.
+//! A [`World`] is the world as one transaction sees it. It changes only by applying a
+//! [`Change`], inside the transaction the change commits in: checks first, then writes, so a
+//! refused change changes nothing. Application is deterministic (sandbox time, ids and secrets
+//! derived from the seed and a counter, every list in key order), so the same seed, start date
+//! and requests give the same responses byte for byte on a fresh database.
 
 pub mod accounting;
 pub mod cases;
@@ -18,12 +19,12 @@ pub mod queries;
 mod refusal;
 mod seed;
 pub mod settlements;
-
-use std::collections::{BTreeMap, HashMap};
+pub mod tables;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use confirma_server::types;
 use sha2::{Digest, Sha256};
+use sqlx::AnyConnection;
 
 pub use accounting::{AccountingItem, Kind as AccountingKind};
 pub use cases::{CaseRecord, PaymentReceipt, PaymentRecord};
@@ -31,7 +32,7 @@ pub use clients::{Caller, ClientRecord};
 pub use commands::{Change, Command};
 pub use invoices::{DistributionRecord, InvoiceRecord};
 pub use money::cents;
-pub use refusal::{Problem, Refusal};
+pub use refusal::{Failure, Problem, Refusal};
 pub use settlements::{SettlementRecord, SettlementWindow};
 
 /// Fixed facts of a sandbox run: the seed and the start of time.
@@ -41,60 +42,101 @@ pub struct Genesis {
     pub start: DateTime<Utc>,
 }
 
-pub struct World {
-    pub genesis: Genesis,
+/// The world's own row: the clock, the counter, the demo client.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct State {
     pub now: DateTime<Utc>,
     /// Counter behind every generated id and secret.
-    counter: u64,
-    pub clients: BTreeMap<i64, ClientRecord>,
-    /// SHA-256 of each live token → its owner and expiry. Tokens themselves are never stored.
-    tokens: HashMap<[u8; 32], clients::TokenRecord>,
-    /// (client id, invoice number) → invoice.
-    pub invoices: BTreeMap<(i64, i64), InvoiceRecord>,
-    /// Normalized payment reference → the (client id, invoice number) it belongs to.
-    references: HashMap<String, (i64, i64)>,
-    pub cases: BTreeMap<i64, CaseRecord>,
-    /// Every allocated payment, in the order received.
-    pub payments: Vec<PaymentRecord>,
-    pub settlements: Vec<SettlementRecord>,
-    pub accounting: Vec<AccountingItem>,
-    /// Invoices whose next distribution is to fail, by (client id, invoice number).
-    failing_distributions: std::collections::BTreeSet<(i64, i64)>,
+    pub counter: u64,
     /// The demo client the seed created, and its current token (shown on start, kept current
     /// through renewals).
     pub demo_client: Option<i64>,
     pub demo_token: Option<String>,
+    /// The last day whose daily processes (overdue, escalation, settlement) have run.
+    pub processed_day: NaiveDate,
 }
 
-impl World {
-    pub fn new(genesis: Genesis) -> Self {
+impl State {
+    /// The state of a world before its seed.
+    pub fn fresh(genesis: &Genesis) -> Self {
         Self {
             now: genesis.start,
-            genesis,
             counter: 0,
-            clients: BTreeMap::new(),
-            tokens: HashMap::new(),
-            invoices: BTreeMap::new(),
-            references: HashMap::new(),
-            cases: BTreeMap::new(),
-            payments: Vec::new(),
-            settlements: Vec::new(),
-            accounting: Vec::new(),
-            failing_distributions: Default::default(),
             demo_client: None,
             demo_token: None,
+            processed_day: genesis.start.date_naive(),
+        }
+    }
+}
+
+/// The world as one transaction sees it.
+pub struct World<'c> {
+    db: &'c mut AnyConnection,
+    pub genesis: Genesis,
+    pub now: DateTime<Utc>,
+    counter: u64,
+    pub demo_client: Option<i64>,
+    pub demo_token: Option<String>,
+    processed_day: NaiveDate,
+}
+
+type Result<T> = std::result::Result<T, Failure>;
+
+impl<'c> World<'c> {
+    /// The world in `db` (a transaction), whose own row reads `state`.
+    pub fn new(db: &'c mut AnyConnection, genesis: Genesis, state: State) -> Self {
+        Self {
+            db,
+            genesis,
+            now: state.now,
+            counter: state.counter,
+            demo_client: state.demo_client,
+            demo_token: state.demo_token,
+            processed_day: state.processed_day,
         }
     }
 
+    /// The world's own row as it is now (to store after a change).
+    pub fn state(&self) -> State {
+        State {
+            now: self.now,
+            counter: self.counter,
+            demo_client: self.demo_client,
+            demo_token: self.demo_token.clone(),
+            processed_day: self.processed_day,
+        }
+    }
+
+    /// The connection, for the table functions.
+    fn db(&mut self) -> &mut AnyConnection {
+        self.db
+    }
+
+    /// Whether the world is in the database yet (it is once seeded).
+    pub async fn is_stored(&mut self) -> Result<bool> {
+        Ok(tables::state(self.db()).await?.is_some())
+    }
+
+    /// Empties an earlier version's command log, once replayed into tables.
+    pub async fn forget_log(&mut self) -> Result<()> {
+        tables::forget_log(self.db()).await
+    }
+
     /// Back to the seeded state (same genesis, fresh world).
-    fn reset(&mut self) {
-        *self = World::new(self.genesis.clone());
-        self.seed();
+    async fn reset(&mut self) -> Result<()> {
+        tables::clear(self.db()).await?;
+        let fresh = State::fresh(&self.genesis);
+        self.now = fresh.now;
+        self.counter = fresh.counter;
+        self.demo_client = None;
+        self.demo_token = None;
+        self.processed_day = fresh.processed_day;
+        self.seed().await
     }
 
     /// The next distribution of the client's invoice `number` fails.
-    fn fail_next_distribution(&mut self, client_id: i64, number: i64) {
-        self.failing_distributions.insert((client_id, number));
+    async fn fail_next_distribution(&mut self, client_id: i64, number: i64) -> Result<()> {
+        tables::add_failing_distribution(self.db(), client_id, number).await
     }
 
     /// The next value of the world's counter.
@@ -113,10 +155,10 @@ impl World {
         )))
     }
 
-    pub fn client(&self, id: i64) -> Result<&ClientRecord, Refusal> {
-        self.clients
-            .get(&id)
-            .ok_or_else(|| Refusal::not_found(format!("No client {id}.")))
+    pub async fn client(&mut self, id: i64) -> Result<ClientRecord> {
+        tables::client(self.db(), id)
+            .await?
+            .ok_or_else(|| Refusal::not_found(format!("No client {id}.")).into())
     }
 
     pub fn today(&self) -> NaiveDate {
@@ -125,17 +167,17 @@ impl World {
 
     /// An invoice submitted by a client: checked and recorded, and its case opened when it is
     /// payment-controlled (a DUPLICATE re-submission opens nothing).
-    fn submit_invoice(
+    async fn submit_invoice(
         &mut self,
         client_id: i64,
         request: &types::SalesInvoiceRequest,
-    ) -> Result<types::CreateInvoiceResponse, Refusal> {
-        let accepted = self.create_invoice(client_id, request)?;
-        if accepted.status != types::InvoiceStatus::Duplicate
+    ) -> Result<types::CreateInvoiceResponse> {
+        let (accepted, record) = self.create_invoice(client_id, request).await?;
+        if let Some(invoice) = record
             && let Some(case_id) = accepted.case_id
         {
             let terms = cases::CaseTerms::of(&request.invoice);
-            self.open_case(case_id, client_id, accepted.invoice_number, terms);
+            self.open_case(case_id, &invoice, terms).await?;
         }
         Ok(accepted)
     }

@@ -5,9 +5,9 @@
 use chrono::{Duration, NaiveDate};
 use confirma_server::types;
 
-use super::refusal::{Problem, Refusal};
+use super::refusal::{Failure, Problem, Refusal};
 use super::{AccountingItem, CaseRecord, ClientRecord, InvoiceRecord, PaymentRecord, World};
-use super::{AccountingKind, SettlementWindow};
+use super::{AccountingKind, SettlementWindow, tables};
 
 /// The window of the list operations when none is given: the last 30 days.
 pub const DEFAULT_WINDOW_DAYS: i64 = 30;
@@ -75,13 +75,32 @@ pub struct DistributionFilter {
     pub method: Option<types::DistributionMethod>,
 }
 
+impl DistributionFilter {
+    /// Whether the invoice has a distribution this filter asks for.
+    pub fn matches(&self, invoice: &InvoiceRecord) -> bool {
+        let Some(d) = &invoice.distribution else {
+            return false;
+        };
+        let fetched = match self.fetch {
+            types::FetchType::All => true,
+            types::FetchType::Successful => d.succeeded(),
+            types::FetchType::Failed => d.failed(),
+        };
+        self.invoice_number.is_none_or(|n| n == invoice.number)
+            && self.window.contains(invoice.date)
+            && fetched
+            && self.status.is_none_or(|s| s == d.status)
+            && self.method.is_none_or(|m| m == d.method)
+    }
+}
+
 /// One page of a longer list: the page's items and how many there are in all.
 pub struct Page<T> {
     pub items: Vec<T>,
     pub total: usize,
 }
 
-impl World {
+impl World<'_> {
     /// The invoice-date window of the distribution operations: the default window, except that
     /// a lookup by invoice number is not limited by date.
     pub fn invoice_window(
@@ -100,81 +119,68 @@ impl World {
     }
 
     /// The client's invoices that have a distribution matching `filter`, in invoice-number order.
-    pub fn distributions(
-        &self,
+    pub async fn distributions(
+        &mut self,
         client_id: i64,
         filter: DistributionFilter,
-    ) -> impl Iterator<Item = &InvoiceRecord> {
-        self.invoices
-            .range((client_id, i64::MIN)..=(client_id, i64::MAX))
-            .map(|(_, invoice)| invoice)
-            .filter(move |i| filter.invoice_number.is_none_or(|n| n == i.number))
-            .filter(move |i| filter.window.contains(i.date))
-            .filter(move |i| {
-                let Some(d) = &i.distribution else {
-                    return false;
-                };
-                let fetched = match filter.fetch {
-                    types::FetchType::All => true,
-                    types::FetchType::Successful => d.succeeded(),
-                    types::FetchType::Failed => d.failed(),
-                };
-                fetched
-                    && filter.status.is_none_or(|s| s == d.status)
-                    && filter.method.is_none_or(|m| m == d.method)
-            })
+    ) -> Result<Vec<InvoiceRecord>, Failure> {
+        let (items, _) = tables::distributions(self.db(), client_id, &filter, 0, i64::MAX).await?;
+        Ok(items)
     }
 
     /// Page `page` (from 1) of `page_size` of [`World::distributions`].
-    pub fn distribution_page(
-        &self,
+    pub async fn distribution_page(
+        &mut self,
         client_id: i64,
         filter: DistributionFilter,
         page: usize,
         page_size: usize,
-    ) -> Page<&InvoiceRecord> {
-        let mut total = 0;
+    ) -> Result<Page<InvoiceRecord>, Failure> {
         let skip = page.saturating_sub(1).saturating_mul(page_size);
-        let mut items = Vec::new();
-        for invoice in self.distributions(client_id, filter) {
-            if total >= skip && items.len() < page_size {
-                items.push(invoice);
-            }
-            total += 1;
-        }
-        Page { items, total }
+        let (items, total) = tables::distributions(
+            self.db(),
+            client_id,
+            &filter,
+            i64::try_from(skip).unwrap_or(i64::MAX),
+            page_size as i64,
+        )
+        .await?;
+        Ok(Page {
+            items,
+            total: total as usize,
+        })
     }
 
     /// The client's payments dated within `window`, optionally of one invoice or case, in the
     /// order they were received.
-    pub fn payments_of<'a>(
-        &'a self,
+    pub async fn payments_of(
+        &mut self,
         client_id: i64,
         window: DateWindow,
-        invoice_number: Option<&'a str>,
+        invoice_number: Option<&str>,
         case_id: Option<i64>,
-    ) -> impl Iterator<Item = &'a PaymentRecord> + 'a {
-        self.payments
-            .iter()
-            .filter(move |p| p.client_id == client_id && window.contains(p.date))
-            .filter(move |p| invoice_number.is_none_or(|n| n == p.invoice_number.to_string()))
-            .filter(move |p| case_id.is_none_or(|c| c == p.case_id))
+    ) -> Result<Vec<PaymentRecord>, Failure> {
+        // The query's invoice number is text: only its exact decimal form names an invoice.
+        let number = match invoice_number {
+            None => None,
+            Some(text) => match text.parse::<i64>() {
+                Ok(n) if n.to_string() == text => Some(n),
+                _ => return Ok(Vec::new()),
+            },
+        };
+        tables::payments(self.db(), client_id, window, number, case_id).await
     }
 
     /// The client's accounting submissions of one kind with a document date within `window`,
     /// optionally of one source identifier, in the order submitted.
-    pub fn accounting_items<'a>(
-        &'a self,
+    pub async fn accounting_items(
+        &mut self,
         client_id: i64,
         kind: AccountingKind,
         window: DateWindow,
-        source: Option<&'a str>,
-    ) -> impl Iterator<Item = &'a AccountingItem> + 'a {
-        self.accounting
-            .iter()
-            .filter(move |a| a.client_id == client_id && a.kind == kind)
-            .filter(move |a| window.contains(a.document_date))
-            .filter(move |a| source.is_none_or(|s| s == a.source_identifier))
+        source: Option<&str>,
+    ) -> Result<Vec<AccountingItem>, Failure> {
+        tables::accounting_items(self.db(), client_id, kind, window, source).await
     }
 
     /// The settlement window of a fetch: incremental sync (unfetched only, no dates) is not
@@ -199,14 +205,20 @@ impl World {
     }
 
     /// The case behind `case_id` or `invoice_number`, for this client only.
-    pub fn find_case(
-        &self,
+    pub async fn find_case(
+        &mut self,
         client_id: i64,
         case_id: Option<i64>,
         invoice_number: Option<i64>,
-    ) -> Result<&CaseRecord, Refusal> {
-        let by_invoice =
-            invoice_number.map(|n| self.invoices.get(&(client_id, n)).and_then(|i| i.case_id));
+    ) -> Result<CaseRecord, Failure> {
+        let by_invoice = match invoice_number {
+            Some(n) => Some(
+                tables::invoice(self.db(), client_id, n)
+                    .await?
+                    .and_then(|i| i.case_id),
+            ),
+            None => None,
+        };
         let id = match (case_id, by_invoice) {
             (Some(c), Some(Some(i))) if c != i => None,
             (Some(c), _) => Some(c),
@@ -219,29 +231,35 @@ impl World {
                         "required",
                         "caseId or invoiceNumber is required",
                     )],
-                ));
+                )
+                .into());
             }
         };
-        id.and_then(|id| self.cases.get(&id))
-            .filter(|c| c.client_id == client_id)
-            .ok_or_else(|| Refusal::not_found("No such case for this client."))
+        let case = match id {
+            Some(id) => self.case_now(id).await?,
+            None => None,
+        };
+        case.filter(|c| c.client_id == client_id)
+            .ok_or_else(|| Refusal::not_found("No such case for this client.").into())
     }
 
     /// A case with what its details show beside it: its invoice and its creditor.
-    pub fn case_view<'a>(&'a self, case: &'a CaseRecord) -> CaseView<'a> {
-        CaseView {
+    pub async fn case_view(&mut self, case: CaseRecord) -> Result<CaseView, Failure> {
+        let invoice = tables::invoice(self.db(), case.client_id, case.invoice_number).await?;
+        let creditor = tables::client(self.db(), case.client_id).await?;
+        Ok(CaseView {
             case,
-            invoice: self.invoices.get(&(case.client_id, case.invoice_number)),
-            creditor: self.clients.get(&case.client_id),
+            invoice,
+            creditor,
             today: self.today(),
-        }
+        })
     }
 }
 
 /// What the case-details operation shows of one case.
-pub struct CaseView<'a> {
-    pub case: &'a CaseRecord,
-    pub invoice: Option<&'a InvoiceRecord>,
-    pub creditor: Option<&'a ClientRecord>,
+pub struct CaseView {
+    pub case: CaseRecord,
+    pub invoice: Option<InvoiceRecord>,
+    pub creditor: Option<ClientRecord>,
     pub today: NaiveDate,
 }

@@ -82,3 +82,28 @@ impl Refusal {
         self
     }
 }
+
+/// Why a change or a read did not complete: the domain refused it, or the storage failed (the
+/// database is unreachable, say). Either way nothing changed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Failure {
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error("storage failed: {0}")]
+    Storage(String),
+    /// A change panicked midway; its part of the transaction was rolled back.
+    #[error("internal error")]
+    Internal,
+}
+
+impl From<sqlx::Error> for Failure {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Storage(error.to_string())
+    }
+}
+
+impl From<serde_json::Error> for Failure {
+    fn from(error: serde_json::Error) -> Self {
+        Self::Storage(format!("a stored document cannot be read: {error}"))
+    }
+}

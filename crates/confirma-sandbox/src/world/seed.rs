@@ -5,6 +5,7 @@ use chrono::Duration;
 use confirma_server::types;
 
 use super::World;
+use super::refusal::Failure;
 
 /// The demo client's business ID (valid check digit; not the spec's example company's).
 pub const DEMO_BUSINESS_ID: &str = "1234567-1";
@@ -13,18 +14,19 @@ pub const DEMO_BUSINESS_ID: &str = "1234567-1";
 /// be posted on a fresh sandbox).
 pub const DEMO_INVOICE_NUMBERS: [i64; 3] = [202600101, 202600102, 202600103];
 
-impl World {
+impl World<'_> {
     /// The demo data: one lifecycle client with a few invoices.
-    pub(super) fn seed(&mut self) {
-        let (client_id, token) = self.seed_demo_client();
+    pub(super) async fn seed(&mut self) -> Result<(), Failure> {
+        let (client_id, token) = self.seed_demo_client().await?;
         self.demo_client = Some(client_id);
         self.demo_token = Some(token);
+        Ok(())
     }
 
     /// Onboards the demo client (the spec's example creditor under a business ID of its own,
     /// so that the spec's onboarding example still works on a fresh sandbox); returns its id and
     /// token.
-    fn seed_demo_client(&mut self) -> (i64, String) {
+    async fn seed_demo_client(&mut self) -> Result<(i64, String), Failure> {
         let mut request: types::CreateClientRequest =
             confirma_server::runtime::example_request("createClient");
         request.client.business_code = DEMO_BUSINESS_ID.parse().expect("a valid business ID");
@@ -33,15 +35,13 @@ impl World {
                 .parse()
                 .expect("a valid VAT number"),
         );
-        let response = self
-            .create_client(&request)
-            .expect("the spec's example client is valid");
-        self.seed_demo_invoices(response.client_id);
-        (response.client_id, response.access_token)
+        let response = self.create_client(&request).await?;
+        self.seed_demo_invoices(response.client_id).await?;
+        Ok((response.client_id, response.access_token))
     }
 
     /// The demo client's invoices: the spec's example invoice, under three numbers.
-    fn seed_demo_invoices(&mut self, client_id: i64) {
+    async fn seed_demo_invoices(&mut self, client_id: i64) -> Result<(), Failure> {
         let example: types::SalesInvoiceRequest =
             confirma_server::runtime::example_request("createInvoice");
         let start = self.today();
@@ -53,8 +53,8 @@ impl World {
             if let Some(references) = request.invoice.references.as_mut() {
                 references.payment = None;
             }
-            self.submit_invoice(client_id, &request)
-                .expect("the spec's example invoice is valid");
+            self.submit_invoice(client_id, &request).await?;
         }
+        Ok(())
     }
 }

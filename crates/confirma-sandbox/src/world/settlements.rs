@@ -4,9 +4,10 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
 use confirma_server::types;
 use rust_decimal::Decimal;
 
-use super::World;
 use super::cases::AGENCY;
 use super::checks::finnish_reference;
+use super::refusal::Failure;
+use super::{World, tables};
 
 /// Settlements run every Monday (the documented cadence is "typically once a business week").
 pub const SETTLEMENT_DAY: Weekday = Weekday::Mon;
@@ -21,43 +22,32 @@ pub struct SettlementWindow {
     pub unfetched_only: bool,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct SettlementRecord {
     pub settlement: types::Settlement,
     pub client_id: i64,
 }
 
-impl World {
+impl World<'_> {
     /// Settles, per client, every agency-received payment not settled yet; returns how many
     /// settlements it made.
-    pub(super) fn run_settlement(&mut self, date: NaiveDate) -> u64 {
+    pub(super) async fn run_settlement(&mut self, date: NaiveDate) -> Result<u64, Failure> {
         let mut made = 0;
-        let clients: Vec<i64> = self.clients.keys().copied().collect();
-        for client_id in clients {
-            let pending: Vec<usize> = (0..self.payments.len())
-                .filter(|&i| {
-                    let p = &self.payments[i];
-                    p.client_id == client_id && !p.direct && p.settlement_id.is_none()
-                })
-                .collect();
+        for client_id in tables::clients_to_settle(self.db()).await? {
+            let pending = tables::unsettled_payments(self.db(), client_id).await?;
             if pending.is_empty() {
                 continue;
             }
-            let sequence = self
-                .settlements
-                .iter()
-                .filter(|s| s.settlement.settlement_date == date)
-                .count() as i64
-                + 1;
+            let sequence = tables::settlements_on(self.db(), date).await? + 1;
             let id = i64::from(date.year()) * 100_000_000
                 + i64::from(date.month()) * 1_000_000
                 + i64::from(date.day()) * 10_000
                 + sequence;
             let mut allocations = Vec::new();
             let mut total = Decimal::ZERO;
-            for &i in &pending {
-                let p = &mut self.payments[i];
+            for mut p in pending {
                 p.settlement_id = Some(id);
+                tables::put_payment(self.db(), &p).await?;
                 total += p.amount;
                 let part = |kind, amount| types::SettlementBreakdownItem {
                     amount,
@@ -81,7 +71,7 @@ impl World {
                         .and_then(|r| r.parse().ok()),
                 });
             }
-            let client = &self.clients[&client_id];
+            let client = self.client(client_id).await?;
             let settlement = types::Settlement {
                 agency: AGENCY.parse().expect("agency name"),
                 allocations,
@@ -97,62 +87,71 @@ impl World {
                 settlement_date: date,
                 settlement_id: id,
             };
-            self.settlements.push(SettlementRecord {
-                settlement,
-                client_id,
-            });
+            tables::put_settlement(
+                self.db(),
+                &SettlementRecord {
+                    settlement,
+                    client_id,
+                },
+            )
+            .await?;
             made += 1;
         }
-        made
+        Ok(made)
     }
 
     /// The client's settlements dated within the window (only those never fetched, if asked).
-    pub fn settlements(
-        &self,
+    pub async fn settlements(
+        &mut self,
         client_id: i64,
         window: &SettlementWindow,
-    ) -> impl Iterator<Item = &types::Settlement> {
-        self.settlements
-            .iter()
-            .filter(move |s| s.client_id == client_id)
-            .map(|s| &s.settlement)
-            .filter(move |s| {
-                s.settlement_date >= window.from
-                    && s.settlement_date <= window.to
-                    && (!window.unfetched_only || s.api_fetch_date.is_none())
-            })
+    ) -> Result<Vec<types::Settlement>, Failure> {
+        let found = tables::settlements(
+            self.db(),
+            client_id,
+            window.from,
+            window.to,
+            window.unfetched_only,
+        )
+        .await?;
+        Ok(found.into_iter().map(|s| s.settlement).collect())
     }
 
     /// The settlements of [`World::settlements`], as they were before this call, with those
     /// never fetched before now marked fetched: one step, so that concurrent fetches of unfetched
     /// settlements each get their own.
-    pub(super) fn fetch_settlements(
+    pub(super) async fn fetch_settlements(
         &mut self,
         client_id: i64,
         window: &SettlementWindow,
-    ) -> Vec<types::Settlement> {
-        let fetched: Vec<types::Settlement> =
-            self.settlements(client_id, window).cloned().collect();
+    ) -> Result<Vec<types::Settlement>, Failure> {
+        let fetched = self.settlements(client_id, window).await?;
         let first: Vec<i64> = fetched
             .iter()
             .filter(|s| s.api_fetch_date.is_none())
             .map(|s| s.settlement_id)
             .collect();
-        self.mark_fetched(client_id, &first, self.now);
-        fetched
+        self.mark_fetched(client_id, &first, self.now).await?;
+        Ok(fetched)
     }
 
     /// Records that the client's integration fetched these settlements now.
-    pub(super) fn mark_fetched(&mut self, client_id: i64, ids: &[i64], at: DateTime<Utc>) {
-        for s in self
-            .settlements
-            .iter_mut()
-            .filter(|s| s.client_id == client_id && ids.contains(&s.settlement.settlement_id))
+    pub(super) async fn mark_fetched(
+        &mut self,
+        client_id: i64,
+        ids: &[i64],
+        at: DateTime<Utc>,
+    ) -> Result<(), Failure> {
+        let all =
+            tables::settlements(self.db(), client_id, NaiveDate::MIN, NaiveDate::MAX, true).await?;
+        for mut record in all
+            .into_iter()
+            .filter(|s| ids.contains(&s.settlement.settlement_id))
         {
-            if s.settlement.api_fetch_date.is_none() {
-                s.settlement.api_fetch_date = Some(at);
-            }
+            record.settlement.api_fetch_date = Some(at);
+            tables::put_settlement(self.db(), &record).await?;
         }
+        Ok(())
     }
 
     pub(super) fn is_settlement_day(day: NaiveDate) -> bool {

@@ -105,7 +105,7 @@ async fn fifty_concurrent_fetches_of_unfetched_settlements_get_each_once() {
 /// A payment-controlled invoice of the demo client whose case has `912.39` outstanding.
 async fn open_case(sb: &TestSandbox, number: i64) -> (i64, String) {
     let created = sb
-        .client(&sb.demo_token())
+        .client(&sb.demo_token().await)
         .create_invoice()
         .body(invoice(number))
         .send()
@@ -117,7 +117,7 @@ async fn open_case(sb: &TestSandbox, number: i64) -> (i64, String) {
 
 async fn outstanding(sb: &TestSandbox, case_id: i64) -> (Decimal, Decimal) {
     let case = sb
-        .client(&sb.demo_token())
+        .client(&sb.demo_token().await)
         .get_case_details()
         .case_id(case_id)
         .send()
@@ -132,12 +132,13 @@ async fn outstanding(sb: &TestSandbox, case_id: i64) -> (Decimal, Decimal) {
 async fn twenty_concurrent_direct_payments_on_one_case_never_overpay_it() {
     let sb = TestSandbox::start(None).await;
     let (case_id, _) = open_case(&sb, 880001).await;
+    let demo = sb.demo_token().await;
     let calls = (0..20).map(|_| {
         let mut direct = action(types::ActionCode::Directpayment, 880001);
         direct.data.amount = Some(dec("100.00"));
         direct.data.currency = Some("EUR".parse().unwrap());
         direct.data.payment_date = Some("2026-03-02".parse().unwrap());
-        let client = sb.client(&sb.demo_token());
+        let client = sb.client(&demo);
         async move {
             client
                 .create_invoice_actions()

@@ -138,13 +138,13 @@ async fn docs_call_the_sandbox_that_serves_them_and_show_no_maintainer_notes() {
 #[tokio::test]
 async fn reset_returns_to_the_seeded_state() {
     let sb = TestSandbox::start(None).await;
-    let before = sb.demo_token();
+    let before = sb.demo_token().await;
     let (_, token) = sb.onboard(crate::BUSINESS_IDS[0], "Gone Oy").await;
     sb.advance_days(3).await;
     let (status, body) = sb.control("/sandbox/reset", json!({})).await;
     assert_eq!(status, 200);
     assert_eq!(body["now"], "2026-03-02T08:00:00Z");
-    assert_eq!(sb.demo_token(), before);
+    assert_eq!(sb.demo_token().await, before);
     let (status, _) = crate::api_error(sb.client(&token).validate_token().send().await);
     assert_eq!(status, 401, "clients onboarded after the seed are gone");
 }
@@ -152,7 +152,7 @@ async fn reset_returns_to_the_seeded_state() {
 #[tokio::test]
 async fn a_long_advance_lets_other_requests_through_and_says_what_happened() {
     let sb = TestSandbox::start(None).await;
-    let start = sb.sandbox.read().now;
+    let start = sb.sandbox.now().await.unwrap();
     let end = start + chrono::Duration::days(3000);
     let advancing = {
         let (base, http) = (sb.base.clone(), reqwest::Client::new());
@@ -168,11 +168,11 @@ async fn a_long_advance_lets_other_requests_through_and_says_what_happened() {
         })
     };
     // Meanwhile the API keeps answering, and sees the clock part of the way.
-    let demo = sb.client(&sb.demo_token());
+    let demo = sb.client(&sb.demo_token().await);
     let mut seen_midway = 0;
     while !advancing.is_finished() {
         demo.validate_token().send().await.unwrap();
-        let now = sb.sandbox.read().now;
+        let now = sb.sandbox.now().await.unwrap();
         if start < now && now < end {
             seen_midway += 1;
         }
@@ -185,7 +185,7 @@ async fn a_long_advance_lets_other_requests_through_and_says_what_happened() {
     );
     assert_eq!(answer["now"], json!(end));
     // What it says happened is what the API shows afterwards.
-    let shown = sb.all_distributions(&sb.demo_token()).await;
+    let shown = sb.all_distributions(&sb.demo_token().await).await;
     let happened = &answer["happened"];
     assert_eq!(
         happened["distributed"],

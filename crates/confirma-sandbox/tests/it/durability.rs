@@ -16,7 +16,7 @@ async fn a_restart_keeps_every_acknowledged_write() {
 }
 
 #[tokio::test]
-async fn a_restart_on_postgres_keeps_every_acknowledged_write_and_one_process_owns_it() {
+async fn a_restart_on_postgres_keeps_every_acknowledged_write() {
     let storage = crate::fresh_storage().await;
     if storage == Location::Memory {
         eprintln!(
@@ -24,21 +24,6 @@ async fn a_restart_on_postgres_keeps_every_acknowledged_write_and_one_process_ow
             crate::TEST_DATABASE_URL
         );
         return;
-    }
-    {
-        // While one sandbox serves the database, a second process is refused, naming it
-        // without its password.
-        let first = TestSandbox::on(storage.clone()).await;
-        let Location::Postgres(url) = &storage else {
-            unreachable!()
-        };
-        let said = crate::refused_at_start(&["--database-url", url]);
-        assert!(
-            said.contains("in use by another confirma-sandbox"),
-            "{said}"
-        );
-        assert!(said.contains(&storage.describe()), "{said}");
-        first.stop().await;
     }
     restart_keeps_every_acknowledged_write(storage).await;
 }
@@ -65,12 +50,16 @@ async fn restart_keeps_every_acknowledged_write(storage: Location) {
         .access_token
         .unwrap();
     let before = snapshot(&sb, &renewed).await;
-    let demo = sb.demo_token();
+    let demo = sb.demo_token().await;
     sb.stop().await;
 
     let sb = TestSandbox::on(storage).await;
     assert_eq!(snapshot(&sb, &renewed).await, before);
-    assert_eq!(sb.demo_token(), demo, "replay rebuilds the same secrets");
+    assert_eq!(
+        sb.demo_token().await,
+        demo,
+        "the database keeps the current secrets"
+    );
     let (status, _) = api_error(sb.client(&token).validate_token().send().await);
     assert_eq!(status, 401, "the renewed-away token stays dead");
 }
@@ -78,7 +67,7 @@ async fn restart_keeps_every_acknowledged_write(storage: Location) {
 #[tokio::test]
 async fn refused_requests_leave_the_data_unchanged() {
     let sb = TestSandbox::start(None).await;
-    let token = sb.demo_token();
+    let token = sb.demo_token().await;
     let c = sb.client(&token);
     let before = snapshot(&sb, &token).await;
     let mut bad = invoice(202600101);
@@ -132,7 +121,7 @@ async fn the_same_seed_and_requests_give_the_same_bytes() {
 }
 
 /// Every invoice number the client has, with repeats (one per distribution record).
-async fn stored_numbers(client: &confirma_client::Client) -> Vec<i64> {
+pub(crate) async fn stored_numbers(client: &confirma_client::Client) -> Vec<i64> {
     let mut stored = Vec::new();
     let mut page = 1u32;
     loop {
@@ -245,7 +234,7 @@ async fn a_database_refuses_another_seed_or_start_and_a_second_process() {
         seed: 8,
         ..Config::for_tests()
     };
-    let refused = Sandbox::open(config).err().expect("refused");
+    let refused = Sandbox::open(config).await.err().expect("refused");
     let message = format!("{refused:#}");
     assert!(message.contains("--seed 7"), "{message}");
     assert!(message.contains("another database"), "{message}");
@@ -255,5 +244,55 @@ async fn a_database_refuses_another_seed_or_start_and_a_second_process() {
         seed: 7,
         ..Config::for_tests()
     };
-    Sandbox::open(config).expect("the same seed and start");
+    Sandbox::open(config)
+        .await
+        .expect("the same seed and start");
+}
+
+/// A database an earlier version kept as a command log is brought into tables on its first start
+/// (and its log emptied): the same world, the current demo token, the clock where it was.
+#[tokio::test]
+async fn a_command_log_from_an_earlier_version_is_brought_into_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("old.db");
+    {
+        // The earlier version's schema and log: seed, a renewal of the demo token, 3 days on.
+        sqlx::any::install_default_drivers();
+        let url = format!("sqlite://{}?mode=rwc", db.display());
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&url)
+            .await
+            .unwrap();
+        sqlx::raw_sql(
+            "CREATE TABLE commands (seq BIGINT PRIMARY KEY, json TEXT NOT NULL);
+             CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+             INSERT INTO commands VALUES (1, '{\"command\":\"seed\"}');
+             INSERT INTO commands VALUES (2, '{\"command\":\"renewToken\",\"client_id\":1000}');
+             INSERT INTO commands VALUES (3, '{\"command\":\"advanceClock\",\"to\":\"2026-03-05T08:00:00Z\"}');",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    }
+    let fresh = TestSandbox::start(None).await;
+    let seeded_token = fresh.demo_token().await;
+    let sb = TestSandbox::on(Location::File(db.clone())).await;
+    let token = sb.demo_token().await;
+    assert_ne!(token, seeded_token, "the renewal in the log was applied");
+    assert_eq!(
+        sb.sandbox.now().await.unwrap().to_rfc3339(),
+        "2026-03-05T08:00:00+00:00"
+    );
+    let shown = sb.all_distributions(&token).await;
+    assert_eq!(shown.distributions.len(), 3, "the seed's invoices");
+    assert!(
+        shown
+            .distributions
+            .iter()
+            .all(|d| d.status == confirma_client::types::DistributionStatus::Delivered),
+        "the advance in the log delivered them"
+    );
+    sb.stop().await;
+    // Started again, it reads its tables: the log is gone, the world stays.
+    let sb = TestSandbox::on(Location::File(db)).await;
+    assert_eq!(sb.demo_token().await, token);
 }

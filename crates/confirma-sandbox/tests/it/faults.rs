@@ -41,7 +41,7 @@ async fn the_clients_retries_ride_out_injected_503s_with_retry_after() {
     assert_eq!(status, 200, "{faults}");
     assert_eq!(faults[0]["times"], 2);
     let started = Instant::now();
-    let payments = client(&sb, &sb.demo_token(), RetryPolicy::default())
+    let payments = client(&sb, &sb.demo_token().await, RetryPolicy::default())
         .get_payments()
         .send()
         .await
@@ -67,7 +67,7 @@ async fn the_clients_retries_ride_out_injected_503s_with_retry_after() {
         json!({"operation": "getPayments", "status": 500}),
     )
     .await;
-    let error: ApiError = client(&sb, &sb.demo_token(), RetryPolicy::none())
+    let error: ApiError = client(&sb, &sb.demo_token().await, RetryPolicy::none())
         .get_payments()
         .send()
         .await
@@ -85,7 +85,7 @@ async fn a_stall_trips_the_clients_timeout_and_faults_can_be_cleared() {
     )
     .await;
     let started = Instant::now();
-    let error: ApiError = client(&sb, &sb.demo_token(), RetryPolicy::none())
+    let error: ApiError = client(&sb, &sb.demo_token().await, RetryPolicy::none())
         .validate_token()
         .send()
         .await
@@ -103,7 +103,7 @@ async fn a_stall_trips_the_clients_timeout_and_faults_can_be_cleared() {
         .await
         .unwrap();
     assert_eq!(cleared, json!([]));
-    client(&sb, &sb.demo_token(), RetryPolicy::none())
+    client(&sb, &sb.demo_token().await, RetryPolicy::none())
         .validate_token()
         .send()
         .await
@@ -133,7 +133,7 @@ async fn a_stall_trips_the_clients_timeout_and_faults_can_be_cleared() {
 #[tokio::test]
 async fn the_journal_shows_what_was_sent_and_never_a_credential() {
     let sb = TestSandbox::start(None).await;
-    let token = sb.demo_token();
+    let token = sb.demo_token().await;
     let http = reqwest::Client::new();
     let bad = http
         .post(format!("{}/api/v1/partner/invoice", sb.base))

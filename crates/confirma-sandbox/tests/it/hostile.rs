@@ -255,20 +255,21 @@ async fn an_unauthenticated_caller_learns_nothing_about_the_body() {
 #[tokio::test]
 async fn tokens_are_random_per_database_and_kept_by_it() {
     let dir = tempfile::tempdir().unwrap();
-    let open = |name: &str| {
+    let open = async |name: &str| {
         Sandbox::open(Config {
             storage: confirma_sandbox::Location::File(dir.path().join(name)),
             provisioning_token: None,
             admin_token: None,
             ..Config::for_tests()
         })
+        .await
         .unwrap()
         .secrets
         .clone()
     };
-    let first = open("a.db");
-    let again = open("a.db");
-    let other = open("b.db");
+    let first = open("a.db").await;
+    let again = open("a.db").await;
+    let other = open("b.db").await;
     assert_eq!(first.provisioning_token, again.provisioning_token);
     assert_eq!(first.admin_token, again.admin_token);
     assert_ne!(first.provisioning_token, other.provisioning_token);
@@ -283,7 +284,7 @@ async fn after_a_renewal_a_restart_shows_the_current_demo_token() {
     let db = dir.path().join("demo.db");
     let sb = TestSandbox::start(Some(db.clone())).await;
     let renewed = sb
-        .client(&sb.demo_token())
+        .client(&sb.demo_token().await)
         .renew_token()
         .send()
         .await
@@ -293,8 +294,8 @@ async fn after_a_renewal_a_restart_shows_the_current_demo_token() {
         .unwrap();
     sb.stop().await;
     let sb = TestSandbox::start(Some(db)).await;
-    assert_eq!(sb.demo_token(), renewed);
-    sb.client(&sb.demo_token())
+    assert_eq!(sb.demo_token().await, renewed);
+    sb.client(&sb.demo_token().await)
         .validate_token()
         .send()
         .await
@@ -304,7 +305,7 @@ async fn after_a_renewal_a_restart_shows_the_current_demo_token() {
 #[tokio::test]
 async fn oversized_uris_and_headers_answer_in_the_error_format() {
     let sb = TestSandbox::start(None).await;
-    let token = sb.demo_token();
+    let token = sb.demo_token().await;
     let long = format!(
         "/api/v1/partner/payments?invoiceNumber={}",
         "1".repeat(9000)
@@ -454,7 +455,7 @@ async fn no_token_ever_reaches_the_log() {
 #[tokio::test]
 async fn the_largest_values_the_spec_allows_are_answered_not_crashed_on() {
     let sb = TestSandbox::start(None).await;
-    let token = sb.demo_token();
+    let token = sb.demo_token().await;
     let mut body: Value = confirma_server::runtime::example_request("createInvoice");
     for row in body["invoice"]["rows"].as_array_mut().unwrap() {
         row["quantity"] = json!(99999999.9999);

@@ -27,7 +27,7 @@ fn reference_ok(r: &str) -> bool {
 #[tokio::test]
 async fn an_invoice_is_accepted_referenced_and_then_delivered() {
     let sb = TestSandbox::start(None).await;
-    let c = sb.client(&sb.demo_token());
+    let c = sb.client(&sb.demo_token().await);
     let created = c
         .create_invoice()
         .body(invoice(300100))
@@ -84,7 +84,7 @@ async fn an_invoice_is_accepted_referenced_and_then_delivered() {
 #[tokio::test]
 async fn business_rules_refuse_with_402_and_data_rules_with_400() {
     let sb = TestSandbox::start(None).await;
-    let c = sb.client(&sb.demo_token());
+    let c = sb.client(&sb.demo_token().await);
     c.create_invoice()
         .body(invoice(300200))
         .send()
@@ -150,7 +150,7 @@ async fn business_rules_refuse_with_402_and_data_rules_with_400() {
 #[tokio::test]
 async fn undeliverable_and_simulated_failures_are_visible() {
     let sb = TestSandbox::start(None).await;
-    let c = sb.client(&sb.demo_token());
+    let c = sb.client(&sb.demo_token().await);
     let mut letter = invoice(300300);
     letter.distribution.method = types::DistributionMethod::Letter;
     letter
@@ -198,7 +198,7 @@ async fn undeliverable_and_simulated_failures_are_visible() {
 #[tokio::test]
 async fn finvoice_credentials_come_from_the_registry() {
     let sb = TestSandbox::start(None).await;
-    let c = sb.client(&sb.demo_token());
+    let c = sb.client(&sb.demo_token().await);
     let found = c
         .get_finvoice_credentials()
         .business_id("2942108-7")
@@ -228,7 +228,7 @@ async fn finvoice_credentials_come_from_the_registry() {
 #[tokio::test]
 async fn sending_the_same_invoice_again_is_answered_as_a_duplicate() {
     let sb = TestSandbox::start(None).await;
-    let c = sb.client(&sb.demo_token());
+    let c = sb.client(&sb.demo_token().await);
     let first = c
         .create_invoice()
         .body(invoice(300400))

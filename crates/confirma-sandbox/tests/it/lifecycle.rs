@@ -14,7 +14,7 @@ fn dec(s: &str) -> Decimal {
 #[tokio::test]
 async fn from_invoice_to_settlement_and_accounting() {
     let sb = TestSandbox::start(None).await;
-    let c = sb.client(&sb.demo_token());
+    let c = sb.client(&sb.demo_token().await);
     let created = c
         .create_invoice()
         .body(invoice(600001))
@@ -299,7 +299,7 @@ async fn from_invoice_to_settlement_and_accounting() {
 #[tokio::test]
 async fn pause_stops_escalation_and_withdraw_closes_the_case() {
     let sb = TestSandbox::start(None).await;
-    let c = sb.client(&sb.demo_token());
+    let c = sb.client(&sb.demo_token().await);
     c.create_invoice()
         .body(invoice(610001))
         .send()

@@ -11,6 +11,7 @@ mod isolation;
 mod lifecycle;
 mod matrix;
 mod onboarding;
+mod replicas;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -78,8 +79,7 @@ impl TestSandbox {
     }
 
     pub async fn start_with(config: Config, limits: confirma_sandbox::Limits) -> Self {
-        let sandbox = Sandbox::open(config).expect("open the sandbox");
-        sandbox.seed_if_empty().await.expect("seed");
+        let sandbox = Sandbox::open(config).await.expect("open the sandbox");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -120,12 +120,13 @@ impl TestSandbox {
         Client::new(&self.base, ClientState::new(ApiKey::new(token)))
     }
 
-    pub fn demo_token(&self) -> String {
+    pub async fn demo_token(&self) -> String {
         self.sandbox
-            .read()
-            .demo_token
-            .clone()
+            .demo()
+            .await
+            .unwrap()
             .expect("the seed creates a demo client")
+            .1
     }
 
     /// POST to the control API with the admin token; the JSON answer.
@@ -239,13 +240,20 @@ impl Binary {
 
     /// The same, with the log (stderr) at its most verbose level written to `log`.
     pub fn start_logging(db: &std::path::Path, seed: u64, log: Option<&std::path::Path>) -> Self {
+        Self::launch(&["--db", db.to_str().unwrap()], seed, log)
+    }
+
+    /// Starts the binary on `storage` (`--db <file>` or `--database-url <url>`), waits for its
+    /// banner, and writes its log to `log` if given.
+    pub fn launch(storage: &[&str], seed: u64, log: Option<&std::path::Path>) -> Self {
         use std::io::BufRead;
         let stderr = match log {
             Some(path) => std::fs::File::create(path).unwrap().into(),
             None => std::process::Stdio::null(),
         };
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_confirma-sandbox"))
-            .args(["--listen", "127.0.0.1:0", "--db", db.to_str().unwrap()])
+            .args(["--listen", "127.0.0.1:0"])
+            .args(storage)
             .args(["--seed", &seed.to_string()])
             .args(["--provisioning-token", PROVISIONING, "--admin-token", ADMIN])
             .env("RUST_LOG", "trace")

@@ -48,7 +48,7 @@ fn expected() -> BTreeMap<&'static str, [u16; 6]> {
 #[tokio::test]
 async fn every_operation_with_every_kind_of_credential() {
     let sb = TestSandbox::start(None).await;
-    let demo = sb.demo_token();
+    let demo = sb.demo_token().await;
     let case_id = sb
         .client(&demo)
         .get_case_details()

@@ -80,7 +80,7 @@ async fn onboarding_checks_the_business_data() {
 #[tokio::test]
 async fn each_token_works_only_where_it_belongs() {
     let sb = TestSandbox::start(None).await;
-    let demo = sb.demo_token();
+    let demo = sb.demo_token().await;
     // A client token cannot onboard; the provisioning token cannot do client work.
     let (status, _) = api_error(
         sb.client(&demo)
@@ -113,7 +113,7 @@ async fn each_token_works_only_where_it_belongs() {
 #[tokio::test]
 async fn renewal_replaces_the_token_at_once() {
     let sb = TestSandbox::start(None).await;
-    let old = sb.demo_token();
+    let old = sb.demo_token().await;
     let renewed = sb
         .client(&old)
         .renew_token()
@@ -143,7 +143,7 @@ async fn renewal_replaces_the_token_at_once() {
 #[tokio::test]
 async fn an_expired_token_can_only_validate_and_renew() {
     let sb = TestSandbox::start(None).await;
-    let token = sb.demo_token();
+    let token = sb.demo_token().await;
     let (status, _) = sb
         .control(
             "/sandbox/token/expiry",
@@ -309,7 +309,7 @@ async fn every_request_example_of_the_spec_succeeds_on_a_fresh_sandbox_in_order(
         "submitAccountingInvoice",
         "submitAccountingPayments",
     ] {
-        let answer = post(sb.demo_token(), operation).await.unwrap();
+        let answer = post(sb.demo_token().await, operation).await.unwrap();
         let status = answer.status();
         assert_eq!(
             status,

@@ -1646,9 +1646,11 @@ pub trait PartnerApi: Send + Sync + 'static {
         &self,
         operation: Operation,
         api_key: ::std::option::Option<&crate::ApiKey>,
-    ) -> ::std::result::Result<(), crate::ApiError> {
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<(), crate::ApiError>,
+    > + Send {
         let _ = (operation, api_key);
-        Ok(())
+        async { Ok(()) }
     }
     /// `POST /api/v1/partner/accounting/invoice` (submitAccountingInvoice): Submit accounting invoices
     fn submit_accounting_invoice(

@@ -134,6 +134,7 @@ async fn submit_accounting_invoice<A: PartnerApi>(
     let api_key = crate::runtime::api_key(&parts.headers);
     if let Err(error) = api
         .authorize(api::Operation::SubmitAccountingInvoice, api_key.as_ref())
+        .await
     {
         return error.into_response();
     }
@@ -159,7 +160,9 @@ async fn get_ledger_status<A: PartnerApi>(
     #[allow(unused_variables)]
     let (parts, body) = request.into_parts();
     let api_key = crate::runtime::api_key(&parts.headers);
-    if let Err(error) = api.authorize(api::Operation::GetLedgerStatus, api_key.as_ref())
+    if let Err(error) = api
+        .authorize(api::Operation::GetLedgerStatus, api_key.as_ref())
+        .await
     {
         return error.into_response();
     }
@@ -183,7 +186,10 @@ async fn submit_ledger<A: PartnerApi>(
     #[allow(unused_variables)]
     let (parts, body) = request.into_parts();
     let api_key = crate::runtime::api_key(&parts.headers);
-    if let Err(error) = api.authorize(api::Operation::SubmitLedger, api_key.as_ref()) {
+    if let Err(error) = api
+        .authorize(api::Operation::SubmitLedger, api_key.as_ref())
+        .await
+    {
         return error.into_response();
     }
     let body = match crate::runtime::json_body::<
@@ -210,6 +216,7 @@ async fn get_accounting_payment_status<A: PartnerApi>(
     let api_key = crate::runtime::api_key(&parts.headers);
     if let Err(error) = api
         .authorize(api::Operation::GetAccountingPaymentStatus, api_key.as_ref())
+        .await
     {
         return error.into_response();
     }
@@ -235,6 +242,7 @@ async fn submit_accounting_payments<A: PartnerApi>(
     let api_key = crate::runtime::api_key(&parts.headers);
     if let Err(error) = api
         .authorize(api::Operation::SubmitAccountingPayments, api_key.as_ref())
+        .await
     {
         return error.into_response();
     }
@@ -260,7 +268,10 @@ async fn create_client<A: PartnerApi>(
     #[allow(unused_variables)]
     let (parts, body) = request.into_parts();
     let api_key = crate::runtime::api_key(&parts.headers);
-    if let Err(error) = api.authorize(api::Operation::CreateClient, api_key.as_ref()) {
+    if let Err(error) = api
+        .authorize(api::Operation::CreateClient, api_key.as_ref())
+        .await
+    {
         return error.into_response();
     }
     let body = match crate::runtime::json_body::<
@@ -287,6 +298,7 @@ async fn get_finvoice_credentials<A: PartnerApi>(
     let api_key = crate::runtime::api_key(&parts.headers);
     if let Err(error) = api
         .authorize(api::Operation::GetFinvoiceCredentials, api_key.as_ref())
+        .await
     {
         return error.into_response();
     }
@@ -310,7 +322,10 @@ async fn create_invoice<A: PartnerApi>(
     #[allow(unused_variables)]
     let (parts, body) = request.into_parts();
     let api_key = crate::runtime::api_key(&parts.headers);
-    if let Err(error) = api.authorize(api::Operation::CreateInvoice, api_key.as_ref()) {
+    if let Err(error) = api
+        .authorize(api::Operation::CreateInvoice, api_key.as_ref())
+        .await
+    {
         return error.into_response();
     }
     let body = match crate::runtime::json_body::<
@@ -337,6 +352,7 @@ async fn create_invoice_actions<A: PartnerApi>(
     let api_key = crate::runtime::api_key(&parts.headers);
     if let Err(error) = api
         .authorize(api::Operation::CreateInvoiceActions, api_key.as_ref())
+        .await
     {
         return error.into_response();
     }
@@ -362,7 +378,10 @@ async fn get_case_details<A: PartnerApi>(
     #[allow(unused_variables)]
     let (parts, body) = request.into_parts();
     let api_key = crate::runtime::api_key(&parts.headers);
-    if let Err(error) = api.authorize(api::Operation::GetCaseDetails, api_key.as_ref()) {
+    if let Err(error) = api
+        .authorize(api::Operation::GetCaseDetails, api_key.as_ref())
+        .await
+    {
         return error.into_response();
     }
     let query = match crate::runtime::query::<
@@ -387,6 +406,7 @@ async fn get_distribution_information<A: PartnerApi>(
     let api_key = crate::runtime::api_key(&parts.headers);
     if let Err(error) = api
         .authorize(api::Operation::GetDistributionInformation, api_key.as_ref())
+        .await
     {
         return error.into_response();
     }
@@ -412,6 +432,7 @@ async fn get_distribution_information_v2<A: PartnerApi>(
     let api_key = crate::runtime::api_key(&parts.headers);
     if let Err(error) = api
         .authorize(api::Operation::GetDistributionInformationV2, api_key.as_ref())
+        .await
     {
         return error.into_response();
     }
@@ -435,7 +456,10 @@ async fn get_payments<A: PartnerApi>(
     #[allow(unused_variables)]
     let (parts, body) = request.into_parts();
     let api_key = crate::runtime::api_key(&parts.headers);
-    if let Err(error) = api.authorize(api::Operation::GetPayments, api_key.as_ref()) {
+    if let Err(error) = api
+        .authorize(api::Operation::GetPayments, api_key.as_ref())
+        .await
+    {
         return error.into_response();
     }
     let query = match crate::runtime::query::<
@@ -458,7 +482,8 @@ async fn renew_token<A: PartnerApi>(
     #[allow(unused_variables)]
     let (parts, body) = request.into_parts();
     let api_key = crate::runtime::api_key(&parts.headers);
-    if let Err(error) = api.authorize(api::Operation::RenewToken, api_key.as_ref()) {
+    if let Err(error) = api.authorize(api::Operation::RenewToken, api_key.as_ref()).await
+    {
         return error.into_response();
     }
     api.renew_token(api::RenewTokenRequest { api_key }).await.into_response()
@@ -470,7 +495,10 @@ async fn get_settlements<A: PartnerApi>(
     #[allow(unused_variables)]
     let (parts, body) = request.into_parts();
     let api_key = crate::runtime::api_key(&parts.headers);
-    if let Err(error) = api.authorize(api::Operation::GetSettlements, api_key.as_ref()) {
+    if let Err(error) = api
+        .authorize(api::Operation::GetSettlements, api_key.as_ref())
+        .await
+    {
         return error.into_response();
     }
     let query = match crate::runtime::query::<
@@ -493,7 +521,10 @@ async fn validate_token<A: PartnerApi>(
     #[allow(unused_variables)]
     let (parts, body) = request.into_parts();
     let api_key = crate::runtime::api_key(&parts.headers);
-    if let Err(error) = api.authorize(api::Operation::ValidateToken, api_key.as_ref()) {
+    if let Err(error) = api
+        .authorize(api::Operation::ValidateToken, api_key.as_ref())
+        .await
+    {
         return error.into_response();
     }
     api.validate_token(api::ValidateTokenRequest {

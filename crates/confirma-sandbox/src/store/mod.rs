@@ -1,0 +1,352 @@
+//! The database: where it is ([`Location`]), its schema (versioned migrations in `migrations/`,
+//! recorded by sqlx; a database made by a newer sandbox is refused), its few settings, and the
+//! transactions the sandbox reads and writes in.
+//!
+//! One code path serves both backends through sqlx's `Any` driver: an embedded SQLite file (WAL,
+//! `synchronous=FULL`) by default, or a PostgreSQL database (`--database-url`) that several
+//! sandbox processes share. One process owns an SQLite file (a lock file beside it); on
+//! PostgreSQL every write transaction takes one advisory lock first, so that writes from all
+//! processes apply one at a time, each seeing everything committed before it.
+
+use std::path::{Path, PathBuf};
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Row, Transaction};
+
+/// Where the sandbox keeps its state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Location {
+    /// A private in-memory database, gone when the process ends.
+    Memory,
+    /// An SQLite file, created if missing.
+    File(PathBuf),
+    /// A PostgreSQL database, `postgres://user:password@host:port/database`.
+    Postgres(String),
+}
+
+impl Location {
+    /// The location as the start-up banner and error messages show it: a PostgreSQL URL with
+    /// its password hidden.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Memory => "in memory (gone when the process ends)".into(),
+            Self::File(path) => path.display().to_string(),
+            Self::Postgres(url) => hide_password(url),
+        }
+    }
+
+    fn is_postgres(&self) -> bool {
+        matches!(self, Self::Postgres(_))
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+fn hide_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    match authority.rsplit_once('@') {
+        Some((credentials, host)) => {
+            let user = credentials.split_once(':').map_or(credentials, |(u, _)| u);
+            let hidden = if credentials.contains(':') {
+                ":***"
+            } else {
+                ""
+            };
+            format!("{scheme}://{user}{hidden}@{host}{path}")
+        }
+        None => url.to_string(),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("storage failed: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error(
+        "{0} was made by a newer confirma-sandbox (its schema has migrations this one does not know): run that version, or use another database"
+    )]
+    Newer(String),
+    #[error("cannot set up the schema of {0}: {1}")]
+    Migrate(String, sqlx::migrate::MigrateError),
+    #[error(
+        "{0} is in use by another confirma-sandbox process: stop that one, or give this one another database"
+    )]
+    InUse(String),
+    /// The lock file or the scratch directory could not be set up.
+    #[error("cannot set up the storage: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The schema, one migration per version. Never edit a released one: add the next.
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "command log and settings",
+        include_str!("../../migrations/0001_command_log.sql"),
+    ),
+    (
+        2,
+        "state in tables",
+        include_str!("../../migrations/0002_state.sql"),
+    ),
+];
+
+fn migrator() -> Migrator {
+    Migrator::with_migrations(
+        MIGRATIONS
+            .iter()
+            .map(|&(version, description, sql)| {
+                Migration::new(
+                    version,
+                    description.into(),
+                    MigrationType::Simple,
+                    sqlx::SqlStr::from_static(sql),
+                    false,
+                )
+            })
+            .collect(),
+    )
+}
+
+/// Locks `<path>.lock` for this process, or says which file is in use.
+fn lock(path: &Path) -> Result<std::fs::File, StoreError> {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(PathBuf::from(name))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => {
+            Err(StoreError::InUse(path.display().to_string()))
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(StoreError::Io(e)),
+    }
+}
+
+/// The advisory lock every write transaction on PostgreSQL takes ("CFIS" in ASCII).
+const POSTGRES_WRITE_LOCK: i64 = 0x4346_4953;
+
+/// An open database with its schema up to date.
+pub struct Db {
+    pub pool: AnyPool,
+    location: Location,
+    /// An in-memory sandbox keeps its database in a directory of its own, removed on close.
+    _scratch: Option<tempfile::TempDir>,
+}
+
+/// This process's claim on an SQLite file: an exclusive lock on `<db>.lock`, held by the
+/// sandbox while it runs, so that a second process on the same file is refused at start instead
+/// of serving stale reads. (Several processes share a PostgreSQL database.)
+pub struct Claim {
+    _lock: Option<std::fs::File>,
+}
+
+impl Db {
+    /// Opens (creating if needed) the database at `location` and brings its schema up to date;
+    /// the claim is released when dropped.
+    pub async fn open(location: Location) -> Result<(Self, Claim), StoreError> {
+        sqlx::any::install_default_drivers();
+        let (url, lock, scratch) = match &location {
+            Location::Memory => {
+                let dir = tempfile::tempdir()?;
+                let url = format!(
+                    "sqlite://{}?mode=rwc",
+                    dir.path().join("sandbox.db").display()
+                );
+                (url, None, Some(dir))
+            }
+            Location::File(path) => (
+                format!("sqlite://{}?mode=rwc", path.display()),
+                Some(lock(path)?),
+                None,
+            ),
+            Location::Postgres(url) => (url.clone(), None, None),
+        };
+        let options: AnyConnectOptions = url.parse()?;
+        let sqlite = !location.is_postgres();
+        // What survives a crash: everything acknowledged, except for a sandbox in memory.
+        let synchronous = if location == Location::Memory {
+            "OFF"
+        } else {
+            "FULL"
+        };
+        let pool = AnyPoolOptions::new()
+            // Readers, and the writer's own connection.
+            .max_connections(if sqlite { 9 } else { 17 })
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if sqlite {
+                        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA busy_timeout = 5000; PRAGMA cache_size = -16000;"
+                        )))
+                        .execute(&mut *conn)
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        let migrator = migrator();
+        migrator.run(&pool).await.map_err(|e| match e {
+            sqlx::migrate::MigrateError::VersionMissing(_) => {
+                StoreError::Newer(location.describe())
+            }
+            e => StoreError::Migrate(location.describe(), e),
+        })?;
+        let db = Self {
+            pool,
+            location,
+            _scratch: scratch,
+        };
+        Ok((db, Claim { _lock: lock }))
+    }
+
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
+    /// Begins a write transaction on `conn`: on PostgreSQL it first waits for the write lock
+    /// that every sandbox process on the database takes; on SQLite it takes the file's write
+    /// lock at once.
+    pub async fn begin_write<'c>(
+        &self,
+        conn: &'c mut AnyConnection,
+    ) -> Result<Transaction<'c, Any>, sqlx::Error> {
+        if self.location.is_postgres() {
+            let mut tx = conn.begin().await?;
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(POSTGRES_WRITE_LOCK)
+                .execute(&mut *tx)
+                .await?;
+            Ok(tx)
+        } else {
+            conn.begin_with("BEGIN IMMEDIATE").await
+        }
+    }
+
+    /// Begins a read transaction: one consistent snapshot for every statement of a request.
+    pub async fn begin_read(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
+        if self.location.is_postgres() {
+            self.pool
+                .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                .await
+        } else {
+            self.pool.begin().await
+        }
+    }
+
+    /// The value kept under `key`, or `init` stored under it durably first if there is none.
+    pub async fn setting(&self, key: &str, init: String) -> Result<String, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let mut tx = self.begin_write(&mut conn).await?;
+        let existing = sqlx::query("SELECT value FROM settings WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let value = match existing {
+            Some(row) => row.try_get(0)?,
+            None => {
+                sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2)")
+                    .bind(key)
+                    .bind(&init)
+                    .execute(&mut *tx)
+                    .await?;
+                init
+            }
+        };
+        tx.commit().await?;
+        Ok(value)
+    }
+
+    /// The command log an earlier version kept, in order (empty once brought into tables).
+    pub async fn logged_commands(&self) -> Result<Vec<(i64, String)>, StoreError> {
+        let rows = sqlx::query("SELECT seq, json FROM commands ORDER BY seq")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_postgres_password_never_shows() {
+        let cases = [
+            (
+                "postgres://sandbox:s3cret@db.local:5432/cfis",
+                "postgres://sandbox:***@db.local:5432/cfis",
+            ),
+            ("postgres://sandbox@db/cfis", "postgres://sandbox@db/cfis"),
+            ("postgres://db/cfis", "postgres://db/cfis"),
+            ("postgres://u:p:q@h/d", "postgres://u:***@h/d"),
+        ];
+        for (url, shown) in cases {
+            assert_eq!(Location::Postgres(url.into()).describe(), shown);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_setting_is_generated_once_and_kept_by_the_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let first = Db::open(Location::File(path.clone())).await.unwrap();
+        let one = first.0.setting("admin", "one".into()).await.unwrap();
+        drop(first);
+        let again = Db::open(Location::File(path)).await.unwrap().0;
+        let two = again.setting("admin", "two".into()).await.unwrap();
+        assert_eq!((one.as_str(), two.as_str()), ("one", "one"));
+        let memory = Db::open(Location::Memory).await.unwrap().0;
+        assert_eq!(memory.setting("admin", "x".into()).await.unwrap(), "x");
+        assert_eq!(memory.setting("admin", "y".into()).await.unwrap(), "x");
+    }
+
+    #[tokio::test]
+    async fn a_second_process_on_the_same_file_is_refused_until_the_first_is_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let first = Db::open(Location::File(path.clone())).await.unwrap();
+        let refused = Db::open(Location::File(path.clone()))
+            .await
+            .err()
+            .expect("refused");
+        assert!(matches!(refused, StoreError::InUse(_)), "{refused}");
+        assert!(
+            refused.to_string().contains("another database"),
+            "{refused}"
+        );
+        drop(first);
+        Db::open(Location::File(path)).await.expect("free again");
+    }
+
+    #[tokio::test]
+    async fn a_database_from_a_newer_sandbox_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let (db, claim) = Db::open(Location::File(path.clone())).await.unwrap();
+        // A later version's migration, recorded as sqlx records it.
+        sqlx::query(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (99, 'future', TRUE, x'00', 0)",
+        )
+        .execute(&db.pool)
+        .await
+        .unwrap();
+        db.pool.close().await;
+        drop((db, claim));
+        let refused = Db::open(Location::File(path)).await.err().expect("refused");
+        assert!(matches!(refused, StoreError::Newer(_)), "{refused}");
+    }
+}

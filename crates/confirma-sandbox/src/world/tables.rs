@@ -1,0 +1,647 @@
+//! The world's tables (`migrations/0002_state.sql`): every row the domain reads or writes, as
+//! typed functions on one connection (inside the caller's transaction). Each aggregate is a JSON
+//! document beside the columns it is found by; each function is one indexed statement. The same
+//! SQL runs on SQLite and PostgreSQL.
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sqlx::{AnyConnection, Row};
+
+use super::accounting::{AccountingItem, Kind};
+use super::cases::{CaseRecord, PaymentRecord};
+use super::clients::{ClientRecord, TokenRecord};
+use super::invoices::InvoiceRecord;
+use super::queries::{DateWindow, DistributionFilter};
+use super::refusal::Failure;
+use super::settlements::SettlementRecord;
+use super::{State, hex};
+
+type Result<T> = std::result::Result<T, Failure>;
+
+/// A date as stored: days since 0001-01-01.
+pub fn day(date: NaiveDate) -> i64 {
+    i64::from(date.num_days_from_ce())
+}
+
+/// A stored date.
+pub fn date_of(days: i64) -> NaiveDate {
+    i32::try_from(days)
+        .ok()
+        .and_then(NaiveDate::from_num_days_from_ce_opt)
+        .unwrap_or(NaiveDate::MAX)
+}
+
+/// A time as stored: microseconds since 1970.
+pub fn micros(at: DateTime<Utc>) -> i64 {
+    at.timestamp_micros()
+}
+
+/// A stored time.
+pub fn time_of(micros: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(micros).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+fn body<T: DeserializeOwned>(row: &sqlx::any::AnyRow) -> Result<T> {
+    let text: String = row.try_get("body")?;
+    Ok(serde_json::from_str(&text)?)
+}
+
+fn bodies<T: DeserializeOwned>(rows: &[sqlx::any::AnyRow]) -> Result<Vec<T>> {
+    rows.iter().map(body).collect()
+}
+
+fn json(value: &impl Serialize) -> Result<String> {
+    Ok(serde_json::to_string(value)?)
+}
+
+// The world row.
+
+pub async fn state(c: &mut AnyConnection) -> Result<Option<State>> {
+    let row = sqlx::query(
+        "SELECT now_us, counter, demo_client, demo_token, processed_day FROM world WHERE id = 1",
+    )
+    .fetch_optional(&mut *c)
+    .await?;
+    row.map(|row| {
+        Ok(State {
+            now: time_of(row.try_get(0)?),
+            counter: row.try_get::<i64, _>(1)? as u64,
+            demo_client: row.try_get(2)?,
+            demo_token: row.try_get(3)?,
+            processed_day: date_of(row.try_get(4)?),
+        })
+    })
+    .transpose()
+}
+
+pub async fn put_state(c: &mut AnyConnection, state: &State) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO world (id, now_us, counter, demo_client, demo_token, processed_day) VALUES (1, $1, $2, $3, $4, $5)
+         ON CONFLICT (id) DO UPDATE SET now_us = $1, counter = $2, demo_client = $3, demo_token = $4, processed_day = $5",
+    )
+    .bind(micros(state.now))
+    .bind(state.counter as i64)
+    .bind(state.demo_client)
+    .bind(state.demo_token.as_deref())
+    .bind(day(state.processed_day))
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// Empties the command log of an earlier version, once it is in tables.
+pub async fn forget_log(c: &mut AnyConnection) -> Result<()> {
+    sqlx::query("DELETE FROM commands").execute(&mut *c).await?;
+    Ok(())
+}
+
+/// Empties every table of the world (a reset).
+pub async fn clear(c: &mut AnyConnection) -> Result<()> {
+    for table in [
+        "world",
+        "clients",
+        "tokens",
+        "invoices",
+        "failing_distributions",
+        "cases",
+        "payments",
+        "settlements",
+        "accounting",
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}")))
+            .execute(&mut *c)
+            .await?;
+    }
+    Ok(())
+}
+
+// Clients and tokens.
+
+pub async fn client(c: &mut AnyConnection, id: i64) -> Result<Option<ClientRecord>> {
+    let row = sqlx::query("SELECT body FROM clients WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await?;
+    row.as_ref().map(body).transpose()
+}
+
+pub async fn client_count(c: &mut AnyConnection) -> Result<i64> {
+    Ok(sqlx::query("SELECT COUNT(*) FROM clients")
+        .fetch_one(&mut *c)
+        .await?
+        .try_get(0)?)
+}
+
+pub async fn business_id_taken(c: &mut AnyConnection, business_id: &str) -> Result<bool> {
+    Ok(sqlx::query("SELECT 1 FROM clients WHERE business_id = $1")
+        .bind(business_id)
+        .fetch_optional(&mut *c)
+        .await?
+        .is_some())
+}
+
+pub async fn insert_client(c: &mut AnyConnection, client: &ClientRecord) -> Result<()> {
+    sqlx::query("INSERT INTO clients (id, business_id, body) VALUES ($1, $2, $3)")
+        .bind(client.id)
+        .bind(client.business_id.as_str())
+        .bind(json(client)?)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
+pub async fn token(c: &mut AnyConnection, hash: &[u8; 32]) -> Result<Option<TokenRecord>> {
+    let row = sqlx::query("SELECT client_id, expires_us FROM tokens WHERE hash = $1")
+        .bind(hex(hash))
+        .fetch_optional(&mut *c)
+        .await?;
+    row.map(|row| {
+        Ok(TokenRecord {
+            client_id: row.try_get(0)?,
+            hash: *hash,
+            expires_at: row.try_get::<Option<i64>, _>(1)?.map(time_of),
+        })
+    })
+    .transpose()
+}
+
+/// The client's one live token, replacing any earlier one.
+pub async fn replace_token(c: &mut AnyConnection, token: &TokenRecord) -> Result<()> {
+    sqlx::query("DELETE FROM tokens WHERE client_id = $1")
+        .bind(token.client_id)
+        .execute(&mut *c)
+        .await?;
+    sqlx::query("INSERT INTO tokens (hash, client_id, expires_us) VALUES ($1, $2, $3)")
+        .bind(hex(&token.hash))
+        .bind(token.client_id)
+        .bind(token.expires_at.map(micros))
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
+pub async fn token_has_expiry(c: &mut AnyConnection, client_id: i64) -> Result<bool> {
+    Ok(
+        sqlx::query("SELECT 1 FROM tokens WHERE client_id = $1 AND expires_us IS NOT NULL")
+            .bind(client_id)
+            .fetch_optional(&mut *c)
+            .await?
+            .is_some(),
+    )
+}
+
+pub async fn set_token_expiry(
+    c: &mut AnyConnection,
+    client_id: i64,
+    expires_at: Option<DateTime<Utc>>,
+) -> Result<()> {
+    sqlx::query("UPDATE tokens SET expires_us = $1 WHERE client_id = $2")
+        .bind(expires_at.map(micros))
+        .bind(client_id)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
+// Invoices.
+
+pub async fn invoice(
+    c: &mut AnyConnection,
+    client_id: i64,
+    number: i64,
+) -> Result<Option<InvoiceRecord>> {
+    let row = sqlx::query("SELECT body FROM invoices WHERE client_id = $1 AND number = $2")
+        .bind(client_id)
+        .bind(number)
+        .fetch_optional(&mut *c)
+        .await?;
+    row.as_ref().map(body).transpose()
+}
+
+pub async fn invoice_by_reference(
+    c: &mut AnyConnection,
+    reference: &str,
+) -> Result<Option<InvoiceRecord>> {
+    let row = sqlx::query("SELECT body FROM invoices WHERE payment_reference = $1")
+        .bind(reference)
+        .fetch_optional(&mut *c)
+        .await?;
+    row.as_ref().map(body).transpose()
+}
+
+/// Inserts or updates an invoice, with the columns it is found by.
+pub async fn put_invoice(c: &mut AnyConnection, invoice: &InvoiceRecord) -> Result<()> {
+    let distribution = invoice.distribution.as_ref();
+    sqlx::query(
+        "INSERT INTO invoices (client_id, number, invoice_day, payment_reference, distribute_us, overdue_day, distribution_status, distribution_method, body)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (client_id, number) DO UPDATE SET distribute_us = $5, overdue_day = $6, distribution_status = $7, distribution_method = $8, body = $9",
+    )
+    .bind(invoice.client_id)
+    .bind(invoice.number)
+    .bind(day(invoice.date))
+    .bind(invoice.payment_reference.as_str())
+    .bind(invoice.distributes_at().map(micros))
+    .bind(invoice.overdue_on().map(day))
+    .bind(distribution.map(|d| d.status.to_string()))
+    .bind(distribution.map(|d| d.method.to_string()))
+    .bind(json(invoice)?)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// Invoices whose distribution completes by `to`, earliest first.
+pub async fn invoices_to_distribute(
+    c: &mut AnyConnection,
+    to: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<InvoiceRecord>> {
+    let rows = sqlx::query(
+        "SELECT body FROM invoices WHERE distribute_us IS NOT NULL AND distribute_us <= $1
+         ORDER BY distribute_us, client_id, number LIMIT $2",
+    )
+    .bind(micros(to))
+    .bind(limit)
+    .fetch_all(&mut *c)
+    .await?;
+    bodies(&rows)
+}
+
+/// Invoices that become overdue by `day`.
+pub async fn invoices_to_overdue(
+    c: &mut AnyConnection,
+    on: NaiveDate,
+    limit: i64,
+) -> Result<Vec<InvoiceRecord>> {
+    let rows = sqlx::query(
+        "SELECT body FROM invoices WHERE overdue_day IS NOT NULL AND overdue_day <= $1
+         ORDER BY overdue_day, client_id, number LIMIT $2",
+    )
+    .bind(day(on))
+    .bind(limit)
+    .fetch_all(&mut *c)
+    .await?;
+    bodies(&rows)
+}
+
+/// The fetch type as a code for the statements below: 0 all, 1 successful, 2 failed.
+fn fetch_code(filter: &DistributionFilter) -> i64 {
+    match filter.fetch {
+        confirma_server::types::FetchType::All => 0,
+        confirma_server::types::FetchType::Successful => 1,
+        confirma_server::types::FetchType::Failed => 2,
+    }
+}
+
+const DISTRIBUTIONS_WHERE: &str = "client_id = $1 AND invoice_day >= $2 AND invoice_day <= $3
+    AND distribution_status IS NOT NULL
+    AND ($4 = 0 OR ($4 = 1 AND distribution_status IN ('SENT', 'DELIVERED')) OR ($4 = 2 AND distribution_status = 'FAILED'))
+    AND ($5 = '' OR distribution_status = $5) AND ($6 = '' OR distribution_method = $6)";
+
+/// The client's invoices with a distribution matching `filter`, in invoice-number order:
+/// `limit` of them after the first `offset`, and how many match in all.
+pub async fn distributions(
+    c: &mut AnyConnection,
+    client_id: i64,
+    filter: &DistributionFilter,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<InvoiceRecord>, i64)> {
+    if let Some(number) = filter.invoice_number {
+        // By number: the primary key, then the filter in the domain's terms.
+        let found = invoice(c, client_id, number)
+            .await?
+            .filter(|i| filter.matches(i));
+        let total = found.is_some() as i64;
+        let items = found.into_iter().skip(offset as usize).take(limit as usize);
+        return Ok((items.collect(), total));
+    }
+    let status = filter.status.map(|s| s.to_string()).unwrap_or_default();
+    let method = filter.method.map(|m| m.to_string()).unwrap_or_default();
+    let window = clamp(filter.window);
+    let total: i64 = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM invoices WHERE {DISTRIBUTIONS_WHERE}"
+    )))
+    .bind(client_id)
+    .bind(window.0)
+    .bind(window.1)
+    .bind(fetch_code(filter))
+    .bind(status.as_str())
+    .bind(method.as_str())
+    .fetch_one(&mut *c)
+    .await?
+    .try_get(0)?;
+    if total <= offset {
+        return Ok((Vec::new(), total));
+    }
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT body FROM invoices WHERE {DISTRIBUTIONS_WHERE} ORDER BY number LIMIT $7 OFFSET $8"
+    )))
+    .bind(client_id)
+    .bind(window.0)
+    .bind(window.1)
+    .bind(fetch_code(filter))
+    .bind(status.as_str())
+    .bind(method.as_str())
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(&mut *c)
+    .await?;
+    Ok((bodies(&rows)?, total))
+}
+
+/// A window as stored days.
+fn clamp(window: DateWindow) -> (i64, i64) {
+    (day(window.from), day(window.to))
+}
+
+pub async fn take_failing_distribution(
+    c: &mut AnyConnection,
+    client_id: i64,
+    number: i64,
+) -> Result<bool> {
+    let done =
+        sqlx::query("DELETE FROM failing_distributions WHERE client_id = $1 AND number = $2")
+            .bind(client_id)
+            .bind(number)
+            .execute(&mut *c)
+            .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+pub async fn add_failing_distribution(
+    c: &mut AnyConnection,
+    client_id: i64,
+    number: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO failing_distributions (client_id, number) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(client_id)
+    .bind(number)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+// Cases.
+
+pub async fn case(c: &mut AnyConnection, id: i64) -> Result<Option<CaseRecord>> {
+    let row = sqlx::query("SELECT body FROM cases WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await?;
+    row.as_ref().map(body).transpose()
+}
+
+pub async fn put_case(c: &mut AnyConnection, case: &CaseRecord) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO cases (id, client_id, invoice_number, escalate_day, body) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (id) DO UPDATE SET escalate_day = $4, body = $5",
+    )
+    .bind(case.id)
+    .bind(case.client_id)
+    .bind(case.invoice_number)
+    .bind(case.escalates_on().map(day))
+    .bind(json(case)?)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// Cases due to escalate by `on`.
+pub async fn cases_to_escalate(
+    c: &mut AnyConnection,
+    on: NaiveDate,
+    limit: i64,
+) -> Result<Vec<CaseRecord>> {
+    let rows = sqlx::query(
+        "SELECT body FROM cases WHERE escalate_day IS NOT NULL AND escalate_day <= $1
+         ORDER BY escalate_day, id LIMIT $2",
+    )
+    .bind(day(on))
+    .bind(limit)
+    .fetch_all(&mut *c)
+    .await?;
+    bodies(&rows)
+}
+
+// Payments.
+
+pub async fn put_payment(c: &mut AnyConnection, payment: &PaymentRecord) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO payments (allocation_id, client_id, case_id, invoice_number, payment_day, unsettled, body)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (allocation_id) DO UPDATE SET unsettled = $6, body = $7",
+    )
+    .bind(payment.allocation_id)
+    .bind(payment.client_id)
+    .bind(payment.case_id)
+    .bind(payment.invoice_number)
+    .bind(day(payment.date))
+    .bind((!payment.direct && payment.settlement_id.is_none()).then_some(1i64))
+    .bind(json(payment)?)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// The client's payments dated within `window`, optionally of one invoice or case, in the order
+/// they were received.
+pub async fn payments(
+    c: &mut AnyConnection,
+    client_id: i64,
+    window: DateWindow,
+    invoice_number: Option<i64>,
+    case_id: Option<i64>,
+) -> Result<Vec<PaymentRecord>> {
+    let window = clamp(window);
+    let rows = sqlx::query(
+        "SELECT body FROM payments WHERE client_id = $1 AND payment_day >= $2 AND payment_day <= $3
+         AND ($4 = 0 OR invoice_number = $5) AND ($6 = 0 OR case_id = $7) ORDER BY allocation_id",
+    )
+    .bind(client_id)
+    .bind(window.0)
+    .bind(window.1)
+    .bind(invoice_number.is_some() as i64)
+    .bind(invoice_number.unwrap_or_default())
+    .bind(case_id.is_some() as i64)
+    .bind(case_id.unwrap_or_default())
+    .fetch_all(&mut *c)
+    .await?;
+    bodies(&rows)
+}
+
+/// The clients with agency-received payments not settled yet, in id order.
+pub async fn clients_to_settle(c: &mut AnyConnection) -> Result<Vec<i64>> {
+    let rows = sqlx::query(
+        "SELECT DISTINCT client_id FROM payments WHERE unsettled IS NOT NULL ORDER BY client_id",
+    )
+    .fetch_all(&mut *c)
+    .await?;
+    rows.iter().map(|r| Ok(r.try_get::<i64, _>(0)?)).collect()
+}
+
+pub async fn unsettled_payments(
+    c: &mut AnyConnection,
+    client_id: i64,
+) -> Result<Vec<PaymentRecord>> {
+    let rows = sqlx::query(
+        "SELECT body FROM payments WHERE client_id = $1 AND unsettled IS NOT NULL ORDER BY allocation_id",
+    )
+    .bind(client_id)
+    .fetch_all(&mut *c)
+    .await?;
+    bodies(&rows)
+}
+
+// Settlements.
+
+pub async fn put_settlement(c: &mut AnyConnection, record: &SettlementRecord) -> Result<()> {
+    let s = &record.settlement;
+    sqlx::query(
+        "INSERT INTO settlements (id, client_id, settlement_day, unfetched, body) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (id) DO UPDATE SET unfetched = $4, body = $5",
+    )
+    .bind(s.settlement_id)
+    .bind(record.client_id)
+    .bind(day(s.settlement_date))
+    .bind(s.api_fetch_date.is_none().then_some(1i64))
+    .bind(json(record)?)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+pub async fn settlements_on(c: &mut AnyConnection, on: NaiveDate) -> Result<i64> {
+    Ok(
+        sqlx::query("SELECT COUNT(*) FROM settlements WHERE settlement_day = $1")
+            .bind(day(on))
+            .fetch_one(&mut *c)
+            .await?
+            .try_get(0)?,
+    )
+}
+
+/// The client's settlements dated within the window (only those never fetched, if asked), in
+/// the order they were made.
+pub async fn settlements(
+    c: &mut AnyConnection,
+    client_id: i64,
+    from: NaiveDate,
+    to: NaiveDate,
+    unfetched_only: bool,
+) -> Result<Vec<SettlementRecord>> {
+    let rows = if unfetched_only {
+        sqlx::query(
+            "SELECT body FROM settlements WHERE client_id = $1 AND unfetched IS NOT NULL
+             AND settlement_day >= $2 AND settlement_day <= $3 ORDER BY id",
+        )
+    } else {
+        sqlx::query(
+            "SELECT body FROM settlements WHERE client_id = $1
+             AND settlement_day >= $2 AND settlement_day <= $3 ORDER BY id",
+        )
+    }
+    .bind(client_id)
+    .bind(day(from))
+    .bind(day(to))
+    .fetch_all(&mut *c)
+    .await?;
+    bodies(&rows)
+}
+
+// Accounting.
+
+fn kind_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Ledger => "ledger",
+        Kind::Payment => "payment",
+        Kind::Invoice => "invoice",
+    }
+}
+
+pub async fn accounting_submitted(
+    c: &mut AnyConnection,
+    client_id: i64,
+    kind: Kind,
+    source: &str,
+) -> Result<bool> {
+    Ok(sqlx::query(
+        "SELECT 1 FROM accounting WHERE client_id = $1 AND kind = $2 AND source_identifier = $3",
+    )
+    .bind(client_id)
+    .bind(kind_name(kind))
+    .bind(source)
+    .fetch_optional(&mut *c)
+    .await?
+    .is_some())
+}
+
+/// Inserts a submission (`seq` 0: the next number) or updates one.
+pub async fn put_accounting(c: &mut AnyConnection, item: &mut AccountingItem) -> Result<()> {
+    if item.seq == 0 {
+        item.seq = sqlx::query("SELECT COALESCE(MAX(seq), 0) + 1 FROM accounting")
+            .fetch_one(&mut *c)
+            .await?
+            .try_get(0)?;
+    }
+    sqlx::query(
+        "INSERT INTO accounting (seq, client_id, kind, source_identifier, document_day, sync_us, body)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (seq) DO UPDATE SET sync_us = $6, body = $7",
+    )
+    .bind(item.seq)
+    .bind(item.client_id)
+    .bind(kind_name(item.kind))
+    .bind(item.source_identifier.as_str())
+    .bind(day(item.document_date))
+    .bind(item.syncs_at().map(micros))
+    .bind(json(item)?)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// The client's submissions of one kind with a document date within `window`, optionally of one
+/// source identifier, in the order submitted.
+pub async fn accounting_items(
+    c: &mut AnyConnection,
+    client_id: i64,
+    kind: Kind,
+    window: DateWindow,
+    source: Option<&str>,
+) -> Result<Vec<AccountingItem>> {
+    let window = clamp(window);
+    let rows = sqlx::query(
+        "SELECT body FROM accounting WHERE client_id = $1 AND kind = $2
+         AND document_day >= $3 AND document_day <= $4 AND ($5 = 0 OR source_identifier = $6) ORDER BY seq",
+    )
+    .bind(client_id)
+    .bind(kind_name(kind))
+    .bind(window.0)
+    .bind(window.1)
+    .bind(source.is_some() as i64)
+    .bind(source.unwrap_or_default())
+    .fetch_all(&mut *c)
+    .await?;
+    bodies(&rows)
+}
+
+/// Submissions the accounting system takes in by `to`, earliest first.
+pub async fn accounting_to_sync(
+    c: &mut AnyConnection,
+    to: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<AccountingItem>> {
+    let rows = sqlx::query(
+        "SELECT body FROM accounting WHERE sync_us IS NOT NULL AND sync_us <= $1 ORDER BY sync_us, seq LIMIT $2",
+    )
+    .bind(micros(to))
+    .bind(limit)
+    .fetch_all(&mut *c)
+    .await?;
+    bodies(&rows)
+}

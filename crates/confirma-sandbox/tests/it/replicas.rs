@@ -1,0 +1,226 @@
+//! Several sandbox processes on one PostgreSQL database are one sandbox: what one acknowledges
+//! the next read on any other sees, there is one clock, and the read-modify-write guarantees
+//! hold across them. Runs with the suite's PostgreSQL server (CI's second run); skipped without.
+
+use std::collections::BTreeMap;
+
+use confirma_sandbox::Location;
+use futures::future::join_all;
+use serde_json::json;
+
+use crate::{BUSINESS_IDS, TestSandbox, api_error, invoice};
+
+/// Two sandboxes (in this process, each with its own pool and writer) on one new database.
+async fn two_replicas() -> Option<(TestSandbox, TestSandbox)> {
+    let storage = crate::fresh_storage().await;
+    if storage == Location::Memory {
+        eprintln!(
+            "runs with {} set (CI's PostgreSQL run)",
+            crate::TEST_DATABASE_URL
+        );
+        return None;
+    }
+    let a = TestSandbox::on(storage.clone()).await;
+    let b = TestSandbox::on(storage).await;
+    Some((a, b))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_on_one_replica_is_read_on_the_other() {
+    let Some((a, b)) = two_replicas().await else {
+        return;
+    };
+    // Both started on it; one seed.
+    assert_eq!(a.demo_token().await, b.demo_token().await);
+    let (client_id, token) = a.onboard(BUSINESS_IDS[0], "Replicated Oy").await;
+    let valid = b.client(&token).validate_token().send().await.unwrap();
+    assert!(valid.into_inner().is_valid);
+    b.client(&token)
+        .create_invoice()
+        .body(invoice(51))
+        .send()
+        .await
+        .unwrap();
+    let seen = a.all_distributions(&token).await;
+    assert_eq!(seen.distributions.len(), 1);
+    assert_eq!(seen.distributions[0].invoice_number, 51);
+    // One clock: moved on one, read on the other.
+    a.advance_days(3).await;
+    assert_eq!(
+        a.sandbox.now().await.unwrap(),
+        b.sandbox.now().await.unwrap()
+    );
+    let seen = b.all_distributions(&token).await;
+    assert_eq!(
+        seen.distributions[0].status,
+        confirma_client::types::DistributionStatus::Delivered
+    );
+    // A renewal on one retires the old token on the other.
+    let renewed = b
+        .client(&token)
+        .renew_token()
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .access_token
+        .unwrap();
+    let (status, _) = api_error(a.client(&token).validate_token().send().await);
+    assert_eq!(status, 401);
+    a.client(&renewed).validate_token().send().await.unwrap();
+    // Ids are unique across both: the next client is the next id whichever replica makes it.
+    let (next_id, _) = b.onboard(BUSINESS_IDS[1], "Second Oy").await;
+    assert_eq!(next_id, client_id + 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_invoice_number_sent_to_both_replicas_at_once_is_stored_once() {
+    let Some((a, b)) = two_replicas().await else {
+        return;
+    };
+    let (_, token) = a.onboard(BUSINESS_IDS[2], "Race Oy").await;
+    for number in 770..780 {
+        // Forty different invoices under one number, released at once on both: one wins.
+        let start = std::sync::Arc::new(tokio::sync::Barrier::new(40));
+        let calls = (0..40).map(|i| {
+            let mut request = invoice(number);
+            request.invoice.header.description = Some(format!("attempt {i}").parse().unwrap());
+            let client = if i % 2 == 0 { &a } else { &b }.client(&token);
+            let start = start.clone();
+            tokio::spawn(async move {
+                start.wait().await;
+                client.create_invoice().body(request).send().await
+            })
+        });
+        let mut statuses = Vec::new();
+        for answer in join_all(calls).await {
+            statuses.push(match answer.unwrap() {
+                Ok(_) => 200,
+                Err(e) => e.status().map_or(0, |s| s.as_u16()),
+            });
+        }
+        let accepted = statuses.iter().filter(|s| **s == 200).count();
+        let refused = statuses.iter().filter(|s| **s == 402).count();
+        assert_eq!((accepted, refused), (1, 39), "invoice {number}");
+    }
+    for replica in [&a, &b] {
+        assert_eq!(
+            replica.all_distributions(&token).await.distributions.len(),
+            10
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn unfetched_settlements_fetched_on_both_replicas_at_once_arrive_once() {
+    let Some((a, b)) = two_replicas().await else {
+        return;
+    };
+    let (_, token) = a.onboard(BUSINESS_IDS[3], "Settled Oy").await;
+    for round in 1..=5 {
+        let created = b
+            .client(&token)
+            .create_invoice()
+            .body(invoice(round))
+            .send()
+            .await
+            .unwrap()
+            .into_inner();
+        let (status, body) = a
+            .control(
+                "/sandbox/payments",
+                json!({"reference": created.payment_reference, "amount": 10.00}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let (status, _) = b.control("/sandbox/settlements/run", json!({})).await;
+        assert_eq!(status, 200);
+        let start = std::sync::Arc::new(tokio::sync::Barrier::new(40));
+        let calls = (0..40).map(|i| {
+            let client = if i % 2 == 0 { &a } else { &b }.client(&token);
+            let start = start.clone();
+            tokio::spawn(async move {
+                start.wait().await;
+                client
+                    .get_settlements()
+                    .unfetched_only(true)
+                    .send()
+                    .await
+                    .unwrap()
+                    .into_inner()
+                    .settlements
+            })
+        });
+        let mut deliveries: BTreeMap<i64, usize> = BTreeMap::new();
+        for answer in join_all(calls).await {
+            for s in answer.unwrap() {
+                *deliveries.entry(s.settlement_id).or_default() += 1;
+            }
+        }
+        assert_eq!(
+            deliveries.values().copied().collect::<Vec<_>>(),
+            vec![1],
+            "round {round}: {deliveries:?}"
+        );
+    }
+}
+
+/// Two real processes on one database under write load on both; one is killed with SIGKILL.
+/// Every write either acknowledged is on the database, read through the survivor, and the
+/// survivor goes on writing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_dash_nine_of_one_replica_under_load_loses_nothing_acknowledged() {
+    let storage = crate::fresh_storage().await;
+    let Location::Postgres(url) = &storage else {
+        eprintln!(
+            "runs with {} set (CI's PostgreSQL run)",
+            crate::TEST_DATABASE_URL
+        );
+        return;
+    };
+    let mut victim = crate::Binary::launch(&["--database-url", url], 7, None);
+    let survivor = crate::Binary::launch(&["--database-url", url], 7, None);
+    assert_eq!(victim.token, survivor.token, "one seed for both");
+    let acked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut tasks = Vec::new();
+    for worker in 0..8i64 {
+        let client = if worker % 2 == 0 { &victim } else { &survivor }.client(&victim.token);
+        let acked = acked.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..150i64 {
+                let number = 600_000 + worker * 1000 + i;
+                match client.create_invoice().body(invoice(number)).send().await {
+                    Ok(_) => acked.lock().unwrap().push(number),
+                    // The victim's writers stop at the kill; the survivor's run to the end.
+                    Err(_) if worker % 2 == 0 => return,
+                    Err(e) => panic!("the survivor refused invoice {number}: {e}"),
+                }
+            }
+        }));
+    }
+    while acked.lock().unwrap().len() < 150 {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    victim.child.kill().unwrap();
+    victim.child.wait().unwrap();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let acknowledged = acked.lock().unwrap().clone();
+    let client = survivor.client(&survivor.token);
+    let stored = crate::durability::stored_numbers(&client).await;
+    let unique: std::collections::BTreeSet<i64> = stored.iter().copied().collect();
+    assert_eq!(unique.len(), stored.len(), "an invoice is stored twice");
+    let lost: Vec<&i64> = acknowledged
+        .iter()
+        .filter(|n| !unique.contains(n))
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "{} acknowledged invoices were lost",
+        lost.len()
+    );
+    // The survivor's four writers all finished.
+    let survivors = acknowledged.iter().filter(|n| (*n / 1000) % 2 == 1).count();
+    assert_eq!(survivors, 4 * 150);
+}
