@@ -8,7 +8,7 @@ use sqlx::{Any, Transaction};
 
 use crate::config::Config;
 use crate::store::{Claim, Db};
-use crate::world::{Change, Command, Failure, Genesis, State, World, commands, tables};
+use crate::world::{Caller, Change, Command, Failure, Genesis, State, World, commands, tables};
 use crate::writer::Writer;
 
 /// The tokens that are not client tokens: fixed by the operator, or random per database.
@@ -125,7 +125,44 @@ impl Sandbox {
 
     /// The sandbox clock.
     pub async fn now(&self) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
-        Ok(self.read().await?.state.now)
+        let mut conn = self.db.pool.acquire().await.map_err(Failure::from)?;
+        Ok(tables::now(&mut conn).await?.unwrap_or(self.genesis.start))
+    }
+
+    /// The client behind `key`, and the sandbox time: one statement, made once per request
+    /// (inside [`Sandbox::remembering_callers`], later calls of the request are answered from
+    /// memory).
+    pub async fn authenticate(
+        &self,
+        key: Option<&ApiKey>,
+    ) -> Result<(Caller, chrono::DateTime<chrono::Utc>), Failure> {
+        let hash = key.map(|k| crate::world::token_hash(k.expose()));
+        let remembered = CALLERS
+            .try_with(|seen| {
+                seen.borrow()
+                    .iter()
+                    .find(|(h, _)| Some(*h) == hash)
+                    .map(|(_, answer)| answer.clone())
+            })
+            .ok()
+            .flatten();
+        if let Some(answer) = remembered {
+            return answer;
+        }
+        let mut conn = self.db.pool.acquire().await.map_err(Failure::from)?;
+        let answer = crate::world::authenticate(&mut conn, key).await;
+        if let Some(hash) = hash
+            && !matches!(answer, Err(Failure::Storage(_)))
+        {
+            let _ = CALLERS.try_with(|seen| seen.borrow_mut().push((hash, answer.clone())));
+        }
+        answer
+    }
+
+    /// Runs `request` remembering who its keys authenticate as, so that a request's credential
+    /// checks (the journal's, `authorize`, the operation's) query the database once.
+    pub async fn remembering_callers<F: std::future::Future>(request: F) -> F::Output {
+        CALLERS.scope(Default::default(), request).await
     }
 
     /// The demo client and its current token.
@@ -133,6 +170,13 @@ impl Sandbox {
         let state = self.read().await?.state;
         Ok(state.demo_client.zip(state.demo_token))
     }
+}
+
+type Authenticated = Result<(Caller, chrono::DateTime<chrono::Utc>), Failure>;
+
+tokio::task_local! {
+    /// The callers the current request's keys were found to be.
+    static CALLERS: std::cell::RefCell<Vec<([u8; 32], Authenticated)>>;
 }
 
 /// A read transaction and the world in it.

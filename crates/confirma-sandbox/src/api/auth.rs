@@ -3,7 +3,7 @@
 use confirma_server::{ApiError, ApiKey, types};
 
 use super::SandboxApi;
-use crate::world::{Caller, World};
+use crate::world::{Caller, Failure};
 
 impl SandboxApi {
     fn is_provisioning_token(&self, key: Option<&ApiKey>) -> bool {
@@ -12,22 +12,12 @@ impl SandboxApi {
 
     /// The calling client, for every operation but onboarding, renew and validate.
     pub(super) async fn client(&self, key: Option<&ApiKey>) -> Result<Caller, ApiError> {
-        let mut reader = self.0.read().await?;
-        self.client_in(&mut reader.world(), key).await
-    }
-
-    /// [`SandboxApi::client`] in a read transaction the operation goes on with.
-    pub(super) async fn client_in(
-        &self,
-        world: &mut World<'_>,
-        key: Option<&ApiKey>,
-    ) -> Result<Caller, ApiError> {
         if self.is_provisioning_token(key) {
             return Err(ApiError::forbidden(
                 "The partner provisioning token works only for onboarding (POST /api/v1/partner/client).",
             ));
         }
-        let caller = world.authenticate(key).await?;
+        let (caller, _) = self.0.authenticate(key).await?;
         if caller.expired {
             return Err(ApiError::token_expired());
         }
@@ -40,14 +30,11 @@ impl SandboxApi {
             return Ok(());
         }
         let known = match key {
-            Some(key) => self
-                .0
-                .read()
-                .await?
-                .world()
-                .authenticate(Some(key))
-                .await
-                .is_ok(),
+            Some(key) => match self.0.authenticate(Some(key)).await {
+                Ok(_) => true,
+                Err(Failure::Refused(_)) => false,
+                Err(e) => return Err(e.into()),
+            },
             None => false,
         };
         if known {
@@ -90,6 +77,6 @@ impl SandboxApi {
                 "The partner provisioning token is not renewed through the API.",
             ));
         }
-        Ok(self.0.read().await?.world().authenticate(key).await?)
+        Ok(self.0.authenticate(key).await?.0)
     }
 }

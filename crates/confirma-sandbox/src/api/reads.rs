@@ -14,9 +14,9 @@ impl SandboxApi {
         key: Option<&ApiKey>,
         q: server::GetDistributionInformationQuery,
     ) -> Result<types::DistributionInformationResponse, ApiError> {
+        let caller = self.client(key).await?;
         let mut reader = self.0.read().await?;
         let mut world = reader.world();
-        let caller = self.client_in(&mut world, key).await?;
         let window = world.invoice_window(q.invoice_number, q.from_inv_date, q.to_inv_date)?;
         let filter = DistributionFilter {
             invoice_number: q.invoice_number,
@@ -69,9 +69,9 @@ impl SandboxApi {
         key: Option<&ApiKey>,
         q: server::GetDistributionInformationV2Query,
     ) -> Result<types::DistributionInformationPage, ApiError> {
+        let caller = self.client(key).await?;
         let mut reader = self.0.read().await?;
         let mut world = reader.world();
-        let caller = self.client_in(&mut world, key).await?;
         let filter = DistributionFilter {
             invoice_number: q.invoice_number,
             window: world.invoice_window(q.invoice_number, q.from_inv_date, q.to_inv_date)?,
@@ -107,9 +107,9 @@ impl SandboxApi {
         key: Option<&ApiKey>,
         q: server::GetCaseDetailsQuery,
     ) -> Result<types::CaseDetailsResponse, ApiError> {
+        let caller = self.client(key).await?;
         let mut reader = self.0.read().await?;
         let mut world = reader.world();
-        let caller = self.client_in(&mut world, key).await?;
         let case = world
             .find_case(caller.client_id, q.case_id, q.invoice_number)
             .await?;
@@ -123,9 +123,9 @@ impl SandboxApi {
         key: Option<&ApiKey>,
         q: server::GetPaymentsQuery,
     ) -> Result<types::PaymentList, ApiError> {
+        let caller = self.client(key).await?;
         let mut reader = self.0.read().await?;
         let mut world = reader.world();
-        let caller = self.client_in(&mut world, key).await?;
         let window = DateWindow::new(
             q.from_date,
             q.to_date,
@@ -152,9 +152,9 @@ impl SandboxApi {
     ) -> Result<types::SettlementsResponse, ApiError> {
         let unfetched_only = q.unfetched_only.unwrap_or(false);
         let (caller, window, settlements, now) = {
+            let caller = self.client(key).await?;
             let mut reader = self.0.read().await?;
             let mut world = reader.world();
-            let caller = self.client_in(&mut world, key).await?;
             let window = world.settlement_window(q.from_date, q.to_date, unfetched_only)?;
             let settlements = world.settlements(caller.client_id, &window).await?;
             (caller, window, settlements, world.now)
@@ -189,9 +189,9 @@ impl SandboxApi {
         source: Option<&str>,
         row: impl Fn(&AccountingItem) -> Option<T>,
     ) -> Result<Vec<T>, ApiError> {
+        let caller = self.client(key).await?;
         let mut reader = self.0.read().await?;
         let mut world = reader.world();
-        let caller = self.client_in(&mut world, key).await?;
         let window = DateWindow::new(window.0, window.1, ("fromDate", "toDate"), world.today())?;
         let items = world
             .accounting_items(caller.client_id, kind, window, source)

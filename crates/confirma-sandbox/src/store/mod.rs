@@ -92,6 +92,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "state in tables",
         include_str!("../../migrations/0002_state.sql"),
     ),
+    (
+        3,
+        "distribution pages and counts",
+        include_str!("../../migrations/0003_distribution_counts.sql"),
+    ),
 ];
 
 fn migrator() -> Migrator {

@@ -40,27 +40,31 @@ pub struct Caller {
     pub expired: bool,
 }
 
-impl World<'_> {
-    /// The caller behind `key`: `Err(401)` when the key is missing or unknown. An expired token
-    /// is returned with `expired: true`; the API layer decides what it may still do (renew and
-    /// validate).
-    pub async fn authenticate(&mut self, key: Option<&ApiKey>) -> Result<Caller, Failure> {
-        let key = key.ok_or_else(|| {
-            Refusal::unauthenticated("Send the access token in the X-Api-Key header.")
-        })?;
-        // Looked up by its SHA-256: the index finds the hash, never the token, so the answer's
-        // timing says nothing about how much of a guess was right.
-        let hash = token_hash(key.expose());
-        let record = tables::token(self.db(), &hash)
-            .await?
-            .ok_or_else(|| Refusal::unauthenticated("The access token is not valid."))?;
-        Ok(Caller {
-            client_id: record.client_id,
-            expires_at: record.expires_at,
-            expired: record.expires_at.is_some_and(|at| at <= self.now),
-        })
-    }
+/// The caller behind `key`, at the sandbox time the database holds: `Err(401)` when the key is
+/// missing or unknown. An expired token is returned with `expired: true`; the API layer decides
+/// what it may still do (renew and validate). One indexed statement, outside any transaction.
+pub async fn authenticate(
+    db: &mut sqlx::AnyConnection,
+    key: Option<&ApiKey>,
+) -> Result<(Caller, DateTime<Utc>), Failure> {
+    let key = key.ok_or_else(|| {
+        Refusal::unauthenticated("Send the access token in the X-Api-Key header.")
+    })?;
+    // Looked up by its SHA-256: the index finds the hash, never the token, so the answer's
+    // timing says nothing about how much of a guess was right.
+    let hash = token_hash(key.expose());
+    let (record, now) = tables::token_at_now(db, &hash)
+        .await?
+        .ok_or_else(|| Refusal::unauthenticated("The access token is not valid."))?;
+    let caller = Caller {
+        client_id: record.client_id,
+        expires_at: record.expires_at,
+        expired: record.expires_at.is_some_and(|at| at <= now),
+    };
+    Ok((caller, now))
+}
 
+impl World<'_> {
     pub(super) async fn create_client(
         &mut self,
         request: &types::CreateClientRequest,

@@ -39,6 +39,10 @@ pub struct InvoiceRecord {
     pub distribution: Option<DistributionRecord>,
     /// SHA-256 of the submitted request, to recognise an identical re-submission.
     pub request_hash: [u8; 32],
+    /// The distribution status the database holds for it (wire name), to keep the counts of
+    /// distributions in step when it changes; none for an invoice not stored yet.
+    #[serde(skip)]
+    pub stored_status: Option<String>,
 }
 
 /// The distribution of one invoice.
@@ -456,6 +460,7 @@ impl World<'_> {
             case_id,
             distribution,
             request_hash,
+            stored_status: None,
         };
         tables::put_invoice(self.db(), &record).await?;
         let answer = types::CreateInvoiceResponse {

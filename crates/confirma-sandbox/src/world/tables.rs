@@ -51,6 +51,17 @@ fn bodies<T: DeserializeOwned>(rows: &[sqlx::any::AnyRow]) -> Result<Vec<T>> {
     rows.iter().map(body).collect()
 }
 
+/// An invoice row (`body`, `distribution_status`) as its record.
+fn invoice_of(row: &sqlx::any::AnyRow) -> Result<InvoiceRecord> {
+    let mut invoice: InvoiceRecord = body(row)?;
+    invoice.stored_status = row.try_get("distribution_status")?;
+    Ok(invoice)
+}
+
+fn invoices_of(rows: &[sqlx::any::AnyRow]) -> Result<Vec<InvoiceRecord>> {
+    rows.iter().map(invoice_of).collect()
+}
+
 fn json(value: &impl Serialize) -> Result<String> {
     Ok(serde_json::to_string(value)?)
 }
@@ -101,6 +112,7 @@ pub async fn clear(c: &mut AnyConnection) -> Result<()> {
     for table in [
         "world",
         "clients",
+        "distribution_counts",
         "tokens",
         "invoices",
         "failing_distributions",
@@ -151,19 +163,34 @@ pub async fn insert_client(c: &mut AnyConnection, client: &ClientRecord) -> Resu
     Ok(())
 }
 
-pub async fn token(c: &mut AnyConnection, hash: &[u8; 32]) -> Result<Option<TokenRecord>> {
-    let row = sqlx::query("SELECT client_id, expires_us FROM tokens WHERE hash = $1")
-        .bind(hex(hash))
-        .fetch_optional(&mut *c)
-        .await?;
+/// The token with this hash, and the sandbox time, in one statement.
+pub async fn token_at_now(
+    c: &mut AnyConnection,
+    hash: &[u8; 32],
+) -> Result<Option<(TokenRecord, DateTime<Utc>)>> {
+    let row = sqlx::query(
+        "SELECT t.client_id, t.expires_us, w.now_us FROM tokens t JOIN world w ON w.id = 1 WHERE t.hash = $1",
+    )
+    .bind(hex(hash))
+    .fetch_optional(&mut *c)
+    .await?;
     row.map(|row| {
-        Ok(TokenRecord {
+        let token = TokenRecord {
             client_id: row.try_get(0)?,
             hash: *hash,
             expires_at: row.try_get::<Option<i64>, _>(1)?.map(time_of),
-        })
+        };
+        Ok((token, time_of(row.try_get(2)?)))
     })
     .transpose()
+}
+
+/// The sandbox time, in one statement.
+pub async fn now(c: &mut AnyConnection) -> Result<Option<DateTime<Utc>>> {
+    let row = sqlx::query("SELECT now_us FROM world WHERE id = 1")
+        .fetch_optional(&mut *c)
+        .await?;
+    row.map(|row| Ok(time_of(row.try_get(0)?))).transpose()
 }
 
 /// The client's one live token, replacing any earlier one.
@@ -211,28 +238,44 @@ pub async fn invoice(
     client_id: i64,
     number: i64,
 ) -> Result<Option<InvoiceRecord>> {
-    let row = sqlx::query("SELECT body FROM invoices WHERE client_id = $1 AND number = $2")
-        .bind(client_id)
-        .bind(number)
-        .fetch_optional(&mut *c)
-        .await?;
-    row.as_ref().map(body).transpose()
+    let row = sqlx::query(
+        "SELECT body, distribution_status FROM invoices WHERE client_id = $1 AND number = $2",
+    )
+    .bind(client_id)
+    .bind(number)
+    .fetch_optional(&mut *c)
+    .await?;
+    row.as_ref().map(invoice_of).transpose()
 }
 
 pub async fn invoice_by_reference(
     c: &mut AnyConnection,
     reference: &str,
 ) -> Result<Option<InvoiceRecord>> {
-    let row = sqlx::query("SELECT body FROM invoices WHERE payment_reference = $1")
-        .bind(reference)
-        .fetch_optional(&mut *c)
-        .await?;
-    row.as_ref().map(body).transpose()
+    let row =
+        sqlx::query("SELECT body, distribution_status FROM invoices WHERE payment_reference = $1")
+            .bind(reference)
+            .fetch_optional(&mut *c)
+            .await?;
+    row.as_ref().map(invoice_of).transpose()
 }
 
-/// Inserts or updates an invoice, with the columns it is found by.
+/// Inserts or updates an invoice, with the columns it is found by, and keeps the counts of
+/// distributions in step.
 pub async fn put_invoice(c: &mut AnyConnection, invoice: &InvoiceRecord) -> Result<()> {
     let distribution = invoice.distribution.as_ref();
+    let status = distribution.map(|d| d.status.to_string());
+    if status != invoice.stored_status
+        && let Some(d) = distribution
+    {
+        let method = d.method.to_string();
+        if let Some(before) = &invoice.stored_status {
+            count_distribution(c, invoice, before, &method, -1).await?;
+        }
+        if let Some(now) = &status {
+            count_distribution(c, invoice, now, &method, 1).await?;
+        }
+    }
     sqlx::query(
         "INSERT INTO invoices (client_id, number, invoice_day, payment_reference, distribute_us, overdue_day, distribution_status, distribution_method, body)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
@@ -244,9 +287,30 @@ pub async fn put_invoice(c: &mut AnyConnection, invoice: &InvoiceRecord) -> Resu
     .bind(invoice.payment_reference.as_str())
     .bind(invoice.distributes_at().map(micros))
     .bind(invoice.overdue_on().map(day))
-    .bind(distribution.map(|d| d.status.to_string()))
+    .bind(status)
     .bind(distribution.map(|d| d.method.to_string()))
     .bind(json(invoice)?)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+async fn count_distribution(
+    c: &mut AnyConnection,
+    invoice: &InvoiceRecord,
+    status: &str,
+    method: &str,
+    by: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO distribution_counts (client_id, invoice_day, status, method, n) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (client_id, invoice_day, status, method) DO UPDATE SET n = distribution_counts.n + $5",
+    )
+    .bind(invoice.client_id)
+    .bind(day(invoice.date))
+    .bind(status)
+    .bind(method)
+    .bind(by)
     .execute(&mut *c)
     .await?;
     Ok(())
@@ -259,14 +323,14 @@ pub async fn invoices_to_distribute(
     limit: i64,
 ) -> Result<Vec<InvoiceRecord>> {
     let rows = sqlx::query(
-        "SELECT body FROM invoices WHERE distribute_us IS NOT NULL AND distribute_us <= $1
+        "SELECT body, distribution_status FROM invoices WHERE distribute_us IS NOT NULL AND distribute_us <= $1
          ORDER BY distribute_us, client_id, number LIMIT $2",
     )
     .bind(micros(to))
     .bind(limit)
     .fetch_all(&mut *c)
     .await?;
-    bodies(&rows)
+    invoices_of(&rows)
 }
 
 /// Invoices that become overdue by `day`.
@@ -276,14 +340,14 @@ pub async fn invoices_to_overdue(
     limit: i64,
 ) -> Result<Vec<InvoiceRecord>> {
     let rows = sqlx::query(
-        "SELECT body FROM invoices WHERE overdue_day IS NOT NULL AND overdue_day <= $1
+        "SELECT body, distribution_status FROM invoices WHERE overdue_day IS NOT NULL AND overdue_day <= $1
          ORDER BY overdue_day, client_id, number LIMIT $2",
     )
     .bind(day(on))
     .bind(limit)
     .fetch_all(&mut *c)
     .await?;
-    bodies(&rows)
+    invoices_of(&rows)
 }
 
 /// The fetch type as a code for the statements below: 0 all, 1 successful, 2 failed.
@@ -295,13 +359,21 @@ fn fetch_code(filter: &DistributionFilter) -> i64 {
     }
 }
 
-const DISTRIBUTIONS_WHERE: &str = "client_id = $1 AND invoice_day >= $2 AND invoice_day <= $3
+/// The filter of a page, on the columns of `invoices_by_number` (the dates with a unary plus, so
+/// that the walk goes in number order rather than by date).
+const PAGE_WHERE: &str = "client_id = $1 AND +invoice_day >= $2 AND +invoice_day <= $3
     AND distribution_status IS NOT NULL
     AND ($4 = 0 OR ($4 = 1 AND distribution_status IN ('SENT', 'DELIVERED')) OR ($4 = 2 AND distribution_status = 'FAILED'))
     AND ($5 = '' OR distribution_status = $5) AND ($6 = '' OR distribution_method = $6)";
 
+/// The same filter on `distribution_counts`.
+const COUNT_WHERE: &str = "client_id = $1 AND invoice_day >= $2 AND invoice_day <= $3
+    AND ($4 = 0 OR ($4 = 1 AND status IN ('SENT', 'DELIVERED')) OR ($4 = 2 AND status = 'FAILED'))
+    AND ($5 = '' OR status = $5) AND ($6 = '' OR method = $6)";
+
 /// The client's invoices with a distribution matching `filter`, in invoice-number order:
-/// `limit` of them after the first `offset`, and how many match in all.
+/// `limit` of them after the first `offset`, and how many match in all (from the counts, not
+/// from the invoices).
 pub async fn distributions(
     c: &mut AnyConnection,
     client_id: i64,
@@ -322,7 +394,7 @@ pub async fn distributions(
     let method = filter.method.map(|m| m.to_string()).unwrap_or_default();
     let window = clamp(filter.window);
     let total: i64 = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT COUNT(*) FROM invoices WHERE {DISTRIBUTIONS_WHERE}"
+        "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM distribution_counts WHERE {COUNT_WHERE}"
     )))
     .bind(client_id)
     .bind(window.0)
@@ -337,7 +409,9 @@ pub async fn distributions(
         return Ok((Vec::new(), total));
     }
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT body FROM invoices WHERE {DISTRIBUTIONS_WHERE} ORDER BY number LIMIT $7 OFFSET $8"
+        "SELECT i.body, i.distribution_status FROM invoices i JOIN (
+             SELECT number FROM invoices WHERE {PAGE_WHERE} ORDER BY number LIMIT $7 OFFSET $8
+         ) page ON i.client_id = $1 AND i.number = page.number ORDER BY i.number"
     )))
     .bind(client_id)
     .bind(window.0)
@@ -349,7 +423,7 @@ pub async fn distributions(
     .bind(offset)
     .fetch_all(&mut *c)
     .await?;
-    Ok((bodies(&rows)?, total))
+    Ok((invoices_of(&rows)?, total))
 }
 
 /// A window as stored days.

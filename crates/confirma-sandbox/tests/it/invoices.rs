@@ -266,3 +266,111 @@ async fn sending_the_same_invoice_again_is_answered_as_a_duplicate() {
     let (status, _) = api_error(c.create_invoice().body(changed).send().await);
     assert_eq!(status, 402, "another invoice under a used number");
 }
+
+/// Pages of distribution v2 against the unpaged list as the oracle: for every filter, the total
+/// is the number of matching distributions (kept as counts, so it must follow each status
+/// change), and the pages are those distributions in number order, 3 at a time.
+#[tokio::test]
+async fn pages_of_distributions_hold_every_match_once_with_the_right_total() {
+    use std::collections::BTreeSet;
+    let sb = TestSandbox::start(None).await;
+    let (client_id, token) = sb.onboard(crate::BUSINESS_IDS[0], "Paged Oy").await;
+    let c = sb.client(&token);
+    for number in [5, 3, 9, 1, 7, 2, 8] {
+        let mut request = invoice(number);
+        request.invoice.header.date = format!("2026-02-{:02}", 10 + number).parse().unwrap();
+        request.invoice.header.due_date = "2026-03-30".parse().unwrap();
+        if number == 8 {
+            request.distribution.method = types::DistributionMethod::Letter;
+        }
+        if number % 3 == 0 {
+            let (status, _) = sb
+                .control(
+                    "/sandbox/distribution/fail-next",
+                    serde_json::json!({"clientId": client_id, "invoiceNumber": number}),
+                )
+                .await;
+            assert_eq!(status, 200);
+        }
+        c.create_invoice().body(request).send().await.unwrap();
+    }
+    let check = async |status: Option<types::DistributionStatus>,
+                       fetch: Option<types::FetchType>,
+                       from: &str,
+                       expected: usize| {
+        let mut seen = Vec::new();
+        for page in 1..=4 {
+            let mut call = c
+                .get_distribution_information_v2()
+                .from_inv_date(from.parse::<chrono::NaiveDate>().unwrap())
+                .page(std::num::NonZeroU32::new(page).unwrap())
+                .page_size(std::num::NonZeroU32::new(3).unwrap());
+            if let Some(s) = status {
+                call = call.status(s);
+            }
+            if let Some(f) = fetch {
+                call = call.fetch_type(f);
+            }
+            let got = call.send().await.unwrap().into_inner();
+            assert_eq!(
+                got.meta.total_count as usize, expected,
+                "{status:?} {fetch:?} {from}"
+            );
+            assert_eq!(got.meta.count as usize, got.data.len());
+            seen.extend(got.data.iter().map(|d| d.invoice_number));
+        }
+        let sorted: Vec<i64> = seen
+            .iter()
+            .copied()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        assert_eq!(seen, sorted, "in number order, each once");
+        assert_eq!(seen.len(), expected);
+        seen
+    };
+    // Before delivery: every distribution is pending.
+    assert_eq!(
+        check(None, None, "2026-01-01", 7).await,
+        vec![1, 2, 3, 5, 7, 8, 9]
+    );
+    check(
+        Some(types::DistributionStatus::Pending),
+        None,
+        "2026-01-01",
+        7,
+    )
+    .await;
+    check(None, Some(types::FetchType::Failed), "2026-01-01", 0).await;
+    sb.advance_days(1).await;
+    // Delivered, sent (the letter) or failed (3 and 9): the totals follow each change.
+    check(
+        Some(types::DistributionStatus::Pending),
+        None,
+        "2026-01-01",
+        0,
+    )
+    .await;
+    assert_eq!(
+        check(None, Some(types::FetchType::Failed), "2026-01-01", 2).await,
+        vec![3, 9]
+    );
+    check(None, Some(types::FetchType::Successful), "2026-01-01", 5).await;
+    check(
+        Some(types::DistributionStatus::Delivered),
+        None,
+        "2026-01-01",
+        4,
+    )
+    .await;
+    assert_eq!(
+        check(Some(types::DistributionStatus::Sent), None, "2026-01-01", 1).await,
+        vec![8]
+    );
+    // The window: invoices dated from 2026-02-15 are 5, 7, 8 and 9.
+    assert_eq!(check(None, None, "2026-02-15", 4).await, vec![5, 7, 8, 9]);
+    // The oracle agrees.
+    let all = sb.all_distributions(&token).await;
+    assert_eq!(all.meta_data.total_count, 7);
+    assert_eq!(all.meta_data.failed_count, 2);
+}
