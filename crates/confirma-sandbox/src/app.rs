@@ -7,6 +7,7 @@ use confirma_server::{ApiError, ApiKey};
 use sqlx::{Any, Transaction};
 
 use crate::config::Config;
+use crate::credentials::Credentials;
 use crate::store::{Claim, Db};
 use crate::world::{Caller, Change, Command, Failure, Genesis, State, World, commands, tables};
 use crate::writer::Writer;
@@ -36,6 +37,9 @@ pub struct Sandbox {
     genesis: Genesis,
     db: Arc<Db>,
     writer: Writer,
+    /// What this process remembers of tokens and clock: only when it is the database's one
+    /// process (SQLite).
+    credentials: Option<Arc<Credentials>>,
     _claim: Claim,
 }
 
@@ -76,7 +80,8 @@ impl Sandbox {
             provisioning_token: secret(&config.provisioning_token, "provisioning").await?,
             admin_token: secret(&config.admin_token, "admin").await?,
         };
-        let writer = Writer::start(db.clone(), genesis.clone());
+        let credentials = (!config.storage.is_postgres()).then(Arc::default);
+        let writer = Writer::start(db.clone(), genesis.clone(), credentials.clone());
         let sandbox = Arc::new(Self {
             secrets,
             config,
@@ -85,6 +90,7 @@ impl Sandbox {
             genesis,
             db,
             writer,
+            credentials,
             _claim: claim,
         });
         sandbox
@@ -149,14 +155,31 @@ impl Sandbox {
         if let Some(answer) = remembered {
             return answer;
         }
-        let mut conn = self.db.pool.acquire().await.map_err(Failure::from)?;
-        let answer = crate::world::authenticate(&mut conn, key).await;
+        let answer = self.look_up(key, hash).await;
         if let Some(hash) = hash
             && !matches!(answer, Err(Failure::Storage(_)))
         {
             let _ = CALLERS.try_with(|seen| seen.borrow_mut().push((hash, answer.clone())));
         }
         answer
+    }
+
+    /// The caller behind `key` from this process's memory of its tokens, or from the database.
+    async fn look_up(&self, key: Option<&ApiKey>, hash: Option<[u8; 32]>) -> Authenticated {
+        let (Some(credentials), Some(hash)) = (&self.credentials, hash) else {
+            let mut conn = self.db.pool.acquire().await.map_err(Failure::from)?;
+            return crate::world::authenticate(&mut conn, key).await;
+        };
+        let miss = match credentials.lookup(&hash) {
+            Ok((token, now)) => return Ok((Caller::of(&token, now), now)),
+            Err(miss) => miss,
+        };
+        let mut conn = self.db.pool.acquire().await.map_err(Failure::from)?;
+        let (token, now) = tables::token_at_now(&mut conn, &hash)
+            .await?
+            .ok_or_else(crate::world::unknown_token)?;
+        credentials.learn(miss, &token, now);
+        Ok((Caller::of(&token, now), now))
     }
 
     /// Runs `request` remembering who its keys authenticate as, so that a request's credential

@@ -12,6 +12,7 @@ pub mod api;
 pub mod app;
 pub mod config;
 pub mod control;
+mod credentials;
 mod docs;
 pub mod faults;
 pub mod journal;

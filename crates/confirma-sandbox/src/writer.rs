@@ -13,6 +13,7 @@ use futures::future::BoxFuture;
 use sqlx::Connection;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::credentials::Credentials;
 use crate::store::Db;
 use crate::world::{Change, Failure, Genesis, State, World, tables};
 
@@ -65,10 +66,11 @@ impl<C: Change> Job for Submitted<C> {
 pub struct Writer(mpsc::UnboundedSender<Box<dyn Job>>);
 
 impl Writer {
-    /// Starts the writer task on `db`; it ends once every [`Writer`] is dropped.
-    pub fn start(db: Arc<Db>, genesis: Genesis) -> Self {
+    /// Starts the writer task on `db`; it ends once every [`Writer`] is dropped. After each
+    /// commit it tells `credentials` (if this process remembers them) what changed.
+    pub fn start(db: Arc<Db>, genesis: Genesis, credentials: Option<Arc<Credentials>>) -> Self {
         let (queue, jobs) = mpsc::unbounded_channel();
-        tokio::spawn(run(db, genesis, jobs));
+        tokio::spawn(run(db, genesis, credentials, jobs));
         Self(queue)
     }
 
@@ -84,7 +86,12 @@ impl Writer {
     }
 }
 
-async fn run(db: Arc<Db>, genesis: Genesis, mut jobs: mpsc::UnboundedReceiver<Box<dyn Job>>) {
+async fn run(
+    db: Arc<Db>,
+    genesis: Genesis,
+    credentials: Option<Arc<Credentials>>,
+    mut jobs: mpsc::UnboundedReceiver<Box<dyn Job>>,
+) {
     let mut conn = None;
     while let Some(first) = jobs.recv().await {
         let mut group = vec![first];
@@ -109,8 +116,11 @@ async fn run(db: Arc<Db>, genesis: Genesis, mut jobs: mpsc::UnboundedReceiver<Bo
         let mut outcomes = Vec::with_capacity(group.len());
         let committed = apply_group(&db, &mut connection, &genesis, group, &mut outcomes).await;
         let failed = match committed {
-            Ok(()) => {
+            Ok(done) => {
                 conn = Some(connection);
+                if let Some(credentials) = &credentials {
+                    credentials.committed(done.now, done.tokens_changed);
+                }
                 None
             }
             Err(e) => {
@@ -126,6 +136,12 @@ async fn run(db: Arc<Db>, genesis: Genesis, mut jobs: mpsc::UnboundedReceiver<Bo
     }
 }
 
+/// What a committed group left.
+struct Committed {
+    now: chrono::DateTime<chrono::Utc>,
+    tokens_changed: bool,
+}
+
 /// One transaction: every change of the group in a savepoint of its own, then the world's row,
 /// then the commit.
 async fn apply_group(
@@ -134,21 +150,24 @@ async fn apply_group(
     genesis: &Genesis,
     group: Vec<Box<dyn Job>>,
     outcomes: &mut Vec<Outcome>,
-) -> Result<(), sqlx::Error> {
+) -> Result<Committed, sqlx::Error> {
     let mut tx = db.begin_write(conn).await?;
     let before = tables::state(&mut tx)
         .await
         .map_err(storage)?
         .unwrap_or_else(|| State::fresh(genesis));
     let mut state = before.clone();
+    let mut tokens_changed = false;
     for job in group {
         let mut savepoint = Connection::begin(&mut *tx).await?;
         let mut world = World::new(&mut savepoint, genesis.clone(), state.clone());
         let outcome = job.run(&mut world).await;
         let after = world.state();
+        let touched = world.tokens_changed();
         if outcome.applied {
             savepoint.commit().await?;
             state = after;
+            tokens_changed |= touched;
         } else {
             savepoint.rollback().await?;
         }
@@ -157,7 +176,11 @@ async fn apply_group(
     if state != before {
         tables::put_state(&mut tx, &state).await.map_err(storage)?;
     }
-    tx.commit().await
+    tx.commit().await?;
+    Ok(Committed {
+        now: state.now,
+        tokens_changed,
+    })
 }
 
 fn storage(failure: Failure) -> sqlx::Error {

@@ -36,7 +36,7 @@ impl Location {
         }
     }
 
-    fn is_postgres(&self) -> bool {
+    pub fn is_postgres(&self) -> bool {
         matches!(self, Self::Postgres(_))
     }
 }

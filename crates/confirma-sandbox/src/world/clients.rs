@@ -55,13 +55,24 @@ pub async fn authenticate(
     let hash = token_hash(key.expose());
     let (record, now) = tables::token_at_now(db, &hash)
         .await?
-        .ok_or_else(|| Refusal::unauthenticated("The access token is not valid."))?;
-    let caller = Caller {
-        client_id: record.client_id,
-        expires_at: record.expires_at,
-        expired: record.expires_at.is_some_and(|at| at <= now),
-    };
-    Ok((caller, now))
+        .ok_or_else(unknown_token)?;
+    Ok((Caller::of(&record, now), now))
+}
+
+/// The refusal of a token nobody has.
+pub fn unknown_token() -> Refusal {
+    Refusal::unauthenticated("The access token is not valid.")
+}
+
+impl Caller {
+    /// Who a stored token is, at sandbox time `now`.
+    pub fn of(record: &TokenRecord, now: DateTime<Utc>) -> Self {
+        Self {
+            client_id: record.client_id,
+            expires_at: record.expires_at,
+            expired: record.expires_at.is_some_and(|at| at <= now),
+        }
+    }
 }
 
 impl World<'_> {
@@ -174,6 +185,7 @@ impl World<'_> {
             expires_at,
         };
         tables::replace_token(self.db(), &record).await?;
+        self.tokens_changed = true;
         Ok(token)
     }
 
@@ -201,6 +213,7 @@ impl World<'_> {
         client_id: i64,
         expires_at: Option<DateTime<Utc>>,
     ) -> Result<(), Failure> {
+        self.tokens_changed = true;
         tables::set_token_expiry(self.db(), client_id, expires_at).await
     }
 }

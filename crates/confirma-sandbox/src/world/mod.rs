@@ -28,7 +28,7 @@ use sqlx::AnyConnection;
 
 pub use accounting::{AccountingItem, Kind as AccountingKind};
 pub use cases::{CaseRecord, PaymentReceipt, PaymentRecord};
-pub use clients::{Caller, ClientRecord, authenticate};
+pub use clients::{Caller, ClientRecord, TokenRecord, authenticate, unknown_token};
 pub use commands::{Change, Command};
 pub use invoices::{DistributionRecord, InvoiceRecord};
 pub use money::cents;
@@ -78,6 +78,8 @@ pub struct World<'c> {
     pub demo_client: Option<i64>,
     pub demo_token: Option<String>,
     processed_day: NaiveDate,
+    /// Whether a token was issued, retired or given another expiry.
+    tokens_changed: bool,
 }
 
 type Result<T> = std::result::Result<T, Failure>;
@@ -93,7 +95,13 @@ impl<'c> World<'c> {
             demo_client: state.demo_client,
             demo_token: state.demo_token,
             processed_day: state.processed_day,
+            tokens_changed: false,
         }
+    }
+
+    /// Whether the changes applied so far issued, retired or changed a token.
+    pub fn tokens_changed(&self) -> bool {
+        self.tokens_changed
     }
 
     /// The world's own row as it is now (to store after a change).
@@ -125,6 +133,7 @@ impl<'c> World<'c> {
     /// Back to the seeded state (same genesis, fresh world).
     async fn reset(&mut self) -> Result<()> {
         tables::clear(self.db()).await?;
+        self.tokens_changed = true;
         let fresh = State::fresh(&self.genesis);
         self.now = fresh.now;
         self.counter = fresh.counter;
