@@ -836,6 +836,8 @@ fn report(options: &Options, targets: &[(&str, &Report)]) -> String {
             if met { "yes" } else { "**no**" }
         );
     }
+    // Why the targets this design misses are missed: kept by hand beside the bench.
+    let _ = write!(out, "\n{}", include_str!("../bench/why.md"));
     out
 }
 

@@ -85,8 +85,11 @@ pub struct CaseRecord {
     /// The last day whose interest `interest` includes (interest accrues day by day, and is
     /// brought up to date whenever the case changes or is shown).
     pub interest_through: NaiveDate,
-    /// Whether its invoice is with the debtor and not credited: only then does the case accrue
-    /// interest and escalate.
+    /// The day its invoice reaches the debtor (none if it never will): the case accrues interest
+    /// and escalates only from the day after.
+    #[serde(default)]
+    pub delivered_on: Option<NaiveDate>,
+    /// False once its invoice is credited: then it no longer accrues or escalates.
     pub accruing: bool,
     pub costs: Decimal,
     pub paid: Decimal,
@@ -121,8 +124,12 @@ impl CaseRecord {
         if through <= self.interest_through {
             return;
         }
-        if self.accruing && !self.is_closed() && !self.total_outstanding().is_zero() {
-            let from = self.interest_through.max(self.due_date);
+        if let Some(delivered) = self.delivered_on
+            && self.accruing
+            && !self.is_closed()
+            && !self.total_outstanding().is_zero()
+        {
+            let from = self.interest_through.max(self.due_date).max(delivered);
             let days = (through - from).num_days().max(0);
             let daily = self.capital * self.terms.interest_percent
                 / Decimal::ONE_HUNDRED
@@ -135,6 +142,7 @@ impl CaseRecord {
     /// The day the case next escalates (reminder, then demand and collection), if it will: only
     /// an open case whose invoice is with the debtor.
     pub fn escalates_on(&self) -> Option<NaiveDate> {
+        let delivered = self.delivered_on?;
         if !self.accruing
             || self.status != types::CaseStatus::Open
             || self.total_outstanding().is_zero()
@@ -144,8 +152,10 @@ impl CaseRecord {
         let after =
             |date: NaiveDate, days: i64| date.checked_add_signed(chrono::Duration::days(days));
         match self.stage {
+            // Not before the day after delivery: the reminder follows the invoice.
             types::CaseStage::PaymentControl => {
                 after(self.due_date, self.terms.reminder_after_days)
+                    .map(|day| day.max(delivered.succ_opt().unwrap_or(delivered)))
             }
             types::CaseStage::Reminder if self.terms.collection_enabled => {
                 after(self.stage_since, DEMAND_AFTER_REMINDER_DAYS)
@@ -268,7 +278,8 @@ impl World<'_> {
             capital: invoice.total,
             interest: Decimal::ZERO,
             interest_through: self.processed_day,
-            accruing: invoice.in_payment_control(),
+            delivered_on: invoice.delivers_on(),
+            accruing: true,
             costs: Decimal::ZERO,
             paid: Decimal::ZERO,
             stage_since: self.today(),
@@ -283,21 +294,6 @@ impl World<'_> {
             None,
         );
         case.mark(self.today(), "Case opened in payment control.".into());
-        tables::put_case(self.db(), &case).await
-    }
-
-    /// The invoice of a case reached the debtor: its case accrues and escalates from the next
-    /// processed day on.
-    pub(super) async fn case_delivered(&mut self, invoice: &InvoiceRecord) -> Result<(), Failure> {
-        let Some(id) = invoice.case_id else {
-            return Ok(());
-        };
-        let Some(mut case) = tables::case(self.db(), id).await? else {
-            return Ok(());
-        };
-        // Interest counts from the days processed after delivery.
-        case.accrue(self.processed_day);
-        case.accruing = invoice.in_payment_control();
         tables::put_case(self.db(), &case).await
     }
 
@@ -708,5 +704,87 @@ impl World<'_> {
             });
         }
         Ok(types::InvoiceActionsResponse { results })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    /// A case of 1,000.00 at 7.3% (0.20 a day), due 2026-03-16, delivered on `delivered`.
+    fn case(delivered: Option<&str>) -> CaseRecord {
+        CaseRecord {
+            id: 1,
+            client_id: 1000,
+            invoice_number: 1,
+            status: types::CaseStatus::Open,
+            stage: types::CaseStage::PaymentControl,
+            created_at: "2026-03-02T08:00:00Z".parse().unwrap(),
+            closed_at: None,
+            due_date: day("2026-03-16"),
+            currency: "EUR".into(),
+            terms: CaseTerms {
+                interest_percent: "7.3".parse().unwrap(),
+                reminder_fee: DEFAULT_REMINDER_FEE,
+                reminder_after_days: 7,
+                collection_enabled: true,
+            },
+            capital: "1000.00".parse().unwrap(),
+            interest: Decimal::ZERO,
+            interest_through: day("2026-03-02"),
+            delivered_on: delivered.map(day),
+            accruing: true,
+            costs: Decimal::ZERO,
+            paid: Decimal::ZERO,
+            stage_since: day("2026-03-02"),
+            events: Vec::new(),
+            timeline: Vec::new(),
+            payments: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn interest_accrues_day_by_day_after_the_due_date_and_the_delivery() {
+        let mut on_time = case(Some("2026-03-02"));
+        on_time.accrue(day("2026-03-20"));
+        // 17th to 20th: four days of 0.20.
+        assert_eq!(cents(on_time.interest), "0.80".parse::<Decimal>().unwrap());
+        // Brought up to date in two goes, the same.
+        let mut twice = case(Some("2026-03-02"));
+        twice.accrue(day("2026-03-18"));
+        twice.accrue(day("2026-03-20"));
+        assert_eq!(cents(twice.interest), cents(on_time.interest));
+        // Delivered late (on the 18th): from the 19th.
+        let mut late = case(Some("2026-03-18"));
+        late.accrue(day("2026-03-20"));
+        assert_eq!(cents(late.interest), "0.40".parse::<Decimal>().unwrap());
+        // Never delivered, or credited: nothing.
+        let mut never = case(None);
+        never.accrue(day("2026-03-20"));
+        assert!(never.interest.is_zero());
+        let mut credited = case(Some("2026-03-02"));
+        credited.accruing = false;
+        credited.accrue(day("2026-03-20"));
+        assert!(credited.interest.is_zero());
+    }
+
+    #[test]
+    fn the_reminder_is_due_days_after_the_due_date_but_never_before_delivery() {
+        assert_eq!(
+            case(Some("2026-03-02")).escalates_on(),
+            Some(day("2026-03-23"))
+        );
+        assert_eq!(
+            case(Some("2026-03-25")).escalates_on(),
+            Some(day("2026-03-26"))
+        );
+        assert_eq!(case(None).escalates_on(), None);
+        let mut paused = case(Some("2026-03-02"));
+        paused.status = types::CaseStatus::Paused;
+        assert_eq!(paused.escalates_on(), None);
     }
 }

@@ -74,16 +74,13 @@ impl InvoiceRecord {
             .then(|| self.due_date.succ_opt().unwrap_or(self.due_date))
     }
 
-    /// Whether the invoice has reached the debtor and is not settled otherwise: only then does
-    /// its case accrue interest and escalate.
-    pub fn in_payment_control(&self) -> bool {
-        matches!(
-            self.status,
-            types::InvoiceStatus::Invoiced
-                | types::InvoiceStatus::Overdue
-                | types::InvoiceStatus::PartiallyPaid
-                | types::InvoiceStatus::InCollection
-        )
+    /// The day it reaches the debtor, if it will: decided at creation (its distribution is
+    /// pending and deliverable).
+    pub fn delivers_on(&self) -> Option<NaiveDate> {
+        self.distribution
+            .as_ref()
+            .filter(|d| d.status == types::DistributionStatus::Pending && d.undeliverable.is_none())
+            .map(|d| (d.created_at + DISTRIBUTION_DELAY).date_naive())
     }
 }
 
@@ -508,9 +505,8 @@ impl World<'_> {
                     };
                 }
             }
+            // Its case knew the day from the start (`CaseRecord::delivered_on`).
             tables::put_invoice(self.db(), &invoice).await?;
-            // Its case starts accruing and escalating.
-            self.case_delivered(&invoice).await?;
         }
         Ok(due.len())
     }

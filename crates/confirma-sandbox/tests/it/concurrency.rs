@@ -1,8 +1,6 @@
 //! Read-modify-write operations under concurrent requests: each invariant holds however the
 //! requests interleave.
 
-use std::collections::BTreeMap;
-
 use confirma_client::types;
 use futures::future::join_all;
 use rust_decimal::Decimal;
@@ -73,27 +71,7 @@ async fn fifty_concurrent_fetches_of_unfetched_settlements_get_each_once() {
         let (status, _) = sb.control("/sandbox/settlements/run", json!({})).await;
         assert_eq!(status, 200);
         // Fifty requests on fifty open connections, released at once.
-        let start = std::sync::Arc::new(tokio::sync::Barrier::new(50));
-        let calls = (0..50).map(|_| {
-            let (client, start) = (client.clone(), start.clone());
-            tokio::spawn(async move {
-                start.wait().await;
-                client
-                    .get_settlements()
-                    .unfetched_only(true)
-                    .send()
-                    .await
-                    .unwrap()
-                    .into_inner()
-                    .settlements
-            })
-        });
-        let mut deliveries: BTreeMap<i64, usize> = BTreeMap::new();
-        for answer in join_all(calls).await {
-            for s in answer.unwrap() {
-                *deliveries.entry(s.settlement_id).or_default() += 1;
-            }
-        }
+        let deliveries = crate::fetch_unfetched_at_once(vec![client.clone(); 50]).await;
         assert_eq!(
             deliveries.values().copied().collect::<Vec<_>>(),
             vec![1],

@@ -40,15 +40,7 @@ async fn restart_keeps_every_acknowledged_write(storage: Location) {
             .unwrap();
     }
     sb.advance_days(1).await;
-    let renewed = sb
-        .client(&token)
-        .renew_token()
-        .send()
-        .await
-        .unwrap()
-        .into_inner()
-        .access_token
-        .unwrap();
+    let renewed = crate::renewed(&sb.client(&token)).await;
     let before = snapshot(&sb, &renewed).await;
     let demo = sb.demo_token().await;
     sb.stop().await;

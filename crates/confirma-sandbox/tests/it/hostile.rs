@@ -404,15 +404,7 @@ async fn no_token_ever_reaches_the_log() {
         .unwrap()
         .into_inner()
         .access_token;
-    let renewed = sandbox
-        .client(&created)
-        .renew_token()
-        .send()
-        .await
-        .unwrap()
-        .into_inner()
-        .access_token
-        .unwrap();
+    let renewed = crate::renewed(&sandbox.client(&created)).await;
     sandbox.client(&demo).validate_token().send().await.unwrap();
     let garbage = "cfsb_garbage_token_that_nobody_has_0123456789";
     let _ = sandbox.client(garbage).validate_token().send().await;

@@ -58,14 +58,7 @@ async fn no_operation_crosses_clients() {
             .is_valid
     );
     checked.push("renewToken");
-    let renewed = b
-        .renew_token()
-        .send()
-        .await
-        .unwrap()
-        .into_inner()
-        .access_token
-        .unwrap();
+    let renewed = crate::renewed(&b).await;
     assert!(
         a.validate_token()
             .send()

@@ -188,6 +188,47 @@ pub fn invoice(number: i64) -> types::SalesInvoiceRequest {
     request
 }
 
+/// Renews the client's token; the new token.
+pub async fn renewed(client: &Client) -> String {
+    client
+        .renew_token()
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .access_token
+        .unwrap()
+}
+
+/// Fetches the unfetched settlements once through each of `clients`, all released at once;
+/// how many times each settlement was delivered.
+pub async fn fetch_unfetched_at_once(
+    clients: Vec<Client>,
+) -> std::collections::BTreeMap<i64, usize> {
+    let start = Arc::new(tokio::sync::Barrier::new(clients.len()));
+    let calls = clients.into_iter().map(|client| {
+        let start = start.clone();
+        tokio::spawn(async move {
+            start.wait().await;
+            client
+                .get_settlements()
+                .unfetched_only(true)
+                .send()
+                .await
+                .unwrap()
+                .into_inner()
+                .settlements
+        })
+    });
+    let mut deliveries = std::collections::BTreeMap::new();
+    for answer in futures::future::join_all(calls).await {
+        for s in answer.unwrap() {
+            *deliveries.entry(s.settlement_id).or_default() += 1;
+        }
+    }
+    deliveries
+}
+
 /// The status and decoded error body of a failed call.
 pub fn api_error<T: std::fmt::Debug>(
     result: Result<T, confirma_client::Error<types::ErrorResponse>>,

@@ -2,8 +2,6 @@
 //! the next read on any other sees, there is one clock, and the read-modify-write guarantees
 //! hold across them. Runs with the suite's PostgreSQL server (CI's second run); skipped without.
 
-use std::collections::BTreeMap;
-
 use confirma_sandbox::Location;
 use futures::future::join_all;
 use serde_json::json;
@@ -56,15 +54,7 @@ async fn a_write_on_one_replica_is_read_on_the_other() {
         confirma_client::types::DistributionStatus::Delivered
     );
     // A renewal on one retires the old token on the other.
-    let renewed = b
-        .client(&token)
-        .renew_token()
-        .send()
-        .await
-        .unwrap()
-        .into_inner()
-        .access_token
-        .unwrap();
+    let renewed = crate::renewed(&b.client(&token)).await;
     let (status, _) = api_error(a.client(&token).validate_token().send().await);
     assert_eq!(status, 401);
     a.client(&renewed).validate_token().send().await.unwrap();
@@ -135,28 +125,10 @@ async fn unfetched_settlements_fetched_on_both_replicas_at_once_arrive_once() {
         assert_eq!(status, 200, "{body}");
         let (status, _) = b.control("/sandbox/settlements/run", json!({})).await;
         assert_eq!(status, 200);
-        let start = std::sync::Arc::new(tokio::sync::Barrier::new(40));
-        let calls = (0..40).map(|i| {
-            let client = if i % 2 == 0 { &a } else { &b }.client(&token);
-            let start = start.clone();
-            tokio::spawn(async move {
-                start.wait().await;
-                client
-                    .get_settlements()
-                    .unfetched_only(true)
-                    .send()
-                    .await
-                    .unwrap()
-                    .into_inner()
-                    .settlements
-            })
-        });
-        let mut deliveries: BTreeMap<i64, usize> = BTreeMap::new();
-        for answer in join_all(calls).await {
-            for s in answer.unwrap() {
-                *deliveries.entry(s.settlement_id).or_default() += 1;
-            }
-        }
+        let clients = (0..40)
+            .map(|i| if i % 2 == 0 { &a } else { &b }.client(&token))
+            .collect();
+        let deliveries = crate::fetch_unfetched_at_once(clients).await;
         assert_eq!(
             deliveries.values().copied().collect::<Vec<_>>(),
             vec![1],
