@@ -62,6 +62,16 @@ fn invoices_of(rows: &[sqlx::any::AnyRow]) -> Result<Vec<InvoiceRecord>> {
     rows.iter().map(invoice_of).collect()
 }
 
+/// The document of the row `sql` finds by one id, if there is one.
+async fn document<T: DeserializeOwned>(
+    c: &mut AnyConnection,
+    sql: &'static str,
+    id: i64,
+) -> Result<Option<T>> {
+    let row = sqlx::query(sql).bind(id).fetch_optional(&mut *c).await?;
+    row.as_ref().map(body).transpose()
+}
+
 fn json(value: &impl Serialize) -> Result<String> {
     Ok(serde_json::to_string(value)?)
 }
@@ -131,11 +141,7 @@ pub async fn clear(c: &mut AnyConnection) -> Result<()> {
 // Clients and tokens.
 
 pub async fn client(c: &mut AnyConnection, id: i64) -> Result<Option<ClientRecord>> {
-    let row = sqlx::query("SELECT body FROM clients WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *c)
-        .await?;
-    row.as_ref().map(body).transpose()
+    document(c, "SELECT body FROM clients WHERE id = $1", id).await
 }
 
 pub async fn client_count(c: &mut AnyConnection) -> Result<i64> {
@@ -359,9 +365,9 @@ fn fetch_code(filter: &DistributionFilter) -> i64 {
     }
 }
 
-/// The filter of a page, on the columns of `invoices_by_number` (the dates with a unary plus, so
-/// that the walk goes in number order rather than by date).
-const PAGE_WHERE: &str = "client_id = $1 AND +invoice_day >= $2 AND +invoice_day <= $3
+/// The filter of a page, on the columns of `invoices_by_number`; `{day}` is the invoice date as
+/// the backend's planner needs it (see [`distributions`]).
+const PAGE_WHERE: &str = "client_id = $1 AND {day} >= $2 AND {day} <= $3
     AND distribution_status IS NOT NULL
     AND ($4 = 0 OR ($4 = 1 AND distribution_status IN ('SENT', 'DELIVERED')) OR ($4 = 2 AND distribution_status = 'FAILED'))
     AND ($5 = '' OR distribution_status = $5) AND ($6 = '' OR distribution_method = $6)";
@@ -410,8 +416,17 @@ pub async fn distributions(
     }
     // The page's numbers from the index alone, then those invoices by primary key (one
     // statement each way: a join lets some planners walk every invoice of the client).
+    // SQLite walks the index in number order only when the date is hidden from its planner (a
+    // unary plus; otherwise it sorts the whole window); PostgreSQL estimates the window from its
+    // statistics, which the unary plus would hide (it then scans the table).
+    let day = if c.backend_name() == "SQLite" {
+        "+invoice_day"
+    } else {
+        "invoice_day"
+    };
+    let page_where = PAGE_WHERE.replace("{day}", day);
     let numbers: Vec<i64> = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT number FROM invoices WHERE {PAGE_WHERE} ORDER BY number LIMIT $7 OFFSET $8"
+        "SELECT number FROM invoices WHERE {page_where} ORDER BY number LIMIT $7 OFFSET $8"
     )))
     .bind(client_id)
     .bind(window.0)
@@ -479,11 +494,7 @@ pub async fn add_failing_distribution(
 // Cases.
 
 pub async fn case(c: &mut AnyConnection, id: i64) -> Result<Option<CaseRecord>> {
-    let row = sqlx::query("SELECT body FROM cases WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *c)
-        .await?;
-    row.as_ref().map(body).transpose()
+    document(c, "SELECT body FROM cases WHERE id = $1", id).await
 }
 
 pub async fn put_case(c: &mut AnyConnection, case: &CaseRecord) -> Result<()> {

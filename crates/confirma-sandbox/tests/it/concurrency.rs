@@ -53,23 +53,7 @@ async fn fifty_concurrent_fetches_of_unfetched_settlements_get_each_once() {
     let client = sb.client(&token);
     for round in 1..=20 {
         // One new settlement per round: a payment, then a settlement run.
-        let created = sb
-            .client(&token)
-            .create_invoice()
-            .body(invoice(round))
-            .send()
-            .await
-            .unwrap()
-            .into_inner();
-        let (status, body) = sb
-            .control(
-                "/sandbox/payments",
-                json!({"reference": created.payment_reference, "amount": 10.00}),
-            )
-            .await;
-        assert_eq!(status, 200, "{body}");
-        let (status, _) = sb.control("/sandbox/settlements/run", json!({})).await;
-        assert_eq!(status, 200);
+        crate::one_more_settlement(&sb, &sb, &token, round).await;
         // Fifty requests on fifty open connections, released at once.
         let deliveries = crate::fetch_unfetched_at_once(vec![client.clone(); 50]).await;
         assert_eq!(

@@ -200,6 +200,35 @@ pub async fn renewed(client: &Client) -> String {
         .unwrap()
 }
 
+/// One new settlement for the token's client: an invoice created on `creating`, paid 10.00 and
+/// settled through `paying` (the same sandbox, or another replica).
+pub async fn one_more_settlement(
+    creating: &TestSandbox,
+    paying: &TestSandbox,
+    token: &str,
+    number: i64,
+) {
+    let created = creating
+        .client(token)
+        .create_invoice()
+        .body(invoice(number))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let (status, body) = paying
+        .control(
+            "/sandbox/payments",
+            serde_json::json!({"reference": created.payment_reference, "amount": 10.00}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = paying
+        .control("/sandbox/settlements/run", serde_json::json!({}))
+        .await;
+    assert_eq!(status, 200);
+}
+
 /// Fetches the unfetched settlements once through each of `clients`, all released at once;
 /// how many times each settlement was delivered.
 pub async fn fetch_unfetched_at_once(

@@ -4,7 +4,6 @@
 
 use confirma_sandbox::Location;
 use futures::future::join_all;
-use serde_json::json;
 
 use crate::{BUSINESS_IDS, TestSandbox, api_error, invoice};
 
@@ -108,23 +107,7 @@ async fn unfetched_settlements_fetched_on_both_replicas_at_once_arrive_once() {
     };
     let (_, token) = a.onboard(BUSINESS_IDS[3], "Settled Oy").await;
     for round in 1..=5 {
-        let created = b
-            .client(&token)
-            .create_invoice()
-            .body(invoice(round))
-            .send()
-            .await
-            .unwrap()
-            .into_inner();
-        let (status, body) = a
-            .control(
-                "/sandbox/payments",
-                json!({"reference": created.payment_reference, "amount": 10.00}),
-            )
-            .await;
-        assert_eq!(status, 200, "{body}");
-        let (status, _) = b.control("/sandbox/settlements/run", json!({})).await;
-        assert_eq!(status, 200);
+        crate::one_more_settlement(&b, &a, &token, round).await;
         let clients = (0..40)
             .map(|i| if i % 2 == 0 { &a } else { &b }.client(&token))
             .collect();
