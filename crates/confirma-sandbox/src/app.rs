@@ -138,16 +138,14 @@ impl Sandbox {
     /// The client behind `key`, and the sandbox time: one statement, made once per request
     /// (inside [`Sandbox::remembering_callers`], later calls of the request are answered from
     /// memory).
-    pub async fn authenticate(
-        &self,
-        key: Option<&ApiKey>,
-    ) -> Result<(Caller, chrono::DateTime<chrono::Utc>), Failure> {
-        let hash = key.map(|k| crate::world::token_hash(k.expose()));
+    pub async fn authenticate(&self, key: Option<&ApiKey>) -> Authenticated {
+        let key = key.ok_or_else(crate::world::missing_token)?;
+        let hash = crate::world::token_hash(key.expose());
         let remembered = CALLERS
             .try_with(|seen| {
                 seen.borrow()
                     .iter()
-                    .find(|(h, _)| Some(*h) == hash)
+                    .find(|(h, _)| *h == hash)
                     .map(|(_, answer)| answer.clone())
             })
             .ok()
@@ -155,30 +153,28 @@ impl Sandbox {
         if let Some(answer) = remembered {
             return answer;
         }
-        let answer = self.look_up(key, hash).await;
-        if let Some(hash) = hash
-            && !matches!(answer, Err(Failure::Storage(_)))
-        {
+        let answer = self.look_up(&hash).await;
+        if !matches!(answer, Err(Failure::Storage(_))) {
             let _ = CALLERS.try_with(|seen| seen.borrow_mut().push((hash, answer.clone())));
         }
         answer
     }
 
-    /// The caller behind `key` from this process's memory of its tokens, or from the database.
-    async fn look_up(&self, key: Option<&ApiKey>, hash: Option<[u8; 32]>) -> Authenticated {
-        let (Some(credentials), Some(hash)) = (&self.credentials, hash) else {
-            let mut conn = self.db.pool.acquire().await.map_err(Failure::from)?;
-            return crate::world::authenticate(&mut conn, key).await;
-        };
-        let miss = match credentials.lookup(&hash) {
-            Ok((token, now)) => return Ok((Caller::of(&token, now), now)),
-            Err(miss) => miss,
+    /// The caller behind a token's hash: from this process's memory of its tokens when it keeps
+    /// one and knows the token, else from the database (and then remembered).
+    async fn look_up(&self, hash: &[u8; 32]) -> Authenticated {
+        let miss = match &self.credentials {
+            Some(credentials) => match credentials.lookup(hash) {
+                Ok((token, now)) => return Ok((Caller::of(&token, now), now)),
+                Err(miss) => Some((credentials, miss)),
+            },
+            None => None,
         };
         let mut conn = self.db.pool.acquire().await.map_err(Failure::from)?;
-        let (token, now) = tables::token_at_now(&mut conn, &hash)
-            .await?
-            .ok_or_else(crate::world::unknown_token)?;
-        credentials.learn(miss, &token, now);
+        let (token, now) = crate::world::stored_token(&mut conn, hash).await?;
+        if let Some((credentials, miss)) = miss {
+            credentials.learn(miss, &token, now);
+        }
         Ok((Caller::of(&token, now), now))
     }
 

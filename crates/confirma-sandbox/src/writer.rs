@@ -127,7 +127,7 @@ async fn run(
                 // The connection may be broken: the next group takes another.
                 tracing::error!(error = %e, "a group of changes could not be committed");
                 drop(connection);
-                Some(Failure::from(e))
+                Some(e)
             }
         };
         for outcome in outcomes {
@@ -150,11 +150,10 @@ async fn apply_group(
     genesis: &Genesis,
     group: Vec<Box<dyn Job>>,
     outcomes: &mut Vec<Outcome>,
-) -> Result<Committed, sqlx::Error> {
+) -> Result<Committed, Failure> {
     let mut tx = db.begin_write(conn).await?;
     let before = tables::state(&mut tx)
-        .await
-        .map_err(storage)?
+        .await?
         .unwrap_or_else(|| State::fresh(genesis));
     let mut state = before.clone();
     let mut tokens_changed = false;
@@ -174,15 +173,11 @@ async fn apply_group(
         outcomes.push(outcome);
     }
     if state != before {
-        tables::put_state(&mut tx, &state).await.map_err(storage)?;
+        tables::put_state(&mut tx, &state).await?;
     }
     tx.commit().await?;
     Ok(Committed {
         now: state.now,
         tokens_changed,
     })
-}
-
-fn storage(failure: Failure) -> sqlx::Error {
-    sqlx::Error::Protocol(failure.to_string())
 }

@@ -297,12 +297,9 @@ impl World<'_> {
         tables::put_case(self.db(), &case).await
     }
 
-    /// Before an invoice leaves payment control otherwise (a credit note): its case's interest
-    /// up to today, and no more accrual or escalation.
-    pub(super) async fn bring_case_interest_up_to_date(
-        &mut self,
-        invoice: &InvoiceRecord,
-    ) -> Result<(), Failure> {
+    /// The invoice is credited: its case's interest up to the last processed day, and no more
+    /// accrual or escalation.
+    pub(super) async fn case_credited(&mut self, invoice: &InvoiceRecord) -> Result<(), Failure> {
         let Some(id) = invoice.case_id else {
             return Ok(());
         };

@@ -1,7 +1,7 @@
 //! Clients (creditors) and their access tokens: onboarding, authentication, renewal, expiry.
 
 use chrono::{DateTime, Duration, Utc};
-use confirma_server::{ApiKey, types};
+use confirma_server::types;
 
 use super::checks::{business_id_valid, iban_valid, vat_number_matches};
 use serde::{Deserialize, Serialize};
@@ -40,28 +40,21 @@ pub struct Caller {
     pub expired: bool,
 }
 
-/// The caller behind `key`, at the sandbox time the database holds: `Err(401)` when the key is
-/// missing or unknown. An expired token is returned with `expired: true`; the API layer decides
-/// what it may still do (renew and validate). One indexed statement, outside any transaction.
-pub async fn authenticate(
-    db: &mut sqlx::AnyConnection,
-    key: Option<&ApiKey>,
-) -> Result<(Caller, DateTime<Utc>), Failure> {
-    let key = key.ok_or_else(|| {
-        Refusal::unauthenticated("Send the access token in the X-Api-Key header.")
-    })?;
-    // Looked up by its SHA-256: the index finds the hash, never the token, so the answer's
-    // timing says nothing about how much of a guess was right.
-    let hash = token_hash(key.expose());
-    let (record, now) = tables::token_at_now(db, &hash)
-        .await?
-        .ok_or_else(unknown_token)?;
-    Ok((Caller::of(&record, now), now))
+/// The refusal of a request without a token.
+pub fn missing_token() -> Refusal {
+    Refusal::unauthenticated("Send the access token in the X-Api-Key header.")
 }
 
-/// The refusal of a token nobody has.
-pub fn unknown_token() -> Refusal {
-    Refusal::unauthenticated("The access token is not valid.")
+/// The stored token with this SHA-256, and the sandbox time the database holds, in one indexed
+/// statement outside any transaction: `Err(401)` for a token nobody has. (Found by its hash, so
+/// the answer's timing says nothing about how much of a guess was right.)
+pub async fn stored_token(
+    db: &mut sqlx::AnyConnection,
+    hash: &[u8; 32],
+) -> Result<(TokenRecord, DateTime<Utc>), Failure> {
+    tables::token_at_now(db, hash)
+        .await?
+        .ok_or_else(|| Refusal::unauthenticated("The access token is not valid.").into())
 }
 
 impl Caller {

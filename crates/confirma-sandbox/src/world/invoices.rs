@@ -437,7 +437,7 @@ impl World<'_> {
         let case_id = (payment_control && invoice_type != types::InvoiceType::CreditNote)
             .then(|| 481_000 + self.next() as i64);
         if let Some(mut original) = credited_invoice {
-            self.bring_case_interest_up_to_date(&original).await?;
+            self.case_credited(&original).await?;
             original.status = types::InvoiceStatus::Credited;
             tables::put_invoice(self.db(), &original).await?;
         }

@@ -28,7 +28,7 @@ use sqlx::AnyConnection;
 
 pub use accounting::{AccountingItem, Kind as AccountingKind};
 pub use cases::{CaseRecord, PaymentReceipt, PaymentRecord};
-pub use clients::{Caller, ClientRecord, TokenRecord, authenticate, unknown_token};
+pub use clients::{Caller, ClientRecord, TokenRecord, missing_token, stored_token};
 pub use commands::{Change, Command};
 pub use invoices::{DistributionRecord, InvoiceRecord};
 pub use money::cents;

@@ -283,15 +283,7 @@ async fn after_a_renewal_a_restart_shows_the_current_demo_token() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("demo.db");
     let sb = TestSandbox::start(Some(db.clone())).await;
-    let renewed = sb
-        .client(&sb.demo_token().await)
-        .renew_token()
-        .send()
-        .await
-        .unwrap()
-        .into_inner()
-        .access_token
-        .unwrap();
+    let renewed = crate::renewed(&sb.client(&sb.demo_token().await)).await;
     sb.stop().await;
     let sb = TestSandbox::start(Some(db)).await;
     assert_eq!(sb.demo_token().await, renewed);
