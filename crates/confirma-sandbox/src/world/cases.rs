@@ -319,8 +319,9 @@ impl World<'_> {
         happened: &mut Happened,
     ) -> Result<usize, Failure> {
         let at = day.and_hms_opt(6, 0, 0).expect("valid time").and_utc();
-        let due = tables::cases_to_escalate(self.db(), day, limit).await?;
-        for mut case in due.iter().cloned() {
+        let mut due = tables::cases_to_escalate(self.db(), day, limit).await?;
+        let mut in_collection = Vec::new();
+        for case in &mut due {
             case.accrue(day);
             let next = match case.stage {
                 types::CaseStage::PaymentControl => Some((
@@ -355,11 +356,8 @@ impl World<'_> {
                 if matches!(
                     stage,
                     types::CaseStage::Demand | types::CaseStage::Collection
-                ) && let Some(mut invoice) =
-                    tables::invoice(self.db(), case.client_id, case.invoice_number).await?
-                {
-                    invoice.status = types::InvoiceStatus::InCollection;
-                    tables::put_invoice(self.db(), &invoice).await?;
+                ) {
+                    in_collection.push((case.client_id, case.invoice_number));
                 }
                 case.event(
                     at,
@@ -369,8 +367,13 @@ impl World<'_> {
                 );
                 case.mark(day, format!("{what}."));
             }
-            tables::put_case(self.db(), &case).await?;
         }
+        let mut invoices = tables::invoices_by_key(self.db(), &in_collection).await?;
+        for invoice in &mut invoices {
+            invoice.status = types::InvoiceStatus::InCollection;
+        }
+        tables::put_invoices(self.db(), &invoices).await?;
+        tables::put_cases(self.db(), &due).await?;
         Ok(due.len())
     }
 

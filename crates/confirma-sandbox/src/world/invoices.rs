@@ -477,8 +477,8 @@ impl World<'_> {
         limit: i64,
         happened: &mut Happened,
     ) -> Result<usize, Failure> {
-        let due = tables::invoices_to_distribute(self.db(), to, limit).await?;
-        for mut invoice in due.iter().cloned() {
+        let mut due = tables::invoices_to_distribute(self.db(), to, limit).await?;
+        for invoice in &mut due {
             let Some(d) = invoice.distribution.as_mut() else {
                 continue;
             };
@@ -505,9 +505,9 @@ impl World<'_> {
                     };
                 }
             }
-            // Its case knew the day from the start (`CaseRecord::delivered_on`).
-            tables::put_invoice(self.db(), &invoice).await?;
         }
+        // Their cases knew the day from the start (`CaseRecord::delivered_on`).
+        tables::put_invoices(self.db(), &due).await?;
         Ok(due.len())
     }
 
@@ -519,12 +519,12 @@ impl World<'_> {
         limit: i64,
         happened: &mut Happened,
     ) -> Result<usize, Failure> {
-        let due = tables::invoices_to_overdue(self.db(), day, limit).await?;
-        for mut invoice in due.iter().cloned() {
+        let mut due = tables::invoices_to_overdue(self.db(), day, limit).await?;
+        for invoice in &mut due {
             invoice.status = types::InvoiceStatus::Overdue;
             happened.overdue += 1;
-            tables::put_invoice(self.db(), &invoice).await?;
         }
+        tables::put_invoices(self.db(), &due).await?;
         Ok(due.len())
     }
 }

@@ -1,7 +1,10 @@
 //! The world's tables (`migrations/0002_state.sql`): every row the domain reads or writes, as
 //! typed functions on one connection (inside the caller's transaction). Each aggregate is a JSON
-//! document beside the columns it is found by; each function is one indexed statement. The same
+//! document beside the columns it is found by; each function is one indexed statement (the `put_…s`
+//! and `…_by_key` functions of many rows: one per [`ROWS_PER_STATEMENT`] rows). The same
 //! SQL runs on SQLite and PostgreSQL.
+
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Serialize;
@@ -70,6 +73,22 @@ async fn document<T: DeserializeOwned>(
 ) -> Result<Option<T>> {
     let row = sqlx::query(sql).bind(id).fetch_optional(&mut *c).await?;
     row.as_ref().map(body).transpose()
+}
+
+/// The most rows one multi-row statement writes or looks up (at 9 values a row, well within
+/// the bound parameters SQLite and PostgreSQL allow in one statement).
+const ROWS_PER_STATEMENT: usize = 200;
+
+/// Numbered placeholders for `rows` rows of `columns` values each: `($1, $2), ($3, $4)`. The
+/// only text formatted into a statement; every value is bound.
+fn placeholders(rows: usize, columns: usize) -> String {
+    let row = |r: usize| {
+        let values: Vec<String> = (1..=columns)
+            .map(|col| format!("${}", r * columns + col))
+            .collect();
+        format!("({})", values.join(", "))
+    };
+    (0..rows).map(row).collect::<Vec<_>>().join(", ")
 }
 
 fn json(value: &impl Serialize) -> Result<String> {
@@ -269,57 +288,105 @@ pub async fn invoice_by_reference(
 /// Inserts or updates an invoice, with the columns it is found by, and keeps the counts of
 /// distributions in step.
 pub async fn put_invoice(c: &mut AnyConnection, invoice: &InvoiceRecord) -> Result<()> {
-    let distribution = invoice.distribution.as_ref();
-    let status = distribution.map(|d| d.status.to_string());
-    if status != invoice.stored_status
-        && let Some(d) = distribution
-    {
-        let method = d.method.to_string();
-        if let Some(before) = &invoice.stored_status {
-            count_distribution(c, invoice, before, &method, -1).await?;
-        }
-        if let Some(now) = &status {
-            count_distribution(c, invoice, now, &method, 1).await?;
-        }
+    put_invoices(c, std::slice::from_ref(invoice)).await
+}
+
+/// [`put_invoice`] for many invoices at once: one statement per [`ROWS_PER_STATEMENT`] invoices
+/// and one for the counts of their distributions, however many change. When an invoice appears
+/// more than once, its last version is the one written.
+pub async fn put_invoices(c: &mut AnyConnection, invoices: &[InvoiceRecord]) -> Result<()> {
+    let mut last = BTreeMap::new();
+    for invoice in invoices {
+        last.insert((invoice.client_id, invoice.number), invoice);
     }
-    sqlx::query(
-        "INSERT INTO invoices (client_id, number, invoice_day, payment_reference, distribute_us, overdue_day, distribution_status, distribution_method, body)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-         ON CONFLICT (client_id, number) DO UPDATE SET distribute_us = $5, overdue_day = $6, distribution_status = $7, distribution_method = $8, body = $9",
-    )
-    .bind(invoice.client_id)
-    .bind(invoice.number)
-    .bind(day(invoice.date))
-    .bind(invoice.payment_reference.as_str())
-    .bind(invoice.distributes_at().map(micros))
-    .bind(invoice.overdue_on().map(day))
-    .bind(status)
-    .bind(distribution.map(|d| d.method.to_string()))
-    .bind(json(invoice)?)
-    .execute(&mut *c)
-    .await?;
+    let invoices: Vec<&InvoiceRecord> = last.into_values().collect();
+    let mut counts: BTreeMap<(i64, i64, String, String), i64> = BTreeMap::new();
+    for invoice in &invoices {
+        let Some(d) = invoice.distribution.as_ref() else {
+            continue;
+        };
+        let status = d.status.to_string();
+        if invoice.stored_status.as_deref() == Some(status.as_str()) {
+            continue;
+        }
+        let key = |status: &str| {
+            (
+                invoice.client_id,
+                day(invoice.date),
+                status.to_string(),
+                d.method.to_string(),
+            )
+        };
+        if let Some(before) = &invoice.stored_status {
+            *counts.entry(key(before)).or_default() -= 1;
+        }
+        *counts.entry(key(&status)).or_default() += 1;
+    }
+    counts.retain(|_, by| *by != 0);
+    let counts: Vec<_> = counts.into_iter().collect();
+    for chunk in counts.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO distribution_counts (client_id, invoice_day, status, method, n) VALUES {}
+             ON CONFLICT (client_id, invoice_day, status, method) DO UPDATE SET n = distribution_counts.n + excluded.n",
+            placeholders(chunk.len(), 5)
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).persistent(false);
+        for ((client_id, invoice_day, status, method), by) in chunk {
+            query = query
+                .bind(*client_id)
+                .bind(*invoice_day)
+                .bind(status.as_str())
+                .bind(method.as_str())
+                .bind(*by);
+        }
+        query.execute(&mut *c).await?;
+    }
+    for chunk in invoices.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO invoices (client_id, number, invoice_day, payment_reference, distribute_us, overdue_day, distribution_status, distribution_method, body)
+             VALUES {}
+             ON CONFLICT (client_id, number) DO UPDATE SET distribute_us = excluded.distribute_us, overdue_day = excluded.overdue_day,
+               distribution_status = excluded.distribution_status, distribution_method = excluded.distribution_method, body = excluded.body",
+            placeholders(chunk.len(), 9)
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).persistent(chunk.len() == 1);
+        for invoice in chunk {
+            let distribution = invoice.distribution.as_ref();
+            query = query
+                .bind(invoice.client_id)
+                .bind(invoice.number)
+                .bind(day(invoice.date))
+                .bind(invoice.payment_reference.as_str())
+                .bind(invoice.distributes_at().map(micros))
+                .bind(invoice.overdue_on().map(day))
+                .bind(distribution.map(|d| d.status.to_string()))
+                .bind(distribution.map(|d| d.method.to_string()))
+                .bind(json(invoice)?);
+        }
+        query.execute(&mut *c).await?;
+    }
     Ok(())
 }
 
-async fn count_distribution(
+/// The invoices with these keys (client, number) that exist, in key order.
+pub async fn invoices_by_key(
     c: &mut AnyConnection,
-    invoice: &InvoiceRecord,
-    status: &str,
-    method: &str,
-    by: i64,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO distribution_counts (client_id, invoice_day, status, method, n) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (client_id, invoice_day, status, method) DO UPDATE SET n = distribution_counts.n + $5",
-    )
-    .bind(invoice.client_id)
-    .bind(day(invoice.date))
-    .bind(status)
-    .bind(method)
-    .bind(by)
-    .execute(&mut *c)
-    .await?;
-    Ok(())
+    keys: &[(i64, i64)],
+) -> Result<Vec<InvoiceRecord>> {
+    let mut found = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "SELECT body, distribution_status FROM invoices WHERE (client_id, number) IN (VALUES {})
+             ORDER BY client_id, number",
+            placeholders(chunk.len(), 2)
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).persistent(false);
+        for (client_id, number) in chunk {
+            query = query.bind(*client_id).bind(*number);
+        }
+        found.extend(invoices_of(&query.fetch_all(&mut *c).await?)?);
+    }
+    Ok(found)
 }
 
 /// Invoices whose distribution completes by `to`, earliest first.
@@ -498,17 +565,34 @@ pub async fn case(c: &mut AnyConnection, id: i64) -> Result<Option<CaseRecord>> 
 }
 
 pub async fn put_case(c: &mut AnyConnection, case: &CaseRecord) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO cases (id, client_id, invoice_number, escalate_day, body) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (id) DO UPDATE SET escalate_day = $4, body = $5",
-    )
-    .bind(case.id)
-    .bind(case.client_id)
-    .bind(case.invoice_number)
-    .bind(case.escalates_on().map(day))
-    .bind(json(case)?)
-    .execute(&mut *c)
-    .await?;
+    put_cases(c, std::slice::from_ref(case)).await
+}
+
+/// [`put_case`] for many cases at once, one statement per [`ROWS_PER_STATEMENT`] cases. When a
+/// case appears more than once, its last version is the one written.
+pub async fn put_cases(c: &mut AnyConnection, cases: &[CaseRecord]) -> Result<()> {
+    let mut last = BTreeMap::new();
+    for case in cases {
+        last.insert(case.id, case);
+    }
+    let cases: Vec<&CaseRecord> = last.into_values().collect();
+    for chunk in cases.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO cases (id, client_id, invoice_number, escalate_day, body) VALUES {}
+             ON CONFLICT (id) DO UPDATE SET escalate_day = excluded.escalate_day, body = excluded.body",
+            placeholders(chunk.len(), 5)
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).persistent(chunk.len() == 1);
+        for case in chunk {
+            query = query
+                .bind(case.id)
+                .bind(case.client_id)
+                .bind(case.invoice_number)
+                .bind(case.escalates_on().map(day))
+                .bind(json(case)?);
+        }
+        query.execute(&mut *c).await?;
+    }
     Ok(())
 }
 
@@ -745,4 +829,16 @@ pub async fn accounting_to_sync(
     .fetch_all(&mut *c)
     .await?;
     bodies(&rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_number_every_value_of_every_row() {
+        assert_eq!(placeholders(1, 2), "($1, $2)");
+        assert_eq!(placeholders(3, 2), "($1, $2), ($3, $4), ($5, $6)");
+        assert_eq!(placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
+    }
 }

@@ -351,3 +351,62 @@ async fn pause_stops_escalation_and_withdraw_closes_the_case() {
     let (status, _) = api_error(c.get_case_details().case_id(1).send().await);
     assert_eq!(status, 404);
 }
+
+/// An advance changes many invoices and cases at once: each one escalated, each invoice whose
+/// case reached the demand handed to collection, and the counts of the distributions in step.
+#[tokio::test]
+async fn an_advance_escalates_every_case_and_hands_its_invoice_to_collection() {
+    let sb = TestSandbox::start(None).await;
+    let c = sb.client(&sb.demo_token().await);
+    let numbers = [620001, 620002, 620003];
+    for n in numbers {
+        c.create_invoice().body(invoice(n)).send().await.unwrap();
+    }
+    // Due 2026-03-16: reminded on the 23rd, demanded on 6 April (14 days later).
+    let (status, answer) = sb
+        .control("/sandbox/clock/advance", json!({"days": 40}))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    let happened = &answer["happened"];
+    for what in ["distributed", "overdue", "reminded", "demanded"] {
+        assert!(happened[what].as_u64() >= Some(3), "{what} in {happened}");
+    }
+    for n in numbers {
+        let case = c
+            .get_case_details()
+            .invoice_number(n)
+            .send()
+            .await
+            .unwrap()
+            .into_inner()
+            .case;
+        assert_eq!(case.summary.stage, types::CaseStage::Demand, "{n}");
+        assert_eq!(
+            case.invoice.as_ref().unwrap().status,
+            types::InvoiceStatus::InCollection,
+            "{n}"
+        );
+        let kinds: Vec<&str> = case.events.iter().map(|e| e.type_.as_str()).collect();
+        assert!(
+            kinds.contains(&"REMINDER_SENT") && kinds.contains(&"DEMAND_SENT"),
+            "{n}: {kinds:?}"
+        );
+    }
+    // The counts behind the page's total moved with the invoices: all three delivered.
+    let page = c
+        .get_distribution_information_v2()
+        .from_inv_date("2026-03-02".parse::<chrono::NaiveDate>().unwrap())
+        .status(types::DistributionStatus::Delivered)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let ours: Vec<i64> = page
+        .data
+        .iter()
+        .map(|d| d.invoice_number)
+        .filter(|n| numbers.contains(n))
+        .collect();
+    assert_eq!(ours, numbers);
+    assert_eq!(page.meta.total_count as usize, page.data.len());
+}
