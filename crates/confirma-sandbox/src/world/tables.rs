@@ -79,12 +79,24 @@ async fn document<T: DeserializeOwned>(
 /// the bound parameters SQLite and PostgreSQL allow in one statement).
 const ROWS_PER_STATEMENT: usize = 200;
 
-/// Numbered placeholders for `rows` rows of `columns` values each: `($1, $2), ($3, $4)`. The
-/// only text formatted into a statement; every value is bound.
-fn placeholders(rows: usize, columns: usize) -> String {
+/// Placeholders for `rows` rows of `columns` values each, as the backend reads them fastest:
+/// numbered on PostgreSQL (`($1, $2), ($3, $4)`), anonymous on SQLite (`(?, ?), (?, ?)`), whose
+/// numbered parameters are looked up by name one by one, in time that grows with the square of
+/// their count. The only text formatted into a statement; every value is bound.
+fn placeholders(c: &AnyConnection, rows: usize, columns: usize) -> String {
+    values_list(c.backend_name() == "SQLite", rows, columns)
+}
+
+fn values_list(anonymous: bool, rows: usize, columns: usize) -> String {
     let row = |r: usize| {
         let values: Vec<String> = (1..=columns)
-            .map(|col| format!("${}", r * columns + col))
+            .map(|col| {
+                if anonymous {
+                    "?".to_string()
+                } else {
+                    format!("${}", r * columns + col)
+                }
+            })
             .collect();
         format!("({})", values.join(", "))
     };
@@ -328,7 +340,7 @@ pub async fn put_invoices(c: &mut AnyConnection, invoices: &[InvoiceRecord]) -> 
         let sql = format!(
             "INSERT INTO distribution_counts (client_id, invoice_day, status, method, n) VALUES {}
              ON CONFLICT (client_id, invoice_day, status, method) DO UPDATE SET n = distribution_counts.n + excluded.n",
-            placeholders(chunk.len(), 5)
+            placeholders(c, chunk.len(), 5)
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).persistent(false);
         for ((client_id, invoice_day, status, method), by) in chunk {
@@ -347,7 +359,7 @@ pub async fn put_invoices(c: &mut AnyConnection, invoices: &[InvoiceRecord]) -> 
              VALUES {}
              ON CONFLICT (client_id, number) DO UPDATE SET distribute_us = excluded.distribute_us, overdue_day = excluded.overdue_day,
                distribution_status = excluded.distribution_status, distribution_method = excluded.distribution_method, body = excluded.body",
-            placeholders(chunk.len(), 9)
+            placeholders(c, chunk.len(), 9)
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).persistent(chunk.len() == 1);
         for invoice in chunk {
@@ -378,7 +390,7 @@ pub async fn invoices_by_key(
         let sql = format!(
             "SELECT body, distribution_status FROM invoices WHERE (client_id, number) IN (VALUES {})
              ORDER BY client_id, number",
-            placeholders(chunk.len(), 2)
+            placeholders(c, chunk.len(), 2)
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).persistent(false);
         for (client_id, number) in chunk {
@@ -580,7 +592,7 @@ pub async fn put_cases(c: &mut AnyConnection, cases: &[CaseRecord]) -> Result<()
         let sql = format!(
             "INSERT INTO cases (id, client_id, invoice_number, escalate_day, body) VALUES {}
              ON CONFLICT (id) DO UPDATE SET escalate_day = excluded.escalate_day, body = excluded.body",
-            placeholders(chunk.len(), 5)
+            placeholders(c, chunk.len(), 5)
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).persistent(chunk.len() == 1);
         for case in chunk {
@@ -836,9 +848,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn placeholders_number_every_value_of_every_row() {
-        assert_eq!(placeholders(1, 2), "($1, $2)");
-        assert_eq!(placeholders(3, 2), "($1, $2), ($3, $4), ($5, $6)");
-        assert_eq!(placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
+    fn placeholders_stand_for_every_value_of_every_row() {
+        assert_eq!(values_list(false, 1, 2), "($1, $2)");
+        assert_eq!(values_list(false, 3, 2), "($1, $2), ($3, $4), ($5, $6)");
+        assert_eq!(values_list(false, 2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(values_list(true, 2, 3), "(?, ?, ?), (?, ?, ?)");
     }
 }
