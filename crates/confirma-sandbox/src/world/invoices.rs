@@ -317,7 +317,18 @@ impl World<'_> {
             serde_json::to_vec(request).expect("the generated request types always serialize"),
         )
         .into();
-        if let Some(existing) = tables::invoice(self.db(), client_id, header.number).await? {
+        // Incoming payments find their invoice by reference, so a reference belongs to one
+        // invoice of one client: on the client's own prefix, and not used before. The invoice
+        // with this number and the one with this reference are looked up together.
+        let prefix = &client.payment_reference_prefix;
+        let payment_reference = match &given_reference {
+            Some(given) => normalized_reference(given),
+            None => finnish_reference(&format!("{prefix}{}", header.number)),
+        };
+        let (same_number, same_reference) =
+            tables::invoices_clashing(self.db(), client_id, header.number, &payment_reference)
+                .await?;
+        if let Some(existing) = same_number {
             if existing.request_hash == request_hash {
                 let answer = types::CreateInvoiceResponse {
                     case_id: existing.case_id,
@@ -364,13 +375,6 @@ impl World<'_> {
             credited_invoice = Some(original);
         }
 
-        // Incoming payments find their invoice by reference, so a reference belongs to one
-        // invoice of one client: on the client's own prefix, and not used before.
-        let prefix = &client.payment_reference_prefix;
-        let payment_reference = match &given_reference {
-            Some(given) => normalized_reference(given),
-            None => finnish_reference(&format!("{prefix}{}", header.number)),
-        };
         if given_reference.is_some() && !reference_on_prefix(&payment_reference, prefix) {
             return Err(Refusal::business_rule(format!(
                 "The payment reference is not on this client's payment-reference prefix {prefix}."
@@ -380,7 +384,7 @@ impl World<'_> {
                 format!("must start with the client's prefix {prefix} (after RF and its check digits for an RF reference)"),
             )]).into());
         }
-        if let Some(user) = tables::invoice_by_reference(self.db(), &payment_reference).await? {
+        if let Some(user) = same_reference {
             let (owner, number) = (user.client_id, user.number);
             // Another client's use is not described: its invoices are none of this caller's
             // business.
@@ -419,7 +423,9 @@ impl World<'_> {
         };
         let distributed = request.distribution.enabled && status == types::InvoiceStatus::Accepted;
         let forced = distributed
-            && tables::take_failing_distribution(self.db(), client_id, header.number).await?;
+            && self
+                .take_failing_distribution(client_id, header.number)
+                .await?;
         let distribution = distributed.then(|| {
             let (recipient, reason) = undeliverable(request);
             DistributionRecord {

@@ -70,8 +70,19 @@ impl State {
 }
 
 /// The world as one transaction sees it.
+/// What the changes of one write transaction learn of rows that only that transaction can change
+/// while it holds the write lock, so that the next change of the group need not ask again:
+/// clients (never changed once onboarded) and whether any distribution is set to fail. Begins
+/// empty with each transaction and is forgotten with a change that is rolled back.
+#[derive(Debug, Default)]
+pub struct Remembered {
+    clients: std::collections::HashMap<i64, ClientRecord>,
+    failing_distributions: Option<bool>,
+}
+
 pub struct World<'c> {
     db: &'c mut AnyConnection,
+    remembered: Remembered,
     pub genesis: Genesis,
     pub now: DateTime<Utc>,
     counter: u64,
@@ -89,6 +100,7 @@ impl<'c> World<'c> {
     pub fn new(db: &'c mut AnyConnection, genesis: Genesis, state: State) -> Self {
         Self {
             db,
+            remembered: Remembered::default(),
             genesis,
             now: state.now,
             counter: state.counter,
@@ -100,6 +112,17 @@ impl<'c> World<'c> {
     }
 
     /// Whether the changes applied so far issued, retired or changed a token.
+    /// This world, knowing what an earlier change of its transaction learnt.
+    pub fn remembering(mut self, remembered: Remembered) -> Self {
+        self.remembered = remembered;
+        self
+    }
+
+    /// What this world learnt, for the next change of its transaction.
+    pub fn take_remembered(&mut self) -> Remembered {
+        std::mem::take(&mut self.remembered)
+    }
+
     pub fn tokens_changed(&self) -> bool {
         self.tokens_changed
     }
@@ -133,6 +156,7 @@ impl<'c> World<'c> {
     /// Back to the seeded state (same genesis, fresh world).
     async fn reset(&mut self) -> Result<()> {
         tables::clear(self.db()).await?;
+        self.remembered = Remembered::default();
         self.tokens_changed = true;
         let fresh = State::fresh(&self.genesis);
         self.now = fresh.now;
@@ -145,7 +169,20 @@ impl<'c> World<'c> {
 
     /// The next distribution of the client's invoice `number` fails.
     async fn fail_next_distribution(&mut self, client_id: i64, number: i64) -> Result<()> {
-        tables::add_failing_distribution(self.db(), client_id, number).await
+        tables::add_failing_distribution(self.db(), client_id, number).await?;
+        self.remembered.failing_distributions = Some(true);
+        Ok(())
+    }
+
+    /// Whether the next distribution of this invoice was set to fail; forgets it if so. Asks
+    /// the database once per transaction whether any distribution is set to fail at all.
+    async fn take_failing_distribution(&mut self, client_id: i64, number: i64) -> Result<bool> {
+        let any = match self.remembered.failing_distributions {
+            Some(any) => any,
+            None => tables::any_failing_distribution(self.db()).await?,
+        };
+        self.remembered.failing_distributions = Some(any);
+        Ok(any && tables::take_failing_distribution(self.db(), client_id, number).await?)
     }
 
     /// The next value of the world's counter.
@@ -165,9 +202,14 @@ impl<'c> World<'c> {
     }
 
     pub async fn client(&mut self, id: i64) -> Result<ClientRecord> {
-        tables::client(self.db(), id)
+        if let Some(client) = self.remembered.clients.get(&id) {
+            return Ok(client.clone());
+        }
+        let client = tables::client(self.db(), id)
             .await?
-            .ok_or_else(|| Refusal::not_found(format!("No client {id}.")).into())
+            .ok_or_else(|| Failure::from(Refusal::not_found(format!("No client {id}."))))?;
+        self.remembered.clients.insert(id, client.clone());
+        Ok(client)
     }
 
     pub fn today(&self) -> NaiveDate {

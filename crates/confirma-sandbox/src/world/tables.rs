@@ -297,6 +297,32 @@ pub async fn invoice_by_reference(
     row.as_ref().map(invoice_of).transpose()
 }
 
+/// The client's invoice with this number, and the invoice (of any client) with this payment
+/// reference, in one statement.
+pub async fn invoices_clashing(
+    c: &mut AnyConnection,
+    client_id: i64,
+    number: i64,
+    reference: &str,
+) -> Result<(Option<InvoiceRecord>, Option<InvoiceRecord>)> {
+    let rows = sqlx::query(
+        "SELECT body, distribution_status FROM invoices
+         WHERE (client_id = $1 AND number = $2) OR payment_reference = $3",
+    )
+    .bind(client_id)
+    .bind(number)
+    .bind(reference)
+    .fetch_all(&mut *c)
+    .await?;
+    let found = invoices_of(&rows)?;
+    let same_number = found
+        .iter()
+        .find(|i| i.client_id == client_id && i.number == number)
+        .cloned();
+    let same_reference = found.into_iter().find(|i| i.payment_reference == reference);
+    Ok((same_number, same_reference))
+}
+
 /// Inserts or updates an invoice, with the columns it is found by, and keeps the counts of
 /// distributions in step.
 pub async fn put_invoice(c: &mut AnyConnection, invoice: &InvoiceRecord) -> Result<()> {
@@ -539,6 +565,14 @@ pub async fn distributions(
 /// A window as stored days.
 fn clamp(window: DateWindow) -> (i64, i64) {
     (day(window.from), day(window.to))
+}
+
+/// Whether any distribution is set to fail.
+pub async fn any_failing_distribution(c: &mut AnyConnection) -> Result<bool> {
+    let row = sqlx::query("SELECT 1 FROM failing_distributions LIMIT 1")
+        .fetch_optional(&mut *c)
+        .await?;
+    Ok(row.is_some())
 }
 
 pub async fn take_failing_distribution(
