@@ -367,7 +367,7 @@ struct Report {
 struct Advance {
     seconds: f64,
     happened: Value,
-    /// Validate requests sent meanwhile: their worst latency.
+    /// Validate requests sent all the while: the round with the worst latency.
     concurrent: Load,
 }
 
@@ -446,17 +446,31 @@ fn create_workload(
 }
 
 /// An 18-day advance (everything is distributed, falls due and is reminded) while validate
-/// requests keep coming.
+/// requests keep coming, in rounds of a few seconds until the advance has answered.
 fn advance(server: &Server, key: &str) -> Result<Advance> {
     let base = server.base.clone();
     let key = key.to_string();
-    let concurrent = std::thread::spawn(move || {
-        wrk(
-            &format!("{base}{VALIDATE}"),
-            "get.lua",
-            5,
-            &[("BENCH_KEY", key)],
-        )
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let answered = done.clone();
+    let concurrent = std::thread::spawn(move || -> Result<Load> {
+        let mut worst = Load::default();
+        while !answered.load(std::sync::atomic::Ordering::SeqCst) {
+            let round = wrk(
+                &format!("{base}{VALIDATE}"),
+                "get.lua",
+                3,
+                &[("BENCH_KEY", key.clone())],
+            )?;
+            if round.max_ms > worst.max_ms {
+                worst = Load {
+                    errors: worst.errors + round.errors,
+                    ..round
+                };
+            } else {
+                worst.errors += round.errors;
+            }
+        }
+        Ok(worst)
     });
     std::thread::sleep(Duration::from_millis(500));
     let started = Instant::now();
@@ -465,11 +479,13 @@ fn advance(server: &Server, key: &str) -> Result<Advance> {
         &format!("{}/sandbox/clock/advance", server.base),
         &[("X-Admin-Token", ADMIN)],
         Some(&json!({"days": 18})),
-    )?;
+    );
     let seconds = started.elapsed().as_secs_f64();
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
     let concurrent = concurrent
         .join()
         .map_err(|_| anyhow::anyhow!("wrk thread"))??;
+    let answer = answer?;
     Ok(Advance {
         seconds,
         happened: answer["happened"].clone(),
