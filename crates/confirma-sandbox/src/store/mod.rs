@@ -97,6 +97,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "distribution pages and counts",
         include_str!("../../migrations/0003_distribution_counts.sql"),
     ),
+    (
+        4,
+        "due-time indexes in query order",
+        include_str!("../../migrations/0004_due_indexes_in_order.sql"),
+    ),
 ];
 
 fn migrator() -> Migrator {

@@ -427,20 +427,28 @@ pub async fn invoices_by_key(
     Ok(found)
 }
 
+// What falls due by a time, earliest first, in the order of its index (`0004_due_indexes_in_order.sql`):
+// a step of an advance reads its first rows off the index, however many fall due at once.
+const DUE_DISTRIBUTIONS: &str = "SELECT body, distribution_status FROM invoices
+    WHERE distribute_us IS NOT NULL AND distribute_us <= $1 ORDER BY distribute_us, client_id, number LIMIT $2";
+const DUE_OVERDUE: &str = "SELECT body, distribution_status FROM invoices
+    WHERE overdue_day IS NOT NULL AND overdue_day <= $1 ORDER BY overdue_day, client_id, number LIMIT $2";
+const DUE_ESCALATIONS: &str = "SELECT body FROM cases
+    WHERE escalate_day IS NOT NULL AND escalate_day <= $1 ORDER BY escalate_day, id LIMIT $2";
+const DUE_ACCOUNTING: &str = "SELECT body FROM accounting
+    WHERE sync_us IS NOT NULL AND sync_us <= $1 ORDER BY sync_us, seq LIMIT $2";
+
 /// Invoices whose distribution completes by `to`, earliest first.
 pub async fn invoices_to_distribute(
     c: &mut AnyConnection,
     to: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<InvoiceRecord>> {
-    let rows = sqlx::query(
-        "SELECT body, distribution_status FROM invoices WHERE distribute_us IS NOT NULL AND distribute_us <= $1
-         ORDER BY distribute_us, client_id, number LIMIT $2",
-    )
-    .bind(micros(to))
-    .bind(limit)
-    .fetch_all(&mut *c)
-    .await?;
+    let rows = sqlx::query(DUE_DISTRIBUTIONS)
+        .bind(micros(to))
+        .bind(limit)
+        .fetch_all(&mut *c)
+        .await?;
     invoices_of(&rows)
 }
 
@@ -450,14 +458,11 @@ pub async fn invoices_to_overdue(
     on: NaiveDate,
     limit: i64,
 ) -> Result<Vec<InvoiceRecord>> {
-    let rows = sqlx::query(
-        "SELECT body, distribution_status FROM invoices WHERE overdue_day IS NOT NULL AND overdue_day <= $1
-         ORDER BY overdue_day, client_id, number LIMIT $2",
-    )
-    .bind(day(on))
-    .bind(limit)
-    .fetch_all(&mut *c)
-    .await?;
+    let rows = sqlx::query(DUE_OVERDUE)
+        .bind(day(on))
+        .bind(limit)
+        .fetch_all(&mut *c)
+        .await?;
     invoices_of(&rows)
 }
 
@@ -648,14 +653,11 @@ pub async fn cases_to_escalate(
     on: NaiveDate,
     limit: i64,
 ) -> Result<Vec<CaseRecord>> {
-    let rows = sqlx::query(
-        "SELECT body FROM cases WHERE escalate_day IS NOT NULL AND escalate_day <= $1
-         ORDER BY escalate_day, id LIMIT $2",
-    )
-    .bind(day(on))
-    .bind(limit)
-    .fetch_all(&mut *c)
-    .await?;
+    let rows = sqlx::query(DUE_ESCALATIONS)
+        .bind(day(on))
+        .bind(limit)
+        .fetch_all(&mut *c)
+        .await?;
     bodies(&rows)
 }
 
@@ -867,19 +869,46 @@ pub async fn accounting_to_sync(
     to: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<AccountingItem>> {
-    let rows = sqlx::query(
-        "SELECT body FROM accounting WHERE sync_us IS NOT NULL AND sync_us <= $1 ORDER BY sync_us, seq LIMIT $2",
-    )
-    .bind(micros(to))
-    .bind(limit)
-    .fetch_all(&mut *c)
-    .await?;
+    let rows = sqlx::query(DUE_ACCOUNTING)
+        .bind(micros(to))
+        .bind(limit)
+        .fetch_all(&mut *c)
+        .await?;
     bodies(&rows)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each due query reads its rows in index order: SQLite's plan has no sort step.
+    #[tokio::test]
+    async fn what_falls_due_is_read_off_an_index_without_a_sort() {
+        let (db, _claim) = crate::store::Db::open(crate::store::Location::Memory)
+            .await
+            .unwrap();
+        let mut c = db.pool.acquire().await.unwrap();
+        for sql in [
+            DUE_DISTRIBUTIONS,
+            DUE_OVERDUE,
+            DUE_ESCALATIONS,
+            DUE_ACCOUNTING,
+        ] {
+            let plan: Vec<String> =
+                sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")))
+                    .bind(0_i64)
+                    .bind(500_i64)
+                    .fetch_all(&mut *c)
+                    .await
+                    .unwrap()
+                    .iter()
+                    .map(|row| row.try_get::<String, _>("detail").unwrap())
+                    .collect();
+            let plan = plan.join(" / ");
+            assert!(plan.contains("USING INDEX"), "{sql}: {plan}");
+            assert!(!plan.contains("TEMP B-TREE"), "{sql}: {plan}");
+        }
+    }
 
     #[test]
     fn placeholders_stand_for_every_value_of_every_row() {
