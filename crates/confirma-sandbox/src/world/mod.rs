@@ -111,7 +111,6 @@ impl<'c> World<'c> {
         }
     }
 
-    /// Whether the changes applied so far issued, retired or changed a token.
     /// This world, knowing what an earlier change of its transaction learnt.
     pub fn remembering(mut self, remembered: Remembered) -> Self {
         self.remembered = remembered;
@@ -123,6 +122,7 @@ impl<'c> World<'c> {
         std::mem::take(&mut self.remembered)
     }
 
+    /// Whether the changes applied so far issued, retired or changed a token.
     pub fn tokens_changed(&self) -> bool {
         self.tokens_changed
     }
