@@ -1,11 +1,13 @@
 //! `cargo xtask codegen`: every generated file of the workspace, derived from one spec.
 //!
 //! The pipeline is: load the spec and refuse what the generators cannot handle ([`spec`]), build
-//! the Rust model types once with one set of settings ([`settings`]), emit the progenitor client
-//! ([`client`]) and the axum server stub ([`server`]), format with prettyplease, then either write
-//! the files whose content changed or, with `--check`, report the stale ones.
+//! the one model of its operations ([`model`]) and the Rust model types once with one set of
+//! settings ([`settings`]), emit the progenitor client ([`client`]) and the axum server stub
+//! ([`server`]), format with prettyplease, then either write the files whose content changed or,
+//! with `--check`, report the stale ones.
 
 pub mod client;
+pub mod model;
 pub mod schema_list;
 pub mod server;
 pub mod settings;
@@ -52,8 +54,9 @@ pub fn generate(root: &Path) -> Result<Vec<GeneratedFile>> {
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join(SPEC_PATH));
     let spec = spec::load(&spec_path)?;
-    let mut files = client::generate(&spec)?;
-    files.extend(server::generate(&spec)?);
+    let operations = model::operations(&spec.openapi)?;
+    let mut files = client::generate(&spec, &operations)?;
+    files.extend(server::generate(&spec, &operations)?);
     files.extend(schema_list::generate(&spec)?);
     Ok(files)
 }

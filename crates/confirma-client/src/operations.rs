@@ -16,7 +16,7 @@ pub struct Operation {
     /// The spec's example request body, as pretty JSON.
     pub request_example: Option<&'static str>,
 }
-/// Every operation, in spec order.
+/// Every operation, sorted by path and method.
 pub const OPERATIONS: &[Operation] = &[
     Operation {
         operation_id: "submitAccountingInvoice",

@@ -3,16 +3,16 @@
 //! shows each operation's example body.
 
 use anyhow::{Result, anyhow};
-use openapiv3::ReferenceOr;
 use quote::quote;
-use serde_json::Value;
 
-use super::{GeneratedFile, rust_file, settings::generation_settings, spec::Spec, types_file};
+use super::{
+    GeneratedFile, model, rust_file, settings::generation_settings, spec::Spec, types_file,
+};
 
 pub const CLIENT_FILE: &str = "crates/confirma-client/src/generated.rs";
 pub const OPERATIONS_FILE: &str = "crates/confirma-client/src/operations.rs";
 
-pub fn generate(spec: &Spec) -> Result<Vec<GeneratedFile>> {
+pub fn generate(spec: &Spec, operations: &[model::Operation]) -> Result<Vec<GeneratedFile>> {
     let mut generator = progenitor_impl::Generator::new(&generation_settings());
     let tokens = generator
         .generate_tokens(&spec.openapi)
@@ -24,48 +24,26 @@ pub fn generate(spec: &Spec) -> Result<Vec<GeneratedFile>> {
         },
         GeneratedFile {
             path: OPERATIONS_FILE.into(),
-            contents: rust_file(operations(spec)?)?,
+            contents: rust_file(operation_table(operations))?,
         },
     ])
 }
 
-/// The example request body of the operation at `path`/`method` in the raw spec, following a
-/// `$ref` to `components/requestBodies`.
-fn request_example(spec: &Spec, path: &str, method: &str) -> Option<String> {
-    let at = format!(
-        "/paths/{}/{method}/requestBody",
-        path.replace('~', "~0").replace('/', "~1")
-    );
-    let mut body = spec.raw.pointer(&at)?;
-    if let Some(reference) = body.get("$ref").and_then(Value::as_str) {
-        body = spec.raw.pointer(reference.trim_start_matches('#'))?;
-    }
-    serde_json::to_string_pretty(body.pointer("/content/application~1json/example")?).ok()
-}
-
-fn operations(spec: &Spec) -> Result<proc_macro2::TokenStream> {
-    let mut rows = Vec::new();
-    for (path, item) in &spec.openapi.paths.paths {
-        let ReferenceOr::Item(item) = item else {
-            continue;
+fn operation_table(operations: &[model::Operation]) -> proc_macro2::TokenStream {
+    let rows = operations.iter().map(|op| {
+        let id = &op.id;
+        let method = op.method.http();
+        let path = &op.path;
+        let has_body = op.body.is_some();
+        let example = match &op.body_example {
+            Some(text) => quote!(Some(#text)),
+            None => quote!(None),
         };
-        for (method, op) in item.iter() {
-            let id = op
-                .operation_id
-                .as_deref()
-                .ok_or_else(|| anyhow!("{method} {path} has no operationId"))?;
-            let example = match request_example(spec, path, method) {
-                Some(text) => quote!(Some(#text)),
-                None => quote!(None),
-            };
-            let method = method.to_uppercase();
-            let has_body = op.request_body.is_some();
-            rows.push(quote! {
-                Operation { operation_id: #id, method: #method, path: #path, has_body: #has_body, request_example: #example },
-            });
+        quote! {
+            Operation { operation_id: #id, method: #method, path: #path, has_body: #has_body, request_example: #example },
         }
-    }
-    Ok(quote! {
+    });
+    quote! {
         //! Every operation of the spec with what sending it needs besides the typed builder: for
         //! [`Client::send_json`](crate::Client::send_json) and for showing example bodies.
 
@@ -84,12 +62,12 @@ fn operations(spec: &Spec) -> Result<proc_macro2::TokenStream> {
             pub request_example: Option<&'static str>,
         }
 
-        /// Every operation, in spec order.
+        /// Every operation, sorted by path and method.
         pub const OPERATIONS: &[Operation] = &[#(#rows)*];
 
         /// The operation with this operationId.
         pub fn operation(operation_id: &str) -> Option<&'static Operation> {
             OPERATIONS.iter().find(|op| op.operation_id == operation_id)
         }
-    })
+    }
 }

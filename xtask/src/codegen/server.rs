@@ -8,44 +8,19 @@
 //!   together with its OpenAPI description (utoipa), so the served description follows the routes;
 //! - `openapi.json`: the spec as JSON, embedded for request validation and the served description.
 
-use anyhow::{Result, anyhow, bail};
-use heck::{ToSnakeCase, ToUpperCamelCase};
+use anyhow::{Result, anyhow};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 use serde_json::Value;
 
 use super::{
-    GeneratedFile, HEADER, rust_file, settings::generation_settings, spec::Spec, types_file,
+    GeneratedFile, HEADER, model::Operation, rust_file, settings::generation_settings, spec::Spec,
+    types_file,
 };
 
 pub const SERVER_DIR: &str = "crates/confirma-server/src/generated";
 
-/// What the generator needs to know about one operation, read from the raw spec.
-struct Operation {
-    id: String,
-    method: String,
-    path: String,
-    summary: String,
-    params: Vec<Param>,
-    body: Option<String>,
-    responses: Vec<Response>,
-}
-
-struct Param {
-    name: String,
-    required: bool,
-    rust: TokenStream,
-    description: String,
-}
-
-struct Response {
-    status: u16,
-    variant: String,
-    schema: String,
-    description: String,
-}
-
-pub fn generate(spec: &Spec) -> Result<Vec<GeneratedFile>> {
+pub fn generate(spec: &Spec, operations: &[Operation]) -> Result<Vec<GeneratedFile>> {
     // The same generator and settings as the client; only its type space is kept, so server and
     // client types are the output of one type generator with one set of settings.
     let mut generator = progenitor_impl::Generator::new(&generation_settings());
@@ -54,7 +29,6 @@ pub fn generate(spec: &Spec) -> Result<Vec<GeneratedFile>> {
         .map_err(|e| anyhow!("progenitor could not generate the model types: {e}"))?;
     let types = generator.get_type_space().to_stream();
 
-    let operations = operations(&spec.raw)?;
     let mut embedded = spec.raw.clone();
     if let Some(map) = embedded.as_object_mut() {
         map.insert(
@@ -70,15 +44,15 @@ pub fn generate(spec: &Spec) -> Result<Vec<GeneratedFile>> {
         },
         GeneratedFile {
             path: format!("{SERVER_DIR}/api.rs").into(),
-            contents: rust_file(api(&operations))?,
+            contents: rust_file(api(operations))?,
         },
         GeneratedFile {
             path: format!("{SERVER_DIR}/router.rs").into(),
-            contents: rust_file(router(&operations))?,
+            contents: rust_file(router(operations))?,
         },
         GeneratedFile {
             path: format!("{SERVER_DIR}/examples.rs").into(),
-            contents: rust_file(examples(&operations))?,
+            contents: rust_file(examples(operations))?,
         },
         GeneratedFile {
             path: format!("{SERVER_DIR}/openapi.json").into(),
@@ -89,125 +63,6 @@ pub fn generate(spec: &Spec) -> Result<Vec<GeneratedFile>> {
 
 fn ident(name: &str) -> Ident {
     Ident::new(name, Span::call_site())
-}
-
-fn str_at<'a>(v: &'a Value, key: &str) -> &'a str {
-    v.get(key).and_then(Value::as_str).unwrap_or("")
-}
-
-fn resolve<'a>(doc: &'a Value, v: &'a Value) -> (&'a Value, Option<&'a str>) {
-    match v.get("$ref").and_then(Value::as_str) {
-        Some(r) => (
-            doc.pointer(r.trim_start_matches('#')).unwrap_or(v),
-            r.rsplit('/').next(),
-        ),
-        None => (v, None),
-    }
-}
-
-fn operations(doc: &Value) -> Result<Vec<Operation>> {
-    let mut out = Vec::new();
-    let paths = doc
-        .get("paths")
-        .and_then(Value::as_object)
-        .ok_or_else(|| anyhow!("no paths"))?;
-    for (path, item) in paths {
-        for (method, op) in item.as_object().into_iter().flatten() {
-            if !matches!(method.as_str(), "get" | "post" | "put" | "patch" | "delete") {
-                continue;
-            }
-            let id = str_at(op, "operationId").to_string();
-            let mut params = Vec::new();
-            for p in op
-                .get("parameters")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                let (p, _) = resolve(doc, p);
-                let name = str_at(p, "name").to_string();
-                if str_at(p, "in") != "query" {
-                    bail!(
-                        "{id}: parameter `{name}` is in {}; the server generator handles query parameters only",
-                        str_at(p, "in")
-                    );
-                }
-                let schema = p.get("schema").cloned().unwrap_or(Value::Null);
-                params.push(Param {
-                    rust: param_type(doc, &id, &name, &schema)?,
-                    required: p.get("required").and_then(Value::as_bool).unwrap_or(false),
-                    description: str_at(p, "description").to_string(),
-                    name,
-                });
-            }
-            let body = op
-                .pointer("/requestBody/content/application~1json/schema/$ref")
-                .and_then(Value::as_str)
-                .map(|r| r.rsplit('/').next().unwrap_or_default().to_string());
-            let mut responses = Vec::new();
-            for (status, resp) in op
-                .get("responses")
-                .and_then(Value::as_object)
-                .into_iter()
-                .flatten()
-            {
-                let (resolved, name) = resolve(doc, resp);
-                let status: u16 = status
-                    .parse()
-                    .map_err(|_| anyhow!("{id}: status `{status}` is not a number"))?;
-                let schema = resolved
-                    .pointer("/content/application~1json/schema/$ref")
-                    .and_then(Value::as_str)
-                    .and_then(|r| r.rsplit('/').next())
-                    .ok_or_else(|| anyhow!("{id}: response {status} has no JSON body $ref"))?
-                    .to_string();
-                let variant = match name {
-                    Some(n) => n.to_upper_camel_case(),
-                    None if (200..300).contains(&status) => "Ok".to_string(),
-                    None => format!("Status{status}"),
-                };
-                responses.push(Response {
-                    status,
-                    variant,
-                    schema,
-                    description: str_at(resolved, "description").to_string(),
-                });
-            }
-            responses.sort_by_key(|r| r.status);
-            out.push(Operation {
-                summary: str_at(op, "summary").to_string(),
-                id,
-                method: method.to_uppercase(),
-                path: path.clone(),
-                params,
-                body,
-                responses,
-            });
-        }
-    }
-    Ok(out)
-}
-
-fn param_type(doc: &Value, op: &str, name: &str, schema: &Value) -> Result<TokenStream> {
-    if let (_, Some(type_name)) = resolve(doc, schema) {
-        let t = ident(&type_name.to_upper_camel_case());
-        return Ok(quote!(types::#t));
-    }
-    if schema.get("enum").is_some() {
-        bail!(
-            "{op}: parameter `{name}` has an inline enum; define it under components/schemas and `$ref` it"
-        );
-    }
-    Ok(match (str_at(schema, "type"), str_at(schema, "format")) {
-        ("string", "date") => quote!(::chrono::NaiveDate),
-        ("string", "date-time") => quote!(::chrono::DateTime<::chrono::Utc>),
-        ("string", _) => quote!(::std::string::String),
-        ("integer", "int32") => quote!(i32),
-        ("integer", _) => quote!(i64),
-        ("boolean", _) => quote!(bool),
-        ("number", _) => quote!(::rust_decimal::Decimal),
-        (t, _) => bail!("{op}: parameter `{name}` has unsupported type `{t}`"),
-    })
 }
 
 fn doc_lines(text: &str) -> TokenStream {
@@ -222,12 +77,11 @@ fn api(ops: &[Operation]) -> TokenStream {
     let mut op_variants = Vec::new();
     let mut op_id_arms = Vec::new();
     for op in ops {
-        let pascal = op.id.to_upper_camel_case();
-        let fn_name = ident(&op.id.to_snake_case());
-        let request = ident(&format!("{pascal}Request"));
-        let response = ident(&format!("{pascal}Response"));
+        let fn_name = ident(&op.fn_name());
+        let request = ident(&op.request_type());
+        let response = ident(&op.response_type());
         let op_id = &op.id;
-        let method = &op.method;
+        let method = &op.method.http();
         let path = &op.path;
         let summary = doc_lines(&format!("`{method} {path}` ({op_id}): {}", op.summary));
 
@@ -236,12 +90,12 @@ fn api(ops: &[Operation]) -> TokenStream {
             pub api_key: ::std::option::Option<crate::ApiKey>,
         }];
         if !op.params.is_empty() {
-            let query = ident(&format!("{pascal}Query"));
+            let query = ident(&op.query_type());
             let fields = op.params.iter().map(|p| {
-                let field = ident(&p.name.to_snake_case());
+                let field = ident(&p.field());
                 let name = &p.name;
                 let doc = doc_lines(&p.description);
-                let ty = &p.rust;
+                let ty = p.kind.rust();
                 if p.required {
                     quote! { #doc #[serde(rename = #name)] pub #field: #ty, }
                 } else {
@@ -297,11 +151,7 @@ fn api(ops: &[Operation]) -> TokenStream {
             });
         // Statuses the operation does not document fall back to its 500 answer; the spec
         // checker guarantees every operation documents one.
-        let internal = op
-            .responses
-            .iter()
-            .find(|r| r.status == 500)
-            .map(|r| ident(&r.variant));
+        let internal = op.internal_error().map(|r| ident(&r.variant));
         let fallback = match internal {
             Some(v) => quote! { _ => Self::#v(crate::ApiError::internal().body), },
             None => quote! {},
@@ -335,7 +185,7 @@ fn api(ops: &[Operation]) -> TokenStream {
             }
         });
 
-        let variant = ident(&pascal);
+        let variant = ident(&op.pascal());
         op_variants.push(quote! { #summary #variant, });
         op_id_arms.push(quote! { Self::#variant => #op_id, });
         trait_methods.push(quote! {
@@ -405,23 +255,18 @@ fn api(ops: &[Operation]) -> TokenStream {
             pub statuses: &'static [u16],
         }
 
-        /// Every operation of the spec, in spec order.
+        /// Every operation of the spec, sorted by path and method.
         pub const OPERATIONS: &[OperationInfo] = &[#(#op_infos)*];
     }
 }
 
 fn examples(ops: &[Operation]) -> TokenStream {
     let methods = ops.iter().map(|op| {
-        let pascal = op.id.to_upper_camel_case();
-        let fn_name = ident(&op.id.to_snake_case());
-        let request = ident(&format!("{pascal}Request"));
-        let response = ident(&format!("{pascal}Response"));
+        let fn_name = ident(&op.fn_name());
+        let request = ident(&op.request_type());
+        let response = ident(&op.response_type());
         let op_id = &op.id;
-        let ok = op
-            .responses
-            .iter()
-            .find(|r| (200..300).contains(&r.status))
-            .expect("one success");
+        let ok = op.success();
         let variant = ident(&ok.variant);
         let status = ok.status;
         quote! {
@@ -449,16 +294,15 @@ fn router(ops: &[Operation]) -> TokenStream {
     let mut handlers = Vec::new();
     let mut routes = Vec::new();
     for op in ops {
-        let pascal = op.id.to_upper_camel_case();
-        let fn_name = ident(&op.id.to_snake_case());
-        let request = ident(&format!("{pascal}Request"));
+        let fn_name = ident(&op.fn_name());
+        let request = ident(&op.request_type());
         let op_id = &op.id;
-        let method = ident(&op.method.to_upper_camel_case());
-        let variant = ident(&pascal);
+        let method = ident(&op.method.variant());
+        let variant = ident(&op.pascal());
         let mut fields = vec![quote!(api_key,)];
         let mut extract = Vec::new();
         if !op.params.is_empty() {
-            let query = ident(&format!("{pascal}Query"));
+            let query = ident(&op.query_type());
             extract.push(quote! {
                 let query = match crate::runtime::query::<api::#query>(#op_id, parts.uri.query()) {
                     Ok(query) => query,

@@ -93,7 +93,9 @@ fn strip_extensions(v: &mut Value) {
     }
 }
 
-const METHODS: [&str; 8] = [
+/// Every operation key OpenAPI 3.0 allows in a path item. The generators mount only
+/// [`Method::ALL`](super::model::Method::ALL); the others are refused, not skipped.
+const OPENAPI_METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 
@@ -137,10 +139,19 @@ pub fn check_subset(doc: &Value) -> Vec<String> {
             ));
         }
         for (method, op) in item {
-            if !METHODS.contains(&method.as_str()) {
+            if !OPENAPI_METHODS.contains(&method.as_str()) {
                 continue;
             }
             let at = format!("paths.{path}.{method}");
+            if super::model::Method::from_key(method).is_none() {
+                let mounted: Vec<&str> =
+                    super::model::Method::ALL.iter().map(|m| m.key()).collect();
+                problems.push(format!(
+                    "{at}: the generators mount {} only; `{method}` would get no route",
+                    mounted.join(", ")
+                ));
+                continue;
+            }
             check_operation(doc, &at, op, &mut operation_ids, &mut problems);
         }
     }
@@ -518,6 +529,29 @@ components:
         let p = problems(&inline);
         assert!(p.iter().any(|m| m.contains("inline")), "{p:?}");
         assert!(p.iter().any(|m| m.contains("exactly one 2xx")), "{p:?}");
+    }
+
+    /// The checker and the model hold one list of methods: every method OpenAPI allows is either
+    /// refused by the checker or becomes an operation of the model, never neither.
+    #[test]
+    fn every_method_is_refused_or_modelled() {
+        for method in OPENAPI_METHODS {
+            let yaml = BASE.replace(
+                "    get:\n      operationId: getA",
+                &format!("    {method}:\n      operationId: getA"),
+            );
+            let doc = super::super::yaml::to_json(&yaml).unwrap();
+            let refused = !check_subset(&doc).is_empty();
+            let mut stripped = doc.clone();
+            strip_extensions(&mut stripped);
+            let api: openapiv3::OpenAPI = serde_json::from_value(stripped).unwrap();
+            let modelled = super::super::model::operations(&api)
+                .is_ok_and(|ops| ops.len() == 1 && ops[0].method.key() == method);
+            assert!(
+                refused != modelled,
+                "{method}: refused {refused}, modelled {modelled}"
+            );
+        }
     }
 
     #[test]

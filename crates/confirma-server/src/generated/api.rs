@@ -1804,7 +1804,7 @@ pub struct OperationInfo {
     pub query: &'static [&'static str],
     pub statuses: &'static [u16],
 }
-/// Every operation of the spec, in spec order.
+/// Every operation of the spec, sorted by path and method.
 pub const OPERATIONS: &[OperationInfo] = &[
     OperationInfo {
         operation_id: "submitAccountingInvoice",

@@ -1,0 +1,360 @@
+//! The one model of the spec's operations, built once from the parsed spec (`openapiv3`) and read
+//! by every generator: method, path, parameters, request body and responses of each operation, and
+//! the naming rules that turn them into Rust names. The checker ([`super::spec`]) refuses what
+//! this model cannot represent, from the same lists ([`Method::ALL`]), so a construct either
+//! reaches every generator or stops `cargo xtask codegen` with a sentence.
+
+use anyhow::{Result, anyhow, bail};
+use heck::{ToSnakeCase, ToUpperCamelCase};
+use openapiv3::{
+    IntegerFormat, OpenAPI, Parameter, ParameterSchemaOrContent, ReferenceOr, SchemaKind,
+    StatusCode, StringFormat, Type, VariantOrUnknownOrEmpty,
+};
+use proc_macro2::TokenStream;
+use quote::quote;
+
+/// The HTTP methods the generators mount. Declared in the order the generated files list them
+/// (alphabetical, as the paths are), so sorting by method keeps the output stable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Method {
+    Delete,
+    Get,
+    Patch,
+    Post,
+    Put,
+}
+
+impl Method {
+    /// Every method the generators handle; the checker refuses the others by this list.
+    pub const ALL: [Method; 5] = [
+        Method::Delete,
+        Method::Get,
+        Method::Patch,
+        Method::Post,
+        Method::Put,
+    ];
+
+    /// The method's key in a path item (`get`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Method::Delete => "delete",
+            Method::Get => "get",
+            Method::Patch => "patch",
+            Method::Post => "post",
+            Method::Put => "put",
+        }
+    }
+
+    /// The method for a path-item key, if the generators handle it.
+    pub fn from_key(key: &str) -> Option<Method> {
+        Method::ALL.into_iter().find(|m| m.key() == key)
+    }
+
+    /// The method as HTTP writes it (`GET`).
+    pub fn http(self) -> String {
+        self.key().to_uppercase()
+    }
+
+    /// The method's variant name in `utoipa::openapi::HttpMethod` (`Get`).
+    pub fn variant(self) -> String {
+        self.key().to_upper_camel_case()
+    }
+}
+
+/// One operation of the spec, as the generators need it.
+#[derive(Debug)]
+pub struct Operation {
+    /// The `operationId`, lowerCamelCase (the checker holds it to that).
+    pub id: String,
+    pub method: Method,
+    pub path: String,
+    pub summary: String,
+    /// The query parameters, in spec order.
+    pub params: Vec<Param>,
+    /// The request body's schema name under `components/schemas`, if the operation takes one.
+    pub body: Option<String>,
+    /// The spec's example of the request body, as pretty JSON.
+    pub body_example: Option<String>,
+    /// One per documented status, in status order.
+    pub responses: Vec<Response>,
+}
+
+/// One query parameter.
+#[derive(Debug)]
+pub struct Param {
+    /// The name on the wire (`invoiceNumber`).
+    pub name: String,
+    pub required: bool,
+    pub description: String,
+    pub kind: ParamKind,
+}
+
+/// The Rust type of a query parameter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ParamKind {
+    /// A schema under `components/schemas`, by its name.
+    Named(String),
+    Date,
+    DateTime,
+    String,
+    I32,
+    I64,
+    Bool,
+    Decimal,
+}
+
+/// One documented answer of an operation.
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    /// The variant of the operation's response enum: the name of the shared response it refers to
+    /// (`Unauthorized`), `Ok` for an inline success, `Status{n}` for an inline failure.
+    pub variant: String,
+    /// The body's schema name under `components/schemas`.
+    pub schema: String,
+    pub description: String,
+}
+
+impl Operation {
+    /// The operation's name in types (`createInvoice` → `CreateInvoice`).
+    pub fn pascal(&self) -> String {
+        self.id.to_upper_camel_case()
+    }
+
+    /// The operation's name as a function (`create_invoice`).
+    pub fn fn_name(&self) -> String {
+        self.id.to_snake_case()
+    }
+
+    /// The struct holding everything the operation receives.
+    pub fn request_type(&self) -> String {
+        format!("{}Request", self.pascal())
+    }
+
+    /// The enum of everything the operation may answer.
+    pub fn response_type(&self) -> String {
+        format!("{}Response", self.pascal())
+    }
+
+    /// The struct of the operation's query parameters (only generated when it has some).
+    pub fn query_type(&self) -> String {
+        format!("{}Query", self.pascal())
+    }
+
+    /// The one success answer; the checker refuses an operation without exactly one.
+    pub fn success(&self) -> &Response {
+        self.responses
+            .iter()
+            .find(|r| (200..300).contains(&r.status))
+            .expect("the checker holds every operation to one 2xx response")
+    }
+
+    /// The answer to unexpected failures; the checker refuses an operation without one.
+    pub fn internal_error(&self) -> Option<&Response> {
+        self.responses.iter().find(|r| r.status == 500)
+    }
+}
+
+impl Param {
+    /// The field's name in the query struct (`invoice_number`).
+    pub fn field(&self) -> String {
+        self.name.to_snake_case()
+    }
+}
+
+impl ParamKind {
+    /// The Rust type, as the server's generated modules name it (`types::` for schemas).
+    pub fn rust(&self) -> TokenStream {
+        match self {
+            ParamKind::Named(name) => {
+                let t = proc_macro2::Ident::new(
+                    &name.to_upper_camel_case(),
+                    proc_macro2::Span::call_site(),
+                );
+                quote!(types::#t)
+            }
+            ParamKind::Date => quote!(::chrono::NaiveDate),
+            ParamKind::DateTime => quote!(::chrono::DateTime<::chrono::Utc>),
+            ParamKind::String => quote!(::std::string::String),
+            ParamKind::I32 => quote!(i32),
+            ParamKind::I64 => quote!(i64),
+            ParamKind::Bool => quote!(bool),
+            ParamKind::Decimal => quote!(::rust_decimal::Decimal),
+        }
+    }
+}
+
+/// Every operation of the spec, sorted by path and method.
+pub fn operations(api: &OpenAPI) -> Result<Vec<Operation>> {
+    let mut out = Vec::new();
+    for (path, item) in api.paths.iter() {
+        let item = item
+            .as_item()
+            .ok_or_else(|| anyhow!("paths.{path}: path items must be inline"))?;
+        for (key, op) in item.iter() {
+            let method = Method::from_key(key).ok_or_else(|| {
+                anyhow!("paths.{path}.{key}: the generators do not mount `{key}`")
+            })?;
+            out.push(operation(api, path, method, op)?);
+        }
+    }
+    out.sort_by(|a, b| (&a.path, a.method).cmp(&(&b.path, b.method)));
+    Ok(out)
+}
+
+fn operation(
+    api: &OpenAPI,
+    path: &str,
+    method: Method,
+    op: &openapiv3::Operation,
+) -> Result<Operation> {
+    let id = op
+        .operation_id
+        .clone()
+        .ok_or_else(|| anyhow!("paths.{path}.{}: missing operationId", method.key()))?;
+    let components = api.components.as_ref();
+
+    let mut params = Vec::new();
+    for param in &op.parameters {
+        let (param, _) = resolve(param, |name| components?.parameters.get(name))?;
+        let Parameter::Query { parameter_data, .. } = param else {
+            bail!(
+                "{id}: parameter `{}` is not in the query; the generators handle query parameters only",
+                param.parameter_data_ref().name
+            );
+        };
+        let ParameterSchemaOrContent::Schema(schema) = &parameter_data.format else {
+            bail!("{id}: parameter `{}` needs a `schema`", parameter_data.name);
+        };
+        params.push(Param {
+            name: parameter_data.name.clone(),
+            required: parameter_data.required,
+            description: parameter_data.description.clone().unwrap_or_default(),
+            kind: param_kind(&id, &parameter_data.name, schema)?,
+        });
+    }
+
+    let (body, body_example) = match &op.request_body {
+        None => (None, None),
+        Some(body) => {
+            let (body, _) = resolve(body, |name| components?.request_bodies.get(name))?;
+            let media = body
+                .content
+                .get("application/json")
+                .ok_or_else(|| anyhow!("{id}: the request body is not application/json"))?;
+            let example = media
+                .example
+                .as_ref()
+                .map(serde_json::to_string_pretty)
+                .transpose()?;
+            (
+                Some(schema_name(&id, "the request body", media.schema.as_ref())?),
+                example,
+            )
+        }
+    };
+
+    let mut responses = Vec::new();
+    for (status, response) in &op.responses.responses {
+        let StatusCode::Code(status) = *status else {
+            bail!("{id}: status `{status}` is a range; document explicit statuses");
+        };
+        let (resolved, shared) = resolve(response, |name| components?.responses.get(name))?;
+        let media = resolved
+            .content
+            .get("application/json")
+            .ok_or_else(|| anyhow!("{id}: response {status} has no JSON body"))?;
+        let schema = schema_name(&id, &format!("response {status}"), media.schema.as_ref())?;
+        let variant = match shared {
+            Some(name) => name.to_upper_camel_case(),
+            None if (200..300).contains(&status) => "Ok".to_string(),
+            None => format!("Status{status}"),
+        };
+        responses.push(Response {
+            status,
+            variant,
+            schema,
+            description: resolved.description.clone(),
+        });
+    }
+    responses.sort_by_key(|r| r.status);
+
+    Ok(Operation {
+        summary: op.summary.clone().unwrap_or_default(),
+        id,
+        method,
+        path: path.to_string(),
+        params,
+        body,
+        body_example,
+        responses,
+    })
+}
+
+/// An item, following one `$ref` into its components map, with the component's name if it was a
+/// reference.
+fn resolve<'a, T>(
+    item: &'a ReferenceOr<T>,
+    lookup: impl FnOnce(&str) -> Option<&'a ReferenceOr<T>>,
+) -> Result<(&'a T, Option<&'a str>)> {
+    match item {
+        ReferenceOr::Item(item) => Ok((item, None)),
+        ReferenceOr::Reference { reference } => {
+            let name = reference.rsplit('/').next().unwrap_or_default();
+            let target = lookup(name)
+                .and_then(ReferenceOr::as_item)
+                .ok_or_else(|| anyhow!("`$ref: {reference}` does not resolve to an inline item"))?;
+            Ok((target, Some(name)))
+        }
+    }
+}
+
+/// The name of a body's schema, which the checker holds to a `$ref` into `components/schemas`.
+fn schema_name(
+    id: &str,
+    what: &str,
+    schema: Option<&ReferenceOr<openapiv3::Schema>>,
+) -> Result<String> {
+    match schema {
+        Some(ReferenceOr::Reference { reference }) => {
+            Ok(reference.rsplit('/').next().unwrap_or_default().to_string())
+        }
+        _ => bail!("{id}: {what} has no `$ref` schema"),
+    }
+}
+
+fn param_kind(id: &str, name: &str, schema: &ReferenceOr<openapiv3::Schema>) -> Result<ParamKind> {
+    let schema = match schema {
+        ReferenceOr::Reference { reference } => {
+            let type_name = reference.rsplit('/').next().unwrap_or_default();
+            return Ok(ParamKind::Named(type_name.to_string()));
+        }
+        ReferenceOr::Item(schema) => schema,
+    };
+    let inline_enum = || {
+        anyhow!(
+            "{id}: parameter `{name}` has an inline enum; define it under components/schemas and `$ref` it"
+        )
+    };
+    Ok(match &schema.schema_kind {
+        SchemaKind::Type(Type::String(s)) if !s.enumeration.is_empty() => return Err(inline_enum()),
+        SchemaKind::Type(Type::String(s)) => match s.format {
+            VariantOrUnknownOrEmpty::Item(StringFormat::Date) => ParamKind::Date,
+            VariantOrUnknownOrEmpty::Item(StringFormat::DateTime) => ParamKind::DateTime,
+            _ => ParamKind::String,
+        },
+        SchemaKind::Type(Type::Integer(i)) if !i.enumeration.is_empty() => {
+            return Err(inline_enum());
+        }
+        SchemaKind::Type(Type::Integer(i)) => match i.format {
+            VariantOrUnknownOrEmpty::Item(IntegerFormat::Int32) => ParamKind::I32,
+            _ => ParamKind::I64,
+        },
+        SchemaKind::Type(Type::Boolean(b)) if !b.enumeration.is_empty() => {
+            return Err(inline_enum());
+        }
+        SchemaKind::Type(Type::Boolean(_)) => ParamKind::Bool,
+        SchemaKind::Type(Type::Number(_)) => ParamKind::Decimal,
+        _ => bail!("{id}: parameter `{name}` must be a string, integer, boolean or decimal"),
+    })
+}
