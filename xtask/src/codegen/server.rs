@@ -85,105 +85,8 @@ fn api(ops: &[Operation]) -> TokenStream {
         let path = &op.path;
         let summary = doc_lines(&format!("`{method} {path}` ({op_id}): {}", op.summary));
 
-        let mut request_fields = vec![quote! {
-            /// The caller's credential from `X-Api-Key`, if the request carried one.
-            pub api_key: ::std::option::Option<crate::ApiKey>,
-        }];
-        if !op.params.is_empty() {
-            let query = ident(&op.query_type());
-            let fields = op.params.iter().map(|p| {
-                let field = ident(&p.field());
-                let name = &p.name;
-                let doc = doc_lines(&p.description);
-                let ty = p.kind.rust();
-                if p.required {
-                    quote! { #doc #[serde(rename = #name)] pub #field: #ty, }
-                } else {
-                    quote! {
-                        #doc
-                        #[serde(rename = #name, default, skip_serializing_if = "::std::option::Option::is_none")]
-                        pub #field: ::std::option::Option<#ty>,
-                    }
-                }
-            });
-            let doc = format!(" Query parameters of `{op_id}`.");
-            items.push(quote! {
-                #[doc = #doc]
-                #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize, ::schemars::JsonSchema)]
-                pub struct #query { #(#fields)* }
-            });
-            request_fields.push(quote! { pub query: #query, });
-        }
-        if let Some(body) = &op.body {
-            let body = ident(body);
-            request_fields.push(quote! { pub body: types::#body, });
-        }
-        let doc = format!(" Everything `{op_id}` receives, parsed and validated against the spec.");
-        items.push(quote! {
-            #[doc = #doc]
-            #[derive(Clone, Debug)]
-            pub struct #request { #(#request_fields)* }
-        });
-
-        let variants = op.responses.iter().map(|r| {
-            let v = ident(&r.variant);
-            let s = ident(&r.schema);
-            let doc = doc_lines(&format!("{}: {}", r.status, r.description));
-            quote! { #doc #v(types::#s), }
-        });
-        let status_arms = op.responses.iter().map(|r| {
-            let v = ident(&r.variant);
-            let status = r.status;
-            quote! { Self::#v(_) => #status, }
-        });
-        let into_arms = op.responses.iter().map(|r| {
-            let v = ident(&r.variant);
-            quote! { Self::#v(body) => crate::json_response(status, &body), }
-        });
-        let from_error_arms = op
-            .responses
-            .iter()
-            .filter(|r| r.schema == "ErrorResponse")
-            .map(|r| {
-                let v = ident(&r.variant);
-                let status = r.status;
-                quote! { #status => Self::#v(error.body), }
-            });
-        // Statuses the operation does not document fall back to its 500 answer; the spec
-        // checker guarantees every operation documents one.
-        let internal = op.internal_error().map(|r| ident(&r.variant));
-        let fallback = match internal {
-            Some(v) => quote! { _ => Self::#v(crate::ApiError::internal().body), },
-            None => quote! {},
-        };
-        let doc = format!(
-            " Every answer `{op_id}` may give: one variant per status code the spec documents."
-        );
-        items.push(quote! {
-            #[doc = #doc]
-            #[derive(Clone, Debug, PartialEq)]
-            pub enum #response { #(#variants)* }
-
-            impl #response {
-                /// The HTTP status code of this answer.
-                pub fn status(&self) -> u16 { match self { #(#status_arms)* } }
-            }
-
-            impl ::axum::response::IntoResponse for #response {
-                fn into_response(self) -> ::axum::response::Response {
-                    let status = self.status();
-                    match self { #(#into_arms)* }
-                }
-            }
-
-            /// An [`ApiError`](crate::ApiError) becomes the variant of its status; a status this
-            /// operation does not document becomes its 500 answer.
-            impl ::std::convert::From<crate::ApiError> for #response {
-                fn from(error: crate::ApiError) -> Self {
-                    match error.status { #(#from_error_arms)* #fallback }
-                }
-            }
-        });
+        items.push(request_items(op));
+        items.push(response_items(op));
 
         let variant = ident(&op.pascal());
         op_variants.push(quote! { #summary #variant, });
@@ -257,6 +160,119 @@ fn api(ops: &[Operation]) -> TokenStream {
 
         /// Every operation of the spec, sorted by path and method.
         pub const OPERATIONS: &[OperationInfo] = &[#(#op_infos)*];
+    }
+}
+
+/// The operation's query struct (when it has parameters) and its request struct.
+fn request_items(op: &Operation) -> TokenStream {
+    let op_id = &op.id;
+    let request = ident(&op.request_type());
+    let mut query_item = quote! {};
+    let mut request_fields = vec![quote! {
+        /// The caller's credential from `X-Api-Key`, if the request carried one.
+        pub api_key: ::std::option::Option<crate::ApiKey>,
+    }];
+    if !op.params.is_empty() {
+        let query = ident(&op.query_type());
+        let fields = op.params.iter().map(|p| {
+            let field = ident(&p.field());
+            let name = &p.name;
+            let doc = doc_lines(&p.description);
+            let ty = p.kind.rust();
+            if p.required {
+                quote! { #doc #[serde(rename = #name)] pub #field: #ty, }
+            } else {
+                quote! {
+                    #doc
+                    #[serde(rename = #name, default, skip_serializing_if = "::std::option::Option::is_none")]
+                    pub #field: ::std::option::Option<#ty>,
+                }
+            }
+        });
+        let doc = format!(" Query parameters of `{op_id}`.");
+        query_item = quote! {
+            #[doc = #doc]
+            #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize, ::schemars::JsonSchema)]
+            pub struct #query { #(#fields)* }
+        };
+        request_fields.push(quote! { pub query: #query, });
+    }
+    if let Some(body) = &op.body {
+        let body = ident(body);
+        request_fields.push(quote! { pub body: types::#body, });
+    }
+    let doc = format!(" Everything `{op_id}` receives, parsed and validated against the spec.");
+    quote! {
+        #query_item
+        #[doc = #doc]
+        #[derive(Clone, Debug)]
+        pub struct #request { #(#request_fields)* }
+    }
+}
+
+/// The operation's response enum: one variant per documented status, its status code, its
+/// axum answer and its conversion from an `ApiError`.
+fn response_items(op: &Operation) -> TokenStream {
+    let op_id = &op.id;
+    let response = ident(&op.response_type());
+    let variants = op.responses.iter().map(|r| {
+        let v = ident(&r.variant);
+        let s = ident(&r.schema);
+        let doc = doc_lines(&format!("{}: {}", r.status, r.description));
+        quote! { #doc #v(types::#s), }
+    });
+    let status_arms = op.responses.iter().map(|r| {
+        let v = ident(&r.variant);
+        let status = r.status;
+        quote! { Self::#v(_) => #status, }
+    });
+    let into_arms = op.responses.iter().map(|r| {
+        let v = ident(&r.variant);
+        quote! { Self::#v(body) => crate::json_response(status, &body), }
+    });
+    let from_error_arms = op
+        .responses
+        .iter()
+        .filter(|r| r.schema == "ErrorResponse")
+        .map(|r| {
+            let v = ident(&r.variant);
+            let status = r.status;
+            quote! { #status => Self::#v(error.body), }
+        });
+    // Statuses the operation does not document fall back to its 500 answer; the spec
+    // checker guarantees every operation documents one.
+    let internal = op.internal_error().map(|r| ident(&r.variant));
+    let fallback = match internal {
+        Some(v) => quote! { _ => Self::#v(crate::ApiError::internal().body), },
+        None => quote! {},
+    };
+    let doc = format!(
+        " Every answer `{op_id}` may give: one variant per status code the spec documents."
+    );
+    quote! {
+        #[doc = #doc]
+        #[derive(Clone, Debug, PartialEq)]
+        pub enum #response { #(#variants)* }
+
+        impl #response {
+            /// The HTTP status code of this answer.
+            pub fn status(&self) -> u16 { match self { #(#status_arms)* } }
+        }
+
+        impl ::axum::response::IntoResponse for #response {
+            fn into_response(self) -> ::axum::response::Response {
+                let status = self.status();
+                match self { #(#into_arms)* }
+            }
+        }
+
+        /// An [`ApiError`](crate::ApiError) becomes the variant of its status; a status this
+        /// operation does not document becomes its 500 answer.
+        impl ::std::convert::From<crate::ApiError> for #response {
+            fn from(error: crate::ApiError) -> Self {
+                match error.status { #(#from_error_arms)* #fallback }
+            }
+        }
     }
 }
 
