@@ -300,13 +300,18 @@ fn resolve<'a, T>(
     match item {
         ReferenceOr::Item(item) => Ok((item, None)),
         ReferenceOr::Reference { reference } => {
-            let name = reference.rsplit('/').next().unwrap_or_default();
+            let name = ref_name(reference);
             let target = lookup(name)
                 .and_then(ReferenceOr::as_item)
                 .ok_or_else(|| anyhow!("`$ref: {reference}` does not resolve to an inline item"))?;
             Ok((target, Some(name)))
         }
     }
+}
+
+/// The component a `$ref` names: its last segment (`#/components/schemas/Invoice` → `Invoice`).
+fn ref_name(reference: &str) -> &str {
+    reference.rsplit('/').next().unwrap_or_default()
 }
 
 /// The name of a body's schema, which the checker holds to a `$ref` into `components/schemas`.
@@ -316,9 +321,7 @@ fn schema_name(
     schema: Option<&ReferenceOr<openapiv3::Schema>>,
 ) -> Result<String> {
     match schema {
-        Some(ReferenceOr::Reference { reference }) => {
-            Ok(reference.rsplit('/').next().unwrap_or_default().to_string())
-        }
+        Some(ReferenceOr::Reference { reference }) => Ok(ref_name(reference).to_string()),
         _ => bail!("{id}: {what} has no `$ref` schema"),
     }
 }
@@ -326,8 +329,7 @@ fn schema_name(
 fn param_kind(id: &str, name: &str, schema: &ReferenceOr<openapiv3::Schema>) -> Result<ParamKind> {
     let schema = match schema {
         ReferenceOr::Reference { reference } => {
-            let type_name = reference.rsplit('/').next().unwrap_or_default();
-            return Ok(ParamKind::Named(type_name.to_string()));
+            return Ok(ParamKind::Named(ref_name(reference).to_string()));
         }
         ReferenceOr::Item(schema) => schema,
     };
