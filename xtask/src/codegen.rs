@@ -54,7 +54,7 @@ pub fn generate(root: &Path) -> Result<Vec<GeneratedFile>> {
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join(SPEC_PATH));
     let spec = spec::load(&spec_path)?;
-    let operations = model::operations(&spec.openapi)?;
+    let operations = model::operations(&spec)?;
     let mut files = client::generate(&spec, &operations)?;
     files.extend(server::generate(&spec, &operations)?);
     files.extend(schema_list::generate(&spec)?);

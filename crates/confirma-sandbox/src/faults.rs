@@ -50,9 +50,7 @@ impl Fault {
         let problem = |path: &str, message: String| {
             Err(ApiError::validation(
                 "The fault cannot be injected.",
-                vec![confirma_server::FieldProblem::new(
-                    path, "business", message,
-                )],
+                vec![confirma_server::field_problem(path, "business", message)],
             ))
         };
         if !OPERATIONS

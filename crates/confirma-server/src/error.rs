@@ -5,17 +5,16 @@ use crate::types::{ErrorCode, ErrorResponse, FieldError};
 /// One field-level problem: the JSON path of the field and what is wrong with it.
 pub type FieldProblem = FieldError;
 
-impl FieldError {
-    pub fn new(
-        path: impl Into<String>,
-        code: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
-        Self {
-            path: path.into(),
-            code: code.into(),
-            message: message.into(),
-        }
+/// A field problem at `path` (`$.invoice.header.dueDate`), by rule `code`, saying `message`.
+pub fn field_problem(
+    path: impl Into<String>,
+    code: impl Into<String>,
+    message: impl Into<String>,
+) -> FieldProblem {
+    FieldError {
+        path: path.into(),
+        code: code.into(),
+        message: message.into(),
     }
 }
 
@@ -72,7 +71,7 @@ impl ApiError {
             ErrorCode::MalformedJson,
             "The request body repeats a key in one object; send each key once.",
         )
-        .with_field_errors(vec![FieldProblem::new(
+        .with_field_errors(vec![field_problem(
             clip(path),
             "duplicateKey",
             "appears more than once in its object",

@@ -6,9 +6,8 @@
 //! (`types::ErrorResponse`). The router also serves its own description at `/openapi.json`.
 //!
 //! `src/generated/` is written by `cargo xtask codegen`; the rest of this crate is the hand-written
-//! runtime it calls into.
+//! runtime it calls into. The model types are the client's ([`types`] is `confirma_client::types`).
 
-mod decimal;
 mod error;
 mod json;
 pub mod limits;
@@ -21,7 +20,6 @@ mod generated {
     pub mod api;
     pub mod examples;
     pub mod router;
-    pub mod types;
 }
 
 use std::sync::Arc;
@@ -29,11 +27,13 @@ use std::sync::Arc;
 use axum::http::{Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
-pub use error::{ApiError, FieldProblem, clip};
+/// The model types: generated once, in the client crate, and shared with it (one type space,
+/// one set of settings, one copy).
+pub use confirma_client::types;
+pub use error::{ApiError, FieldProblem, clip, field_problem};
 pub use generated::api::*;
 pub use generated::examples::ExampleApi;
 pub use generated::router::openapi_router;
-pub use generated::types;
 pub use openapi::{SPEC, component_schemas, to_json_schema};
 
 /// A caller's credential (the `X-Api-Key` header). `Debug` never shows it.

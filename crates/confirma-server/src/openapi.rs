@@ -4,21 +4,15 @@
 use std::sync::LazyLock;
 
 use serde_json::{Map, Value};
-use utoipa::openapi::{HttpMethod, OpenApi};
+use utoipa::openapi::OpenApi;
+
+use crate::{Operation, OperationInfo};
 
 /// `openapi/partner-api.yaml` as JSON, written by `cargo xtask codegen`.
 pub static SPEC: LazyLock<Value> = LazyLock::new(|| {
     serde_json::from_str(include_str!("generated/openapi.json"))
         .expect("generated/openapi.json is written by the generator from a valid spec")
 });
-
-/// Follows a local `$ref` (`#/components/...`) one step.
-pub fn resolve(v: &Value) -> &Value {
-    match v.get("$ref").and_then(Value::as_str) {
-        Some(r) => SPEC.pointer(r.trim_start_matches('#')).unwrap_or(v),
-        None => v,
-    }
-}
 
 /// An OpenAPI 3.0 schema as JSON Schema 2020-12 for validation: `nullable` becomes a `null`
 /// type, component references point into `$defs`, keywords that only document are dropped, and
@@ -157,69 +151,51 @@ pub fn base_openapi() -> OpenApi {
         .unwrap_or_else(|e| panic!("the embedded spec does not fit utoipa's OpenAPI model: {e}"))
 }
 
-/// The path and the OpenAPI description of one operation, parameters inlined (utoipa models
-/// parameters without references).
-pub fn operation(id: &str, method: &HttpMethod) -> (String, utoipa::openapi::path::Operation) {
-    let method_key = serde_json::to_value(method)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
-    for (path, item) in SPEC["paths"].as_object().into_iter().flatten() {
-        let Some(op) = item.get(&method_key) else {
-            continue;
-        };
-        if op.get("operationId").and_then(Value::as_str) != Some(id) {
-            continue;
-        }
-        let mut op = op.clone();
-        if let Some(Value::Array(params)) = op.get_mut("parameters") {
-            for p in params.iter_mut() {
-                *p = to_openapi31(resolve(p));
-            }
-        }
-        if let Some(body) = op.pointer_mut("/requestBody/content/application~1json/schema") {
-            *body = to_openapi31(body);
-        }
-        let op = serde_json::from_value(op)
-            .unwrap_or_else(|e| panic!("operation {id} does not fit utoipa's OpenAPI model: {e}"));
-        return (path.clone(), op);
-    }
-    panic!("operation {id} ({method_key}) is not in the embedded spec; run `cargo xtask codegen`")
+/// The operation object of `info`, as the spec writes it (its parameters inlined).
+pub fn operation_object(info: &OperationInfo) -> Value {
+    serde_json::from_str(info.spec).unwrap_or_else(|e| {
+        panic!(
+            "the generator wrote {} as invalid JSON: {e}",
+            info.operation_id
+        )
+    })
 }
 
-/// The example of the `status` response of operation `id`, as `T`. Used by `ExampleApi`; panics
-/// with the operation's name when the spec lacks the example, which a test then reports.
-pub fn example<T: serde::de::DeserializeOwned>(id: &str, status: u16) -> T {
-    let found = SPEC["paths"]
-        .as_object()
-        .into_iter()
-        .flatten()
-        .flat_map(|(_, item)| item.as_object().into_iter().flatten())
-        .find(|(_, op)| op.get("operationId").and_then(Value::as_str) == Some(id))
-        .and_then(|(_, op)| op.pointer(&format!("/responses/{status}")))
-        .map(resolve)
-        .and_then(|r| r.pointer("/content/application~1json/example"));
-    let Some(example) = found else {
-        panic!("the spec has no example for the {status} response of {id}")
-    };
-    serde_json::from_value(example.clone())
+/// The OpenAPI description of one operation, as utoipa models it.
+pub fn description(info: &OperationInfo) -> utoipa::openapi::path::Operation {
+    let mut op = operation_object(info);
+    if let Some(Value::Array(params)) = op.get_mut("parameters") {
+        for p in params.iter_mut() {
+            *p = to_openapi31(p);
+        }
+    }
+    if let Some(body) = op.pointer_mut("/requestBody/content/application~1json/schema") {
+        *body = to_openapi31(body);
+    }
+    serde_json::from_value(op).unwrap_or_else(|e| {
+        panic!(
+            "operation {} does not fit utoipa's OpenAPI model: {e}",
+            info.operation_id
+        )
+    })
+}
+
+/// The spec's example `json` of the `status` response of operation `id`, as `T`. Used by
+/// `ExampleApi`; a test decodes every one, so a misfit is found there first.
+pub fn example<T: serde::de::DeserializeOwned>(id: &str, status: u16, json: &str) -> T {
+    serde_json::from_str(json)
         .unwrap_or_else(|e| panic!("the {status} example of {id} does not fit its type: {e}"))
 }
 
-/// The request-body example of operation `id`, as `T` (for seeding and tests).
-pub fn example_request<T: serde::de::DeserializeOwned>(id: &str) -> T {
-    let found = SPEC["paths"]
-        .as_object()
-        .into_iter()
-        .flatten()
-        .flat_map(|(_, item)| item.as_object().into_iter().flatten())
-        .find(|(_, op)| op.get("operationId").and_then(Value::as_str) == Some(id))
-        .and_then(|(_, op)| op.get("requestBody"))
-        .map(resolve)
-        .and_then(|b| b.pointer("/content/application~1json/example"));
-    let Some(example) = found else {
-        panic!("the spec has no request example for {id}")
-    };
-    serde_json::from_value(example.clone())
-        .unwrap_or_else(|e| panic!("the request example of {id} does not fit its type: {e}"))
+/// The spec's example request body of `operation`, as `T` (for seeding and tests); `None` when
+/// the operation takes no body.
+pub fn example_request<T: serde::de::DeserializeOwned>(operation: Operation) -> Option<T> {
+    let info = operation.info();
+    let json = info.request_example?;
+    Some(serde_json::from_str(json).unwrap_or_else(|e| {
+        panic!(
+            "the request example of {} does not fit its type: {e}",
+            info.operation_id
+        )
+    }))
 }

@@ -4,9 +4,6 @@
 //! Validation runs before any trait method: the spec's schemas (OpenAPI 3.0) are converted once to
 //! JSON Schema and compiled with the `jsonschema` crate, which reports every violation at once.
 
-use std::collections::BTreeMap;
-use std::sync::LazyLock;
-
 use axum::body::Body;
 use axum::http::HeaderMap;
 use serde::de::DeserializeOwned;
@@ -14,22 +11,18 @@ use serde_json::{Map, Value, json};
 use utoipa::openapi::HttpMethod;
 use utoipa_axum::router::UtoipaMethodRouter;
 
-use crate::ApiKey;
-use crate::error::{ApiError, FieldProblem, clip};
-use crate::openapi::{SPEC, to_json_schema};
+use crate::error::{ApiError, FieldProblem, clip, field_problem};
+use crate::openapi::to_json_schema;
+use crate::{ApiKey, OPERATIONS, Operation, OperationInfo};
 
 pub use crate::json::{BODY_IDLE_TIMEOUT, BODY_LIMIT};
 
-/// Compiled validators for one operation.
-struct OperationValidators {
+/// The compiled validators of one operation, built from its [`OperationInfo`] on first use
+/// (`Operation::validators`, generated, keeps one per operation).
+pub(crate) struct Validators {
     query: Option<jsonschema::Validator>,
-    /// Declared query parameters and their JSON types, for turning query strings into JSON.
-    query_types: BTreeMap<String, String>,
     body: Option<jsonschema::Validator>,
 }
-
-static VALIDATORS: LazyLock<BTreeMap<String, OperationValidators>> =
-    LazyLock::new(build_validators);
 
 fn compile(schema: &Value) -> jsonschema::Validator {
     jsonschema::options()
@@ -39,61 +32,43 @@ fn compile(schema: &Value) -> jsonschema::Validator {
         .unwrap_or_else(|e| panic!("the embedded spec yields an invalid JSON Schema: {e}"))
 }
 
-fn build_validators() -> BTreeMap<String, OperationValidators> {
-    let defs = crate::openapi::component_schemas();
-    let mut out = BTreeMap::new();
-    for (_, item) in SPEC["paths"].as_object().into_iter().flatten() {
-        for (_, op) in item.as_object().into_iter().flatten() {
-            let Some(id) = op.get("operationId").and_then(Value::as_str) else {
-                continue;
-            };
-            let mut properties = Map::new();
-            let mut required = Vec::new();
-            let mut query_types = BTreeMap::new();
-            for p in op
-                .get("parameters")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                let p = crate::openapi::resolve(p);
-                let name = p["name"].as_str().unwrap_or_default().to_string();
-                let schema = crate::openapi::resolve(&p["schema"]);
-                query_types.insert(
-                    name.clone(),
-                    schema["type"].as_str().unwrap_or("string").to_string(),
-                );
-                properties.insert(name.clone(), to_json_schema(&p["schema"]));
-                if p["required"].as_bool() == Some(true) {
-                    required.push(Value::String(name));
-                }
+impl Validators {
+    pub(crate) fn new(info: &OperationInfo) -> Self {
+        let defs = crate::openapi::component_schemas();
+        let op = crate::openapi::operation_object(info);
+        let mut properties = Map::new();
+        let mut required = Vec::new();
+        for p in op
+            .get("parameters")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let name = p["name"].as_str().unwrap_or_default().to_string();
+            properties.insert(name.clone(), to_json_schema(&p["schema"]));
+            if p["required"].as_bool() == Some(true) {
+                required.push(Value::String(name));
             }
-            let query = (!properties.is_empty()).then(|| {
-                compile(&json!({"type": "object", "properties": properties, "required": required, "$defs": defs}))
-            });
-            let body = op
-                .pointer("/requestBody/content/application~1json/schema")
-                .map(|schema| {
-                    let mut schema = to_json_schema(schema);
-                    schema["$defs"] = defs.clone();
-                    compile(&schema)
-                });
-            out.insert(
-                id.to_string(),
-                OperationValidators {
-                    query,
-                    query_types,
-                    body,
-                },
-            );
         }
+        let query = (!properties.is_empty()).then(|| {
+            compile(&json!({"type": "object", "properties": properties, "required": required, "$defs": defs}))
+        });
+        let body = op
+            .pointer("/requestBody/content/application~1json/schema")
+            .map(|schema| {
+                let mut schema = to_json_schema(schema);
+                schema["$defs"] = defs.clone();
+                compile(&schema)
+            });
+        Self { query, body }
     }
-    out
 }
 
 /// Compiles every validator now rather than on the first request.
 pub fn warm_up() {
-    LazyLock::force(&VALIDATORS);
+    for info in OPERATIONS {
+        info.operation.validators();
+    }
 }
 
 /// The credential of a request: the `X-Api-Key` header, if present and readable.
@@ -103,21 +78,21 @@ pub fn api_key(headers: &HeaderMap) -> Option<ApiKey> {
 }
 
 /// Parses and validates the query string of `operation` into its typed query struct.
-pub fn query<Q: DeserializeOwned>(operation: &str, raw: Option<&str>) -> Result<Q, ApiError> {
-    let validators = &VALIDATORS[operation];
+pub fn query<Q: DeserializeOwned>(operation: Operation, raw: Option<&str>) -> Result<Q, ApiError> {
+    let declared = operation.info().query;
     let mut object = Map::new();
     for (name, value) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
         // Undeclared parameters are ignored, as most HTTP APIs do; the first of repeats counts.
-        let Some(kind) = validators.query_types.get(name.as_ref()) else {
+        let Some(param) = declared.iter().find(|p| p.name == name) else {
             continue;
         };
         if object.contains_key(name.as_ref()) {
             continue;
         }
-        object.insert(name.into_owned(), query_value(kind, &value));
+        object.insert(name.into_owned(), query_value(param.json_type, &value));
     }
     let object = Value::Object(object);
-    if let Some(validator) = &validators.query {
+    if let Some(validator) = &operation.validators().query {
         let problems: Vec<FieldProblem> = validator
             .iter_errors(&object)
             .map(|e| problem("query", &e))
@@ -132,7 +107,7 @@ pub fn query<Q: DeserializeOwned>(operation: &str, raw: Option<&str>) -> Result<
     serde_json::from_value(object).map_err(|e| {
         ApiError::validation(
             "The query parameters are invalid.",
-            vec![FieldProblem::new("query", "type", clip(&e.to_string()))],
+            vec![field_problem("query", "type", clip(&e.to_string()))],
         )
     })
 }
@@ -155,14 +130,14 @@ fn query_value(kind: &str, raw: &str) -> Value {
 
 /// Reads, parses and validates the JSON body of `operation`.
 pub async fn json_body<T: DeserializeOwned>(
-    operation: &str,
+    operation: Operation,
     headers: &HeaderMap,
     body: Body,
 ) -> Result<T, ApiError> {
     crate::json::check_content_type(headers)?;
     let bytes = crate::json::read_body(headers, body).await?;
     let value = crate::json::parse(&bytes)?;
-    if let Some(validator) = &VALIDATORS[operation].body {
+    if let Some(validator) = &operation.validators().body {
         let problems: Vec<FieldProblem> = validator
             .iter_errors(&value)
             .map(|e| problem("$", &e))
@@ -179,7 +154,7 @@ pub async fn json_body<T: DeserializeOwned>(
     serde_json::from_value(value).map_err(|e| {
         ApiError::validation(
             "The request body is invalid.",
-            vec![FieldProblem::new("$", "type", clip(&e.to_string()))],
+            vec![field_problem("$", "type", clip(&e.to_string()))],
         )
     })
 }
@@ -211,7 +186,7 @@ fn problem(root: &str, error: &jsonschema::ValidationError<'_>) -> FieldProblem 
     if let jsonschema::error::ValidationErrorKind::Required { property } = kind {
         path.push('.');
         path.push_str(property.as_str().unwrap_or_default());
-        return FieldProblem::new(path, "required", "is required".to_string());
+        return field_problem(path, "required", "is required".to_string());
     }
     if let jsonschema::error::ValidationErrorKind::MultipleOf { multiple_of } = kind {
         // `x-decimal-places` in the spec, checked as an exact multipleOf.
@@ -219,7 +194,7 @@ fn problem(root: &str, error: &jsonschema::ValidationError<'_>) -> FieldProblem 
             .to_string()
             .split_once('.')
             .map_or(0, |(_, d)| d.len());
-        return FieldProblem::new(
+        return field_problem(
             path,
             "decimalPlaces",
             format!("must have at most {places} decimals"),
@@ -230,18 +205,19 @@ fn problem(root: &str, error: &jsonschema::ValidationError<'_>) -> FieldProblem 
     } else {
         error.masked_with("the value").to_string()
     };
-    FieldProblem::new(path, kind.keyword(), message)
+    field_problem(path, kind.keyword(), message)
 }
 
 /// Registers `handler` for `operation` at the method and path the spec gives, together with the
 /// operation's OpenAPI description, so that the served description and the routes are one list.
-pub fn route<S, H, T>(operation: &str, method: HttpMethod, handler: H) -> UtoipaMethodRouter<S>
+pub fn route<S, H, T>(operation: Operation, method: HttpMethod, handler: H) -> UtoipaMethodRouter<S>
 where
     S: Clone + Send + Sync + 'static,
     H: axum::handler::Handler<T, S>,
     T: 'static,
 {
-    let (path, description) = crate::openapi::operation(operation, &method);
+    let info = operation.info();
+    let description = crate::openapi::description(info);
     let filter = match method {
         HttpMethod::Get => axum::routing::MethodFilter::GET,
         HttpMethod::Post => axum::routing::MethodFilter::POST,
@@ -254,7 +230,7 @@ where
     };
     let paths = utoipa::openapi::path::Paths::builder()
         .path(
-            path,
+            info.path,
             utoipa::openapi::path::PathItem::new(method, description),
         )
         .build();

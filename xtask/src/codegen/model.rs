@@ -12,6 +12,9 @@ use openapiv3::{
 };
 use proc_macro2::TokenStream;
 use quote::quote;
+use serde_json::Value;
+
+use super::spec::Spec;
 
 /// The HTTP methods the generators mount. Declared in the order the generated files list them
 /// (alphabetical, as the paths are), so sorting by method keeps the output stable.
@@ -69,6 +72,11 @@ pub struct Operation {
     pub method: Method,
     pub path: String,
     pub summary: String,
+    /// The spec's longer description of the operation (may be empty).
+    pub details: String,
+    /// The operation object as the spec writes it (extensions kept), its parameters inlined, as
+    /// compact JSON: what the server validates against and serves as its description.
+    pub spec_json: String,
     /// The query parameters, in spec order.
     pub params: Vec<Param>,
     /// The request body's schema name under `components/schemas`, if the operation takes one.
@@ -87,6 +95,11 @@ pub struct Param {
     pub required: bool,
     pub description: String,
     pub kind: ParamKind,
+    /// Its JSON Schema type (`integer`, `string`, `boolean`, `number`): how a query-string value
+    /// is read before validation.
+    pub json_type: &'static str,
+    /// The values of an enum parameter, in spec order (empty for any other).
+    pub values: Vec<String>,
 }
 
 /// The Rust type of a query parameter.
@@ -113,6 +126,8 @@ pub struct Response {
     /// The body's schema name under `components/schemas`.
     pub schema: String,
     pub description: String,
+    /// The spec's example of the body, as compact JSON.
+    pub example: Option<String>,
 }
 
 impl Operation {
@@ -185,7 +200,8 @@ impl ParamKind {
 }
 
 /// Every operation of the spec, sorted by path and method.
-pub fn operations(api: &OpenAPI) -> Result<Vec<Operation>> {
+pub fn operations(spec: &Spec) -> Result<Vec<Operation>> {
+    let api = &spec.openapi;
     let mut out = Vec::new();
     for (path, item) in api.paths.iter() {
         let item = item
@@ -195,7 +211,9 @@ pub fn operations(api: &OpenAPI) -> Result<Vec<Operation>> {
             let method = Method::from_key(key).ok_or_else(|| {
                 anyhow!("paths.{path}.{key}: the generators do not mount `{key}`")
             })?;
-            out.push(operation(api, path, method, op)?);
+            let mut operation = operation(api, path, method, op)?;
+            operation.spec_json = spec_json(&spec.raw, path, method)?;
+            out.push(operation);
         }
     }
     out.sort_by(|a, b| (&a.path, a.method).cmp(&(&b.path, b.method)));
@@ -226,11 +244,21 @@ fn operation(
         let ParameterSchemaOrContent::Schema(schema) = &parameter_data.format else {
             bail!("{id}: parameter `{}` needs a `schema`", parameter_data.name);
         };
+        let kind = param_kind(&id, &parameter_data.name, schema)?;
+        let (json_type, values) = match &kind {
+            ParamKind::Named(name) => named_type(api, &id, name)?,
+            ParamKind::Date | ParamKind::DateTime | ParamKind::String => ("string", Vec::new()),
+            ParamKind::I32 | ParamKind::I64 => ("integer", Vec::new()),
+            ParamKind::Bool => ("boolean", Vec::new()),
+            ParamKind::Decimal => ("number", Vec::new()),
+        };
         params.push(Param {
             name: parameter_data.name.clone(),
             required: parameter_data.required,
             description: parameter_data.description.clone().unwrap_or_default(),
-            kind: param_kind(&id, &parameter_data.name, schema)?,
+            kind,
+            json_type,
+            values,
         });
     }
 
@@ -275,12 +303,19 @@ fn operation(
             variant,
             schema,
             description: resolved.description.clone(),
+            example: media
+                .example
+                .as_ref()
+                .map(serde_json::to_string)
+                .transpose()?,
         });
     }
     responses.sort_by_key(|r| r.status);
 
     Ok(Operation {
         summary: op.summary.clone().unwrap_or_default(),
+        details: op.description.clone().unwrap_or_default(),
+        spec_json: String::new(),
         id,
         method,
         path: path.to_string(),
@@ -293,6 +328,47 @@ fn operation(
 
 /// An item, following one `$ref` into its components map, with the component's name if it was a
 /// reference.
+/// The operation object of the raw spec (extensions kept), each `$ref`'d parameter replaced by
+/// the parameter it names.
+fn spec_json(raw: &Value, path: &str, method: Method) -> Result<String> {
+    let mut op = raw
+        .get("paths")
+        .and_then(|paths| paths.get(path))
+        .and_then(|item| item.get(method.key()))
+        .cloned()
+        .ok_or_else(|| anyhow!("paths.{path}.{} is not in the spec", method.key()))?;
+    if let Some(Value::Array(params)) = op.get_mut("parameters") {
+        for param in params {
+            if let Some(reference) = param.get("$ref").and_then(Value::as_str) {
+                let target = raw
+                    .pointer(reference.trim_start_matches('#'))
+                    .ok_or_else(|| anyhow!("`$ref: {reference}` does not resolve"))?;
+                *param = target.clone();
+            }
+        }
+    }
+    Ok(serde_json::to_string(&op)?)
+}
+
+/// The JSON type and enum values of a parameter whose schema is a component.
+fn named_type(api: &OpenAPI, id: &str, name: &str) -> Result<(&'static str, Vec<String>)> {
+    let schema = api
+        .components
+        .as_ref()
+        .and_then(|c| c.schemas.get(name))
+        .and_then(ReferenceOr::as_item)
+        .ok_or_else(|| anyhow!("{id}: parameter schema `{name}` is not an inline component"))?;
+    Ok(match &schema.schema_kind {
+        SchemaKind::Type(Type::String(s)) => {
+            ("string", s.enumeration.iter().flatten().cloned().collect())
+        }
+        SchemaKind::Type(Type::Integer(_)) => ("integer", Vec::new()),
+        SchemaKind::Type(Type::Boolean(_)) => ("boolean", Vec::new()),
+        SchemaKind::Type(Type::Number(_)) => ("number", Vec::new()),
+        _ => bail!("{id}: parameter schema `{name}` must be a string, integer, boolean or number"),
+    })
+}
+
 fn resolve<'a, T>(
     item: &'a ReferenceOr<T>,
     lookup: impl FnOnce(&str) -> Option<&'a ReferenceOr<T>>,

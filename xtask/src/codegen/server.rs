@@ -1,34 +1,24 @@
 //! The axum server stub: `crates/confirma-server/src/generated/`.
 //!
-//! progenitor generates clients only, so the server side is ours. It writes:
-//! - `types.rs`: the model types, from the very same progenitor/typify type space as the client;
+//! progenitor generates clients only, so the server side is ours. The model types are not among
+//! what it writes: they are generated once, in the client crate (`confirma_client::types`), and
+//! the server crate re-exports them. It writes:
 //! - `api.rs`: per operation a query struct, a request struct and a response enum with one variant
 //!   per documented status, and the `PartnerApi` trait with one async method per operation;
 //! - `router.rs`: one handler per operation and `openapi_router`, which registers every route
 //!   together with its OpenAPI description (utoipa), so the served description follows the routes;
 //! - `openapi.json`: the spec as JSON, embedded for request validation and the served description.
 
-use anyhow::{Result, anyhow};
+use anyhow::Result;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 use serde_json::Value;
 
-use super::{
-    GeneratedFile, HEADER, model::Operation, rust_file, settings::generation_settings, spec::Spec,
-    types_file,
-};
+use super::{GeneratedFile, HEADER, model::Operation, rust_file, spec::Spec};
 
 pub const SERVER_DIR: &str = "crates/confirma-server/src/generated";
 
 pub fn generate(spec: &Spec, operations: &[Operation]) -> Result<Vec<GeneratedFile>> {
-    // The same generator and settings as the client; only its type space is kept, so server and
-    // client types are the output of one type generator with one set of settings.
-    let mut generator = progenitor_impl::Generator::new(&generation_settings());
-    generator
-        .generate_tokens(&spec.openapi)
-        .map_err(|e| anyhow!("progenitor could not generate the model types: {e}"))?;
-    let types = generator.get_type_space().to_stream();
-
     let mut embedded = spec.raw.clone();
     if let Some(map) = embedded.as_object_mut() {
         map.insert(
@@ -39,10 +29,6 @@ pub fn generate(spec: &Spec, operations: &[Operation]) -> Result<Vec<GeneratedFi
 
     Ok(vec![
         GeneratedFile {
-            path: format!("{SERVER_DIR}/types.rs").into(),
-            contents: types_file(types)?,
-        },
-        GeneratedFile {
             path: format!("{SERVER_DIR}/api.rs").into(),
             contents: rust_file(api(operations))?,
         },
@@ -52,7 +38,7 @@ pub fn generate(spec: &Spec, operations: &[Operation]) -> Result<Vec<GeneratedFi
         },
         GeneratedFile {
             path: format!("{SERVER_DIR}/examples.rs").into(),
-            contents: rust_file(examples(operations))?,
+            contents: rust_file(examples(operations)?)?,
         },
         GeneratedFile {
             path: format!("{SERVER_DIR}/openapi.json").into(),
@@ -76,6 +62,8 @@ fn api(ops: &[Operation]) -> TokenStream {
     let mut op_infos = Vec::new();
     let mut op_variants = Vec::new();
     let mut op_id_arms = Vec::new();
+    let mut from_id_arms = Vec::new();
+    let mut info_arms = Vec::new();
     for op in ops {
         let fn_name = ident(&op.fn_name());
         let request = ident(&op.request_type());
@@ -91,28 +79,43 @@ fn api(ops: &[Operation]) -> TokenStream {
         let variant = ident(&op.pascal());
         op_variants.push(quote! { #summary #variant, });
         op_id_arms.push(quote! { Self::#variant => #op_id, });
+        from_id_arms.push(quote! { #op_id => Some(Self::#variant), });
+        let index = op_infos.len();
+        info_arms.push(quote! { Self::#variant => &INFOS[#index], });
         trait_methods.push(quote! {
             #summary
             fn #fn_name(&self, request: #request) -> impl ::std::future::Future<Output = #response> + Send;
         });
         let has_body = op.body.is_some();
         let statuses = op.responses.iter().map(|r| r.status);
-        let params = op.params.iter().map(|p| &p.name);
+        let params = op.params.iter().map(|p| {
+            let (name, json_type, required) = (&p.name, p.json_type, p.required);
+            quote!(QueryParam { name: #name, json_type: #json_type, required: #required })
+        });
+        let spec_json = &op.spec_json;
+        let example = match &op.body_example {
+            Some(text) => quote!(Some(#text)),
+            None => quote!(None),
+        };
         op_infos.push(quote! {
             OperationInfo {
+                operation: Operation::#variant,
                 operation_id: #op_id,
                 method: #method,
                 path: #path,
                 has_body: #has_body,
                 query: &[#(#params),*],
                 statuses: &[#(#statuses),*],
+                spec: #spec_json,
+                request_example: #example,
             },
         });
     }
+    let count = ops.len();
     quote! {
         //! Typed requests and responses of every operation, and the `PartnerApi` trait.
         #![allow(clippy::large_enum_variant, clippy::too_many_arguments)]
-        use super::types;
+        use crate::types;
 
         #(#items)*
 
@@ -145,21 +148,50 @@ fn api(ops: &[Operation]) -> TokenStream {
         impl Operation {
             /// The operation's `operationId` in the spec.
             pub const fn id(self) -> &'static str { match self { #(#op_id_arms)* } }
+
+            /// The operation with this `operationId`, if the spec has one.
+            pub fn from_id(id: &str) -> ::std::option::Option<Self> {
+                match id { #(#from_id_arms)* _ => None }
+            }
+
+            /// Everything the spec says of this operation.
+            pub const fn info(self) -> &'static OperationInfo { match self { #(#info_arms)* } }
         }
 
-        /// Static facts about one operation, for tests and tooling.
+        /// Static facts about one operation: what the runtime routes, parses, validates and
+        /// describes it by (nothing is looked up by name at run time), and what tests read.
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         pub struct OperationInfo {
+            pub operation: Operation,
             pub operation_id: &'static str,
+            /// The HTTP method, upper case.
             pub method: &'static str,
             pub path: &'static str,
             pub has_body: bool,
-            pub query: &'static [&'static str],
+            /// The query parameters, in spec order.
+            pub query: &'static [QueryParam],
+            /// Every documented status, in order.
             pub statuses: &'static [u16],
+            /// The operation object of the spec (extensions kept), its parameters inlined, as JSON.
+            pub spec: &'static str,
+            /// The spec's example request body, as pretty JSON.
+            pub request_example: ::std::option::Option<&'static str>,
         }
 
+        /// One query parameter of an operation.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub struct QueryParam {
+            /// The name on the wire (`invoiceNumber`).
+            pub name: &'static str,
+            /// Its JSON Schema type: `integer`, `number`, `boolean` or `string`.
+            pub json_type: &'static str,
+            pub required: bool,
+        }
+
+        const INFOS: [OperationInfo; #count] = [#(#op_infos)*];
+
         /// Every operation of the spec, sorted by path and method.
-        pub const OPERATIONS: &[OperationInfo] = &[#(#op_infos)*];
+        pub const OPERATIONS: &[OperationInfo] = &INFOS;
     }
 }
 
@@ -276,22 +308,30 @@ fn response_items(op: &Operation) -> TokenStream {
     }
 }
 
-fn examples(ops: &[Operation]) -> TokenStream {
-    let methods = ops.iter().map(|op| {
-        let fn_name = ident(&op.fn_name());
-        let request = ident(&op.request_type());
-        let response = ident(&op.response_type());
-        let op_id = &op.id;
-        let ok = op.success();
-        let variant = ident(&ok.variant);
-        let status = ok.status;
-        quote! {
-            async fn #fn_name(&self, _request: api::#request) -> api::#response {
-                api::#response::#variant(crate::openapi::example(#op_id, #status))
-            }
-        }
-    });
-    quote! {
+fn examples(ops: &[Operation]) -> Result<TokenStream> {
+    let methods = ops
+        .iter()
+        .map(|op| {
+            let fn_name = ident(&op.fn_name());
+            let request = ident(&op.request_type());
+            let response = ident(&op.response_type());
+            let op_id = &op.id;
+            let ok = op.success();
+            let variant = ident(&ok.variant);
+            let status = ok.status;
+            let Some(example) = &ok.example else {
+                anyhow::bail!(
+                    "{op_id}: its {status} response has no example, which ExampleApi answers with"
+                );
+            };
+            Ok(quote! {
+                async fn #fn_name(&self, _request: api::#request) -> api::#response {
+                    api::#response::#variant(crate::openapi::example(#op_id, #status, #example))
+                }
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(quote! {
         //! `ExampleApi`: answers every operation with the example the spec gives for its success
         //! response. A test double for client tests and documentation, not a sandbox.
         use super::api;
@@ -303,16 +343,16 @@ fn examples(ops: &[Operation]) -> TokenStream {
         impl api::PartnerApi for ExampleApi {
             #(#methods)*
         }
-    }
+    })
 }
 
 fn router(ops: &[Operation]) -> TokenStream {
     let mut handlers = Vec::new();
     let mut routes = Vec::new();
+    let mut validator_arms = Vec::new();
     for op in ops {
         let fn_name = ident(&op.fn_name());
         let request = ident(&op.request_type());
-        let op_id = &op.id;
         let method = ident(&op.method.variant());
         let variant = ident(&op.pascal());
         let mut fields = vec![quote!(api_key,)];
@@ -320,7 +360,7 @@ fn router(ops: &[Operation]) -> TokenStream {
         if !op.params.is_empty() {
             let query = ident(&op.query_type());
             extract.push(quote! {
-                let query = match crate::runtime::query::<api::#query>(#op_id, parts.uri.query()) {
+                let query = match crate::runtime::query::<api::#query>(api::Operation::#variant, parts.uri.query()) {
                     Ok(query) => query,
                     Err(error) => return error.into_response(),
                 };
@@ -330,7 +370,7 @@ fn router(ops: &[Operation]) -> TokenStream {
         if let Some(body) = &op.body {
             let body = ident(body);
             extract.push(quote! {
-                let body = match crate::runtime::json_body::<types::#body>(#op_id, &parts.headers, body).await {
+                let body = match crate::runtime::json_body::<types::#body>(api::Operation::#variant, &parts.headers, body).await {
                     Ok(body) => body,
                     Err(error) => return error.into_response(),
                 };
@@ -353,13 +393,20 @@ fn router(ops: &[Operation]) -> TokenStream {
             }
         });
         routes.push(quote! {
-            .routes(crate::runtime::route(#op_id, ::utoipa::openapi::HttpMethod::#method, #fn_name::<A>))
+            .routes(crate::runtime::route(api::Operation::#variant, ::utoipa::openapi::HttpMethod::#method, #fn_name::<A>))
+        });
+        validator_arms.push(quote! {
+            api::Operation::#variant => {
+                static VALIDATORS: ::std::sync::OnceLock<crate::runtime::Validators> = ::std::sync::OnceLock::new();
+                VALIDATORS.get_or_init(|| crate::runtime::Validators::new(self.info()))
+            }
         });
     }
     quote! {
         //! One handler per operation, and the router that mounts them with their descriptions.
         use ::axum::response::IntoResponse;
-        use super::{api, types};
+        use super::api;
+        use crate::types;
         use api::PartnerApi;
 
         /// Every operation mounted at its documented method and path, each registered together
@@ -369,6 +416,13 @@ fn router(ops: &[Operation]) -> TokenStream {
             ::utoipa_axum::router::OpenApiRouter::with_openapi(crate::runtime::base_openapi())
                 #(#routes)*
                 .with_state(api)
+        }
+
+        impl api::Operation {
+            /// This operation's compiled validators, built on first use.
+            pub(crate) fn validators(self) -> &'static crate::runtime::Validators {
+                match self { #(#validator_arms)* }
+            }
         }
 
         #(#handlers)*

@@ -1,11 +1,11 @@
 //! The domain's refusals as the spec's error answers: each kind gets its status.
 
-use confirma_server::{ApiError, FieldProblem};
+use confirma_server::{ApiError, FieldProblem, field_problem};
 
 use crate::world::{Failure, Problem, Refusal};
 
 fn field(problem: Problem) -> FieldProblem {
-    FieldProblem::new(problem.path, problem.rule, problem.message)
+    field_problem(problem.path, problem.rule, problem.message)
 }
 
 impl From<Refusal> for ApiError {

@@ -2,7 +2,7 @@
 //! wire, all in one read transaction. (Fetching unfetched settlements also records the fetch, so
 //! it is a change.)
 
-use confirma_server::{self as server, ApiError, ApiKey, FieldProblem, types};
+use confirma_server::{self as server, ApiError, ApiKey, types};
 
 use super::{SandboxApi, wire};
 use crate::world::queries::{DateWindow, DistributionFilter};
@@ -208,7 +208,7 @@ impl SandboxApi {
         if !crate::world::checks::business_id_valid(business_id) {
             return Err(ApiError::validation(
                 "The business ID is invalid.",
-                vec![FieldProblem::new(
+                vec![server::field_problem(
                     "query.businessId",
                     "business",
                     "is not a valid Finnish business ID",

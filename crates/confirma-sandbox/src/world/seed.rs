@@ -2,7 +2,7 @@
 //! under a business ID of its own) and three of the spec's example invoices.
 
 use chrono::Duration;
-use confirma_server::types;
+use confirma_server::{Operation, types};
 
 use super::World;
 use super::refusal::Failure;
@@ -28,7 +28,8 @@ impl World<'_> {
     /// token.
     async fn seed_demo_client(&mut self) -> Result<(i64, String), Failure> {
         let mut request: types::CreateClientRequest =
-            confirma_server::runtime::example_request("createClient");
+            confirma_server::runtime::example_request(Operation::CreateClient)
+                .expect("createClient has a request example");
         request.client.business_code = DEMO_BUSINESS_ID.parse().expect("a valid business ID");
         request.client.vat_reg_nbr = Some(
             format!("FI{}", DEMO_BUSINESS_ID.replace('-', ""))
@@ -43,7 +44,8 @@ impl World<'_> {
     /// The demo client's invoices: the spec's example invoice, under three numbers.
     async fn seed_demo_invoices(&mut self, client_id: i64) -> Result<(), Failure> {
         let example: types::SalesInvoiceRequest =
-            confirma_server::runtime::example_request("createInvoice");
+            confirma_server::runtime::example_request(Operation::CreateInvoice)
+                .expect("createInvoice has a request example");
         let start = self.today();
         for (i, number) in DEMO_INVOICE_NUMBERS.into_iter().enumerate() {
             let mut request = example.clone();

@@ -46,7 +46,7 @@ fn corpus_dir() -> PathBuf {
 fn example(args: &str) -> String {
     let mut parts = args.split_whitespace();
     let operation = parts.next().expect("an operation");
-    let mut value: Value = confirma_server::runtime::example_request(operation);
+    let mut value: Value = crate::example_body(operation);
     for assignment in parts {
         let (path, json) = assignment.split_once('=').expect("path=JSON");
         let pointer = format!("/{}", path.replace('.', "/"));

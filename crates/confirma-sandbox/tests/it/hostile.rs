@@ -440,7 +440,7 @@ async fn no_token_ever_reaches_the_log() {
 async fn the_largest_values_the_spec_allows_are_answered_not_crashed_on() {
     let sb = TestSandbox::start(None).await;
     let token = sb.demo_token().await;
-    let mut body: Value = confirma_server::runtime::example_request("createInvoice");
+    let mut body: Value = crate::example_body("createInvoice");
     for row in body["invoice"]["rows"].as_array_mut().unwrap() {
         row["quantity"] = json!(99999999.9999);
         row["unitPrice"] = serde_json::from_str("999999999999.99").unwrap();
@@ -486,7 +486,7 @@ async fn the_largest_values_the_spec_allows_are_answered_not_crashed_on() {
         "{answer}"
     );
     // The largest invoice that adds up, at 100 % interest.
-    let mut body: Value = confirma_server::runtime::example_request("createInvoice");
+    let mut body: Value = crate::example_body("createInvoice");
     body["invoice"]["header"]["number"] = json!(990001);
     body["invoice"]["references"]["payment"] = Value::Null;
     let mut row = body["invoice"]["rows"][0].clone();

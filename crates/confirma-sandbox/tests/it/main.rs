@@ -172,8 +172,15 @@ impl TestSandbox {
 
 /// The request example of `operation` from the spec, as a client type.
 pub fn example<T: serde::de::DeserializeOwned>(operation: &str) -> T {
-    let value: Value = confirma_server::runtime::example_request(operation);
-    serde_json::from_value(value).expect("the example fits the client type")
+    serde_json::from_value(example_body(operation)).expect("the example fits the client type")
+}
+
+/// The request example of the operation with this operationId, as JSON.
+pub fn example_body(operation: &str) -> Value {
+    let op = confirma_server::Operation::from_id(operation)
+        .unwrap_or_else(|| panic!("{operation} is not an operation of the spec"));
+    confirma_server::runtime::example_request(op)
+        .unwrap_or_else(|| panic!("{operation} has no request example"))
 }
 
 /// The spec's example invoice under another number, dated at the sandbox start (2026-03-02).

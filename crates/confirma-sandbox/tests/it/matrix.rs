@@ -82,7 +82,7 @@ async fn every_operation_with_every_kind_of_credential() {
         }
     };
     let body = |operation: &str| -> Option<Value> {
-        let mut body: Value = confirma_server::runtime::example_request(operation);
+        let mut body: Value = crate::example_body(operation);
         if operation == "createClient" {
             body["client"]["businessCode"] = json!(BUSINESS_IDS[3]);
             body["client"]["vatRegNbr"] = json!(format!("FI{}", BUSINESS_IDS[3].replace('-', "")));

@@ -268,7 +268,7 @@ async fn every_request_example_of_the_spec_succeeds_on_a_fresh_sandbox_in_order(
             .iter()
             .find(|o| o.operation_id == operation)
             .unwrap();
-        let body: serde_json::Value = confirma_server::runtime::example_request(operation);
+        let body: serde_json::Value = crate::example_body(operation);
         http.post(format!("{}{}", sb.base, op.path))
             .header("x-api-key", key)
             .json(&body)

@@ -2,7 +2,7 @@
 
 //! Typed requests and responses of every operation, and the `PartnerApi` trait.
 #![allow(clippy::large_enum_variant, clippy::too_many_arguments)]
-use super::types;
+use crate::types;
 /// Everything `submitAccountingInvoice` receives, parsed and validated against the spec.
 #[derive(Clone, Debug)]
 pub struct SubmitAccountingInvoiceRequest {
@@ -1793,20 +1793,81 @@ impl Operation {
             Self::ValidateToken => "validateToken",
         }
     }
+    /// The operation with this `operationId`, if the spec has one.
+    pub fn from_id(id: &str) -> ::std::option::Option<Self> {
+        match id {
+            "submitAccountingInvoice" => Some(Self::SubmitAccountingInvoice),
+            "getLedgerStatus" => Some(Self::GetLedgerStatus),
+            "submitLedger" => Some(Self::SubmitLedger),
+            "getAccountingPaymentStatus" => Some(Self::GetAccountingPaymentStatus),
+            "submitAccountingPayments" => Some(Self::SubmitAccountingPayments),
+            "createClient" => Some(Self::CreateClient),
+            "getFinvoiceCredentials" => Some(Self::GetFinvoiceCredentials),
+            "createInvoice" => Some(Self::CreateInvoice),
+            "createInvoiceActions" => Some(Self::CreateInvoiceActions),
+            "getCaseDetails" => Some(Self::GetCaseDetails),
+            "getDistributionInformation" => Some(Self::GetDistributionInformation),
+            "getDistributionInformationV2" => Some(Self::GetDistributionInformationV2),
+            "getPayments" => Some(Self::GetPayments),
+            "renewToken" => Some(Self::RenewToken),
+            "getSettlements" => Some(Self::GetSettlements),
+            "validateToken" => Some(Self::ValidateToken),
+            _ => None,
+        }
+    }
+    /// Everything the spec says of this operation.
+    pub const fn info(self) -> &'static OperationInfo {
+        match self {
+            Self::SubmitAccountingInvoice => &INFOS[0usize],
+            Self::GetLedgerStatus => &INFOS[1usize],
+            Self::SubmitLedger => &INFOS[2usize],
+            Self::GetAccountingPaymentStatus => &INFOS[3usize],
+            Self::SubmitAccountingPayments => &INFOS[4usize],
+            Self::CreateClient => &INFOS[5usize],
+            Self::GetFinvoiceCredentials => &INFOS[6usize],
+            Self::CreateInvoice => &INFOS[7usize],
+            Self::CreateInvoiceActions => &INFOS[8usize],
+            Self::GetCaseDetails => &INFOS[9usize],
+            Self::GetDistributionInformation => &INFOS[10usize],
+            Self::GetDistributionInformationV2 => &INFOS[11usize],
+            Self::GetPayments => &INFOS[12usize],
+            Self::RenewToken => &INFOS[13usize],
+            Self::GetSettlements => &INFOS[14usize],
+            Self::ValidateToken => &INFOS[15usize],
+        }
+    }
 }
-/// Static facts about one operation, for tests and tooling.
+/// Static facts about one operation: what the runtime routes, parses, validates and
+/// describes it by (nothing is looked up by name at run time), and what tests read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OperationInfo {
+    pub operation: Operation,
     pub operation_id: &'static str,
+    /// The HTTP method, upper case.
     pub method: &'static str,
     pub path: &'static str,
     pub has_body: bool,
-    pub query: &'static [&'static str],
+    /// The query parameters, in spec order.
+    pub query: &'static [QueryParam],
+    /// Every documented status, in order.
     pub statuses: &'static [u16],
+    /// The operation object of the spec (extensions kept), its parameters inlined, as JSON.
+    pub spec: &'static str,
+    /// The spec's example request body, as pretty JSON.
+    pub request_example: ::std::option::Option<&'static str>,
 }
-/// Every operation of the spec, sorted by path and method.
-pub const OPERATIONS: &[OperationInfo] = &[
+/// One query parameter of an operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QueryParam {
+    /// The name on the wire (`invoiceNumber`).
+    pub name: &'static str,
+    /// Its JSON Schema type: `integer`, `number`, `boolean` or `string`.
+    pub json_type: &'static str,
+    pub required: bool,
+}
+const INFOS: [OperationInfo; 16usize] = [
     OperationInfo {
+        operation: Operation::SubmitAccountingInvoice,
         operation_id: "submitAccountingInvoice",
         method: "POST",
         path: "/api/v1/partner/accounting/invoice",
@@ -1816,16 +1877,40 @@ pub const OPERATIONS: &[OperationInfo] = &[
             200u16, 400u16, 401u16, 402u16, 403u16, 404u16, 408u16, 413u16, 415u16,
             500u16, 503u16,
         ],
+        spec: "{\"description\":\"Sends invoice data to the client's accounting system after distribution so that the\\ncreditor's receivables are tracked there (related to `processing.accountingInvoiceEnabled`).\\nThe documentation lists this operation (\\\"Accounting → Invoice\\\") without a recovered page\\nbody; path, request and response are inferred and modelled on the ledger/payment\\nendpoints and on Finvoice totals. The sync result can be followed per `invoiceIdentifier`.\\n\",\"operationId\":\"submitAccountingInvoice\",\"requestBody\":{\"content\":{\"application/json\":{\"example\":{\"invoices\":[{\"buyer\":{\"businessId\":\"3120495-4\",\"customerAccountId\":\"118\",\"name\":\"Rakennusliike Virtanen Oy\"},\"companyIdentifier\":\"2942108-7\",\"currency\":\"EUR\",\"dueDate\":\"2026-02-16\",\"invoiceDate\":\"2026-02-02\",\"invoiceIdentifier\":\"0b5e9c1a-6d2f-4a8e-b3c7-91f04d2e6a58\",\"invoiceNumber\":202600145,\"paymentReference\":\"10452026001456\",\"rows\":[{\"accountNumber\":\"3000\",\"description\":\"Huoltotyö, ilmanvaihtokone\",\"grossAmount\":853.40,\"ledgerDimensions\":[{\"dimensionType\":\"COST_CENTER\",\"dimensionValue\":\"1000\"}],\"netAmount\":680.00,\"vatAmount\":173.40,\"vatCode\":\"20\",\"vatPercentage\":25.5},{\"accountNumber\":\"3010\",\"description\":\"Suodatinsarja F7\",\"grossAmount\":58.99,\"ledgerDimensions\":[],\"netAmount\":47.00,\"vatAmount\":11.99,\"vatCode\":\"20\",\"vatPercentage\":25.5}],\"totalGrossAmount\":912.39,\"totalNetAmount\":727.00,\"totalVatAmount\":185.39,\"type\":\"INVOICE\"}]},\"schema\":{\"$ref\":\"#/components/schemas/AccountingInvoiceRequest\"}}},\"required\":true},\"responses\":{\"200\":{\"content\":{\"application/json\":{\"example\":{\"acceptedCount\":1,\"items\":[{\"description\":\"Pending\",\"sourceIdentifier\":\"0b5e9c1a-6d2f-4a8e-b3c7-91f04d2e6a58\",\"status\":0}]},\"schema\":{\"$ref\":\"#/components/schemas/AccountingSubmitResponse\"}}},\"description\":\"Invoices accepted for synchronisation.\"},\"400\":{\"$ref\":\"#/components/responses/BadRequest\"},\"401\":{\"$ref\":\"#/components/responses/Unauthorized\"},\"402\":{\"$ref\":\"#/components/responses/BusinessRuleViolation\"},\"403\":{\"$ref\":\"#/components/responses/Forbidden\"},\"404\":{\"$ref\":\"#/components/responses/NotFound\"},\"408\":{\"$ref\":\"#/components/responses/RequestTimeout\"},\"413\":{\"$ref\":\"#/components/responses/PayloadTooLarge\"},\"415\":{\"$ref\":\"#/components/responses/UnsupportedMediaType\"},\"500\":{\"$ref\":\"#/components/responses/InternalError\"},\"503\":{\"$ref\":\"#/components/responses/ServiceUnavailable\"}},\"summary\":\"Submit accounting invoices\",\"tags\":[\"Accounting\"],\"x-evidence\":\"inferred\"}",
+        request_example: Some(
+            "{\n  \"invoices\": [\n    {\n      \"buyer\": {\n        \"businessId\": \"3120495-4\",\n        \"customerAccountId\": \"118\",\n        \"name\": \"Rakennusliike Virtanen Oy\"\n      },\n      \"companyIdentifier\": \"2942108-7\",\n      \"currency\": \"EUR\",\n      \"dueDate\": \"2026-02-16\",\n      \"invoiceDate\": \"2026-02-02\",\n      \"invoiceIdentifier\": \"0b5e9c1a-6d2f-4a8e-b3c7-91f04d2e6a58\",\n      \"invoiceNumber\": 202600145,\n      \"paymentReference\": \"10452026001456\",\n      \"rows\": [\n        {\n          \"accountNumber\": \"3000\",\n          \"description\": \"Huoltotyö, ilmanvaihtokone\",\n          \"grossAmount\": 853.40,\n          \"ledgerDimensions\": [\n            {\n              \"dimensionType\": \"COST_CENTER\",\n              \"dimensionValue\": \"1000\"\n            }\n          ],\n          \"netAmount\": 680.00,\n          \"vatAmount\": 173.40,\n          \"vatCode\": \"20\",\n          \"vatPercentage\": 25.5\n        },\n        {\n          \"accountNumber\": \"3010\",\n          \"description\": \"Suodatinsarja F7\",\n          \"grossAmount\": 58.99,\n          \"ledgerDimensions\": [],\n          \"netAmount\": 47.00,\n          \"vatAmount\": 11.99,\n          \"vatCode\": \"20\",\n          \"vatPercentage\": 25.5\n        }\n      ],\n      \"totalGrossAmount\": 912.39,\n      \"totalNetAmount\": 727.00,\n      \"totalVatAmount\": 185.39,\n      \"type\": \"INVOICE\"\n    }\n  ]\n}",
+        ),
     },
     OperationInfo {
+        operation: Operation::GetLedgerStatus,
         operation_id: "getLedgerStatus",
         method: "GET",
         path: "/api/v1/partner/accounting/ledger",
         has_body: false,
-        query: &["fromDate", "toDate", "ledgerIdentifier"],
+        query: &[
+            QueryParam {
+                name: "fromDate",
+                json_type: "string",
+                required: false,
+            },
+            QueryParam {
+                name: "toDate",
+                json_type: "string",
+                required: false,
+            },
+            QueryParam {
+                name: "ledgerIdentifier",
+                json_type: "string",
+                required: false,
+            },
+        ],
         statuses: &[200u16, 400u16, 401u16, 402u16, 403u16, 404u16, 500u16, 503u16],
+        spec: "{\"description\":\"Reports whether submitted ledger documents are synced, still queued or failed\\n(`status` 0 = pending, 1 = synced, 2 = failed).\\n\\n**Empty result:** the real service answers `204 No Content` (no body) when there are no\\nrecords. Only `200` is declared here because the code generator supports exactly one\\nsuccess response per operation; the SDK maps `204` to an empty `ledgers` list, and the\\nsandbox answers `200` with `{\\\"ledgers\\\": []}`. The documentation page also shows an empty\\nJSON request body example (`{}`) for this GET; no body is needed or modelled.\\nThe query parameters are inferred.\\n\",\"operationId\":\"getLedgerStatus\",\"parameters\":[{\"description\":\"Only records whose document/payment date is on or after this date.\",\"example\":\"2026-02-01\",\"in\":\"query\",\"name\":\"fromDate\",\"required\":false,\"schema\":{\"format\":\"date\",\"type\":\"string\"},\"x-evidence\":\"inferred\"},{\"description\":\"Only records whose document/payment date is on or before this date.\",\"example\":\"2026-03-31\",\"in\":\"query\",\"name\":\"toDate\",\"required\":false,\"schema\":{\"format\":\"date\",\"type\":\"string\"},\"x-evidence\":\"inferred\"},{\"description\":\"Only the status of this submitted ledger document (`ledgers.ledgerIdentifier` of the POST, echoed as `sourceIdentifier`).\",\"example\":\"6f1c2a9e-3b7d-4c15-9a0e-2d8b5e7f4c31\",\"in\":\"query\",\"name\":\"ledgerIdentifier\",\"required\":false,\"schema\":{\"maxLength\":100,\"type\":\"string\"},\"x-evidence\":\"inferred\"}],\"responses\":{\"200\":{\"content\":{\"application/json\":{\"example\":{\"ledgers\":[{\"description\":\"Successfully synced\",\"documentDate\":\"2026-02-02\",\"documentName\":\"202600145\",\"documentStatus\":\"Approved\",\"sourceIdentifier\":\"6f1c2a9e-3b7d-4c15-9a0e-2d8b5e7f4c31\",\"status\":1,\"syncDate\":\"2026-02-02\"}]},\"schema\":{\"$ref\":\"#/components/schemas/LedgerStatusResponse\"}}},\"description\":\"Sync status of ledger documents (the real service sends 204 No Content instead of an empty list).\"},\"400\":{\"$ref\":\"#/components/responses/BadRequest\"},\"401\":{\"$ref\":\"#/components/responses/Unauthorized\"},\"402\":{\"$ref\":\"#/components/responses/BusinessRuleViolation\"},\"403\":{\"$ref\":\"#/components/responses/Forbidden\"},\"404\":{\"$ref\":\"#/components/responses/NotFound\"},\"500\":{\"$ref\":\"#/components/responses/InternalError\"},\"503\":{\"$ref\":\"#/components/responses/ServiceUnavailable\"}},\"summary\":\"Retrieve ledger sync status\",\"tags\":[\"Accounting\"],\"x-wire-note\":\"Real service: 200 with body, or 204 No Content when there are no records. Declared: 200 only\\n(generator limit). SDK: treat 204 as {\\\"ledgers\\\": []}.\\n\"}",
+        request_example: None,
     },
     OperationInfo {
+        operation: Operation::SubmitLedger,
         operation_id: "submitLedger",
         method: "POST",
         path: "/api/v1/partner/accounting/ledger",
@@ -1835,16 +1920,40 @@ pub const OPERATIONS: &[OperationInfo] = &[
             200u16, 400u16, 401u16, 402u16, 403u16, 404u16, 408u16, 413u16, 415u16,
             500u16, 503u16,
         ],
+        spec: "{\"description\":\"Sends one complete accounting document (voucher) with its transaction rows to the\\nclient's accounting system (Netvisor, Procountor, NetBaron).\\n\\nNote the documented shape: `ledgers` is a **single object**, not an array, although its\\nname is plural and the status endpoint returns `ledgers` as an array. The response body\\nis inferred.\\n\",\"operationId\":\"submitLedger\",\"requestBody\":{\"content\":{\"application/json\":{\"example\":{\"ledgers\":{\"calculationMode\":\"GROSS\",\"companyIdentifier\":\"2942108-7\",\"documentDate\":\"2026-02-02\",\"documentDescription\":\"Myyntilasku 202600145 / Rakennusliike Virtanen Oy\",\"documentName\":\"202600145\",\"documentType\":\"ML\",\"ledgerIdentifier\":\"6f1c2a9e-3b7d-4c15-9a0e-2d8b5e7f4c31\",\"ledgerRows\":[{\"accountNumber\":\"1701\",\"amount\":912.39,\"bookingDate\":\"2026-02-02\",\"isVatRow\":0,\"ledgerDimensions\":[],\"netAmount\":912.39,\"projectNumber\":\"PN12345\",\"transactionDescription\":\"Rakennusliike Virtanen Oy\",\"transactionType\":null,\"vatAccountNumber\":null,\"vatCode\":\"\",\"vatPercentage\":0,\"vatType\":null},{\"accountNumber\":\"3000\",\"amount\":-853.40,\"bookingDate\":\"2026-02-02\",\"isVatRow\":0,\"ledgerDimensions\":[{\"dimensionType\":\"COST_CENTER\",\"dimensionValue\":\"1000\"}],\"netAmount\":-680.00,\"projectNumber\":\"PN12345\",\"transactionDescription\":\"Huoltotyö, ilmanvaihtokone\",\"transactionType\":null,\"vatAccountNumber\":null,\"vatCode\":\"20\",\"vatPercentage\":25.5,\"vatType\":null},{\"accountNumber\":\"3010\",\"amount\":-58.99,\"bookingDate\":\"2026-02-02\",\"isVatRow\":0,\"ledgerDimensions\":[{\"dimensionType\":\"COST_CENTER\",\"dimensionValue\":\"1000\"}],\"netAmount\":-47.00,\"projectNumber\":\"PN12345\",\"transactionDescription\":\"Suodatinsarja F7\",\"transactionType\":null,\"vatAccountNumber\":null,\"vatCode\":\"20\",\"vatPercentage\":25.5,\"vatType\":null},{\"accountNumber\":\"2939\",\"amount\":-185.39,\"bookingDate\":\"2026-02-02\",\"isVatRow\":1,\"ledgerDimensions\":[],\"netAmount\":-185.39,\"projectNumber\":\"PN12345\",\"transactionDescription\":\"ALV 25,5 %\",\"transactionType\":null,\"vatAccountNumber\":null,\"vatCode\":\"20\",\"vatPercentage\":25.5,\"vatType\":null}]}},\"schema\":{\"$ref\":\"#/components/schemas/LedgerRequest\"}}},\"required\":true},\"responses\":{\"200\":{\"content\":{\"application/json\":{\"example\":{\"acceptedCount\":1,\"items\":[{\"description\":\"Pending\",\"sourceIdentifier\":\"6f1c2a9e-3b7d-4c15-9a0e-2d8b5e7f4c31\",\"status\":0}]},\"schema\":{\"$ref\":\"#/components/schemas/AccountingSubmitResponse\"}}},\"description\":\"Ledger document accepted for synchronisation.\"},\"400\":{\"$ref\":\"#/components/responses/BadRequest\"},\"401\":{\"$ref\":\"#/components/responses/Unauthorized\"},\"402\":{\"$ref\":\"#/components/responses/BusinessRuleViolation\"},\"403\":{\"$ref\":\"#/components/responses/Forbidden\"},\"404\":{\"$ref\":\"#/components/responses/NotFound\"},\"408\":{\"$ref\":\"#/components/responses/RequestTimeout\"},\"413\":{\"$ref\":\"#/components/responses/PayloadTooLarge\"},\"415\":{\"$ref\":\"#/components/responses/UnsupportedMediaType\"},\"500\":{\"$ref\":\"#/components/responses/InternalError\"},\"503\":{\"$ref\":\"#/components/responses/ServiceUnavailable\"}},\"summary\":\"Submit a ledger document\",\"tags\":[\"Accounting\"],\"x-wire-note\":\"Request key `ledgers` holds ONE Ledger object (documented), while GET returns `ledgers` as an array.\\n\"}",
+        request_example: Some(
+            "{\n  \"ledgers\": {\n    \"calculationMode\": \"GROSS\",\n    \"companyIdentifier\": \"2942108-7\",\n    \"documentDate\": \"2026-02-02\",\n    \"documentDescription\": \"Myyntilasku 202600145 / Rakennusliike Virtanen Oy\",\n    \"documentName\": \"202600145\",\n    \"documentType\": \"ML\",\n    \"ledgerIdentifier\": \"6f1c2a9e-3b7d-4c15-9a0e-2d8b5e7f4c31\",\n    \"ledgerRows\": [\n      {\n        \"accountNumber\": \"1701\",\n        \"amount\": 912.39,\n        \"bookingDate\": \"2026-02-02\",\n        \"isVatRow\": 0,\n        \"ledgerDimensions\": [],\n        \"netAmount\": 912.39,\n        \"projectNumber\": \"PN12345\",\n        \"transactionDescription\": \"Rakennusliike Virtanen Oy\",\n        \"transactionType\": null,\n        \"vatAccountNumber\": null,\n        \"vatCode\": \"\",\n        \"vatPercentage\": 0,\n        \"vatType\": null\n      },\n      {\n        \"accountNumber\": \"3000\",\n        \"amount\": -853.40,\n        \"bookingDate\": \"2026-02-02\",\n        \"isVatRow\": 0,\n        \"ledgerDimensions\": [\n          {\n            \"dimensionType\": \"COST_CENTER\",\n            \"dimensionValue\": \"1000\"\n          }\n        ],\n        \"netAmount\": -680.00,\n        \"projectNumber\": \"PN12345\",\n        \"transactionDescription\": \"Huoltotyö, ilmanvaihtokone\",\n        \"transactionType\": null,\n        \"vatAccountNumber\": null,\n        \"vatCode\": \"20\",\n        \"vatPercentage\": 25.5,\n        \"vatType\": null\n      },\n      {\n        \"accountNumber\": \"3010\",\n        \"amount\": -58.99,\n        \"bookingDate\": \"2026-02-02\",\n        \"isVatRow\": 0,\n        \"ledgerDimensions\": [\n          {\n            \"dimensionType\": \"COST_CENTER\",\n            \"dimensionValue\": \"1000\"\n          }\n        ],\n        \"netAmount\": -47.00,\n        \"projectNumber\": \"PN12345\",\n        \"transactionDescription\": \"Suodatinsarja F7\",\n        \"transactionType\": null,\n        \"vatAccountNumber\": null,\n        \"vatCode\": \"20\",\n        \"vatPercentage\": 25.5,\n        \"vatType\": null\n      },\n      {\n        \"accountNumber\": \"2939\",\n        \"amount\": -185.39,\n        \"bookingDate\": \"2026-02-02\",\n        \"isVatRow\": 1,\n        \"ledgerDimensions\": [],\n        \"netAmount\": -185.39,\n        \"projectNumber\": \"PN12345\",\n        \"transactionDescription\": \"ALV 25,5 %\",\n        \"transactionType\": null,\n        \"vatAccountNumber\": null,\n        \"vatCode\": \"20\",\n        \"vatPercentage\": 25.5,\n        \"vatType\": null\n      }\n    ]\n  }\n}",
+        ),
     },
     OperationInfo {
+        operation: Operation::GetAccountingPaymentStatus,
         operation_id: "getAccountingPaymentStatus",
         method: "GET",
         path: "/api/v1/partner/accounting/payment",
         has_body: false,
-        query: &["fromDate", "toDate", "paymentIdentifier"],
+        query: &[
+            QueryParam {
+                name: "fromDate",
+                json_type: "string",
+                required: false,
+            },
+            QueryParam {
+                name: "toDate",
+                json_type: "string",
+                required: false,
+            },
+            QueryParam {
+                name: "paymentIdentifier",
+                json_type: "string",
+                required: false,
+            },
+        ],
         statuses: &[200u16, 400u16, 401u16, 402u16, 403u16, 404u16, 500u16, 503u16],
+        spec: "{\"description\":\"Reports whether submitted payments are synced (`status` 1), still pending (0, `syncDate`\\nnull) or failed (2, inferred code). `invoiceNumber` is a string here (documented).\\nThe query parameters are inferred. Like the ledger status, an empty result may be sent as\\n`204 No Content` by the real service (not documented for this endpoint; the SDK treats it\\nas an empty list).\\n\",\"operationId\":\"getAccountingPaymentStatus\",\"parameters\":[{\"description\":\"Only records whose document/payment date is on or after this date.\",\"example\":\"2026-02-01\",\"in\":\"query\",\"name\":\"fromDate\",\"required\":false,\"schema\":{\"format\":\"date\",\"type\":\"string\"},\"x-evidence\":\"inferred\"},{\"description\":\"Only records whose document/payment date is on or before this date.\",\"example\":\"2026-03-31\",\"in\":\"query\",\"name\":\"toDate\",\"required\":false,\"schema\":{\"format\":\"date\",\"type\":\"string\"},\"x-evidence\":\"inferred\"},{\"description\":\"Only the status of this submitted payment (`paymentIdentifier` of the POST, echoed as `sourceIdentifier`).\",\"example\":\"b7e4c0d2-8a1f-4e3b-9c6d-5f2a1e0b9d74\",\"in\":\"query\",\"name\":\"paymentIdentifier\",\"required\":false,\"schema\":{\"maxLength\":100,\"type\":\"string\"},\"x-evidence\":\"inferred\"}],\"responses\":{\"200\":{\"content\":{\"application/json\":{\"example\":{\"payments\":[{\"description\":\"Successfully synced\",\"invoiceNumber\":\"202600145\",\"paymentDate\":\"2026-03-27\",\"sourceIdentifier\":\"b7e4c0d2-8a1f-4e3b-9c6d-5f2a1e0b9d74\",\"status\":1,\"syncDate\":\"2026-03-28\"},{\"description\":\"Pending\",\"invoiceNumber\":\"202600146\",\"paymentDate\":\"2026-03-26\",\"sourceIdentifier\":\"2c9d7e41-05ab-4f6e-8d13-7a6b0c5e2f98\",\"status\":0,\"syncDate\":null}]},\"schema\":{\"$ref\":\"#/components/schemas/AccountingPaymentStatusResponse\"}}},\"description\":\"Sync status of submitted payments.\"},\"400\":{\"$ref\":\"#/components/responses/BadRequest\"},\"401\":{\"$ref\":\"#/components/responses/Unauthorized\"},\"402\":{\"$ref\":\"#/components/responses/BusinessRuleViolation\"},\"403\":{\"$ref\":\"#/components/responses/Forbidden\"},\"404\":{\"$ref\":\"#/components/responses/NotFound\"},\"500\":{\"$ref\":\"#/components/responses/InternalError\"},\"503\":{\"$ref\":\"#/components/responses/ServiceUnavailable\"}},\"summary\":\"Retrieve accounting payment sync status\",\"tags\":[\"Accounting\"]}",
+        request_example: None,
     },
     OperationInfo {
+        operation: Operation::SubmitAccountingPayments,
         operation_id: "submitAccountingPayments",
         method: "POST",
         path: "/api/v1/partner/accounting/payment",
@@ -1854,8 +1963,13 @@ pub const OPERATIONS: &[OperationInfo] = &[
             200u16, 400u16, 401u16, 402u16, 403u16, 404u16, 408u16, 413u16, 415u16,
             500u16, 503u16,
         ],
+        spec: "{\"description\":\"Sends payment records, with their capital / interest / costs allocation, to the client's\\naccounting system (Netvisor, Procountor, NetBaron). `invoiceNumber` is a **string** here\\n(documented). The allocation breakdown fields and the response body are inferred.\\n\",\"operationId\":\"submitAccountingPayments\",\"requestBody\":{\"content\":{\"application/json\":{\"example\":{\"payments\":[{\"amount\":500.00,\"bookingDate\":\"2026-03-27\",\"capitalAmount\":484.76,\"costsAmount\":5.00,\"currency\":\"EUR\",\"interestAmount\":10.24,\"invoiceNumber\":\"202600145\",\"paymentDate\":\"2026-03-27\",\"paymentIdentifier\":\"b7e4c0d2-8a1f-4e3b-9c6d-5f2a1e0b9d74\",\"paymentReference\":\"10452026001456\",\"sourceName\":\"Rakennusliike Virtanen Oy\",\"targetIdentifier\":\"invoicenumber\"}]},\"schema\":{\"$ref\":\"#/components/schemas/AccountingPaymentRequest\"}}},\"required\":true},\"responses\":{\"200\":{\"content\":{\"application/json\":{\"example\":{\"acceptedCount\":1,\"items\":[{\"description\":\"Pending\",\"sourceIdentifier\":\"b7e4c0d2-8a1f-4e3b-9c6d-5f2a1e0b9d74\",\"status\":0}]},\"schema\":{\"$ref\":\"#/components/schemas/AccountingSubmitResponse\"}}},\"description\":\"Payments accepted for synchronisation.\"},\"400\":{\"$ref\":\"#/components/responses/BadRequest\"},\"401\":{\"$ref\":\"#/components/responses/Unauthorized\"},\"402\":{\"$ref\":\"#/components/responses/BusinessRuleViolation\"},\"403\":{\"$ref\":\"#/components/responses/Forbidden\"},\"404\":{\"$ref\":\"#/components/responses/NotFound\"},\"408\":{\"$ref\":\"#/components/responses/RequestTimeout\"},\"413\":{\"$ref\":\"#/components/responses/PayloadTooLarge\"},\"415\":{\"$ref\":\"#/components/responses/UnsupportedMediaType\"},\"500\":{\"$ref\":\"#/components/responses/InternalError\"},\"503\":{\"$ref\":\"#/components/responses/ServiceUnavailable\"}},\"summary\":\"Submit accounting payments\",\"tags\":[\"Accounting\"],\"x-wire-note\":\"`payments` is an array (unlike `ledgers` in the ledger POST); invoiceNumber is a string.\\n\"}",
+        request_example: Some(
+            "{\n  \"payments\": [\n    {\n      \"amount\": 500.00,\n      \"bookingDate\": \"2026-03-27\",\n      \"capitalAmount\": 484.76,\n      \"costsAmount\": 5.00,\n      \"currency\": \"EUR\",\n      \"interestAmount\": 10.24,\n      \"invoiceNumber\": \"202600145\",\n      \"paymentDate\": \"2026-03-27\",\n      \"paymentIdentifier\": \"b7e4c0d2-8a1f-4e3b-9c6d-5f2a1e0b9d74\",\n      \"paymentReference\": \"10452026001456\",\n      \"sourceName\": \"Rakennusliike Virtanen Oy\",\n      \"targetIdentifier\": \"invoicenumber\"\n    }\n  ]\n}",
+        ),
     },
     OperationInfo {
+        operation: Operation::CreateClient,
         operation_id: "createClient",
         method: "POST",
         path: "/api/v1/partner/client",
@@ -1865,16 +1979,30 @@ pub const OPERATIONS: &[OperationInfo] = &[
             200u16, 400u16, 401u16, 402u16, 403u16, 404u16, 408u16, 413u16, 415u16,
             500u16, 503u16,
         ],
+        spec: "{\"description\":\"Registers a new client (creditor) in the Partner API service and connects it as a new user.\\n**Authentication differs from every other operation:** the `X-Api-Key` header carries the\\npartner's *Partner Provisioning Token*, not a client token.\\n\\nThe endpoint is marked \\\"Developing\\\" in the documentation; until it is generally available\\nConfirma Finance's deployment team provisions clients manually (request via\\ndeployment@cash-in.fi). On success the service returns the client identifier, the\\nConfirma Finance customer code, the payment-reference prefix and the client's first\\naccess token (response field names are inferred).\\n\",\"operationId\":\"createClient\",\"requestBody\":{\"content\":{\"application/json\":{\"example\":{\"client\":{\"bic\":\"OKOYFIHH\",\"businessCode\":\"2942108-7\",\"countryCode\":\"FI\",\"email\":\"laskutus@vaasantekniikka.fi\",\"iban\":\"FI5657122300048216\",\"languageCode\":\"FI\",\"name\":\"Vaasan Tekniikka Oy\",\"postalAddress\":\"Teollisuuskatu 14\",\"postalCode\":\"65100\",\"postalDistrict\":\"VAASA\",\"telephone\":\"+35863201400\",\"vatRegNbr\":\"FI29421087\",\"website\":\"https://www.vaasantekniikka.fi\"},\"contacts\":[{\"email\":\"anna.makela@vaasantekniikka.fi\",\"name\":\"Anna Mäkelä\",\"phone\":\"+358401112233\",\"role\":\"PRIMARY\"},{\"email\":\"jussi.koskinen@vaasantekniikka.fi\",\"name\":\"Jussi Koskinen\",\"phone\":\"+358405556677\",\"role\":\"TECHNICAL\"},{\"email\":\"leena.salo@tilitoimistonumerus.fi\",\"name\":\"Leena Salo\",\"phone\":null,\"role\":\"ACCOUNTANT\"}],\"service\":{\"accountingSystem\":\"NETVISOR\",\"partnerCode\":\"QUICK3\",\"type\":\"LIFECYCLE\"}},\"schema\":{\"$ref\":\"#/components/schemas/CreateClientRequest\"}}},\"required\":true},\"responses\":{\"200\":{\"content\":{\"application/json\":{\"example\":{\"accessToken\":\"cfis_stg_7Hq2Zk9Lw4Rt8Vb1Nx6Pc3Md5Fg0Js2\",\"clientId\":10045,\"customerCode\":\"VT10045\",\"expiresAt\":null,\"paymentReferencePrefix\":\"1045\"},\"schema\":{\"$ref\":\"#/components/schemas/CreateClientResponse\"}}},\"description\":\"Client created; the response carries the client's first access token.\"},\"400\":{\"$ref\":\"#/components/responses/BadRequest\"},\"401\":{\"$ref\":\"#/components/responses/Unauthorized\"},\"402\":{\"$ref\":\"#/components/responses/BusinessRuleViolation\"},\"403\":{\"$ref\":\"#/components/responses/Forbidden\"},\"404\":{\"$ref\":\"#/components/responses/NotFound\"},\"408\":{\"$ref\":\"#/components/responses/RequestTimeout\"},\"413\":{\"$ref\":\"#/components/responses/PayloadTooLarge\"},\"415\":{\"$ref\":\"#/components/responses/UnsupportedMediaType\"},\"500\":{\"$ref\":\"#/components/responses/InternalError\"},\"503\":{\"$ref\":\"#/components/responses/ServiceUnavailable\"}},\"summary\":\"Create a new client\",\"tags\":[\"Onboarding\"]}",
+        request_example: Some(
+            "{\n  \"client\": {\n    \"bic\": \"OKOYFIHH\",\n    \"businessCode\": \"2942108-7\",\n    \"countryCode\": \"FI\",\n    \"email\": \"laskutus@vaasantekniikka.fi\",\n    \"iban\": \"FI5657122300048216\",\n    \"languageCode\": \"FI\",\n    \"name\": \"Vaasan Tekniikka Oy\",\n    \"postalAddress\": \"Teollisuuskatu 14\",\n    \"postalCode\": \"65100\",\n    \"postalDistrict\": \"VAASA\",\n    \"telephone\": \"+35863201400\",\n    \"vatRegNbr\": \"FI29421087\",\n    \"website\": \"https://www.vaasantekniikka.fi\"\n  },\n  \"contacts\": [\n    {\n      \"email\": \"anna.makela@vaasantekniikka.fi\",\n      \"name\": \"Anna Mäkelä\",\n      \"phone\": \"+358401112233\",\n      \"role\": \"PRIMARY\"\n    },\n    {\n      \"email\": \"jussi.koskinen@vaasantekniikka.fi\",\n      \"name\": \"Jussi Koskinen\",\n      \"phone\": \"+358405556677\",\n      \"role\": \"TECHNICAL\"\n    },\n    {\n      \"email\": \"leena.salo@tilitoimistonumerus.fi\",\n      \"name\": \"Leena Salo\",\n      \"phone\": null,\n      \"role\": \"ACCOUNTANT\"\n    }\n  ],\n  \"service\": {\n    \"accountingSystem\": \"NETVISOR\",\n    \"partnerCode\": \"QUICK3\",\n    \"type\": \"LIFECYCLE\"\n  }\n}",
+        ),
     },
     OperationInfo {
+        operation: Operation::GetFinvoiceCredentials,
         operation_id: "getFinvoiceCredentials",
         method: "GET",
         path: "/api/v1/partner/finvoice/credentials",
         has_body: false,
-        query: &["businessId"],
+        query: &[
+            QueryParam {
+                name: "businessId",
+                json_type: "string",
+                required: true,
+            },
+        ],
         statuses: &[200u16, 400u16, 401u16, 402u16, 403u16, 404u16, 500u16, 503u16],
+        spec: "{\"description\":\"Looks up a Finnish company's e-invoicing registry data (national Finvoice registry) by\\nBusiness ID (Y-tunnus): the e-invoice addresses and operators the company registered for\\n*receiving* e-invoices. Free of charge, low latency, read-only.\\n\\nA company may have several addresses of different types, so the response is **always an\\narray**, even for a single record, and an empty array when the company is not in the\\nregistry. The API does not choose an address; the client applies its own rules or asks the\\nuser. The path and the query-parameter name are inferred (documented: behaviour and the\\nsix item fields).\\n\",\"operationId\":\"getFinvoiceCredentials\",\"parameters\":[{\"description\":\"Finnish Business ID (Y-tunnus) of the company to look up, e.g. `3120495-4`. The\\ncheck digit is verified by the service (400 when invalid), not by this schema.\\n\",\"example\":\"3120495-4\",\"in\":\"query\",\"name\":\"businessId\",\"required\":true,\"schema\":{\"maxLength\":20,\"minLength\":1,\"type\":\"string\"},\"x-evidence\":\"inferred\"}],\"responses\":{\"200\":{\"content\":{\"application/json\":{\"example\":[{\"eInvoiceAddress\":\"003731204954\",\"eInvoiceAddressName\":\"Rakennusliike Virtanen Oy\",\"eInvoiceAddressType\":\"EDI\",\"eInvoiceOperatorId\":\"003721291126\",\"eInvoiceOperatorName\":\"Maventa\",\"lastModified\":\"2025-11-04T10:21:37Z\"},{\"eInvoiceAddress\":\"00373120495400010\",\"eInvoiceAddressName\":\"Rakennusliike Virtanen Oy, ostolaskut\",\"eInvoiceAddressType\":\"EDI\",\"eInvoiceOperatorId\":\"003721291126\",\"eInvoiceOperatorName\":\"Maventa\",\"lastModified\":\"2025-11-04T10:21:37Z\"}],\"schema\":{\"$ref\":\"#/components/schemas/FinvoiceCredentialsResponse\"}}},\"description\":\"Registered e-invoice addresses (possibly empty).\"},\"400\":{\"$ref\":\"#/components/responses/BadRequest\"},\"401\":{\"$ref\":\"#/components/responses/Unauthorized\"},\"402\":{\"$ref\":\"#/components/responses/BusinessRuleViolation\"},\"403\":{\"$ref\":\"#/components/responses/Forbidden\"},\"404\":{\"$ref\":\"#/components/responses/NotFound\"},\"500\":{\"$ref\":\"#/components/responses/InternalError\"},\"503\":{\"$ref\":\"#/components/responses/ServiceUnavailable\"}},\"summary\":\"Retrieve Finvoice credentials\",\"tags\":[\"Operations\"],\"x-evidence\":\"inferred\"}",
+        request_example: None,
     },
     OperationInfo {
+        operation: Operation::CreateInvoice,
         operation_id: "createInvoice",
         method: "POST",
         path: "/api/v1/partner/invoice",
@@ -1884,8 +2012,13 @@ pub const OPERATIONS: &[OperationInfo] = &[
             200u16, 400u16, 401u16, 402u16, 403u16, 404u16, 408u16, 413u16, 415u16,
             500u16, 503u16,
         ],
+        spec: "{\"description\":\"Submits a sales invoice. The service validates and evaluates it and distributes it to the\\nbuyer according to `distribution`; with `processing.paymentControlEnabled` the invoice is\\nalso handed to the payment-control agency (reminders, collection, settlements).\\n\\nSchema violations are answered with `400` (`VALIDATION_FAILED`, one `fieldErrors` entry per\\nproblem). Well-formed invoices that break a business rule (for example amounts that do not\\nadd up, a duplicate invoice number, a credit note without `creditedInvoiceNumber`, or a\\ndistribution method whose address data is missing) are answered with `402`.\\nThe response body is inferred.\\n\",\"operationId\":\"createInvoice\",\"requestBody\":{\"content\":{\"application/json\":{\"example\":{\"distribution\":{\"enabled\":true,\"method\":\"EMAIL\"},\"invoice\":{\"amounts\":{\"paidAmount\":null,\"roundingAmount\":null,\"totalGrossAmount\":912.39,\"totalNetAmount\":727.00,\"totalVatAmount\":185.39,\"vatBreakdown\":[{\"baseAmount\":727.00,\"vatAmount\":185.39,\"vatCategoryCode\":\"S\",\"vatPercentage\":25.5}]},\"collection\":{\"costs\":{\"chargeStatutoryCosts\":true,\"reminderFeeAmount\":5.00},\"enabled\":true,\"interest\":{\"percentage\":10.5},\"startDelayDays\":7},\"header\":{\"additionalInformation\":null,\"currencyCode\":\"EUR\",\"date\":\"2026-02-02\",\"description\":\"Ilmanvaihtokoneen huolto\",\"dueDate\":\"2026-02-16\",\"languageCode\":\"FI\",\"number\":202600145,\"type\":\"INVOICE\"},\"parties\":{\"buyerParty\":{\"address\":{\"countryCode\":\"FI\",\"countryName\":\"FINLAND\",\"postalCode\":\"00100\",\"postalDistrict\":\"HELSINKI\",\"street\":\"Kauppakatu 1\",\"street2\":null,\"street3\":null},\"businessId\":\"3120495-4\",\"contact\":{\"contactPerson\":{\"email\":\"mikko.virtanen@rakennusvirtanen.fi\",\"name\":\"Mikko Virtanen\"},\"email\":\"ostolaskut@rakennusvirtanen.fi\",\"phone\":\"+358401234567\"},\"customerAccountId\":\"118\",\"disableCollection\":false,\"electronicInvoiceAccount\":null,\"electronicRoutingAddress\":null,\"entityType\":\"BUSINESS\",\"glnNumber\":null,\"languageCode\":\"FI\",\"name\":\"Rakennusliike Virtanen Oy\",\"personalIdentityNumber\":null,\"vatCode\":\"FI31204954\"},\"sellerParty\":{\"address\":{\"countryCode\":\"FI\",\"countryName\":\"FINLAND\",\"postalCode\":\"65100\",\"postalDistrict\":\"VAASA\",\"street\":\"Teollisuuskatu 14\",\"street2\":null,\"street3\":null},\"businessId\":\"2942108-7\",\"contact\":{\"contactPerson\":{\"email\":\"anna.makela@vaasantekniikka.fi\",\"name\":\"Anna Mäkelä\"},\"email\":\"laskutus@vaasantekniikka.fi\",\"phone\":\"+35863201400\"},\"name\":\"Vaasan Tekniikka Oy\",\"paymentDetails\":{\"bankgiro\":null,\"bic\":\"OKOYFIHH\",\"iban\":\"FI5657122300048216\",\"postgiro\":null},\"vatCode\":\"FI29421087\"}},\"references\":{\"agreement\":\"HS-2024-07\",\"buyer\":\"TK-2026-118\",\"creditedInvoiceNumber\":null,\"electronicPaymentCode\":null,\"invoiceCopyUrl\":null,\"orderDate\":\"2026-01-20\",\"orderNumber\":\"PO-88412\",\"payment\":null,\"sales\":\"SF0145\"},\"rows\":[{\"description\":\"Vuosihuolto 2/2026\",\"grossAmount\":853.40,\"name\":\"Huoltotyö, ilmanvaihtokone\",\"netAmount\":680.00,\"productCode\":\"HUOLTO-01\",\"quantity\":8,\"rowNumber\":1,\"unit\":\"h\",\"unitCode\":\"HUR\",\"unitPrice\":85.00,\"vatAmount\":173.40,\"vatCategoryCode\":\"S\",\"vatPercentage\":25.5},{\"grossAmount\":58.99,\"name\":\"Suodatinsarja F7\",\"netAmount\":47.00,\"productCode\":\"SUO-F7-200\",\"quantity\":2,\"rowNumber\":2,\"unit\":\"kpl\",\"unitCode\":\"C62\",\"unitPrice\":23.50,\"vatAmount\":11.99,\"vatCategoryCode\":\"S\",\"vatPercentage\":25.5}],\"terms\":{\"interest\":{\"freeText\":\"Viivästyskorko\",\"percentage\":10.5},\"paymentTerms\":{\"freeText\":\"14 päivää netto\",\"paymentTermsDays\":14}}},\"processing\":{\"accountingInvoiceEnabled\":true,\"manualApprovalEnabled\":false,\"paymentControlEnabled\":true,\"showProductCodeEnabled\":true}},\"schema\":{\"$ref\":\"#/components/schemas/SalesInvoiceRequest\"}}},\"required\":true},\"responses\":{\"200\":{\"content\":{\"application/json\":{\"example\":{\"caseId\":null,\"invoiceNumber\":202600145,\"paymentReference\":\"10452026001456\",\"receivedAt\":\"2026-02-02T08:14:51Z\",\"status\":\"ACCEPTED\"},\"schema\":{\"$ref\":\"#/components/schemas/CreateInvoiceResponse\"}}},\"description\":\"Invoice received and accepted for processing.\"},\"400\":{\"$ref\":\"#/components/responses/BadRequest\"},\"401\":{\"$ref\":\"#/components/responses/Unauthorized\"},\"402\":{\"$ref\":\"#/components/responses/BusinessRuleViolation\"},\"403\":{\"$ref\":\"#/components/responses/Forbidden\"},\"404\":{\"$ref\":\"#/components/responses/NotFound\"},\"408\":{\"$ref\":\"#/components/responses/RequestTimeout\"},\"413\":{\"$ref\":\"#/components/responses/PayloadTooLarge\"},\"415\":{\"$ref\":\"#/components/responses/UnsupportedMediaType\"},\"500\":{\"$ref\":\"#/components/responses/InternalError\"},\"503\":{\"$ref\":\"#/components/responses/ServiceUnavailable\"}},\"summary\":\"Create an invoice\",\"tags\":[\"Invoices\"]}",
+        request_example: Some(
+            "{\n  \"distribution\": {\n    \"enabled\": true,\n    \"method\": \"EMAIL\"\n  },\n  \"invoice\": {\n    \"amounts\": {\n      \"paidAmount\": null,\n      \"roundingAmount\": null,\n      \"totalGrossAmount\": 912.39,\n      \"totalNetAmount\": 727.00,\n      \"totalVatAmount\": 185.39,\n      \"vatBreakdown\": [\n        {\n          \"baseAmount\": 727.00,\n          \"vatAmount\": 185.39,\n          \"vatCategoryCode\": \"S\",\n          \"vatPercentage\": 25.5\n        }\n      ]\n    },\n    \"collection\": {\n      \"costs\": {\n        \"chargeStatutoryCosts\": true,\n        \"reminderFeeAmount\": 5.00\n      },\n      \"enabled\": true,\n      \"interest\": {\n        \"percentage\": 10.5\n      },\n      \"startDelayDays\": 7\n    },\n    \"header\": {\n      \"additionalInformation\": null,\n      \"currencyCode\": \"EUR\",\n      \"date\": \"2026-02-02\",\n      \"description\": \"Ilmanvaihtokoneen huolto\",\n      \"dueDate\": \"2026-02-16\",\n      \"languageCode\": \"FI\",\n      \"number\": 202600145,\n      \"type\": \"INVOICE\"\n    },\n    \"parties\": {\n      \"buyerParty\": {\n        \"address\": {\n          \"countryCode\": \"FI\",\n          \"countryName\": \"FINLAND\",\n          \"postalCode\": \"00100\",\n          \"postalDistrict\": \"HELSINKI\",\n          \"street\": \"Kauppakatu 1\",\n          \"street2\": null,\n          \"street3\": null\n        },\n        \"businessId\": \"3120495-4\",\n        \"contact\": {\n          \"contactPerson\": {\n            \"email\": \"mikko.virtanen@rakennusvirtanen.fi\",\n            \"name\": \"Mikko Virtanen\"\n          },\n          \"email\": \"ostolaskut@rakennusvirtanen.fi\",\n          \"phone\": \"+358401234567\"\n        },\n        \"customerAccountId\": \"118\",\n        \"disableCollection\": false,\n        \"electronicInvoiceAccount\": null,\n        \"electronicRoutingAddress\": null,\n        \"entityType\": \"BUSINESS\",\n        \"glnNumber\": null,\n        \"languageCode\": \"FI\",\n        \"name\": \"Rakennusliike Virtanen Oy\",\n        \"personalIdentityNumber\": null,\n        \"vatCode\": \"FI31204954\"\n      },\n      \"sellerParty\": {\n        \"address\": {\n          \"countryCode\": \"FI\",\n          \"countryName\": \"FINLAND\",\n          \"postalCode\": \"65100\",\n          \"postalDistrict\": \"VAASA\",\n          \"street\": \"Teollisuuskatu 14\",\n          \"street2\": null,\n          \"street3\": null\n        },\n        \"businessId\": \"2942108-7\",\n        \"contact\": {\n          \"contactPerson\": {\n            \"email\": \"anna.makela@vaasantekniikka.fi\",\n            \"name\": \"Anna Mäkelä\"\n          },\n          \"email\": \"laskutus@vaasantekniikka.fi\",\n          \"phone\": \"+35863201400\"\n        },\n        \"name\": \"Vaasan Tekniikka Oy\",\n        \"paymentDetails\": {\n          \"bankgiro\": null,\n          \"bic\": \"OKOYFIHH\",\n          \"iban\": \"FI5657122300048216\",\n          \"postgiro\": null\n        },\n        \"vatCode\": \"FI29421087\"\n      }\n    },\n    \"references\": {\n      \"agreement\": \"HS-2024-07\",\n      \"buyer\": \"TK-2026-118\",\n      \"creditedInvoiceNumber\": null,\n      \"electronicPaymentCode\": null,\n      \"invoiceCopyUrl\": null,\n      \"orderDate\": \"2026-01-20\",\n      \"orderNumber\": \"PO-88412\",\n      \"payment\": null,\n      \"sales\": \"SF0145\"\n    },\n    \"rows\": [\n      {\n        \"description\": \"Vuosihuolto 2/2026\",\n        \"grossAmount\": 853.40,\n        \"name\": \"Huoltotyö, ilmanvaihtokone\",\n        \"netAmount\": 680.00,\n        \"productCode\": \"HUOLTO-01\",\n        \"quantity\": 8,\n        \"rowNumber\": 1,\n        \"unit\": \"h\",\n        \"unitCode\": \"HUR\",\n        \"unitPrice\": 85.00,\n        \"vatAmount\": 173.40,\n        \"vatCategoryCode\": \"S\",\n        \"vatPercentage\": 25.5\n      },\n      {\n        \"grossAmount\": 58.99,\n        \"name\": \"Suodatinsarja F7\",\n        \"netAmount\": 47.00,\n        \"productCode\": \"SUO-F7-200\",\n        \"quantity\": 2,\n        \"rowNumber\": 2,\n        \"unit\": \"kpl\",\n        \"unitCode\": \"C62\",\n        \"unitPrice\": 23.50,\n        \"vatAmount\": 11.99,\n        \"vatCategoryCode\": \"S\",\n        \"vatPercentage\": 25.5\n      }\n    ],\n    \"terms\": {\n      \"interest\": {\n        \"freeText\": \"Viivästyskorko\",\n        \"percentage\": 10.5\n      },\n      \"paymentTerms\": {\n        \"freeText\": \"14 päivää netto\",\n        \"paymentTermsDays\": 14\n      }\n    }\n  },\n  \"processing\": {\n    \"accountingInvoiceEnabled\": true,\n    \"manualApprovalEnabled\": false,\n    \"paymentControlEnabled\": true,\n    \"showProductCodeEnabled\": true\n  }\n}",
+        ),
     },
     OperationInfo {
+        operation: Operation::CreateInvoiceActions,
         operation_id: "createInvoiceActions",
         method: "POST",
         path: "/api/v1/partner/invoice/action",
@@ -1895,70 +2028,198 @@ pub const OPERATIONS: &[OperationInfo] = &[
             200u16, 400u16, 401u16, 402u16, 403u16, 404u16, 408u16, 413u16, 415u16,
             500u16, 503u16,
         ],
+        spec: "{\"description\":\"Adds one or more actions to the service's queue of pending actions for existing invoices\\nor agency cases (comments, case due-date extensions, withdrawal, payment plans,\\nobjections, pausing, direct-payment registration).\\n\\n**All or nothing (inferred):** the request is validated as a whole. If any action breaks\\nthe schema the answer is `400`; if any action breaks a business rule (unknown invoice,\\nclosed case, due date in the past, …) the answer is `402` and *no* action is queued. Each\\nfailing action is reported in `fieldErrors` with a path such as\\n`$.actions[1].data.caseId` or `$.actions[2].data.dueDate`.\\n\\nOn success the response holds one result per submitted action, in request order.\\n\",\"operationId\":\"createInvoiceActions\",\"requestBody\":{\"content\":{\"application/json\":{\"example\":{\"actions\":[{\"code\":\"COMMENT\",\"comment\":\"Asiakas pyysi kopion laskusta sähköpostiin.\",\"data\":{\"invoiceNumber\":202600145}},{\"code\":\"DUEDATE\",\"comment\":\"Maksuaikaa sovittu puhelimessa 15.4. asti.\",\"data\":{\"dueDate\":\"2026-04-15\",\"invoiceNumber\":202600145}}]},\"schema\":{\"$ref\":\"#/components/schemas/InvoiceActionsRequest\"}}},\"required\":true},\"responses\":{\"200\":{\"content\":{\"application/json\":{\"example\":{\"results\":[{\"actionId\":7310021,\"caseId\":481920,\"code\":\"COMMENT\",\"invoiceNumber\":202600145,\"status\":\"APPLIED\"},{\"actionId\":7310022,\"caseId\":481920,\"code\":\"DUEDATE\",\"invoiceNumber\":202600145,\"status\":\"QUEUED\"}]},\"schema\":{\"$ref\":\"#/components/schemas/InvoiceActionsResponse\"}}},\"description\":\"All actions were accepted and queued.\"},\"400\":{\"$ref\":\"#/components/responses/BadRequest\"},\"401\":{\"$ref\":\"#/components/responses/Unauthorized\"},\"402\":{\"$ref\":\"#/components/responses/BusinessRuleViolation\"},\"403\":{\"$ref\":\"#/components/responses/Forbidden\"},\"404\":{\"$ref\":\"#/components/responses/NotFound\"},\"408\":{\"$ref\":\"#/components/responses/RequestTimeout\"},\"413\":{\"$ref\":\"#/components/responses/PayloadTooLarge\"},\"415\":{\"$ref\":\"#/components/responses/UnsupportedMediaType\"},\"500\":{\"$ref\":\"#/components/responses/InternalError\"},\"503\":{\"$ref\":\"#/components/responses/ServiceUnavailable\"}},\"summary\":\"Create invoice actions\",\"tags\":[\"Invoices\"]}",
+        request_example: Some(
+            "{\n  \"actions\": [\n    {\n      \"code\": \"COMMENT\",\n      \"comment\": \"Asiakas pyysi kopion laskusta sähköpostiin.\",\n      \"data\": {\n        \"invoiceNumber\": 202600145\n      }\n    },\n    {\n      \"code\": \"DUEDATE\",\n      \"comment\": \"Maksuaikaa sovittu puhelimessa 15.4. asti.\",\n      \"data\": {\n        \"dueDate\": \"2026-04-15\",\n        \"invoiceNumber\": 202600145\n      }\n    }\n  ]\n}",
+        ),
     },
     OperationInfo {
+        operation: Operation::GetCaseDetails,
         operation_id: "getCaseDetails",
         method: "GET",
         path: "/api/v1/partner/invoice/case",
         has_body: false,
-        query: &["caseId", "invoiceNumber"],
+        query: &[
+            QueryParam {
+                name: "caseId",
+                json_type: "integer",
+                required: false,
+            },
+            QueryParam {
+                name: "invoiceNumber",
+                json_type: "integer",
+                required: false,
+            },
+        ],
         statuses: &[200u16, 400u16, 401u16, 402u16, 403u16, 404u16, 500u16, 503u16],
+        spec: "{\"description\":\"Returns invoice- and case-related details from the payment-control agency: case summary,\\ncurrent balance, payment history, case events and a timeline of invoice activity.\\n\\nBoth query parameters are optional in this description, but **at least one of `caseId`\\nand `invoiceNumber` is required**; a request with neither is answered with `400`\\n(`fieldErrors` path `query.caseId`). When both are given they must refer to the same case.\\nThe case identifier is available from the distribution information; store it per invoice.\\nAn unknown case or invoice is answered with `404`.\\n\",\"operationId\":\"getCaseDetails\",\"parameters\":[{\"description\":\"Agency case identifier (from the distribution information). At least one of `caseId` and\\n`invoiceNumber` is required. Parameter name inferred: the page shows a \\\"Query Params\\\"\\nsection without names; `caseId` is the identifier name used everywhere else.\\n\",\"example\":481920,\"in\":\"query\",\"name\":\"caseId\",\"required\":false,\"schema\":{\"format\":\"int64\",\"type\":\"integer\"},\"x-evidence\":\"inferred\"},{\"description\":\"Invoice number (`invoice.header.number`). At least one of `caseId` and `invoiceNumber`\\nis required. Inferred from the invoice-number filter of the distribution endpoint.\\n\",\"example\":202600145,\"in\":\"query\",\"name\":\"invoiceNumber\",\"required\":false,\"schema\":{\"format\":\"int64\",\"maximum\":99999999999999,\"minimum\":0,\"type\":\"integer\"},\"x-evidence\":\"inferred\"}],\"responses\":{\"200\":{\"content\":{\"application/json\":{\"example\":{\"case\":{\"balance\":{\"capitalAmount\":427.63,\"costsAmount\":0.00,\"currency\":\"EUR\",\"interestAmount\":0.62,\"paidAmount\":500.00,\"totalAmount\":428.25},\"events\":[{\"description\":\"Payment control started\",\"occurredAt\":\"2026-02-02T08:15:03Z\",\"type\":\"CASE_OPENED\"},{\"description\":\"Payment reminder sent by e-mail, reminder fee 5.00 EUR\",\"occurredAt\":\"2026-02-24T06:00:00Z\",\"type\":\"REMINDER_SENT\"},{\"description\":\"Partial payment 500.00 EUR\",\"occurredAt\":\"2026-03-27T14:02:11Z\",\"type\":\"PAYMENT_RECEIVED\"},{\"actionCode\":\"DUEDATE\",\"description\":\"Case due date extended to 2026-04-15\",\"occurredAt\":\"2026-03-31T09:12:40Z\",\"type\":\"ACTION_APPLIED\"}],\"invoice\":{\"buyerName\":\"Rakennusliike Virtanen Oy\",\"caseDueDate\":\"2026-04-15\",\"currency\":\"EUR\",\"dueDate\":\"2026-02-16\",\"invoiceDate\":\"2026-02-02\",\"invoiceNumber\":202600145,\"paymentReference\":\"10452026001456\",\"status\":\"PARTIALLY_PAID\",\"totalGrossAmount\":912.39},\"payments\":[{\"bookingDate\":\"2026-03-27\",\"capitalAmount\":484.76,\"costsAmount\":5.00,\"currency\":\"EUR\",\"interestAmount\":10.24,\"paymentAmount\":500.00,\"paymentDate\":\"2026-03-27\",\"paymentReference\":\"10452026001456\",\"paymentType\":{\"code\":\"8\",\"description\":\"Bank Transfer\"}}],\"summary\":{\"activeDays\":58,\"agency\":\"CASH-IN\",\"caseId\":481920,\"closedAt\":null,\"createdAt\":\"2026-02-02T08:15:03.120Z\",\"creditor\":\"Vaasan Tekniikka Oy\",\"currency\":\"EUR\",\"stage\":\"REMINDER\",\"status\":\"OPEN\"},\"timeline\":[{\"date\":\"2026-02-02\",\"description\":\"Invoice distributed by e-mail\",\"stage\":\"PAYMENT_CONTROL\",\"status\":\"OPEN\"},{\"date\":\"2026-02-17\",\"description\":\"Invoice overdue\",\"stage\":\"PAYMENT_CONTROL\",\"status\":\"OPEN\"},{\"date\":\"2026-02-24\",\"description\":\"Reminder sent\",\"stage\":\"REMINDER\",\"status\":\"OPEN\"},{\"date\":\"2026-03-27\",\"description\":\"Partial payment received\",\"stage\":\"REMINDER\",\"status\":\"OPEN\"}]}},\"schema\":{\"$ref\":\"#/components/schemas/CaseDetailsResponse\"}}},\"description\":\"Request accepted and data found\"},\"400\":{\"$ref\":\"#/components/responses/BadRequest\"},\"401\":{\"$ref\":\"#/components/responses/Unauthorized\"},\"402\":{\"$ref\":\"#/components/responses/BusinessRuleViolation\"},\"403\":{\"$ref\":\"#/components/responses/Forbidden\"},\"404\":{\"$ref\":\"#/components/responses/NotFound\"},\"500\":{\"$ref\":\"#/components/responses/InternalError\"},\"503\":{\"$ref\":\"#/components/responses/ServiceUnavailable\"}},\"summary\":\"Retrieve case details\",\"tags\":[\"Invoices\"]}",
+        request_example: None,
     },
     OperationInfo {
+        operation: Operation::GetDistributionInformation,
         operation_id: "getDistributionInformation",
         method: "GET",
         path: "/api/v1/partner/invoice/distribution",
         has_body: false,
-        query: &["invoiceNumber", "fromInvDate", "toInvDate", "fetchType"],
+        query: &[
+            QueryParam {
+                name: "invoiceNumber",
+                json_type: "integer",
+                required: false,
+            },
+            QueryParam {
+                name: "fromInvDate",
+                json_type: "string",
+                required: false,
+            },
+            QueryParam {
+                name: "toInvDate",
+                json_type: "string",
+                required: false,
+            },
+            QueryParam {
+                name: "fetchType",
+                json_type: "string",
+                required: false,
+            },
+        ],
         statuses: &[200u16, 400u16, 401u16, 402u16, 403u16, 404u16, 500u16, 503u16],
+        spec: "{\"description\":\"Lists distribution records for submitted invoices: distribution method and status,\\ntimestamps, invoice status, payment-control flag and the linked agency case identifier.\\nStore the case identifier of each invoice; it is needed for case details. Fetching this\\nonce a day is recommended to catch distribution failures.\\n\\nWithout date filters the last 30 days of invoices are returned and\\n`metaData.filtersApplied.defaultLast30Days` is `true`. The filter names are the ones the\\nservice echoes in `metaData.filtersApplied`. The record-list key `distributions` is\\ninferred (the documented example is cut before it). For paging use\\n`getDistributionInformationV2`.\\n\",\"operationId\":\"getDistributionInformation\",\"parameters\":[{\"description\":\"Only the record of this invoice. Name taken from the `metaData.filtersApplied` echo of\\nthe documented response (the parameter list itself was not published).\\n\",\"example\":202600145,\"in\":\"query\",\"name\":\"invoiceNumber\",\"required\":false,\"schema\":{\"format\":\"int64\",\"maximum\":99999999999999,\"minimum\":0,\"type\":\"integer\"},\"x-evidence\":\"inferred\"},{\"description\":\"First invoice date to include (inclusive). Without `fromInvDate`/`toInvDate` the last 30\\ndays are returned. Name from the `metaData.filtersApplied` echo.\\n\",\"example\":\"2026-02-01\",\"in\":\"query\",\"name\":\"fromInvDate\",\"required\":false,\"schema\":{\"format\":\"date\",\"type\":\"string\"},\"x-evidence\":\"inferred\"},{\"description\":\"Last invoice date to include (inclusive). Name from the `metaData.filtersApplied` echo.\",\"example\":\"2026-03-31\",\"in\":\"query\",\"name\":\"toInvDate\",\"required\":false,\"schema\":{\"format\":\"date\",\"type\":\"string\"},\"x-evidence\":\"inferred\"},{\"description\":\"Which records to return (default `ALL`). Name from the `metaData.filtersApplied` echo;\\nvalues inferred from the `successfulCount`/`failedCount` split.\\n\",\"in\":\"query\",\"name\":\"fetchType\",\"required\":false,\"schema\":{\"$ref\":\"#/components/schemas/FetchType\"},\"x-evidence\":\"inferred\"}],\"responses\":{\"200\":{\"content\":{\"application/json\":{\"example\":{\"distributions\":[{\"caseId\":481920,\"createdAt\":\"2026-02-02T08:14:51Z\",\"distributedAt\":\"2026-02-02T08:20:07Z\",\"errorMessage\":null,\"invoiceNumber\":202600145,\"invoiceStatus\":\"PARTIALLY_PAID\",\"method\":\"EMAIL\",\"paymentControlEnabled\":true,\"paymentReference\":\"10452026001456\",\"recipient\":\"ostolaskut@rakennusvirtanen.fi\",\"status\":\"DELIVERED\"},{\"caseId\":481921,\"createdAt\":\"2026-02-27T10:02:33Z\",\"distributedAt\":\"2026-02-27T15:40:00Z\",\"errorMessage\":null,\"invoiceNumber\":202600146,\"invoiceStatus\":\"PAID\",\"method\":\"LETTER\",\"paymentControlEnabled\":true,\"paymentReference\":\"10452026001469\",\"recipient\":\"Kiinteistö Oy Rantakatu 12, Rantakatu 12, 65100 VAASA\",\"status\":\"SENT\"},{\"caseId\":null,\"createdAt\":\"2026-03-02T09:30:12Z\",\"distributedAt\":null,\"errorMessage\":\"E-invoice address 003731204954 is not registered with operator 003721291126\",\"invoiceNumber\":202600147,\"invoiceStatus\":\"ERROR\",\"method\":\"EINVOICE\",\"paymentControlEnabled\":true,\"paymentReference\":\"10452026001472\",\"recipient\":\"003731204954\",\"status\":\"FAILED\"}],\"metaData\":{\"failedCount\":1,\"filtersApplied\":{\"defaultLast30Days\":false,\"fetchType\":\"ALL\",\"fromInvDate\":\"2026-02-01\",\"invoiceNumber\":null,\"toInvDate\":\"2026-03-31\"},\"successfulCount\":2,\"totalCount\":3}},\"schema\":{\"$ref\":\"#/components/schemas/DistributionInformationResponse\"}}},\"description\":\"Distribution records matching the filters.\"},\"400\":{\"$ref\":\"#/components/responses/BadRequest\"},\"401\":{\"$ref\":\"#/components/responses/Unauthorized\"},\"402\":{\"$ref\":\"#/components/responses/BusinessRuleViolation\"},\"403\":{\"$ref\":\"#/components/responses/Forbidden\"},\"404\":{\"$ref\":\"#/components/responses/NotFound\"},\"500\":{\"$ref\":\"#/components/responses/InternalError\"},\"503\":{\"$ref\":\"#/components/responses/ServiceUnavailable\"}},\"summary\":\"Retrieve distribution information\",\"tags\":[\"Invoices\"]}",
+        request_example: None,
     },
     OperationInfo {
+        operation: Operation::GetDistributionInformationV2,
         operation_id: "getDistributionInformationV2",
         method: "GET",
         path: "/api/v1/partner/invoice/distribution/v2",
         has_body: false,
         query: &[
-            "invoiceNumber",
-            "fromInvDate",
-            "toInvDate",
-            "fetchType",
-            "status",
-            "method",
-            "page",
-            "pageSize",
+            QueryParam {
+                name: "invoiceNumber",
+                json_type: "integer",
+                required: false,
+            },
+            QueryParam {
+                name: "fromInvDate",
+                json_type: "string",
+                required: false,
+            },
+            QueryParam {
+                name: "toInvDate",
+                json_type: "string",
+                required: false,
+            },
+            QueryParam {
+                name: "fetchType",
+                json_type: "string",
+                required: false,
+            },
+            QueryParam {
+                name: "status",
+                json_type: "string",
+                required: false,
+            },
+            QueryParam {
+                name: "method",
+                json_type: "string",
+                required: false,
+            },
+            QueryParam {
+                name: "page",
+                json_type: "integer",
+                required: false,
+            },
+            QueryParam {
+                name: "pageSize",
+                json_type: "integer",
+                required: false,
+            },
         ],
         statuses: &[200u16, 400u16, 401u16, 402u16, 403u16, 404u16, 500u16, 503u16],
+        spec: "{\"description\":\"Paginated variant of `getDistributionInformation` (\\\"Retrieve distribution Information MV\\nv2\\\" in the documentation navigation; its page body and path were not published, so the\\npath, parameters and response are inferred). Same filters plus `status`, `method`, `page`\\nand `pageSize`; the response follows the Cash-In paging convention (`meta` + `data`) in\\ncamelCase. Without date filters the last 30 days are returned.\\n\",\"operationId\":\"getDistributionInformationV2\",\"parameters\":[{\"description\":\"Only the record of this invoice. Name taken from the `metaData.filtersApplied` echo of\\nthe documented response (the parameter list itself was not published).\\n\",\"example\":202600145,\"in\":\"query\",\"name\":\"invoiceNumber\",\"required\":false,\"schema\":{\"format\":\"int64\",\"maximum\":99999999999999,\"minimum\":0,\"type\":\"integer\"},\"x-evidence\":\"inferred\"},{\"description\":\"First invoice date to include (inclusive). Without `fromInvDate`/`toInvDate` the last 30\\ndays are returned. Name from the `metaData.filtersApplied` echo.\\n\",\"example\":\"2026-02-01\",\"in\":\"query\",\"name\":\"fromInvDate\",\"required\":false,\"schema\":{\"format\":\"date\",\"type\":\"string\"},\"x-evidence\":\"inferred\"},{\"description\":\"Last invoice date to include (inclusive). Name from the `metaData.filtersApplied` echo.\",\"example\":\"2026-03-31\",\"in\":\"query\",\"name\":\"toInvDate\",\"required\":false,\"schema\":{\"format\":\"date\",\"type\":\"string\"},\"x-evidence\":\"inferred\"},{\"description\":\"Which records to return (default `ALL`). Name from the `metaData.filtersApplied` echo;\\nvalues inferred from the `successfulCount`/`failedCount` split.\\n\",\"in\":\"query\",\"name\":\"fetchType\",\"required\":false,\"schema\":{\"$ref\":\"#/components/schemas/FetchType\"},\"x-evidence\":\"inferred\"},{\"description\":\"Only records with this distribution status (v2 only).\",\"in\":\"query\",\"name\":\"status\",\"required\":false,\"schema\":{\"$ref\":\"#/components/schemas/DistributionStatus\"},\"x-evidence\":\"inferred\"},{\"description\":\"Only records distributed with this method (v2 only).\",\"in\":\"query\",\"name\":\"method\",\"required\":false,\"schema\":{\"$ref\":\"#/components/schemas/DistributionMethod\"},\"x-evidence\":\"inferred\"},{\"description\":\"1-based page number (Cash-In paging convention).\",\"in\":\"query\",\"name\":\"page\",\"required\":false,\"schema\":{\"default\":1,\"format\":\"int32\",\"minimum\":1,\"type\":\"integer\"},\"x-evidence\":\"sibling\"},{\"description\":\"Records per page, 1–500 (Cash-In paging convention; its example uses 100).\",\"in\":\"query\",\"name\":\"pageSize\",\"required\":false,\"schema\":{\"default\":100,\"format\":\"int32\",\"maximum\":500,\"minimum\":1,\"type\":\"integer\"},\"x-evidence\":\"sibling\"}],\"responses\":{\"200\":{\"content\":{\"application/json\":{\"example\":{\"data\":[{\"caseId\":481920,\"createdAt\":\"2026-02-02T08:14:51Z\",\"distributedAt\":\"2026-02-02T08:20:07Z\",\"errorMessage\":null,\"invoiceNumber\":202600145,\"invoiceStatus\":\"PARTIALLY_PAID\",\"method\":\"EMAIL\",\"paymentControlEnabled\":true,\"paymentReference\":\"10452026001456\",\"recipient\":\"ostolaskut@rakennusvirtanen.fi\",\"status\":\"DELIVERED\"},{\"caseId\":481921,\"createdAt\":\"2026-02-27T10:02:33Z\",\"distributedAt\":\"2026-02-27T15:40:00Z\",\"errorMessage\":null,\"invoiceNumber\":202600146,\"invoiceStatus\":\"PAID\",\"method\":\"LETTER\",\"paymentControlEnabled\":true,\"paymentReference\":\"10452026001469\",\"recipient\":\"Kiinteistö Oy Rantakatu 12, Rantakatu 12, 65100 VAASA\",\"status\":\"SENT\"}],\"meta\":{\"count\":2,\"page\":1,\"pageSize\":2,\"totalCount\":3}},\"schema\":{\"$ref\":\"#/components/schemas/DistributionInformationPage\"}}},\"description\":\"One page of distribution records.\"},\"400\":{\"$ref\":\"#/components/responses/BadRequest\"},\"401\":{\"$ref\":\"#/components/responses/Unauthorized\"},\"402\":{\"$ref\":\"#/components/responses/BusinessRuleViolation\"},\"403\":{\"$ref\":\"#/components/responses/Forbidden\"},\"404\":{\"$ref\":\"#/components/responses/NotFound\"},\"500\":{\"$ref\":\"#/components/responses/InternalError\"},\"503\":{\"$ref\":\"#/components/responses/ServiceUnavailable\"}},\"summary\":\"Retrieve distribution information (paginated, v2)\",\"tags\":[\"Invoices\"],\"x-evidence\":\"inferred\"}",
+        request_example: None,
     },
     OperationInfo {
+        operation: Operation::GetPayments,
         operation_id: "getPayments",
         method: "GET",
         path: "/api/v1/partner/payments",
         has_body: false,
-        query: &["fromDate", "toDate", "invoiceNumber", "caseId"],
+        query: &[
+            QueryParam {
+                name: "fromDate",
+                json_type: "string",
+                required: false,
+            },
+            QueryParam {
+                name: "toDate",
+                json_type: "string",
+                required: false,
+            },
+            QueryParam {
+                name: "invoiceNumber",
+                json_type: "string",
+                required: false,
+            },
+            QueryParam {
+                name: "caseId",
+                json_type: "integer",
+                required: false,
+            },
+        ],
         statuses: &[200u16, 400u16, 401u16, 402u16, 403u16, 404u16, 500u16, 503u16],
+        spec: "{\"description\":\"Returns payments received and allocated by the agency. The data reflects allocations\\n*before* settlement processing, so allocations can still change; the settlements endpoint\\nis the authoritative source. Filter with a `fromDate`–`toDate` interval; without it the\\nlast 30 days are returned (default inferred from the Cash-In analogue).\\n\\nThe response is a **bare JSON array** (documented), not an object wrapper.\\n`invoiceNumber` is a **string** here (documented), unlike the integer invoice numbers of\\nthe invoice endpoints.\\n\",\"operationId\":\"getPayments\",\"parameters\":[{\"description\":\"Start of the payment-date interval (inclusive). Documented name; without an interval the\\nlast 30 days are returned (default inferred from the Cash-In analogue).\\n\",\"example\":\"2026-03-01\",\"in\":\"query\",\"name\":\"fromDate\",\"required\":false,\"schema\":{\"format\":\"date\",\"type\":\"string\"}},{\"description\":\"End of the payment-date interval (inclusive). Documented name.\",\"example\":\"2026-03-31\",\"in\":\"query\",\"name\":\"toDate\",\"required\":false,\"schema\":{\"format\":\"date\",\"type\":\"string\"}},{\"description\":\"Only payments of this invoice. A **string**, like `invoiceNumber` in the payment records\\n(modelled on the Cash-In allocated-transactions filter).\\n\",\"example\":\"202600145\",\"in\":\"query\",\"name\":\"invoiceNumber\",\"required\":false,\"schema\":{\"maxLength\":20,\"type\":\"string\"},\"x-evidence\":\"sibling\"},{\"description\":\"Only payments of this agency case (modelled on the Cash-In filter; integer like Partner case ids).\",\"example\":481920,\"in\":\"query\",\"name\":\"caseId\",\"required\":false,\"schema\":{\"format\":\"int64\",\"type\":\"integer\"},\"x-evidence\":\"sibling\"}],\"responses\":{\"200\":{\"content\":{\"application/json\":{\"example\":[{\"accountName\":\"Rakennusliike Virtanen Oy\",\"agency\":\"CASH-IN\",\"allocationId\":9001101,\"bookingDate\":\"2026-03-27T00:00:00Z\",\"capitalAmount\":484.76,\"caseId\":481920,\"costsAmount\":5.00,\"currency\":\"EUR\",\"interestAmount\":10.24,\"invoiceNumber\":\"202600145\",\"invoicePaymentReference\":\"10452026001456\",\"originalPaymentReference\":\"RF4810452026001456\",\"paymentAmount\":500.00,\"paymentDate\":\"2026-03-27T00:00:00Z\",\"paymentType\":{\"code\":\"8\",\"description\":\"Bank Transfer\"}},{\"accountName\":\"Kiinteistö Oy Rantakatu 12\",\"agency\":\"CASH-IN\",\"allocationId\":9001102,\"bookingDate\":\"2026-03-26T00:00:00Z\",\"capitalAmount\":240.50,\"caseId\":481921,\"costsAmount\":0.00,\"currency\":\"EUR\",\"interestAmount\":0.00,\"invoiceNumber\":\"202600146\",\"invoicePaymentReference\":\"10452026001469\",\"originalPaymentReference\":\"10452026001469\",\"paymentAmount\":240.50,\"paymentDate\":\"2026-03-26T00:00:00Z\",\"paymentType\":{\"code\":\"8\",\"description\":\"Bank Transfer\"}}],\"schema\":{\"$ref\":\"#/components/schemas/PaymentList\"}}},\"description\":\"Payments in the requested window (may be an empty array).\"},\"400\":{\"$ref\":\"#/components/responses/BadRequest\"},\"401\":{\"$ref\":\"#/components/responses/Unauthorized\"},\"402\":{\"$ref\":\"#/components/responses/BusinessRuleViolation\"},\"403\":{\"$ref\":\"#/components/responses/Forbidden\"},\"404\":{\"$ref\":\"#/components/responses/NotFound\"},\"500\":{\"$ref\":\"#/components/responses/InternalError\"},\"503\":{\"$ref\":\"#/components/responses/ServiceUnavailable\"}},\"summary\":\"Retrieve payments\",\"tags\":[\"Payments\"],\"x-wire-note\":\"Top-level JSON array (no wrapper object); invoiceNumber is a string in this resource.\\n\"}",
+        request_example: None,
     },
     OperationInfo {
+        operation: Operation::RenewToken,
         operation_id: "renewToken",
         method: "GET",
         path: "/api/v1/partner/renew",
         has_body: false,
         query: &[],
         statuses: &[200u16, 400u16, 401u16, 402u16, 403u16, 404u16, 500u16, 503u16],
+        spec: "{\"description\":\"Issues a new access token for the token sent in `X-Api-Key` (also for tokens that have\\npassed their expiration date).\\n\\n**This GET changes server state:** it is not safe and not idempotent. Each call issues a\\nnew token and the previous one stops working, so clients must not retry it blindly or\\nlet caches/proxies replay it. Store the returned token before discarding the old one.\\n\\nThe documented response field is `Message` (capital M) and carries the new token.\\n`accessToken` (the same token) and `expiresAt` are inferred additions.\\n\",\"operationId\":\"renewToken\",\"responses\":{\"200\":{\"content\":{\"application/json\":{\"example\":{\"Message\":\"cfis_stg_3Kd8Wq1Zr5Tn9Xm2Bv7Lc4Hp6Gy0Fs1\",\"accessToken\":\"cfis_stg_3Kd8Wq1Zr5Tn9Xm2Bv7Lc4Hp6Gy0Fs1\",\"expiresAt\":\"2027-03-31T23:59:59Z\"},\"schema\":{\"$ref\":\"#/components/schemas/RenewTokenResponse\"}}},\"description\":\"Success; the new token is in `Message` (and `accessToken`).\"},\"400\":{\"$ref\":\"#/components/responses/BadRequest\"},\"401\":{\"$ref\":\"#/components/responses/Unauthorized\"},\"402\":{\"$ref\":\"#/components/responses/BusinessRuleViolation\"},\"403\":{\"$ref\":\"#/components/responses/Forbidden\"},\"404\":{\"$ref\":\"#/components/responses/NotFound\"},\"500\":{\"$ref\":\"#/components/responses/InternalError\"},\"503\":{\"$ref\":\"#/components/responses/ServiceUnavailable\"}},\"summary\":\"Renew access token\",\"tags\":[\"Onboarding\"],\"x-wire-note\":\"State-changing GET kept as documented. The response key is `Message` with a capital M,\\nunlike `message` in the validate response.\\n\"}",
+        request_example: None,
     },
     OperationInfo {
+        operation: Operation::GetSettlements,
         operation_id: "getSettlements",
         method: "GET",
         path: "/api/v1/partner/settlements",
         has_body: false,
-        query: &["fromDate", "toDate", "unfetchedOnly"],
+        query: &[
+            QueryParam {
+                name: "fromDate",
+                json_type: "string",
+                required: false,
+            },
+            QueryParam {
+                name: "toDate",
+                json_type: "string",
+                required: false,
+            },
+            QueryParam {
+                name: "unfetchedOnly",
+                json_type: "boolean",
+                required: false,
+            },
+        ],
         statuses: &[200u16, 400u16, 401u16, 402u16, 403u16, 404u16, 500u16, 503u16],
+        spec: "{\"description\":\"Returns settlements (batched payouts from the agency to the creditor) for a period;\\nwithout a period the last 30 days are returned. With `unfetchedOnly=true` only\\nsettlements that this integration has not fetched before are returned (incremental\\nsync); fetched settlements get `apiFetchDate` set.\\n\\nEach settlement lists its allocations; each allocation's `breakdown` sums to\\n`allocatedTotalAmount`, and the allocations sum to `settlementAmount`. This describes the\\nnewer (\\\"breakdown\\\") revision of the documented response.\\n\",\"operationId\":\"getSettlements\",\"parameters\":[{\"description\":\"Start of the settlement-date period (inclusive). The documentation says a period can be\\nchosen (default: last 30 days) but does not name the parameters; `fromDate`/`toDate`\\nfollow the payments endpoint.\\n\",\"example\":\"2026-03-01\",\"in\":\"query\",\"name\":\"fromDate\",\"required\":false,\"schema\":{\"format\":\"date\",\"type\":\"string\"},\"x-evidence\":\"inferred\"},{\"description\":\"End of the settlement-date period (inclusive). Name inferred (see `fromDate`).\",\"example\":\"2026-03-31\",\"in\":\"query\",\"name\":\"toDate\",\"required\":false,\"schema\":{\"format\":\"date\",\"type\":\"string\"},\"x-evidence\":\"inferred\"},{\"description\":\"When `true`, only settlements that this integration has not fetched before are returned\\n(incremental synchronisation). Documented.\\n\",\"in\":\"query\",\"name\":\"unfetchedOnly\",\"required\":false,\"schema\":{\"default\":false,\"type\":\"boolean\"}}],\"responses\":{\"200\":{\"content\":{\"application/json\":{\"example\":{\"createdAt\":\"2026-04-01T09:34:12.123Z\",\"settlements\":[{\"agency\":\"CASH-IN\",\"allocations\":[{\"allocatedTotalAmount\":500.00,\"allocationDate\":\"2026-03-27\",\"allocationId\":9001101,\"breakdown\":[{\"amount\":484.76,\"type\":\"CAPITAL\"},{\"amount\":10.24,\"type\":\"INTEREST\"},{\"amount\":5.00,\"type\":\"FEES\"}],\"caseId\":481920,\"currency\":\"EUR\",\"originalInvoiceNumber\":\"202600145\",\"originalPaymentReference\":\"RF4810452026001456\"},{\"allocatedTotalAmount\":240.50,\"allocationDate\":\"2026-03-26\",\"allocationId\":9001102,\"breakdown\":[{\"amount\":240.50,\"type\":\"CAPITAL\"},{\"amount\":0.00,\"type\":\"INTEREST\"},{\"amount\":0.00,\"type\":\"FEES\"}],\"caseId\":481921,\"currency\":\"EUR\",\"originalInvoiceNumber\":\"202600146\",\"originalPaymentReference\":\"10452026001469\"}],\"apiFetchDate\":null,\"beneficiary\":{\"bic\":\"OKOYFIHH\",\"iban\":\"FI5657122300048216\",\"name\":\"Vaasan Tekniikka Oy\"},\"currency\":\"EUR\",\"remittanceReference\":\"90202603309\",\"settlementAmount\":740.50,\"settlementDate\":\"2026-03-30\",\"settlementId\":202603300001}]},\"schema\":{\"$ref\":\"#/components/schemas/SettlementsResponse\"}}},\"description\":\"OK (Results found)\"},\"400\":{\"$ref\":\"#/components/responses/BadRequest\"},\"401\":{\"$ref\":\"#/components/responses/Unauthorized\"},\"402\":{\"$ref\":\"#/components/responses/BusinessRuleViolation\"},\"403\":{\"$ref\":\"#/components/responses/Forbidden\"},\"404\":{\"$ref\":\"#/components/responses/NotFound\"},\"500\":{\"$ref\":\"#/components/responses/InternalError\"},\"503\":{\"$ref\":\"#/components/responses/ServiceUnavailable\"}},\"summary\":\"Retrieve settlements\",\"tags\":[\"Payments\"]}",
+        request_example: None,
     },
     OperationInfo {
+        operation: Operation::ValidateToken,
         operation_id: "validateToken",
         method: "GET",
         path: "/api/v1/partner/validate",
         has_body: false,
         query: &[],
         statuses: &[200u16, 400u16, 401u16, 402u16, 403u16, 404u16, 500u16, 503u16],
+        spec: "{\"description\":\"Reports whether the access token sent in `X-Api-Key` is active and not expired.\\nThe documentation page renders no Authorization block, but the operation validates the key\\nthat is sent, so the global `ApiKey` requirement applies. An unknown token is answered with\\n`401` (`UNAUTHORIZED`) and an expired one with `401` (`TOKEN_EXPIRED`: renew it), like\\nevery other operation but renew; `isValid: false` is left for a known, unexpired token that\\ncannot be used, e.g. of a deactivated client (inferred).\\n\",\"operationId\":\"validateToken\",\"responses\":{\"200\":{\"content\":{\"application/json\":{\"example\":{\"expiresAt\":\"2027-03-31T23:59:59Z\",\"isValid\":true,\"message\":\"Token is valid\"},\"schema\":{\"$ref\":\"#/components/schemas/ValidateTokenResponse\"}}},\"description\":\"Success\"},\"400\":{\"$ref\":\"#/components/responses/BadRequest\"},\"401\":{\"$ref\":\"#/components/responses/Unauthorized\"},\"402\":{\"$ref\":\"#/components/responses/BusinessRuleViolation\"},\"403\":{\"$ref\":\"#/components/responses/Forbidden\"},\"404\":{\"$ref\":\"#/components/responses/NotFound\"},\"500\":{\"$ref\":\"#/components/responses/InternalError\"},\"503\":{\"$ref\":\"#/components/responses/ServiceUnavailable\"}},\"summary\":\"Validate access token\",\"tags\":[\"Onboarding\"]}",
+        request_example: None,
     },
 ];
+/// Every operation of the spec, sorted by path and method.
+pub const OPERATIONS: &[OperationInfo] = &INFOS;

@@ -12,7 +12,11 @@ impl api::PartnerApi for ExampleApi {
         _request: api::SubmitAccountingInvoiceRequest,
     ) -> api::SubmitAccountingInvoiceResponse {
         api::SubmitAccountingInvoiceResponse::Ok(
-            crate::openapi::example("submitAccountingInvoice", 200u16),
+            crate::openapi::example(
+                "submitAccountingInvoice",
+                200u16,
+                "{\"acceptedCount\":1,\"items\":[{\"description\":\"Pending\",\"sourceIdentifier\":\"0b5e9c1a-6d2f-4a8e-b3c7-91f04d2e6a58\",\"status\":0}]}",
+            ),
         )
     }
     async fn get_ledger_status(
@@ -20,21 +24,35 @@ impl api::PartnerApi for ExampleApi {
         _request: api::GetLedgerStatusRequest,
     ) -> api::GetLedgerStatusResponse {
         api::GetLedgerStatusResponse::Ok(
-            crate::openapi::example("getLedgerStatus", 200u16),
+            crate::openapi::example(
+                "getLedgerStatus",
+                200u16,
+                "{\"ledgers\":[{\"description\":\"Successfully synced\",\"documentDate\":\"2026-02-02\",\"documentName\":\"202600145\",\"documentStatus\":\"Approved\",\"sourceIdentifier\":\"6f1c2a9e-3b7d-4c15-9a0e-2d8b5e7f4c31\",\"status\":1,\"syncDate\":\"2026-02-02\"}]}",
+            ),
         )
     }
     async fn submit_ledger(
         &self,
         _request: api::SubmitLedgerRequest,
     ) -> api::SubmitLedgerResponse {
-        api::SubmitLedgerResponse::Ok(crate::openapi::example("submitLedger", 200u16))
+        api::SubmitLedgerResponse::Ok(
+            crate::openapi::example(
+                "submitLedger",
+                200u16,
+                "{\"acceptedCount\":1,\"items\":[{\"description\":\"Pending\",\"sourceIdentifier\":\"6f1c2a9e-3b7d-4c15-9a0e-2d8b5e7f4c31\",\"status\":0}]}",
+            ),
+        )
     }
     async fn get_accounting_payment_status(
         &self,
         _request: api::GetAccountingPaymentStatusRequest,
     ) -> api::GetAccountingPaymentStatusResponse {
         api::GetAccountingPaymentStatusResponse::Ok(
-            crate::openapi::example("getAccountingPaymentStatus", 200u16),
+            crate::openapi::example(
+                "getAccountingPaymentStatus",
+                200u16,
+                "{\"payments\":[{\"description\":\"Successfully synced\",\"invoiceNumber\":\"202600145\",\"paymentDate\":\"2026-03-27\",\"sourceIdentifier\":\"b7e4c0d2-8a1f-4e3b-9c6d-5f2a1e0b9d74\",\"status\":1,\"syncDate\":\"2026-03-28\"},{\"description\":\"Pending\",\"invoiceNumber\":\"202600146\",\"paymentDate\":\"2026-03-26\",\"sourceIdentifier\":\"2c9d7e41-05ab-4f6e-8d13-7a6b0c5e2f98\",\"status\":0,\"syncDate\":null}]}",
+            ),
         )
     }
     async fn submit_accounting_payments(
@@ -42,35 +60,59 @@ impl api::PartnerApi for ExampleApi {
         _request: api::SubmitAccountingPaymentsRequest,
     ) -> api::SubmitAccountingPaymentsResponse {
         api::SubmitAccountingPaymentsResponse::Ok(
-            crate::openapi::example("submitAccountingPayments", 200u16),
+            crate::openapi::example(
+                "submitAccountingPayments",
+                200u16,
+                "{\"acceptedCount\":1,\"items\":[{\"description\":\"Pending\",\"sourceIdentifier\":\"b7e4c0d2-8a1f-4e3b-9c6d-5f2a1e0b9d74\",\"status\":0}]}",
+            ),
         )
     }
     async fn create_client(
         &self,
         _request: api::CreateClientRequest,
     ) -> api::CreateClientResponse {
-        api::CreateClientResponse::Ok(crate::openapi::example("createClient", 200u16))
+        api::CreateClientResponse::Ok(
+            crate::openapi::example(
+                "createClient",
+                200u16,
+                "{\"accessToken\":\"cfis_stg_7Hq2Zk9Lw4Rt8Vb1Nx6Pc3Md5Fg0Js2\",\"clientId\":10045,\"customerCode\":\"VT10045\",\"expiresAt\":null,\"paymentReferencePrefix\":\"1045\"}",
+            ),
+        )
     }
     async fn get_finvoice_credentials(
         &self,
         _request: api::GetFinvoiceCredentialsRequest,
     ) -> api::GetFinvoiceCredentialsResponse {
         api::GetFinvoiceCredentialsResponse::Ok(
-            crate::openapi::example("getFinvoiceCredentials", 200u16),
+            crate::openapi::example(
+                "getFinvoiceCredentials",
+                200u16,
+                "[{\"eInvoiceAddress\":\"003731204954\",\"eInvoiceAddressName\":\"Rakennusliike Virtanen Oy\",\"eInvoiceAddressType\":\"EDI\",\"eInvoiceOperatorId\":\"003721291126\",\"eInvoiceOperatorName\":\"Maventa\",\"lastModified\":\"2025-11-04T10:21:37Z\"},{\"eInvoiceAddress\":\"00373120495400010\",\"eInvoiceAddressName\":\"Rakennusliike Virtanen Oy, ostolaskut\",\"eInvoiceAddressType\":\"EDI\",\"eInvoiceOperatorId\":\"003721291126\",\"eInvoiceOperatorName\":\"Maventa\",\"lastModified\":\"2025-11-04T10:21:37Z\"}]",
+            ),
         )
     }
     async fn create_invoice(
         &self,
         _request: api::CreateInvoiceRequest,
     ) -> api::CreateInvoiceResponse {
-        api::CreateInvoiceResponse::Ok(crate::openapi::example("createInvoice", 200u16))
+        api::CreateInvoiceResponse::Ok(
+            crate::openapi::example(
+                "createInvoice",
+                200u16,
+                "{\"caseId\":null,\"invoiceNumber\":202600145,\"paymentReference\":\"10452026001456\",\"receivedAt\":\"2026-02-02T08:14:51Z\",\"status\":\"ACCEPTED\"}",
+            ),
+        )
     }
     async fn create_invoice_actions(
         &self,
         _request: api::CreateInvoiceActionsRequest,
     ) -> api::CreateInvoiceActionsResponse {
         api::CreateInvoiceActionsResponse::Ok(
-            crate::openapi::example("createInvoiceActions", 200u16),
+            crate::openapi::example(
+                "createInvoiceActions",
+                200u16,
+                "{\"results\":[{\"actionId\":7310021,\"caseId\":481920,\"code\":\"COMMENT\",\"invoiceNumber\":202600145,\"status\":\"APPLIED\"},{\"actionId\":7310022,\"caseId\":481920,\"code\":\"DUEDATE\",\"invoiceNumber\":202600145,\"status\":\"QUEUED\"}]}",
+            ),
         )
     }
     async fn get_case_details(
@@ -78,7 +120,11 @@ impl api::PartnerApi for ExampleApi {
         _request: api::GetCaseDetailsRequest,
     ) -> api::GetCaseDetailsResponse {
         api::GetCaseDetailsResponse::Ok(
-            crate::openapi::example("getCaseDetails", 200u16),
+            crate::openapi::example(
+                "getCaseDetails",
+                200u16,
+                "{\"case\":{\"balance\":{\"capitalAmount\":427.63,\"costsAmount\":0.00,\"currency\":\"EUR\",\"interestAmount\":0.62,\"paidAmount\":500.00,\"totalAmount\":428.25},\"events\":[{\"description\":\"Payment control started\",\"occurredAt\":\"2026-02-02T08:15:03Z\",\"type\":\"CASE_OPENED\"},{\"description\":\"Payment reminder sent by e-mail, reminder fee 5.00 EUR\",\"occurredAt\":\"2026-02-24T06:00:00Z\",\"type\":\"REMINDER_SENT\"},{\"description\":\"Partial payment 500.00 EUR\",\"occurredAt\":\"2026-03-27T14:02:11Z\",\"type\":\"PAYMENT_RECEIVED\"},{\"actionCode\":\"DUEDATE\",\"description\":\"Case due date extended to 2026-04-15\",\"occurredAt\":\"2026-03-31T09:12:40Z\",\"type\":\"ACTION_APPLIED\"}],\"invoice\":{\"buyerName\":\"Rakennusliike Virtanen Oy\",\"caseDueDate\":\"2026-04-15\",\"currency\":\"EUR\",\"dueDate\":\"2026-02-16\",\"invoiceDate\":\"2026-02-02\",\"invoiceNumber\":202600145,\"paymentReference\":\"10452026001456\",\"status\":\"PARTIALLY_PAID\",\"totalGrossAmount\":912.39},\"payments\":[{\"bookingDate\":\"2026-03-27\",\"capitalAmount\":484.76,\"costsAmount\":5.00,\"currency\":\"EUR\",\"interestAmount\":10.24,\"paymentAmount\":500.00,\"paymentDate\":\"2026-03-27\",\"paymentReference\":\"10452026001456\",\"paymentType\":{\"code\":\"8\",\"description\":\"Bank Transfer\"}}],\"summary\":{\"activeDays\":58,\"agency\":\"CASH-IN\",\"caseId\":481920,\"closedAt\":null,\"createdAt\":\"2026-02-02T08:15:03.120Z\",\"creditor\":\"Vaasan Tekniikka Oy\",\"currency\":\"EUR\",\"stage\":\"REMINDER\",\"status\":\"OPEN\"},\"timeline\":[{\"date\":\"2026-02-02\",\"description\":\"Invoice distributed by e-mail\",\"stage\":\"PAYMENT_CONTROL\",\"status\":\"OPEN\"},{\"date\":\"2026-02-17\",\"description\":\"Invoice overdue\",\"stage\":\"PAYMENT_CONTROL\",\"status\":\"OPEN\"},{\"date\":\"2026-02-24\",\"description\":\"Reminder sent\",\"stage\":\"REMINDER\",\"status\":\"OPEN\"},{\"date\":\"2026-03-27\",\"description\":\"Partial payment received\",\"stage\":\"REMINDER\",\"status\":\"OPEN\"}]}}",
+            ),
         )
     }
     async fn get_distribution_information(
@@ -86,7 +132,11 @@ impl api::PartnerApi for ExampleApi {
         _request: api::GetDistributionInformationRequest,
     ) -> api::GetDistributionInformationResponse {
         api::GetDistributionInformationResponse::Ok(
-            crate::openapi::example("getDistributionInformation", 200u16),
+            crate::openapi::example(
+                "getDistributionInformation",
+                200u16,
+                "{\"distributions\":[{\"caseId\":481920,\"createdAt\":\"2026-02-02T08:14:51Z\",\"distributedAt\":\"2026-02-02T08:20:07Z\",\"errorMessage\":null,\"invoiceNumber\":202600145,\"invoiceStatus\":\"PARTIALLY_PAID\",\"method\":\"EMAIL\",\"paymentControlEnabled\":true,\"paymentReference\":\"10452026001456\",\"recipient\":\"ostolaskut@rakennusvirtanen.fi\",\"status\":\"DELIVERED\"},{\"caseId\":481921,\"createdAt\":\"2026-02-27T10:02:33Z\",\"distributedAt\":\"2026-02-27T15:40:00Z\",\"errorMessage\":null,\"invoiceNumber\":202600146,\"invoiceStatus\":\"PAID\",\"method\":\"LETTER\",\"paymentControlEnabled\":true,\"paymentReference\":\"10452026001469\",\"recipient\":\"Kiinteistö Oy Rantakatu 12, Rantakatu 12, 65100 VAASA\",\"status\":\"SENT\"},{\"caseId\":null,\"createdAt\":\"2026-03-02T09:30:12Z\",\"distributedAt\":null,\"errorMessage\":\"E-invoice address 003731204954 is not registered with operator 003721291126\",\"invoiceNumber\":202600147,\"invoiceStatus\":\"ERROR\",\"method\":\"EINVOICE\",\"paymentControlEnabled\":true,\"paymentReference\":\"10452026001472\",\"recipient\":\"003731204954\",\"status\":\"FAILED\"}],\"metaData\":{\"failedCount\":1,\"filtersApplied\":{\"defaultLast30Days\":false,\"fetchType\":\"ALL\",\"fromInvDate\":\"2026-02-01\",\"invoiceNumber\":null,\"toInvDate\":\"2026-03-31\"},\"successfulCount\":2,\"totalCount\":3}}",
+            ),
         )
     }
     async fn get_distribution_information_v2(
@@ -94,33 +144,59 @@ impl api::PartnerApi for ExampleApi {
         _request: api::GetDistributionInformationV2Request,
     ) -> api::GetDistributionInformationV2Response {
         api::GetDistributionInformationV2Response::Ok(
-            crate::openapi::example("getDistributionInformationV2", 200u16),
+            crate::openapi::example(
+                "getDistributionInformationV2",
+                200u16,
+                "{\"data\":[{\"caseId\":481920,\"createdAt\":\"2026-02-02T08:14:51Z\",\"distributedAt\":\"2026-02-02T08:20:07Z\",\"errorMessage\":null,\"invoiceNumber\":202600145,\"invoiceStatus\":\"PARTIALLY_PAID\",\"method\":\"EMAIL\",\"paymentControlEnabled\":true,\"paymentReference\":\"10452026001456\",\"recipient\":\"ostolaskut@rakennusvirtanen.fi\",\"status\":\"DELIVERED\"},{\"caseId\":481921,\"createdAt\":\"2026-02-27T10:02:33Z\",\"distributedAt\":\"2026-02-27T15:40:00Z\",\"errorMessage\":null,\"invoiceNumber\":202600146,\"invoiceStatus\":\"PAID\",\"method\":\"LETTER\",\"paymentControlEnabled\":true,\"paymentReference\":\"10452026001469\",\"recipient\":\"Kiinteistö Oy Rantakatu 12, Rantakatu 12, 65100 VAASA\",\"status\":\"SENT\"}],\"meta\":{\"count\":2,\"page\":1,\"pageSize\":2,\"totalCount\":3}}",
+            ),
         )
     }
     async fn get_payments(
         &self,
         _request: api::GetPaymentsRequest,
     ) -> api::GetPaymentsResponse {
-        api::GetPaymentsResponse::Ok(crate::openapi::example("getPayments", 200u16))
+        api::GetPaymentsResponse::Ok(
+            crate::openapi::example(
+                "getPayments",
+                200u16,
+                "[{\"accountName\":\"Rakennusliike Virtanen Oy\",\"agency\":\"CASH-IN\",\"allocationId\":9001101,\"bookingDate\":\"2026-03-27T00:00:00Z\",\"capitalAmount\":484.76,\"caseId\":481920,\"costsAmount\":5.00,\"currency\":\"EUR\",\"interestAmount\":10.24,\"invoiceNumber\":\"202600145\",\"invoicePaymentReference\":\"10452026001456\",\"originalPaymentReference\":\"RF4810452026001456\",\"paymentAmount\":500.00,\"paymentDate\":\"2026-03-27T00:00:00Z\",\"paymentType\":{\"code\":\"8\",\"description\":\"Bank Transfer\"}},{\"accountName\":\"Kiinteistö Oy Rantakatu 12\",\"agency\":\"CASH-IN\",\"allocationId\":9001102,\"bookingDate\":\"2026-03-26T00:00:00Z\",\"capitalAmount\":240.50,\"caseId\":481921,\"costsAmount\":0.00,\"currency\":\"EUR\",\"interestAmount\":0.00,\"invoiceNumber\":\"202600146\",\"invoicePaymentReference\":\"10452026001469\",\"originalPaymentReference\":\"10452026001469\",\"paymentAmount\":240.50,\"paymentDate\":\"2026-03-26T00:00:00Z\",\"paymentType\":{\"code\":\"8\",\"description\":\"Bank Transfer\"}}]",
+            ),
+        )
     }
     async fn renew_token(
         &self,
         _request: api::RenewTokenRequest,
     ) -> api::RenewTokenResponse {
-        api::RenewTokenResponse::Ok(crate::openapi::example("renewToken", 200u16))
+        api::RenewTokenResponse::Ok(
+            crate::openapi::example(
+                "renewToken",
+                200u16,
+                "{\"Message\":\"cfis_stg_3Kd8Wq1Zr5Tn9Xm2Bv7Lc4Hp6Gy0Fs1\",\"accessToken\":\"cfis_stg_3Kd8Wq1Zr5Tn9Xm2Bv7Lc4Hp6Gy0Fs1\",\"expiresAt\":\"2027-03-31T23:59:59Z\"}",
+            ),
+        )
     }
     async fn get_settlements(
         &self,
         _request: api::GetSettlementsRequest,
     ) -> api::GetSettlementsResponse {
         api::GetSettlementsResponse::Ok(
-            crate::openapi::example("getSettlements", 200u16),
+            crate::openapi::example(
+                "getSettlements",
+                200u16,
+                "{\"createdAt\":\"2026-04-01T09:34:12.123Z\",\"settlements\":[{\"agency\":\"CASH-IN\",\"allocations\":[{\"allocatedTotalAmount\":500.00,\"allocationDate\":\"2026-03-27\",\"allocationId\":9001101,\"breakdown\":[{\"amount\":484.76,\"type\":\"CAPITAL\"},{\"amount\":10.24,\"type\":\"INTEREST\"},{\"amount\":5.00,\"type\":\"FEES\"}],\"caseId\":481920,\"currency\":\"EUR\",\"originalInvoiceNumber\":\"202600145\",\"originalPaymentReference\":\"RF4810452026001456\"},{\"allocatedTotalAmount\":240.50,\"allocationDate\":\"2026-03-26\",\"allocationId\":9001102,\"breakdown\":[{\"amount\":240.50,\"type\":\"CAPITAL\"},{\"amount\":0.00,\"type\":\"INTEREST\"},{\"amount\":0.00,\"type\":\"FEES\"}],\"caseId\":481921,\"currency\":\"EUR\",\"originalInvoiceNumber\":\"202600146\",\"originalPaymentReference\":\"10452026001469\"}],\"apiFetchDate\":null,\"beneficiary\":{\"bic\":\"OKOYFIHH\",\"iban\":\"FI5657122300048216\",\"name\":\"Vaasan Tekniikka Oy\"},\"currency\":\"EUR\",\"remittanceReference\":\"90202603309\",\"settlementAmount\":740.50,\"settlementDate\":\"2026-03-30\",\"settlementId\":202603300001}]}",
+            ),
         )
     }
     async fn validate_token(
         &self,
         _request: api::ValidateTokenRequest,
     ) -> api::ValidateTokenResponse {
-        api::ValidateTokenResponse::Ok(crate::openapi::example("validateToken", 200u16))
+        api::ValidateTokenResponse::Ok(
+            crate::openapi::example(
+                "validateToken",
+                200u16,
+                "{\"expiresAt\":\"2027-03-31T23:59:59Z\",\"isValid\":true,\"message\":\"Token is valid\"}",
+            ),
+        )
     }
 }

@@ -2,7 +2,8 @@
 
 //! One handler per operation, and the router that mounts them with their descriptions.
 use ::axum::response::IntoResponse;
-use super::{api, types};
+use super::api;
+use crate::types;
 use api::PartnerApi;
 /// Every operation mounted at its documented method and path, each registered together
 /// with its OpenAPI description, which [`OpenApiRouter::split_for_parts`]
@@ -13,117 +14,188 @@ pub fn openapi_router<A: PartnerApi>(
     ::utoipa_axum::router::OpenApiRouter::with_openapi(crate::runtime::base_openapi())
         .routes(
             crate::runtime::route(
-                "submitAccountingInvoice",
+                api::Operation::SubmitAccountingInvoice,
                 ::utoipa::openapi::HttpMethod::Post,
                 submit_accounting_invoice::<A>,
             ),
         )
         .routes(
             crate::runtime::route(
-                "getLedgerStatus",
+                api::Operation::GetLedgerStatus,
                 ::utoipa::openapi::HttpMethod::Get,
                 get_ledger_status::<A>,
             ),
         )
         .routes(
             crate::runtime::route(
-                "submitLedger",
+                api::Operation::SubmitLedger,
                 ::utoipa::openapi::HttpMethod::Post,
                 submit_ledger::<A>,
             ),
         )
         .routes(
             crate::runtime::route(
-                "getAccountingPaymentStatus",
+                api::Operation::GetAccountingPaymentStatus,
                 ::utoipa::openapi::HttpMethod::Get,
                 get_accounting_payment_status::<A>,
             ),
         )
         .routes(
             crate::runtime::route(
-                "submitAccountingPayments",
+                api::Operation::SubmitAccountingPayments,
                 ::utoipa::openapi::HttpMethod::Post,
                 submit_accounting_payments::<A>,
             ),
         )
         .routes(
             crate::runtime::route(
-                "createClient",
+                api::Operation::CreateClient,
                 ::utoipa::openapi::HttpMethod::Post,
                 create_client::<A>,
             ),
         )
         .routes(
             crate::runtime::route(
-                "getFinvoiceCredentials",
+                api::Operation::GetFinvoiceCredentials,
                 ::utoipa::openapi::HttpMethod::Get,
                 get_finvoice_credentials::<A>,
             ),
         )
         .routes(
             crate::runtime::route(
-                "createInvoice",
+                api::Operation::CreateInvoice,
                 ::utoipa::openapi::HttpMethod::Post,
                 create_invoice::<A>,
             ),
         )
         .routes(
             crate::runtime::route(
-                "createInvoiceActions",
+                api::Operation::CreateInvoiceActions,
                 ::utoipa::openapi::HttpMethod::Post,
                 create_invoice_actions::<A>,
             ),
         )
         .routes(
             crate::runtime::route(
-                "getCaseDetails",
+                api::Operation::GetCaseDetails,
                 ::utoipa::openapi::HttpMethod::Get,
                 get_case_details::<A>,
             ),
         )
         .routes(
             crate::runtime::route(
-                "getDistributionInformation",
+                api::Operation::GetDistributionInformation,
                 ::utoipa::openapi::HttpMethod::Get,
                 get_distribution_information::<A>,
             ),
         )
         .routes(
             crate::runtime::route(
-                "getDistributionInformationV2",
+                api::Operation::GetDistributionInformationV2,
                 ::utoipa::openapi::HttpMethod::Get,
                 get_distribution_information_v2::<A>,
             ),
         )
         .routes(
             crate::runtime::route(
-                "getPayments",
+                api::Operation::GetPayments,
                 ::utoipa::openapi::HttpMethod::Get,
                 get_payments::<A>,
             ),
         )
         .routes(
             crate::runtime::route(
-                "renewToken",
+                api::Operation::RenewToken,
                 ::utoipa::openapi::HttpMethod::Get,
                 renew_token::<A>,
             ),
         )
         .routes(
             crate::runtime::route(
-                "getSettlements",
+                api::Operation::GetSettlements,
                 ::utoipa::openapi::HttpMethod::Get,
                 get_settlements::<A>,
             ),
         )
         .routes(
             crate::runtime::route(
-                "validateToken",
+                api::Operation::ValidateToken,
                 ::utoipa::openapi::HttpMethod::Get,
                 validate_token::<A>,
             ),
         )
         .with_state(api)
+}
+impl api::Operation {
+    /// This operation's compiled validators, built on first use.
+    pub(crate) fn validators(self) -> &'static crate::runtime::Validators {
+        match self {
+            api::Operation::SubmitAccountingInvoice => {
+                static VALIDATORS: ::std::sync::OnceLock<crate::runtime::Validators> = ::std::sync::OnceLock::new();
+                VALIDATORS.get_or_init(|| crate::runtime::Validators::new(self.info()))
+            }
+            api::Operation::GetLedgerStatus => {
+                static VALIDATORS: ::std::sync::OnceLock<crate::runtime::Validators> = ::std::sync::OnceLock::new();
+                VALIDATORS.get_or_init(|| crate::runtime::Validators::new(self.info()))
+            }
+            api::Operation::SubmitLedger => {
+                static VALIDATORS: ::std::sync::OnceLock<crate::runtime::Validators> = ::std::sync::OnceLock::new();
+                VALIDATORS.get_or_init(|| crate::runtime::Validators::new(self.info()))
+            }
+            api::Operation::GetAccountingPaymentStatus => {
+                static VALIDATORS: ::std::sync::OnceLock<crate::runtime::Validators> = ::std::sync::OnceLock::new();
+                VALIDATORS.get_or_init(|| crate::runtime::Validators::new(self.info()))
+            }
+            api::Operation::SubmitAccountingPayments => {
+                static VALIDATORS: ::std::sync::OnceLock<crate::runtime::Validators> = ::std::sync::OnceLock::new();
+                VALIDATORS.get_or_init(|| crate::runtime::Validators::new(self.info()))
+            }
+            api::Operation::CreateClient => {
+                static VALIDATORS: ::std::sync::OnceLock<crate::runtime::Validators> = ::std::sync::OnceLock::new();
+                VALIDATORS.get_or_init(|| crate::runtime::Validators::new(self.info()))
+            }
+            api::Operation::GetFinvoiceCredentials => {
+                static VALIDATORS: ::std::sync::OnceLock<crate::runtime::Validators> = ::std::sync::OnceLock::new();
+                VALIDATORS.get_or_init(|| crate::runtime::Validators::new(self.info()))
+            }
+            api::Operation::CreateInvoice => {
+                static VALIDATORS: ::std::sync::OnceLock<crate::runtime::Validators> = ::std::sync::OnceLock::new();
+                VALIDATORS.get_or_init(|| crate::runtime::Validators::new(self.info()))
+            }
+            api::Operation::CreateInvoiceActions => {
+                static VALIDATORS: ::std::sync::OnceLock<crate::runtime::Validators> = ::std::sync::OnceLock::new();
+                VALIDATORS.get_or_init(|| crate::runtime::Validators::new(self.info()))
+            }
+            api::Operation::GetCaseDetails => {
+                static VALIDATORS: ::std::sync::OnceLock<crate::runtime::Validators> = ::std::sync::OnceLock::new();
+                VALIDATORS.get_or_init(|| crate::runtime::Validators::new(self.info()))
+            }
+            api::Operation::GetDistributionInformation => {
+                static VALIDATORS: ::std::sync::OnceLock<crate::runtime::Validators> = ::std::sync::OnceLock::new();
+                VALIDATORS.get_or_init(|| crate::runtime::Validators::new(self.info()))
+            }
+            api::Operation::GetDistributionInformationV2 => {
+                static VALIDATORS: ::std::sync::OnceLock<crate::runtime::Validators> = ::std::sync::OnceLock::new();
+                VALIDATORS.get_or_init(|| crate::runtime::Validators::new(self.info()))
+            }
+            api::Operation::GetPayments => {
+                static VALIDATORS: ::std::sync::OnceLock<crate::runtime::Validators> = ::std::sync::OnceLock::new();
+                VALIDATORS.get_or_init(|| crate::runtime::Validators::new(self.info()))
+            }
+            api::Operation::RenewToken => {
+                static VALIDATORS: ::std::sync::OnceLock<crate::runtime::Validators> = ::std::sync::OnceLock::new();
+                VALIDATORS.get_or_init(|| crate::runtime::Validators::new(self.info()))
+            }
+            api::Operation::GetSettlements => {
+                static VALIDATORS: ::std::sync::OnceLock<crate::runtime::Validators> = ::std::sync::OnceLock::new();
+                VALIDATORS.get_or_init(|| crate::runtime::Validators::new(self.info()))
+            }
+            api::Operation::ValidateToken => {
+                static VALIDATORS: ::std::sync::OnceLock<crate::runtime::Validators> = ::std::sync::OnceLock::new();
+                VALIDATORS.get_or_init(|| crate::runtime::Validators::new(self.info()))
+            }
+        }
+    }
 }
 async fn submit_accounting_invoice<A: PartnerApi>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
@@ -140,7 +212,7 @@ async fn submit_accounting_invoice<A: PartnerApi>(
     }
     let body = match crate::runtime::json_body::<
         types::AccountingInvoiceRequest,
-    >("submitAccountingInvoice", &parts.headers, body)
+    >(api::Operation::SubmitAccountingInvoice, &parts.headers, body)
         .await
     {
         Ok(body) => body,
@@ -168,7 +240,7 @@ async fn get_ledger_status<A: PartnerApi>(
     }
     let query = match crate::runtime::query::<
         api::GetLedgerStatusQuery,
-    >("getLedgerStatus", parts.uri.query()) {
+    >(api::Operation::GetLedgerStatus, parts.uri.query()) {
         Ok(query) => query,
         Err(error) => return error.into_response(),
     };
@@ -194,7 +266,7 @@ async fn submit_ledger<A: PartnerApi>(
     }
     let body = match crate::runtime::json_body::<
         types::LedgerRequest,
-    >("submitLedger", &parts.headers, body)
+    >(api::Operation::SubmitLedger, &parts.headers, body)
         .await
     {
         Ok(body) => body,
@@ -222,7 +294,7 @@ async fn get_accounting_payment_status<A: PartnerApi>(
     }
     let query = match crate::runtime::query::<
         api::GetAccountingPaymentStatusQuery,
-    >("getAccountingPaymentStatus", parts.uri.query()) {
+    >(api::Operation::GetAccountingPaymentStatus, parts.uri.query()) {
         Ok(query) => query,
         Err(error) => return error.into_response(),
     };
@@ -248,7 +320,7 @@ async fn submit_accounting_payments<A: PartnerApi>(
     }
     let body = match crate::runtime::json_body::<
         types::AccountingPaymentRequest,
-    >("submitAccountingPayments", &parts.headers, body)
+    >(api::Operation::SubmitAccountingPayments, &parts.headers, body)
         .await
     {
         Ok(body) => body,
@@ -276,7 +348,7 @@ async fn create_client<A: PartnerApi>(
     }
     let body = match crate::runtime::json_body::<
         types::CreateClientRequest,
-    >("createClient", &parts.headers, body)
+    >(api::Operation::CreateClient, &parts.headers, body)
         .await
     {
         Ok(body) => body,
@@ -304,7 +376,7 @@ async fn get_finvoice_credentials<A: PartnerApi>(
     }
     let query = match crate::runtime::query::<
         api::GetFinvoiceCredentialsQuery,
-    >("getFinvoiceCredentials", parts.uri.query()) {
+    >(api::Operation::GetFinvoiceCredentials, parts.uri.query()) {
         Ok(query) => query,
         Err(error) => return error.into_response(),
     };
@@ -330,7 +402,7 @@ async fn create_invoice<A: PartnerApi>(
     }
     let body = match crate::runtime::json_body::<
         types::SalesInvoiceRequest,
-    >("createInvoice", &parts.headers, body)
+    >(api::Operation::CreateInvoice, &parts.headers, body)
         .await
     {
         Ok(body) => body,
@@ -358,7 +430,7 @@ async fn create_invoice_actions<A: PartnerApi>(
     }
     let body = match crate::runtime::json_body::<
         types::InvoiceActionsRequest,
-    >("createInvoiceActions", &parts.headers, body)
+    >(api::Operation::CreateInvoiceActions, &parts.headers, body)
         .await
     {
         Ok(body) => body,
@@ -386,7 +458,7 @@ async fn get_case_details<A: PartnerApi>(
     }
     let query = match crate::runtime::query::<
         api::GetCaseDetailsQuery,
-    >("getCaseDetails", parts.uri.query()) {
+    >(api::Operation::GetCaseDetails, parts.uri.query()) {
         Ok(query) => query,
         Err(error) => return error.into_response(),
     };
@@ -412,7 +484,7 @@ async fn get_distribution_information<A: PartnerApi>(
     }
     let query = match crate::runtime::query::<
         api::GetDistributionInformationQuery,
-    >("getDistributionInformation", parts.uri.query()) {
+    >(api::Operation::GetDistributionInformation, parts.uri.query()) {
         Ok(query) => query,
         Err(error) => return error.into_response(),
     };
@@ -438,7 +510,7 @@ async fn get_distribution_information_v2<A: PartnerApi>(
     }
     let query = match crate::runtime::query::<
         api::GetDistributionInformationV2Query,
-    >("getDistributionInformationV2", parts.uri.query()) {
+    >(api::Operation::GetDistributionInformationV2, parts.uri.query()) {
         Ok(query) => query,
         Err(error) => return error.into_response(),
     };
@@ -464,7 +536,7 @@ async fn get_payments<A: PartnerApi>(
     }
     let query = match crate::runtime::query::<
         api::GetPaymentsQuery,
-    >("getPayments", parts.uri.query()) {
+    >(api::Operation::GetPayments, parts.uri.query()) {
         Ok(query) => query,
         Err(error) => return error.into_response(),
     };
@@ -503,7 +575,7 @@ async fn get_settlements<A: PartnerApi>(
     }
     let query = match crate::runtime::query::<
         api::GetSettlementsQuery,
-    >("getSettlements", parts.uri.query()) {
+    >(api::Operation::GetSettlements, parts.uri.query()) {
         Ok(query) => query,
         Err(error) => return error.into_response(),
     };

@@ -80,7 +80,7 @@ async fn bad_query_values_are_named_in_the_error() {
         let query: Vec<String> = op
             .query
             .iter()
-            .map(|q| format!("{q}=%00not-a-valid-value%7F{}", "z".repeat(600)))
+            .map(|q| format!("{}=%00not-a-valid-value%7F{}", q.name, "z".repeat(600)))
             .collect();
         let uri = format!("{}?{}", op.path, query.join("&"));
         let (status, body) = send(op.method, &uri, None, "").await;
@@ -93,7 +93,7 @@ async fn bad_query_values_are_named_in_the_error() {
             let path = problem["path"].as_str().unwrap();
             assert!(path.starts_with("query."), "{path}");
             assert!(
-                op.query.contains(&&path["query.".len()..]),
+                op.query.iter().any(|q| q.name == &path["query.".len()..]),
                 "{path} is not a parameter of {}",
                 op.operation_id
             );
