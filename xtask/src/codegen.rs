@@ -2,10 +2,11 @@
 //!
 //! The pipeline is: load the spec and refuse what the generators cannot handle ([`spec`]), build
 //! the one model of its operations ([`model`]) and the Rust model types once with one set of
-//! settings ([`settings`]), emit the progenitor client ([`client`]) and the axum server stub
-//! ([`server`]), format with prettyplease, then either write the files whose content changed or,
+//! settings ([`settings`]), emit the progenitor client ([`client`]), the axum server stub
+//! ([`server`]) and the `confirma` command's operations ([`cli`]), format with prettyplease, then either write the files whose content changed or,
 //! with `--check`, report the stale ones.
 
+pub mod cli;
 pub mod client;
 pub mod model;
 pub mod schema_list;
@@ -53,10 +54,16 @@ pub fn generate(root: &Path) -> Result<Vec<GeneratedFile>> {
     let spec_path = std::env::var_os("CONFIRMA_SPEC")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join(SPEC_PATH));
-    let spec = spec::load(&spec_path)?;
+    generate_from(&spec_path)
+}
+
+/// Everything the spec at `spec_path` gives (paths in the result are still the workspace's).
+pub fn generate_from(spec_path: &Path) -> Result<Vec<GeneratedFile>> {
+    let spec = spec::load(spec_path)?;
     let operations = model::operations(&spec)?;
     let mut files = client::generate(&spec, &operations)?;
     files.extend(server::generate(&spec, &operations)?);
+    files.extend(cli::generate(&operations)?);
     files.extend(schema_list::generate(&spec)?);
     Ok(files)
 }

@@ -1,15 +1,13 @@
-//! The command line: global options and one subcommand per operation of the spec, plus the
-//! support commands. A test below holds the subcommands to the spec's operationIds.
+//! The command line: global options, the generated subcommand of every operation of the spec
+//! (`generated.rs`), and the shortcuts. A test below holds the subcommands to the spec's
+//! operationIds.
 
-use std::path::PathBuf;
-use std::str::FromStr;
 use std::time::Duration;
 
-use chrono::NaiveDate;
-use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use confirma_client::types::{DistributionMethod, DistributionStatus, FetchType};
 use confirma_client::{ApiKey, Environment, SANDBOX_URL};
+
+use crate::generated::OperationCommand;
 
 const EXIT_CODES: &str = "\
 Environment:
@@ -115,42 +113,12 @@ pub enum Output {
     Table,
 }
 
-/// The subcommands. The first block mirrors the spec's operations one to one; the last ones are
+/// The subcommands: one per operation of the spec (generated, in `generated.rs`), then the
 /// shortcuts that combine operations.
 #[derive(Subcommand)]
 pub enum Command {
-    /// Create a new client (onboarding; the key is the partner provisioning token).
-    CreateClient(Body),
-    /// Validate the access token.
-    ValidateToken,
-    /// Renew the access token; prints the new token. The old one stops working: store it.
-    RenewToken,
-    /// Create (submit) an invoice.
-    CreateInvoice(Body),
-    /// Queue actions on invoices or agency cases (comment, due date, withdraw, ...).
-    CreateInvoiceActions(Body),
-    /// Retrieve case details by case id or invoice number.
-    GetCaseDetails(CaseQuery),
-    /// Retrieve distribution information (last 30 days without dates).
-    GetDistributionInformation(DistributionQuery),
-    /// Retrieve distribution information, one page (v2).
-    GetDistributionInformationV2(DistributionV2Query),
-    /// Retrieve payments (last 30 days without dates).
-    GetPayments(PaymentsQuery),
-    /// Retrieve settlements (last 30 days without dates).
-    GetSettlements(SettlementsQuery),
-    /// Submit invoices to the client's accounting system.
-    SubmitAccountingInvoice(Body),
-    /// Submit a ledger document to the client's accounting system.
-    SubmitLedger(Body),
-    /// Retrieve ledger sync status (an empty answer is an empty list).
-    GetLedgerStatus(LedgerStatusQuery),
-    /// Submit payments to the client's accounting system.
-    SubmitAccountingPayments(Body),
-    /// Retrieve accounting payment sync status (an empty answer is an empty list).
-    GetAccountingPaymentStatus(AccountingPaymentStatusQuery),
-    /// Look up a company's registered e-invoice addresses (Finvoice registry).
-    GetFinvoiceCredentials(FinvoiceQuery),
+    #[command(flatten)]
+    Operation(OperationCommand),
 
     /// Wait until an invoice's distribution is final (SENT, DELIVERED or FAILED).
     ///
@@ -161,124 +129,6 @@ pub enum Command {
     /// What happened to an invoice: its distribution record(s) and, if there is an agency case,
     /// the case summary and balance.
     InvoiceStatus(InvoiceStatus),
-}
-
-/// A request body.
-#[derive(Args)]
-pub struct Body {
-    /// JSON request body: a file, or `-` for standard input. Sent as it is: the API checks it
-    /// and reports every problem with its path.
-    #[arg(long, value_name = "FILE", required_unless_present = "body_template")]
-    pub body: Option<PathBuf>,
-    /// Print the spec's example body of this operation (a starting point for --body) and exit.
-    #[arg(long, conflicts_with = "body")]
-    pub body_template: bool,
-}
-
-#[derive(Args)]
-pub struct CaseQuery {
-    /// Agency case identifier.
-    #[arg(long)]
-    pub case_id: Option<i64>,
-    /// Invoice number.
-    #[arg(long)]
-    pub invoice_number: Option<i64>,
-}
-
-#[derive(Args)]
-pub struct DistributionQuery {
-    /// Only the record of this invoice.
-    #[arg(long)]
-    pub invoice_number: Option<i64>,
-    /// First invoice date to include (YYYY-MM-DD).
-    #[arg(long, value_name = "DATE")]
-    pub from_inv_date: Option<NaiveDate>,
-    /// Last invoice date to include (YYYY-MM-DD).
-    #[arg(long, value_name = "DATE")]
-    pub to_inv_date: Option<NaiveDate>,
-    /// Which records to return.
-    #[arg(long, value_parser = spec_enum::<FetchType>())]
-    pub fetch_type: Option<FetchType>,
-}
-
-#[derive(Args)]
-pub struct DistributionV2Query {
-    #[command(flatten)]
-    pub filters: DistributionQuery,
-    /// Only records with this distribution status.
-    #[arg(long, value_parser = spec_enum::<DistributionStatus>())]
-    pub status: Option<DistributionStatus>,
-    /// Only records distributed with this method.
-    #[arg(long, value_parser = spec_enum::<DistributionMethod>())]
-    pub method: Option<DistributionMethod>,
-    /// Page number, from 1.
-    #[arg(long)]
-    pub page: Option<u32>,
-    /// Records per page (1-500).
-    #[arg(long)]
-    pub page_size: Option<u32>,
-}
-
-#[derive(Args)]
-pub struct PaymentsQuery {
-    /// Start of the payment-date interval (YYYY-MM-DD).
-    #[arg(long, value_name = "DATE")]
-    pub from_date: Option<NaiveDate>,
-    /// End of the payment-date interval (YYYY-MM-DD).
-    #[arg(long, value_name = "DATE")]
-    pub to_date: Option<NaiveDate>,
-    /// Only payments of this invoice.
-    #[arg(long)]
-    pub invoice_number: Option<String>,
-    /// Only payments of this agency case.
-    #[arg(long)]
-    pub case_id: Option<i64>,
-}
-
-#[derive(Args)]
-pub struct SettlementsQuery {
-    /// Start of the settlement-date period (YYYY-MM-DD).
-    #[arg(long, value_name = "DATE")]
-    pub from_date: Option<NaiveDate>,
-    /// End of the settlement-date period (YYYY-MM-DD).
-    #[arg(long, value_name = "DATE")]
-    pub to_date: Option<NaiveDate>,
-    /// Only settlements this integration has not fetched before (marks them fetched).
-    #[arg(long)]
-    pub unfetched_only: bool,
-}
-
-#[derive(Args)]
-pub struct LedgerStatusQuery {
-    /// Only documents dated on or after (YYYY-MM-DD).
-    #[arg(long, value_name = "DATE")]
-    pub from_date: Option<NaiveDate>,
-    /// Only documents dated on or before (YYYY-MM-DD).
-    #[arg(long, value_name = "DATE")]
-    pub to_date: Option<NaiveDate>,
-    /// Only this submitted ledger document.
-    #[arg(long)]
-    pub ledger_identifier: Option<String>,
-}
-
-#[derive(Args)]
-pub struct AccountingPaymentStatusQuery {
-    /// Only payments dated on or after (YYYY-MM-DD).
-    #[arg(long, value_name = "DATE")]
-    pub from_date: Option<NaiveDate>,
-    /// Only payments dated on or before (YYYY-MM-DD).
-    #[arg(long, value_name = "DATE")]
-    pub to_date: Option<NaiveDate>,
-    /// Only this submitted payment.
-    #[arg(long)]
-    pub payment_identifier: Option<String>,
-}
-
-#[derive(Args)]
-pub struct FinvoiceQuery {
-    /// Finnish Business ID (Y-tunnus), e.g. 3120495-4.
-    #[arg(long)]
-    pub business_id: String,
 }
 
 #[derive(Args)]
@@ -298,27 +148,6 @@ pub struct WaitDistributed {
 pub struct InvoiceStatus {
     /// The invoice number.
     pub invoice_number: i64,
-}
-
-/// Accepts exactly the values of one of the spec's enums, read from the generated type's JSON
-/// Schema so that `--help` lists them and a new value needs no change here.
-fn spec_enum<T>() -> impl TypedValueParser<Value = T>
-where
-    T: schemars::JsonSchema + FromStr + Clone + Send + Sync + 'static,
-{
-    let schema = schemars::schema_for!(T);
-    let values: Vec<String> = schema
-        .schema
-        .enum_values
-        .iter()
-        .flatten()
-        .filter_map(|v| v.as_str().map(str::to_string))
-        .collect();
-    PossibleValuesParser::new(values).map(|value| {
-        value
-            .parse::<T>()
-            .unwrap_or_else(|_| unreachable!("`{value}` is one of the type's own values"))
-    })
 }
 
 /// `90s`, `5m`, `500ms`, `1h`, or a bare number of seconds.
@@ -391,7 +220,7 @@ mod tests {
         assert!(
             missing.is_empty(),
             "operations of openapi/partner-api.yaml without a subcommand: {}.\n\
-             Add a variant to `Command` in crates/confirma-cli/src/cli.rs and its arm in src/ops.rs.",
+             Run `cargo xtask codegen`.",
             missing.join(", ")
         );
         let unknown: Vec<&str> = subcommands

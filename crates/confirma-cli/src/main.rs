@@ -1,9 +1,14 @@
 //! `confirma`: the Confirma Finance Partner API on the command line.
 //!
-//! `cli.rs` declares the command line, `ops.rs` runs one operation per subcommand on the
-//! generated client, `support.rs` the shortcuts that combine operations, `output.rs` prints.
+//! `cli.rs` declares the command line around `generated.rs` (one subcommand per operation of the
+//! spec, written by `cargo xtask codegen`), `body.rs` reads `--body`, `ops.rs` sends an operation,
+//! `support.rs` runs the shortcuts that combine operations, `output.rs` prints.
 
+mod body;
 mod cli;
+#[rustfmt::skip]
+#[allow(clippy::all)]
+mod generated;
 mod ops;
 mod output;
 mod support;
@@ -13,7 +18,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use confirma_client::{ApiError, Client};
 
-use crate::cli::Cli;
+use crate::cli::{Cli, Command};
 
 /// Why a command did not succeed, and so how the process exits.
 pub enum Failure {
@@ -94,7 +99,9 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<(), Failure> {
     // A body template needs neither a key nor the network.
-    if let Some(template) = ops::body_template(&cli.command) {
+    if let Command::Operation(op) = &cli.command
+        && let Some(template) = ops::body_template(op)
+    {
         println!("{template}");
         return Ok(());
     }
@@ -107,7 +114,12 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     let client = Client::builder(environment, key)
         .user_agent(concat!("confirma-cli/", env!("CARGO_PKG_VERSION")))
         .build()?;
-    ops::run(&client, cli.command, cli.global.output).await
+    let out = cli.global.output;
+    match cli.command {
+        Command::Operation(op) => ops::run(&client, op, out).await,
+        Command::WaitDistributed(args) => support::wait_distributed(&client, args, out).await,
+        Command::InvoiceStatus(args) => support::invoice_status(&client, args, out).await,
+    }
 }
 
 #[cfg(test)]

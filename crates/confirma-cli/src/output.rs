@@ -1,9 +1,10 @@
 //! Printing answers: pretty JSON, or a compact table of the records of a list operation.
 
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::cli::Output;
+use crate::generated::OperationCommand;
 
 /// Which records of an answer make up a table, and which of their fields are its columns.
 pub struct Table {
@@ -113,6 +114,39 @@ pub const CASE_SUMMARIES: Table = Table {
         ("CURRENCY", "/summary/currency"),
     ],
 };
+
+/// How an operation's answer is shown: its table for `--output table`, and what an empty answer
+/// stands for (the real service sends 204 No Content instead of some empty lists).
+pub struct View {
+    pub table: Option<&'static Table>,
+    pub empty: Option<fn() -> Value>,
+}
+
+/// The view of each list operation; any other operation (a new one too) prints its JSON.
+pub fn view(command: &OperationCommand) -> View {
+    use OperationCommand as C;
+    let (table, empty): (&'static Table, Option<fn() -> Value>) = match command {
+        C::GetDistributionInformation(_) => (&DISTRIBUTIONS, None),
+        C::GetDistributionInformationV2(_) => (&DISTRIBUTION_PAGE, None),
+        C::GetPayments(_) => (&PAYMENTS, None),
+        C::GetSettlements(_) => (&SETTLEMENTS, None),
+        C::GetLedgerStatus(_) => (&LEDGER_STATUS, Some(|| json!({"ledgers": []}))),
+        C::GetAccountingPaymentStatus(_) => {
+            (&ACCOUNTING_PAYMENT_STATUS, Some(|| json!({"payments": []})))
+        }
+        C::GetFinvoiceCredentials(_) => (&FINVOICE_CREDENTIALS, None),
+        _ => {
+            return View {
+                table: None,
+                empty: None,
+            };
+        }
+    };
+    View {
+        table: Some(table),
+        empty,
+    }
+}
 
 /// The answer as JSON, for printing or tabulating.
 pub fn to_value(answer: &impl Serialize) -> Value {

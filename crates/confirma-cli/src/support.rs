@@ -4,27 +4,26 @@
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
-use confirma_client::Client;
 use confirma_client::types::{DistributionRecord, DistributionStatus};
+use confirma_client::{Client, answer};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
 use crate::Failure;
 use crate::cli::{InvoiceStatus, Output, WaitDistributed};
-use crate::ops::send;
 use crate::output::{self, print, render, to_value};
 
 /// The invoice's own records from a distribution answer (a filter the service may or may not
 /// apply, so it is applied here too).
 async fn records_of(client: &Client, invoice: i64) -> Result<Vec<DistributionRecord>, Failure> {
-    let answer = send(
+    let distributions = answer(
         client
             .get_distribution_information()
             .invoice_number(invoice)
             .send(),
     )
     .await?;
-    Ok(answer
+    Ok(distributions
         .distributions
         .into_iter()
         .filter(|r| r.invoice_number == invoice)
@@ -143,7 +142,7 @@ pub async fn invoice_status(
     }
     for case_id in case_ids {
         cases.push(
-            send(client.get_case_details().case_id(case_id).send())
+            answer(client.get_case_details().case_id(case_id).send())
                 .await?
                 .case,
         );

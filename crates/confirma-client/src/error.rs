@@ -85,6 +85,30 @@ fn excerpt(body: &str) -> String {
     format!(": {cut}")
 }
 
+/// Awaits a typed builder's `send()`: the answer's body, or the [`ApiError`] with the body of an
+/// undocumented answer read ([`ApiError::read`]). The one way this crate and its tools turn a
+/// sent request into a value.
+///
+/// ```no_run
+/// # async fn demo(client: &confirma_client::Client) -> Result<(), confirma_client::ApiError> {
+/// let status = confirma_client::answer(client.validate_token().send()).await?;
+/// println!("{}", status.is_valid);
+/// # Ok(()) }
+/// ```
+pub async fn answer<T>(
+    send: impl Future<
+        Output = Result<
+            progenitor_client::ResponseValue<T>,
+            progenitor_client::Error<ErrorResponse>,
+        >,
+    >,
+) -> Result<T, ApiError> {
+    match send.await {
+        Ok(value) => Ok(value.into_inner()),
+        Err(error) => Err(ApiError::read(error).await),
+    }
+}
+
 impl ApiError {
     /// Like [`From`], but also reads the body of an undocumented answer, so that
     /// [`UnexpectedResponse`](Self::UnexpectedResponse) shows what the service (or a proxy

@@ -50,7 +50,7 @@ mod windows;
 pub use environment::{
     ClientBuilder, Environment, PRODUCTION_URL, ParseEnvironmentError, SANDBOX_URL, STAGING_URL,
 };
-pub use error::ApiError;
+pub use error::{ApiError, answer};
 pub use generated::*;
 pub use operations::{OPERATIONS, Operation, operation};
 pub use retry::RetryPolicy;

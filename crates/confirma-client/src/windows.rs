@@ -37,19 +37,6 @@ pub fn date_windows(
     })
 }
 
-/// Awaits a generated `send()` and unwraps its value, reading the body of an unexpected answer
-/// into the error.
-async fn call<T>(
-    send: impl Future<
-        Output = Result<progenitor_client::ResponseValue<T>, crate::Error<types::ErrorResponse>>,
-    >,
-) -> Result<T, ApiError> {
-    match send.await {
-        Ok(value) => Ok(value.into_inner()),
-        Err(error) => Err(ApiError::read(error).await),
-    }
-}
-
 impl builder::GetPayments<'_> {
     /// All payments dated `from..=to`, fetched window by window (see [`date_windows`]) with
     /// this request's other filters, in the order the service returns them.
@@ -70,7 +57,7 @@ impl builder::GetPayments<'_> {
         let mut all = Vec::new();
         for (start, end) in date_windows(from, to) {
             all.extend(
-                call(self.clone().from_date(start).to_date(end).send())
+                crate::answer(self.clone().from_date(start).to_date(end).send())
                     .await?
                     .0,
             );
@@ -98,7 +85,7 @@ impl builder::GetSettlements<'_> {
     ) -> Result<Vec<types::Settlement>, ApiError> {
         let mut all = Vec::new();
         for (start, end) in date_windows(from, to) {
-            let answer = call(self.clone().from_date(start).to_date(end).send()).await?;
+            let answer = crate::answer(self.clone().from_date(start).to_date(end).send()).await?;
             all.extend(answer.settlements);
         }
         Ok(all)
@@ -128,7 +115,8 @@ impl builder::GetDistributionInformation<'_> {
     ) -> Result<Vec<types::DistributionRecord>, ApiError> {
         let mut all = Vec::new();
         for (start, end) in date_windows(from, to) {
-            let answer = call(self.clone().from_inv_date(start).to_inv_date(end).send()).await?;
+            let answer =
+                crate::answer(self.clone().from_inv_date(start).to_inv_date(end).send()).await?;
             all.extend(answer.distributions);
         }
         Ok(all)
@@ -155,7 +143,7 @@ impl builder::GetDistributionInformationV2<'_> {
         let mut all = Vec::new();
         let mut page = 1u32;
         loop {
-            let answer = call(self.clone().page(page).send()).await?;
+            let answer = crate::answer(self.clone().page(page).send()).await?;
             let total = usize::try_from(answer.meta.total_count).unwrap_or(0);
             let empty = answer.data.is_empty();
             all.extend(answer.data);
