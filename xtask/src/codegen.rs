@@ -68,6 +68,17 @@ pub fn generate_from(spec_path: &Path) -> Result<Vec<GeneratedFile>> {
     Ok(files)
 }
 
+/// An identifier in generated code.
+pub fn ident(name: &str) -> proc_macro2::Ident {
+    proc_macro2::Ident::new(name, proc_macro2::Span::call_site())
+}
+
+/// `text` as doc comment lines.
+pub fn doc_lines(text: &str) -> proc_macro2::TokenStream {
+    let lines = text.lines().map(|l| format!(" {l}"));
+    quote::quote!(#(#[doc = #lines])*)
+}
+
 /// Formats generated tokens as a Rust source file with the header.
 pub fn rust_file(tokens: proc_macro2::TokenStream) -> Result<String> {
     let file: syn::File = syn::parse2(tokens).context("generated code does not parse")?;

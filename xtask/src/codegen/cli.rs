@@ -9,11 +9,11 @@
 
 use anyhow::{Result, bail};
 use heck::ToKebabCase;
-use proc_macro2::{Ident, Span, TokenStream};
+use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::{
-    GeneratedFile,
+    GeneratedFile, doc_lines, ident,
     model::{Operation, ParamKind},
     rust_file,
 };
@@ -37,15 +37,6 @@ pub fn generate(operations: &[Operation]) -> Result<Vec<GeneratedFile>> {
         path: CLI_FILE.into(),
         contents: rust_file(commands(operations)?)?,
     }])
-}
-
-fn ident(name: &str) -> Ident {
-    Ident::new(name, Span::call_site())
-}
-
-fn doc_lines(text: &str) -> TokenStream {
-    let lines = text.lines().map(|l| format!(" {l}"));
-    quote!(#(#[doc = #lines])*)
 }
 
 fn commands(ops: &[Operation]) -> Result<TokenStream> {

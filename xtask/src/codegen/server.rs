@@ -10,11 +10,11 @@
 //! - `openapi.json`: the spec as JSON, embedded for request validation and the served description.
 
 use anyhow::Result;
-use proc_macro2::{Ident, Span, TokenStream};
+use proc_macro2::TokenStream;
 use quote::quote;
 use serde_json::Value;
 
-use super::{GeneratedFile, HEADER, model::Operation, rust_file, spec::Spec};
+use super::{GeneratedFile, HEADER, doc_lines, ident, model::Operation, rust_file, spec::Spec};
 
 pub const SERVER_DIR: &str = "crates/confirma-server/src/generated";
 
@@ -45,15 +45,6 @@ pub fn generate(spec: &Spec, operations: &[Operation]) -> Result<Vec<GeneratedFi
             contents: serde_json::to_string_pretty(&embedded)? + "\n",
         },
     ])
-}
-
-fn ident(name: &str) -> Ident {
-    Ident::new(name, Span::call_site())
-}
-
-fn doc_lines(text: &str) -> TokenStream {
-    let lines = text.lines().map(|l| format!(" {l}"));
-    quote!(#(#[doc = #lines])*)
 }
 
 fn api(ops: &[Operation]) -> TokenStream {
