@@ -60,8 +60,9 @@ pub fn generate(root: &Path) -> Result<Vec<GeneratedFile>> {
 /// Everything the spec at `spec_path` gives (paths in the result are still the workspace's).
 pub fn generate_from(spec_path: &Path) -> Result<Vec<GeneratedFile>> {
     let spec = spec::load(spec_path)?;
-    let operations = model::operations(&spec)?;
-    let mut files = client::generate(&spec, &operations)?;
+    let client = client::progenitor(&spec)?;
+    let operations = model::operations(&spec, &client)?;
+    let mut files = client::generate(client, &operations)?;
     files.extend(server::generate(&spec, &operations)?);
     files.extend(cli::generate(&operations)?);
     files.extend(schema_list::generate(&spec)?);
@@ -86,8 +87,7 @@ pub fn rust_file(tokens: proc_macro2::TokenStream) -> Result<String> {
 }
 
 /// The same for a file holding the model types, finished by [`types::finish`].
-pub fn types_file(tokens: proc_macro2::TokenStream) -> Result<String> {
-    let mut file: syn::File = syn::parse2(tokens).context("generated code does not parse")?;
+pub fn types_file(mut file: syn::File) -> Result<String> {
     types::finish(&mut file);
     Ok(format_file(&file))
 }

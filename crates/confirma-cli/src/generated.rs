@@ -200,13 +200,13 @@ pub struct CreateInvoiceActionsArgs {
 pub struct GetAccountingPaymentStatusArgs {
     /// Only records whose document/payment date is on or after this date.
     #[arg(long, value_name = "DATE")]
-    pub from_date: Option<::chrono::NaiveDate>,
+    pub from_date: Option<::chrono::naive::NaiveDate>,
     /// Only records whose document/payment date is on or before this date.
     #[arg(long, value_name = "DATE")]
-    pub to_date: Option<::chrono::NaiveDate>,
+    pub to_date: Option<::chrono::naive::NaiveDate>,
     /// Only the status of this submitted payment (`paymentIdentifier` of the POST, echoed as `sourceIdentifier`).
     #[arg(long)]
-    pub payment_identifier: Option<::std::string::String>,
+    pub payment_identifier: Option<types::GetAccountingPaymentStatusPaymentIdentifier>,
 }
 /// The flags of `getCaseDetails`.
 #[derive(Debug, ::clap::Args)]
@@ -231,10 +231,10 @@ pub struct GetDistributionInformationArgs {
     /// First invoice date to include (inclusive). Without `fromInvDate`/`toInvDate` the last 30
     /// days are returned. Name from the `metaData.filtersApplied` echo.
     #[arg(long, value_name = "DATE")]
-    pub from_inv_date: Option<::chrono::NaiveDate>,
+    pub from_inv_date: Option<::chrono::naive::NaiveDate>,
     /// Last invoice date to include (inclusive). Name from the `metaData.filtersApplied` echo.
     #[arg(long, value_name = "DATE")]
-    pub to_inv_date: Option<::chrono::NaiveDate>,
+    pub to_inv_date: Option<::chrono::naive::NaiveDate>,
     /// Which records to return (default `ALL`). Name from the `metaData.filtersApplied` echo;
     /// values inferred from the `successfulCount`/`failedCount` split.
     #[arg(
@@ -257,10 +257,10 @@ pub struct GetDistributionInformationV2Args {
     /// First invoice date to include (inclusive). Without `fromInvDate`/`toInvDate` the last 30
     /// days are returned. Name from the `metaData.filtersApplied` echo.
     #[arg(long, value_name = "DATE")]
-    pub from_inv_date: Option<::chrono::NaiveDate>,
+    pub from_inv_date: Option<::chrono::naive::NaiveDate>,
     /// Last invoice date to include (inclusive). Name from the `metaData.filtersApplied` echo.
     #[arg(long, value_name = "DATE")]
-    pub to_inv_date: Option<::chrono::NaiveDate>,
+    pub to_inv_date: Option<::chrono::naive::NaiveDate>,
     /// Which records to return (default `ALL`). Name from the `metaData.filtersApplied` echo;
     /// values inferred from the `successfulCount`/`failedCount` split.
     #[arg(
@@ -296,10 +296,10 @@ pub struct GetDistributionInformationV2Args {
     pub method: Option<types::DistributionMethod>,
     /// 1-based page number (Cash-In paging convention).
     #[arg(long)]
-    pub page: Option<i32>,
+    pub page: Option<::std::num::NonZeroU32>,
     /// Records per page, 1–500 (Cash-In paging convention; its example uses 100).
     #[arg(long)]
-    pub page_size: Option<i32>,
+    pub page_size: Option<::std::num::NonZeroU32>,
 }
 /// The flags of `getFinvoiceCredentials`.
 #[derive(Debug, ::clap::Args)]
@@ -307,20 +307,20 @@ pub struct GetFinvoiceCredentialsArgs {
     /// Finnish Business ID (Y-tunnus) of the company to look up, e.g. `3120495-4`. The
     /// check digit is verified by the service (400 when invalid), not by this schema.
     #[arg(long)]
-    pub business_id: ::std::string::String,
+    pub business_id: types::GetFinvoiceCredentialsBusinessId,
 }
 /// The flags of `getLedgerStatus`.
 #[derive(Debug, ::clap::Args)]
 pub struct GetLedgerStatusArgs {
     /// Only records whose document/payment date is on or after this date.
     #[arg(long, value_name = "DATE")]
-    pub from_date: Option<::chrono::NaiveDate>,
+    pub from_date: Option<::chrono::naive::NaiveDate>,
     /// Only records whose document/payment date is on or before this date.
     #[arg(long, value_name = "DATE")]
-    pub to_date: Option<::chrono::NaiveDate>,
+    pub to_date: Option<::chrono::naive::NaiveDate>,
     /// Only the status of this submitted ledger document (`ledgers.ledgerIdentifier` of the POST, echoed as `sourceIdentifier`).
     #[arg(long)]
-    pub ledger_identifier: Option<::std::string::String>,
+    pub ledger_identifier: Option<types::GetLedgerStatusLedgerIdentifier>,
 }
 /// The flags of `getPayments`.
 #[derive(Debug, ::clap::Args)]
@@ -328,14 +328,14 @@ pub struct GetPaymentsArgs {
     /// Start of the payment-date interval (inclusive). Documented name; without an interval the
     /// last 30 days are returned (default inferred from the Cash-In analogue).
     #[arg(long, value_name = "DATE")]
-    pub from_date: Option<::chrono::NaiveDate>,
+    pub from_date: Option<::chrono::naive::NaiveDate>,
     /// End of the payment-date interval (inclusive). Documented name.
     #[arg(long, value_name = "DATE")]
-    pub to_date: Option<::chrono::NaiveDate>,
+    pub to_date: Option<::chrono::naive::NaiveDate>,
     /// Only payments of this invoice. A **string**, like `invoiceNumber` in the payment records
     /// (modelled on the Cash-In allocated-transactions filter).
     #[arg(long)]
-    pub invoice_number: Option<::std::string::String>,
+    pub invoice_number: Option<types::GetPaymentsInvoiceNumber>,
     /// Only payments of this agency case (modelled on the Cash-In filter; integer like Partner case ids).
     #[arg(long)]
     pub case_id: Option<i64>,
@@ -347,10 +347,10 @@ pub struct GetSettlementsArgs {
     /// chosen (default: last 30 days) but does not name the parameters; `fromDate`/`toDate`
     /// follow the payments endpoint.
     #[arg(long, value_name = "DATE")]
-    pub from_date: Option<::chrono::NaiveDate>,
+    pub from_date: Option<::chrono::naive::NaiveDate>,
     /// End of the settlement-date period (inclusive). Name inferred (see `fromDate`).
     #[arg(long, value_name = "DATE")]
-    pub to_date: Option<::chrono::NaiveDate>,
+    pub to_date: Option<::chrono::naive::NaiveDate>,
     /// When `true`, only settlements that this integration has not fetched before are returned
     /// (incremental synchronisation). Documented.
     #[arg(long, num_args = 0..= 1, default_missing_value = "true")]

@@ -75,7 +75,7 @@ fn commands(ops: &[Operation]) -> Result<TokenStream> {
             let field = ident(&param.field());
             let name = &param.name;
             let doc = doc_lines(param.description.trim());
-            let ty = param.kind.rust();
+            let ty = &param.ty;
             let mut attrs = vec![quote!(long)];
             match &param.kind {
                 ParamKind::Date => attrs.push(quote!(value_name = "DATE")),
@@ -193,6 +193,14 @@ mod tests {
             "schema": {"$ref": "#/components/schemas/DistributionStatus"},
             "x-evidence": "inferred"
         }));
+        params.push(json!({
+            "name": "paymentReference",
+            "in": "query",
+            "required": false,
+            "description": "Only payments with this reference.",
+            "schema": {"type": "string", "pattern": "^[0-9]{4,20}$"},
+            "x-evidence": "inferred"
+        }));
         let dir = std::env::temp_dir().join(format!("xtask-cli-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("partner-api.json");
@@ -214,6 +222,20 @@ mod tests {
             args.contains("/// Only payments of at least this many cents (a test's parameter).")
                 && args.contains("pub minimum_amount_cents: Option<i64>,"),
             "{args}"
+        );
+        // A constrained string is typify's type of it, the one the client's builder takes.
+        assert!(
+            args.contains("pub payment_reference: Option<types::GetPaymentsPaymentReference>,"),
+            "{args}"
+        );
+        let client = &files
+            .iter()
+            .find(|f| f.path.as_path() == std::path::Path::new(super::super::client::CLIENT_FILE))
+            .unwrap()
+            .contents;
+        assert!(
+            client.contains("pub struct GetPaymentsPaymentReference("),
+            "the client has it"
         );
         // Required, so not optional; an enum, so its values are the flag's possible values.
         assert!(

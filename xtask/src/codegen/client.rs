@@ -2,7 +2,7 @@
 //! operations (`operations.rs`) that lets callers send an operation's body as raw JSON and
 //! shows each operation's example body.
 
-use anyhow::{Result, anyhow};
+use anyhow::{Context, Result, anyhow};
 use quote::quote;
 
 use super::{
@@ -12,15 +12,21 @@ use super::{
 pub const CLIENT_FILE: &str = "crates/confirma-client/src/generated.rs";
 pub const OPERATIONS_FILE: &str = "crates/confirma-client/src/operations.rs";
 
-pub fn generate(spec: &Spec, operations: &[model::Operation]) -> Result<Vec<GeneratedFile>> {
+/// progenitor's client for the spec, with the model types (typify, through progenitor, with our
+/// one set of settings). The model reads its parameter types from it too.
+pub fn progenitor(spec: &Spec) -> Result<syn::File> {
     let mut generator = progenitor_impl::Generator::new(&generation_settings());
     let tokens = generator
         .generate_tokens(&spec.openapi)
         .map_err(|e| anyhow!("progenitor could not generate the client: {e}"))?;
+    syn::parse2(tokens).context("progenitor's client does not parse")
+}
+
+pub fn generate(client: syn::File, operations: &[model::Operation]) -> Result<Vec<GeneratedFile>> {
     Ok(vec![
         GeneratedFile {
             path: CLIENT_FILE.into(),
-            contents: types_file(tokens)?,
+            contents: types_file(client)?,
         },
         GeneratedFile {
             path: OPERATIONS_FILE.into(),

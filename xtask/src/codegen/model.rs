@@ -94,7 +94,12 @@ pub struct Param {
     pub name: String,
     pub required: bool,
     pub description: String,
+    /// What the spec says it is (a date, an integer, a component, ...).
     pub kind: ParamKind,
+    /// Its Rust type as typify chose it for progenitor's client (`::chrono::naive::NaiveDate`,
+    /// `::std::num::NonZeroU32`, `types::GetPaymentsInvoiceNumber` for a constrained string),
+    /// `Option` taken off an optional one: client, server and CLI hold it in one type.
+    pub ty: TokenStream,
     /// Its JSON Schema type (`integer`, `string`, `boolean`, `number`): how a query-string value
     /// is read before validation.
     pub json_type: &'static str,
@@ -177,30 +182,10 @@ impl Param {
     }
 }
 
-impl ParamKind {
-    /// The Rust type, as the server's generated modules name it (`types::` for schemas).
-    pub fn rust(&self) -> TokenStream {
-        match self {
-            ParamKind::Named(name) => {
-                let t = proc_macro2::Ident::new(
-                    &name.to_upper_camel_case(),
-                    proc_macro2::Span::call_site(),
-                );
-                quote!(types::#t)
-            }
-            ParamKind::Date => quote!(::chrono::NaiveDate),
-            ParamKind::DateTime => quote!(::chrono::DateTime<::chrono::Utc>),
-            ParamKind::String => quote!(::std::string::String),
-            ParamKind::I32 => quote!(i32),
-            ParamKind::I64 => quote!(i64),
-            ParamKind::Bool => quote!(bool),
-            ParamKind::Decimal => quote!(::rust_decimal::Decimal),
-        }
-    }
-}
-
 /// Every operation of the spec, sorted by path and method.
-pub fn operations(spec: &Spec) -> Result<Vec<Operation>> {
+/// Every operation of `spec`; the parameters' Rust types are read from `client`, progenitor's
+/// client for the same spec ([`super::client::progenitor`]).
+pub fn operations(spec: &Spec, client: &syn::File) -> Result<Vec<Operation>> {
     let api = &spec.openapi;
     let mut out = Vec::new();
     for (path, item) in api.paths.iter() {
@@ -213,6 +198,18 @@ pub fn operations(spec: &Spec) -> Result<Vec<Operation>> {
             })?;
             let mut operation = operation(api, path, method, op)?;
             operation.spec_json = spec_json(&spec.raw, path, method)?;
+            let builder = operation.pascal();
+            for param in &mut operation.params {
+                param.ty = builder_field_type(client, &builder, &param.field(), param.required)
+                    .ok_or_else(|| {
+                        anyhow!(
+                            "{}: progenitor's builder `{builder}` has no field `{}` for parameter `{}`",
+                            operation.id,
+                            param.field(),
+                            param.name
+                        )
+                    })?;
+            }
             out.push(operation);
         }
     }
@@ -257,6 +254,7 @@ fn operation(
             required: parameter_data.required,
             description: parameter_data.description.clone().unwrap_or_default(),
             kind,
+            ty: TokenStream::new(),
             json_type,
             values,
         });
@@ -328,6 +326,53 @@ fn operation(
 
 /// An item, following one `$ref` into its components map, with the component's name if it was a
 /// reference.
+/// The type of field `field` of progenitor's request builder `builder::{builder}`: it is
+/// `Result<T, String>`, `T` being `Option<U>` for an optional parameter (then `U` is returned).
+fn builder_field_type(
+    client: &syn::File,
+    builder: &str,
+    field: &str,
+    required: bool,
+) -> Option<TokenStream> {
+    let (_, items) = client.items.iter().find_map(|item| match item {
+        syn::Item::Mod(m) if m.ident == "builder" => m.content.as_ref(),
+        _ => None,
+    })?;
+    let strukt = items.iter().find_map(|item| match item {
+        syn::Item::Struct(s) if s.ident == builder => Some(s),
+        _ => None,
+    })?;
+    let field = strukt
+        .fields
+        .iter()
+        .find(|f| f.ident.as_ref().is_some_and(|i| i == field))?;
+    let ty = generic_argument(&field.ty, "Result")?;
+    let ty = if required {
+        ty
+    } else {
+        generic_argument(ty, "Option")?
+    };
+    Some(quote!(#ty))
+}
+
+/// `T` of `Outer<T, ...>`.
+fn generic_argument<'a>(ty: &'a syn::Type, outer: &str) -> Option<&'a syn::Type> {
+    let syn::Type::Path(path) = ty else {
+        return None;
+    };
+    let segment = path.path.segments.last()?;
+    if segment.ident != outer {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &segment.arguments else {
+        return None;
+    };
+    args.args.iter().find_map(|a| match a {
+        syn::GenericArgument::Type(t) => Some(t),
+        _ => None,
+    })
+}
+
 /// The operation object of the raw spec (extensions kept), each `$ref`'d parameter replaced by
 /// the parameter it names.
 fn spec_json(raw: &Value, path: &str, method: Method) -> Result<String> {

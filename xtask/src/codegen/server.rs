@@ -201,7 +201,7 @@ fn request_items(op: &Operation) -> TokenStream {
             let field = ident(&p.field());
             let name = &p.name;
             let doc = doc_lines(&p.description);
-            let ty = p.kind.rust();
+            let ty = &p.ty;
             if p.required {
                 quote! { #doc #[serde(rename = #name)] pub #field: #ty, }
             } else {
@@ -213,9 +213,15 @@ fn request_items(op: &Operation) -> TokenStream {
             }
         });
         let doc = format!(" Query parameters of `{op_id}`.");
+        // `Default` (every parameter absent) only where no parameter is required.
+        let default = if op.params.iter().any(|p| p.required) {
+            quote!()
+        } else {
+            quote!(Default,)
+        };
         query_item = quote! {
             #[doc = #doc]
-            #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize, ::schemars::JsonSchema)]
+            #[derive(Clone, Debug, #default PartialEq, ::serde::Deserialize, ::serde::Serialize, ::schemars::JsonSchema)]
             pub struct #query { #(#fields)* }
         };
         request_fields.push(quote! { pub query: #query, });

@@ -548,7 +548,8 @@ components:
                 openapi: serde_json::from_value(stripped).unwrap(),
                 raw: doc.clone(),
             };
-            let modelled = super::super::model::operations(&spec)
+            let modelled = super::super::client::progenitor(&spec)
+                .and_then(|client| super::super::model::operations(&spec, &client))
                 .is_ok_and(|ops| ops.len() == 1 && ops[0].method.key() == method);
             assert!(
                 refused != modelled,

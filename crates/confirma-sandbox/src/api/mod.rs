@@ -209,7 +209,7 @@ impl PartnerApi for SandboxApi {
                 request.api_key.as_ref(),
                 AccountingKind::Ledger,
                 (q.from_date, q.to_date),
-                q.ledger_identifier.as_deref(),
+                q.ledger_identifier.as_deref().map(String::as_str),
                 |a| Some(wire::ledger_status(a)),
             )
             .await;
@@ -244,7 +244,7 @@ impl PartnerApi for SandboxApi {
                 request.api_key.as_ref(),
                 AccountingKind::Payment,
                 (q.from_date, q.to_date),
-                q.payment_identifier.as_deref(),
+                q.payment_identifier.as_deref().map(String::as_str),
                 wire::accounting_payment_status,
             )
             .await;

@@ -80,8 +80,8 @@ impl SandboxApi {
             method: q.method,
         };
         // The spec bounds both (page >= 1, 1 <= pageSize <= 500); validation ran before.
-        let page = q.page.map_or(1, |p| p.max(1) as usize);
-        let page_size = q.page_size.map_or(100, |p| p.max(1) as usize);
+        let page = q.page.map_or(1, |p| p.get() as usize);
+        let page_size = q.page_size.map_or(100, |p| p.get() as usize);
         let found = world
             .distribution_page(caller.client_id, filter, page, page_size)
             .await?;
@@ -136,7 +136,7 @@ impl SandboxApi {
             .payments_of(
                 caller.client_id,
                 window,
-                q.invoice_number.as_deref(),
+                q.invoice_number.as_deref().map(String::as_str),
                 q.case_id,
             )
             .await?;

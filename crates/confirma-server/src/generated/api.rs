@@ -113,21 +113,21 @@ pub struct GetLedgerStatusQuery {
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub from_date: ::std::option::Option<::chrono::NaiveDate>,
+    pub from_date: ::std::option::Option<::chrono::naive::NaiveDate>,
     /// Only records whose document/payment date is on or before this date.
     #[serde(
         rename = "toDate",
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub to_date: ::std::option::Option<::chrono::NaiveDate>,
+    pub to_date: ::std::option::Option<::chrono::naive::NaiveDate>,
     /// Only the status of this submitted ledger document (`ledgers.ledgerIdentifier` of the POST, echoed as `sourceIdentifier`).
     #[serde(
         rename = "ledgerIdentifier",
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub ledger_identifier: ::std::option::Option<::std::string::String>,
+    pub ledger_identifier: ::std::option::Option<types::GetLedgerStatusLedgerIdentifier>,
 }
 /// Everything `getLedgerStatus` receives, parsed and validated against the spec.
 #[derive(Clone, Debug)]
@@ -316,21 +316,23 @@ pub struct GetAccountingPaymentStatusQuery {
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub from_date: ::std::option::Option<::chrono::NaiveDate>,
+    pub from_date: ::std::option::Option<::chrono::naive::NaiveDate>,
     /// Only records whose document/payment date is on or before this date.
     #[serde(
         rename = "toDate",
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub to_date: ::std::option::Option<::chrono::NaiveDate>,
+    pub to_date: ::std::option::Option<::chrono::naive::NaiveDate>,
     /// Only the status of this submitted payment (`paymentIdentifier` of the POST, echoed as `sourceIdentifier`).
     #[serde(
         rename = "paymentIdentifier",
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub payment_identifier: ::std::option::Option<::std::string::String>,
+    pub payment_identifier: ::std::option::Option<
+        types::GetAccountingPaymentStatusPaymentIdentifier,
+    >,
 }
 /// Everything `getAccountingPaymentStatus` receives, parsed and validated against the spec.
 #[derive(Clone, Debug)]
@@ -599,7 +601,6 @@ impl ::std::convert::From<crate::ApiError> for CreateClientResponse {
 #[derive(
     Clone,
     Debug,
-    Default,
     PartialEq,
     ::serde::Deserialize,
     ::serde::Serialize,
@@ -609,7 +610,7 @@ pub struct GetFinvoiceCredentialsQuery {
     /// Finnish Business ID (Y-tunnus) of the company to look up, e.g. `3120495-4`. The
     /// check digit is verified by the service (400 when invalid), not by this schema.
     #[serde(rename = "businessId")]
-    pub business_id: ::std::string::String,
+    pub business_id: types::GetFinvoiceCredentialsBusinessId,
 }
 /// Everything `getFinvoiceCredentials` receives, parsed and validated against the spec.
 #[derive(Clone, Debug)]
@@ -1006,14 +1007,14 @@ pub struct GetDistributionInformationQuery {
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub from_inv_date: ::std::option::Option<::chrono::NaiveDate>,
+    pub from_inv_date: ::std::option::Option<::chrono::naive::NaiveDate>,
     /// Last invoice date to include (inclusive). Name from the `metaData.filtersApplied` echo.
     #[serde(
         rename = "toInvDate",
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub to_inv_date: ::std::option::Option<::chrono::NaiveDate>,
+    pub to_inv_date: ::std::option::Option<::chrono::naive::NaiveDate>,
     /// Which records to return (default `ALL`). Name from the `metaData.filtersApplied` echo;
     /// values inferred from the `successfulCount`/`failedCount` split.
     #[serde(
@@ -1126,14 +1127,14 @@ pub struct GetDistributionInformationV2Query {
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub from_inv_date: ::std::option::Option<::chrono::NaiveDate>,
+    pub from_inv_date: ::std::option::Option<::chrono::naive::NaiveDate>,
     /// Last invoice date to include (inclusive). Name from the `metaData.filtersApplied` echo.
     #[serde(
         rename = "toInvDate",
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub to_inv_date: ::std::option::Option<::chrono::NaiveDate>,
+    pub to_inv_date: ::std::option::Option<::chrono::naive::NaiveDate>,
     /// Which records to return (default `ALL`). Name from the `metaData.filtersApplied` echo;
     /// values inferred from the `successfulCount`/`failedCount` split.
     #[serde(
@@ -1162,14 +1163,14 @@ pub struct GetDistributionInformationV2Query {
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub page: ::std::option::Option<i32>,
+    pub page: ::std::option::Option<::std::num::NonZeroU32>,
     /// Records per page, 1–500 (Cash-In paging convention; its example uses 100).
     #[serde(
         rename = "pageSize",
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub page_size: ::std::option::Option<i32>,
+    pub page_size: ::std::option::Option<::std::num::NonZeroU32>,
 }
 /// Everything `getDistributionInformationV2` receives, parsed and validated against the spec.
 #[derive(Clone, Debug)]
@@ -1266,14 +1267,14 @@ pub struct GetPaymentsQuery {
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub from_date: ::std::option::Option<::chrono::NaiveDate>,
+    pub from_date: ::std::option::Option<::chrono::naive::NaiveDate>,
     /// End of the payment-date interval (inclusive). Documented name.
     #[serde(
         rename = "toDate",
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub to_date: ::std::option::Option<::chrono::NaiveDate>,
+    pub to_date: ::std::option::Option<::chrono::naive::NaiveDate>,
     /// Only payments of this invoice. A **string**, like `invoiceNumber` in the payment records
     /// (modelled on the Cash-In allocated-transactions filter).
     #[serde(
@@ -1281,7 +1282,7 @@ pub struct GetPaymentsQuery {
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub invoice_number: ::std::option::Option<::std::string::String>,
+    pub invoice_number: ::std::option::Option<types::GetPaymentsInvoiceNumber>,
     /// Only payments of this agency case (modelled on the Cash-In filter; integer like Partner case ids).
     #[serde(
         rename = "caseId",
@@ -1462,14 +1463,14 @@ pub struct GetSettlementsQuery {
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub from_date: ::std::option::Option<::chrono::NaiveDate>,
+    pub from_date: ::std::option::Option<::chrono::naive::NaiveDate>,
     /// End of the settlement-date period (inclusive). Name inferred (see `fromDate`).
     #[serde(
         rename = "toDate",
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub to_date: ::std::option::Option<::chrono::NaiveDate>,
+    pub to_date: ::std::option::Option<::chrono::naive::NaiveDate>,
     /// When `true`, only settlements that this integration has not fetched before are returned
     /// (incremental synchronisation). Documented.
     #[serde(
