@@ -216,6 +216,13 @@ fn check_operation(
                 other.unwrap_or("?")
             )),
         }
+        let flag =
+            heck::ToKebabCase::to_kebab_case(heck::ToSnakeCase::to_snake_case(name).as_str());
+        if super::cli::RESERVED_FLAGS.contains(&flag.as_str()) {
+            problems.push(format!(
+                "{pat}: its flag --{flag} is one the `confirma` command already has; rename the parameter"
+            ));
+        }
         if name.eq_ignore_ascii_case("x-api-key") {
             problems.push(format!(
                 "{pat}: X-Api-Key is the security scheme; do not declare it as a parameter"
@@ -281,6 +288,11 @@ fn check_operation(
             Some(content) if content.len() == 1 && content.contains_key("application/json") => {
                 let media = &content["application/json"];
                 check_ref_body(&rat, media, problems);
+                if status.starts_with('2') && media.get("example").is_none() {
+                    problems.push(format!(
+                        "{rat}: give the success response an `example`; the server's ExampleApi answers with it"
+                    ));
+                }
                 if !status.starts_with('2') {
                     let r = media.pointer("/schema/$ref").and_then(Value::as_str);
                     if r != Some("#/components/schemas/ErrorResponse") {
@@ -470,7 +482,7 @@ paths:
     get:
       operationId: getA
       responses:
-        '200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/A'}}}}
+        '200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/A'}, example: {}}}}
         '500': {description: failed, content: {application/json: {schema: {$ref: '#/components/schemas/ErrorResponse'}}}}
 components:
   schemas:
@@ -510,7 +522,7 @@ components:
     fn refuses_missing_and_duplicate_operation_ids() {
         let dup = BASE.replace(
             "components:",
-            "  /b:\n    get:\n      operationId: getA\n      responses:\n        '200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/A'}}}}\n  /c:\n    get:\n      responses:\n        '200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/A'}}}}\ncomponents:",
+            "  /b:\n    get:\n      operationId: getA\n      responses:\n        '200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/A'}, example: {}}}}\n  /c:\n    get:\n      responses:\n        '200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/A'}, example: {}}}}\ncomponents:",
         );
         let p = problems(&dup);
         assert!(p.iter().any(|m| m.contains("already used")), "{p:?}");
@@ -523,7 +535,7 @@ components:
     #[test]
     fn refuses_inline_schemas_and_two_success_bodies() {
         let inline = BASE.replace(
-            "'200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/A'}}}}",
+            "'200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/A'}, example: {}}}}",
             "'200': {description: ok, content: {application/json: {schema: {type: object, properties: {a: {type: string}}}}}}\n        '201': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/A'}}}}",
         );
         let p = problems(&inline);
@@ -556,6 +568,30 @@ components:
                 "{method}: refused {refused}, modelled {modelled}"
             );
         }
+    }
+
+    /// The CLI generator's reserved flags are the checker's: a parameter that would take one of
+    /// them is refused before any generator runs.
+    #[test]
+    fn refuses_a_parameter_with_a_flag_of_the_command_line() {
+        for flag in super::super::cli::RESERVED_FLAGS {
+            let name = heck::ToLowerCamelCase::to_lower_camel_case(*flag);
+            let yaml = BASE.replace(
+                "      operationId: getA\n",
+                &format!("      operationId: getA\n      parameters:\n        - {{name: {name}, in: query, schema: {{type: string}}}}\n"),
+            );
+            let p = problems(&yaml);
+            assert!(
+                p.iter().any(|m| m.contains(&format!("--{flag}"))),
+                "{name}: {p:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn refuses_a_success_without_an_example() {
+        let p = problems(&BASE.replacen(", example: {}", "", 1));
+        assert!(p.iter().any(|m| m.contains("`example`")), "{p:?}");
     }
 
     #[test]
