@@ -26,7 +26,7 @@ impl Body {
         let path = self
             .body
             .as_deref()
-            .ok_or_else(|| Failure::Usage("no --body (and no --body-template)".into()))?;
+            .ok_or_else(|| Failure::Usage("no --body given".into()))?;
         let (name, bytes) = if path == Path::new("-") {
             let mut bytes = Vec::new();
             let read = std::io::stdin().read_to_end(&mut bytes);

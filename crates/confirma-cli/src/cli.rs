@@ -107,7 +107,8 @@ fn parse_key(key: &str) -> Result<ApiKey, std::convert::Infallible> {
 /// How answers are printed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Output {
-    /// Pretty-printed JSON, exactly as the API sent it (amounts keep their decimals).
+    /// Pretty-printed JSON of the API's answer: every field it sent, keys in name order, amounts
+    /// with their decimals.
     Json,
     /// One row per record with the most useful columns.
     Table,

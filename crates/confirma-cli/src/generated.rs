@@ -380,6 +380,15 @@ pub struct SubmitLedgerArgs {
 /// The flags of `validateToken`.
 #[derive(Debug, ::clap::Args)]
 pub struct ValidateTokenArgs {}
+/// A flag's value as the query string carries it: its JSON form (as the client's builders
+/// serialize query values), a string without its quotes.
+fn query_text(value: &impl ::serde::Serialize) -> ::std::string::String {
+    match ::serde_json::to_value(value) {
+        Ok(::serde_json::Value::String(text)) => text,
+        Ok(other) => other.to_string(),
+        Err(error) => error.to_string(),
+    }
+}
 impl OperationCommand {
     /// The operation's `operationId`.
     pub fn operation_id(&self) -> &'static str {
@@ -411,101 +420,101 @@ impl OperationCommand {
             Self::CreateInvoiceActions(_) => {}
             Self::GetAccountingPaymentStatus(args) => {
                 if let Some(value) = &args.from_date {
-                    query.push(("fromDate", value.to_string()));
+                    query.push(("fromDate", query_text(value)));
                 }
                 if let Some(value) = &args.to_date {
-                    query.push(("toDate", value.to_string()));
+                    query.push(("toDate", query_text(value)));
                 }
                 if let Some(value) = &args.payment_identifier {
-                    query.push(("paymentIdentifier", value.to_string()));
+                    query.push(("paymentIdentifier", query_text(value)));
                 }
             }
             Self::GetCaseDetails(args) => {
                 if let Some(value) = &args.case_id {
-                    query.push(("caseId", value.to_string()));
+                    query.push(("caseId", query_text(value)));
                 }
                 if let Some(value) = &args.invoice_number {
-                    query.push(("invoiceNumber", value.to_string()));
+                    query.push(("invoiceNumber", query_text(value)));
                 }
             }
             Self::GetDistributionInformation(args) => {
                 if let Some(value) = &args.invoice_number {
-                    query.push(("invoiceNumber", value.to_string()));
+                    query.push(("invoiceNumber", query_text(value)));
                 }
                 if let Some(value) = &args.from_inv_date {
-                    query.push(("fromInvDate", value.to_string()));
+                    query.push(("fromInvDate", query_text(value)));
                 }
                 if let Some(value) = &args.to_inv_date {
-                    query.push(("toInvDate", value.to_string()));
+                    query.push(("toInvDate", query_text(value)));
                 }
                 if let Some(value) = &args.fetch_type {
-                    query.push(("fetchType", value.to_string()));
+                    query.push(("fetchType", query_text(value)));
                 }
             }
             Self::GetDistributionInformationV2(args) => {
                 if let Some(value) = &args.invoice_number {
-                    query.push(("invoiceNumber", value.to_string()));
+                    query.push(("invoiceNumber", query_text(value)));
                 }
                 if let Some(value) = &args.from_inv_date {
-                    query.push(("fromInvDate", value.to_string()));
+                    query.push(("fromInvDate", query_text(value)));
                 }
                 if let Some(value) = &args.to_inv_date {
-                    query.push(("toInvDate", value.to_string()));
+                    query.push(("toInvDate", query_text(value)));
                 }
                 if let Some(value) = &args.fetch_type {
-                    query.push(("fetchType", value.to_string()));
+                    query.push(("fetchType", query_text(value)));
                 }
                 if let Some(value) = &args.status {
-                    query.push(("status", value.to_string()));
+                    query.push(("status", query_text(value)));
                 }
                 if let Some(value) = &args.method {
-                    query.push(("method", value.to_string()));
+                    query.push(("method", query_text(value)));
                 }
                 if let Some(value) = &args.page {
-                    query.push(("page", value.to_string()));
+                    query.push(("page", query_text(value)));
                 }
                 if let Some(value) = &args.page_size {
-                    query.push(("pageSize", value.to_string()));
+                    query.push(("pageSize", query_text(value)));
                 }
             }
             Self::GetFinvoiceCredentials(args) => {
                 let value = &args.business_id;
-                query.push(("businessId", value.to_string()));
+                query.push(("businessId", query_text(value)));
             }
             Self::GetLedgerStatus(args) => {
                 if let Some(value) = &args.from_date {
-                    query.push(("fromDate", value.to_string()));
+                    query.push(("fromDate", query_text(value)));
                 }
                 if let Some(value) = &args.to_date {
-                    query.push(("toDate", value.to_string()));
+                    query.push(("toDate", query_text(value)));
                 }
                 if let Some(value) = &args.ledger_identifier {
-                    query.push(("ledgerIdentifier", value.to_string()));
+                    query.push(("ledgerIdentifier", query_text(value)));
                 }
             }
             Self::GetPayments(args) => {
                 if let Some(value) = &args.from_date {
-                    query.push(("fromDate", value.to_string()));
+                    query.push(("fromDate", query_text(value)));
                 }
                 if let Some(value) = &args.to_date {
-                    query.push(("toDate", value.to_string()));
+                    query.push(("toDate", query_text(value)));
                 }
                 if let Some(value) = &args.invoice_number {
-                    query.push(("invoiceNumber", value.to_string()));
+                    query.push(("invoiceNumber", query_text(value)));
                 }
                 if let Some(value) = &args.case_id {
-                    query.push(("caseId", value.to_string()));
+                    query.push(("caseId", query_text(value)));
                 }
             }
             Self::GetSettlements(args) => {
                 if let Some(value) = &args.from_date {
-                    query.push(("fromDate", value.to_string()));
+                    query.push(("fromDate", query_text(value)));
                 }
                 if let Some(value) = &args.to_date {
-                    query.push(("toDate", value.to_string()));
+                    query.push(("toDate", query_text(value)));
                 }
                 if let Some(value) = &args.unfetched_only {
-                    query.push(("unfetchedOnly", value.to_string()));
+                    query.push(("unfetchedOnly", query_text(value)));
                 }
             }
             Self::RenewToken(_) => {}

@@ -1,6 +1,7 @@
 //! Running an operation's subcommand: every one the same way, through the client's one path for
-//! an operation given as flags and a body ([`Client::send_json`]): same key, headers, retries
-//! and errors as the typed builders, and the API's own field problems for a bad body.
+//! an operation given as flags and a body ([`Client::send_json`]): the same key, headers, retry
+//! policy (a renewal is never sent twice) and errors as the typed builders, and the API's own
+//! field problems for a bad body.
 
 use confirma_client::Client;
 use serde_json::Value;

@@ -3,7 +3,6 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::cli::Output;
 use crate::generated::OperationCommand;
 
 /// Which records of an answer make up a table, and which of their fields are its columns.
@@ -153,14 +152,9 @@ pub fn to_value(answer: &impl Serialize) -> Value {
     serde_json::to_value(answer).expect("API types serialize to JSON")
 }
 
-/// Prints an answer as pretty JSON, or as `table` when one is given and `--output table` was
-/// asked for.
-pub fn print(answer: &impl Serialize, format: Output, table: Option<&Table>) {
-    let value = to_value(answer);
-    match (format, table) {
-        (Output::Table, Some(table)) => print!("{}", render(&value, table)),
-        _ => println!("{}", pretty(&value)),
-    }
+/// Prints an answer as pretty JSON.
+pub fn print_json(answer: &impl Serialize) {
+    println!("{}", pretty(&to_value(answer)));
 }
 
 pub fn pretty(value: &Value) -> String {

@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::Failure;
 use crate::cli::{InvoiceStatus, Output, WaitDistributed};
-use crate::output::{self, print, render, to_value};
+use crate::output::{self, print_json, render, to_value};
 
 /// The invoice's own records from a distribution answer (a filter the service may or may not
 /// apply, so it is applied here too).
@@ -75,7 +75,7 @@ pub async fn wait_distributed(
                     "{}",
                     render(&json!([to_value(record)]), &output::DISTRIBUTION_RECORDS)
                 ),
-                Output::Json => print(record, out, None),
+                Output::Json => print_json(record),
             }
             if record.status == DistributionStatus::Failed {
                 let reason = record.error_message.as_deref().unwrap_or("no reason given");
@@ -163,10 +163,8 @@ pub async fn invoice_status(
         .collect();
     let distributions = to_value(&records);
     match out {
-        Output::Json => print(
+        Output::Json => print_json(
             &json!({"invoiceNumber": invoice, "distributions": distributions, "cases": cases}),
-            out,
-            None,
         ),
         Output::Table => {
             println!("Invoice {invoice}\n\nDistribution");

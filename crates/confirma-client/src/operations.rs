@@ -147,3 +147,26 @@ pub const OPERATIONS: &[Operation] = &[
 pub fn operation(operation_id: &str) -> Option<&'static Operation> {
     OPERATIONS.iter().find(|op| op.operation_id == operation_id)
 }
+/// The name the generated client gives the operation in `OperationInfo` (its builder
+/// method's, `renew_token`), which hooks and the retry policy go by.
+pub(crate) fn method_name(operation_id: &str) -> Option<&'static str> {
+    match operation_id {
+        "submitAccountingInvoice" => Some("submit_accounting_invoice"),
+        "getLedgerStatus" => Some("get_ledger_status"),
+        "submitLedger" => Some("submit_ledger"),
+        "getAccountingPaymentStatus" => Some("get_accounting_payment_status"),
+        "submitAccountingPayments" => Some("submit_accounting_payments"),
+        "createClient" => Some("create_client"),
+        "getFinvoiceCredentials" => Some("get_finvoice_credentials"),
+        "createInvoice" => Some("create_invoice"),
+        "createInvoiceActions" => Some("create_invoice_actions"),
+        "getCaseDetails" => Some("get_case_details"),
+        "getDistributionInformation" => Some("get_distribution_information"),
+        "getDistributionInformationV2" => Some("get_distribution_information_v2"),
+        "getPayments" => Some("get_payments"),
+        "renewToken" => Some("renew_token"),
+        "getSettlements" => Some("get_settlements"),
+        "validateToken" => Some("validate_token"),
+        _ => None,
+    }
+}

@@ -8,7 +8,7 @@ use progenitor_client::{ClientHooks, OperationInfo};
 use reqwest::header::CONTENT_TYPE;
 use serde_json::Value;
 
-use crate::operations::operation;
+use crate::operations::{method_name, operation};
 use crate::types::ErrorResponse;
 use crate::{ApiError, Client};
 
@@ -46,8 +46,10 @@ impl Client {
             request = request.header(CONTENT_TYPE, "application/json").body(body);
         }
         let mut request = request.build()?;
+        // The typed builders' name for it (`renew_token`), so that hooks and the retry policy
+        // treat both paths alike (a renewal is never sent twice).
         let info = OperationInfo {
-            operation_id: op.operation_id,
+            operation_id: method_name(op.operation_id).unwrap_or(op.operation_id),
         };
         self.pre::<ErrorResponse>(&mut request, &info).await?;
         let response = self.exec(request, &info).await?;

@@ -80,11 +80,16 @@ fn commands(ops: &[Operation]) -> Result<TokenStream> {
             match &param.kind {
                 ParamKind::Date => attrs.push(quote!(value_name = "DATE")),
                 ParamKind::DateTime => attrs.push(quote!(value_name = "DATETIME")),
-                ParamKind::Bool => {
+                _ => {}
+            }
+            if param.json_type == "boolean" {
+                if param.required {
+                    // Always sent, so always given: `--flag true` or `--flag false`.
+                    attrs.push(quote!(action = ::clap::ArgAction::Set, required = true));
+                } else {
                     // `--flag` alone is `true`; `--flag false` says it explicitly.
                     attrs.push(quote!(num_args = 0..=1, default_missing_value = "true"));
                 }
-                _ => {}
             }
             if !param.values.is_empty() {
                 let values = &param.values;
@@ -93,12 +98,8 @@ fn commands(ops: &[Operation]) -> Result<TokenStream> {
                         .try_map(|value| value.parse::<#ty>())
                 });
             }
-            let text = match &param.kind {
-                ParamKind::DateTime => {
-                    quote!(value.to_rfc3339_opts(::chrono::SecondsFormat::AutoSi, true))
-                }
-                _ => quote!(value.to_string()),
-            };
+            // As the client's builders send it: what serde writes, a string without its quotes.
+            let text = quote!(query_text(value));
             if param.required {
                 fields.push(quote! { #doc #[arg(#(#attrs),*)] pub #field: #ty, });
                 pushes.push(quote! { { let value = &args.#field; query.push((#name, #text)); } });
@@ -141,6 +142,16 @@ fn commands(ops: &[Operation]) -> Result<TokenStream> {
         pub enum OperationCommand { #(#variants)* }
 
         #(#structs)*
+
+        /// A flag's value as the query string carries it: its JSON form (as the client's builders
+        /// serialize query values), a string without its quotes.
+        fn query_text(value: &impl ::serde::Serialize) -> ::std::string::String {
+            match ::serde_json::to_value(value) {
+                Ok(::serde_json::Value::String(text)) => text,
+                Ok(other) => other.to_string(),
+                Err(error) => error.to_string(),
+            }
+        }
 
         impl OperationCommand {
             /// The operation's `operationId`.
@@ -249,11 +260,11 @@ mod tests {
         );
         // Sent by its wire name.
         assert!(
-            cli.contains(r#"query.push(("minimumAmountCents", value.to_string()))"#),
+            cli.contains(r#"query.push(("minimumAmountCents", query_text(value)))"#),
             "{cli}"
         );
         assert!(
-            cli.contains(r#"query.push(("agencyStatus", value.to_string()))"#),
+            cli.contains(r#"query.push(("agencyStatus", query_text(value)))"#),
             "{cli}"
         );
         // The checked-in CLI has neither (the test changed only its copy).

@@ -49,6 +49,10 @@ fn operation_table(operations: &[model::Operation]) -> proc_macro2::TokenStream 
             Operation { operation_id: #id, method: #method, path: #path, has_body: #has_body, request_example: #example },
         }
     });
+    let name_arms = operations.iter().map(|op| {
+        let (id, name) = (&op.id, op.fn_name());
+        quote!(#id => Some(#name),)
+    });
     quote! {
         //! Every operation of the spec with what sending it needs besides the typed builder: for
         //! [`Client::send_json`](crate::Client::send_json) and for showing example bodies.
@@ -74,6 +78,12 @@ fn operation_table(operations: &[model::Operation]) -> proc_macro2::TokenStream 
         /// The operation with this operationId.
         pub fn operation(operation_id: &str) -> Option<&'static Operation> {
             OPERATIONS.iter().find(|op| op.operation_id == operation_id)
+        }
+
+        /// The name the generated client gives the operation in `OperationInfo` (its builder
+        /// method's, `renew_token`), which hooks and the retry policy go by.
+        pub(crate) fn method_name(operation_id: &str) -> Option<&'static str> {
+            match operation_id { #(#name_arms)* _ => None }
         }
     }
 }

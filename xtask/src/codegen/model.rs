@@ -107,7 +107,7 @@ pub struct Param {
     pub values: Vec<String>,
 }
 
-/// The Rust type of a query parameter.
+/// What the spec says a query parameter is (its Rust type is [`Param::ty`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ParamKind {
     /// A schema under `components/schemas`, by its name.
@@ -182,9 +182,8 @@ impl Param {
     }
 }
 
-/// Every operation of the spec, sorted by path and method.
-/// Every operation of `spec`; the parameters' Rust types are read from `client`, progenitor's
-/// client for the same spec ([`super::client::progenitor`]).
+/// Every operation of `spec`, sorted by path and method; the parameters' Rust types are read
+/// from `client`, progenitor's client for the same spec ([`super::client::progenitor`]).
 pub fn operations(spec: &Spec, client: &syn::File) -> Result<Vec<Operation>> {
     let api = &spec.openapi;
     let mut out = Vec::new();
@@ -324,8 +323,6 @@ fn operation(
     })
 }
 
-/// An item, following one `$ref` into its components map, with the component's name if it was a
-/// reference.
 /// The type of field `field` of progenitor's request builder `builder::{builder}`: it is
 /// `Result<T, String>`, `T` being `Option<U>` for an optional parameter (then `U` is returned).
 fn builder_field_type(
@@ -414,6 +411,8 @@ fn named_type(api: &OpenAPI, id: &str, name: &str) -> Result<(&'static str, Vec<
     })
 }
 
+/// An item, following one `$ref` into its components map, with the component's name if it was a
+/// reference.
 fn resolve<'a, T>(
     item: &'a ReferenceOr<T>,
     lookup: impl FnOnce(&str) -> Option<&'a ReferenceOr<T>>,

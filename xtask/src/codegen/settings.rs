@@ -1,7 +1,6 @@
-//! The one set of type-generation settings shared by the client and the server stub.
-//!
-//! Both crates get their model types from typify through progenitor with exactly these settings,
-//! so the same spec always yields the same Rust types on both sides of the wire.
+//! The one set of type-generation settings: the model types (generated once, in the client crate,
+//! and re-exported by the server stub) come from typify through progenitor with exactly these
+//! settings, and so do the query parameters' types the server and the CLI take from its builders.
 
 use progenitor_impl::{GenerationSettings, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
 use quote::quote;

@@ -199,6 +199,7 @@ fn check_operation(
         }
     }
 
+    let mut flags = BTreeMap::new();
     for (i, param) in op
         .get("parameters")
         .and_then(Value::as_array)
@@ -221,6 +222,11 @@ fn check_operation(
         if super::cli::RESERVED_FLAGS.contains(&flag.as_str()) {
             problems.push(format!(
                 "{pat}: its flag --{flag} is one the `confirma` command already has; rename the parameter"
+            ));
+        }
+        if let Some(other) = flags.insert(flag.clone(), name.to_string()) {
+            problems.push(format!(
+                "{pat}: its flag --{flag} is also `{other}`'s; parameter names must differ in more than case and separators"
             ));
         }
         if name.eq_ignore_ascii_case("x-api-key") {
@@ -586,6 +592,19 @@ components:
                 "{name}: {p:?}"
             );
         }
+    }
+
+    #[test]
+    fn refuses_two_parameters_with_one_flag() {
+        let yaml = BASE.replace(
+            "      operationId: getA\n",
+            "      operationId: getA\n      parameters:\n        - {name: caseId, in: query, schema: {type: string}}\n        - {name: case_id, in: query, schema: {type: string}}\n",
+        );
+        let p = problems(&yaml);
+        assert!(
+            p.iter().any(|m| m.contains("--case-id is also `caseId`")),
+            "{p:?}"
+        );
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //!
 //! - every `Decimal` (or `Option<Decimal>`) field is (de)serialized through `crate::decimal`
 //!   (`exact`, `exact_option`), so that amounts travel as exact JSON numbers without any crate
-//!   turning on a serde feature for the whole dependency graph of its user (each crate that
-//!   holds the types provides that module);
+//!   turning on a serde feature for the whole dependency graph of its user (the client crate,
+//!   which holds the types, provides that module);
 //! - the `schemars::JsonSchema` derive is behind a `schemars` feature of the crate.
 
 use syn::visit_mut::VisitMut;

@@ -156,6 +156,26 @@ async fn token_renewal_is_not_retried_although_it_is_a_get() {
 }
 
 #[tokio::test]
+async fn token_renewal_is_not_retried_through_send_json_either() {
+    let server = MockServer::start(vec![Reply::error(503, "SERVICE_UNAVAILABLE")]).await;
+    let client = server.client("key");
+    client.send_json("renewToken", &[], None).await.unwrap_err();
+    assert_eq!(server.requests().len(), 1);
+    // A safe GET through the same path is retried, so the count above means something.
+    let server = MockServer::start(vec![
+        Reply::error(503, "SERVICE_UNAVAILABLE"),
+        Reply::json(200, VALID),
+    ])
+    .await;
+    server
+        .client("key")
+        .send_json("validateToken", &[], None)
+        .await
+        .unwrap();
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[tokio::test]
 async fn a_dropped_connection_is_retried() {
     let server = MockServer::start(vec![Reply::HangUp, Reply::json(200, VALID)]).await;
     server.client("key").validate_token().send().await.unwrap();
