@@ -82,6 +82,9 @@ fn convert(schema: &Value, reference: &dyn Fn(&str) -> String, validation: bool)
                     }
                 }
             }
+            if validation {
+                bound_by_format(map, &mut out);
+            }
             if nullable {
                 if let Some(Value::String(t)) = out.get("type").cloned() {
                     out.insert(
@@ -99,6 +102,27 @@ fn convert(schema: &Value, reference: &dyn Fn(&str) -> String, validation: bool)
         }
         Value::Array(items) => Value::Array(items.iter().map(recurse).collect()),
         other => other.clone(),
+    }
+}
+
+/// `format: int32` / `int64` as the range it stands for (JSON Schema has no such formats, and the
+/// Rust type of a bounded integer may be wider, a `NonZeroU32` for an `int32` with `minimum: 1`):
+/// the tighter of the format's bound and the schema's own `minimum`/`maximum`.
+fn bound_by_format(schema: &Map<String, Value>, out: &mut Map<String, Value>) {
+    let (low, high) = match schema.get("format").and_then(Value::as_str) {
+        Some("int32") => (i64::from(i32::MIN), i64::from(i32::MAX)),
+        Some("int64") => (i64::MIN, i64::MAX),
+        _ => return,
+    };
+    // Keep the schema's own bound where it is tighter than the format's.
+    let own = |key: &str| out.get(key).and_then(Value::as_f64);
+    let min = own("minimum").filter(|own| *own >= low as f64);
+    let max = own("maximum").filter(|own| *own <= high as f64);
+    if min.is_none() {
+        out.insert("minimum".into(), Value::from(low));
+    }
+    if max.is_none() {
+        out.insert("maximum".into(), Value::from(high));
     }
 }
 

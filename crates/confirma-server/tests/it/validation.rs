@@ -392,3 +392,17 @@ async fn served_examples_keep_the_decimals_the_spec_writes() {
         "the served examples lost their decimals"
     );
 }
+
+/// `format: int32` bounds a parameter although its Rust type (`NonZeroU32` for `minimum: 1`)
+/// would hold more: the first value past `i32::MAX` is refused, naming the parameter.
+#[tokio::test]
+async fn an_int32_parameter_is_bounded_by_its_format() {
+    let uri = "/api/v1/partner/invoice/distribution/v2";
+    let (status, answer) = send("GET", &format!("{uri}?page=2147483647"), None, "").await;
+    assert_eq!(status, 200, "{answer:#}");
+    let (status, answer) = send("GET", &format!("{uri}?page=2147483648"), None, "").await;
+    assert_eq!(status, 400, "{answer:#}");
+    let problems = assert_error(&answer, "VALIDATION_FAILED");
+    assert_eq!(problems[0]["path"], "query.page", "{answer:#}");
+    assert_eq!(problems[0]["code"], "maximum", "{answer:#}");
+}
