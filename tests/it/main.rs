@@ -2,6 +2,8 @@
 //! client, the server and the spec agree. One test binary, one module per concern.
 
 mod calls;
+#[rustfmt::skip]
+mod client_calls;
 mod client_requests;
 mod documented;
 mod roundtrip;

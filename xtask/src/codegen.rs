@@ -13,6 +13,7 @@ pub mod schema_list;
 pub mod server;
 pub mod settings;
 pub mod spec;
+pub mod test_calls;
 pub mod types;
 pub mod yaml;
 
@@ -66,6 +67,7 @@ pub fn generate_from(spec_path: &Path) -> Result<Vec<GeneratedFile>> {
     files.extend(server::generate(&spec, &operations)?);
     files.extend(cli::generate(&operations)?);
     files.extend(schema_list::generate(&spec)?);
+    files.extend(test_calls::generate(&operations)?);
     Ok(files)
 }
 
