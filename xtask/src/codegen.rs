@@ -3,8 +3,8 @@
 //! The pipeline is: load the spec and refuse what the generators cannot handle ([`spec`]), build
 //! the one model of its operations ([`model`]) and the Rust model types once with one set of
 //! settings ([`settings`]), emit the progenitor client ([`client`]), the axum server stub
-//! ([`server`]) and the `confirma` command's operations ([`cli`]), format with prettyplease, then either write the files whose content changed or,
-//! with `--check`, report the stale ones.
+//! ([`server`]) and the `confirma` command's operations ([`cli`]), format with prettyplease,
+//! then either write the files whose content changed or, with `--check`, report the stale ones.
 
 pub mod cli;
 pub mod client;

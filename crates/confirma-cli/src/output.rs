@@ -116,34 +116,39 @@ pub const CASE_SUMMARIES: Table = Table {
 
 /// How an operation's answer is shown: its table for `--output table`, and what an empty answer
 /// stands for (the real service sends 204 No Content instead of some empty lists).
+#[derive(Default)]
 pub struct View {
     pub table: Option<&'static Table>,
     pub empty: Option<fn() -> Value>,
 }
 
+impl View {
+    fn table(table: &'static Table) -> Self {
+        Self {
+            table: Some(table),
+            empty: None,
+        }
+    }
+}
+
 /// The view of each list operation; any other operation (a new one too) prints its JSON.
 pub fn view(command: &OperationCommand) -> View {
     use OperationCommand as C;
-    let (table, empty): (&'static Table, Option<fn() -> Value>) = match command {
-        C::GetDistributionInformation(_) => (&DISTRIBUTIONS, None),
-        C::GetDistributionInformationV2(_) => (&DISTRIBUTION_PAGE, None),
-        C::GetPayments(_) => (&PAYMENTS, None),
-        C::GetSettlements(_) => (&SETTLEMENTS, None),
-        C::GetLedgerStatus(_) => (&LEDGER_STATUS, Some(|| json!({"ledgers": []}))),
-        C::GetAccountingPaymentStatus(_) => {
-            (&ACCOUNTING_PAYMENT_STATUS, Some(|| json!({"payments": []})))
-        }
-        C::GetFinvoiceCredentials(_) => (&FINVOICE_CREDENTIALS, None),
-        _ => {
-            return View {
-                table: None,
-                empty: None,
-            };
-        }
-    };
-    View {
-        table: Some(table),
-        empty,
+    match command {
+        C::GetDistributionInformation(_) => View::table(&DISTRIBUTIONS),
+        C::GetDistributionInformationV2(_) => View::table(&DISTRIBUTION_PAGE),
+        C::GetPayments(_) => View::table(&PAYMENTS),
+        C::GetSettlements(_) => View::table(&SETTLEMENTS),
+        C::GetLedgerStatus(_) => View {
+            empty: Some(|| json!({"ledgers": []})),
+            ..View::table(&LEDGER_STATUS)
+        },
+        C::GetAccountingPaymentStatus(_) => View {
+            empty: Some(|| json!({"payments": []})),
+            ..View::table(&ACCOUNTING_PAYMENT_STATUS)
+        },
+        C::GetFinvoiceCredentials(_) => View::table(&FINVOICE_CREDENTIALS),
+        _ => View::default(),
     }
 }
 

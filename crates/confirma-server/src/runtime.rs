@@ -4,6 +4,8 @@
 //! Validation runs before any trait method: the spec's schemas (OpenAPI 3.0) are converted once to
 //! JSON Schema and compiled with the `jsonschema` crate, which reports every violation at once.
 
+use std::sync::LazyLock;
+
 use axum::body::Body;
 use axum::http::HeaderMap;
 use serde::de::DeserializeOwned;
@@ -24,6 +26,9 @@ pub(crate) struct Validators {
     body: Option<jsonschema::Validator>,
 }
 
+/// Every component schema as JSON Schema, the `$defs` of each validator: converted once.
+static DEFS: LazyLock<Value> = LazyLock::new(crate::openapi::component_schemas);
+
 fn compile(schema: &Value) -> jsonschema::Validator {
     jsonschema::options()
         .with_draft(jsonschema::Draft::Draft202012)
@@ -34,7 +39,7 @@ fn compile(schema: &Value) -> jsonschema::Validator {
 
 impl Validators {
     pub(crate) fn new(info: &OperationInfo) -> Self {
-        let defs = crate::openapi::component_schemas();
+        let defs = &*DEFS;
         let op = crate::openapi::operation_object(info);
         let mut properties = Map::new();
         let mut required = Vec::new();

@@ -7,8 +7,7 @@
 //! hand-written CLI sends every one of them the same way (`Client::send_json`), so a new
 //! operation or parameter in the spec reaches the command line with `cargo xtask codegen` alone.
 
-use anyhow::{Result, bail};
-use heck::ToKebabCase;
+use anyhow::Result;
 use proc_macro2::TokenStream;
 use quote::quote;
 
@@ -20,7 +19,8 @@ use super::{
 
 pub const CLI_FILE: &str = "crates/confirma-cli/src/generated.rs";
 
-/// Flags the hand-written command line already has: a parameter must not take one of them.
+/// Flags the hand-written command line already has: the checker ([`super::spec`]) refuses a
+/// parameter that would take one of them, or two parameters that would take one flag.
 pub const RESERVED_FLAGS: &[&str] = &[
     "body",
     "body-template",
@@ -65,13 +65,6 @@ fn commands(ops: &[Operation]) -> Result<TokenStream> {
         let mut fields = Vec::new();
         let mut pushes = Vec::new();
         for param in &op.params {
-            let flag = param.field().to_kebab_case();
-            if RESERVED_FLAGS.contains(&flag.as_str()) {
-                bail!(
-                    "{op_id}: parameter `{}` would be the flag --{flag}, which the command line already has",
-                    param.name
-                );
-            }
             let field = ident(&param.field());
             let name = &param.name;
             let doc = doc_lines(param.description.trim());
@@ -270,27 +263,5 @@ mod tests {
         // The checked-in CLI has neither (the test changed only its copy).
         let checked_in = std::fs::read_to_string(root.join(super::CLI_FILE)).unwrap();
         assert!(!checked_in.contains("minimumAmountCents"));
-    }
-
-    #[test]
-    fn a_parameter_may_not_take_a_flag_of_the_command_line() {
-        let root = crate::project_root();
-        let text = std::fs::read_to_string(root.join(super::super::SPEC_PATH)).unwrap();
-        let mut spec = super::super::yaml::to_json(&text).unwrap();
-        spec.pointer_mut("/paths/~1api~1v1~1partner~1payments/get/parameters")
-            .and_then(|p| p.as_array_mut())
-            .unwrap()
-            .push(json!({
-                "name": "output", "in": "query", "required": false,
-                "description": "Clashes with --output.", "schema": {"type": "string"},
-                "x-evidence": "inferred"
-            }));
-        let dir = std::env::temp_dir().join(format!("xtask-cli-clash-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("partner-api.json");
-        std::fs::write(&path, serde_json::to_string(&spec).unwrap()).unwrap();
-        let error = super::super::generate_from(&path).unwrap_err().to_string();
-        std::fs::remove_dir_all(&dir).unwrap();
-        assert!(error.contains("--output"), "{error}");
     }
 }

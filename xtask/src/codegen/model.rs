@@ -138,7 +138,7 @@ pub struct Response {
 impl Operation {
     /// The operation's name in types (`createInvoice` → `CreateInvoice`).
     pub fn pascal(&self) -> String {
-        self.id.to_upper_camel_case()
+        pascal(&self.id)
     }
 
     /// The operation's name as a function (`create_invoice`).
@@ -178,8 +178,18 @@ impl Operation {
 impl Param {
     /// The field's name in the query struct (`invoice_number`).
     pub fn field(&self) -> String {
-        self.name.to_snake_case()
+        field(&self.name)
     }
+}
+
+/// The naming rule of [`Operation::pascal`], for an operationId.
+fn pascal(id: &str) -> String {
+    id.to_upper_camel_case()
+}
+
+/// The naming rule of [`Param::field`], for a parameter's wire name.
+fn field(name: &str) -> String {
+    name.to_snake_case()
 }
 
 /// Every operation of `spec`, sorted by path and method; the parameters' Rust types are read
@@ -195,21 +205,7 @@ pub fn operations(spec: &Spec, client: &syn::File) -> Result<Vec<Operation>> {
             let method = Method::from_key(key).ok_or_else(|| {
                 anyhow!("paths.{path}.{key}: the generators do not mount `{key}`")
             })?;
-            let mut operation = operation(api, path, method, op)?;
-            operation.spec_json = spec_json(&spec.raw, path, method)?;
-            let builder = operation.pascal();
-            for param in &mut operation.params {
-                param.ty = builder_field_type(client, &builder, &param.field(), param.required)
-                    .ok_or_else(|| {
-                        anyhow!(
-                            "{}: progenitor's builder `{builder}` has no field `{}` for parameter `{}`",
-                            operation.id,
-                            param.field(),
-                            param.name
-                        )
-                    })?;
-            }
-            out.push(operation);
+            out.push(operation(spec, client, path, method, op)?);
         }
     }
     out.sort_by(|a, b| (&a.path, a.method).cmp(&(&b.path, b.method)));
@@ -217,11 +213,13 @@ pub fn operations(spec: &Spec, client: &syn::File) -> Result<Vec<Operation>> {
 }
 
 fn operation(
-    api: &OpenAPI,
+    spec: &Spec,
+    client: &syn::File,
     path: &str,
     method: Method,
     op: &openapiv3::Operation,
 ) -> Result<Operation> {
+    let api = &spec.openapi;
     let id = op
         .operation_id
         .clone()
@@ -248,12 +246,20 @@ fn operation(
             ParamKind::Bool => ("boolean", Vec::new()),
             ParamKind::Decimal => ("number", Vec::new()),
         };
+        let (builder, field) = (pascal(&id), field(&parameter_data.name));
+        let ty = builder_field_type(client, &builder, &field, parameter_data.required)
+            .ok_or_else(|| {
+                anyhow!(
+                    "{id}: progenitor's builder `{builder}` has no field `{field}` for parameter `{}`",
+                    parameter_data.name
+                )
+            })?;
         params.push(Param {
             name: parameter_data.name.clone(),
             required: parameter_data.required,
             description: parameter_data.description.clone().unwrap_or_default(),
             kind,
-            ty: TokenStream::new(),
+            ty,
             json_type,
             values,
         });
@@ -312,7 +318,7 @@ fn operation(
     Ok(Operation {
         summary: op.summary.clone().unwrap_or_default(),
         details: op.description.clone().unwrap_or_default(),
-        spec_json: String::new(),
+        spec_json: spec_json(&spec.raw, path, method)?,
         id,
         method,
         path: path.to_string(),
