@@ -8,8 +8,11 @@ use sqlx::{Any, Transaction};
 
 use crate::config::Config;
 use crate::credentials::Credentials;
+use crate::health::Health;
 use crate::store::{Claim, Db};
-use crate::world::{Caller, Change, Command, Failure, Genesis, State, World, commands, tables};
+use crate::world::{
+    Caller, Change, Command, Failure, Genesis, State, StorageFault, World, commands, tables,
+};
 use crate::writer::Writer;
 
 /// The tokens that are not client tokens: fixed by the operator, or random per database.
@@ -40,6 +43,8 @@ pub struct Sandbox {
     /// What this process remembers of tokens and clock: only when it is the database's one
     /// process (SQLite).
     credentials: Option<Arc<Credentials>>,
+    /// Whether the storage takes writes (the log's one line per outage, `Retry-After`).
+    pub health: Arc<Health>,
     _claim: Claim,
 }
 
@@ -47,7 +52,7 @@ impl Sandbox {
     /// Opens the database, checks it was made with this run's seed and start, and seeds it if
     /// it is new (or brings an earlier version's command log into tables).
     pub async fn open(config: Config) -> anyhow::Result<Arc<Self>> {
-        let (db, claim) = Db::open(config.storage.clone()).await?;
+        let (db, claim) = Db::open(config.storage.clone(), config.store_limits).await?;
         let db = Arc::new(db);
         let genesis = Genesis {
             seed: config.seed,
@@ -81,7 +86,13 @@ impl Sandbox {
             admin_token: secret(&config.admin_token, "admin").await?,
         };
         let credentials = (!config.storage.is_postgres()).then(Arc::default);
-        let writer = Writer::start(db.clone(), genesis.clone(), credentials.clone());
+        let health = Arc::new(Health::default());
+        let writer = Writer::start(
+            db.clone(),
+            genesis.clone(),
+            credentials.clone(),
+            health.clone(),
+        );
         let sandbox = Arc::new(Self {
             secrets,
             config,
@@ -91,6 +102,7 @@ impl Sandbox {
             db,
             writer,
             credentials,
+            health,
             _claim: claim,
         });
         sandbox
@@ -101,6 +113,12 @@ impl Sandbox {
             .await
             .map_err(|e| anyhow::anyhow!("starting the sandbox: {e}"))?;
         Ok(sandbox)
+    }
+
+    /// Caps (`Some`) or uncaps an SQLite database from the next write on, as
+    /// `--max-database-mib` does at start: an operator frees room without a restart.
+    pub fn limit_database(&self, mib: Option<u32>) {
+        self.db.limit_size(mib);
     }
 
     /// Whether `key` is the partner provisioning token (compared in constant time).
@@ -118,7 +136,11 @@ impl Sandbox {
 
     /// A read transaction: the world as of now, consistent for every statement made in it.
     pub async fn read(&self) -> Result<Reader, ApiError> {
-        let mut tx = self.db.begin_read().await.map_err(Failure::from)?;
+        let mut tx = self.db.begin_read().await.map_err(|e| {
+            let fault = StorageFault::from(e);
+            self.health.failed(&fault);
+            Failure::Storage(fault)
+        })?;
         let state = tables::state(&mut tx)
             .await?
             .unwrap_or_else(|| State::fresh(&self.genesis));
@@ -229,12 +251,14 @@ impl Change for FirstStart {
         }
         for (seq, json) in &self.log {
             let command: Command = serde_json::from_str(json).map_err(|e| {
-                Failure::Storage(format!("command {seq} of the log cannot be read: {e}"))
+                Failure::Storage(StorageFault::other(format!(
+                    "command {seq} of the log cannot be read: {e}"
+                )))
             })?;
             command.replay(world).await.map_err(|e| {
-                Failure::Storage(format!(
+                Failure::Storage(StorageFault::other(format!(
                     "replaying command {seq} of the log failed ({e}); the log does not match this sandbox's seed and start"
-                ))
+                )))
             })?;
         }
         world.forget_log().await

@@ -18,6 +18,8 @@ pub struct Config {
     pub provisioning_token: Option<String>,
     /// The token of the `/sandbox/...` control API; `None`: random, as above.
     pub admin_token: Option<String>,
+    /// How long the database may take, and how large an SQLite file may grow.
+    pub store_limits: crate::store::StoreLimits,
 }
 
 impl Config {
@@ -30,6 +32,7 @@ impl Config {
             start: "2026-03-02T08:00:00Z".parse().expect("valid time"),
             provisioning_token: Some("test-provisioning-token".into()),
             admin_token: Some("test-admin-token".into()),
+            store_limits: Default::default(),
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod control;
 mod credentials;
 mod docs;
 pub mod faults;
+pub mod health;
 pub mod journal;
 mod protocol_errors;
 pub mod registry;
@@ -41,6 +42,11 @@ pub fn router(sandbox: Arc<Sandbox>) -> axum::Router {
     serve_itself_first(api.get_openapi_mut());
     confirma_server::finish(api)
         .merge(docs::router())
+        // A 503 of the sandbox's own (its storage failed) says when to try again.
+        .layer(axum::middleware::from_fn_with_state(
+            sandbox.clone(),
+            health::retry_after,
+        ))
         // Injected faults answer in place of the operation; the journal records both.
         .layer(axum::middleware::from_fn_with_state(
             sandbox.clone(),

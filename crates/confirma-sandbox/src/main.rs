@@ -70,6 +70,23 @@ struct Serve {
     /// token).
     #[arg(long, env = "CONFIRMA_SANDBOX_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
+    /// Seconds a database statement, lock or group of writes may take before it is given up
+    /// and answered 503 (the sandbox then carries on with a fresh connection).
+    #[arg(long, env = "CONFIRMA_SANDBOX_STORAGE_TIMEOUT", default_value_t = 30.0,
+          value_parser = positive_seconds)]
+    storage_timeout: f64,
+    /// The most the SQLite database may hold, in MiB: beyond it writes answer 503 as on a full
+    /// disk, while reads go on (default: what the disk holds).
+    #[arg(long, env = "CONFIRMA_SANDBOX_MAX_DATABASE_MIB", value_parser = clap::value_parser!(u32).range(1..))]
+    max_database_mib: Option<u32>,
+}
+
+/// A number of seconds above zero, at most a day.
+fn positive_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s > 0.0 && s <= 86_400.0 => Ok(s),
+        _ => Err("a number of seconds above 0 and at most 86400".into()),
+    }
 }
 
 /// Drive a running sandbox through its control API.
@@ -160,6 +177,10 @@ async fn serve(args: Serve) -> anyhow::Result<()> {
         start: args.start,
         provisioning_token: args.provisioning_token,
         admin_token: args.admin_token,
+        store_limits: confirma_sandbox::store::StoreLimits {
+            timeout: std::time::Duration::from_secs_f64(args.storage_timeout),
+            max_database_mib: args.max_database_mib,
+        },
     };
     let sandbox = Sandbox::open(config.clone())
         .await

@@ -2,7 +2,30 @@
 
 use confirma_server::{ApiError, FieldProblem, field_problem};
 
-use crate::world::{Failure, Problem, Refusal};
+use crate::world::{Failure, Problem, Refusal, StorageKind};
+
+/// What a 503 says, by what is wrong with the storage: nothing of the request was kept, and
+/// when to try again.
+fn unavailable_message(kind: StorageKind) -> String {
+    let what = match kind {
+        StorageKind::DiskFull => {
+            "The sandbox's database is full; nothing was changed. Try again once its operator has freed space (reads still work)."
+        }
+        StorageKind::ReadOnly => {
+            "The sandbox's database is read-only; nothing was changed. Try again once its operator has made it writable (reads still work)."
+        }
+        StorageKind::ConnectionLost => {
+            "The sandbox lost its connection to its database; nothing was changed. Try again shortly."
+        }
+        StorageKind::Timeout => {
+            "The sandbox's database did not answer in time; nothing was changed. Try again shortly."
+        }
+        StorageKind::Other => {
+            "The sandbox's database did not answer as it should; nothing was changed. Try again shortly."
+        }
+    };
+    what.to_string()
+}
 
 fn field(problem: Problem) -> FieldProblem {
     field_problem(problem.path, problem.rule, problem.message)
@@ -26,11 +49,10 @@ impl From<Failure> for ApiError {
     fn from(failure: Failure) -> Self {
         match failure {
             Failure::Refused(refusal) => refusal.into(),
-            Failure::Storage(error) => {
-                tracing::error!(%error, "the database failed; nothing was changed");
-                ApiError::unavailable(
-                    "The sandbox's database did not answer as it should; nothing was changed. Try again shortly.",
-                )
+            Failure::Storage(fault) => {
+                // The writer's health logs an outage once; each answer only at debug level.
+                tracing::debug!(error = %fault, "answered 503: the storage failed");
+                ApiError::unavailable(unavailable_message(fault.kind))
             }
             Failure::Internal => ApiError::internal(),
         }

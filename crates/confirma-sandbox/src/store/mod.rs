@@ -9,6 +9,8 @@
 //! processes apply one at a time, each seeing everything committed before it.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
@@ -142,10 +144,37 @@ fn lock(path: &Path) -> Result<std::fs::File, StoreError> {
 /// The advisory lock every write transaction on PostgreSQL takes ("CFIS" in ASCII).
 const POSTGRES_WRITE_LOCK: i64 = 0x4346_4953;
 
+/// How long the sandbox waits for its database, and how large an SQLite file may grow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StoreLimits {
+    /// The longest a statement, a lock or a group of changes may take before it is given up
+    /// (and answered 503): SQLite's busy timeout, PostgreSQL's `statement_timeout`, and the
+    /// writer's deadline for a group, which also covers a connection that stopped answering.
+    pub timeout: Duration,
+    /// The most an SQLite database may hold, in MiB (`PRAGMA max_page_count`); beyond it writes
+    /// fail as on a full disk while reads go on. `None`: as much as the disk holds.
+    pub max_database_mib: Option<u32>,
+}
+
+impl Default for StoreLimits {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(30),
+            max_database_mib: None,
+        }
+    }
+}
+
+/// SQLite's page size, which the sandbox leaves at its default.
+const PAGE_SIZE: u64 = 4096;
+
 /// An open database with its schema up to date.
 pub struct Db {
     pub pool: AnyPool,
     location: Location,
+    timeout: Duration,
+    /// `PRAGMA max_page_count` for every write transaction on SQLite; 0 for none.
+    max_pages: AtomicU32,
     /// An in-memory sandbox keeps its database in a directory of its own, removed on close.
     _scratch: Option<tempfile::TempDir>,
 }
@@ -160,7 +189,10 @@ pub struct Claim {
 impl Db {
     /// Opens (creating if needed) the database at `location` and brings its schema up to date;
     /// the claim is released when dropped.
-    pub async fn open(location: Location) -> Result<(Self, Claim), StoreError> {
+    pub async fn open(
+        location: Location,
+        limits: StoreLimits,
+    ) -> Result<(Self, Claim), StoreError> {
         sqlx::any::install_default_drivers();
         let (url, lock, scratch) = match &location {
             Location::Memory => {
@@ -186,6 +218,7 @@ impl Db {
         } else {
             "FULL"
         };
+        let timeout_ms = limits.timeout.as_millis();
         let pool = AnyPoolOptions::new()
             // Readers, and the writer's own connection.
             .max_connections(if sqlite { 9 } else { 17 })
@@ -194,20 +227,33 @@ impl Db {
             .max_lifetime(None)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
-                    if sqlite {
-                        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA busy_timeout = 5000; PRAGMA cache_size = -16000;"
-                        )))
+                    let settings = if sqlite {
+                        format!(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA busy_timeout = {timeout_ms}; PRAGMA cache_size = -16000;"
+                        )
+                    } else {
+                        format!("SET statement_timeout = {timeout_ms}")
+                    };
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(settings))
                         .execute(&mut *conn)
                         .await?;
-                    }
                     Ok(())
                 })
             })
             .connect_with(options)
             .await?;
-        let migrator = migrator();
-        migrator.run(&pool).await.map_err(|e| match e {
+        // A migration may rebuild an index over every row: it runs without the timeout, on a
+        // connection that is closed afterwards.
+        let mut conn = pool.acquire().await?;
+        if !sqlite {
+            sqlx::query("SET statement_timeout = 0")
+                .execute(&mut *conn)
+                .await?;
+        }
+        let migrated = migrator().run(&mut *conn).await;
+        conn.close_on_drop();
+        drop(conn);
+        migrated.map_err(|e| match e {
             sqlx::migrate::MigrateError::VersionMissing(_) => {
                 StoreError::Newer(location.describe())
             }
@@ -216,13 +262,30 @@ impl Db {
         let db = Self {
             pool,
             location,
+            timeout: limits.timeout,
+            max_pages: AtomicU32::new(0),
             _scratch: scratch,
         };
+        db.limit_size(limits.max_database_mib);
         Ok((db, Claim { _lock: lock }))
     }
 
     pub fn location(&self) -> &Location {
         &self.location
+    }
+
+    /// The longest the sandbox waits for the database ([`StoreLimits::timeout`]).
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// Caps an SQLite database at `mib` MiB from the next write on (`None`: no cap); an
+    /// operator raises a cap that filled up this way, without a restart. PostgreSQL ignores it.
+    pub fn limit_size(&self, mib: Option<u32>) {
+        let pages = mib.map_or(0, |mib| {
+            u32::try_from(u64::from(mib) * 1024 * 1024 / PAGE_SIZE).unwrap_or(u32::MAX)
+        });
+        self.max_pages.store(pages, Ordering::Relaxed);
     }
 
     /// Begins a write transaction on `conn`: on PostgreSQL it first waits for the write lock
@@ -240,7 +303,16 @@ impl Db {
                 .await?;
             Ok(tx)
         } else {
-            conn.begin_with("BEGIN IMMEDIATE").await
+            let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+            let max_pages = self.max_pages.load(Ordering::Relaxed);
+            if max_pages != 0 {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                    "PRAGMA max_page_count = {max_pages}"
+                )))
+                .execute(&mut *tx)
+                .await?;
+            }
+            Ok(tx)
         }
     }
 
@@ -313,13 +385,21 @@ mod tests {
     async fn a_setting_is_generated_once_and_kept_by_the_database() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.db");
-        let first = Db::open(Location::File(path.clone())).await.unwrap();
+        let first = Db::open(Location::File(path.clone()), StoreLimits::default())
+            .await
+            .unwrap();
         let one = first.0.setting("admin", "one".into()).await.unwrap();
         drop(first);
-        let again = Db::open(Location::File(path)).await.unwrap().0;
+        let again = Db::open(Location::File(path), StoreLimits::default())
+            .await
+            .unwrap()
+            .0;
         let two = again.setting("admin", "two".into()).await.unwrap();
         assert_eq!((one.as_str(), two.as_str()), ("one", "one"));
-        let memory = Db::open(Location::Memory).await.unwrap().0;
+        let memory = Db::open(Location::Memory, StoreLimits::default())
+            .await
+            .unwrap()
+            .0;
         assert_eq!(memory.setting("admin", "x".into()).await.unwrap(), "x");
         assert_eq!(memory.setting("admin", "y".into()).await.unwrap(), "x");
     }
@@ -328,8 +408,10 @@ mod tests {
     async fn a_second_process_on_the_same_file_is_refused_until_the_first_is_gone() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.db");
-        let first = Db::open(Location::File(path.clone())).await.unwrap();
-        let refused = Db::open(Location::File(path.clone()))
+        let first = Db::open(Location::File(path.clone()), StoreLimits::default())
+            .await
+            .unwrap();
+        let refused = Db::open(Location::File(path.clone()), StoreLimits::default())
             .await
             .err()
             .expect("refused");
@@ -339,14 +421,18 @@ mod tests {
             "{refused}"
         );
         drop(first);
-        Db::open(Location::File(path)).await.expect("free again");
+        Db::open(Location::File(path), StoreLimits::default())
+            .await
+            .expect("free again");
     }
 
     #[tokio::test]
     async fn a_database_from_a_newer_sandbox_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.db");
-        let (db, claim) = Db::open(Location::File(path.clone())).await.unwrap();
+        let (db, claim) = Db::open(Location::File(path.clone()), StoreLimits::default())
+            .await
+            .unwrap();
         // A later version's migration, recorded as sqlx records it.
         sqlx::query(
             "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (99, 'future', TRUE, x'00', 0)",
@@ -356,7 +442,10 @@ mod tests {
         .unwrap();
         db.pool.close().await;
         drop((db, claim));
-        let refused = Db::open(Location::File(path)).await.err().expect("refused");
+        let refused = Db::open(Location::File(path), StoreLimits::default())
+            .await
+            .err()
+            .expect("refused");
         assert!(matches!(refused, StoreError::Newer(_)), "{refused}");
     }
 }

@@ -11,7 +11,7 @@ use super::checks::normalized_reference;
 use super::clock::Happened;
 use super::invoices::InvoiceRecord;
 use super::money::cents;
-use super::refusal::{Failure, Problem, Refusal};
+use super::refusal::{Failure, Problem, Refusal, StorageFault};
 use super::{World, tables};
 
 /// Days after the case due date when a reminder goes out, unless the invoice says otherwise.
@@ -399,7 +399,12 @@ impl World<'_> {
         case.paid += amount;
         let mut invoice = tables::invoice(self.db(), case.client_id, case.invoice_number)
             .await?
-            .ok_or_else(|| Failure::Storage(format!("case {} has no invoice", case.id)))?;
+            .ok_or_else(|| {
+                Failure::Storage(StorageFault::other(format!(
+                    "case {} has no invoice",
+                    case.id
+                )))
+            })?;
         let payment_type = types::PaymentType {
             // "8" is the Cash-In code for a bank transfer (sibling evidence).
             code: (if direct { "DIRECT" } else { "8" })
@@ -552,7 +557,10 @@ impl World<'_> {
                 ));
             }
             let case = self.case_now(case_id).await?.ok_or_else(|| {
-                Failure::Storage(format!("invoice {} has no case", invoice.number))
+                Failure::Storage(StorageFault::other(format!(
+                    "invoice {} has no case",
+                    invoice.number
+                )))
             })?;
             if case.is_closed() && action.code != types::ActionCode::Comment {
                 return Err(refuse(
@@ -632,10 +640,9 @@ impl World<'_> {
                 .map(|c| format!(": {c}"))
                 .unwrap_or_default();
             // Each action sees what the ones before it did to the case.
-            let case = self
-                .case_now(case_id)
-                .await?
-                .ok_or_else(|| Failure::Storage(format!("case {case_id} is gone")))?;
+            let case = self.case_now(case_id).await?.ok_or_else(|| {
+                Failure::Storage(StorageFault::other(format!("case {case_id} is gone")))
+            })?;
             if action.code == types::ActionCode::Directpayment {
                 let data = &action.data;
                 self.apply_payment(

@@ -32,7 +32,7 @@ pub use clients::{Caller, ClientRecord, TokenRecord, missing_token, stored_token
 pub use commands::{Change, Command};
 pub use invoices::{DistributionRecord, InvoiceRecord};
 pub use money::cents;
-pub use refusal::{Failure, Problem, Refusal};
+pub use refusal::{Failure, Problem, Refusal, StorageFault, StorageKind};
 pub use settlements::{SettlementRecord, SettlementWindow};
 
 /// Fixed facts of a sandbox run: the seed and the start of time.

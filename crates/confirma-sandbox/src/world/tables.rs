@@ -884,9 +884,10 @@ mod tests {
     /// Each due query reads its rows in index order: SQLite's plan has no sort step.
     #[tokio::test]
     async fn what_falls_due_is_read_off_an_index_without_a_sort() {
-        let (db, _claim) = crate::store::Db::open(crate::store::Location::Memory)
-            .await
-            .unwrap();
+        let (db, _claim) =
+            crate::store::Db::open(crate::store::Location::Memory, Default::default())
+                .await
+                .unwrap();
         let mut c = db.pool.acquire().await.unwrap();
         for sql in [
             DUE_DISTRIBUTIONS,

@@ -12,6 +12,7 @@ mod lifecycle;
 mod matrix;
 mod onboarding;
 mod replicas;
+mod storage;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -46,6 +47,18 @@ pub async fn fresh_storage() -> Location {
         .expect("create a database for the test");
     let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
     Location::Postgres(format!("{base}/{name}"))
+}
+
+/// A new database on the suite's PostgreSQL server, for the tests that need PostgreSQL (marked
+/// `#[ignore]`, which CI's PostgreSQL run includes): without a server they fail, saying how to
+/// give one, instead of passing unrun.
+pub async fn postgres_storage() -> Location {
+    match fresh_storage().await {
+        Location::Memory => {
+            panic!("this test needs PostgreSQL: set {TEST_DATABASE_URL} (CI's PostgreSQL run does)")
+        }
+        storage => storage,
+    }
 }
 
 /// A sandbox served on 127.0.0.1:0 for one test.

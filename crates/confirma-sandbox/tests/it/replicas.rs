@@ -1,6 +1,7 @@
 //! Several sandbox processes on one PostgreSQL database are one sandbox: what one acknowledges
 //! the next read on any other sees, there is one clock, and the read-modify-write guarantees
-//! hold across them. Runs with the suite's PostgreSQL server (CI's second run); skipped without.
+//! hold across them. Runs with the suite's PostgreSQL server (CI's second run includes these
+//! ignored tests); fails without one.
 
 use confirma_sandbox::Location;
 use futures::future::join_all;
@@ -8,25 +9,17 @@ use futures::future::join_all;
 use crate::{BUSINESS_IDS, TestSandbox, api_error, invoice};
 
 /// Two sandboxes (in this process, each with its own pool and writer) on one new database.
-async fn two_replicas() -> Option<(TestSandbox, TestSandbox)> {
-    let storage = crate::fresh_storage().await;
-    if storage == Location::Memory {
-        eprintln!(
-            "runs with {} set (CI's PostgreSQL run)",
-            crate::TEST_DATABASE_URL
-        );
-        return None;
-    }
+async fn two_replicas() -> (TestSandbox, TestSandbox) {
+    let storage = crate::postgres_storage().await;
     let a = TestSandbox::on(storage.clone()).await;
     let b = TestSandbox::on(storage).await;
-    Some((a, b))
+    (a, b)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL (CONFIRMA_SANDBOX_TEST_DATABASE_URL): CI's PostgreSQL run includes it"]
 async fn a_write_on_one_replica_is_read_on_the_other() {
-    let Some((a, b)) = two_replicas().await else {
-        return;
-    };
+    let (a, b) = two_replicas().await;
     // Both started on it; one seed.
     assert_eq!(a.demo_token().await, b.demo_token().await);
     let (client_id, token) = a.onboard(BUSINESS_IDS[0], "Replicated Oy").await;
@@ -63,10 +56,9 @@ async fn a_write_on_one_replica_is_read_on_the_other() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs PostgreSQL (CONFIRMA_SANDBOX_TEST_DATABASE_URL): CI's PostgreSQL run includes it"]
 async fn one_invoice_number_sent_to_both_replicas_at_once_is_stored_once() {
-    let Some((a, b)) = two_replicas().await else {
-        return;
-    };
+    let (a, b) = two_replicas().await;
     let (_, token) = a.onboard(BUSINESS_IDS[2], "Race Oy").await;
     for number in 770..780 {
         // Forty different invoices under one number, released at once on both: one wins.
@@ -101,10 +93,9 @@ async fn one_invoice_number_sent_to_both_replicas_at_once_is_stored_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs PostgreSQL (CONFIRMA_SANDBOX_TEST_DATABASE_URL): CI's PostgreSQL run includes it"]
 async fn unfetched_settlements_fetched_on_both_replicas_at_once_arrive_once() {
-    let Some((a, b)) = two_replicas().await else {
-        return;
-    };
+    let (a, b) = two_replicas().await;
     let (_, token) = a.onboard(BUSINESS_IDS[3], "Settled Oy").await;
     for round in 1..=5 {
         crate::one_more_settlement(&b, &a, &token, round).await;
@@ -124,14 +115,11 @@ async fn unfetched_settlements_fetched_on_both_replicas_at_once_arrive_once() {
 /// Every write either acknowledged is on the database, read through the survivor, and the
 /// survivor goes on writing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL (CONFIRMA_SANDBOX_TEST_DATABASE_URL): CI's PostgreSQL run includes it"]
 async fn kill_dash_nine_of_one_replica_under_load_loses_nothing_acknowledged() {
-    let storage = crate::fresh_storage().await;
+    let storage = crate::postgres_storage().await;
     let Location::Postgres(url) = &storage else {
-        eprintln!(
-            "runs with {} set (CI's PostgreSQL run)",
-            crate::TEST_DATABASE_URL
-        );
-        return;
+        unreachable!("postgres_storage is PostgreSQL")
     };
     let mut victim = crate::Binary::launch(&["--database-url", url], 7, None);
     let survivor = crate::Binary::launch(&["--database-url", url], 7, None);

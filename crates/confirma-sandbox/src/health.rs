@@ -1,0 +1,102 @@
+//! Whether the storage takes writes. The writer reports every group's fate, and reads report
+//! their storage failures; the log says once what went wrong (disk full, read-only, connection
+//! lost, timeout) and once when writes work again, however many requests failed in between.
+//! 503 answers take their `Retry-After` from it.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use crate::world::{StorageFault, StorageKind};
+
+#[derive(Default)]
+pub struct Health {
+    /// Whether a failure is on record: the writer's every commit checks this alone.
+    failing: AtomicBool,
+    since: Mutex<Option<(StorageKind, Instant)>>,
+}
+
+impl Health {
+    /// A failure: logged if it is the first, or of another kind than the one before.
+    pub fn failed(&self, fault: &StorageFault) {
+        let mut since = self.since.lock().unwrap_or_else(|e| e.into_inner());
+        if since.is_some_and(|(kind, _)| kind == fault.kind) {
+            tracing::debug!(error = %fault, "the storage still fails");
+            return;
+        }
+        tracing::error!(
+            error = %fault.detail,
+            "{}: writes are answered 503 until it is mended; reads go on where they can",
+            fault.kind.describe()
+        );
+        *since = Some((fault.kind, Instant::now()));
+        self.failing.store(true, Ordering::Release);
+    }
+
+    /// A group of changes committed: writes work (again).
+    pub fn committed(&self) {
+        if !self.failing.load(Ordering::Acquire) {
+            return;
+        }
+        let mut since = self.since.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((kind, at)) = since.take() {
+            tracing::info!(
+                "writes work again ({} for {:.1} s)",
+                kind.describe(),
+                at.elapsed().as_secs_f64()
+            );
+        }
+        self.failing.store(false, Ordering::Release);
+    }
+
+    /// How long a caller should wait before trying again, by what is wrong: a lost connection or
+    /// a timeout usually mends in a moment; a full or read-only database needs an operator.
+    pub fn retry_after_seconds(&self) -> u32 {
+        let since = self.since.lock().unwrap_or_else(|e| e.into_inner());
+        match since.map(|(kind, _)| kind) {
+            Some(StorageKind::DiskFull | StorageKind::ReadOnly) => 5,
+            _ => 1,
+        }
+    }
+}
+
+/// Gives the sandbox's own 503 answers (the storage failed) a `Retry-After`, as axum
+/// middleware inside the injected faults (whose answers carry one only when asked).
+pub async fn retry_after(
+    axum::extract::State(sandbox): axum::extract::State<std::sync::Arc<crate::Sandbox>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let mut response = next.run(request).await;
+    if response.status() == axum::http::StatusCode::SERVICE_UNAVAILABLE {
+        let seconds = sandbox.health.retry_after_seconds();
+        response
+            .headers_mut()
+            .entry(axum::http::header::RETRY_AFTER)
+            .or_insert(seconds.into());
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_is_remembered_until_a_commit() {
+        let health = Health::default();
+        assert_eq!(health.retry_after_seconds(), 1);
+        health.failed(&StorageFault::new(
+            StorageKind::DiskFull,
+            "database or disk is full",
+        ));
+        health.failed(&StorageFault::new(
+            StorageKind::DiskFull,
+            "database or disk is full",
+        ));
+        assert_eq!(health.retry_after_seconds(), 5);
+        health.committed();
+        assert_eq!(health.retry_after_seconds(), 1);
+        assert!(!health.failing.load(Ordering::Acquire));
+    }
+}
