@@ -80,7 +80,59 @@ pub async fn retry_after(
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
+
+    /// What `run` logged, one line per event.
+    fn logged(run: impl FnOnce()) -> Vec<String> {
+        #[derive(Clone, Default)]
+        struct Lines(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Lines {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let lines = Lines::default();
+        let writer = lines.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, run);
+        let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+        text.lines().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn an_outage_is_logged_once_when_it_starts_and_once_when_it_ends() {
+        let health = Health::default();
+        let full = StorageFault::new(StorageKind::DiskFull, "database or disk is full");
+        let lines = logged(|| {
+            health.committed();
+            for _ in 0..100 {
+                health.failed(&full);
+            }
+            health.committed();
+            health.committed();
+        });
+        assert_eq!(lines.len(), 2, "{lines:#?}");
+        assert!(lines[0].contains("ERROR") && lines[0].contains("the database is full"));
+        assert!(lines[1].contains("INFO") && lines[1].contains("writes work again"));
+        // Another cause is news.
+        let lost = StorageFault::new(StorageKind::ConnectionLost, "connection reset");
+        let lines = logged(|| {
+            health.failed(&full);
+            health.failed(&lost);
+            health.failed(&lost);
+        });
+        assert_eq!(lines.len(), 2, "{lines:#?}");
+        assert!(lines[1].contains("connection to the database was lost"));
+    }
 
     #[test]
     fn a_failure_is_remembered_until_a_commit() {
