@@ -34,7 +34,9 @@ pub use error::{ApiError, FieldProblem, clip, field_problem};
 pub use generated::api::*;
 pub use generated::examples::ExampleApi;
 pub use generated::router::openapi_router;
-pub use openapi::{SPEC, component_schemas, to_json_schema};
+pub use openapi::{
+    MAINTAINER_MARKS, SPEC, component_schemas, strip_maintainer_marks, to_json_schema,
+};
 
 /// A caller's credential (the `X-Api-Key` header). `Debug` never shows it.
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -74,19 +76,13 @@ pub fn router<A: PartnerApi>(api: A) -> axum::Router {
 }
 
 /// Turns an [`openapi_router`] (possibly extended with more documented routes) into a router
-/// that also serves the description at `/openapi.json` and answers every error in the spec's
-/// format.
+/// that also serves the description at `/openapi.json` (the spec's own document, with whatever
+/// else the router documents beside it) and answers every error in the spec's format.
 pub fn finish(router: utoipa_axum::router::OpenApiRouter) -> axum::Router {
     runtime::warm_up();
-    let (router, description) = router.split_for_parts();
-    // Extensions (`x-evidence`, notes) are for the spec's maintainers, not its readers.
-    let description = serde_json::to_value(&description)
-        .map(|mut v| {
-            openapi::strip_extensions(&mut v);
-            v.to_string()
-        })
-        .unwrap_or_default();
-    let description = Arc::new(description);
+    let (router, routed) = router.split_for_parts();
+    // The spec itself, with what else the router documents beside it.
+    let description = Arc::new(openapi::served_description(&routed).to_string());
     router
         .route(
             "/openapi.json",

@@ -1,5 +1,6 @@
-//! The embedded spec, and its conversions: OpenAPI 3.0 schemas to JSON Schema (for validation)
-//! and the spec to utoipa's OpenAPI 3.1 model (for the served description).
+//! The embedded spec, and what is made of it: OpenAPI 3.0 schemas as JSON Schema (for
+//! validation), the spec in utoipa's OpenAPI 3.1 model (for registering routes), and the served
+//! description, which is the spec's own document.
 
 use std::sync::LazyLock;
 
@@ -126,15 +127,144 @@ fn bound_by_format(schema: &Map<String, Value>, out: &mut Map<String, Value>) {
     }
 }
 
-/// Removes every extension (`x-…` key) from a description, at any depth.
-pub fn strip_extensions(value: &mut Value) {
+/// The extensions that are for the spec's maintainers only (how sure each fact is, notes, the
+/// generator's header): never served. Every other keyword and extension is (`x-decimal-places`,
+/// `x-wire-note`).
+pub const MAINTAINER_MARKS: &[&str] = &[
+    "x-evidence",
+    "x-evidence-properties",
+    "x-maintainer-notes",
+    "x-generated",
+];
+
+/// Removes the [`MAINTAINER_MARKS`] from a description, at any depth.
+pub fn strip_maintainer_marks(value: &mut Value) {
     match value {
         Value::Object(map) => {
-            map.retain(|k, _| !k.starts_with("x-"));
-            map.values_mut().for_each(strip_extensions);
+            map.retain(|k, _| !MAINTAINER_MARKS.contains(&k.as_str()));
+            map.values_mut().for_each(strip_maintainer_marks);
         }
-        Value::Array(items) => items.iter_mut().for_each(strip_extensions),
+        Value::Array(items) => items.iter_mut().for_each(strip_maintainer_marks),
         _ => {}
+    }
+}
+
+/// The description served at `/openapi.json` for a router whose routes `routed` describes: the
+/// spec's own document, keyword for keyword and number text as written (`900.00` stays
+/// `900.00`), less its [`MAINTAINER_MARKS`], holding each spec operation the router registered;
+/// beside it what else the router documents (another API's paths, schemas, security schemes and
+/// tags, as the sandbox's control API), in the spec's OpenAPI version. The servers are the
+/// router's (a host may list itself first).
+pub fn served_description(routed: &OpenApi) -> Value {
+    let routed = serde_json::to_value(routed).unwrap_or_default();
+    let mut doc = SPEC.clone();
+    strip_maintainer_marks(&mut doc);
+    let Value::Object(doc_map) = &mut doc else {
+        unreachable!("the spec is a JSON object");
+    };
+    if let Some(servers) = routed.get("servers") {
+        doc_map.insert("servers".into(), servers.clone());
+    }
+    let spec_paths = doc_map
+        .remove("paths")
+        .and_then(|p| match p {
+            Value::Object(p) => Some(p),
+            _ => None,
+        })
+        .unwrap_or_default();
+    let mut paths = Map::new();
+    for (path, item) in routed["paths"].as_object().into_iter().flatten() {
+        let Some(item) = item.as_object() else {
+            continue;
+        };
+        let spec_item = spec_paths.get(path).and_then(Value::as_object);
+        let mut served = Map::new();
+        for (key, value) in item {
+            match spec_item.and_then(|s| s.get(key)) {
+                Some(spec_operation) => served.insert(key.clone(), spec_operation.clone()),
+                None => served.insert(key.clone(), to_openapi30(value)),
+            };
+        }
+        // What the spec says of the whole path (its parameters, a summary) comes along.
+        for (key, value) in spec_item.into_iter().flatten() {
+            if !is_method(key) {
+                served.entry(key.clone()).or_insert_with(|| value.clone());
+            }
+        }
+        paths.insert(path.clone(), Value::Object(served));
+    }
+    doc_map.insert("paths".into(), Value::Object(paths));
+    let components = doc_map
+        .entry("components")
+        .or_insert_with(|| Value::Object(Map::new()));
+    for (section, entries) in routed["components"].as_object().into_iter().flatten() {
+        let Some(Value::Object(served)) = components.as_object_mut().map(|c| {
+            c.entry(section.clone())
+                .or_insert_with(|| Value::Object(Map::new()))
+        }) else {
+            continue;
+        };
+        for (name, entry) in entries.as_object().into_iter().flatten() {
+            served
+                .entry(name.clone())
+                .or_insert_with(|| to_openapi30(entry));
+        }
+    }
+    let tags = doc_map
+        .entry("tags")
+        .or_insert_with(|| Value::Array(Vec::new()));
+    if let Value::Array(tags) = tags {
+        for tag in routed["tags"].as_array().into_iter().flatten() {
+            if !tags.iter().any(|t| t["name"] == tag["name"]) {
+                tags.push(to_openapi30(tag));
+            }
+        }
+    }
+    doc
+}
+
+fn is_method(key: &str) -> bool {
+    matches!(
+        key,
+        "get" | "put" | "post" | "delete" | "options" | "head" | "patch" | "trace"
+    )
+}
+
+/// What a code-first description (utoipa's, OpenAPI 3.1) says in OpenAPI 3.0 terms: a type
+/// `[T, "null"]` is `T` and `nullable`, a `oneOf`/`anyOf` of a `null` and one schema is that
+/// schema and `nullable`.
+fn to_openapi30(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut out: Map<String, Value> = map
+                .iter()
+                .map(|(k, v)| (k.clone(), to_openapi30(v)))
+                .collect();
+            if let Some(Value::Array(types)) = out.get("type").cloned() {
+                let others: Vec<_> = types.iter().filter(|t| *t != "null").cloned().collect();
+                if others.len() == 1 {
+                    out.insert("type".into(), others[0].clone());
+                    if others.len() < types.len() {
+                        out.insert("nullable".into(), true.into());
+                    }
+                }
+            }
+            for key in ["oneOf", "anyOf"] {
+                let Some(Value::Array(members)) = out.get(key).cloned() else {
+                    continue;
+                };
+                let null = |m: &Value| m.get("type") == Some(&Value::from("null"));
+                let others: Vec<_> = members.iter().filter(|m| !null(m)).cloned().collect();
+                if others.len() == 1 && others.len() < members.len() {
+                    out.remove(key);
+                    out.insert("allOf".into(), Value::Array(others));
+                    out.insert("nullable".into(), true.into());
+                }
+            }
+            Value::Object(out)
+        }
+        Value::Array(items) => Value::Array(items.iter().map(to_openapi30).collect()),
+        other => other.clone(),
     }
 }
 
