@@ -183,6 +183,27 @@ impl TestSandbox {
         })
     }
 
+    /// How many `operation` requests the sandbox has answered (its request journal).
+    pub fn answered(&self, operation: &str) -> usize {
+        let request = self
+            .http
+            .get(format!(
+                "{}/sandbox/requests?limit=1000&operation={operation}",
+                self.base
+            ))
+            .header("x-admin-token", &self.admin_token);
+        self.runtime.block_on(async {
+            let answer: Value = request
+                .send()
+                .await
+                .expect("the request journal")
+                .json()
+                .await
+                .expect("JSON answer");
+            answer.as_array().expect("a list").len()
+        })
+    }
+
     pub fn advance(&self, step: Value) {
         self.control("/sandbox/clock/advance", step);
     }

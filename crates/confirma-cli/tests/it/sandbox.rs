@@ -99,8 +99,16 @@ fn waiting_succeeds_once_the_clock_moves_on() {
         "--timeout",
         "60s",
     ]);
-    // Still pending at the sandbox start; the wait goes on until the clock moves.
-    std::thread::sleep(Duration::from_millis(500));
+    // Still pending at the sandbox start: the clock moves only once the wait has asked (twice,
+    // so it has seen PENDING and gone on waiting).
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while sb.answered("getDistributionInformation") < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "wait-distributed never asked for the distribution"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     sb.advance(json!({"days": 1}));
     let run = sb.finish(waiting);
     assert_eq!(run.code, 0, "{}", run.stderr);

@@ -110,6 +110,7 @@ pub(crate) async fn stored_numbers(client: &confirma_client::Client) -> Vec<i64>
     let mut stored = Vec::new();
     let mut page = 1u32;
     loop {
+        assert!(page <= 10_000, "the pages never came to an end");
         let got = client
             .get_distribution_information_v2()
             .from_inv_date("2026-03-02".parse::<chrono::NaiveDate>().unwrap())
@@ -154,9 +155,10 @@ async fn repeated_kill_dash_nine_mid_load_loses_and_half_applies_nothing() {
             }));
         }
         // Let the load run, then kill without warning.
-        while acked.lock().unwrap().len() < 200 {
-            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-        }
+        crate::eventually("200 invoices acknowledged", || {
+            acked.lock().unwrap().len() >= 200
+        })
+        .await;
         sandbox.child.kill().unwrap();
         sandbox.child.wait().unwrap();
         for t in tasks {

@@ -61,6 +61,19 @@ pub async fn postgres_storage() -> Location {
     }
 }
 
+/// Waits until `done()` holds, looking every few milliseconds; fails saying what never happened
+/// after a minute (far beyond what a loaded machine needs), instead of hanging.
+pub async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !done() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what} never happened"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
+
 /// A sandbox served on 127.0.0.1:0 for one test.
 pub struct TestSandbox {
     pub base: String,

@@ -141,9 +141,10 @@ async fn kill_dash_nine_of_one_replica_under_load_loses_nothing_acknowledged() {
             }
         }));
     }
-    while acked.lock().unwrap().len() < 150 {
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
+    crate::eventually("150 invoices acknowledged", || {
+        acked.lock().unwrap().len() >= 150
+    })
+    .await;
     victim.child.kill().unwrap();
     victim.child.wait().unwrap();
     for t in tasks {
