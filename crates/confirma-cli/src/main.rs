@@ -56,7 +56,13 @@ impl Failure {
             Self::Api(error) => {
                 // The error's own message already shows its direct source; add the deeper
                 // causes ("Connection refused", "dns error: ...") that reqwest keeps there.
-                let mut text = format!("error: {error}");
+                // The field problems follow one per line, so the first line leaves them out.
+                let mut text = match error {
+                    ApiError::Api { status, body } => {
+                        format!("error: {status}: {} ({})", body.message, body.code)
+                    }
+                    other => format!("error: {other}"),
+                };
                 let mut cause = std::error::Error::source(error).and_then(|s| s.source());
                 while let Some(source) = cause {
                     text.push_str(&format!(": {source}"));

@@ -29,6 +29,7 @@ use crate::types::{ErrorCode, ErrorResponse, FieldError};
 /// # }
 /// ```
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ApiError {
     /// The service could not be reached, or the connection failed while talking to it.
     #[error("could not talk to the Partner API: {0}")]
@@ -38,7 +39,7 @@ pub enum ApiError {
     Timeout(#[source] reqwest::Error),
     /// The service answered with one of its documented errors; `body` is its decoded
     /// `ErrorResponse` (code, message, field problems, request id).
-    #[error("{status}: {} ({})", body.message, body.code)]
+    #[error("{status}: {} ({}){}", body.message, body.code, problems(&body.field_errors))]
     Api {
         /// The HTTP status (4xx or 5xx).
         status: StatusCode,
@@ -70,6 +71,18 @@ pub enum ApiError {
     /// be sent in a header.
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+    /// A paging helper stopped because the pages do not add up: one came back twice, or there
+    /// are more than the helper reads (see `send_all_pages`).
+    #[error("the Partner API's pages do not add up: {0}")]
+    Paging(String),
+}
+
+/// `; <path>: <message>` for each field problem, or nothing when there are none.
+fn problems(problems: &[FieldError]) -> String {
+    problems
+        .iter()
+        .map(|p| format!("; {}: {}", p.path, p.message))
+        .collect()
 }
 
 /// `: <first 200 characters>` of a body, or nothing for an empty one.
@@ -139,7 +152,7 @@ impl ApiError {
         match self {
             Self::Api { status, .. } | Self::UnexpectedResponse { status, .. } => Some(*status),
             Self::Transport(e) | Self::Timeout(e) => e.status(),
-            Self::InvalidBody { .. } | Self::InvalidRequest(_) => None,
+            Self::InvalidBody { .. } | Self::InvalidRequest(_) | Self::Paging(_) => None,
         }
     }
 
@@ -178,7 +191,7 @@ impl ApiError {
             Self::Api { status, .. } | Self::UnexpectedResponse { status, .. } => {
                 is_retryable_status(*status)
             }
-            Self::InvalidBody { .. } | Self::InvalidRequest(_) => false,
+            Self::InvalidBody { .. } | Self::InvalidRequest(_) | Self::Paging(_) => false,
         }
     }
 
@@ -267,7 +280,8 @@ mod tests {
         assert!(e.is_client_error());
         assert_eq!(
             e.to_string(),
-            "400 Bad Request: The request body failed validation (2 errors). (VALIDATION_FAILED)"
+            "400 Bad Request: The request body failed validation (2 errors). (VALIDATION_FAILED); \
+             $.invoice.header.dueDate: must be a date; $.invoice.header.currencyCode: must be ISO 4217"
         );
     }
 

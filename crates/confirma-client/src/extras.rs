@@ -10,6 +10,10 @@ impl Client {
     /// Renews the access token and makes this client (and every clone of its state) use the new
     /// one from the next request on; returns the new token so that it can be stored.
     ///
+    /// Every renewal this client sends swaps its key so (`renew_token().call()`,
+    /// `renew_token().send()` and [`send_json`](Self::send_json) alike): no call leaves it
+    /// holding the key the renewal revoked. This one also hands back the new key.
+    ///
     /// The old token stops working once the service has issued the new one, so store the
     /// returned key before the process ends. Renewal changes state on the service, so it is
     /// never retried automatically; if it fails with a transport error the outcome is unknown:
@@ -25,19 +29,15 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn renew_api_key(&self) -> Result<ApiKey, ApiError> {
-        let renewed = self.renew_token().send().await?.into_inner();
-        let token = renewed
-            .access_token
-            .filter(|t| !t.trim().is_empty())
-            .unwrap_or(renewed.message);
-        if token.trim().is_empty() {
-            return Err(ApiError::InvalidRequest(
+        let renewed = self.renew_token().call().await?;
+        let answer = serde_json::to_value(&renewed).unwrap_or_default();
+        match crate::hooks::renewed_token(&answer) {
+            // The hook has put it in place already.
+            Some(token) => Ok(ApiKey::new(token)),
+            None => Err(ApiError::InvalidRequest(
                 "token renewal answered without a token; the current key is kept".into(),
-            ));
+            )),
         }
-        let key = ApiKey::new(token);
-        self.inner.set_api_key(key.clone());
-        Ok(key)
     }
 
     /// Settlements not fetched by this integration before (`unfetchedOnly=true`): call it on a

@@ -15,12 +15,18 @@
 //!   `send_in_windows`, `send_all_pages` and `send_or_empty`, and
 //!   [`Client::sync_new_settlements`].
 //!
-//! ```no_run
-//! use confirma_client::{ApiError, ApiKey, Client, Environment};
+//! Every operation's builder ends in `.call()`: it sends the request and answers the body, or
+//! an [`ApiError`] that reads like the API's own message (`402 Payment Required: A client with
+//! business ID 7654321-2 is already onboarded. (BUSINESS_RULE_VIOLATION)`), through `?` into
+//! `ApiError`, `anyhow::Error` or `Box<dyn Error>` alike. (`.send()` is progenitor's own: its
+//! error shows the raw answer.)
 //!
-//! # async fn demo() -> Result<(), ApiError> {
+//! ```no_run
+//! use confirma_client::{ApiKey, Client, Environment};
+//!
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! let client = Client::connect(Environment::Staging, ApiKey::new("your-access-token"))?;
-//! let status = client.validate_token().send().await?;
+//! let status = client.validate_token().call().await?;
 //! println!("valid: {}", status.is_valid);
 //! for settlement in client.sync_new_settlements().await? {
 //!     println!("{} {} {}", settlement.settlement_id, settlement.settlement_amount, settlement.currency.as_str());
@@ -37,6 +43,10 @@ mod generated;
 #[allow(clippy::all)]
 mod operations;
 
+#[rustfmt::skip]
+#[allow(clippy::all)]
+mod calls;
+
 mod decimal;
 mod environment;
 mod error;
@@ -47,6 +57,12 @@ mod retry;
 mod state;
 mod windows;
 
+// The crates the public API takes and gives (`Environment::Custom(reqwest::Url)`,
+// `Client::new_with_client`, every date and amount), at the versions this crate was built with.
+pub use chrono;
+pub use reqwest;
+pub use rust_decimal;
+
 pub use environment::{
     ClientBuilder, Environment, PRODUCTION_URL, ParseEnvironmentError, SANDBOX_URL, STAGING_URL,
 };
@@ -55,4 +71,4 @@ pub use generated::*;
 pub use operations::{OPERATIONS, Operation, operation};
 pub use retry::RetryPolicy;
 pub use state::{API_KEY_HEADER, ApiKey, ClientState};
-pub use windows::{WINDOW_DAYS, date_windows};
+pub use windows::{MAX_PAGES, WINDOW_DAYS, date_windows};

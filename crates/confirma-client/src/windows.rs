@@ -123,10 +123,18 @@ impl builder::GetDistributionInformation<'_> {
     }
 }
 
+/// The most pages a paging helper reads: 10,000 pages of up to 500 records, five million in
+/// all. A server that claims more is answered with [`ApiError::Paging`] instead of a loop
+/// without end.
+pub const MAX_PAGES: u32 = 10_000;
+
 impl builder::GetDistributionInformationV2<'_> {
-    /// Every page of the paginated distribution information, from page 1 until `totalCount`
-    /// records have arrived (or a page comes back empty), with this request's filters and page
-    /// size.
+    /// Every page of the paginated distribution information, with this request's filters and
+    /// page size: from page 1 until `totalCount` records have arrived, the pages that
+    /// `totalCount` allows have been read, or a page comes back empty.
+    ///
+    /// It trusts the server no further: a page that repeats the one before (a server that
+    /// ignores `page`), or more than [`MAX_PAGES`] pages, is an [`ApiError::Paging`].
     ///
     /// ```no_run
     /// # async fn demo(client: &confirma_client::Client) -> Result<(), confirma_client::ApiError> {
@@ -141,17 +149,31 @@ impl builder::GetDistributionInformationV2<'_> {
     /// ```
     pub async fn send_all_pages(self) -> Result<Vec<types::DistributionRecord>, ApiError> {
         let mut all = Vec::new();
-        let mut page = 1u32;
-        loop {
-            let answer = crate::answer(self.clone().page(page).send()).await?;
+        let mut previous: Option<Vec<types::DistributionRecord>> = None;
+        for page in 1..=MAX_PAGES {
+            let answer = self.clone().page(page).call().await?;
             let total = usize::try_from(answer.meta.total_count).unwrap_or(0);
-            let empty = answer.data.is_empty();
-            all.extend(answer.data);
-            if empty || all.len() >= total {
+            let size = usize::try_from(answer.meta.page_size.get()).unwrap_or(usize::MAX);
+            let pages = total.div_ceil(size.max(1));
+            if answer.data.is_empty() {
                 return Ok(all);
             }
-            page += 1;
+            if previous.as_ref() == Some(&answer.data) {
+                return Err(ApiError::Paging(format!(
+                    "page {page} repeats page {} (does the server ignore `page`?)",
+                    page - 1
+                )));
+            }
+            all.extend(answer.data.iter().cloned());
+            if all.len() >= total || usize::try_from(page).unwrap_or(usize::MAX) >= pages {
+                return Ok(all);
+            }
+            previous = Some(answer.data);
         }
+        Err(ApiError::Paging(format!(
+            "more than {MAX_PAGES} pages (totalCount says there are more records than a paging \
+             helper reads)"
+        )))
     }
 }
 

@@ -11,6 +11,7 @@ use super::{
 
 pub const CLIENT_FILE: &str = "crates/confirma-client/src/generated.rs";
 pub const OPERATIONS_FILE: &str = "crates/confirma-client/src/operations.rs";
+pub const CALLS_FILE: &str = "crates/confirma-client/src/calls.rs";
 
 /// progenitor's client for the spec, with the model types (typify, through progenitor, with our
 /// one set of settings). The model reads its parameter types from it too.
@@ -32,7 +33,44 @@ pub fn generate(client: syn::File, operations: &[model::Operation]) -> Result<Ve
             path: OPERATIONS_FILE.into(),
             contents: rust_file(operation_table(operations))?,
         },
+        GeneratedFile {
+            path: CALLS_FILE.into(),
+            contents: rust_file(calls(operations))?,
+        },
     ])
+}
+
+/// `call()` on every operation's request builder: `send()` with the answer's body on success
+/// and an [`ApiError`] otherwise, so that `?` into any error type reads like the API.
+fn calls(operations: &[model::Operation]) -> proc_macro2::TokenStream {
+    let impls = operations.iter().map(|op| {
+        let builder = quote::format_ident!("{}", op.pascal());
+        let answer = quote::format_ident!("{}", op.success().schema);
+        let doc = format!(
+            " `{}`: {} Sends the request and answers the body of its `{}` answer; any other \
+             outcome is an [`ApiError`](crate::ApiError), whose message is the API's own.",
+            op.id,
+            op.summary.trim_end_matches('.').to_string() + ".",
+            op.success().status
+        );
+        quote! {
+            impl builder::#builder<'_> {
+                #[doc = #doc]
+                pub async fn call(self) -> Result<types::#answer, crate::ApiError> {
+                    crate::answer(self.send()).await
+                }
+            }
+        }
+    });
+    quote! {
+        //! `call()` for every operation: the one way to send a request whose error reads like
+        //! the API's own through `?`, into [`ApiError`](crate::ApiError), `anyhow::Error` or
+        //! `Box<dyn Error>` alike.
+
+        use crate::{builder, types};
+
+        #(#impls)*
+    }
 }
 
 fn operation_table(operations: &[model::Operation]) -> proc_macro2::TokenStream {

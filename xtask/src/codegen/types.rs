@@ -4,7 +4,9 @@
 //!   (`exact`, `exact_option`), so that amounts travel as exact JSON numbers without any crate
 //!   turning on a serde feature for the whole dependency graph of its user (the client crate,
 //!   which holds the types, provides that module);
-//! - the `schemars::JsonSchema` derive is behind a `schemars` feature of the crate.
+//! - the `schemars::JsonSchema` derive is behind a `schemars` feature of the crate;
+//! - a string newtype (a constrained string: `PaymentReference(String)`) shows as its text
+//!   (`Display`), as typify's enums already do.
 
 use syn::visit_mut::VisitMut;
 use syn::{Attribute, Field, Type, parse_quote};
@@ -13,6 +15,54 @@ use syn::{Attribute, Field, Type, parse_quote};
 pub fn finish(file: &mut syn::File) {
     ExactDecimals.visit_file_mut(file);
     OptionalSchemars.visit_file_mut(file);
+    display_string_newtypes(&mut file.items);
+}
+
+/// `Display` for every tuple struct around one `String` in `items` (and the modules in them)
+/// that has none yet.
+fn display_string_newtypes(items: &mut Vec<syn::Item>) {
+    let shown: std::collections::HashSet<String> = items
+        .iter()
+        .filter_map(|item| match item {
+            syn::Item::Impl(i) => {
+                let trait_path = &i.trait_.as_ref()?.1;
+                let self_ty = &i.self_ty;
+                let is_display = trait_path.segments.last()?.ident == "Display";
+                is_display.then(|| quote::quote!(#self_ty).to_string())
+            }
+            _ => None,
+        })
+        .collect();
+    let mut added = Vec::new();
+    for item in items.iter_mut() {
+        match item {
+            syn::Item::Mod(module) => {
+                if let Some((_, inner)) = &mut module.content {
+                    display_string_newtypes(inner);
+                }
+            }
+            syn::Item::Struct(s) => {
+                let syn::Fields::Unnamed(fields) = &s.fields else {
+                    continue;
+                };
+                let ty = fields.unnamed.first().map(|f| &f.ty);
+                let is_string = fields.unnamed.len() == 1
+                    && matches!(last_segment(ty.expect("one field")), Some((n, None)) if n == "String");
+                let name = &s.ident;
+                if is_string && !shown.contains(&name.to_string()) {
+                    added.push(parse_quote! {
+                        impl ::std::fmt::Display for #name {
+                            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                                f.write_str(&self.0)
+                            }
+                        }
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    items.extend(added);
 }
 
 /// The last path segment of `ty` and its generic argument, if any: `Option<Decimal>` gives
@@ -122,6 +172,27 @@ impl VisitMut for OptionalSchemars {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn string_newtypes_show_as_their_text_once() {
+        let mut file: syn::File = parse_quote! {
+            pub mod types {
+                pub struct Reference(::std::string::String);
+                pub struct Shown(::std::string::String);
+                impl ::std::fmt::Display for Shown {
+                    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result { f.write_str("x") }
+                }
+                pub struct Count(i64);
+                pub struct Named { pub text: ::std::string::String }
+            }
+        };
+        finish(&mut file);
+        let text = quote::quote!(#file).to_string();
+        assert_eq!(text.matches("Display for Reference").count(), 1, "{text}");
+        assert_eq!(text.matches("Display for Shown").count(), 1, "{text}");
+        assert!(!text.contains("Display for Count"), "{text}");
+        assert!(!text.contains("Display for Named"), "{text}");
+    }
 
     #[test]
     fn decimals_get_the_exact_module_and_schemars_its_feature() {

@@ -67,6 +67,48 @@ async fn renewal_swaps_the_key_of_the_running_client() {
 }
 
 #[tokio::test]
+async fn every_way_of_renewing_puts_the_new_token_in_place() {
+    let renewed = |n: u32| {
+        Reply::json(
+            200,
+            &format!(r#"{{"Message":"cfis_stg_{n}","accessToken":"cfis_stg_{n}"}}"#),
+        )
+    };
+    let server = MockServer::start(vec![
+        renewed(1),
+        Reply::json(200, VALID),
+        renewed(2),
+        Reply::json(200, VALID),
+        renewed(3),
+        Reply::json(200, VALID),
+    ])
+    .await;
+    let client = server.client("cfis_stg_0");
+    client.renew_token().send().await.unwrap();
+    client.validate_token().call().await.unwrap();
+    client.renew_token().call().await.unwrap();
+    client.validate_token().call().await.unwrap();
+    client.send_json("renewToken", &[], None).await.unwrap();
+    client.validate_token().call().await.unwrap();
+    let keys: Vec<_> = server
+        .requests()
+        .iter()
+        .map(|r| r.header("x-api-key").unwrap().to_string())
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "cfis_stg_0",
+            "cfis_stg_1",
+            "cfis_stg_1",
+            "cfis_stg_2",
+            "cfis_stg_2",
+            "cfis_stg_3"
+        ]
+    );
+}
+
+#[tokio::test]
 async fn renewal_falls_back_to_the_documented_message_field() {
     let server = MockServer::start(vec![Reply::json(
         200,

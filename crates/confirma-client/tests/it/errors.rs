@@ -80,3 +80,38 @@ async fn an_unreachable_service_is_a_transport_error() {
     assert!(matches!(error, ApiError::Transport(_)), "{error:?}");
     assert!(error.is_retryable());
 }
+
+#[tokio::test]
+async fn call_reads_like_the_api_through_question_mark_into_any_error() {
+    let server = MockServer::start(vec![Reply::json(
+        400,
+        r#"{"code":"VALIDATION_FAILED","message":"The request failed validation (1 error).",
+            "fieldErrors":[{"path":"query.businessId","code":"maxLength","message":"too long"}]}"#,
+    )])
+    .await;
+    let client = server.client("cfis_stg_secret_key");
+    async fn boxed(client: &confirma_client::Client) -> Result<(), Box<dyn std::error::Error>> {
+        client
+            .get_finvoice_credentials()
+            .business_id("3120495-4")
+            .call()
+            .await?;
+        Ok(())
+    }
+    let shown = boxed(&client).await.unwrap_err().to_string();
+    assert_eq!(
+        shown,
+        "400 Bad Request: The request failed validation (1 error). (VALIDATION_FAILED); \
+         query.businessId: too long"
+    );
+    assert!(!shown.contains("cfis_stg_secret_key"));
+    // progenitor's own `send()` shows the raw answer instead.
+    let raw = client
+        .get_finvoice_credentials()
+        .business_id("3120495-4")
+        .send()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_ne!(raw, shown);
+}

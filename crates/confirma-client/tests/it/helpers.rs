@@ -1,6 +1,7 @@
 //! The helpers for loops the API makes partners write, observed request by request.
 
 use chrono::NaiveDate;
+use confirma_client::ApiError;
 use confirma_client::types;
 
 use crate::mock::{MockServer, Reply};
@@ -132,6 +133,55 @@ async fn distribution_v2_walks_every_page() {
         seen.iter()
             .all(|r| r.query("pageSize") == Some("2") && r.query("status") == Some("SENT"))
     );
+}
+
+/// A page of `records`, with what the server claims in its meta.
+fn claimed_page(page: u32, page_size: u32, total: i64, records: &[String]) -> String {
+    format!(
+        r#"{{"meta":{{"page":{page},"pageSize":{page_size},"count":{},"totalCount":{total}}},"data":[{}]}}"#,
+        records.len(),
+        records.join(",")
+    )
+}
+
+#[tokio::test]
+async fn paging_refuses_a_server_that_ignores_the_page() {
+    // As static Prism answers: the same example whatever the page.
+    let same = claimed_page(1, 2, 3, &[record(1, "SENT"), record(2, "SENT")]);
+    let server = MockServer::start(vec![Reply::json(200, &same)]).await;
+    let error = server
+        .client("key")
+        .get_distribution_information_v2()
+        .page_size(2u32)
+        .send_all_pages()
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ApiError::Paging(_)), "{error:?}");
+    assert!(
+        error.to_string().contains("page 2 repeats page 1"),
+        "{error}"
+    );
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn paging_reads_no_more_pages_than_total_count_allows() {
+    // Each page says there are 4 records in pages of 2, yet a third page would still answer.
+    let server = MockServer::start(vec![
+        Reply::json(200, &claimed_page(1, 2, 4, &[record(1, "SENT")])),
+        Reply::json(200, &claimed_page(2, 2, 4, &[record(2, "SENT")])),
+        Reply::json(200, &claimed_page(3, 2, 4, &[record(3, "SENT")])),
+    ])
+    .await;
+    let records = server
+        .client("key")
+        .get_distribution_information_v2()
+        .page_size(2u32)
+        .send_all_pages()
+        .await
+        .unwrap();
+    assert_eq!(records.len(), 2);
+    assert_eq!(server.requests().len(), 2, "two pages of 2 hold 4 records");
 }
 
 #[tokio::test]
