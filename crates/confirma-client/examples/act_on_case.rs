@@ -66,9 +66,8 @@ async fn main() -> Result<(), Box<dyn Error>> {
                 direct_payment(number, case_id, too_much, today)?,
             ],
         })
-        .send()
-        .await
-        .map_err(ApiError::from);
+        .call()
+        .await;
     match refused {
         Err(error @ ApiError::Api { .. }) if error.is_client_error() => {
             println!("== Refused as expected: {error}");
@@ -105,9 +104,8 @@ async fn main() -> Result<(), Box<dyn Error>> {
                 direct_payment(number, case_id, paid, today)?,
             ],
         })
-        .send()
-        .await?
-        .into_inner();
+        .call()
+        .await?;
     for result in &applied.results {
         println!(
             "   action {} {}: {}",
@@ -138,9 +136,8 @@ async fn case(client: &Client, case_id: i64) -> Result<types::CaseDetails, ApiEr
     Ok(client
         .get_case_details()
         .case_id(case_id)
-        .send()
+        .call()
         .await?
-        .into_inner()
         .case)
 }
 

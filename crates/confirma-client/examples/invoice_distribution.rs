@@ -35,7 +35,10 @@ async fn main() -> Result<(), Box<dyn Error>> {
     println!(
         "   {}: invoice {number}, payment reference {}, case {}",
         created.status,
-        created.payment_reference.as_deref().unwrap_or("-"),
+        created
+            .payment_reference
+            .as_ref()
+            .map_or("-".to_string(), |r| r.to_string()),
         created.case_id.map_or("-".to_string(), |c| c.to_string()),
     );
 
@@ -44,9 +47,8 @@ async fn main() -> Result<(), Box<dyn Error>> {
         let answer = client
             .get_distribution_information()
             .invoice_number(number)
-            .send()
-            .await?
-            .into_inner();
+            .call()
+            .await?;
         // Filter here too: the record of this invoice, whatever else the service sends.
         let record = answer
             .distributions

@@ -33,14 +33,13 @@ async fn main() -> Result<(), Box<dyn Error>> {
     // 1. Onboard: the spec's example client data under our own business ID and name.
     println!("== Onboarding business ID {business_id}");
     let mut request: types::CreateClientRequest =
-        serde_json::from_value(common::spec_example("createClient").await?)?;
+        serde_json::from_value(common::spec_example("createClient")?)?;
     request.client.business_code = business_id.parse()?;
     request.client.vat_reg_nbr = Some(format!("FI{}", business_id.replace('-', "")).parse()?);
     request.client.name = "Pohjanmaan Putkityö Oy".parse()?;
-    let created = match partner.create_client().body(request).send().await {
-        Ok(created) => created.into_inner(),
+    let created = match partner.create_client().body(request).call().await {
+        Ok(created) => created,
         Err(error) => {
-            let error = ApiError::read(error).await;
             eprintln!("onboarding refused: {error}");
             for problem in error.field_errors() {
                 eprintln!("  {}: {}", problem.path, problem.message);
@@ -68,7 +67,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
 
     // 2. Work as the new client.
     let client = common::connect(key.clone())?;
-    let status = client.validate_token().send().await?.into_inner();
+    let status = client.validate_token().call().await?;
     println!(
         "== validate_token: valid={} ({})",
         status.is_valid, status.message
@@ -83,7 +82,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     if renewed == key {
         return Err("renewal returned the old token".into());
     }
-    let status = client.validate_token().send().await?.into_inner();
+    let status = client.validate_token().call().await?;
     println!(
         "   validate_token with the renewed key: valid={}",
         status.is_valid
@@ -96,7 +95,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
 }
 
 async fn check_old_token_refused(old: &Client) -> Result<(), Box<dyn Error>> {
-    match old.validate_token().send().await.map_err(ApiError::from) {
+    match old.validate_token().call().await {
         Err(ApiError::Api { status, body }) if status.as_u16() == 401 => {
             println!(
                 "   the old token is refused: {status} {} ({})",

@@ -172,9 +172,8 @@ async fn outstanding(client: &Client, case_id: i64) -> Result<Decimal, ApiError>
     Ok(client
         .get_case_details()
         .case_id(case_id)
-        .send()
+        .call()
         .await?
-        .into_inner()
         .case
         .balance
         .total_amount)

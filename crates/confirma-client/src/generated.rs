@@ -4810,12 +4810,17 @@ customer code, payment-reference prefix, first access token) but not the field n
         pub case_id: ::std::option::Option<i64>,
         #[serde(rename = "invoiceNumber")]
         pub invoice_number: i64,
-        ///Payment reference used on the invoice (sent or generated).
+        /**Payment reference used on the invoice (sent or generated). At most 35 characters, as
+wherever else the reference appears (cases, payments, distribution, accounting), so
+that it can be sent back as it came.
+*/
         #[serde(
             rename = "paymentReference",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub payment_reference: ::std::option::Option<::std::string::String>,
+        pub payment_reference: ::std::option::Option<
+            CreateInvoiceResponsePaymentReference,
+        >,
         #[serde(rename = "receivedAt")]
         pub received_at: ::chrono::DateTime<::chrono::offset::Utc>,
         pub status: InvoiceStatus,
@@ -4823,6 +4828,66 @@ customer code, payment-reference prefix, first access token) but not the field n
     impl CreateInvoiceResponse {
         pub fn builder() -> builder::CreateInvoiceResponse {
             Default::default()
+        }
+    }
+    /**Payment reference used on the invoice (sent or generated). At most 35 characters, as
+wherever else the reference appears (cases, payments, distribution, accounting), so
+that it can be sent back as it came.
+*/
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct CreateInvoiceResponsePaymentReference(::std::string::String);
+    impl ::std::ops::Deref for CreateInvoiceResponsePaymentReference {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<CreateInvoiceResponsePaymentReference>
+    for ::std::string::String {
+        fn from(value: CreateInvoiceResponsePaymentReference) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for CreateInvoiceResponsePaymentReference {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 35usize {
+                return Err("longer than 35 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CreateInvoiceResponsePaymentReference {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for CreateInvoiceResponsePaymentReference {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CreateInvoiceResponsePaymentReference {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///A heading/value pair printed on the invoice (Finvoice `DefinitionDetails`; matched by name only).
@@ -16193,7 +16258,7 @@ of `breakdown`; this description follows the newer revision.)
             >,
             invoice_number: ::std::result::Result<i64, ::std::string::String>,
             payment_reference: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::CreateInvoiceResponsePaymentReference>,
                 ::std::string::String,
             >,
             received_at: ::std::result::Result<
@@ -16244,7 +16309,9 @@ of `breakdown`; this description follows the newer revision.)
             }
             pub fn payment_reference<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CreateInvoiceResponsePaymentReference>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.payment_reference = value
@@ -22962,6 +23029,11 @@ of `breakdown`; this description follows the newer revision.)
         }
     }
     impl ::std::fmt::Display for ContactPhone {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(&self.0)
+        }
+    }
+    impl ::std::fmt::Display for CreateInvoiceResponsePaymentReference {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             f.write_str(&self.0)
         }

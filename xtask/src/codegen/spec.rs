@@ -171,7 +171,72 @@ pub fn check_subset(doc: &Value) -> Vec<String> {
             &mut problems,
         );
     }
+    check_identifiers_agree(doc, &schemas, &mut problems);
     problems
+}
+
+/// The names of fields that carry one value from answer to request (a reference, an id, an
+/// identifier, a number): wherever such a name appears, it must accept what it accepts anywhere
+/// else, or a value taken from one answer cannot be sent back.
+fn is_identifier(name: &str) -> bool {
+    ["Reference", "Id", "Identifier", "Number"]
+        .iter()
+        .any(|suffix| name.ends_with(suffix))
+        || matches!(name, "reference" | "id" | "identifier" | "number")
+}
+
+/// A string identifier's constraints that can refuse a value: type, format, maxLength, pattern.
+fn identifier_constraints(doc: &Value, property: &Value) -> Option<String> {
+    let property = resolve(doc, property);
+    if property.get("type").and_then(Value::as_str) != Some("string")
+        || property.get("enum").is_some()
+    {
+        return None;
+    }
+    Some(
+        ["format", "maxLength", "pattern"]
+            .iter()
+            .map(|k| format!("{k}: {}", property.get(*k).unwrap_or(&Value::Null)))
+            .collect::<Vec<_>>()
+            .join(", "),
+    )
+}
+
+/// Refuses an identifier ([`is_identifier`]) whose constraints differ between schemas, naming
+/// every variant and where it is.
+fn check_identifiers_agree(
+    doc: &Value,
+    schemas: &serde_json::Map<String, Value>,
+    problems: &mut Vec<String>,
+) {
+    let mut seen: BTreeMap<String, BTreeMap<String, Vec<String>>> = BTreeMap::new();
+    for (name, schema) in schemas {
+        let properties = schema.get("properties").and_then(Value::as_object);
+        for (field, property) in properties.into_iter().flatten() {
+            if !is_identifier(field) {
+                continue;
+            }
+            if let Some(constraints) = identifier_constraints(doc, property) {
+                seen.entry(field.clone())
+                    .or_default()
+                    .entry(constraints)
+                    .or_default()
+                    .push(format!("{name}.{field}"));
+            }
+        }
+    }
+    for (field, variants) in seen {
+        if variants.len() > 1 {
+            let listed: Vec<String> = variants
+                .iter()
+                .map(|(constraints, places)| format!("{{{constraints}}} in {}", places.join(", ")))
+                .collect();
+            problems.push(format!(
+                "`{field}` carries one value across schemas but accepts different ones: {}; give it the same constraints everywhere",
+                listed.join("; ")
+            ));
+        }
+    }
 }
 
 fn check_operation(
@@ -495,6 +560,18 @@ components:
     ErrorResponse: {type: object, properties: {code: {type: string}}}
     A: {type: object, properties: {amount: {type: number, format: decimal, minimum: -999999999999.99, maximum: 999999999999.99, x-decimal-places: 2}}}
 "#;
+
+    #[test]
+    fn refuses_an_identifier_with_other_constraints_elsewhere() {
+        let yaml = BASE.replace(
+            "    A: {",
+            "    B: {type: object, properties: {paymentReference: {type: string, maxLength: 35}, description: {type: string}}}\n    C: {type: object, properties: {paymentReference: {type: string}, description: {type: string, maxLength: 9}}}\n    A: {",
+        );
+        let found = problems(&yaml);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].contains("`paymentReference`"), "{found:?}");
+        assert!(found[0].contains("B.paymentReference") && found[0].contains("C.paymentReference"));
+    }
 
     #[test]
     fn accepts_the_subset() {

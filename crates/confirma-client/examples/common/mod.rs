@@ -22,7 +22,7 @@ pub fn base_url() -> String {
     env::var("CONFIRMA_BASE_URL").unwrap_or_else(|_| confirma_client::SANDBOX_URL.to_string())
 }
 
-/// The sandbox itself, for its control API and `/openapi.json`: `CONFIRMA_SANDBOX_URL`, or the
+/// The sandbox itself, for its control API: `CONFIRMA_SANDBOX_URL`, or the
 /// base URL (they differ when the Partner API is reached through a proxy).
 pub fn sandbox_url() -> String {
     env::var("CONFIRMA_SANDBOX_URL")
@@ -131,33 +131,21 @@ fn clock_of(answer: Value) -> Result<DateTime<Utc>> {
         .parse()?)
 }
 
-/// The request example of `operation_id` from the served `/openapi.json`: complete, valid data
-/// to start from.
-pub async fn spec_example(operation_id: &str) -> Result<Value> {
-    let spec: Value = reqwest::get(format!("{}/openapi.json", sandbox_url()))
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    let operation = spec["paths"]
-        .as_object()
-        .into_iter()
-        .flat_map(|paths| paths.values())
-        .filter_map(|path| path.as_object())
-        .flat_map(|methods| methods.values())
-        .find(|op| op["operationId"] == operation_id)
-        .ok_or_else(|| format!("no operation {operation_id} in /openapi.json"))?;
-    let example = &operation["requestBody"]["content"]["application/json"]["example"];
-    if example.is_null() {
-        return Err(format!("{operation_id} has no request example").into());
-    }
-    Ok(example.clone())
+/// The spec's request example of `operation_id`, as the crate embeds it: complete, valid data
+/// to start from, whatever server the example talks to.
+pub fn spec_example(operation_id: &str) -> Result<Value> {
+    let operation = confirma_client::operation(operation_id)
+        .ok_or_else(|| format!("no operation {operation_id} in the spec"))?;
+    let example = operation
+        .request_example
+        .ok_or_else(|| format!("{operation_id} has no request example"))?;
+    Ok(serde_json::from_str(example)?)
 }
 
 /// The spec's example invoice (912.39 EUR, e-mailed, in payment control) under `number`,
 /// dated `date` and due two weeks later, with the payment reference left to the service.
 pub async fn example_invoice(number: i64, date: NaiveDate) -> Result<types::SalesInvoiceRequest> {
-    let mut invoice = spec_example("createInvoice").await?;
+    let mut invoice = spec_example("createInvoice")?;
     let header = &mut invoice["invoice"]["header"];
     header["number"] = json!(number);
     header["date"] = json!(date);
@@ -178,13 +166,13 @@ pub async fn submit_invoice(
     let mut invoice = example_invoice(number, date).await?;
     for number in number..number + 100 {
         invoice.invoice.header.number = number;
-        match client.create_invoice().body(invoice.clone()).send().await {
+        match client.create_invoice().body(invoice.clone()).call().await {
             // The very same invoice sent again is answered with the original and `DUPLICATE`.
             Ok(created) if created.status == types::InvoiceStatus::Duplicate => {
                 println!("   invoice {number} was submitted before, trying the next number");
             }
-            Ok(created) => return Ok(created.into_inner()),
-            Err(error) => match ApiError::read(error).await {
+            Ok(created) => return Ok(created),
+            Err(error) => match error {
                 ApiError::Api { body, .. }
                     if body.code == types::ErrorCode::BusinessRuleViolation
                         && body

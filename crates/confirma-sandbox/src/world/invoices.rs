@@ -333,7 +333,7 @@ impl World<'_> {
                 let answer = types::CreateInvoiceResponse {
                     case_id: existing.case_id,
                     invoice_number: existing.number,
-                    payment_reference: Some(existing.payment_reference.clone()),
+                    payment_reference: existing.payment_reference.parse().ok(),
                     received_at: existing.received_at,
                     status: types::InvoiceStatus::Duplicate,
                 };
@@ -469,7 +469,7 @@ impl World<'_> {
         let answer = types::CreateInvoiceResponse {
             case_id,
             invoice_number: header.number,
-            payment_reference: Some(payment_reference),
+            payment_reference: payment_reference.parse().ok(),
             received_at: self.now,
             status,
         };

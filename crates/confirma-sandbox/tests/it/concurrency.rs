@@ -74,7 +74,10 @@ async fn open_case(sb: &TestSandbox, number: i64) -> (i64, String) {
         .await
         .unwrap()
         .into_inner();
-    (created.case_id.unwrap(), created.payment_reference.unwrap())
+    (
+        created.case_id.unwrap(),
+        created.payment_reference.unwrap().to_string(),
+    )
 }
 
 async fn outstanding(sb: &TestSandbox, case_id: i64) -> (Decimal, Decimal) {

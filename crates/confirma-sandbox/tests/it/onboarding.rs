@@ -252,7 +252,7 @@ async fn clients_never_see_each_others_data() {
             .payment_reference
             .as_ref()
             .map(|r| r.to_string()),
-        own.payment_reference,
+        own.payment_reference.map(|r| r.to_string()),
         "each client's own prefix"
     );
 }
