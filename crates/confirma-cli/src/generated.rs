@@ -198,13 +198,17 @@ pub struct CreateInvoiceActionsArgs {
 /// The flags of `getAccountingPaymentStatus`.
 #[derive(Debug, ::clap::Args)]
 pub struct GetAccountingPaymentStatusArgs {
-    /// Only records whose document/payment date is on or after this date.
+    /// Only records whose document/payment date is on or after this date. Without `fromDate`
+    /// and `toDate` the last 30 days are returned, as by every other list of the API, unless
+    /// an identifier names the record.
     #[arg(long, value_name = "DATE")]
     pub from_date: Option<::chrono::naive::NaiveDate>,
     /// Only records whose document/payment date is on or before this date.
     #[arg(long, value_name = "DATE")]
     pub to_date: Option<::chrono::naive::NaiveDate>,
-    /// Only the status of this submitted payment (`paymentIdentifier` of the POST, echoed as `sourceIdentifier`).
+    /// Only the status of this submitted payment (`paymentIdentifier` of the POST, echoed as
+    /// `sourceIdentifier`). It names what it looks for, so the default window of the last 30
+    /// days does not narrow it; dates given still apply.
     #[arg(long)]
     pub payment_identifier: Option<types::GetAccountingPaymentStatusPaymentIdentifier>,
 }
@@ -225,7 +229,9 @@ pub struct GetCaseDetailsArgs {
 #[derive(Debug, ::clap::Args)]
 pub struct GetDistributionInformationArgs {
     /// Only the record of this invoice. Name taken from the `metaData.filtersApplied` echo of
-    /// the documented response (the parameter list itself was not published).
+    /// the documented response (the parameter list itself was not published). It names what it
+    /// looks for, so the default window of the last 30 days does not narrow it (the invoice is
+    /// found whatever its date, and `defaultLast30Days` is `false`); dates given still apply.
     #[arg(long)]
     pub invoice_number: Option<i64>,
     /// First invoice date to include (inclusive). Without `fromInvDate`/`toInvDate` the last 30
@@ -251,7 +257,9 @@ pub struct GetDistributionInformationArgs {
 #[derive(Debug, ::clap::Args)]
 pub struct GetDistributionInformationV2Args {
     /// Only the record of this invoice. Name taken from the `metaData.filtersApplied` echo of
-    /// the documented response (the parameter list itself was not published).
+    /// the documented response (the parameter list itself was not published). It names what it
+    /// looks for, so the default window of the last 30 days does not narrow it (the invoice is
+    /// found whatever its date, and `defaultLast30Days` is `false`); dates given still apply.
     #[arg(long)]
     pub invoice_number: Option<i64>,
     /// First invoice date to include (inclusive). Without `fromInvDate`/`toInvDate` the last 30
@@ -312,13 +320,17 @@ pub struct GetFinvoiceCredentialsArgs {
 /// The flags of `getLedgerStatus`.
 #[derive(Debug, ::clap::Args)]
 pub struct GetLedgerStatusArgs {
-    /// Only records whose document/payment date is on or after this date.
+    /// Only records whose document/payment date is on or after this date. Without `fromDate`
+    /// and `toDate` the last 30 days are returned, as by every other list of the API, unless
+    /// an identifier names the record.
     #[arg(long, value_name = "DATE")]
     pub from_date: Option<::chrono::naive::NaiveDate>,
     /// Only records whose document/payment date is on or before this date.
     #[arg(long, value_name = "DATE")]
     pub to_date: Option<::chrono::naive::NaiveDate>,
-    /// Only the status of this submitted ledger document (`ledgers.ledgerIdentifier` of the POST, echoed as `sourceIdentifier`).
+    /// Only the status of this submitted ledger document (`ledgers.ledgerIdentifier` of the
+    /// POST, echoed as `sourceIdentifier`). It names what it looks for, so the default window of
+    /// the last 30 days does not narrow it; dates given still apply.
     #[arg(long)]
     pub ledger_identifier: Option<types::GetLedgerStatusLedgerIdentifier>,
 }
@@ -333,10 +345,14 @@ pub struct GetPaymentsArgs {
     #[arg(long, value_name = "DATE")]
     pub to_date: Option<::chrono::naive::NaiveDate>,
     /// Only payments of this invoice. A **string**, like `invoiceNumber` in the payment records
-    /// (modelled on the Cash-In allocated-transactions filter).
+    /// (modelled on the Cash-In allocated-transactions filter). It names what it looks for, so
+    /// the default window of the last 30 days does not narrow it; dates given still apply
+    /// (inferred).
     #[arg(long)]
     pub invoice_number: Option<types::GetPaymentsInvoiceNumber>,
-    /// Only payments of this agency case (modelled on the Cash-In filter; integer like Partner case ids).
+    /// Only payments of this agency case (modelled on the Cash-In filter; integer like Partner
+    /// case ids). It names what it looks for, so the default window of the last 30 days does
+    /// not narrow it; dates given still apply (inferred).
     #[arg(long)]
     pub case_id: Option<i64>,
 }

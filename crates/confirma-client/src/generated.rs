@@ -23585,8 +23585,14 @@ The query parameters are inferred.
 Sends a `GET` request to `/api/v1/partner/accounting/ledger`
 
 Arguments:
-- `from_date`: Only records whose document/payment date is on or after this date.
-- `ledger_identifier`: Only the status of this submitted ledger document (`ledgers.ledgerIdentifier` of the POST, echoed as `sourceIdentifier`).
+- `from_date`: Only records whose document/payment date is on or after this date. Without `fromDate`
+and `toDate` the last 30 days are returned, as by every other list of the API, unless
+an identifier names the record.
+
+- `ledger_identifier`: Only the status of this submitted ledger document (`ledgers.ledgerIdentifier` of the
+POST, echoed as `sourceIdentifier`). It names what it looks for, so the default window of
+the last 30 days does not narrow it; dates given still apply.
+
 - `to_date`: Only records whose document/payment date is on or before this date.
 ```ignore
 let response = client.get_ledger_status()
@@ -23632,8 +23638,14 @@ as an empty list).
 Sends a `GET` request to `/api/v1/partner/accounting/payment`
 
 Arguments:
-- `from_date`: Only records whose document/payment date is on or after this date.
-- `payment_identifier`: Only the status of this submitted payment (`paymentIdentifier` of the POST, echoed as `sourceIdentifier`).
+- `from_date`: Only records whose document/payment date is on or after this date. Without `fromDate`
+and `toDate` the last 30 days are returned, as by every other list of the API, unless
+an identifier names the record.
+
+- `payment_identifier`: Only the status of this submitted payment (`paymentIdentifier` of the POST, echoed as
+`sourceIdentifier`). It names what it looks for, so the default window of the last 30
+days does not narrow it; dates given still apply.
+
 - `to_date`: Only records whose document/payment date is on or before this date.
 ```ignore
 let response = client.get_accounting_payment_status()
@@ -23824,7 +23836,9 @@ values inferred from the `successfulCount`/`failedCount` split.
 days are returned. Name from the `metaData.filtersApplied` echo.
 
 - `invoice_number`: Only the record of this invoice. Name taken from the `metaData.filtersApplied` echo of
-the documented response (the parameter list itself was not published).
+the documented response (the parameter list itself was not published). It names what it
+looks for, so the default window of the last 30 days does not narrow it (the invoice is
+found whatever its date, and `defaultLast30Days` is `false`); dates given still apply.
 
 - `to_inv_date`: Last invoice date to include (inclusive). Name from the `metaData.filtersApplied` echo.
 ```ignore
@@ -23860,7 +23874,9 @@ values inferred from the `successfulCount`/`failedCount` split.
 days are returned. Name from the `metaData.filtersApplied` echo.
 
 - `invoice_number`: Only the record of this invoice. Name taken from the `metaData.filtersApplied` echo of
-the documented response (the parameter list itself was not published).
+the documented response (the parameter list itself was not published). It names what it
+looks for, so the default window of the last 30 days does not narrow it (the invoice is
+found whatever its date, and `defaultLast30Days` is `false`); dates given still apply.
 
 - `method`: Only records distributed with this method (v2 only).
 - `page`: 1-based page number (Cash-In paging convention).
@@ -23900,12 +23916,17 @@ the invoice endpoints.
 Sends a `GET` request to `/api/v1/partner/payments`
 
 Arguments:
-- `case_id`: Only payments of this agency case (modelled on the Cash-In filter; integer like Partner case ids).
+- `case_id`: Only payments of this agency case (modelled on the Cash-In filter; integer like Partner
+case ids). It names what it looks for, so the default window of the last 30 days does
+not narrow it; dates given still apply (inferred).
+
 - `from_date`: Start of the payment-date interval (inclusive). Documented name; without an interval the
 last 30 days are returned (default inferred from the Cash-In analogue).
 
 - `invoice_number`: Only payments of this invoice. A **string**, like `invoiceNumber` in the payment records
-(modelled on the Cash-In allocated-transactions filter).
+(modelled on the Cash-In allocated-transactions filter). It names what it looks for, so
+the default window of the last 30 days does not narrow it; dates given still apply
+(inferred).
 
 - `to_date`: End of the payment-date interval (inclusive). Documented name.
 ```ignore

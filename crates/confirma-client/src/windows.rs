@@ -1,5 +1,15 @@
 //! Fetching more than one answer's worth: long periods in the API's 30-day date windows, and
 //! every page of the paginated distribution information.
+//!
+//! The default window: every list operation (distribution information, payments, settlements,
+//! ledger and accounting-payment status) answers only the **last 30 days** when it is given no
+//! dates, counted back from the service's today. A record dated outside that window (an invoice
+//! dated by your calendar while a sandbox clock stands months earlier, say) is missing from such
+//! an answer without any error. Two ways out: give dates (or use `send_in_windows` for a long
+//! period), or name the record: a filter that names what it looks for (`invoiceNumber`,
+//! `caseId`, `ledgerIdentifier`, `paymentIdentifier`, `unfetchedOnly`) is not narrowed by the
+//! default window. `getDistributionInformation` says which applied in
+//! `metaData.filtersApplied` (`defaultLast30Days`, with the window's dates).
 #![warn(missing_docs)]
 
 use chrono::{Days, NaiveDate};

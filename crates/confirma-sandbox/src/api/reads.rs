@@ -131,7 +131,8 @@ impl SandboxApi {
             q.to_date,
             ("fromDate", "toDate"),
             world.today(),
-        )?;
+        )?
+        .unless_named(q.invoice_number.is_some() || q.case_id.is_some());
         let payments = world
             .payments_of(
                 caller.client_id,
@@ -192,7 +193,8 @@ impl SandboxApi {
         let caller = self.client(key).await?;
         let mut reader = self.0.read().await?;
         let mut world = reader.world();
-        let window = DateWindow::new(window.0, window.1, ("fromDate", "toDate"), world.today())?;
+        let window = DateWindow::new(window.0, window.1, ("fromDate", "toDate"), world.today())?
+            .unless_named(source.is_some());
         let items = world
             .accounting_items(caller.client_id, kind, window, source)
             .await?;

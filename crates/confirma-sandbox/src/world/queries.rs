@@ -59,6 +59,17 @@ impl DateWindow {
         }
     }
 
+    /// The window of a query that names what it looks for (an invoice number, a case, a
+    /// source identifier, only the unfetched): the default window does not narrow it, since
+    /// what it names is found whatever its date; dates given still apply.
+    pub fn unless_named(self, named: bool) -> Self {
+        if named && self.defaulted {
+            Self::ALL
+        } else {
+            self
+        }
+    }
+
     pub fn contains(&self, date: NaiveDate) -> bool {
         self.from <= date && date <= self.to
     }
@@ -109,13 +120,10 @@ impl World<'_> {
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
     ) -> Result<DateWindow, Refusal> {
-        let window = DateWindow::new(from, to, ("fromInvDate", "toInvDate"), self.today())?;
-        Ok(match window {
-            DateWindow {
-                defaulted: true, ..
-            } if invoice_number.is_some() => DateWindow::ALL,
-            window => window,
-        })
+        Ok(
+            DateWindow::new(from, to, ("fromInvDate", "toInvDate"), self.today())?
+                .unless_named(invoice_number.is_some()),
+        )
     }
 
     /// The client's invoices that have a distribution matching `filter`, in invoice-number order.
@@ -191,12 +199,8 @@ impl World<'_> {
         to: Option<NaiveDate>,
         unfetched_only: bool,
     ) -> Result<SettlementWindow, Refusal> {
-        let window = DateWindow::new(from, to, ("fromDate", "toDate"), self.today())?;
-        let window = if unfetched_only && window.defaulted {
-            DateWindow::ALL
-        } else {
-            window
-        };
+        let window = DateWindow::new(from, to, ("fromDate", "toDate"), self.today())?
+            .unless_named(unfetched_only);
         Ok(SettlementWindow {
             from: window.from,
             to: window.to,

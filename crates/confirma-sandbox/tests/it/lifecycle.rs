@@ -410,3 +410,34 @@ async fn an_advance_escalates_every_case_and_hands_its_invoice_to_collection() {
     assert_eq!(ours, numbers);
     assert_eq!(page.meta.total_count as usize, page.data.len());
 }
+
+/// A filter that names its record is not narrowed by the default window of the last 30 days:
+/// a ledger dated 40 days back is missing from the undated list, and found by its identifier.
+#[tokio::test]
+async fn an_identifier_finds_its_record_outside_the_default_window() {
+    let sb = TestSandbox::start(None).await;
+    let c = sb.client(&sb.demo_token().await);
+    let ledger: types::LedgerRequest = example("submitLedger");
+    c.submit_ledger().body(ledger.clone()).call().await.unwrap();
+    sb.advance_days(40).await;
+    let undated = c.get_ledger_status().call().await.unwrap();
+    assert!(undated.ledgers.is_empty(), "{undated:?}");
+    let identifier = ledger.ledgers.ledger_identifier.to_string();
+    let named = c
+        .get_ledger_status()
+        .ledger_identifier(identifier.as_str())
+        .call()
+        .await
+        .unwrap();
+    assert_eq!(named.ledgers.len(), 1);
+    assert_eq!(named.ledgers[0].source_identifier, identifier);
+    // Dates given still apply.
+    let dated = c
+        .get_ledger_status()
+        .ledger_identifier(identifier.as_str())
+        .from_date("2026-04-01".parse::<chrono::NaiveDate>().unwrap())
+        .call()
+        .await
+        .unwrap();
+    assert!(dated.ledgers.is_empty());
+}
