@@ -6,6 +6,7 @@ mod calls;
 mod client_calls;
 mod client_requests;
 mod documented;
+mod prism_dynamic;
 mod roundtrip;
 mod routes;
 #[rustfmt::skip]
