@@ -12309,7 +12309,7 @@ of `breakdown`; this description follows the newer revision.)
                 Self {
                     business_id: Ok(Default::default()),
                     customer_account_id: Ok(Default::default()),
-                    name: Err("no value supplied for name".to_string()),
+                    name: Err("name: no value supplied".to_string()),
                 }
             }
         }
@@ -12323,9 +12323,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.business_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for business_id: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("business_id", e));
                 self
             }
             pub fn customer_account_id<T>(mut self, value: T) -> Self
@@ -12337,11 +12335,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.customer_account_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for customer_account_id: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("customer_account_id", e));
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -12351,9 +12345,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.name = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("name", e));
                 self
             }
         }
@@ -12435,29 +12427,27 @@ of `breakdown`; this description follows the newer revision.)
         impl ::std::default::Default for AccountingInvoice {
             fn default() -> Self {
                 Self {
-                    buyer: Err("no value supplied for buyer".to_string()),
+                    buyer: Err("buyer: no value supplied".to_string()),
                     company_identifier: Err(
-                        "no value supplied for company_identifier".to_string(),
+                        "company_identifier: no value supplied".to_string(),
                     ),
-                    currency: Err("no value supplied for currency".to_string()),
-                    due_date: Err("no value supplied for due_date".to_string()),
-                    invoice_date: Err("no value supplied for invoice_date".to_string()),
+                    currency: Err("currency: no value supplied".to_string()),
+                    due_date: Err("due_date: no value supplied".to_string()),
+                    invoice_date: Err("invoice_date: no value supplied".to_string()),
                     invoice_identifier: Err(
-                        "no value supplied for invoice_identifier".to_string(),
+                        "invoice_identifier: no value supplied".to_string(),
                     ),
-                    invoice_number: Err(
-                        "no value supplied for invoice_number".to_string(),
-                    ),
+                    invoice_number: Err("invoice_number: no value supplied".to_string()),
                     payment_reference: Ok(Default::default()),
-                    rows: Err("no value supplied for rows".to_string()),
+                    rows: Err("rows: no value supplied".to_string()),
                     total_gross_amount: Err(
-                        "no value supplied for total_gross_amount".to_string(),
+                        "total_gross_amount: no value supplied".to_string(),
                     ),
                     total_net_amount: Err(
-                        "no value supplied for total_net_amount".to_string(),
+                        "total_net_amount: no value supplied".to_string(),
                     ),
                     total_vat_amount: Err(
-                        "no value supplied for total_vat_amount".to_string(),
+                        "total_vat_amount: no value supplied".to_string(),
                     ),
                     type_: Ok(Default::default()),
                 }
@@ -12471,9 +12461,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.buyer = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for buyer: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("buyer", e));
                 self
             }
             pub fn company_identifier<T>(mut self, value: T) -> Self
@@ -12483,11 +12471,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.company_identifier = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for company_identifier: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("company_identifier", e));
                 self
             }
             pub fn currency<T>(mut self, value: T) -> Self
@@ -12497,9 +12481,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.currency = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for currency: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("currency", e));
                 self
             }
             pub fn due_date<T>(mut self, value: T) -> Self
@@ -12509,9 +12491,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.due_date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for due_date: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("due_date", e));
                 self
             }
             pub fn invoice_date<T>(mut self, value: T) -> Self
@@ -12521,9 +12501,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.invoice_date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for invoice_date: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("invoice_date", e));
                 self
             }
             pub fn invoice_identifier<T>(mut self, value: T) -> Self
@@ -12533,11 +12511,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.invoice_identifier = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for invoice_identifier: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("invoice_identifier", e));
                 self
             }
             pub fn invoice_number<T>(mut self, value: T) -> Self
@@ -12547,11 +12521,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.invoice_number = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for invoice_number: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("invoice_number", e));
                 self
             }
             pub fn payment_reference<T>(mut self, value: T) -> Self
@@ -12563,11 +12533,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.payment_reference = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for payment_reference: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("payment_reference", e));
                 self
             }
             pub fn rows<T>(mut self, value: T) -> Self
@@ -12577,9 +12543,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.rows = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for rows: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("rows", e));
                 self
             }
             pub fn total_gross_amount<T>(mut self, value: T) -> Self
@@ -12589,11 +12553,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.total_gross_amount = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for total_gross_amount: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("total_gross_amount", e));
                 self
             }
             pub fn total_net_amount<T>(mut self, value: T) -> Self
@@ -12603,11 +12563,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.total_net_amount = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for total_net_amount: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("total_net_amount", e));
                 self
             }
             pub fn total_vat_amount<T>(mut self, value: T) -> Self
@@ -12617,11 +12573,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.total_vat_amount = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for total_vat_amount: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("total_vat_amount", e));
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
@@ -12631,9 +12583,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.type_ = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("type_", e));
                 self
             }
         }
@@ -12688,7 +12638,7 @@ of `breakdown`; this description follows the newer revision.)
         impl ::std::default::Default for AccountingInvoiceRequest {
             fn default() -> Self {
                 Self {
-                    invoices: Err("no value supplied for invoices".to_string()),
+                    invoices: Err("invoices: no value supplied".to_string()),
                 }
             }
         }
@@ -12700,9 +12650,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.invoices = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for invoices: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("invoices", e));
                 self
             }
         }
@@ -12761,18 +12709,14 @@ of `breakdown`; this description follows the newer revision.)
         impl ::std::default::Default for AccountingInvoiceRow {
             fn default() -> Self {
                 Self {
-                    account_number: Err(
-                        "no value supplied for account_number".to_string(),
-                    ),
+                    account_number: Err("account_number: no value supplied".to_string()),
                     description: Ok(Default::default()),
-                    gross_amount: Err("no value supplied for gross_amount".to_string()),
+                    gross_amount: Err("gross_amount: no value supplied".to_string()),
                     ledger_dimensions: Ok(Default::default()),
-                    net_amount: Err("no value supplied for net_amount".to_string()),
-                    vat_amount: Err("no value supplied for vat_amount".to_string()),
+                    net_amount: Err("net_amount: no value supplied".to_string()),
+                    vat_amount: Err("vat_amount: no value supplied".to_string()),
                     vat_code: Ok(Default::default()),
-                    vat_percentage: Err(
-                        "no value supplied for vat_percentage".to_string(),
-                    ),
+                    vat_percentage: Err("vat_percentage: no value supplied".to_string()),
                 }
             }
         }
@@ -12784,11 +12728,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.account_number = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for account_number: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("account_number", e));
                 self
             }
             pub fn description<T>(mut self, value: T) -> Self
@@ -12800,9 +12740,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.description = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("description", e));
                 self
             }
             pub fn gross_amount<T>(mut self, value: T) -> Self
@@ -12812,9 +12750,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.gross_amount = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for gross_amount: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("gross_amount", e));
                 self
             }
             pub fn ledger_dimensions<T>(mut self, value: T) -> Self
@@ -12824,11 +12760,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.ledger_dimensions = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for ledger_dimensions: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("ledger_dimensions", e));
                 self
             }
             pub fn net_amount<T>(mut self, value: T) -> Self
@@ -12838,9 +12770,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.net_amount = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for net_amount: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("net_amount", e));
                 self
             }
             pub fn vat_amount<T>(mut self, value: T) -> Self
@@ -12850,9 +12780,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.vat_amount = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for vat_amount: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("vat_amount", e));
                 self
             }
             pub fn vat_code<T>(mut self, value: T) -> Self
@@ -12864,9 +12792,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.vat_code = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for vat_code: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("vat_code", e));
                 self
             }
             pub fn vat_percentage<T>(mut self, value: T) -> Self
@@ -12876,11 +12802,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.vat_percentage = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for vat_percentage: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("vat_percentage", e));
                 self
             }
         }
@@ -12970,18 +12892,16 @@ of `breakdown`; this description follows the newer revision.)
         impl ::std::default::Default for AccountingPayment {
             fn default() -> Self {
                 Self {
-                    amount: Err("no value supplied for amount".to_string()),
+                    amount: Err("amount: no value supplied".to_string()),
                     booking_date: Ok(Default::default()),
                     capital_amount: Ok(Default::default()),
                     costs_amount: Ok(Default::default()),
-                    currency: Err("no value supplied for currency".to_string()),
+                    currency: Err("currency: no value supplied".to_string()),
                     interest_amount: Ok(Default::default()),
-                    invoice_number: Err(
-                        "no value supplied for invoice_number".to_string(),
-                    ),
-                    payment_date: Err("no value supplied for payment_date".to_string()),
+                    invoice_number: Err("invoice_number: no value supplied".to_string()),
+                    payment_date: Err("payment_date: no value supplied".to_string()),
                     payment_identifier: Err(
-                        "no value supplied for payment_identifier".to_string(),
+                        "payment_identifier: no value supplied".to_string(),
                     ),
                     payment_reference: Ok(Default::default()),
                     source_name: Ok(Default::default()),
@@ -12997,9 +12917,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.amount = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for amount: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("amount", e));
                 self
             }
             pub fn booking_date<T>(mut self, value: T) -> Self
@@ -13011,9 +12929,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.booking_date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for booking_date: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("booking_date", e));
                 self
             }
             pub fn capital_amount<T>(mut self, value: T) -> Self
@@ -13025,11 +12941,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.capital_amount = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for capital_amount: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("capital_amount", e));
                 self
             }
             pub fn costs_amount<T>(mut self, value: T) -> Self
@@ -13041,9 +12953,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.costs_amount = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for costs_amount: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("costs_amount", e));
                 self
             }
             pub fn currency<T>(mut self, value: T) -> Self
@@ -13053,9 +12963,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.currency = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for currency: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("currency", e));
                 self
             }
             pub fn interest_amount<T>(mut self, value: T) -> Self
@@ -13067,11 +12975,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.interest_amount = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for interest_amount: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("interest_amount", e));
                 self
             }
             pub fn invoice_number<T>(mut self, value: T) -> Self
@@ -13081,11 +12985,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.invoice_number = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for invoice_number: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("invoice_number", e));
                 self
             }
             pub fn payment_date<T>(mut self, value: T) -> Self
@@ -13095,9 +12995,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.payment_date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for payment_date: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("payment_date", e));
                 self
             }
             pub fn payment_identifier<T>(mut self, value: T) -> Self
@@ -13107,11 +13005,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.payment_identifier = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for payment_identifier: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("payment_identifier", e));
                 self
             }
             pub fn payment_reference<T>(mut self, value: T) -> Self
@@ -13123,11 +13017,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.payment_reference = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for payment_reference: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("payment_reference", e));
                 self
             }
             pub fn source_name<T>(mut self, value: T) -> Self
@@ -13139,9 +13029,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.source_name = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for source_name: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("source_name", e));
                 self
             }
             pub fn target_identifier<T>(mut self, value: T) -> Self
@@ -13153,11 +13041,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.target_identifier = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for target_identifier: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("target_identifier", e));
                 self
             }
         }
@@ -13210,7 +13094,7 @@ of `breakdown`; this description follows the newer revision.)
         impl ::std::default::Default for AccountingPaymentRequest {
             fn default() -> Self {
                 Self {
-                    payments: Err("no value supplied for payments".to_string()),
+                    payments: Err("payments: no value supplied".to_string()),
                 }
             }
         }
@@ -13222,9 +13106,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.payments = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for payments: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("payments", e));
                 self
             }
         }
@@ -13272,15 +13154,13 @@ of `breakdown`; this description follows the newer revision.)
         impl ::std::default::Default for AccountingPaymentStatus {
             fn default() -> Self {
                 Self {
-                    description: Err("no value supplied for description".to_string()),
-                    invoice_number: Err(
-                        "no value supplied for invoice_number".to_string(),
-                    ),
-                    payment_date: Err("no value supplied for payment_date".to_string()),
+                    description: Err("description: no value supplied".to_string()),
+                    invoice_number: Err("invoice_number: no value supplied".to_string()),
+                    payment_date: Err("payment_date: no value supplied".to_string()),
                     source_identifier: Err(
-                        "no value supplied for source_identifier".to_string(),
+                        "source_identifier: no value supplied".to_string(),
                     ),
-                    status: Err("no value supplied for status".to_string()),
+                    status: Err("status: no value supplied".to_string()),
                     sync_date: Ok(Default::default()),
                 }
             }
@@ -13293,9 +13173,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.description = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("description", e));
                 self
             }
             pub fn invoice_number<T>(mut self, value: T) -> Self
@@ -13305,11 +13183,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.invoice_number = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for invoice_number: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("invoice_number", e));
                 self
             }
             pub fn payment_date<T>(mut self, value: T) -> Self
@@ -13319,9 +13193,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.payment_date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for payment_date: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("payment_date", e));
                 self
             }
             pub fn source_identifier<T>(mut self, value: T) -> Self
@@ -13331,11 +13203,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.source_identifier = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for source_identifier: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("source_identifier", e));
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -13345,9 +13213,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.status = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("status", e));
                 self
             }
             pub fn sync_date<T>(mut self, value: T) -> Self
@@ -13359,9 +13225,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.sync_date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for sync_date: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("sync_date", e));
                 self
             }
         }
@@ -13404,7 +13268,7 @@ of `breakdown`; this description follows the newer revision.)
         impl ::std::default::Default for AccountingPaymentStatusResponse {
             fn default() -> Self {
                 Self {
-                    payments: Err("no value supplied for payments".to_string()),
+                    payments: Err("payments: no value supplied".to_string()),
                 }
             }
         }
@@ -13418,9 +13282,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.payments = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for payments: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("payments", e));
                 self
             }
         }
@@ -13456,11 +13318,11 @@ of `breakdown`; this description follows the newer revision.)
         impl ::std::default::Default for AccountingSubmitItem {
             fn default() -> Self {
                 Self {
-                    description: Err("no value supplied for description".to_string()),
+                    description: Err("description: no value supplied".to_string()),
                     source_identifier: Err(
-                        "no value supplied for source_identifier".to_string(),
+                        "source_identifier: no value supplied".to_string(),
                     ),
-                    status: Err("no value supplied for status".to_string()),
+                    status: Err("status: no value supplied".to_string()),
                 }
             }
         }
@@ -13472,9 +13334,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.description = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("description", e));
                 self
             }
             pub fn source_identifier<T>(mut self, value: T) -> Self
@@ -13484,11 +13344,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.source_identifier = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for source_identifier: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("source_identifier", e));
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -13498,9 +13354,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.status = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("status", e));
                 self
             }
         }
@@ -13537,10 +13391,8 @@ of `breakdown`; this description follows the newer revision.)
         impl ::std::default::Default for AccountingSubmitResponse {
             fn default() -> Self {
                 Self {
-                    accepted_count: Err(
-                        "no value supplied for accepted_count".to_string(),
-                    ),
-                    items: Err("no value supplied for items".to_string()),
+                    accepted_count: Err("accepted_count: no value supplied".to_string()),
+                    items: Err("items: no value supplied".to_string()),
                 }
             }
         }
@@ -13552,11 +13404,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.accepted_count = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for accepted_count: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("accepted_count", e));
                 self
             }
             pub fn items<T>(mut self, value: T) -> Self
@@ -13566,9 +13414,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.items = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for items: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("items", e));
                 self
             }
         }
@@ -13647,9 +13493,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.country_code = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for country_code: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("country_code", e));
                 self
             }
             pub fn country_name<T>(mut self, value: T) -> Self
@@ -13661,9 +13505,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.country_name = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for country_name: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("country_name", e));
                 self
             }
             pub fn postal_code<T>(mut self, value: T) -> Self
@@ -13675,9 +13517,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.postal_code = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for postal_code: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("postal_code", e));
                 self
             }
             pub fn postal_district<T>(mut self, value: T) -> Self
@@ -13689,11 +13529,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.postal_district = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for postal_district: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("postal_district", e));
                 self
             }
             pub fn street<T>(mut self, value: T) -> Self
@@ -13703,9 +13539,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.street = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for street: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("street", e));
                 self
             }
             pub fn street2<T>(mut self, value: T) -> Self
@@ -13715,9 +13549,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.street2 = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for street2: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("street2", e));
                 self
             }
             pub fn street3<T>(mut self, value: T) -> Self
@@ -13727,9 +13559,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.street3 = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for street3: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("street3", e));
                 self
             }
         }
@@ -13818,10 +13648,10 @@ of `breakdown`; this description follows the newer revision.)
                     disable_collection: Ok(Default::default()),
                     electronic_invoice_account: Ok(Default::default()),
                     electronic_routing_address: Ok(Default::default()),
-                    entity_type: Err("no value supplied for entity_type".to_string()),
+                    entity_type: Err("entity_type: no value supplied".to_string()),
                     gln_number: Ok(Default::default()),
                     language_code: Ok(Default::default()),
-                    name: Err("no value supplied for name".to_string()),
+                    name: Err("name: no value supplied".to_string()),
                     personal_identity_number: Ok(Default::default()),
                     vat_code: Ok(Default::default()),
                 }
@@ -13835,9 +13665,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.address = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for address: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("address", e));
                 self
             }
             pub fn business_id<T>(mut self, value: T) -> Self
@@ -13849,9 +13677,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.business_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for business_id: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("business_id", e));
                 self
             }
             pub fn contact<T>(mut self, value: T) -> Self
@@ -13861,9 +13687,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.contact = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for contact: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("contact", e));
                 self
             }
             pub fn customer_account_id<T>(mut self, value: T) -> Self
@@ -13875,11 +13699,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.customer_account_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for customer_account_id: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("customer_account_id", e));
                 self
             }
             pub fn disable_collection<T>(mut self, value: T) -> Self
@@ -13889,11 +13709,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.disable_collection = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for disable_collection: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("disable_collection", e));
                 self
             }
             pub fn electronic_invoice_account<T>(mut self, value: T) -> Self
@@ -13905,11 +13721,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.electronic_invoice_account = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for electronic_invoice_account: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("electronic_invoice_account", e));
                 self
             }
             pub fn electronic_routing_address<T>(mut self, value: T) -> Self
@@ -13921,11 +13733,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.electronic_routing_address = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for electronic_routing_address: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("electronic_routing_address", e));
                 self
             }
             pub fn entity_type<T>(mut self, value: T) -> Self
@@ -13935,9 +13743,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.entity_type = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for entity_type: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("entity_type", e));
                 self
             }
             pub fn gln_number<T>(mut self, value: T) -> Self
@@ -13949,9 +13755,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.gln_number = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for gln_number: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("gln_number", e));
                 self
             }
             pub fn language_code<T>(mut self, value: T) -> Self
@@ -13963,9 +13767,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.language_code = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for language_code: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("language_code", e));
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -13975,9 +13777,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.name = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("name", e));
                 self
             }
             pub fn personal_identity_number<T>(mut self, value: T) -> Self
@@ -13989,11 +13789,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.personal_identity_number = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for personal_identity_number: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("personal_identity_number", e));
                 self
             }
             pub fn vat_code<T>(mut self, value: T) -> Self
@@ -14005,9 +13801,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.vat_code = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for vat_code: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("vat_code", e));
                 self
             }
         }
@@ -14082,16 +13876,14 @@ of `breakdown`; this description follows the newer revision.)
         impl ::std::default::Default for CaseBalance {
             fn default() -> Self {
                 Self {
-                    capital_amount: Err(
-                        "no value supplied for capital_amount".to_string(),
-                    ),
-                    costs_amount: Err("no value supplied for costs_amount".to_string()),
+                    capital_amount: Err("capital_amount: no value supplied".to_string()),
+                    costs_amount: Err("costs_amount: no value supplied".to_string()),
                     currency: Ok(Default::default()),
                     interest_amount: Err(
-                        "no value supplied for interest_amount".to_string(),
+                        "interest_amount: no value supplied".to_string(),
                     ),
                     paid_amount: Ok(Default::default()),
-                    total_amount: Err("no value supplied for total_amount".to_string()),
+                    total_amount: Err("total_amount: no value supplied".to_string()),
                 }
             }
         }
@@ -14103,11 +13895,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.capital_amount = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for capital_amount: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("capital_amount", e));
                 self
             }
             pub fn costs_amount<T>(mut self, value: T) -> Self
@@ -14117,9 +13905,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.costs_amount = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for costs_amount: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("costs_amount", e));
                 self
             }
             pub fn currency<T>(mut self, value: T) -> Self
@@ -14131,9 +13917,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.currency = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for currency: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("currency", e));
                 self
             }
             pub fn interest_amount<T>(mut self, value: T) -> Self
@@ -14143,11 +13927,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.interest_amount = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for interest_amount: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("interest_amount", e));
                 self
             }
             pub fn paid_amount<T>(mut self, value: T) -> Self
@@ -14159,9 +13939,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.paid_amount = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for paid_amount: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("paid_amount", e));
                 self
             }
             pub fn total_amount<T>(mut self, value: T) -> Self
@@ -14171,9 +13949,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.total_amount = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for total_amount: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("total_amount", e));
                 self
             }
         }
@@ -14228,12 +14004,12 @@ of `breakdown`; this description follows the newer revision.)
         impl ::std::default::Default for CaseDetails {
             fn default() -> Self {
                 Self {
-                    balance: Err("no value supplied for balance".to_string()),
-                    events: Err("no value supplied for events".to_string()),
+                    balance: Err("balance: no value supplied".to_string()),
+                    events: Err("events: no value supplied".to_string()),
                     invoice: Ok(Default::default()),
-                    payments: Err("no value supplied for payments".to_string()),
-                    summary: Err("no value supplied for summary".to_string()),
-                    timeline: Err("no value supplied for timeline".to_string()),
+                    payments: Err("payments: no value supplied".to_string()),
+                    summary: Err("summary: no value supplied".to_string()),
+                    timeline: Err("timeline: no value supplied".to_string()),
                 }
             }
         }
@@ -14245,9 +14021,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.balance = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for balance: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("balance", e));
                 self
             }
             pub fn events<T>(mut self, value: T) -> Self
@@ -14257,9 +14031,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.events = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for events: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("events", e));
                 self
             }
             pub fn invoice<T>(mut self, value: T) -> Self
@@ -14269,9 +14041,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.invoice = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for invoice: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("invoice", e));
                 self
             }
             pub fn payments<T>(mut self, value: T) -> Self
@@ -14281,9 +14051,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.payments = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for payments: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("payments", e));
                 self
             }
             pub fn summary<T>(mut self, value: T) -> Self
@@ -14293,9 +14061,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.summary = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for summary: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("summary", e));
                 self
             }
             pub fn timeline<T>(mut self, value: T) -> Self
@@ -14305,9 +14071,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.timeline = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for timeline: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("timeline", e));
                 self
             }
         }
@@ -14345,7 +14109,7 @@ of `breakdown`; this description follows the newer revision.)
         impl ::std::default::Default for CaseDetailsResponse {
             fn default() -> Self {
                 Self {
-                    case: Err("no value supplied for case".to_string()),
+                    case: Err("case: no value supplied".to_string()),
                 }
             }
         }
@@ -14357,9 +14121,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.case = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for case: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("case", e));
                 self
             }
         }
@@ -14397,9 +14159,9 @@ of `breakdown`; this description follows the newer revision.)
             fn default() -> Self {
                 Self {
                     action_code: Ok(Default::default()),
-                    description: Err("no value supplied for description".to_string()),
-                    occurred_at: Err("no value supplied for occurred_at".to_string()),
-                    type_: Err("no value supplied for type_".to_string()),
+                    description: Err("description: no value supplied".to_string()),
+                    occurred_at: Err("occurred_at: no value supplied".to_string()),
+                    type_: Err("type_: no value supplied".to_string()),
                 }
             }
         }
@@ -14411,9 +14173,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.action_code = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for action_code: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("action_code", e));
                 self
             }
             pub fn description<T>(mut self, value: T) -> Self
@@ -14423,9 +14183,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.description = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("description", e));
                 self
             }
             pub fn occurred_at<T>(mut self, value: T) -> Self
@@ -14435,9 +14193,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.occurred_at = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for occurred_at: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("occurred_at", e));
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
@@ -14447,9 +14203,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.type_ = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("type_", e));
                 self
             }
         }
@@ -14514,16 +14268,14 @@ of `breakdown`; this description follows the newer revision.)
                 Self {
                     buyer_name: Ok(Default::default()),
                     case_due_date: Ok(Default::default()),
-                    currency: Err("no value supplied for currency".to_string()),
-                    due_date: Err("no value supplied for due_date".to_string()),
-                    invoice_date: Err("no value supplied for invoice_date".to_string()),
-                    invoice_number: Err(
-                        "no value supplied for invoice_number".to_string(),
-                    ),
+                    currency: Err("currency: no value supplied".to_string()),
+                    due_date: Err("due_date: no value supplied".to_string()),
+                    invoice_date: Err("invoice_date: no value supplied".to_string()),
+                    invoice_number: Err("invoice_number: no value supplied".to_string()),
                     payment_reference: Ok(Default::default()),
-                    status: Err("no value supplied for status".to_string()),
+                    status: Err("status: no value supplied".to_string()),
                     total_gross_amount: Err(
-                        "no value supplied for total_gross_amount".to_string(),
+                        "total_gross_amount: no value supplied".to_string(),
                     ),
                 }
             }
@@ -14536,9 +14288,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.buyer_name = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for buyer_name: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("buyer_name", e));
                 self
             }
             pub fn case_due_date<T>(mut self, value: T) -> Self
@@ -14550,9 +14300,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.case_due_date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for case_due_date: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("case_due_date", e));
                 self
             }
             pub fn currency<T>(mut self, value: T) -> Self
@@ -14562,9 +14310,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.currency = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for currency: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("currency", e));
                 self
             }
             pub fn due_date<T>(mut self, value: T) -> Self
@@ -14574,9 +14320,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.due_date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for due_date: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("due_date", e));
                 self
             }
             pub fn invoice_date<T>(mut self, value: T) -> Self
@@ -14586,9 +14330,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.invoice_date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for invoice_date: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("invoice_date", e));
                 self
             }
             pub fn invoice_number<T>(mut self, value: T) -> Self
@@ -14598,11 +14340,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.invoice_number = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for invoice_number: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("invoice_number", e));
                 self
             }
             pub fn payment_reference<T>(mut self, value: T) -> Self
@@ -14614,11 +14352,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.payment_reference = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for payment_reference: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("payment_reference", e));
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -14628,9 +14362,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.status = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("status", e));
                 self
             }
             pub fn total_gross_amount<T>(mut self, value: T) -> Self
@@ -14640,11 +14372,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.total_gross_amount = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for total_gross_amount: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("total_gross_amount", e));
                 self
             }
         }
@@ -14724,18 +14452,14 @@ of `breakdown`; this description follows the newer revision.)
             fn default() -> Self {
                 Self {
                     booking_date: Ok(Default::default()),
-                    capital_amount: Err(
-                        "no value supplied for capital_amount".to_string(),
-                    ),
-                    costs_amount: Err("no value supplied for costs_amount".to_string()),
-                    currency: Err("no value supplied for currency".to_string()),
+                    capital_amount: Err("capital_amount: no value supplied".to_string()),
+                    costs_amount: Err("costs_amount: no value supplied".to_string()),
+                    currency: Err("currency: no value supplied".to_string()),
                     interest_amount: Err(
-                        "no value supplied for interest_amount".to_string(),
+                        "interest_amount: no value supplied".to_string(),
                     ),
-                    payment_amount: Err(
-                        "no value supplied for payment_amount".to_string(),
-                    ),
-                    payment_date: Err("no value supplied for payment_date".to_string()),
+                    payment_amount: Err("payment_amount: no value supplied".to_string()),
+                    payment_date: Err("payment_date: no value supplied".to_string()),
                     payment_reference: Ok(Default::default()),
                     payment_type: Ok(Default::default()),
                 }
@@ -14751,9 +14475,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.booking_date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for booking_date: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("booking_date", e));
                 self
             }
             pub fn capital_amount<T>(mut self, value: T) -> Self
@@ -14763,11 +14485,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.capital_amount = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for capital_amount: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("capital_amount", e));
                 self
             }
             pub fn costs_amount<T>(mut self, value: T) -> Self
@@ -14777,9 +14495,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.costs_amount = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for costs_amount: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("costs_amount", e));
                 self
             }
             pub fn currency<T>(mut self, value: T) -> Self
@@ -14789,9 +14505,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.currency = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for currency: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("currency", e));
                 self
             }
             pub fn interest_amount<T>(mut self, value: T) -> Self
@@ -14801,11 +14515,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.interest_amount = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for interest_amount: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("interest_amount", e));
                 self
             }
             pub fn payment_amount<T>(mut self, value: T) -> Self
@@ -14815,11 +14525,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.payment_amount = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for payment_amount: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("payment_amount", e));
                 self
             }
             pub fn payment_date<T>(mut self, value: T) -> Self
@@ -14829,9 +14535,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.payment_date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for payment_date: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("payment_date", e));
                 self
             }
             pub fn payment_reference<T>(mut self, value: T) -> Self
@@ -14843,11 +14547,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.payment_reference = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for payment_reference: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("payment_reference", e));
                 self
             }
             pub fn payment_type<T>(mut self, value: T) -> Self
@@ -14857,9 +14557,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.payment_type = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for payment_type: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("payment_type", e));
                 self
             }
         }
@@ -14923,15 +14621,15 @@ of `breakdown`; this description follows the newer revision.)
         impl ::std::default::Default for CaseSummary {
             fn default() -> Self {
                 Self {
-                    active_days: Err("no value supplied for active_days".to_string()),
-                    agency: Err("no value supplied for agency".to_string()),
-                    case_id: Err("no value supplied for case_id".to_string()),
+                    active_days: Err("active_days: no value supplied".to_string()),
+                    agency: Err("agency: no value supplied".to_string()),
+                    case_id: Err("case_id: no value supplied".to_string()),
                     closed_at: Ok(Default::default()),
-                    created_at: Err("no value supplied for created_at".to_string()),
-                    creditor: Err("no value supplied for creditor".to_string()),
-                    currency: Err("no value supplied for currency".to_string()),
-                    stage: Err("no value supplied for stage".to_string()),
-                    status: Err("no value supplied for status".to_string()),
+                    created_at: Err("created_at: no value supplied".to_string()),
+                    creditor: Err("creditor: no value supplied".to_string()),
+                    currency: Err("currency: no value supplied".to_string()),
+                    stage: Err("stage: no value supplied".to_string()),
+                    status: Err("status: no value supplied".to_string()),
                 }
             }
         }
@@ -14943,9 +14641,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.active_days = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for active_days: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("active_days", e));
                 self
             }
             pub fn agency<T>(mut self, value: T) -> Self
@@ -14955,9 +14651,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.agency = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for agency: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("agency", e));
                 self
             }
             pub fn case_id<T>(mut self, value: T) -> Self
@@ -14967,9 +14661,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.case_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for case_id: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("case_id", e));
                 self
             }
             pub fn closed_at<T>(mut self, value: T) -> Self
@@ -14981,9 +14673,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.closed_at = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for closed_at: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("closed_at", e));
                 self
             }
             pub fn created_at<T>(mut self, value: T) -> Self
@@ -14993,9 +14683,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.created_at = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for created_at: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("created_at", e));
                 self
             }
             pub fn creditor<T>(mut self, value: T) -> Self
@@ -15005,9 +14693,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.creditor = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for creditor: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("creditor", e));
                 self
             }
             pub fn currency<T>(mut self, value: T) -> Self
@@ -15017,9 +14703,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.currency = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for currency: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("currency", e));
                 self
             }
             pub fn stage<T>(mut self, value: T) -> Self
@@ -15029,9 +14713,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.stage = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for stage: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("stage", e));
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -15041,9 +14723,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.status = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("status", e));
                 self
             }
         }
@@ -15096,10 +14776,10 @@ of `breakdown`; this description follows the newer revision.)
         impl ::std::default::Default for CaseTimelineEntry {
             fn default() -> Self {
                 Self {
-                    date: Err("no value supplied for date".to_string()),
-                    description: Err("no value supplied for description".to_string()),
-                    stage: Err("no value supplied for stage".to_string()),
-                    status: Err("no value supplied for status".to_string()),
+                    date: Err("date: no value supplied".to_string()),
+                    description: Err("description: no value supplied".to_string()),
+                    stage: Err("stage: no value supplied".to_string()),
+                    status: Err("status: no value supplied".to_string()),
                 }
             }
         }
@@ -15111,9 +14791,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for date: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("date", e));
                 self
             }
             pub fn description<T>(mut self, value: T) -> Self
@@ -15123,9 +14801,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.description = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("description", e));
                 self
             }
             pub fn stage<T>(mut self, value: T) -> Self
@@ -15135,9 +14811,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.stage = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for stage: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("stage", e));
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -15147,9 +14821,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.status = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("status", e));
                 self
             }
         }
@@ -15192,10 +14864,10 @@ of `breakdown`; this description follows the newer revision.)
         impl ::std::default::Default for ClientContact {
             fn default() -> Self {
                 Self {
-                    email: Err("no value supplied for email".to_string()),
-                    name: Err("no value supplied for name".to_string()),
+                    email: Err("email: no value supplied".to_string()),
+                    name: Err("name: no value supplied".to_string()),
                     phone: Ok(Default::default()),
-                    role: Err("no value supplied for role".to_string()),
+                    role: Err("role: no value supplied".to_string()),
                 }
             }
         }
@@ -15207,9 +14879,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.email = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for email: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("email", e));
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -15219,9 +14889,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.name = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("name", e));
                 self
             }
             pub fn phone<T>(mut self, value: T) -> Self
@@ -15233,9 +14901,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.phone = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for phone: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("phone", e));
                 self
             }
             pub fn role<T>(mut self, value: T) -> Self
@@ -15245,9 +14911,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.role = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for role: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("role", e));
                 self
             }
         }
@@ -15330,22 +14994,16 @@ of `breakdown`; this description follows the newer revision.)
             fn default() -> Self {
                 Self {
                     bic: Ok(Default::default()),
-                    business_code: Err(
-                        "no value supplied for business_code".to_string(),
-                    ),
-                    country_code: Err("no value supplied for country_code".to_string()),
-                    email: Err("no value supplied for email".to_string()),
+                    business_code: Err("business_code: no value supplied".to_string()),
+                    country_code: Err("country_code: no value supplied".to_string()),
+                    email: Err("email: no value supplied".to_string()),
                     iban: Ok(Default::default()),
-                    language_code: Err(
-                        "no value supplied for language_code".to_string(),
-                    ),
-                    name: Err("no value supplied for name".to_string()),
-                    postal_address: Err(
-                        "no value supplied for postal_address".to_string(),
-                    ),
-                    postal_code: Err("no value supplied for postal_code".to_string()),
+                    language_code: Err("language_code: no value supplied".to_string()),
+                    name: Err("name: no value supplied".to_string()),
+                    postal_address: Err("postal_address: no value supplied".to_string()),
+                    postal_code: Err("postal_code: no value supplied".to_string()),
                     postal_district: Err(
-                        "no value supplied for postal_district".to_string(),
+                        "postal_district: no value supplied".to_string(),
                     ),
                     telephone: Ok(Default::default()),
                     vat_reg_nbr: Ok(Default::default()),
@@ -15361,11 +15019,7 @@ of `breakdown`; this description follows the newer revision.)
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.bic = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for bic: {e}")
-                    });
+                self.bic = value.try_into().map_err(|e| crate::conversion::at("bic", e));
                 self
             }
             pub fn business_code<T>(mut self, value: T) -> Self
@@ -15375,9 +15029,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.business_code = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for business_code: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("business_code", e));
                 self
             }
             pub fn country_code<T>(mut self, value: T) -> Self
@@ -15387,9 +15039,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.country_code = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for country_code: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("country_code", e));
                 self
             }
             pub fn email<T>(mut self, value: T) -> Self
@@ -15399,9 +15049,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.email = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for email: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("email", e));
                 self
             }
             pub fn iban<T>(mut self, value: T) -> Self
@@ -15413,9 +15061,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.iban = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for iban: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("iban", e));
                 self
             }
             pub fn language_code<T>(mut self, value: T) -> Self
@@ -15425,9 +15071,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.language_code = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for language_code: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("language_code", e));
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -15437,9 +15081,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.name = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("name", e));
                 self
             }
             pub fn postal_address<T>(mut self, value: T) -> Self
@@ -15449,11 +15091,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.postal_address = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for postal_address: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("postal_address", e));
                 self
             }
             pub fn postal_code<T>(mut self, value: T) -> Self
@@ -15463,9 +15101,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.postal_code = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for postal_code: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("postal_code", e));
                 self
             }
             pub fn postal_district<T>(mut self, value: T) -> Self
@@ -15475,11 +15111,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.postal_district = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for postal_district: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("postal_district", e));
                 self
             }
             pub fn telephone<T>(mut self, value: T) -> Self
@@ -15491,9 +15123,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.telephone = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for telephone: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("telephone", e));
                 self
             }
             pub fn vat_reg_nbr<T>(mut self, value: T) -> Self
@@ -15505,9 +15135,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.vat_reg_nbr = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for vat_reg_nbr: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("vat_reg_nbr", e));
                 self
             }
             pub fn website<T>(mut self, value: T) -> Self
@@ -15519,9 +15147,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.website = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for website: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("website", e));
                 self
             }
         }
@@ -15583,7 +15209,7 @@ of `breakdown`; this description follows the newer revision.)
                 Self {
                     accounting_system: Ok(Default::default()),
                     partner_code: Ok(Default::default()),
-                    type_: Err("no value supplied for type_".to_string()),
+                    type_: Err("type_: no value supplied".to_string()),
                 }
             }
         }
@@ -15597,11 +15223,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.accounting_system = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for accounting_system: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("accounting_system", e));
                 self
             }
             pub fn partner_code<T>(mut self, value: T) -> Self
@@ -15613,9 +15235,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.partner_code = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for partner_code: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("partner_code", e));
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
@@ -15625,9 +15245,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.type_ = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("type_", e));
                 self
             }
         }
@@ -15688,9 +15306,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.costs = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for costs: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("costs", e));
                 self
             }
             pub fn enabled<T>(mut self, value: T) -> Self
@@ -15700,9 +15316,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.enabled = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for enabled: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("enabled", e));
                 self
             }
             pub fn interest<T>(mut self, value: T) -> Self
@@ -15714,9 +15328,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.interest = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for interest: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("interest", e));
                 self
             }
             pub fn start_delay_days<T>(mut self, value: T) -> Self
@@ -15726,11 +15338,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.start_delay_days = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for start_delay_days: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("start_delay_days", e));
                 self
             }
         }
@@ -15781,11 +15389,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.charge_statutory_costs = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for charge_statutory_costs: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("charge_statutory_costs", e));
                 self
             }
             pub fn reminder_fee_amount<T>(mut self, value: T) -> Self
@@ -15797,11 +15401,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.reminder_fee_amount = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for reminder_fee_amount: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("reminder_fee_amount", e));
                 self
             }
         }
@@ -15853,9 +15453,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.from_date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for from_date: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("from_date", e));
                 self
             }
             pub fn percentage<T>(mut self, value: T) -> Self
@@ -15867,9 +15465,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.percentage = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for percentage: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("percentage", e));
                 self
             }
         }
@@ -15924,11 +15520,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.contact_person = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for contact_person: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("contact_person", e));
                 self
             }
             pub fn email<T>(mut self, value: T) -> Self
@@ -15938,9 +15530,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.email = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for email: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("email", e));
                 self
             }
             pub fn phone<T>(mut self, value: T) -> Self
@@ -15950,9 +15540,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.phone = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for phone: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("phone", e));
                 self
             }
         }
@@ -16006,9 +15594,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.email = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for email: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("email", e));
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -16020,9 +15606,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.name = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("name", e));
                 self
             }
         }
@@ -16057,9 +15641,9 @@ of `breakdown`; this description follows the newer revision.)
         impl ::std::default::Default for CreateClientRequest {
             fn default() -> Self {
                 Self {
-                    client: Err("no value supplied for client".to_string()),
-                    contacts: Err("no value supplied for contacts".to_string()),
-                    service: Err("no value supplied for service".to_string()),
+                    client: Err("client: no value supplied".to_string()),
+                    contacts: Err("contacts: no value supplied".to_string()),
+                    service: Err("service: no value supplied".to_string()),
                 }
             }
         }
@@ -16071,9 +15655,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.client = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for client: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("client", e));
                 self
             }
             pub fn contacts<T>(mut self, value: T) -> Self
@@ -16083,9 +15665,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.contacts = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for contacts: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("contacts", e));
                 self
             }
             pub fn service<T>(mut self, value: T) -> Self
@@ -16095,9 +15675,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.service = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for service: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("service", e));
                 self
             }
         }
@@ -16146,14 +15724,12 @@ of `breakdown`; this description follows the newer revision.)
         impl ::std::default::Default for CreateClientResponse {
             fn default() -> Self {
                 Self {
-                    access_token: Err("no value supplied for access_token".to_string()),
-                    client_id: Err("no value supplied for client_id".to_string()),
-                    customer_code: Err(
-                        "no value supplied for customer_code".to_string(),
-                    ),
+                    access_token: Err("access_token: no value supplied".to_string()),
+                    client_id: Err("client_id: no value supplied".to_string()),
+                    customer_code: Err("customer_code: no value supplied".to_string()),
                     expires_at: Ok(Default::default()),
                     payment_reference_prefix: Err(
-                        "no value supplied for payment_reference_prefix".to_string(),
+                        "payment_reference_prefix: no value supplied".to_string(),
                     ),
                 }
             }
@@ -16166,9 +15742,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.access_token = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for access_token: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("access_token", e));
                 self
             }
             pub fn client_id<T>(mut self, value: T) -> Self
@@ -16178,9 +15752,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.client_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for client_id: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("client_id", e));
                 self
             }
             pub fn customer_code<T>(mut self, value: T) -> Self
@@ -16190,9 +15762,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.customer_code = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for customer_code: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("customer_code", e));
                 self
             }
             pub fn expires_at<T>(mut self, value: T) -> Self
@@ -16204,9 +15774,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.expires_at = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for expires_at: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("expires_at", e));
                 self
             }
             pub fn payment_reference_prefix<T>(mut self, value: T) -> Self
@@ -16216,11 +15784,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.payment_reference_prefix = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for payment_reference_prefix: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("payment_reference_prefix", e));
                 self
             }
         }
@@ -16271,12 +15835,10 @@ of `breakdown`; this description follows the newer revision.)
             fn default() -> Self {
                 Self {
                     case_id: Ok(Default::default()),
-                    invoice_number: Err(
-                        "no value supplied for invoice_number".to_string(),
-                    ),
+                    invoice_number: Err("invoice_number: no value supplied".to_string()),
                     payment_reference: Ok(Default::default()),
-                    received_at: Err("no value supplied for received_at".to_string()),
-                    status: Err("no value supplied for status".to_string()),
+                    received_at: Err("received_at: no value supplied".to_string()),
+                    status: Err("status: no value supplied".to_string()),
                 }
             }
         }
@@ -16288,9 +15850,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.case_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for case_id: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("case_id", e));
                 self
             }
             pub fn invoice_number<T>(mut self, value: T) -> Self
@@ -16300,11 +15860,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.invoice_number = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for invoice_number: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("invoice_number", e));
                 self
             }
             pub fn payment_reference<T>(mut self, value: T) -> Self
@@ -16316,11 +15872,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.payment_reference = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for payment_reference: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("payment_reference", e));
                 self
             }
             pub fn received_at<T>(mut self, value: T) -> Self
@@ -16330,9 +15882,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.received_at = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for received_at: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("received_at", e));
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -16342,9 +15892,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.status = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("status", e));
                 self
             }
         }
@@ -16389,8 +15937,8 @@ of `breakdown`; this description follows the newer revision.)
         impl ::std::default::Default for DefinitionDetail {
             fn default() -> Self {
                 Self {
-                    header: Err("no value supplied for header".to_string()),
-                    value: Err("no value supplied for value".to_string()),
+                    header: Err("header: no value supplied".to_string()),
+                    value: Err("value: no value supplied".to_string()),
                 }
             }
         }
@@ -16402,9 +15950,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.header = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for header: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("header", e));
                 self
             }
             pub fn value<T>(mut self, value: T) -> Self
@@ -16414,9 +15960,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.value = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for value: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("value", e));
                 self
             }
         }
@@ -16471,9 +16015,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.address = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for address: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("address", e));
                 self
             }
             pub fn delivery_date<T>(mut self, value: T) -> Self
@@ -16485,9 +16027,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.delivery_date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for delivery_date: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("delivery_date", e));
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -16499,9 +16039,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.name = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("name", e));
                 self
             }
         }
@@ -16537,8 +16075,8 @@ of `breakdown`; this description follows the newer revision.)
         impl ::std::default::Default for Distribution {
             fn default() -> Self {
                 Self {
-                    enabled: Err("no value supplied for enabled".to_string()),
-                    method: Err("no value supplied for method".to_string()),
+                    enabled: Err("enabled: no value supplied".to_string()),
+                    method: Err("method: no value supplied".to_string()),
                 }
             }
         }
@@ -16550,9 +16088,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.enabled = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for enabled: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("enabled", e));
                 self
             }
             pub fn method<T>(mut self, value: T) -> Self
@@ -16562,9 +16098,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.method = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for method: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("method", e));
                 self
             }
         }
@@ -16629,11 +16163,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.default_last30_days = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for default_last30_days: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("default_last30_days", e));
                 self
             }
             pub fn fetch_type<T>(mut self, value: T) -> Self
@@ -16645,9 +16175,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.fetch_type = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for fetch_type: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("fetch_type", e));
                 self
             }
             pub fn from_inv_date<T>(mut self, value: T) -> Self
@@ -16659,9 +16187,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.from_inv_date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for from_inv_date: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("from_inv_date", e));
                 self
             }
             pub fn invoice_number<T>(mut self, value: T) -> Self
@@ -16671,11 +16197,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.invoice_number = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for invoice_number: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("invoice_number", e));
                 self
             }
             pub fn to_inv_date<T>(mut self, value: T) -> Self
@@ -16687,9 +16209,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.to_inv_date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for to_inv_date: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("to_inv_date", e));
                 self
             }
         }
@@ -16731,8 +16251,8 @@ of `breakdown`; this description follows the newer revision.)
         impl ::std::default::Default for DistributionInformationPage {
             fn default() -> Self {
                 Self {
-                    data: Err("no value supplied for data".to_string()),
-                    meta: Err("no value supplied for meta".to_string()),
+                    data: Err("data: no value supplied".to_string()),
+                    meta: Err("meta: no value supplied".to_string()),
                 }
             }
         }
@@ -16744,9 +16264,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.data = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for data: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("data", e));
                 self
             }
             pub fn meta<T>(mut self, value: T) -> Self
@@ -16756,9 +16274,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.meta = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("meta", e));
                 self
             }
         }
@@ -16797,10 +16313,8 @@ of `breakdown`; this description follows the newer revision.)
         impl ::std::default::Default for DistributionInformationResponse {
             fn default() -> Self {
                 Self {
-                    distributions: Err(
-                        "no value supplied for distributions".to_string(),
-                    ),
-                    meta_data: Err("no value supplied for meta_data".to_string()),
+                    distributions: Err("distributions: no value supplied".to_string()),
+                    meta_data: Err("meta_data: no value supplied".to_string()),
                 }
             }
         }
@@ -16812,9 +16326,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.distributions = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for distributions: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("distributions", e));
                 self
             }
             pub fn meta_data<T>(mut self, value: T) -> Self
@@ -16824,9 +16336,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.meta_data = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for meta_data: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("meta_data", e));
                 self
             }
         }
@@ -16864,14 +16374,14 @@ of `breakdown`; this description follows the newer revision.)
         impl ::std::default::Default for DistributionMetaData {
             fn default() -> Self {
                 Self {
-                    failed_count: Err("no value supplied for failed_count".to_string()),
+                    failed_count: Err("failed_count: no value supplied".to_string()),
                     filters_applied: Err(
-                        "no value supplied for filters_applied".to_string(),
+                        "filters_applied: no value supplied".to_string(),
                     ),
                     successful_count: Err(
-                        "no value supplied for successful_count".to_string(),
+                        "successful_count: no value supplied".to_string(),
                     ),
-                    total_count: Err("no value supplied for total_count".to_string()),
+                    total_count: Err("total_count: no value supplied".to_string()),
                 }
             }
         }
@@ -16883,9 +16393,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.failed_count = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for failed_count: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("failed_count", e));
                 self
             }
             pub fn filters_applied<T>(mut self, value: T) -> Self
@@ -16895,11 +16403,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.filters_applied = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for filters_applied: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("filters_applied", e));
                 self
             }
             pub fn successful_count<T>(mut self, value: T) -> Self
@@ -16909,11 +16413,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.successful_count = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for successful_count: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("successful_count", e));
                 self
             }
             pub fn total_count<T>(mut self, value: T) -> Self
@@ -16923,9 +16423,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.total_count = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for total_count: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("total_count", e));
                 self
             }
         }
@@ -16998,22 +16496,18 @@ of `breakdown`; this description follows the newer revision.)
             fn default() -> Self {
                 Self {
                     case_id: Ok(Default::default()),
-                    created_at: Err("no value supplied for created_at".to_string()),
+                    created_at: Err("created_at: no value supplied".to_string()),
                     distributed_at: Ok(Default::default()),
                     error_message: Ok(Default::default()),
-                    invoice_number: Err(
-                        "no value supplied for invoice_number".to_string(),
-                    ),
-                    invoice_status: Err(
-                        "no value supplied for invoice_status".to_string(),
-                    ),
-                    method: Err("no value supplied for method".to_string()),
+                    invoice_number: Err("invoice_number: no value supplied".to_string()),
+                    invoice_status: Err("invoice_status: no value supplied".to_string()),
+                    method: Err("method: no value supplied".to_string()),
                     payment_control_enabled: Err(
-                        "no value supplied for payment_control_enabled".to_string(),
+                        "payment_control_enabled: no value supplied".to_string(),
                     ),
                     payment_reference: Ok(Default::default()),
                     recipient: Ok(Default::default()),
-                    status: Err("no value supplied for status".to_string()),
+                    status: Err("status: no value supplied".to_string()),
                 }
             }
         }
@@ -17025,9 +16519,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.case_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for case_id: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("case_id", e));
                 self
             }
             pub fn created_at<T>(mut self, value: T) -> Self
@@ -17037,9 +16529,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.created_at = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for created_at: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("created_at", e));
                 self
             }
             pub fn distributed_at<T>(mut self, value: T) -> Self
@@ -17051,11 +16541,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.distributed_at = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for distributed_at: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("distributed_at", e));
                 self
             }
             pub fn error_message<T>(mut self, value: T) -> Self
@@ -17065,9 +16551,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.error_message = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for error_message: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("error_message", e));
                 self
             }
             pub fn invoice_number<T>(mut self, value: T) -> Self
@@ -17077,11 +16561,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.invoice_number = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for invoice_number: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("invoice_number", e));
                 self
             }
             pub fn invoice_status<T>(mut self, value: T) -> Self
@@ -17091,11 +16571,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.invoice_status = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for invoice_status: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("invoice_status", e));
                 self
             }
             pub fn method<T>(mut self, value: T) -> Self
@@ -17105,9 +16581,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.method = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for method: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("method", e));
                 self
             }
             pub fn payment_control_enabled<T>(mut self, value: T) -> Self
@@ -17117,11 +16591,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.payment_control_enabled = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for payment_control_enabled: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("payment_control_enabled", e));
                 self
             }
             pub fn payment_reference<T>(mut self, value: T) -> Self
@@ -17133,11 +16603,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.payment_reference = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for payment_reference: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("payment_reference", e));
                 self
             }
             pub fn recipient<T>(mut self, value: T) -> Self
@@ -17149,9 +16615,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.recipient = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for recipient: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("recipient", e));
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -17161,9 +16625,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.status = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("status", e));
                 self
             }
         }
@@ -17220,9 +16682,9 @@ of `breakdown`; this description follows the newer revision.)
         impl ::std::default::Default for ErrorResponse {
             fn default() -> Self {
                 Self {
-                    code: Err("no value supplied for code".to_string()),
-                    field_errors: Err("no value supplied for field_errors".to_string()),
-                    message: Err("no value supplied for message".to_string()),
+                    code: Err("code: no value supplied".to_string()),
+                    field_errors: Err("field_errors: no value supplied".to_string()),
+                    message: Err("message: no value supplied".to_string()),
                     request_id: Ok(Default::default()),
                 }
             }
@@ -17235,9 +16697,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.code = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for code: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("code", e));
                 self
             }
             pub fn field_errors<T>(mut self, value: T) -> Self
@@ -17247,9 +16707,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.field_errors = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for field_errors: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("field_errors", e));
                 self
             }
             pub fn message<T>(mut self, value: T) -> Self
@@ -17259,9 +16717,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.message = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for message: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("message", e));
                 self
             }
             pub fn request_id<T>(mut self, value: T) -> Self
@@ -17271,9 +16727,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.request_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for request_id: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("request_id", e));
                 self
             }
         }
@@ -17334,11 +16788,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.agreement_identifier = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for agreement_identifier: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("agreement_identifier", e));
                 self
             }
             pub fn assignment_notice<T>(mut self, value: T) -> Self
@@ -17350,11 +16800,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.assignment_notice = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for assignment_notice: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("assignment_notice", e));
                 self
             }
             pub fn financier_name<T>(mut self, value: T) -> Self
@@ -17366,11 +16812,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.financier_name = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for financier_name: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("financier_name", e));
                 self
             }
         }
@@ -17404,9 +16846,9 @@ of `breakdown`; this description follows the newer revision.)
         impl ::std::default::Default for FieldError {
             fn default() -> Self {
                 Self {
-                    code: Err("no value supplied for code".to_string()),
-                    message: Err("no value supplied for message".to_string()),
-                    path: Err("no value supplied for path".to_string()),
+                    code: Err("code: no value supplied".to_string()),
+                    message: Err("message: no value supplied".to_string()),
+                    path: Err("path: no value supplied".to_string()),
                 }
             }
         }
@@ -17418,9 +16860,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.code = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for code: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("code", e));
                 self
             }
             pub fn message<T>(mut self, value: T) -> Self
@@ -17430,9 +16870,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.message = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for message: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("message", e));
                 self
             }
             pub fn path<T>(mut self, value: T) -> Self
@@ -17442,9 +16880,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.path = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for path: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("path", e));
                 self
             }
         }
@@ -17500,11 +16936,11 @@ of `breakdown`; this description follows the newer revision.)
             fn default() -> Self {
                 Self {
                     e_invoice_address: Err(
-                        "no value supplied for e_invoice_address".to_string(),
+                        "e_invoice_address: no value supplied".to_string(),
                     ),
                     e_invoice_address_name: Ok(Default::default()),
                     e_invoice_address_type: Err(
-                        "no value supplied for e_invoice_address_type".to_string(),
+                        "e_invoice_address_type: no value supplied".to_string(),
                     ),
                     e_invoice_operator_id: Ok(Default::default()),
                     e_invoice_operator_name: Ok(Default::default()),
@@ -17520,11 +16956,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.e_invoice_address = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for e_invoice_address: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("e_invoice_address", e));
                 self
             }
             pub fn e_invoice_address_name<T>(mut self, value: T) -> Self
@@ -17534,11 +16966,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.e_invoice_address_name = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for e_invoice_address_name: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("e_invoice_address_name", e));
                 self
             }
             pub fn e_invoice_address_type<T>(mut self, value: T) -> Self
@@ -17548,11 +16976,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.e_invoice_address_type = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for e_invoice_address_type: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("e_invoice_address_type", e));
                 self
             }
             pub fn e_invoice_operator_id<T>(mut self, value: T) -> Self
@@ -17562,11 +16986,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.e_invoice_operator_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for e_invoice_operator_id: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("e_invoice_operator_id", e));
                 self
             }
             pub fn e_invoice_operator_name<T>(mut self, value: T) -> Self
@@ -17576,11 +16996,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.e_invoice_operator_name = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for e_invoice_operator_name: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("e_invoice_operator_name", e));
                 self
             }
             pub fn last_modified<T>(mut self, value: T) -> Self
@@ -17592,9 +17008,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.last_modified = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for last_modified: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("last_modified", e));
                 self
             }
         }
@@ -17640,7 +17054,7 @@ of `breakdown`; this description follows the newer revision.)
             fn default() -> Self {
                 Self {
                     free_text: Ok(Default::default()),
-                    percentage: Err("no value supplied for percentage".to_string()),
+                    percentage: Err("percentage: no value supplied".to_string()),
                 }
             }
         }
@@ -17654,9 +17068,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.free_text = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for free_text: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("free_text", e));
                 self
             }
             pub fn percentage<T>(mut self, value: T) -> Self
@@ -17666,9 +17078,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.percentage = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for percentage: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("percentage", e));
                 self
             }
         }
@@ -17703,9 +17113,9 @@ of `breakdown`; this description follows the newer revision.)
         impl ::std::default::Default for InvoiceAction {
             fn default() -> Self {
                 Self {
-                    code: Err("no value supplied for code".to_string()),
+                    code: Err("code: no value supplied".to_string()),
                     comment: Ok(Default::default()),
-                    data: Err("no value supplied for data".to_string()),
+                    data: Err("data: no value supplied".to_string()),
                 }
             }
         }
@@ -17717,9 +17127,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.code = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for code: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("code", e));
                 self
             }
             pub fn comment<T>(mut self, value: T) -> Self
@@ -17731,9 +17139,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.comment = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for comment: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("comment", e));
                 self
             }
             pub fn data<T>(mut self, value: T) -> Self
@@ -17743,9 +17149,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.data = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for data: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("data", e));
                 self
             }
         }
@@ -17821,9 +17225,7 @@ of `breakdown`; this description follows the newer revision.)
                     case_id: Ok(Default::default()),
                     currency: Ok(Default::default()),
                     due_date: Ok(Default::default()),
-                    invoice_number: Err(
-                        "no value supplied for invoice_number".to_string(),
-                    ),
+                    invoice_number: Err("invoice_number: no value supplied".to_string()),
                     outstanding_capital_amount: Ok(Default::default()),
                     outstanding_costs_amount: Ok(Default::default()),
                     outstanding_interest_amount: Ok(Default::default()),
@@ -17843,9 +17245,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.amount = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for amount: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("amount", e));
                 self
             }
             pub fn case_id<T>(mut self, value: T) -> Self
@@ -17855,9 +17255,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.case_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for case_id: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("case_id", e));
                 self
             }
             pub fn currency<T>(mut self, value: T) -> Self
@@ -17869,9 +17267,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.currency = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for currency: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("currency", e));
                 self
             }
             pub fn due_date<T>(mut self, value: T) -> Self
@@ -17883,9 +17279,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.due_date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for due_date: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("due_date", e));
                 self
             }
             pub fn invoice_number<T>(mut self, value: T) -> Self
@@ -17895,11 +17289,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.invoice_number = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for invoice_number: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("invoice_number", e));
                 self
             }
             pub fn outstanding_capital_amount<T>(mut self, value: T) -> Self
@@ -17911,11 +17301,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.outstanding_capital_amount = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for outstanding_capital_amount: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("outstanding_capital_amount", e));
                 self
             }
             pub fn outstanding_costs_amount<T>(mut self, value: T) -> Self
@@ -17927,11 +17313,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.outstanding_costs_amount = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for outstanding_costs_amount: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("outstanding_costs_amount", e));
                 self
             }
             pub fn outstanding_interest_amount<T>(mut self, value: T) -> Self
@@ -17943,11 +17325,10 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.outstanding_interest_amount = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for outstanding_interest_amount: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at(
+                        "outstanding_interest_amount",
+                        e,
+                    ));
                 self
             }
             pub fn payment_date<T>(mut self, value: T) -> Self
@@ -17959,9 +17340,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.payment_date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for payment_date: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("payment_date", e));
                 self
             }
             pub fn payment_method<T>(mut self, value: T) -> Self
@@ -17973,11 +17352,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.payment_method = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for payment_method: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("payment_method", e));
                 self
             }
             pub fn reference<T>(mut self, value: T) -> Self
@@ -17989,9 +17364,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.reference = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for reference: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("reference", e));
                 self
             }
         }
@@ -18046,13 +17419,11 @@ of `breakdown`; this description follows the newer revision.)
         impl ::std::default::Default for InvoiceActionResult {
             fn default() -> Self {
                 Self {
-                    action_id: Err("no value supplied for action_id".to_string()),
+                    action_id: Err("action_id: no value supplied".to_string()),
                     case_id: Ok(Default::default()),
-                    code: Err("no value supplied for code".to_string()),
-                    invoice_number: Err(
-                        "no value supplied for invoice_number".to_string(),
-                    ),
-                    status: Err("no value supplied for status".to_string()),
+                    code: Err("code: no value supplied".to_string()),
+                    invoice_number: Err("invoice_number: no value supplied".to_string()),
+                    status: Err("status: no value supplied".to_string()),
                 }
             }
         }
@@ -18064,9 +17435,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.action_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for action_id: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("action_id", e));
                 self
             }
             pub fn case_id<T>(mut self, value: T) -> Self
@@ -18076,9 +17445,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.case_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for case_id: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("case_id", e));
                 self
             }
             pub fn code<T>(mut self, value: T) -> Self
@@ -18088,9 +17455,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.code = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for code: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("code", e));
                 self
             }
             pub fn invoice_number<T>(mut self, value: T) -> Self
@@ -18100,11 +17465,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.invoice_number = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for invoice_number: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("invoice_number", e));
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -18114,9 +17475,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.status = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("status", e));
                 self
             }
         }
@@ -18156,7 +17515,7 @@ of `breakdown`; this description follows the newer revision.)
         impl ::std::default::Default for InvoiceActionsRequest {
             fn default() -> Self {
                 Self {
-                    actions: Err("no value supplied for actions".to_string()),
+                    actions: Err("actions: no value supplied".to_string()),
                 }
             }
         }
@@ -18168,9 +17527,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.actions = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for actions: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("actions", e));
                 self
             }
         }
@@ -18199,7 +17556,7 @@ of `breakdown`; this description follows the newer revision.)
         impl ::std::default::Default for InvoiceActionsResponse {
             fn default() -> Self {
                 Self {
-                    results: Err("no value supplied for results".to_string()),
+                    results: Err("results: no value supplied".to_string()),
                 }
             }
         }
@@ -18211,9 +17568,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.results = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for results: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("results", e));
                 self
             }
         }
@@ -18265,13 +17620,13 @@ of `breakdown`; this description follows the newer revision.)
                     paid_amount: Ok(Default::default()),
                     rounding_amount: Ok(Default::default()),
                     total_gross_amount: Err(
-                        "no value supplied for total_gross_amount".to_string(),
+                        "total_gross_amount: no value supplied".to_string(),
                     ),
                     total_net_amount: Err(
-                        "no value supplied for total_net_amount".to_string(),
+                        "total_net_amount: no value supplied".to_string(),
                     ),
                     total_vat_amount: Err(
-                        "no value supplied for total_vat_amount".to_string(),
+                        "total_vat_amount: no value supplied".to_string(),
                     ),
                     vat_breakdown: Ok(Default::default()),
                 }
@@ -18287,9 +17642,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.paid_amount = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for paid_amount: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("paid_amount", e));
                 self
             }
             pub fn rounding_amount<T>(mut self, value: T) -> Self
@@ -18301,11 +17654,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.rounding_amount = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for rounding_amount: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("rounding_amount", e));
                 self
             }
             pub fn total_gross_amount<T>(mut self, value: T) -> Self
@@ -18315,11 +17664,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.total_gross_amount = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for total_gross_amount: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("total_gross_amount", e));
                 self
             }
             pub fn total_net_amount<T>(mut self, value: T) -> Self
@@ -18329,11 +17674,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.total_net_amount = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for total_net_amount: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("total_net_amount", e));
                 self
             }
             pub fn total_vat_amount<T>(mut self, value: T) -> Self
@@ -18343,11 +17684,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.total_vat_amount = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for total_vat_amount: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("total_vat_amount", e));
                 self
             }
             pub fn vat_breakdown<T>(mut self, value: T) -> Self
@@ -18357,9 +17694,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.vat_breakdown = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for vat_breakdown: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("vat_breakdown", e));
                 self
             }
         }
@@ -18414,9 +17749,9 @@ of `breakdown`; this description follows the newer revision.)
             fn default() -> Self {
                 Self {
                     content: Ok(Default::default()),
-                    file_name: Err("no value supplied for file_name".to_string()),
+                    file_name: Err("file_name: no value supplied".to_string()),
                     mime_type: Ok(super::defaults::invoice_attachment_mime_type()),
-                    type_: Err("no value supplied for type_".to_string()),
+                    type_: Err("type_: no value supplied".to_string()),
                     url: Ok(Default::default()),
                 }
             }
@@ -18429,9 +17764,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.content = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for content: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("content", e));
                 self
             }
             pub fn file_name<T>(mut self, value: T) -> Self
@@ -18441,9 +17774,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.file_name = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for file_name: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("file_name", e));
                 self
             }
             pub fn mime_type<T>(mut self, value: T) -> Self
@@ -18453,9 +17784,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.mime_type = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for mime_type: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("mime_type", e));
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
@@ -18465,9 +17794,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.type_ = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("type_", e));
                 self
             }
             pub fn url<T>(mut self, value: T) -> Self
@@ -18477,11 +17804,7 @@ of `breakdown`; this description follows the newer revision.)
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.url = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for url: {e}")
-                    });
+                self.url = value.try_into().map_err(|e| crate::conversion::at("url", e));
                 self
             }
         }
@@ -18547,15 +17870,15 @@ of `breakdown`; this description follows the newer revision.)
         impl ::std::default::Default for InvoiceContentData {
             fn default() -> Self {
                 Self {
-                    amounts: Err("no value supplied for amounts".to_string()),
+                    amounts: Err("amounts: no value supplied".to_string()),
                     attachments: Ok(Default::default()),
                     collection: Ok(Default::default()),
                     definition_details: Ok(Default::default()),
                     factoring: Ok(Default::default()),
-                    header: Err("no value supplied for header".to_string()),
-                    parties: Err("no value supplied for parties".to_string()),
+                    header: Err("header: no value supplied".to_string()),
+                    parties: Err("parties: no value supplied".to_string()),
                     references: Ok(Default::default()),
-                    rows: Err("no value supplied for rows".to_string()),
+                    rows: Err("rows: no value supplied".to_string()),
                     terms: Ok(Default::default()),
                 }
             }
@@ -18568,9 +17891,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.amounts = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for amounts: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("amounts", e));
                 self
             }
             pub fn attachments<T>(mut self, value: T) -> Self
@@ -18580,9 +17901,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.attachments = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for attachments: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("attachments", e));
                 self
             }
             pub fn collection<T>(mut self, value: T) -> Self
@@ -18592,9 +17911,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.collection = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for collection: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("collection", e));
                 self
             }
             pub fn definition_details<T>(mut self, value: T) -> Self
@@ -18604,11 +17921,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.definition_details = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for definition_details: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("definition_details", e));
                 self
             }
             pub fn factoring<T>(mut self, value: T) -> Self
@@ -18618,9 +17931,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.factoring = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for factoring: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("factoring", e));
                 self
             }
             pub fn header<T>(mut self, value: T) -> Self
@@ -18630,9 +17941,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.header = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for header: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("header", e));
                 self
             }
             pub fn parties<T>(mut self, value: T) -> Self
@@ -18642,9 +17951,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.parties = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for parties: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("parties", e));
                 self
             }
             pub fn references<T>(mut self, value: T) -> Self
@@ -18656,9 +17963,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.references = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for references: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("references", e));
                 self
             }
             pub fn rows<T>(mut self, value: T) -> Self
@@ -18668,9 +17973,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.rows = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for rows: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("rows", e));
                 self
             }
             pub fn terms<T>(mut self, value: T) -> Self
@@ -18680,9 +17983,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.terms = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for terms: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("terms", e));
                 self
             }
         }
@@ -18757,14 +18058,12 @@ of `breakdown`; this description follows the newer revision.)
             fn default() -> Self {
                 Self {
                     additional_information: Ok(Default::default()),
-                    currency_code: Err(
-                        "no value supplied for currency_code".to_string(),
-                    ),
-                    date: Err("no value supplied for date".to_string()),
+                    currency_code: Err("currency_code: no value supplied".to_string()),
+                    date: Err("date: no value supplied".to_string()),
                     description: Ok(Default::default()),
-                    due_date: Err("no value supplied for due_date".to_string()),
+                    due_date: Err("due_date: no value supplied".to_string()),
                     language_code: Ok(Default::default()),
-                    number: Err("no value supplied for number".to_string()),
+                    number: Err("number: no value supplied".to_string()),
                     type_: Ok(Default::default()),
                 }
             }
@@ -18779,11 +18078,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.additional_information = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for additional_information: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("additional_information", e));
                 self
             }
             pub fn currency_code<T>(mut self, value: T) -> Self
@@ -18793,9 +18088,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.currency_code = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for currency_code: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("currency_code", e));
                 self
             }
             pub fn date<T>(mut self, value: T) -> Self
@@ -18805,9 +18098,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for date: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("date", e));
                 self
             }
             pub fn description<T>(mut self, value: T) -> Self
@@ -18819,9 +18110,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.description = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("description", e));
                 self
             }
             pub fn due_date<T>(mut self, value: T) -> Self
@@ -18831,9 +18120,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.due_date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for due_date: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("due_date", e));
                 self
             }
             pub fn language_code<T>(mut self, value: T) -> Self
@@ -18845,9 +18132,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.language_code = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for language_code: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("language_code", e));
                 self
             }
             pub fn number<T>(mut self, value: T) -> Self
@@ -18857,9 +18142,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.number = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for number: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("number", e));
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
@@ -18871,9 +18154,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.type_ = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("type_", e));
                 self
             }
         }
@@ -18927,10 +18208,10 @@ of `breakdown`; this description follows the newer revision.)
         impl ::std::default::Default for InvoiceParties {
             fn default() -> Self {
                 Self {
-                    buyer_party: Err("no value supplied for buyer_party".to_string()),
+                    buyer_party: Err("buyer_party: no value supplied".to_string()),
                     delivery_party: Ok(Default::default()),
                     invoice_recipient_party: Ok(Default::default()),
-                    seller_party: Err("no value supplied for seller_party".to_string()),
+                    seller_party: Err("seller_party: no value supplied".to_string()),
                 }
             }
         }
@@ -18942,9 +18223,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.buyer_party = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for buyer_party: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("buyer_party", e));
                 self
             }
             pub fn delivery_party<T>(mut self, value: T) -> Self
@@ -18954,11 +18233,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.delivery_party = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for delivery_party: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("delivery_party", e));
                 self
             }
             pub fn invoice_recipient_party<T>(mut self, value: T) -> Self
@@ -18970,11 +18245,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.invoice_recipient_party = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for invoice_recipient_party: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("invoice_recipient_party", e));
                 self
             }
             pub fn seller_party<T>(mut self, value: T) -> Self
@@ -18984,9 +18255,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.seller_party = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for seller_party: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("seller_party", e));
                 self
             }
         }
@@ -19079,9 +18348,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.address = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for address: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("address", e));
                 self
             }
             pub fn business_id<T>(mut self, value: T) -> Self
@@ -19093,9 +18360,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.business_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for business_id: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("business_id", e));
                 self
             }
             pub fn electronic_invoice_account<T>(mut self, value: T) -> Self
@@ -19109,11 +18374,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.electronic_invoice_account = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for electronic_invoice_account: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("electronic_invoice_account", e));
                 self
             }
             pub fn electronic_routing_address<T>(mut self, value: T) -> Self
@@ -19127,11 +18388,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.electronic_routing_address = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for electronic_routing_address: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("electronic_routing_address", e));
                 self
             }
             pub fn email<T>(mut self, value: T) -> Self
@@ -19143,9 +18400,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.email = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for email: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("email", e));
                 self
             }
             pub fn gln_number<T>(mut self, value: T) -> Self
@@ -19157,9 +18412,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.gln_number = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for gln_number: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("gln_number", e));
                 self
             }
             pub fn language_code<T>(mut self, value: T) -> Self
@@ -19171,9 +18424,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.language_code = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for language_code: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("language_code", e));
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -19185,9 +18436,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.name = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("name", e));
                 self
             }
             pub fn vat_code<T>(mut self, value: T) -> Self
@@ -19199,9 +18448,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.vat_code = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for vat_code: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("vat_code", e));
                 self
             }
         }
@@ -19304,9 +18551,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.agreement = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for agreement: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("agreement", e));
                 self
             }
             pub fn buyer<T>(mut self, value: T) -> Self
@@ -19318,9 +18563,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.buyer = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for buyer: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("buyer", e));
                 self
             }
             pub fn credited_invoice_number<T>(mut self, value: T) -> Self
@@ -19330,11 +18573,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.credited_invoice_number = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for credited_invoice_number: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("credited_invoice_number", e));
                 self
             }
             pub fn electronic_payment_code<T>(mut self, value: T) -> Self
@@ -19346,11 +18585,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.electronic_payment_code = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for electronic_payment_code: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("electronic_payment_code", e));
                 self
             }
             pub fn invoice_copy_url<T>(mut self, value: T) -> Self
@@ -19362,11 +18597,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.invoice_copy_url = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for invoice_copy_url: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("invoice_copy_url", e));
                 self
             }
             pub fn order_date<T>(mut self, value: T) -> Self
@@ -19378,9 +18609,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.order_date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for order_date: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("order_date", e));
                 self
             }
             pub fn order_number<T>(mut self, value: T) -> Self
@@ -19392,9 +18621,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.order_number = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for order_number: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("order_number", e));
                 self
             }
             pub fn payment<T>(mut self, value: T) -> Self
@@ -19406,9 +18633,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.payment = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for payment: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("payment", e));
                 self
             }
             pub fn sales<T>(mut self, value: T) -> Self
@@ -19420,9 +18645,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.sales = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for sales: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("sales", e));
                 self
             }
         }
@@ -19542,21 +18765,19 @@ of `breakdown`; this description follows the newer revision.)
                     discount_percentage: Ok(Default::default()),
                     ean_code: Ok(Default::default()),
                     gross_amount: Ok(Default::default()),
-                    name: Err("no value supplied for name".to_string()),
+                    name: Err("name: no value supplied".to_string()),
                     net_amount: Ok(Default::default()),
                     period_end_date: Ok(Default::default()),
                     period_start_date: Ok(Default::default()),
                     product_code: Ok(Default::default()),
-                    quantity: Err("no value supplied for quantity".to_string()),
+                    quantity: Err("quantity: no value supplied".to_string()),
                     row_number: Ok(Default::default()),
                     unit: Ok(Default::default()),
                     unit_code: Ok(Default::default()),
-                    unit_price: Err("no value supplied for unit_price".to_string()),
+                    unit_price: Err("unit_price: no value supplied".to_string()),
                     vat_amount: Ok(Default::default()),
                     vat_category_code: Ok(Default::default()),
-                    vat_percentage: Err(
-                        "no value supplied for vat_percentage".to_string(),
-                    ),
+                    vat_percentage: Err("vat_percentage: no value supplied".to_string()),
                 }
             }
         }
@@ -19570,9 +18791,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.description = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("description", e));
                 self
             }
             pub fn discount_amount<T>(mut self, value: T) -> Self
@@ -19584,11 +18803,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.discount_amount = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for discount_amount: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("discount_amount", e));
                 self
             }
             pub fn discount_percentage<T>(mut self, value: T) -> Self
@@ -19600,11 +18815,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.discount_percentage = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for discount_percentage: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("discount_percentage", e));
                 self
             }
             pub fn ean_code<T>(mut self, value: T) -> Self
@@ -19616,9 +18827,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.ean_code = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for ean_code: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("ean_code", e));
                 self
             }
             pub fn gross_amount<T>(mut self, value: T) -> Self
@@ -19630,9 +18839,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.gross_amount = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for gross_amount: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("gross_amount", e));
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -19642,9 +18849,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.name = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("name", e));
                 self
             }
             pub fn net_amount<T>(mut self, value: T) -> Self
@@ -19656,9 +18861,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.net_amount = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for net_amount: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("net_amount", e));
                 self
             }
             pub fn period_end_date<T>(mut self, value: T) -> Self
@@ -19670,11 +18873,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.period_end_date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for period_end_date: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("period_end_date", e));
                 self
             }
             pub fn period_start_date<T>(mut self, value: T) -> Self
@@ -19686,11 +18885,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.period_start_date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for period_start_date: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("period_start_date", e));
                 self
             }
             pub fn product_code<T>(mut self, value: T) -> Self
@@ -19702,9 +18897,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.product_code = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for product_code: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("product_code", e));
                 self
             }
             pub fn quantity<T>(mut self, value: T) -> Self
@@ -19714,9 +18907,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.quantity = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for quantity: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("quantity", e));
                 self
             }
             pub fn row_number<T>(mut self, value: T) -> Self
@@ -19728,9 +18919,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.row_number = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for row_number: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("row_number", e));
                 self
             }
             pub fn unit<T>(mut self, value: T) -> Self
@@ -19742,9 +18931,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.unit = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for unit: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("unit", e));
                 self
             }
             pub fn unit_code<T>(mut self, value: T) -> Self
@@ -19756,9 +18943,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.unit_code = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for unit_code: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("unit_code", e));
                 self
             }
             pub fn unit_price<T>(mut self, value: T) -> Self
@@ -19768,9 +18953,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.unit_price = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for unit_price: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("unit_price", e));
                 self
             }
             pub fn vat_amount<T>(mut self, value: T) -> Self
@@ -19782,9 +18965,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.vat_amount = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for vat_amount: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("vat_amount", e));
                 self
             }
             pub fn vat_category_code<T>(mut self, value: T) -> Self
@@ -19796,11 +18977,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.vat_category_code = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for vat_category_code: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("vat_category_code", e));
                 self
             }
             pub fn vat_percentage<T>(mut self, value: T) -> Self
@@ -19810,11 +18987,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.vat_percentage = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for vat_percentage: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("vat_percentage", e));
                 self
             }
         }
@@ -19896,9 +19069,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.interest = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for interest: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("interest", e));
                 self
             }
             pub fn payment_terms<T>(mut self, value: T) -> Self
@@ -19908,9 +19079,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.payment_terms = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for payment_terms: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("payment_terms", e));
                 self
             }
         }
@@ -19972,23 +19141,19 @@ of `breakdown`; this description follows the newer revision.)
             fn default() -> Self {
                 Self {
                     calculation_mode: Err(
-                        "no value supplied for calculation_mode".to_string(),
+                        "calculation_mode: no value supplied".to_string(),
                     ),
                     company_identifier: Err(
-                        "no value supplied for company_identifier".to_string(),
+                        "company_identifier: no value supplied".to_string(),
                     ),
-                    document_date: Err(
-                        "no value supplied for document_date".to_string(),
-                    ),
+                    document_date: Err("document_date: no value supplied".to_string()),
                     document_description: Ok(Default::default()),
                     document_name: Ok(Default::default()),
-                    document_type: Err(
-                        "no value supplied for document_type".to_string(),
-                    ),
+                    document_type: Err("document_type: no value supplied".to_string()),
                     ledger_identifier: Err(
-                        "no value supplied for ledger_identifier".to_string(),
+                        "ledger_identifier: no value supplied".to_string(),
                     ),
-                    ledger_rows: Err("no value supplied for ledger_rows".to_string()),
+                    ledger_rows: Err("ledger_rows: no value supplied".to_string()),
                 }
             }
         }
@@ -20000,11 +19165,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.calculation_mode = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for calculation_mode: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("calculation_mode", e));
                 self
             }
             pub fn company_identifier<T>(mut self, value: T) -> Self
@@ -20014,11 +19175,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.company_identifier = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for company_identifier: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("company_identifier", e));
                 self
             }
             pub fn document_date<T>(mut self, value: T) -> Self
@@ -20028,9 +19185,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.document_date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for document_date: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("document_date", e));
                 self
             }
             pub fn document_description<T>(mut self, value: T) -> Self
@@ -20042,11 +19197,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.document_description = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for document_description: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("document_description", e));
                 self
             }
             pub fn document_name<T>(mut self, value: T) -> Self
@@ -20058,9 +19209,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.document_name = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for document_name: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("document_name", e));
                 self
             }
             pub fn document_type<T>(mut self, value: T) -> Self
@@ -20070,9 +19219,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.document_type = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for document_type: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("document_type", e));
                 self
             }
             pub fn ledger_identifier<T>(mut self, value: T) -> Self
@@ -20082,11 +19229,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.ledger_identifier = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for ledger_identifier: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("ledger_identifier", e));
                 self
             }
             pub fn ledger_rows<T>(mut self, value: T) -> Self
@@ -20096,9 +19239,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.ledger_rows = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for ledger_rows: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("ledger_rows", e));
                 self
             }
         }
@@ -20147,11 +19288,9 @@ of `breakdown`; this description follows the newer revision.)
         impl ::std::default::Default for LedgerDimension {
             fn default() -> Self {
                 Self {
-                    dimension_type: Err(
-                        "no value supplied for dimension_type".to_string(),
-                    ),
+                    dimension_type: Err("dimension_type: no value supplied".to_string()),
                     dimension_value: Err(
-                        "no value supplied for dimension_value".to_string(),
+                        "dimension_value: no value supplied".to_string(),
                     ),
                 }
             }
@@ -20164,11 +19303,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.dimension_type = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for dimension_type: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("dimension_type", e));
                 self
             }
             pub fn dimension_value<T>(mut self, value: T) -> Self
@@ -20178,11 +19313,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.dimension_value = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for dimension_value: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("dimension_value", e));
                 self
             }
         }
@@ -20212,7 +19343,7 @@ of `breakdown`; this description follows the newer revision.)
         impl ::std::default::Default for LedgerRequest {
             fn default() -> Self {
                 Self {
-                    ledgers: Err("no value supplied for ledgers".to_string()),
+                    ledgers: Err("ledgers: no value supplied".to_string()),
                 }
             }
         }
@@ -20224,9 +19355,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.ledgers = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for ledgers: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("ledgers", e));
                 self
             }
         }
@@ -20298,16 +19427,14 @@ of `breakdown`; this description follows the newer revision.)
         impl ::std::default::Default for LedgerRow {
             fn default() -> Self {
                 Self {
-                    account_number: Err(
-                        "no value supplied for account_number".to_string(),
-                    ),
-                    amount: Err("no value supplied for amount".to_string()),
+                    account_number: Err("account_number: no value supplied".to_string()),
+                    amount: Err("amount: no value supplied".to_string()),
                     booking_date: Ok(Default::default()),
                     is_vat_row: Ok(Default::default()),
                     ledger_dimensions: Err(
-                        "no value supplied for ledger_dimensions".to_string(),
+                        "ledger_dimensions: no value supplied".to_string(),
                     ),
-                    net_amount: Err("no value supplied for net_amount".to_string()),
+                    net_amount: Err("net_amount: no value supplied".to_string()),
                     project_number: Ok(Default::default()),
                     transaction_description: Ok(Default::default()),
                     transaction_type: Ok(Default::default()),
@@ -20326,11 +19453,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.account_number = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for account_number: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("account_number", e));
                 self
             }
             pub fn amount<T>(mut self, value: T) -> Self
@@ -20340,9 +19463,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.amount = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for amount: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("amount", e));
                 self
             }
             pub fn booking_date<T>(mut self, value: T) -> Self
@@ -20354,9 +19475,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.booking_date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for booking_date: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("booking_date", e));
                 self
             }
             pub fn is_vat_row<T>(mut self, value: T) -> Self
@@ -20366,9 +19485,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.is_vat_row = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_vat_row: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("is_vat_row", e));
                 self
             }
             pub fn ledger_dimensions<T>(mut self, value: T) -> Self
@@ -20378,11 +19495,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.ledger_dimensions = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for ledger_dimensions: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("ledger_dimensions", e));
                 self
             }
             pub fn net_amount<T>(mut self, value: T) -> Self
@@ -20392,9 +19505,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.net_amount = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for net_amount: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("net_amount", e));
                 self
             }
             pub fn project_number<T>(mut self, value: T) -> Self
@@ -20406,11 +19517,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.project_number = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for project_number: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("project_number", e));
                 self
             }
             pub fn transaction_description<T>(mut self, value: T) -> Self
@@ -20422,11 +19529,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.transaction_description = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for transaction_description: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("transaction_description", e));
                 self
             }
             pub fn transaction_type<T>(mut self, value: T) -> Self
@@ -20438,11 +19541,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.transaction_type = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for transaction_type: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("transaction_type", e));
                 self
             }
             pub fn vat_account_number<T>(mut self, value: T) -> Self
@@ -20454,11 +19553,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.vat_account_number = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for vat_account_number: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("vat_account_number", e));
                 self
             }
             pub fn vat_code<T>(mut self, value: T) -> Self
@@ -20470,9 +19565,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.vat_code = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for vat_code: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("vat_code", e));
                 self
             }
             pub fn vat_percentage<T>(mut self, value: T) -> Self
@@ -20484,11 +19577,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.vat_percentage = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for vat_percentage: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("vat_percentage", e));
                 self
             }
             pub fn vat_type<T>(mut self, value: T) -> Self
@@ -20500,9 +19589,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.vat_type = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for vat_type: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("vat_type", e));
                 self
             }
         }
@@ -20578,18 +19665,14 @@ of `breakdown`; this description follows the newer revision.)
         impl ::std::default::Default for LedgerStatus {
             fn default() -> Self {
                 Self {
-                    description: Err("no value supplied for description".to_string()),
-                    document_date: Err(
-                        "no value supplied for document_date".to_string(),
-                    ),
-                    document_name: Err(
-                        "no value supplied for document_name".to_string(),
-                    ),
+                    description: Err("description: no value supplied".to_string()),
+                    document_date: Err("document_date: no value supplied".to_string()),
+                    document_name: Err("document_name: no value supplied".to_string()),
                     document_status: Ok(Default::default()),
                     source_identifier: Err(
-                        "no value supplied for source_identifier".to_string(),
+                        "source_identifier: no value supplied".to_string(),
                     ),
-                    status: Err("no value supplied for status".to_string()),
+                    status: Err("status: no value supplied".to_string()),
                     sync_date: Ok(Default::default()),
                 }
             }
@@ -20602,9 +19685,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.description = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("description", e));
                 self
             }
             pub fn document_date<T>(mut self, value: T) -> Self
@@ -20614,9 +19695,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.document_date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for document_date: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("document_date", e));
                 self
             }
             pub fn document_name<T>(mut self, value: T) -> Self
@@ -20626,9 +19705,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.document_name = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for document_name: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("document_name", e));
                 self
             }
             pub fn document_status<T>(mut self, value: T) -> Self
@@ -20638,11 +19715,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.document_status = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for document_status: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("document_status", e));
                 self
             }
             pub fn source_identifier<T>(mut self, value: T) -> Self
@@ -20652,11 +19725,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.source_identifier = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for source_identifier: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("source_identifier", e));
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -20666,9 +19735,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.status = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("status", e));
                 self
             }
             pub fn sync_date<T>(mut self, value: T) -> Self
@@ -20680,9 +19747,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.sync_date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for sync_date: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("sync_date", e));
                 self
             }
         }
@@ -20725,7 +19790,7 @@ of `breakdown`; this description follows the newer revision.)
         impl ::std::default::Default for LedgerStatusResponse {
             fn default() -> Self {
                 Self {
-                    ledgers: Err("no value supplied for ledgers".to_string()),
+                    ledgers: Err("ledgers: no value supplied".to_string()),
                 }
             }
         }
@@ -20737,9 +19802,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.ledgers = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for ledgers: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("ledgers", e));
                 self
             }
         }
@@ -20770,10 +19833,10 @@ of `breakdown`; this description follows the newer revision.)
         impl ::std::default::Default for PageMeta {
             fn default() -> Self {
                 Self {
-                    count: Err("no value supplied for count".to_string()),
-                    page: Err("no value supplied for page".to_string()),
-                    page_size: Err("no value supplied for page_size".to_string()),
-                    total_count: Err("no value supplied for total_count".to_string()),
+                    count: Err("count: no value supplied".to_string()),
+                    page: Err("page: no value supplied".to_string()),
+                    page_size: Err("page_size: no value supplied".to_string()),
+                    total_count: Err("total_count: no value supplied".to_string()),
                 }
             }
         }
@@ -20785,9 +19848,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.count = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for count: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("count", e));
                 self
             }
             pub fn page<T>(mut self, value: T) -> Self
@@ -20797,9 +19858,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.page = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for page: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("page", e));
                 self
             }
             pub fn page_size<T>(mut self, value: T) -> Self
@@ -20809,9 +19868,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.page_size = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for page_size: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("page_size", e));
                 self
             }
             pub fn total_count<T>(mut self, value: T) -> Self
@@ -20821,9 +19878,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.total_count = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for total_count: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("total_count", e));
                 self
             }
         }
@@ -20918,19 +19973,15 @@ of `breakdown`; this description follows the newer revision.)
                     allocation_id: Ok(Default::default()),
                     booking_date: Ok(Default::default()),
                     capital_amount: Ok(Default::default()),
-                    case_id: Err("no value supplied for case_id".to_string()),
+                    case_id: Err("case_id: no value supplied".to_string()),
                     costs_amount: Ok(Default::default()),
-                    currency: Err("no value supplied for currency".to_string()),
+                    currency: Err("currency: no value supplied".to_string()),
                     interest_amount: Ok(Default::default()),
-                    invoice_number: Err(
-                        "no value supplied for invoice_number".to_string(),
-                    ),
+                    invoice_number: Err("invoice_number: no value supplied".to_string()),
                     invoice_payment_reference: Ok(Default::default()),
                     original_payment_reference: Ok(Default::default()),
-                    payment_amount: Err(
-                        "no value supplied for payment_amount".to_string(),
-                    ),
-                    payment_date: Err("no value supplied for payment_date".to_string()),
+                    payment_amount: Err("payment_amount: no value supplied".to_string()),
+                    payment_date: Err("payment_date: no value supplied".to_string()),
                     payment_type: Ok(Default::default()),
                 }
             }
@@ -20945,9 +19996,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.account_name = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for account_name: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("account_name", e));
                 self
             }
             pub fn agency<T>(mut self, value: T) -> Self
@@ -20957,9 +20006,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.agency = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for agency: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("agency", e));
                 self
             }
             pub fn allocation_id<T>(mut self, value: T) -> Self
@@ -20969,9 +20016,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.allocation_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for allocation_id: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("allocation_id", e));
                 self
             }
             pub fn booking_date<T>(mut self, value: T) -> Self
@@ -20983,9 +20028,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.booking_date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for booking_date: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("booking_date", e));
                 self
             }
             pub fn capital_amount<T>(mut self, value: T) -> Self
@@ -20997,11 +20040,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.capital_amount = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for capital_amount: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("capital_amount", e));
                 self
             }
             pub fn case_id<T>(mut self, value: T) -> Self
@@ -21011,9 +20050,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.case_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for case_id: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("case_id", e));
                 self
             }
             pub fn costs_amount<T>(mut self, value: T) -> Self
@@ -21025,9 +20062,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.costs_amount = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for costs_amount: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("costs_amount", e));
                 self
             }
             pub fn currency<T>(mut self, value: T) -> Self
@@ -21037,9 +20072,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.currency = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for currency: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("currency", e));
                 self
             }
             pub fn interest_amount<T>(mut self, value: T) -> Self
@@ -21051,11 +20084,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.interest_amount = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for interest_amount: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("interest_amount", e));
                 self
             }
             pub fn invoice_number<T>(mut self, value: T) -> Self
@@ -21065,11 +20094,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.invoice_number = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for invoice_number: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("invoice_number", e));
                 self
             }
             pub fn invoice_payment_reference<T>(mut self, value: T) -> Self
@@ -21081,11 +20106,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.invoice_payment_reference = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for invoice_payment_reference: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("invoice_payment_reference", e));
                 self
             }
             pub fn original_payment_reference<T>(mut self, value: T) -> Self
@@ -21097,11 +20118,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.original_payment_reference = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for original_payment_reference: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("original_payment_reference", e));
                 self
             }
             pub fn payment_amount<T>(mut self, value: T) -> Self
@@ -21111,11 +20128,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.payment_amount = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for payment_amount: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("payment_amount", e));
                 self
             }
             pub fn payment_date<T>(mut self, value: T) -> Self
@@ -21125,9 +20138,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.payment_date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for payment_date: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("payment_date", e));
                 self
             }
             pub fn payment_type<T>(mut self, value: T) -> Self
@@ -21137,9 +20148,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.payment_type = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for payment_type: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("payment_type", e));
                 self
             }
         }
@@ -21227,9 +20236,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.bankgiro = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for bankgiro: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("bankgiro", e));
                 self
             }
             pub fn bic<T>(mut self, value: T) -> Self
@@ -21239,11 +20246,7 @@ of `breakdown`; this description follows the newer revision.)
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.bic = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for bic: {e}")
-                    });
+                self.bic = value.try_into().map_err(|e| crate::conversion::at("bic", e));
                 self
             }
             pub fn iban<T>(mut self, value: T) -> Self
@@ -21255,9 +20258,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.iban = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for iban: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("iban", e));
                 self
             }
             pub fn postgiro<T>(mut self, value: T) -> Self
@@ -21269,9 +20270,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.postgiro = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for postgiro: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("postgiro", e));
                 self
             }
         }
@@ -21327,9 +20326,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.free_text = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for free_text: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("free_text", e));
                 self
             }
             pub fn payment_terms_days<T>(mut self, value: T) -> Self
@@ -21339,11 +20336,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.payment_terms_days = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for payment_terms_days: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("payment_terms_days", e));
                 self
             }
         }
@@ -21377,8 +20370,8 @@ of `breakdown`; this description follows the newer revision.)
         impl ::std::default::Default for PaymentType {
             fn default() -> Self {
                 Self {
-                    code: Err("no value supplied for code".to_string()),
-                    description: Err("no value supplied for description".to_string()),
+                    code: Err("code: no value supplied".to_string()),
+                    description: Err("description: no value supplied".to_string()),
                 }
             }
         }
@@ -21390,9 +20383,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.code = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for code: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("code", e));
                 self
             }
             pub fn description<T>(mut self, value: T) -> Self
@@ -21402,9 +20393,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.description = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("description", e));
                 self
             }
         }
@@ -21444,13 +20433,13 @@ of `breakdown`; this description follows the newer revision.)
             fn default() -> Self {
                 Self {
                     accounting_invoice_enabled: Err(
-                        "no value supplied for accounting_invoice_enabled".to_string(),
+                        "accounting_invoice_enabled: no value supplied".to_string(),
                     ),
                     manual_approval_enabled: Err(
-                        "no value supplied for manual_approval_enabled".to_string(),
+                        "manual_approval_enabled: no value supplied".to_string(),
                     ),
                     payment_control_enabled: Err(
-                        "no value supplied for payment_control_enabled".to_string(),
+                        "payment_control_enabled: no value supplied".to_string(),
                     ),
                     show_product_code_enabled: Ok(Default::default()),
                 }
@@ -21464,11 +20453,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.accounting_invoice_enabled = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for accounting_invoice_enabled: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("accounting_invoice_enabled", e));
                 self
             }
             pub fn manual_approval_enabled<T>(mut self, value: T) -> Self
@@ -21478,11 +20463,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.manual_approval_enabled = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for manual_approval_enabled: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("manual_approval_enabled", e));
                 self
             }
             pub fn payment_control_enabled<T>(mut self, value: T) -> Self
@@ -21492,11 +20473,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.payment_control_enabled = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for payment_control_enabled: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("payment_control_enabled", e));
                 self
             }
             pub fn show_product_code_enabled<T>(mut self, value: T) -> Self
@@ -21506,11 +20483,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.show_product_code_enabled = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for show_product_code_enabled: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("show_product_code_enabled", e));
                 self
             }
         }
@@ -21554,7 +20527,7 @@ of `breakdown`; this description follows the newer revision.)
                 Self {
                     access_token: Ok(Default::default()),
                     expires_at: Ok(Default::default()),
-                    message: Err("no value supplied for message".to_string()),
+                    message: Err("message: no value supplied".to_string()),
                 }
             }
         }
@@ -21566,9 +20539,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.access_token = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for access_token: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("access_token", e));
                 self
             }
             pub fn expires_at<T>(mut self, value: T) -> Self
@@ -21580,9 +20551,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.expires_at = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for expires_at: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("expires_at", e));
                 self
             }
             pub fn message<T>(mut self, value: T) -> Self
@@ -21592,9 +20561,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.message = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for message: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("message", e));
                 self
             }
         }
@@ -21634,9 +20601,9 @@ of `breakdown`; this description follows the newer revision.)
         impl ::std::default::Default for SalesInvoiceRequest {
             fn default() -> Self {
                 Self {
-                    distribution: Err("no value supplied for distribution".to_string()),
-                    invoice: Err("no value supplied for invoice".to_string()),
-                    processing: Err("no value supplied for processing".to_string()),
+                    distribution: Err("distribution: no value supplied".to_string()),
+                    invoice: Err("invoice: no value supplied".to_string()),
+                    processing: Err("processing: no value supplied".to_string()),
                 }
             }
         }
@@ -21648,9 +20615,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.distribution = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for distribution: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("distribution", e));
                 self
             }
             pub fn invoice<T>(mut self, value: T) -> Self
@@ -21660,9 +20625,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.invoice = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for invoice: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("invoice", e));
                 self
             }
             pub fn processing<T>(mut self, value: T) -> Self
@@ -21672,9 +20635,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.processing = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for processing: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("processing", e));
                 self
             }
         }
@@ -21728,9 +20689,9 @@ of `breakdown`; this description follows the newer revision.)
             fn default() -> Self {
                 Self {
                     address: Ok(Default::default()),
-                    business_id: Err("no value supplied for business_id".to_string()),
+                    business_id: Err("business_id: no value supplied".to_string()),
                     contact: Ok(Default::default()),
-                    name: Err("no value supplied for name".to_string()),
+                    name: Err("name: no value supplied".to_string()),
                     payment_details: Ok(Default::default()),
                     vat_code: Ok(Default::default()),
                 }
@@ -21744,9 +20705,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.address = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for address: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("address", e));
                 self
             }
             pub fn business_id<T>(mut self, value: T) -> Self
@@ -21756,9 +20715,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.business_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for business_id: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("business_id", e));
                 self
             }
             pub fn contact<T>(mut self, value: T) -> Self
@@ -21768,9 +20725,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.contact = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for contact: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("contact", e));
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -21780,9 +20735,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.name = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("name", e));
                 self
             }
             pub fn payment_details<T>(mut self, value: T) -> Self
@@ -21792,11 +20745,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.payment_details = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for payment_details: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("payment_details", e));
                 self
             }
             pub fn vat_code<T>(mut self, value: T) -> Self
@@ -21808,9 +20757,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.vat_code = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for vat_code: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("vat_code", e));
                 self
             }
         }
@@ -21880,19 +20827,19 @@ of `breakdown`; this description follows the newer revision.)
         impl ::std::default::Default for Settlement {
             fn default() -> Self {
                 Self {
-                    agency: Err("no value supplied for agency".to_string()),
-                    allocations: Err("no value supplied for allocations".to_string()),
+                    agency: Err("agency: no value supplied".to_string()),
+                    allocations: Err("allocations: no value supplied".to_string()),
                     api_fetch_date: Ok(Default::default()),
                     beneficiary: Ok(Default::default()),
-                    currency: Err("no value supplied for currency".to_string()),
+                    currency: Err("currency: no value supplied".to_string()),
                     remittance_reference: Ok(Default::default()),
                     settlement_amount: Err(
-                        "no value supplied for settlement_amount".to_string(),
+                        "settlement_amount: no value supplied".to_string(),
                     ),
                     settlement_date: Err(
-                        "no value supplied for settlement_date".to_string(),
+                        "settlement_date: no value supplied".to_string(),
                     ),
-                    settlement_id: Err("no value supplied for settlement_id".to_string()),
+                    settlement_id: Err("settlement_id: no value supplied".to_string()),
                 }
             }
         }
@@ -21904,9 +20851,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.agency = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for agency: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("agency", e));
                 self
             }
             pub fn allocations<T>(mut self, value: T) -> Self
@@ -21916,9 +20861,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.allocations = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for allocations: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("allocations", e));
                 self
             }
             pub fn api_fetch_date<T>(mut self, value: T) -> Self
@@ -21930,11 +20873,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.api_fetch_date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for api_fetch_date: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("api_fetch_date", e));
                 self
             }
             pub fn beneficiary<T>(mut self, value: T) -> Self
@@ -21946,9 +20885,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.beneficiary = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for beneficiary: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("beneficiary", e));
                 self
             }
             pub fn currency<T>(mut self, value: T) -> Self
@@ -21958,9 +20895,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.currency = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for currency: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("currency", e));
                 self
             }
             pub fn remittance_reference<T>(mut self, value: T) -> Self
@@ -21972,11 +20907,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.remittance_reference = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for remittance_reference: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("remittance_reference", e));
                 self
             }
             pub fn settlement_amount<T>(mut self, value: T) -> Self
@@ -21986,11 +20917,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.settlement_amount = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for settlement_amount: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("settlement_amount", e));
                 self
             }
             pub fn settlement_date<T>(mut self, value: T) -> Self
@@ -22000,11 +20927,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.settlement_date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for settlement_date: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("settlement_date", e));
                 self
             }
             pub fn settlement_id<T>(mut self, value: T) -> Self
@@ -22014,9 +20937,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.settlement_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for settlement_id: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("settlement_id", e));
                 self
             }
         }
@@ -22091,17 +21012,15 @@ of `breakdown`; this description follows the newer revision.)
             fn default() -> Self {
                 Self {
                     allocated_total_amount: Err(
-                        "no value supplied for allocated_total_amount".to_string(),
+                        "allocated_total_amount: no value supplied".to_string(),
                     ),
                     allocation_date: Err(
-                        "no value supplied for allocation_date".to_string(),
+                        "allocation_date: no value supplied".to_string(),
                     ),
-                    allocation_id: Err(
-                        "no value supplied for allocation_id".to_string(),
-                    ),
-                    breakdown: Err("no value supplied for breakdown".to_string()),
+                    allocation_id: Err("allocation_id: no value supplied".to_string()),
+                    breakdown: Err("breakdown: no value supplied".to_string()),
                     case_id: Ok(Default::default()),
-                    currency: Err("no value supplied for currency".to_string()),
+                    currency: Err("currency: no value supplied".to_string()),
                     original_invoice_number: Ok(Default::default()),
                     original_payment_reference: Ok(Default::default()),
                 }
@@ -22115,11 +21034,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.allocated_total_amount = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for allocated_total_amount: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("allocated_total_amount", e));
                 self
             }
             pub fn allocation_date<T>(mut self, value: T) -> Self
@@ -22129,11 +21044,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.allocation_date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for allocation_date: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("allocation_date", e));
                 self
             }
             pub fn allocation_id<T>(mut self, value: T) -> Self
@@ -22143,9 +21054,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.allocation_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for allocation_id: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("allocation_id", e));
                 self
             }
             pub fn breakdown<T>(mut self, value: T) -> Self
@@ -22157,9 +21066,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.breakdown = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for breakdown: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("breakdown", e));
                 self
             }
             pub fn case_id<T>(mut self, value: T) -> Self
@@ -22169,9 +21076,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.case_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for case_id: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("case_id", e));
                 self
             }
             pub fn currency<T>(mut self, value: T) -> Self
@@ -22181,9 +21086,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.currency = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for currency: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("currency", e));
                 self
             }
             pub fn original_invoice_number<T>(mut self, value: T) -> Self
@@ -22197,11 +21100,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.original_invoice_number = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for original_invoice_number: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("original_invoice_number", e));
                 self
             }
             pub fn original_payment_reference<T>(mut self, value: T) -> Self
@@ -22215,11 +21114,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.original_payment_reference = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for original_payment_reference: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("original_payment_reference", e));
                 self
             }
         }
@@ -22287,11 +21182,7 @@ of `breakdown`; this description follows the newer revision.)
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.bic = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for bic: {e}")
-                    });
+                self.bic = value.try_into().map_err(|e| crate::conversion::at("bic", e));
                 self
             }
             pub fn iban<T>(mut self, value: T) -> Self
@@ -22303,9 +21194,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.iban = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for iban: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("iban", e));
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -22317,9 +21206,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.name = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("name", e));
                 self
             }
         }
@@ -22360,8 +21247,8 @@ of `breakdown`; this description follows the newer revision.)
         impl ::std::default::Default for SettlementBreakdownItem {
             fn default() -> Self {
                 Self {
-                    amount: Err("no value supplied for amount".to_string()),
-                    type_: Err("no value supplied for type_".to_string()),
+                    amount: Err("amount: no value supplied".to_string()),
+                    type_: Err("type_: no value supplied".to_string()),
                 }
             }
         }
@@ -22373,9 +21260,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.amount = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for amount: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("amount", e));
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
@@ -22385,9 +21270,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.type_ = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("type_", e));
                 self
             }
         }
@@ -22426,8 +21309,8 @@ of `breakdown`; this description follows the newer revision.)
         impl ::std::default::Default for SettlementsResponse {
             fn default() -> Self {
                 Self {
-                    created_at: Err("no value supplied for created_at".to_string()),
-                    settlements: Err("no value supplied for settlements".to_string()),
+                    created_at: Err("created_at: no value supplied".to_string()),
+                    settlements: Err("settlements: no value supplied".to_string()),
                 }
             }
         }
@@ -22439,9 +21322,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.created_at = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for created_at: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("created_at", e));
                 self
             }
             pub fn settlements<T>(mut self, value: T) -> Self
@@ -22451,9 +21332,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.settlements = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for settlements: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("settlements", e));
                 self
             }
         }
@@ -22490,8 +21369,8 @@ of `breakdown`; this description follows the newer revision.)
             fn default() -> Self {
                 Self {
                     expires_at: Ok(Default::default()),
-                    is_valid: Err("no value supplied for is_valid".to_string()),
-                    message: Err("no value supplied for message".to_string()),
+                    is_valid: Err("is_valid: no value supplied".to_string()),
+                    message: Err("message: no value supplied".to_string()),
                 }
             }
         }
@@ -22505,9 +21384,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.expires_at = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for expires_at: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("expires_at", e));
                 self
             }
             pub fn is_valid<T>(mut self, value: T) -> Self
@@ -22517,9 +21394,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.is_valid = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_valid: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("is_valid", e));
                 self
             }
             pub fn message<T>(mut self, value: T) -> Self
@@ -22529,9 +21404,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.message = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for message: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("message", e));
                 self
             }
         }
@@ -22584,13 +21457,11 @@ of `breakdown`; this description follows the newer revision.)
         impl ::std::default::Default for VatSpecification {
             fn default() -> Self {
                 Self {
-                    base_amount: Err("no value supplied for base_amount".to_string()),
+                    base_amount: Err("base_amount: no value supplied".to_string()),
                     exemption_reason: Ok(Default::default()),
-                    vat_amount: Err("no value supplied for vat_amount".to_string()),
+                    vat_amount: Err("vat_amount: no value supplied".to_string()),
                     vat_category_code: Ok(Default::default()),
-                    vat_percentage: Err(
-                        "no value supplied for vat_percentage".to_string(),
-                    ),
+                    vat_percentage: Err("vat_percentage: no value supplied".to_string()),
                 }
             }
         }
@@ -22602,9 +21473,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.base_amount = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for base_amount: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("base_amount", e));
                 self
             }
             pub fn exemption_reason<T>(mut self, value: T) -> Self
@@ -22616,11 +21485,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.exemption_reason = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for exemption_reason: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("exemption_reason", e));
                 self
             }
             pub fn vat_amount<T>(mut self, value: T) -> Self
@@ -22630,9 +21495,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.vat_amount = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for vat_amount: {e}")
-                    });
+                    .map_err(|e| crate::conversion::at("vat_amount", e));
                 self
             }
             pub fn vat_category_code<T>(mut self, value: T) -> Self
@@ -22644,11 +21507,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.vat_category_code = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for vat_category_code: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("vat_category_code", e));
                 self
             }
             pub fn vat_percentage<T>(mut self, value: T) -> Self
@@ -22658,11 +21517,7 @@ of `breakdown`; this description follows the newer revision.)
             {
                 self.vat_percentage = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for vat_percentage: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::conversion::at("vat_percentage", e));
                 self
             }
         }
@@ -22689,6 +21544,859 @@ of `breakdown`; this description follows the newer revision.)
                     vat_category_code: Ok(value.vat_category_code),
                     vat_percentage: Ok(value.vat_percentage),
                 }
+            }
+        }
+        impl AccountingCounterparty {
+            /// The [`AccountingCounterparty`](super::AccountingCounterparty) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::AccountingCounterparty,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl AccountingInvoice {
+            /// The [`AccountingInvoice`](super::AccountingInvoice) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::AccountingInvoice,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl AccountingInvoiceRequest {
+            /// The [`AccountingInvoiceRequest`](super::AccountingInvoiceRequest) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::AccountingInvoiceRequest,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl AccountingInvoiceRow {
+            /// The [`AccountingInvoiceRow`](super::AccountingInvoiceRow) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::AccountingInvoiceRow,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl AccountingPayment {
+            /// The [`AccountingPayment`](super::AccountingPayment) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::AccountingPayment,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl AccountingPaymentRequest {
+            /// The [`AccountingPaymentRequest`](super::AccountingPaymentRequest) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::AccountingPaymentRequest,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl AccountingPaymentStatus {
+            /// The [`AccountingPaymentStatus`](super::AccountingPaymentStatus) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::AccountingPaymentStatus,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl AccountingPaymentStatusResponse {
+            /// The [`AccountingPaymentStatusResponse`](super::AccountingPaymentStatusResponse) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::AccountingPaymentStatusResponse,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl AccountingSubmitItem {
+            /// The [`AccountingSubmitItem`](super::AccountingSubmitItem) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::AccountingSubmitItem,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl AccountingSubmitResponse {
+            /// The [`AccountingSubmitResponse`](super::AccountingSubmitResponse) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::AccountingSubmitResponse,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl Address {
+            /// The [`Address`](super::Address) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<super::Address, super::error::ConversionError> {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl BuyerParty {
+            /// The [`BuyerParty`](super::BuyerParty) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::BuyerParty,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl CaseBalance {
+            /// The [`CaseBalance`](super::CaseBalance) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::CaseBalance,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl CaseDetails {
+            /// The [`CaseDetails`](super::CaseDetails) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::CaseDetails,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl CaseDetailsResponse {
+            /// The [`CaseDetailsResponse`](super::CaseDetailsResponse) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::CaseDetailsResponse,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl CaseEvent {
+            /// The [`CaseEvent`](super::CaseEvent) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<super::CaseEvent, super::error::ConversionError> {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl CaseInvoice {
+            /// The [`CaseInvoice`](super::CaseInvoice) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::CaseInvoice,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl CasePayment {
+            /// The [`CasePayment`](super::CasePayment) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::CasePayment,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl CaseSummary {
+            /// The [`CaseSummary`](super::CaseSummary) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::CaseSummary,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl CaseTimelineEntry {
+            /// The [`CaseTimelineEntry`](super::CaseTimelineEntry) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::CaseTimelineEntry,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl ClientContact {
+            /// The [`ClientContact`](super::ClientContact) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::ClientContact,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl ClientDetails {
+            /// The [`ClientDetails`](super::ClientDetails) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::ClientDetails,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl ClientService {
+            /// The [`ClientService`](super::ClientService) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::ClientService,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl Collection {
+            /// The [`Collection`](super::Collection) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::Collection,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl CollectionCosts {
+            /// The [`CollectionCosts`](super::CollectionCosts) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::CollectionCosts,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl CollectionInterest {
+            /// The [`CollectionInterest`](super::CollectionInterest) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::CollectionInterest,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl Contact {
+            /// The [`Contact`](super::Contact) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<super::Contact, super::error::ConversionError> {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl ContactPerson {
+            /// The [`ContactPerson`](super::ContactPerson) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::ContactPerson,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl CreateClientRequest {
+            /// The [`CreateClientRequest`](super::CreateClientRequest) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::CreateClientRequest,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl CreateClientResponse {
+            /// The [`CreateClientResponse`](super::CreateClientResponse) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::CreateClientResponse,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl CreateInvoiceResponse {
+            /// The [`CreateInvoiceResponse`](super::CreateInvoiceResponse) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::CreateInvoiceResponse,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl DefinitionDetail {
+            /// The [`DefinitionDetail`](super::DefinitionDetail) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::DefinitionDetail,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl DeliveryParty {
+            /// The [`DeliveryParty`](super::DeliveryParty) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::DeliveryParty,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl Distribution {
+            /// The [`Distribution`](super::Distribution) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::Distribution,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl DistributionFiltersApplied {
+            /// The [`DistributionFiltersApplied`](super::DistributionFiltersApplied) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::DistributionFiltersApplied,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl DistributionInformationPage {
+            /// The [`DistributionInformationPage`](super::DistributionInformationPage) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::DistributionInformationPage,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl DistributionInformationResponse {
+            /// The [`DistributionInformationResponse`](super::DistributionInformationResponse) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::DistributionInformationResponse,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl DistributionMetaData {
+            /// The [`DistributionMetaData`](super::DistributionMetaData) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::DistributionMetaData,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl DistributionRecord {
+            /// The [`DistributionRecord`](super::DistributionRecord) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::DistributionRecord,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl ErrorResponse {
+            /// The [`ErrorResponse`](super::ErrorResponse) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::ErrorResponse,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl Factoring {
+            /// The [`Factoring`](super::Factoring) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<super::Factoring, super::error::ConversionError> {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl FieldError {
+            /// The [`FieldError`](super::FieldError) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::FieldError,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl FinvoiceCredential {
+            /// The [`FinvoiceCredential`](super::FinvoiceCredential) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::FinvoiceCredential,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl Interest {
+            /// The [`Interest`](super::Interest) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<super::Interest, super::error::ConversionError> {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl InvoiceAction {
+            /// The [`InvoiceAction`](super::InvoiceAction) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::InvoiceAction,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl InvoiceActionData {
+            /// The [`InvoiceActionData`](super::InvoiceActionData) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::InvoiceActionData,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl InvoiceActionResult {
+            /// The [`InvoiceActionResult`](super::InvoiceActionResult) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::InvoiceActionResult,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl InvoiceActionsRequest {
+            /// The [`InvoiceActionsRequest`](super::InvoiceActionsRequest) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::InvoiceActionsRequest,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl InvoiceActionsResponse {
+            /// The [`InvoiceActionsResponse`](super::InvoiceActionsResponse) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::InvoiceActionsResponse,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl InvoiceAmounts {
+            /// The [`InvoiceAmounts`](super::InvoiceAmounts) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::InvoiceAmounts,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl InvoiceAttachment {
+            /// The [`InvoiceAttachment`](super::InvoiceAttachment) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::InvoiceAttachment,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl InvoiceContentData {
+            /// The [`InvoiceContentData`](super::InvoiceContentData) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::InvoiceContentData,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl InvoiceHeader {
+            /// The [`InvoiceHeader`](super::InvoiceHeader) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::InvoiceHeader,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl InvoiceParties {
+            /// The [`InvoiceParties`](super::InvoiceParties) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::InvoiceParties,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl InvoiceRecipientParty {
+            /// The [`InvoiceRecipientParty`](super::InvoiceRecipientParty) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::InvoiceRecipientParty,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl InvoiceReferences {
+            /// The [`InvoiceReferences`](super::InvoiceReferences) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::InvoiceReferences,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl InvoiceRowData {
+            /// The [`InvoiceRowData`](super::InvoiceRowData) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::InvoiceRowData,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl InvoiceTerms {
+            /// The [`InvoiceTerms`](super::InvoiceTerms) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::InvoiceTerms,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl Ledger {
+            /// The [`Ledger`](super::Ledger) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<super::Ledger, super::error::ConversionError> {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl LedgerDimension {
+            /// The [`LedgerDimension`](super::LedgerDimension) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::LedgerDimension,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl LedgerRequest {
+            /// The [`LedgerRequest`](super::LedgerRequest) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::LedgerRequest,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl LedgerRow {
+            /// The [`LedgerRow`](super::LedgerRow) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<super::LedgerRow, super::error::ConversionError> {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl LedgerStatus {
+            /// The [`LedgerStatus`](super::LedgerStatus) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::LedgerStatus,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl LedgerStatusResponse {
+            /// The [`LedgerStatusResponse`](super::LedgerStatusResponse) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::LedgerStatusResponse,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl PageMeta {
+            /// The [`PageMeta`](super::PageMeta) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<super::PageMeta, super::error::ConversionError> {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl Payment {
+            /// The [`Payment`](super::Payment) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<super::Payment, super::error::ConversionError> {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl PaymentDetails {
+            /// The [`PaymentDetails`](super::PaymentDetails) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::PaymentDetails,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl PaymentTerms {
+            /// The [`PaymentTerms`](super::PaymentTerms) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::PaymentTerms,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl PaymentType {
+            /// The [`PaymentType`](super::PaymentType) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::PaymentType,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl Processing {
+            /// The [`Processing`](super::Processing) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::Processing,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl RenewTokenResponse {
+            /// The [`RenewTokenResponse`](super::RenewTokenResponse) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::RenewTokenResponse,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl SalesInvoiceRequest {
+            /// The [`SalesInvoiceRequest`](super::SalesInvoiceRequest) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::SalesInvoiceRequest,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl SellerParty {
+            /// The [`SellerParty`](super::SellerParty) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::SellerParty,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl Settlement {
+            /// The [`Settlement`](super::Settlement) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::Settlement,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl SettlementAllocation {
+            /// The [`SettlementAllocation`](super::SettlementAllocation) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::SettlementAllocation,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl SettlementBeneficiary {
+            /// The [`SettlementBeneficiary`](super::SettlementBeneficiary) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::SettlementBeneficiary,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl SettlementBreakdownItem {
+            /// The [`SettlementBreakdownItem`](super::SettlementBreakdownItem) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::SettlementBreakdownItem,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl SettlementsResponse {
+            /// The [`SettlementsResponse`](super::SettlementsResponse) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::SettlementsResponse,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl ValidateTokenResponse {
+            /// The [`ValidateTokenResponse`](super::ValidateTokenResponse) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::ValidateTokenResponse,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
+            }
+        }
+        impl VatSpecification {
+            /// The [`VatSpecification`](super::VatSpecification) with the values set, or the first that is missing or refused (its field's path and why).
+            pub fn build(
+                self,
+            ) -> ::std::result::Result<
+                super::VatSpecification,
+                super::error::ConversionError,
+            > {
+                ::std::convert::TryFrom::try_from(self)
             }
         }
     }

@@ -34,6 +34,26 @@
 //! # Ok(()) }
 //! ```
 
+//! Bodies are plain structs (fill them, or start from the spec's example and change a field), or
+//! built field by field: every model type has a builder whose setters take anything that
+//! converts (`&str` for a constrained string) and whose `build()` names the first field that is
+//! missing or refused by its path (`invoice.header.currency_code: doesn't match pattern ...`).
+//!
+//! ```
+//! use confirma_client::types::{ClientContact, ContactRole};
+//!
+//! let contact = ClientContact::builder()
+//!     .name("Maija Meikäläinen")
+//!     .email("maija@example.fi")
+//!     .role(ContactRole::Accountant)
+//!     .build()
+//!     .expect("every required field is set");
+//! assert_eq!(contact.email.to_string(), "maija@example.fi");
+//!
+//! let missing = ClientContact::builder().name("Maija").build().unwrap_err();
+//! assert_eq!(missing.to_string(), "email: no value supplied");
+//! ```
+
 // Generated code is exempt from formatting and lints; its quality is the generator's job.
 #[rustfmt::skip]
 #[allow(clippy::all)]
@@ -47,6 +67,7 @@ mod operations;
 #[allow(clippy::all)]
 mod calls;
 
+mod conversion;
 mod decimal;
 mod environment;
 mod error;

@@ -6,7 +6,10 @@
 //!   which holds the types, provides that module);
 //! - the `schemars::JsonSchema` derive is behind a `schemars` feature of the crate;
 //! - a string newtype (a constrained string: `PaymentReference(String)`) shows as its text
-//!   (`Display`), as typify's enums already do.
+//!   (`Display`), as typify's enums already do;
+//! - a struct builder's conversion error names the field's whole path
+//!   (`invoice.header.number: longer than 35 characters`) through `crate::conversion::at`,
+//!   instead of typify's nested "error converting supplied value for ...".
 
 use syn::visit_mut::VisitMut;
 use syn::{Attribute, Field, Type, parse_quote};
@@ -16,6 +19,98 @@ pub fn finish(file: &mut syn::File) {
     ExactDecimals.visit_file_mut(file);
     OptionalSchemars.visit_file_mut(file);
     display_string_newtypes(&mut file.items);
+    FieldPaths.visit_file_mut(file);
+    builders_build(&mut file.items, false);
+}
+
+/// `build()` on every struct builder of `types::builder` (not the request builders of the root
+/// `builder`): the `TryFrom` typify writes, by a name that says what it does
+/// (`InvoiceHeader::builder().number(5)....build()?`). `in_types`: whether `items` are the
+/// `types` module's.
+fn builders_build(items: &mut [syn::Item], in_types: bool) {
+    for item in items.iter_mut() {
+        let syn::Item::Mod(module) = item else {
+            continue;
+        };
+        let Some((_, inner)) = &mut module.content else {
+            continue;
+        };
+        if module.ident == "types" {
+            builders_build(inner, true);
+            continue;
+        }
+        if !in_types || module.ident != "builder" {
+            continue;
+        }
+        let names: Vec<syn::Ident> = inner
+            .iter()
+            .filter_map(|i| match i {
+                syn::Item::Struct(s) if matches!(s.fields, syn::Fields::Named(_)) => {
+                    Some(s.ident.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        for name in names {
+            let doc = format!(
+                " The [`{name}`](super::{name}) with the values set, or the first that is missing or refused (its field's path and why)."
+            );
+            inner.push(parse_quote! {
+                impl #name {
+                    #[doc = #doc]
+                    pub fn build(self) -> ::std::result::Result<super::#name, super::error::ConversionError> {
+                        ::std::convert::TryFrom::try_from(self)
+                    }
+                }
+            });
+        }
+    }
+}
+
+/// How typify words a builder's conversion error: `format!("{PREFIX}{field}: {e}")`.
+const PREFIX: &str = "error converting supplied value for ";
+
+struct FieldPaths;
+
+impl VisitMut for FieldPaths {
+    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        if let syn::Expr::Macro(m) = expr
+            && m.mac.path.is_ident("format")
+            && let Ok(args) = m.mac.parse_body_with(
+                syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated,
+            )
+            && let Some(syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(text),
+                ..
+            })) = args.first()
+            && let Some(rest) = text.value().strip_prefix(PREFIX)
+        {
+            // Inline (`{PREFIX}business_id: {e}`) or positional (`{PREFIX}{}: {}`, field, e).
+            let (field, error): (syn::Expr, syn::Expr) = match rest.strip_suffix(": {e}") {
+                Some(field) if !field.contains('{') => (parse_quote!(#field), parse_quote!(e)),
+                _ => match (args.get(1), args.get(2)) {
+                    (Some(field), Some(error)) => (parse_quote!(#field), parse_quote!(#error)),
+                    _ => return,
+                },
+            };
+            *expr = parse_quote!(crate::conversion::at(#field, #error));
+            return;
+        }
+        // A required field never set: `"no value supplied for number"` → `"number: no value
+        // supplied"`, a path like any other.
+        if let syn::Expr::MethodCall(call) = expr
+            && let syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(text),
+                ..
+            }) = &*call.receiver
+            && let Some(field) = text.value().strip_prefix("no value supplied for ")
+        {
+            let worded = format!("{field}: no value supplied");
+            *call.receiver = parse_quote!(#worded);
+            return;
+        }
+        syn::visit_mut::visit_expr_mut(self, expr);
+    }
 }
 
 /// `Display` for every tuple struct around one `String` in `items` (and the modules in them)
@@ -172,6 +267,34 @@ impl VisitMut for OptionalSchemars {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn builder_conversion_errors_go_through_the_path_helper() {
+        let mut file: syn::File = parse_quote! {
+            fn a(value: u8) {
+                let x = value.try_into().map_err(|e| format!("error converting supplied value for header: {e}"));
+                let y = value.try_into().map_err(|e| format!("error converting supplied value for {}: {}", "number", e));
+                let z = format!("something else: {}", 1);
+                let w = Err("no value supplied for company_identifier".to_string());
+            }
+        };
+        finish(&mut file);
+        let text = quote::quote!(#file).to_string();
+        assert!(
+            text.contains(r#"crate :: conversion :: at ("header" , e)"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"crate :: conversion :: at ("number" , e)"#),
+            "{text}"
+        );
+        assert!(text.contains("something else"), "{text}");
+        assert!(!text.contains("error converting"), "{text}");
+        assert!(
+            text.contains(r#""company_identifier: no value supplied""#),
+            "{text}"
+        );
+    }
 
     #[test]
     fn string_newtypes_show_as_their_text_once() {

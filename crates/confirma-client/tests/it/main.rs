@@ -2,6 +2,7 @@
 //! and the paging helpers, observed on the wire. One test binary, one module per concern.
 
 mod auth;
+mod conversions;
 mod errors;
 mod helpers;
 mod mock;
