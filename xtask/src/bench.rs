@@ -1,6 +1,7 @@
 //! `cargo xtask bench`: the sandbox on SQLite and on PostgreSQL, Stoplight Prism mocking the
-//! same spec (the peer a partner would otherwise pick) and a bare axum handler answering the same
-//! bytes (the ceiling of this stack on this machine), measured in one run with wrk on loopback,
+//! same spec (the peer a partner would otherwise pick) and a bare axum handler answering each
+//! workload with the sandbox's own bytes for it (the ceiling of this stack on this machine: a
+//! page with the page's bytes, a create with a create's), measured in one run with wrk on loopback,
 //! written to `docs/benchmarks.md` with the ratios.
 //!
 //! Needs wrk (Debian's `wrk`), curl, Prism under `.ci/.tools/prism` (installed with npm when
@@ -508,6 +509,58 @@ fn sandbox_command(binary: &Path, storage: &[String]) -> Command {
     command
 }
 
+/// Each workload as the ceiling tells it apart: a prefix of the request's path and query, and
+/// the file of the sandbox's answer to it.
+const CEILING_ROUTES: &[(&str, &str)] = &[
+    (VALIDATE, "validate.json"),
+    (
+        "/api/v1/partner/invoice/distribution/v2?fromInvDate",
+        "page.json",
+    ),
+    (
+        "/api/v1/partner/invoice/distribution/v2?invoiceNumber",
+        "lookup.json",
+    ),
+    ("/api/v1/partner/invoice", "create.json"),
+];
+
+/// The sandbox's own answer to one request of each workload, written where the ceiling reads
+/// it ([`CEILING_ROUTES`]), so that the ceiling answers every workload with its own bytes.
+fn capture_answers(server: &Server, seeded: &Seeded, work: &Path) -> Result<()> {
+    let key = [("X-Api-Key", seeded.big_token.as_str())];
+    let month = &seeded.month;
+    let page = format!(
+        "/api/v1/partner/invoice/distribution/v2?fromInvDate={month}-01&toInvDate={month}-28&page=2&pageSize=100"
+    );
+    let lookup = format!(
+        "/api/v1/partner/invoice/distribution/v2?invoiceNumber={}",
+        BASE + 100_000_000 + 1
+    );
+    let read = |name: &str| std::fs::read_to_string(work.join(name));
+    let invoice: Value = serde_json::from_str(&format!(
+        "{}{}{}",
+        read("prefix.json")?,
+        BASE * 9,
+        read("suffix.json")?
+    ))?;
+    let requests = [
+        ("GET", VALIDATE.to_string(), None),
+        ("GET", page, None),
+        ("GET", lookup, None),
+        (
+            "POST",
+            "/api/v1/partner/invoice".to_string(),
+            Some(&invoice),
+        ),
+    ];
+    for ((method, path, body), (route, file)) in requests.into_iter().zip(CEILING_ROUTES) {
+        debug_assert!(path.starts_with(route));
+        let answer = curl(method, &format!("{}{path}", server.base), &key, body)?;
+        std::fs::write(work.join(file), answer.to_string())?;
+    }
+    Ok(())
+}
+
 /// The last line of the sandbox's banner, printed once it serves.
 const SANDBOX_READY: &str = "demo client";
 
@@ -523,13 +576,7 @@ fn measure_sandbox(
     eprintln!("bench: {name}: seeding {} invoices", options.invoices);
     let server = Server::start(name, sandbox_command(binary, &storage), SANDBOX_READY)?;
     let seeded = seed(&server, cli, options, work)?;
-    let answer = curl(
-        "GET",
-        &format!("{}{VALIDATE}", server.base),
-        &[("X-Api-Key", &seeded.big_token)],
-        None,
-    )?;
-    std::fs::write(work.join("answer.json"), answer.to_string())?;
+    capture_answers(&server, &seeded, work)?;
     eprintln!("bench: {name}: read workloads");
     let mut report = read_workloads(&server, &seeded.big_token, options.seconds, &seeded)?;
     eprintln!("bench: {name}: creates");
@@ -701,10 +748,12 @@ pub fn run(options: Options) -> Result<()> {
     let prism_report = measure_peer(prism_server, "bench-key", &options, &work)?;
 
     eprintln!("bench: ceiling");
-    // The sandbox's own validate answer, captured while it ran.
-    let answer_file = work.join("answer.json");
+    // The sandbox's own answer to each workload, captured while it ran.
     let mut ceiling_command = Command::new(&ceiling);
-    ceiling_command.arg("127.0.0.1:0").arg(&answer_file);
+    ceiling_command.arg("127.0.0.1:0");
+    for (route, file) in CEILING_ROUTES {
+        ceiling_command.arg(format!("{route}={}", work.join(file).display()));
+    }
     let ceiling_server = Server::start("ceiling", ceiling_command, "listening")?;
     let ceiling_report = measure_peer(ceiling_server, "bench-key", &options, &work)?;
 
@@ -812,8 +861,10 @@ fn report(options: &Options, targets: &[(&str, &Report)]) -> String {
     }
     let _ = writeln!(
         out,
-        "Prism and the ceiling answer without state: their createInvoice is not durable and their \
-         lookups find nothing; they are there for scale, not as equals.\n\n## The sandbox at scale\n\n\
+        "Prism and the ceiling answer without state: their createInvoice is not durable and Prism's \
+         lookups find nothing; they are there for scale, not as equals. The ceiling answers each \
+         workload with the bytes the sandbox answered it with (captured once per run), so `× ceiling` \
+         is the share of what this stack carries for the same answer.\n\n## The sandbox at scale\n\n\
          | target | invoices seeded | seeding req/s | peak RSS MiB | database MiB | restart s | RSS after restart MiB | 18-day advance s | worst concurrent request ms | what the advance did |\n\
          |---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
     );

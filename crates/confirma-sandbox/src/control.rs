@@ -74,7 +74,7 @@ pub struct IncomingPayment {
     /// The invoice's payment reference (Finnish or RF).
     pub reference: String,
     /// Amount in cents precision, e.g. 250.75.
-    #[schema(value_type = f64)]
+    #[schema(value_type = f64, format = "decimal")]
     pub amount: rust_decimal::Decimal,
     /// Payment date; today in sandbox time when omitted.
     pub date: Option<chrono::NaiveDate>,
@@ -90,17 +90,17 @@ pub struct PaymentCredited {
     pub case_id: i64,
     pub invoice_number: i64,
     pub allocation_id: i64,
-    #[schema(value_type = f64)]
+    #[schema(value_type = f64, format = "decimal")]
     pub amount: rust_decimal::Decimal,
     /// The part of the amount that went to capital, interest and costs.
-    #[schema(value_type = f64)]
+    #[schema(value_type = f64, format = "decimal")]
     pub capital_amount: rust_decimal::Decimal,
-    #[schema(value_type = f64)]
+    #[schema(value_type = f64, format = "decimal")]
     pub interest_amount: rust_decimal::Decimal,
-    #[schema(value_type = f64)]
+    #[schema(value_type = f64, format = "decimal")]
     pub costs_amount: rust_decimal::Decimal,
     /// What the case still has to receive.
-    #[schema(value_type = f64)]
+    #[schema(value_type = f64, format = "decimal")]
     pub outstanding_amount: rust_decimal::Decimal,
     /// The case's status after the payment (`PAID` once nothing is outstanding).
     pub case_status: String,

@@ -101,6 +101,15 @@ async fn the_served_description_covers_the_partner_api_and_the_control_api() {
         !doc.to_string().contains("\"null\""),
         "an OpenAPI 3.1 null type is served"
     );
+    // Money is decimal in the control API too (a generator fed this types it exactly).
+    assert_eq!(
+        doc["components"]["schemas"]["IncomingPayment"]["properties"]["amount"]["format"],
+        "decimal"
+    );
+    assert!(
+        !doc.to_string().contains("\"double\""),
+        "a float amount is served"
+    );
     let docs = reqwest::get(format!("{}/docs/", sb.base)).await.unwrap();
     assert_eq!(docs.status(), 200);
     assert!(docs.text().await.unwrap().contains("swagger-ui"));
