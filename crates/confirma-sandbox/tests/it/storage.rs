@@ -56,6 +56,65 @@ async fn held(sb: &TestSandbox, token: &str) -> std::collections::BTreeSet<i64> 
         .collect()
 }
 
+/// Creates invoices from `first` on, sixteen at a time, until one is refused; with
+/// `then_singly`, goes on one at a time until not even one more fits. Pushes the acknowledged
+/// numbers; answers the refusal and the number it refused.
+async fn create_until_refused(
+    sb: &TestSandbox,
+    token: &str,
+    first: i64,
+    then_singly: bool,
+    acknowledged: &mut Vec<i64>,
+) -> ((u16, Option<String>, serde_json::Value), i64) {
+    let (mut next, mut at_once) = (first, 16);
+    loop {
+        assert!(
+            next < first + 40_000,
+            "40,000 invoices never filled the storage"
+        );
+        let answers =
+            futures::future::join_all((next..next + at_once).map(|n| create(sb, token, n))).await;
+        let mut refused = None;
+        for (n, answer) in (next..).zip(answers) {
+            match answer.0 {
+                200 => acknowledged.push(n),
+                503 => refused = Some((answer, n)),
+                _ => panic!("{n}: {answer:?}"),
+            }
+        }
+        next += at_once;
+        match refused {
+            Some((answer, n)) if at_once == 1 || !then_singly => return (answer, n),
+            Some((answer, _)) => {
+                assert_unavailable(&answer, "full");
+                at_once = 1;
+            }
+            None => {}
+        }
+    }
+}
+
+/// Once space is made, the very next writes are taken; after a restart on `config`, every
+/// acknowledged invoice is there.
+async fn writes_resume_and_nothing_is_lost(
+    sb: TestSandbox,
+    config: Config,
+    token: &str,
+    mut acknowledged: Vec<i64>,
+) {
+    for n in 900_000..900_003 {
+        let answer = create(&sb, token, n).await;
+        assert_eq!(answer.0, 200, "after space was freed: {answer:?}");
+        acknowledged.push(n);
+    }
+    sb.stop().await;
+    let sb = TestSandbox::start_with(config, Limits::default()).await;
+    let after = held(&sb, token).await;
+    let lost: Vec<_> = acknowledged.iter().filter(|n| !after.contains(n)).collect();
+    assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
+    sb.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_database_takes_writes_again_once_space_is_freed_and_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
@@ -69,33 +128,9 @@ async fn a_full_database_takes_writes_again_once_space_is_freed_and_loses_nothin
     };
     let sb = TestSandbox::start_with(config.clone(), Limits::default()).await;
     let token = sb.demo_token().await;
-    // Creates, sixteen at a time, until the cap of 1 MiB is reached; then one at a time until
-    // not even one more fits.
+    // Creates until the cap of 1 MiB is reached, then until not even one more fits.
     let mut acknowledged = Vec::new();
-    let mut next = 800_000;
-    let mut at_once = 16;
-    let full = loop {
-        assert!(next < 820_000, "20,000 invoices never filled 1 MiB");
-        let answers =
-            futures::future::join_all((next..next + at_once).map(|n| create(&sb, &token, n))).await;
-        let mut refused = None;
-        for (n, answer) in (next..).zip(answers) {
-            match answer.0 {
-                200 => acknowledged.push(n),
-                503 => refused = Some(answer),
-                _ => panic!("{n}: {answer:?}"),
-            }
-        }
-        next += at_once;
-        match refused {
-            Some(answer) if at_once == 1 => break answer,
-            Some(answer) => {
-                assert_unavailable(&answer, "full");
-                at_once = 1;
-            }
-            None => {}
-        }
-    };
+    let (full, refused) = create_until_refused(&sb, &token, 800_000, true, &mut acknowledged).await;
     assert_unavailable(&full, "full");
     assert!(
         acknowledged.len() > 50,
@@ -106,22 +141,11 @@ async fn a_full_database_takes_writes_again_once_space_is_freed_and_loses_nothin
     sb.client(&token).validate_token().send().await.unwrap();
     let before = held(&sb, &token).await;
     assert!(acknowledged.iter().all(|n| before.contains(n)));
-    assert!(!before.contains(&(next - 1)));
+    assert!(!before.contains(&refused));
 
-    // Room is made (the cap raised): the very next write is taken, and more after it.
+    // Room is made (the cap raised).
     sb.sandbox.limit_database(None);
-    for n in 900_000..900_003 {
-        let answer = create(&sb, &token, n).await;
-        assert_eq!(answer.0, 200, "after space was freed: {answer:?}");
-        acknowledged.push(n);
-    }
-    sb.stop().await;
-
-    // Every acknowledged invoice is there after a restart.
-    let sb = TestSandbox::start_with(config, Limits::default()).await;
-    let after = held(&sb, &token).await;
-    let lost: Vec<_> = acknowledged.iter().filter(|n| !after.contains(n)).collect();
-    assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
+    writes_resume_and_nothing_is_lost(sb, config, &token, acknowledged).await;
 }
 
 /// A filesystem of `mib` MiB mounted on a new directory (unmounted when dropped).
@@ -167,50 +191,28 @@ async fn a_full_disk_takes_writes_again_once_space_is_freed_and_loses_nothing() 
     let sb = TestSandbox::start_with(config.clone(), Limits::default()).await;
     let token = sb.demo_token().await;
     let mut acknowledged = Vec::new();
-    let mut next = 810_000;
-    let full = loop {
-        assert!(next < 850_000, "40,000 invoices never filled the disk");
-        let answers =
-            futures::future::join_all((next..next + 16).map(|n| create(&sb, &token, n))).await;
-        let mut refused = None;
-        for (n, answer) in (next..).zip(answers) {
-            match answer.0 {
-                200 => acknowledged.push(n),
-                503 => refused = Some(answer),
-                _ => panic!("{n}: {answer:?}"),
-            }
-        }
-        next += 16;
-        if let Some(answer) = refused {
-            break answer;
-        }
-    };
+    let (full, _) = create_until_refused(&sb, &token, 810_000, false, &mut acknowledged).await;
     assert_unavailable(&full, "full");
     sb.client(&token).validate_token().send().await.unwrap();
 
-    // Space is freed: the next write is taken.
+    // Space is freed.
     std::fs::remove_file(&filler).unwrap();
-    for n in 900_000..900_003 {
-        let answer = create(&sb, &token, n).await;
-        assert_eq!(answer.0, 200, "after space was freed: {answer:?}");
-        acknowledged.push(n);
-    }
-    sb.stop().await;
-    let sb = TestSandbox::start_with(config, Limits::default()).await;
-    let after = held(&sb, &token).await;
-    let lost: Vec<_> = acknowledged.iter().filter(|n| !after.contains(n)).collect();
-    assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
-    sb.stop().await;
+    writes_resume_and_nothing_is_lost(sb, config, &token, acknowledged).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_write_lock_held_past_the_timeout_answers_503_and_writes_resume_once_it_is_let_go() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("locked.db");
+/// A sandbox on `storage` with a short storage timeout, while another connection (to `url`)
+/// holds the write lock (`hold`) past it: a create answers 503 in time and reads go on; once
+/// the lock is let go (`release`), the next create is taken.
+async fn a_lock_held_elsewhere_is_waited_out(
+    storage: Location,
+    url: &str,
+    hold: &str,
+    release: &str,
+) {
     let config = Config {
-        storage: Location::File(file.clone()),
+        storage,
         store_limits: StoreLimits {
-            timeout: Duration::from_millis(300),
+            timeout: Duration::from_millis(400),
             ..StoreLimits::default()
         },
         ..Config::for_tests()
@@ -218,13 +220,11 @@ async fn a_write_lock_held_past_the_timeout_answers_503_and_writes_resume_once_i
     let sb = TestSandbox::start_with(config, Limits::default()).await;
     let token = sb.demo_token().await;
     assert_eq!(create(&sb, &token, 1).await.0, 200);
-    // Another program takes the file's write lock and keeps it.
     sqlx::any::install_default_drivers();
-    let mut other =
-        <sqlx::AnyConnection as sqlx::Connection>::connect(&format!("sqlite://{}", file.display()))
-            .await
-            .unwrap();
-    sqlx::query("BEGIN IMMEDIATE")
+    let mut other = <sqlx::AnyConnection as sqlx::Connection>::connect(url)
+        .await
+        .unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(hold))
         .execute(&mut other)
         .await
         .unwrap();
@@ -234,7 +234,10 @@ async fn a_write_lock_held_past_the_timeout_answers_503_and_writes_resume_once_i
     assert_unavailable(&refused, "did not answer in time");
     // Reads are not held up by a writer.
     sb.client(&token).validate_token().send().await.unwrap();
-    sqlx::query("COMMIT").execute(&mut other).await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(release))
+        .execute(&mut other)
+        .await
+        .unwrap();
     let taken = create(&sb, &token, 3).await;
     assert_eq!(taken.0, 200, "after the lock was let go: {taken:?}");
     let numbers = held(&sb, &token).await;
@@ -242,44 +245,34 @@ async fn a_write_lock_held_past_the_timeout_answers_503_and_writes_resume_once_i
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_lock_held_past_the_timeout_answers_503_and_writes_resume_once_it_is_let_go() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("locked.db");
+    // Another program takes the file's write lock and keeps it.
+    a_lock_held_elsewhere_is_waited_out(
+        Location::File(file.clone()),
+        &format!("sqlite://{}", file.display()),
+        "BEGIN IMMEDIATE",
+        "COMMIT",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs PostgreSQL (CONFIRMA_SANDBOX_TEST_DATABASE_URL): CI's PostgreSQL run includes it"]
 async fn on_postgres_a_write_lock_held_past_the_timeout_answers_503_and_writes_resume() {
     let storage = crate::postgres_storage().await;
-    let Location::Postgres(url) = &storage else {
+    let Location::Postgres(url) = storage.clone() else {
         unreachable!()
     };
-    let config = Config {
-        storage: storage.clone(),
-        store_limits: StoreLimits {
-            timeout: Duration::from_millis(500),
-            ..StoreLimits::default()
-        },
-        ..Config::for_tests()
-    };
-    let sb = TestSandbox::start_with(config, Limits::default()).await;
-    let token = sb.demo_token().await;
-    assert_eq!(create(&sb, &token, 1).await.0, 200);
-    // A stuck replica holds the write lock every sandbox process takes.
-    let mut other = <sqlx::AnyConnection as sqlx::Connection>::connect(url)
-        .await
-        .unwrap();
-    sqlx::query("SELECT pg_advisory_lock(1128679763)")
-        .execute(&mut other)
-        .await
-        .unwrap();
-    let refused = tokio::time::timeout(Duration::from_secs(30), create(&sb, &token, 2))
-        .await
-        .expect("a create waiting for a lock held elsewhere never answered");
-    assert_unavailable(&refused, "did not answer in time");
-    sb.client(&token).validate_token().send().await.unwrap();
-    sqlx::query("SELECT pg_advisory_unlock(1128679763)")
-        .execute(&mut other)
-        .await
-        .unwrap();
-    let taken = create(&sb, &token, 3).await;
-    assert_eq!(taken.0, 200, "after the lock was let go: {taken:?}");
-    let numbers = held(&sb, &token).await;
-    assert!(numbers.contains(&1) && numbers.contains(&3) && !numbers.contains(&2));
+    // A stuck replica holds the write lock every sandbox process takes ("CFIS").
+    a_lock_held_elsewhere_is_waited_out(
+        storage,
+        &url,
+        "SELECT pg_advisory_lock(1128679763)",
+        "SELECT pg_advisory_unlock(1128679763)",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
