@@ -9,6 +9,7 @@
 //! runtime it calls into. The model types are the client's ([`types`] is `confirma_client::types`).
 
 mod error;
+pub mod exchange;
 mod json;
 pub mod limits;
 mod openapi;
@@ -35,7 +36,8 @@ pub use generated::api::*;
 pub use generated::examples::ExampleApi;
 pub use generated::router::openapi_router;
 pub use openapi::{
-    MAINTAINER_MARKS, SPEC, component_schemas, strip_maintainer_marks, to_json_schema,
+    MAINTAINER_MARKS, SPEC, component_schemas, response_object, strip_maintainer_marks,
+    to_closed_json_schema, to_json_schema,
 };
 
 /// A caller's credential (the `X-Api-Key` header). `Debug` never shows it.

@@ -20,7 +20,29 @@ pub static SPEC: LazyLock<Value> = LazyLock::new(|| {
 /// `x-decimal-places: N` becomes an exact `multipleOf: 10^-N` (the validator computes it on
 /// arbitrary-precision numbers, unlike the float arithmetic of most other tools).
 pub fn to_json_schema(schema: &Value) -> Value {
-    convert(schema, &|name| format!("#/$defs/{name}"), true)
+    convert(schema, &|name| format!("#/$defs/{name}"), Mode::Validate)
+}
+
+/// [`to_json_schema`] with every object closed (`additionalProperties: false` wherever the spec
+/// lists properties and says nothing of others), so that a field the spec does not document is
+/// reported: for checking answers someone else served against the spec.
+pub fn to_closed_json_schema(schema: &Value) -> Value {
+    convert(
+        schema,
+        &|name| format!("#/$defs/{name}"),
+        Mode::ValidateClosed,
+    )
+}
+
+/// What a conversion is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Describing (OpenAPI 3.1 for utoipa): documentation keywords stay.
+    Describe,
+    /// Validating what a client sends: undocumented fields are let through.
+    Validate,
+    /// Validating what a server answers: undocumented fields are reported.
+    ValidateClosed,
 }
 
 /// An OpenAPI 3.0 schema as an OpenAPI 3.1 schema (what utoipa models).
@@ -28,7 +50,7 @@ fn to_openapi31(schema: &Value) -> Value {
     convert(
         schema,
         &|name| format!("#/components/schemas/{name}"),
-        false,
+        Mode::Describe,
     )
 }
 
@@ -43,8 +65,9 @@ fn multiple_for_places(places: &Value) -> Option<Value> {
     serde_json::from_str(&text).ok()
 }
 
-fn convert(schema: &Value, reference: &dyn Fn(&str) -> String, validation: bool) -> Value {
-    let recurse = |v: &Value| convert(v, reference, validation);
+fn convert(schema: &Value, reference: &dyn Fn(&str) -> String, mode: Mode) -> Value {
+    let validation = mode != Mode::Describe;
+    let recurse = |v: &Value| convert(v, reference, mode);
     match schema {
         Value::Object(map) => {
             let mut out = Map::new();
@@ -85,6 +108,12 @@ fn convert(schema: &Value, reference: &dyn Fn(&str) -> String, validation: bool)
             }
             if validation {
                 bound_by_format(map, &mut out);
+            }
+            if mode == Mode::ValidateClosed
+                && map.contains_key("properties")
+                && !map.contains_key("additionalProperties")
+            {
+                out.insert("additionalProperties".into(), Value::Bool(false));
             }
             if nullable {
                 if let Some(Value::String(t)) = out.get("type").cloned() {
@@ -270,6 +299,15 @@ fn to_openapi30(value: &Value) -> Value {
 
 /// The component schemas, one JSON Schema each, keyed by name (for `$defs`).
 pub fn component_schemas() -> Value {
+    components_as(to_json_schema)
+}
+
+/// The component schemas closed ([`to_closed_json_schema`]), keyed by name.
+pub(crate) fn closed_component_schemas() -> Value {
+    components_as(to_closed_json_schema)
+}
+
+fn components_as(convert: fn(&Value) -> Value) -> Value {
     let schemas = SPEC
         .pointer("/components/schemas")
         .and_then(Value::as_object);
@@ -277,9 +315,24 @@ pub fn component_schemas() -> Value {
         schemas
             .into_iter()
             .flatten()
-            .map(|(k, v)| (k.clone(), to_json_schema(v)))
+            .map(|(k, v)| (k.clone(), convert(v)))
             .collect(),
     )
+}
+
+/// The response object `status` of `info` as the spec writes it, a `$ref` to the spec's shared
+/// responses followed; `None` when the operation does not document the status.
+pub fn response_object(info: &OperationInfo, status: u16) -> Option<Value> {
+    let op = operation_object(info);
+    let response = op.get("responses")?.get(status.to_string())?;
+    match response.get("$ref").and_then(Value::as_str) {
+        Some(target) => {
+            let name = target.rsplit('/').next()?;
+            SPEC.pointer(&format!("/components/responses/{name}"))
+                .cloned()
+        }
+        None => Some(response.clone()),
+    }
 }
 
 /// The served description before any route is added: info, servers, security and components.

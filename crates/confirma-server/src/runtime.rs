@@ -29,7 +29,7 @@ pub(crate) struct Validators {
 /// Every component schema as JSON Schema, the `$defs` of each validator: converted once.
 static DEFS: LazyLock<Value> = LazyLock::new(crate::openapi::component_schemas);
 
-fn compile(schema: &Value) -> jsonschema::Validator {
+pub(crate) fn compile(schema: &Value) -> jsonschema::Validator {
     jsonschema::options()
         .with_draft(jsonschema::Draft::Draft202012)
         .should_validate_formats(true)
@@ -84,6 +84,25 @@ pub fn api_key(headers: &HeaderMap) -> Option<ApiKey> {
 
 /// Parses and validates the query string of `operation` into its typed query struct.
 pub fn query<Q: DeserializeOwned>(operation: Operation, raw: Option<&str>) -> Result<Q, ApiError> {
+    let object = query_object(operation, raw);
+    let problems = query_problems(operation, &object);
+    if !problems.is_empty() {
+        return Err(ApiError::validation(
+            "The query parameters are invalid.",
+            problems,
+        ));
+    }
+    serde_json::from_value(object).map_err(|e| {
+        ApiError::validation(
+            "The query parameters are invalid.",
+            vec![field_problem("query", "type", clip(&e.to_string()))],
+        )
+    })
+}
+
+/// The declared parameters of a query string as one JSON object, each value as its declared
+/// type expects.
+pub(crate) fn query_object(operation: Operation, raw: Option<&str>) -> Value {
     let declared = operation.info().query;
     let mut object = Map::new();
     for (name, value) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
@@ -96,25 +115,35 @@ pub fn query<Q: DeserializeOwned>(operation: Operation, raw: Option<&str>) -> Re
         }
         object.insert(name.into_owned(), query_value(param.json_type, &value));
     }
-    let object = Value::Object(object);
-    if let Some(validator) = &operation.validators().query {
-        let problems: Vec<FieldProblem> = validator
-            .iter_errors(&object)
-            .map(|e| problem("query", &e))
-            .collect();
-        if !problems.is_empty() {
-            return Err(ApiError::validation(
-                "The query parameters are invalid.",
-                problems,
-            ));
-        }
-    }
-    serde_json::from_value(object).map_err(|e| {
-        ApiError::validation(
-            "The query parameters are invalid.",
-            vec![field_problem("query", "type", clip(&e.to_string()))],
-        )
-    })
+    Value::Object(object)
+}
+
+/// Every way the query object of `operation` breaks its parameters' schemas.
+pub(crate) fn query_problems(operation: Operation, object: &Value) -> Vec<FieldProblem> {
+    operation
+        .validators()
+        .query
+        .as_ref()
+        .map_or_else(Vec::new, |validator| {
+            validator
+                .iter_errors(object)
+                .flat_map(|e| problems("query", &e))
+                .collect()
+        })
+}
+
+/// Every way a request body of `operation` breaks its schema.
+pub(crate) fn body_problems(operation: Operation, value: &Value) -> Vec<FieldProblem> {
+    operation
+        .validators()
+        .body
+        .as_ref()
+        .map_or_else(Vec::new, |validator| {
+            validator
+                .iter_errors(value)
+                .flat_map(|e| problems("$", &e))
+                .collect()
+        })
 }
 
 /// A query-string value as the JSON value its declared type expects; when it cannot be read as
@@ -142,17 +171,12 @@ pub async fn json_body<T: DeserializeOwned>(
     crate::json::check_content_type(headers)?;
     let bytes = crate::json::read_body(headers, body).await?;
     let value = crate::json::parse(&bytes)?;
-    if let Some(validator) = &operation.validators().body {
-        let problems: Vec<FieldProblem> = validator
-            .iter_errors(&value)
-            .map(|e| problem("$", &e))
-            .collect();
-        if !problems.is_empty() {
-            return Err(ApiError::validation(
-                "The request body is invalid.",
-                problems,
-            ));
-        }
+    let problems = body_problems(operation, &value);
+    if !problems.is_empty() {
+        return Err(ApiError::validation(
+            "The request body is invalid.",
+            problems,
+        ));
     }
     // Validation has already checked every constraint the types encode, so this only fails on
     // what JSON Schema cannot express (an integer beyond 64 bits, say).
@@ -175,8 +199,8 @@ fn shown_in_full(value: &Value) -> bool {
     }
 }
 
-/// One validation error as a field problem, with the path of the offending field.
-fn problem(root: &str, error: &jsonschema::ValidationError<'_>) -> FieldProblem {
+/// The JSON path of what a validation error is about, under `root` (`$.rows[1].vatCode`).
+fn instance_path(root: &str, error: &jsonschema::ValidationError<'_>) -> String {
     let mut path = root.to_string();
     for segment in error.instance_path().as_str().split('/').skip(1) {
         let segment = segment.replace("~1", "/").replace("~0", "~");
@@ -187,6 +211,33 @@ fn problem(root: &str, error: &jsonschema::ValidationError<'_>) -> FieldProblem 
             path.push_str(&segment);
         }
     }
+    path
+}
+
+/// One validation error as field problems, each with the path of the offending field: one,
+/// except for fields a closed object does not document, which are named one by one.
+pub(crate) fn problems(root: &str, error: &jsonschema::ValidationError<'_>) -> Vec<FieldProblem> {
+    if let jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } =
+        error.kind()
+    {
+        let path = instance_path(root, error);
+        return unexpected
+            .iter()
+            .map(|name| {
+                field_problem(
+                    format!("{path}.{name}"),
+                    "undocumentedField",
+                    "is not documented by the spec",
+                )
+            })
+            .collect();
+    }
+    vec![problem(root, error)]
+}
+
+/// One validation error as a field problem, with the path of the offending field.
+fn problem(root: &str, error: &jsonschema::ValidationError<'_>) -> FieldProblem {
+    let mut path = instance_path(root, error);
     let kind = error.kind();
     if let jsonschema::error::ValidationErrorKind::Required { property } = kind {
         path.push('.');

@@ -2,6 +2,7 @@
 //! spec's error format with the right status, for every operation of the spec.
 
 mod errors;
+mod exchange;
 mod operations;
 mod validation;
 
