@@ -18,6 +18,7 @@ pub mod faults;
 pub mod health;
 pub mod journal;
 mod protocol_errors;
+pub mod proxy;
 pub mod registry;
 pub mod serve;
 pub mod store;

@@ -89,9 +89,14 @@ fn positive_seconds(text: &str) -> Result<f64, String> {
     }
 }
 
-/// Drive a running sandbox through its control API.
+/// Drive a running sandbox through its control API, or run the validating proxy.
 #[derive(Subcommand)]
 enum Control {
+    /// Run a validating proxy in front of the real service (or any server of the API): every
+    /// exchange passes unchanged and is checked against the spec; what breaks it shows in the
+    /// answer's Confirma-Spec-Violations header, the log, /proxy/requests and the drift report
+    /// (/proxy/report, and --report FILE on exit).
+    Proxy(ProxyArgs),
     /// Show the sandbox clock.
     Clock(Target),
     /// Advance the sandbox clock.
@@ -140,6 +145,34 @@ enum Control {
 }
 
 #[derive(clap::Args)]
+struct ProxyArgs {
+    /// Where exchanges go: staging, production, or a base URL (https://... or http://...).
+    #[arg(long, env = "CONFIRMA_PROXY_UPSTREAM")]
+    upstream: confirma_sandbox::proxy::Upstream,
+    /// Address to listen on; port 0 picks a free port (the bound address is printed).
+    #[arg(long, env = "CONFIRMA_PROXY_LISTEN", default_value = "127.0.0.1:8081")]
+    listen: SocketAddr,
+    /// A PEM file of the certificate authorities to trust for the upstream instead of the
+    /// system's (a private CA).
+    #[arg(long, env = "CONFIRMA_PROXY_UPSTREAM_CA")]
+    upstream_ca: Option<PathBuf>,
+    /// Seconds the upstream may take to start answering, and between two parts of an answer;
+    /// past it the proxy answers 504.
+    #[arg(long, env = "CONFIRMA_PROXY_UPSTREAM_TIMEOUT", default_value_t = 30.0,
+          value_parser = positive_seconds)]
+    upstream_timeout: f64,
+    /// Answer a request that breaks the spec with the spec's 400 here, never sending it upstream.
+    #[arg(long, env = "CONFIRMA_PROXY_REFUSE_INVALID_REQUESTS")]
+    refuse_invalid_requests: bool,
+    /// Save every exchange as one JSON file (credentials redacted) in this directory.
+    #[arg(long, env = "CONFIRMA_PROXY_RECORD")]
+    record: Option<PathBuf>,
+    /// Write the drift report as Markdown to this file when the proxy stops.
+    #[arg(long, env = "CONFIRMA_PROXY_REPORT")]
+    report: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
 struct Target {
     /// Base URL of the running sandbox.
     #[arg(
@@ -157,11 +190,32 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         None => serve(cli.serve).await,
+        Some(Control::Proxy(args)) => proxy(args).await,
         Some(control) => drive(control).await,
     }
 }
 
-async fn serve(args: Serve) -> anyhow::Result<()> {
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM, the signals a terminal, a container runtime or a CI
+/// script stops a server with.
+async fn stopped() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let terminated = async {
+        match term.as_mut() {
+            Some(term) => {
+                term.recv().await;
+            }
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminated => {}
+    }
+    tracing::info!("shutting down after in-flight requests");
+}
+
+/// One line per event on stderr; `RUST_LOG` chooses which (default `info`).
+fn log_to_stderr() {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
@@ -170,6 +224,52 @@ async fn serve(args: Serve) -> anyhow::Result<()> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .compact()
         .init();
+}
+
+async fn proxy(args: ProxyArgs) -> anyhow::Result<()> {
+    use confirma_sandbox::proxy::{Proxy, ProxyConfig};
+    log_to_stderr();
+    let upstream_ca = match &args.upstream_ca {
+        Some(file) => {
+            Some(std::fs::read(file).with_context(|| format!("reading {}", file.display()))?)
+        }
+        None => None,
+    };
+    let proxy = Proxy::new(ProxyConfig {
+        upstream_ca,
+        upstream_timeout: std::time::Duration::from_secs_f64(args.upstream_timeout),
+        refuse_invalid_requests: args.refuse_invalid_requests,
+        record: args.record.clone(),
+        ..ProxyConfig::new(args.upstream.clone())
+    })?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    println!(
+        "Confirma validating proxy for {} listening on http://{addr}",
+        args.upstream
+    );
+    println!("  drift report:               http://{addr}/proxy/report?format=markdown");
+    println!("  recent exchanges:           http://{addr}/proxy/requests");
+    use std::io::Write;
+    std::io::stdout().flush()?;
+    confirma_sandbox::serve(
+        listener,
+        confirma_sandbox::proxy::router(proxy.clone()),
+        stopped(),
+    )
+    .await?;
+    if let Some(file) = &args.report {
+        std::fs::write(file, proxy.report.markdown())
+            .with_context(|| format!("writing the report to {}", file.display()))?;
+        println!("drift report written to {}", file.display());
+    }
+    Ok(())
+}
+
+async fn serve(args: Serve) -> anyhow::Result<()> {
+    log_to_stderr();
     let config = Config {
         listen: args.listen,
         storage: storage(args.database_url, args.in_memory, args.db)?,
@@ -212,11 +312,7 @@ async fn serve(args: Serve) -> anyhow::Result<()> {
     }
     use std::io::Write;
     std::io::stdout().flush()?;
-    confirma_sandbox::serve(listener, confirma_sandbox::router(sandbox), async {
-        let _ = tokio::signal::ctrl_c().await;
-        tracing::info!("shutting down after in-flight requests");
-    })
-    .await?;
+    confirma_sandbox::serve(listener, confirma_sandbox::router(sandbox), stopped()).await?;
     Ok(())
 }
 
@@ -292,6 +388,7 @@ async fn drive(control: Control) -> anyhow::Result<()> {
             Some(serde_json::json!({"clientId": client_id, "expiresAt": at})),
         ),
         Control::Reset(t) => (t, reqwest::Method::POST, "/sandbox/reset", None),
+        Control::Proxy(_) => unreachable!("the proxy is run, not driven"),
     };
     let mut request = http
         .request(

@@ -17,7 +17,7 @@ use crate::error::{ApiError, FieldProblem, clip, field_problem};
 use crate::openapi::to_json_schema;
 use crate::{ApiKey, OPERATIONS, Operation, OperationInfo};
 
-pub use crate::json::{BODY_IDLE_TIMEOUT, BODY_LIMIT};
+pub use crate::json::{BODY_IDLE_TIMEOUT, BODY_LIMIT, read_body};
 
 /// The compiled validators of one operation, built from its [`OperationInfo`] on first use
 /// (`Operation::validators`, generated, keeps one per operation).

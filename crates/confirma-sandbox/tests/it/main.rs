@@ -11,6 +11,7 @@ mod isolation;
 mod lifecycle;
 mod matrix;
 mod onboarding;
+mod proxy;
 mod replicas;
 mod storage;
 
