@@ -158,6 +158,19 @@ pub(super) async fn exchange(State(proxy): State<Arc<Proxy>>, request: Request) 
     }
     proxy.report.add(&key, operation, &sides);
     if let Some(recorder) = &proxy.recorder {
+        let mut secrets = redact::Secrets::default();
+        secrets.add_headers(&parts.headers);
+        secrets.add_query(parts.uri.query().unwrap_or(""));
+        let operation_id = operation.map_or("", |op| op.info().operation_id);
+        for body in [request_json.as_ref(), response_json.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            secrets.add_body(operation_id, body);
+        }
+        if let Some((headers, _)) = &outcome.response {
+            secrets.add_headers(headers);
+        }
         recorder
             .write(
                 seq,
@@ -174,6 +187,7 @@ pub(super) async fn exchange(State(proxy): State<Arc<Proxy>>, request: Request) 
                     .as_ref()
                     .map(|(headers, body)| Message { headers, body }),
                 &outcome.violations,
+                &secrets,
             )
             .await;
     }

@@ -43,6 +43,7 @@ impl Recorder {
         status: u16,
         response: Option<Message<'_>>,
         violations: &[Violation],
+        secrets: &redact::Secrets,
     ) {
         let (path, query) = path_and_query
             .split_once('?')
@@ -64,6 +65,7 @@ impl Recorder {
             },
             "violations": violations,
         });
+        let document = secrets.scrub_json(&document);
         let file = self.dir.join(format!("{seq:06}-{operation}.json"));
         let text = serde_json::to_vec_pretty(&document).unwrap_or_default();
         if let Err(error) = tokio::fs::write(&file, text).await {

@@ -69,6 +69,79 @@ pub fn secrets(value: &Value) -> Value {
     }
 }
 
+/// The credentials one exchange carries, wherever they appear: the values of its secret headers,
+/// query parameters and fields (and of the renewal answer's `Message`, which the spec documents
+/// as the new token), so that a copy of one under any other name is redacted too.
+#[derive(Debug, Default)]
+pub struct Secrets(Vec<String>);
+
+/// Shorter values are not looked for elsewhere (a `0` would be redacted everywhere).
+const SHORTEST_SECRET: usize = 8;
+
+impl Secrets {
+    pub fn add_headers(&mut self, headers: &HeaderMap) {
+        for (name, value) in headers {
+            if secret_name(name.as_str()) {
+                self.add(&String::from_utf8_lossy(value.as_bytes()));
+            }
+        }
+    }
+
+    pub fn add_query(&mut self, query: &str) {
+        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+            if secret_name(&name) {
+                self.add(&value);
+            }
+        }
+    }
+
+    /// The secret fields of a JSON body of `operation`'s exchange.
+    pub fn add_body(&mut self, operation: &str, value: &Value) {
+        match value {
+            Value::Object(map) => {
+                for (name, field) in map {
+                    let secret =
+                        secret_name(name) || (operation == "renewToken" && name == "Message");
+                    match field {
+                        Value::String(text) if secret => self.add(text),
+                        other => self.add_body(operation, other),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|i| self.add_body(operation, i)),
+            _ => {}
+        }
+    }
+
+    fn add(&mut self, value: &str) {
+        let value = value.trim();
+        if value.len() >= SHORTEST_SECRET && !self.0.iter().any(|s| s == value) {
+            self.0.push(value.to_string());
+        }
+    }
+
+    /// `text` with every credential of the exchange in it redacted.
+    pub fn scrub(&self, text: &str) -> String {
+        self.0.iter().fold(text.to_string(), |text, secret| {
+            text.replace(secret.as_str(), REDACTED)
+        })
+    }
+
+    /// A JSON document with every credential of the exchange in it redacted, under any name.
+    pub fn scrub_json(&self, value: &Value) -> Value {
+        match value {
+            Value::String(text) => Value::String(self.scrub(text)),
+            Value::Array(items) => Value::Array(items.iter().map(|i| self.scrub_json(i)).collect()),
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), self.scrub_json(v)))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+}
+
 /// The longest text an example shows; longer ones are cut (their length is said).
 const SHOWN: usize = 40;
 
@@ -133,6 +206,23 @@ mod tests {
         assert_eq!(
             example("note", &json!(long)),
             json!(format!("{}… (50 characters)", "x".repeat(40)))
+        );
+    }
+
+    #[test]
+    fn a_credential_is_redacted_under_any_name() {
+        let mut found = Secrets::default();
+        let answer = json!({"Message": "cfis_new_token_1", "accessToken": "cfis_new_token_1"});
+        found.add_body("renewToken", &answer);
+        let mut headers = HeaderMap::new();
+        headers.insert("x-api-key", "cfis_old_token_0".parse().unwrap());
+        found.add_headers(&headers);
+        found.add_query("token=short&page=1");
+        assert_eq!(
+            found.scrub_json(
+                &json!({"Message": "cfis_new_token_1", "note": "was cfis_old_token_0", "page": "1"})
+            ),
+            json!({"Message": REDACTED, "note": format!("was {REDACTED}"), "page": "1"})
         );
     }
 

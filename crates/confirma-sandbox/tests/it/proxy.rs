@@ -704,3 +704,190 @@ async fn sixty_four_connections_at_once_all_pass() {
     let numbers: std::collections::BTreeSet<u64> = journal.iter().map(|e| e.seq).collect();
     assert_eq!(numbers, (1..=64).collect());
 }
+
+/// The `confirma-sandbox proxy` binary in front of a sandbox, its log at the most verbose level:
+/// no key or token that passed through it (the partner's key, the provisioning token, a new
+/// client's token, a renewed token) appears in its log, journal, report or recordings; stopped
+/// with SIGINT, it writes the Markdown report.
+#[tokio::test]
+async fn no_credential_reaches_the_log_journal_report_or_recordings() {
+    use std::io::BufRead;
+    let sb = TestSandbox::start(None).await;
+    let demo = sb.demo_token().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (log, report, recordings) = (
+        dir.path().join("proxy.log"),
+        dir.path().join("drift.md"),
+        dir.path().join("exchanges"),
+    );
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_confirma-sandbox"))
+        .args(["proxy", "--upstream", &sb.base, "--listen", "127.0.0.1:0"])
+        .arg("--report")
+        .arg(&report)
+        .arg("--record")
+        .arg(&recordings)
+        .env("RUST_LOG", "trace")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let base = lines
+        .by_ref()
+        .map(|l| l.unwrap())
+        .find_map(|l| l.split("listening on ").nth(1).map(str::to_string))
+        .expect("the proxy says where it listens");
+    let through = |token: &str| {
+        confirma_client::Client::new(
+            &base,
+            confirma_client::ClientState::new(confirma_client::ApiKey::new(token)),
+        )
+    };
+    let created = through(PROVISIONING)
+        .create_client()
+        .body(crate::example::<confirma_client::types::CreateClientRequest>("createClient"))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let client = through(&created.access_token);
+    client.validate_token().send().await.unwrap();
+    let renewed = crate::renewed(&client).await;
+    through(&demo).get_payments().send().await.unwrap();
+    let journal = reqwest::get(format!("{base}/proxy/requests"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let report_json = reqwest::get(format!("{base}/proxy/report"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+
+    let mut shown = vec![
+        ("the log", std::fs::read_to_string(&log).unwrap()),
+        ("the journal", journal),
+        ("the JSON report", report_json),
+        (
+            "the Markdown report",
+            std::fs::read_to_string(&report).unwrap(),
+        ),
+    ];
+    let mut files = 0;
+    for file in std::fs::read_dir(&recordings).unwrap() {
+        let path = file.unwrap().path();
+        shown.push(("a recording", std::fs::read_to_string(&path).unwrap()));
+        files += 1;
+    }
+    assert_eq!(files, 4, "one recording per exchange");
+    for (secret, what) in [
+        (PROVISIONING, "the provisioning token"),
+        (demo.as_str(), "the demo client's key"),
+        (created.access_token.as_str(), "a new client's token"),
+        (renewed.as_str(), "a renewed token"),
+    ] {
+        for (place, text) in &shown {
+            assert!(!text.contains(secret), "{what} appears in {place}");
+        }
+    }
+    // The recordings keep everything else: the new client's id, and the redaction marks.
+    let all: String = shown.iter().map(|(_, t)| t.as_str()).collect();
+    assert!(all.contains(&created.client_id.to_string()));
+    assert!(all.contains("<redacted>"));
+    assert!(
+        shown[3].1.contains("| createClient | 1 | 0 | 200 ×1 |"),
+        "{}",
+        shown[3].1
+    );
+}
+
+/// An upstream over TLS with a certificate of a test CA: reached when the proxy is given the CA,
+/// refused with 502 naming the certificate problem when it is not.
+#[tokio::test]
+async fn a_tls_upstream_is_trusted_through_its_private_ca_and_refused_without_it() {
+    use hyper_util::rt::TokioIo;
+    use hyper_util::service::TowerToHyperService;
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    use tokio_rustls::rustls;
+
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .unwrap()
+        .signed_by(&key, &ca)
+        .unwrap();
+    let tls = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(
+        vec![cert.der().clone()],
+        rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+    )
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let upstream = format!("https://{}", listener.local_addr().unwrap());
+    let app = axum::Router::new().route(
+        "/api/v1/partner/validate",
+        axum::routing::get(|| async {
+            answer(200, json!({"isValid": true, "message": "Token is valid"}))
+        }),
+    );
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let (acceptor, app) = (acceptor.clone(), app.clone());
+            tokio::spawn(async move {
+                // A client that does not trust the certificate ends the handshake: nothing to serve.
+                let Ok(stream) = acceptor.accept(stream).await else {
+                    return;
+                };
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), TowerToHyperService::new(app))
+                    .await;
+            });
+        }
+    });
+
+    let trusting = TestProxy::start(ProxyConfig {
+        upstream_ca: Some(ca.pem().into_bytes()),
+        ..ProxyConfig::new(upstream.parse().unwrap())
+    })
+    .await;
+    let answer = reqwest::get(format!("{}/api/v1/partner/validate", trusting.base))
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    assert_eq!(answer.headers()["confirma-spec-violations"], "0");
+    assert_eq!(
+        answer.text().await.unwrap(),
+        r#"{"isValid":true,"message":"Token is valid"}"#
+    );
+
+    let distrusting = TestProxy::to(&upstream).await;
+    let answer = reqwest::get(format!("{}/api/v1/partner/validate", distrusting.base))
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 502);
+    let body: Value = answer.json().await.unwrap();
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("certificate"),
+        "{body}"
+    );
+}
