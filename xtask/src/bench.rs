@@ -363,6 +363,18 @@ struct Report {
     advance: Option<Advance>,
     restart: Option<Restart>,
     database_mib: Option<f64>,
+    /// The same validate and create workloads through the validating proxy in front of it.
+    proxied: Option<Proxied>,
+}
+
+struct Proxied {
+    validate: Load,
+    create: Load,
+    /// The same through Prism's validating proxy (`prism proxy`), the peer.
+    prism: Option<(Load, Load)>,
+    /// The same through a pass-through proxy on our stack that checks nothing (the example
+    /// `bare_proxy`): what the extra hop costs by itself.
+    bare: Option<(Load, Load)>,
 }
 
 struct Advance {
@@ -564,9 +576,12 @@ fn capture_answers(server: &Server, seeded: &Seeded, work: &Path) -> Result<()> 
 /// The last line of the sandbox's banner, printed once it serves.
 const SANDBOX_READY: &str = "demo client";
 
+#[allow(clippy::too_many_arguments)]
 fn measure_sandbox(
     name: &'static str,
     binary: &Path,
+    bare_proxy: &Path,
+    prism: &Path,
     cli: &Path,
     storage: Vec<String>,
     options: &Options,
@@ -588,6 +603,12 @@ fn measure_sandbox(
         BASE * 2,
     )?);
     report.seeding = Some((seeded.created, seeded.seconds));
+    if !name.contains("PostgreSQL") {
+        eprintln!("bench: {name}: validate and creates through the validating proxy");
+        report.proxied = Some(through_proxy(
+            binary, bare_proxy, prism, &server, &seeded, options, work,
+        )?);
+    }
     eprintln!("bench: {name}: an 18-day advance");
     report.advance = Some(advance(&server, &seeded.big_token)?);
     report.peak_rss_mib = server.peak_rss_mib();
@@ -609,6 +630,60 @@ fn measure_sandbox(
     });
     drop(again);
     Ok(report)
+}
+
+/// The banner line of the validating proxy printed once it serves.
+const PROXY_READY: &str = "recent exchanges";
+
+/// Validate and creates through `confirma-sandbox proxy` in front of `server`, then through a
+/// pass-through proxy that checks nothing (`bare`) and Prism's validating proxy (`prism`).
+#[allow(clippy::too_many_arguments)]
+fn through_proxy(
+    binary: &Path,
+    bare: &Path,
+    prism: &Path,
+    server: &Server,
+    seeded: &Seeded,
+    options: &Options,
+    work: &Path,
+) -> Result<Proxied> {
+    let measure = |proxy: &Server, numbers: u64| -> Result<(Load, Load)> {
+        let validate = wrk(
+            &format!("{}{VALIDATE}", proxy.base),
+            "get.lua",
+            options.seconds,
+            &[("BENCH_KEY", seeded.big_token.clone())],
+        )?;
+        let create = create_workload(proxy, &seeded.big_token, options.seconds, work, numbers)?;
+        Ok((validate, create))
+    };
+    let mut command = Command::new(binary);
+    command.args([
+        "proxy",
+        "--listen",
+        "127.0.0.1:0",
+        "--upstream",
+        &server.base,
+    ]);
+    let ours = Server::start("validating proxy", command, PROXY_READY)?;
+    let (validate, create) = measure(&ours, BASE * 4)?;
+    drop(ours);
+    let mut command = Command::new(bare);
+    command.args(["127.0.0.1:0", &server.base]);
+    let bare = Server::start("bare proxy", command, "listening")?;
+    let bare = Some(measure(&bare, BASE * 6)?);
+    let mut command = Command::new(prism);
+    command.args(["proxy", "openapi/partner-api.yaml", &server.base]);
+    command.args(["--host", "127.0.0.1", "--port", "4011"]);
+    let peer = Server::start("Prism's validating proxy", command, "listening")
+        .context("Prism's proxy did not start; is port 4011 free?")?;
+    let prism = Some(measure(&peer, BASE * 5)?);
+    Ok(Proxied {
+        validate,
+        create,
+        prism,
+        bare,
+    })
 }
 
 fn measure_peer(server: Server, key: &str, options: &Options, work: &Path) -> Result<Report> {
@@ -659,16 +734,19 @@ pub fn run(options: Options) -> Result<()> {
         "confirma-sandbox",
         "--example",
         "ceiling",
+        "--example",
+        "bare_proxy",
         "-p",
         "confirma-cli",
         "--bin",
         "confirma",
     ]))?;
     let release = root.join("target/release");
-    let (sandbox, cli, ceiling) = (
+    let (sandbox, cli, ceiling, bare_proxy) = (
         release.join("confirma-sandbox"),
         release.join("confirma"),
         release.join("examples/ceiling"),
+        release.join("examples/bare_proxy"),
     );
     let prism = root.join(".ci/.tools/prism/node_modules/.bin/prism");
     if !prism.exists() {
@@ -703,6 +781,8 @@ pub fn run(options: Options) -> Result<()> {
     let sqlite = measure_sandbox(
         "sandbox (SQLite)",
         &sandbox,
+        &bare_proxy,
+        &prism,
         &cli,
         vec!["--db".into(), db_file.display().to_string()],
         &options,
@@ -716,6 +796,8 @@ pub fn run(options: Options) -> Result<()> {
     let postgres = measure_sandbox(
         "sandbox (PostgreSQL)",
         &sandbox,
+        &bare_proxy,
+        &prism,
         &cli,
         vec!["--database-url".into(), pg_url.clone()],
         &options,
@@ -892,6 +974,53 @@ fn report(options: &Options, targets: &[(&str, &Report)]) -> String {
             advance.happened
         );
     }
+    for (name, r) in targets {
+        let Some(proxied) = &r.proxied else { continue };
+        let _ = writeln!(
+            out,
+            "\n## The validating proxy in front of the {name}\n\n`confirma-sandbox proxy` checking every exchange against the spec, against the same sandbox answering directly (measured just before, in the same run), a pass-through proxy on the same stack that checks nothing (the example `bare_proxy`: what the extra hop costs by itself) and Prism 5.14.2's validating proxy (`prism proxy`), each in front of it.\n\n| workload | direct req/s | through the proxy req/s | share | direct p50 ms | proxy p50 ms | added at p50 ms | proxy p99 ms | pass-through req/s | × pass-through | through Prism's proxy req/s | × Prism's proxy |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        );
+        let (prism, bare) = (proxied.prism.as_ref(), proxied.bare.as_ref());
+        let versus = |through: &Load, peer: Option<&Load>| {
+            peer.map_or(("–".into(), "–".into()), |p| {
+                (
+                    format!("{:.0}", p.requests_per_second),
+                    format!("{:.2}", through.requests_per_second / p.requests_per_second),
+                )
+            })
+        };
+        for (workload, direct, through, peer, hop) in [
+            (
+                "validate",
+                r.validate.as_ref(),
+                &proxied.validate,
+                prism.map(|p| &p.0),
+                bare.map(|p| &p.0),
+            ),
+            (
+                "durable createInvoice",
+                r.create.as_ref(),
+                &proxied.create,
+                prism.map(|p| &p.1),
+                bare.map(|p| &p.1),
+            ),
+        ] {
+            let Some(direct) = direct else { continue };
+            let (hop_rate, hop_ratio) = versus(through, hop);
+            let (peer_rate, peer_ratio) = versus(through, peer);
+            let _ = writeln!(
+                out,
+                "| {workload} | {:.0} | {:.0} | {:.0}% | {:.2} | {:.2} | {:.2} | {:.2} | {hop_rate} | {hop_ratio} | {peer_rate} | {peer_ratio} |",
+                direct.requests_per_second,
+                through.requests_per_second,
+                100.0 * through.requests_per_second / direct.requests_per_second,
+                direct.p50_ms,
+                through.p50_ms,
+                through.p50_ms - direct.p50_ms,
+                through.p99_ms,
+            );
+        }
+    }
     let _ = writeln!(
         out,
         "\n## Targets (2 cores)\n\nThe scale targets are for `--invoices 1000000 --clients 100`; at a smaller scale they are shown but say little.\n\n| target | measured | met |\n|---|---|---|"
@@ -1024,6 +1153,26 @@ fn goals(m: Measured<'_>) -> Vec<(String, String, bool)> {
             .into_iter()
             .flatten(),
         );
+        if let Some(proxied) = &report.proxied {
+            for (workload, direct, through) in [
+                ("validate", report.validate.as_ref(), &proxied.validate),
+                ("durable creates", report.create.as_ref(), &proxied.create),
+            ] {
+                let Some(direct) = direct else { continue };
+                let share = through.requests_per_second / direct.requests_per_second;
+                rows.push((
+                    format!("{name}: {workload} through the validating proxy ≥ 50% of direct"),
+                    format!("{:.0}%", share * 100.0),
+                    share >= 0.5,
+                ));
+                let added = through.p50_ms - direct.p50_ms;
+                rows.push((
+                    format!("{name}: the validating proxy adds < 1 ms at p50 ({workload})"),
+                    format!("{added:.2} ms"),
+                    added < 1.0,
+                ));
+            }
+        }
     }
     rows
 }

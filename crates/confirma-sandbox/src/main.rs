@@ -16,7 +16,7 @@ use confirma_sandbox::{Config, Sandbox};
 )]
 struct Cli {
     #[command(subcommand)]
-    command: Option<Control>,
+    command: Option<Command>,
     #[command(flatten)]
     serve: Serve,
 }
@@ -89,14 +89,21 @@ fn positive_seconds(text: &str) -> Result<f64, String> {
     }
 }
 
-/// Drive a running sandbox through its control API, or run the validating proxy.
+/// What else the binary does than serve the sandbox.
 #[derive(Subcommand)]
-enum Control {
+enum Command {
     /// Run a validating proxy in front of the real service (or any server of the API): every
     /// exchange passes unchanged and is checked against the spec; what breaks it shows in the
     /// answer's Confirma-Spec-Violations header, the log, /proxy/requests and the drift report
     /// (/proxy/report, and --report FILE on exit).
     Proxy(ProxyArgs),
+    #[command(flatten)]
+    Control(Control),
+}
+
+/// Drive a running sandbox through its control API.
+#[derive(Subcommand)]
+enum Control {
     /// Show the sandbox clock.
     Clock(Target),
     /// Advance the sandbox clock.
@@ -190,8 +197,8 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         None => serve(cli.serve).await,
-        Some(Control::Proxy(args)) => proxy(args).await,
-        Some(control) => drive(control).await,
+        Some(Command::Proxy(args)) => proxy(args).await,
+        Some(Command::Control(control)) => drive(control).await,
     }
 }
 
@@ -246,10 +253,8 @@ async fn proxy(args: ProxyArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}", args.listen))?;
     let addr = listener.local_addr()?;
-    println!(
-        "Confirma validating proxy for {} listening on http://{addr}",
-        args.upstream
-    );
+    println!("Confirma validating proxy listening on http://{addr}");
+    println!("  upstream:                   {}", args.upstream);
     println!("  drift report:               http://{addr}/proxy/report?format=markdown");
     println!("  recent exchanges:           http://{addr}/proxy/requests");
     use std::io::Write;
@@ -388,7 +393,6 @@ async fn drive(control: Control) -> anyhow::Result<()> {
             Some(serde_json::json!({"clientId": client_id, "expiresAt": at})),
         ),
         Control::Reset(t) => (t, reqwest::Method::POST, "/sandbox/reset", None),
-        Control::Proxy(_) => unreachable!("the proxy is run, not driven"),
     };
     let mut request = http
         .request(

@@ -25,6 +25,15 @@ pub fn operation_at(method: &str, path: &str) -> Option<Operation> {
         .map(|info| info.operation)
 }
 
+/// What checking one side of an exchange found: every way it breaks the spec (empty when it
+/// conforms), and its body as JSON when it is one JSON value (read once, for whoever needs it
+/// next).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Checked {
+    pub problems: Vec<FieldProblem>,
+    pub json: Option<Value>,
+}
+
 /// Every way a request for `operation` breaks the spec: its query parameters, and, when the
 /// operation takes a body, the body's media type, JSON and schema. Empty when it conforms.
 pub fn request_problems(
@@ -33,8 +42,19 @@ pub fn request_problems(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Vec<FieldProblem> {
+    check_request(operation, query, headers, body).problems
+}
+
+/// [`request_problems`], with the body as JSON.
+pub fn check_request(
+    operation: Operation,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Checked {
     let object = crate::runtime::query_object(operation, query);
     let mut problems = crate::runtime::query_problems(operation, &object);
+    let mut json = None;
     if operation.info().has_body {
         match crate::json::check_content_type(headers) {
             Err(refused) => problems.push(field_problem(
@@ -44,11 +64,14 @@ pub fn request_problems(
             )),
             Ok(()) => match crate::json::parse(body) {
                 Err(refused) => problems.extend(unreadable(refused)),
-                Ok(value) => problems.extend(crate::runtime::body_problems(operation, &value)),
+                Ok(value) => {
+                    problems.extend(crate::runtime::body_problems(operation, &value));
+                    json = Some(value);
+                }
             },
         }
     }
-    problems
+    Checked { problems, json }
 }
 
 /// Every way an answer of `operation` with `status`, `headers` and `body` breaks the spec: a
@@ -61,10 +84,24 @@ pub fn response_problems(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Vec<FieldProblem> {
+    check_response(operation, status, headers, body).problems
+}
+
+/// [`response_problems`], with the body as JSON when the spec documents a JSON body.
+pub fn check_response(
+    operation: Operation,
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Checked {
     let info = operation.info();
+    let found = |problems| Checked {
+        problems,
+        json: None,
+    };
     if !info.statuses.contains(&status) {
         let documented: Vec<String> = info.statuses.iter().map(u16::to_string).collect();
-        return vec![field_problem(
+        return found(vec![field_problem(
             "status",
             "undocumentedStatus",
             format!(
@@ -72,27 +109,30 @@ pub fn response_problems(
                 info.operation_id,
                 documented.join(", ")
             ),
-        )];
+        )]);
     }
     let Some(validator) = response_validator(operation, status) else {
-        return Vec::new();
+        return Checked::default();
     };
     if let Err(refused) = crate::json::check_content_type(headers) {
-        return vec![field_problem(
+        return found(vec![field_problem(
             "header.content-type",
             "header",
             format!(
                 "the spec documents application/json; {}",
                 refused.body.message
             ),
-        )];
+        )]);
     }
     match crate::json::parse(body) {
-        Err(refused) => unreadable(refused),
-        Ok(value) => validator
-            .iter_errors(&value)
-            .flat_map(|e| crate::runtime::problems("$", &e))
-            .collect(),
+        Err(refused) => found(unreadable(refused)),
+        Ok(value) => Checked {
+            problems: validator
+                .iter_errors(&value)
+                .flat_map(|e| crate::runtime::problems("$", &e))
+                .collect(),
+            json: Some(value),
+        },
     }
 }
 

@@ -8,11 +8,14 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Body;
+use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use confirma_server::exchange::{operation_at, request_problems, response_problems};
+use confirma_server::exchange::{
+    Checked, check_request, check_response, operation_at, request_problems,
+};
 use confirma_server::{ApiError, FieldProblem, Operation};
 use futures::StreamExt;
 use serde_json::Value;
@@ -54,7 +57,9 @@ struct Outcome {
     status: u16,
     answered_by: &'static str,
     unchecked: Option<String>,
-    response: Option<(HeaderMap, Vec<u8>)>,
+    response: Option<(HeaderMap, Bytes)>,
+    /// The upstream's answer as JSON, when it was checked and is JSON.
+    response_json: Option<Value>,
     violations: Vec<Violation>,
 }
 
@@ -78,20 +83,22 @@ pub(super) async fn exchange(State(proxy): State<Arc<Proxy>>, request: Request) 
         Ok(body) => body,
         Err(refused) => return refused.into_response(),
     };
-    let request_json: Option<Value> = serde_json::from_slice(&body).ok();
-    let mut violations = match operation {
-        Some(op) => request_problems(op, parts.uri.query(), &parts.headers, &body)
-            .into_iter()
-            .map(|p| {
-                let found = Found {
-                    body: request_json.as_ref(),
-                    query: parts.uri.query(),
-                    headers: &parts.headers,
-                };
-                violation(op, Side::Request, &p, &found)
-            })
-            .collect(),
-        None => vec![Violation {
+    let checked = operation.map(|op| check_request(op, parts.uri.query(), &parts.headers, &body));
+    let request_json = checked.as_ref().and_then(|c| c.json.as_ref());
+    let mut violations = match (operation, &checked) {
+        (Some(op), Some(checked)) => {
+            let found = Found {
+                body: request_json,
+                query: parts.uri.query(),
+                headers: &parts.headers,
+            };
+            checked
+                .problems
+                .iter()
+                .map(|p| violation(op, Side::Request, p, &found))
+                .collect()
+        }
+        _ => vec![Violation {
             side: Side::Request,
             path: "operation".into(),
             kind: Kind::UndocumentedOperation,
@@ -130,11 +137,7 @@ pub(super) async fn exchange(State(proxy): State<Arc<Proxy>>, request: Request) 
             "the exchange breaks the spec"
         );
     }
-    let response_json: Option<Value> = outcome
-        .response
-        .as_ref()
-        .filter(|_| outcome.answered_by == "upstream" && outcome.unchecked.is_none())
-        .and_then(|(_, body)| serde_json::from_slice(body).ok());
+    let response_json = outcome.response_json.as_ref();
     let of = |side: Side| -> Vec<&Violation> {
         outcome
             .violations
@@ -146,13 +149,13 @@ pub(super) async fn exchange(State(proxy): State<Arc<Proxy>>, request: Request) 
     let response_violations = of(Side::Response(outcome.status));
     let mut sides = vec![Seen {
         side: Side::Request,
-        body: request_json.as_ref(),
+        body: request_json,
         violations: &request_violations,
     }];
     if outcome.answered_by == "upstream" {
         sides.push(Seen {
             side: Side::Response(outcome.status),
-            body: response_json.as_ref(),
+            body: response_json,
             violations: &response_violations,
         });
     }
@@ -162,10 +165,7 @@ pub(super) async fn exchange(State(proxy): State<Arc<Proxy>>, request: Request) 
         secrets.add_headers(&parts.headers);
         secrets.add_query(parts.uri.query().unwrap_or(""));
         let operation_id = operation.map_or("", |op| op.info().operation_id);
-        for body in [request_json.as_ref(), response_json.as_ref()]
-            .into_iter()
-            .flatten()
-        {
+        for body in [request_json, response_json].into_iter().flatten() {
             secrets.add_body(operation_id, body);
         }
         if let Some((headers, _)) = &outcome.response {
@@ -224,7 +224,8 @@ fn answered_here(error: ApiError, proxy_error: Option<&'static str>) -> (Outcome
         status,
         answered_by: "proxy",
         unchecked: None,
-        response: Some((response.headers().clone(), body)),
+        response: Some((response.headers().clone(), Bytes::from(body))),
+        response_json: None,
         violations: Vec::new(),
     };
     (outcome, response)
@@ -312,36 +313,30 @@ async fn forward(
         unchecked = Some("the body is content-encoded, so it was not checked".into());
     }
     let status_code = status.as_u16();
-    let violations: Vec<Violation> = match operation {
-        None => Vec::new(),
-        Some(op) => {
-            let problems = if unchecked.is_none() {
-                response_problems(op, status_code, &headers, &buffered)
-            } else if op.info().statuses.contains(&status_code) {
-                Vec::new()
-            } else {
-                response_problems(op, status_code, &headers, b"")
-            };
-            let json: Option<Value> = problems
-                .iter()
-                .any(|p| p.path.starts_with('$'))
-                .then(|| serde_json::from_slice(&buffered).ok())
-                .flatten();
-            let found = Found {
-                body: json.as_ref(),
-                query: None,
-                headers: &headers,
-            };
-            problems
-                .iter()
-                .map(|p| violation(op, Side::Response(status_code), p, &found))
-                .collect()
+    let buffered = Bytes::from(buffered);
+    let checked = match operation {
+        None => Checked::default(),
+        Some(op) if unchecked.is_none() => check_response(op, status_code, &headers, &buffered),
+        // A body not checked: whether its status is documented still is.
+        Some(op) if !op.info().statuses.contains(&status_code) => {
+            check_response(op, status_code, &headers, b"")
         }
+        Some(_) => Checked::default(),
     };
+    let violations: Vec<Violation> = operation.map_or_else(Vec::new, |op| {
+        let found = Found {
+            body: checked.json.as_ref(),
+            query: None,
+            headers: &headers,
+        };
+        checked
+            .problems
+            .iter()
+            .map(|p| violation(op, Side::Response(status_code), p, &found))
+            .collect()
+    });
     let body = if unchecked.is_some() {
-        let first = futures::stream::iter([Ok::<_, reqwest::Error>(axum::body::Bytes::from(
-            buffered.clone(),
-        ))]);
+        let first = futures::stream::iter([Ok::<_, reqwest::Error>(buffered.clone())]);
         Body::from_stream(first.chain(stream))
     } else {
         Body::from(buffered.clone())
@@ -350,7 +345,7 @@ async fn forward(
     *response.status_mut() = status;
     *response.headers_mut() = headers.clone();
     let recorded = if unchecked.is_some() {
-        Vec::new()
+        Bytes::new()
     } else {
         buffered
     };
@@ -360,6 +355,7 @@ async fn forward(
             answered_by: "upstream",
             unchecked,
             response: Some((headers, recorded)),
+            response_json: checked.json,
             violations,
         },
         response,
