@@ -68,24 +68,36 @@ impl Report {
     /// Takes in one exchange of `operation` (the spec's, or none for `key`, a method and path it
     /// does not have).
     pub fn add(&self, key: &str, operation: Option<Operation>, sides: &[Seen<'_>]) {
+        // The paths each side has, found before the lock is taken.
+        let present: Vec<Vec<String>> = sides
+            .iter()
+            .map(|seen| seen.body.map(present_paths).unwrap_or_default())
+            .collect();
         let mut totals = self.totals.lock().unwrap_or_else(|e| e.into_inner());
-        let op = totals.entry(key.to_string()).or_default();
+        let op = match totals.get_mut(key) {
+            Some(op) => op,
+            None => totals.entry(key.to_string()).or_default(),
+        };
         op.exchanges += 1;
         if sides.iter().any(|s| !s.violations.is_empty()) {
             op.violating += 1;
         }
-        for seen in sides {
+        for (seen, present) in sides.iter().zip(present) {
             let side = op.sides.entry(seen.side).or_default();
             side.exchanges += 1;
-            let label = |path: &str| match operation {
-                Some(operation) => evidence::at(operation, seen.side, path),
-                None => "documented",
-            };
-            for path in seen.body.map(present_paths).unwrap_or_default() {
-                side.paths
-                    .entry(path.clone())
-                    .or_insert_with(|| PathTotals::new(label(&path)))
-                    .present += 1;
+            for path in present {
+                match side.paths.get_mut(&path) {
+                    Some(totals) => totals.present += 1,
+                    None => {
+                        let evidence = match operation {
+                            Some(operation) => evidence::at(operation, seen.side, &path),
+                            None => "documented",
+                        };
+                        let mut totals = PathTotals::new(evidence);
+                        totals.present = 1;
+                        side.paths.insert(path, totals);
+                    }
+                }
             }
             for violation in seen.violations {
                 let path = normalized(&violation.path);
@@ -312,7 +324,9 @@ fn present_paths(value: &Value) -> Vec<String> {
                     let len = path.len();
                     path.push('.');
                     path.push_str(key);
-                    out.insert(path.clone());
+                    if !out.contains(path.as_str()) {
+                        out.insert(path.clone());
+                    }
                     walk(child, path, out);
                     path.truncate(len);
                 }
