@@ -6,6 +6,7 @@ use confirma_server::{self as server, ApiError, ApiKey, types};
 
 use super::{SandboxApi, wire};
 use crate::world::queries::{DateWindow, DistributionFilter};
+use crate::world::stored::int32;
 use crate::world::{AccountingItem, AccountingKind, commands};
 
 impl SandboxApi {
@@ -47,9 +48,9 @@ impl SandboxApi {
         let defaulted = window.defaulted;
         Ok(types::DistributionInformationResponse {
             meta_data: types::DistributionMetaData {
-                total_count: records.len() as i32,
-                successful_count: successful as i32,
-                failed_count: failed as i32,
+                total_count: int32("a count of distributions", records.len())?,
+                successful_count: int32("a count of distributions", successful)?,
+                failed_count: int32("a count of distributions", failed)?,
                 filters_applied: types::DistributionFiltersApplied {
                     default_last30_days: Some(defaulted),
                     fetch_type: q
@@ -80,10 +81,14 @@ impl SandboxApi {
             method: q.method,
         };
         // The spec bounds both (page >= 1, 1 <= pageSize <= 500); validation ran before.
-        let page = q.page.map_or(1, |p| p.get() as usize);
-        let page_size = q.page_size.map_or(100, |p| p.get() as usize);
+        let page = q.page.unwrap_or(std::num::NonZeroU32::MIN);
+        let page_size = q
+            .page_size
+            .unwrap_or(const { std::num::NonZeroU32::new(100).unwrap() });
+        // A u32 always fits a usize where the sandbox runs (32 or 64 bits).
+        let wide = |n: std::num::NonZeroU32| usize::try_from(n.get()).unwrap_or(usize::MAX);
         let found = world
-            .distribution_page(caller.client_id, filter, page, page_size)
+            .distribution_page(caller.client_id, filter, wide(page), wide(page_size))
             .await?;
         let data: Vec<types::DistributionRecord> = found
             .items
@@ -92,11 +97,10 @@ impl SandboxApi {
             .collect();
         Ok(types::DistributionInformationPage {
             meta: types::PageMeta {
-                count: data.len() as i32,
-                page: std::num::NonZeroU32::new(page as u32).ok_or_else(ApiError::internal)?,
-                page_size: std::num::NonZeroU32::new(page_size as u32)
-                    .ok_or_else(ApiError::internal)?,
-                total_count: found.total as i32,
+                count: int32("a page's count", data.len())?,
+                page,
+                page_size,
+                total_count: int32("a count of distributions", found.total)?,
             },
             data,
         })
@@ -114,7 +118,7 @@ impl SandboxApi {
             .find_case(caller.client_id, q.case_id, q.invoice_number)
             .await?;
         Ok(types::CaseDetailsResponse {
-            case: wire::case_details(world.case_view(case).await?),
+            case: wire::case_details(world.case_view(case).await?)?,
         })
     }
 
@@ -142,7 +146,10 @@ impl SandboxApi {
             )
             .await?;
         Ok(types::PaymentList(
-            payments.iter().map(wire::payment).collect(),
+            payments
+                .iter()
+                .map(wire::payment)
+                .collect::<Result<_, _>>()?,
         ))
     }
 

@@ -1,10 +1,13 @@
 //! The domain's records as the spec's wire types: the read side's one mapping.
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveTime};
 use confirma_server::types;
 
 use crate::world::queries::CaseView;
-use crate::world::{AccountingItem, InvoiceRecord, PaymentRecord, accounting, cases, cents};
+use crate::world::stored::{fit, int32};
+use crate::world::{
+    AccountingItem, Failure, InvoiceRecord, PaymentRecord, accounting, cases, cents,
+};
 
 /// An invoice's distribution, if it has one.
 pub fn distribution_record(invoice: &InvoiceRecord) -> Option<types::DistributionRecord> {
@@ -24,32 +27,46 @@ pub fn distribution_record(invoice: &InvoiceRecord) -> Option<types::Distributio
     })
 }
 
-pub fn payment(p: &PaymentRecord) -> types::Payment {
-    let midnight = |d: NaiveDate| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
-    types::Payment {
+pub fn payment(p: &PaymentRecord) -> Result<types::Payment, Failure> {
+    let midnight = |d: NaiveDate| d.and_time(NaiveTime::MIN).and_utc();
+    Ok(types::Payment {
         account_name: p.account_name.as_deref().and_then(|n| n.parse().ok()),
-        agency: Some(cases::AGENCY.parse().expect("agency")),
+        agency: Some(fit("agency", cases::AGENCY)?),
         allocation_id: Some(p.allocation_id),
         booking_date: Some(midnight(p.date)),
         capital_amount: Some(p.capital),
         case_id: p.case_id,
         costs_amount: Some(p.costs),
-        currency: p.currency.parse().expect("ISO code"),
+        currency: fit("payment currency", &p.currency)?,
         interest_amount: Some(p.interest),
-        invoice_number: p.invoice_number.to_string().parse().expect("digits"),
+        invoice_number: fit("payment invoice number", &p.invoice_number.to_string())?,
         invoice_payment_reference: p.invoice_reference.parse().ok(),
         original_payment_reference: p.original_reference.as_deref().and_then(|r| r.parse().ok()),
         payment_amount: p.amount,
         payment_date: midnight(p.date),
         payment_type: None,
-    }
+    })
 }
 
-pub fn case_details(view: CaseView) -> types::CaseDetails {
+pub fn case_details(view: CaseView) -> Result<types::CaseDetails, Failure> {
     let case = &view.case;
     let (capital, interest, costs) = case.outstanding();
     let end = case.closed_at.unwrap_or(view.today);
-    types::CaseDetails {
+    let invoice = match view.invoice.as_ref() {
+        None => None,
+        Some(i) => Some(types::CaseInvoice {
+            buyer_name: Some(i.buyer_name.clone()),
+            case_due_date: Some(case.due_date),
+            currency: fit("invoice currency", &i.currency)?,
+            due_date: i.due_date,
+            invoice_date: i.date,
+            invoice_number: i.number,
+            payment_reference: i.payment_reference.parse().ok(),
+            status: i.status,
+            total_gross_amount: i.total,
+        }),
+    };
+    Ok(types::CaseDetails {
         balance: types::CaseBalance {
             capital_amount: capital,
             costs_amount: costs,
@@ -59,20 +76,13 @@ pub fn case_details(view: CaseView) -> types::CaseDetails {
             total_amount: capital + interest + costs,
         },
         events: case.events.clone(),
-        invoice: view.invoice.as_ref().map(|i| types::CaseInvoice {
-            buyer_name: Some(i.buyer_name.clone()),
-            case_due_date: Some(case.due_date),
-            currency: i.currency.parse().expect("ISO code"),
-            due_date: i.due_date,
-            invoice_date: i.date,
-            invoice_number: i.number,
-            payment_reference: i.payment_reference.parse().ok(),
-            status: i.status,
-            total_gross_amount: i.total,
-        }),
+        invoice,
         payments: case.payments.clone(),
         summary: types::CaseSummary {
-            active_days: (end - case.created_at.date_naive()).num_days().max(0) as i32,
+            active_days: int32(
+                "a case's active days",
+                (end - case.created_at.date_naive()).num_days().max(0),
+            )?,
             agency: cases::AGENCY.into(),
             case_id: case.id,
             closed_at: case.closed_at,
@@ -82,12 +92,12 @@ pub fn case_details(view: CaseView) -> types::CaseDetails {
                 .as_ref()
                 .map(|c| c.name.clone())
                 .unwrap_or_default(),
-            currency: case.currency.parse().expect("ISO code"),
+            currency: fit("case currency", &case.currency)?,
             stage: case.stage,
             status: case.status,
         },
         timeline: case.timeline.clone(),
-    }
+    })
 }
 
 pub fn ledger_status(a: &AccountingItem) -> types::LedgerStatus {

@@ -422,7 +422,7 @@ impl World<'_> {
             booking_date: Some(date),
             capital_amount: capital,
             costs_amount: costs,
-            currency: case.currency.parse().expect("ISO code"),
+            currency: super::stored::fit("case currency", &case.currency)?,
             interest_amount: interest,
             payment_amount: amount,
             payment_date: date,
@@ -466,7 +466,7 @@ impl World<'_> {
         };
         tables::put_invoice(self.db(), &invoice).await?;
         tables::put_case(self.db(), &case).await?;
-        tables::put_payment(self.db(), &record).await?;
+        tables::insert_payment(self.db(), &record).await?;
         Ok((record, case))
     }
 

@@ -19,6 +19,7 @@ pub mod queries;
 mod refusal;
 mod seed;
 pub mod settlements;
+pub mod stored;
 pub mod tables;
 
 use chrono::{DateTime, NaiveDate, Utc};

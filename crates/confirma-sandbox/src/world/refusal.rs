@@ -195,7 +195,16 @@ fn kind_of_code(code: &str) -> StorageKind {
 }
 
 impl From<sqlx::Error> for Failure {
+    /// A storage fault, except a clash of keys: the sandbox inserts only records it has never
+    /// stored, so a clash is a bug (an id scheme that ran out, say). It fails loudly, as an
+    /// internal error with the cause in the log, and overwrites nothing.
     fn from(error: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(e) = &error
+            && e.is_unique_violation()
+        {
+            tracing::error!(%error, "a new record's key clashed with a stored one; nothing was written");
+            return Self::Internal;
+        }
         Self::Storage(error.into())
     }
 }

@@ -47,7 +47,7 @@ impl World<'_> {
             let mut total = Decimal::ZERO;
             for mut p in pending {
                 p.settlement_id = Some(id);
-                tables::put_payment(self.db(), &p).await?;
+                tables::update_payment(self.db(), &p).await?;
                 total += p.amount;
                 let part = |kind, amount| types::SettlementBreakdownItem {
                     amount,
@@ -63,7 +63,7 @@ impl World<'_> {
                         part(types::SettlementBreakdownType::Fees, p.costs),
                     ],
                     case_id: Some(p.case_id),
-                    currency: p.currency.parse().expect("ISO code"),
+                    currency: super::stored::fit("payment currency", &p.currency)?,
                     original_invoice_number: p.invoice_number.to_string().parse().ok(),
                     original_payment_reference: p
                         .original_reference
@@ -73,7 +73,7 @@ impl World<'_> {
             }
             let client = self.client(client_id).await?;
             let settlement = types::Settlement {
-                agency: AGENCY.parse().expect("agency name"),
+                agency: super::stored::fit("agency", AGENCY)?,
                 allocations,
                 api_fetch_date: None,
                 beneficiary: Some(types::SettlementBeneficiary {
@@ -81,13 +81,13 @@ impl World<'_> {
                     iban: client.iban.as_deref().and_then(|b| b.parse().ok()),
                     name: client.name.parse().ok(),
                 }),
-                currency: "EUR".parse().expect("ISO code"),
+                currency: super::stored::fit("currency", "EUR")?,
                 remittance_reference: finnish_reference(&id.to_string()).parse().ok(),
                 settlement_amount: super::money::cents(total),
                 settlement_date: date,
                 settlement_id: id,
             };
-            tables::put_settlement(
+            tables::insert_settlement(
                 self.db(),
                 &SettlementRecord {
                     settlement,
@@ -149,7 +149,7 @@ impl World<'_> {
             .filter(|s| ids.contains(&s.settlement.settlement_id))
         {
             record.settlement.api_fetch_date = Some(at);
-            tables::put_settlement(self.db(), &record).await?;
+            tables::update_settlement(self.db(), &record).await?;
         }
         Ok(())
     }

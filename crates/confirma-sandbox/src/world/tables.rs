@@ -663,11 +663,12 @@ pub async fn cases_to_escalate(
 
 // Payments.
 
-pub async fn put_payment(c: &mut AnyConnection, payment: &PaymentRecord) -> Result<()> {
+/// Stores a new payment; a payment of the same allocation id already stored is a failure (an
+/// id clash, never an overwrite).
+pub async fn insert_payment(c: &mut AnyConnection, payment: &PaymentRecord) -> Result<()> {
     sqlx::query(
         "INSERT INTO payments (allocation_id, client_id, case_id, invoice_number, payment_day, unsettled, body)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT (allocation_id) DO UPDATE SET unsettled = $6, body = $7",
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(payment.allocation_id)
     .bind(payment.client_id)
@@ -679,6 +680,28 @@ pub async fn put_payment(c: &mut AnyConnection, payment: &PaymentRecord) -> Resu
     .execute(&mut *c)
     .await?;
     Ok(())
+}
+
+/// Writes a stored payment's new state (settled, say).
+pub async fn update_payment(c: &mut AnyConnection, payment: &PaymentRecord) -> Result<()> {
+    let updated =
+        sqlx::query("UPDATE payments SET unsettled = $2, body = $3 WHERE allocation_id = $1")
+            .bind(payment.allocation_id)
+            .bind((!payment.direct && payment.settlement_id.is_none()).then_some(1i64))
+            .bind(json(payment)?)
+            .execute(&mut *c)
+            .await?;
+    one_row(updated.rows_affected(), "payment", payment.allocation_id)
+}
+
+/// That an update found its one row: a record updated that was never stored is a bug, not a
+/// new record.
+fn one_row(rows: u64, what: &str, id: i64) -> Result<()> {
+    if rows == 1 {
+        return Ok(());
+    }
+    tracing::error!(what, id, rows, "an update did not find its one stored row");
+    Err(Failure::Internal)
 }
 
 /// The client's payments dated within `window`, optionally of one invoice or case, in the order
@@ -732,11 +755,12 @@ pub async fn unsettled_payments(
 
 // Settlements.
 
-pub async fn put_settlement(c: &mut AnyConnection, record: &SettlementRecord) -> Result<()> {
+/// Stores a new settlement; one of the same id already stored is a failure (an id clash, never
+/// an overwrite).
+pub async fn insert_settlement(c: &mut AnyConnection, record: &SettlementRecord) -> Result<()> {
     let s = &record.settlement;
     sqlx::query(
-        "INSERT INTO settlements (id, client_id, settlement_day, unfetched, body) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (id) DO UPDATE SET unfetched = $4, body = $5",
+        "INSERT INTO settlements (id, client_id, settlement_day, unfetched, body) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(s.settlement_id)
     .bind(record.client_id)
@@ -746,6 +770,18 @@ pub async fn put_settlement(c: &mut AnyConnection, record: &SettlementRecord) ->
     .execute(&mut *c)
     .await?;
     Ok(())
+}
+
+/// Writes a stored settlement's new state (fetched).
+pub async fn update_settlement(c: &mut AnyConnection, record: &SettlementRecord) -> Result<()> {
+    let s = &record.settlement;
+    let updated = sqlx::query("UPDATE settlements SET unfetched = $2, body = $3 WHERE id = $1")
+        .bind(s.settlement_id)
+        .bind(s.api_fetch_date.is_none().then_some(1i64))
+        .bind(json(record)?)
+        .execute(&mut *c)
+        .await?;
+    one_row(updated.rows_affected(), "settlement", s.settlement_id)
 }
 
 pub async fn settlements_on(c: &mut AnyConnection, on: NaiveDate) -> Result<i64> {
@@ -909,6 +945,48 @@ mod tests {
             assert!(plan.contains("USING INDEX"), "{sql}: {plan}");
             assert!(!plan.contains("TEMP B-TREE"), "{sql}: {plan}");
         }
+    }
+
+    /// A new record whose key is taken fails loudly and overwrites nothing; an update of a record
+    /// never stored is no silent insert.
+    #[tokio::test]
+    async fn a_clash_of_keys_fails_and_overwrites_nothing() {
+        let (db, _claim) =
+            crate::store::Db::open(crate::store::Location::Memory, Default::default())
+                .await
+                .unwrap();
+        let mut c = db.pool.acquire().await.unwrap();
+        let example = confirma_server::response_object(
+            confirma_server::Operation::GetSettlements.info(),
+            200,
+        )
+        .and_then(|r| {
+            r.pointer("/content/application~1json/example/settlements/0")
+                .cloned()
+        })
+        .unwrap();
+        let mut record = SettlementRecord {
+            settlement: serde_json::from_value(example).unwrap(),
+            client_id: 7,
+        };
+        let first = record.settlement.settlement_amount;
+        insert_settlement(&mut c, &record).await.unwrap();
+        record.settlement.settlement_amount += rust_decimal::Decimal::ONE;
+        assert_eq!(
+            insert_settlement(&mut c, &record).await,
+            Err(Failure::Internal)
+        );
+        let stored = settlements(&mut c, 7, NaiveDate::MIN, NaiveDate::MAX, false)
+            .await
+            .unwrap();
+        assert_eq!(stored.len(), 1);
+        assert_eq!(stored[0].settlement.settlement_amount, first);
+        update_settlement(&mut c, &record).await.unwrap();
+        record.settlement.settlement_id += 1;
+        assert_eq!(
+            update_settlement(&mut c, &record).await,
+            Err(Failure::Internal)
+        );
     }
 
     #[test]
