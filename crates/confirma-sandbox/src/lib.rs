@@ -8,22 +8,22 @@
 //! - [`api`]: the Partner API (`confirma_server::PartnerApi`) on top of it.
 //! - [`control`]: the `/sandbox/...` control API (clock, failures, reset).
 
-pub mod api;
-pub mod app;
-pub mod config;
-pub mod control;
+pub(crate) mod api;
+pub(crate) mod app;
+pub(crate) mod config;
+pub(crate) mod control;
 mod credentials;
 mod docs;
-pub mod faults;
-pub mod health;
-pub mod journal;
+pub(crate) mod faults;
+pub(crate) mod health;
+pub(crate) mod journal;
 mod protocol_errors;
 pub mod proxy;
-pub mod registry;
-pub mod serve;
-pub mod store;
-pub mod world;
-pub mod writer;
+pub(crate) mod registry;
+pub(crate) mod serve;
+pub(crate) mod store;
+pub(crate) mod world;
+pub(crate) mod writer;
 
 use std::sync::Arc;
 
@@ -33,7 +33,7 @@ use tracing::Level;
 pub use app::Sandbox;
 pub use config::Config;
 pub use serve::{Limits, serve, serve_with};
-pub use store::Location;
+pub use store::{Location, StoreLimits};
 
 /// The whole HTTP application: the Partner API, the control API, `/openapi.json` (both
 /// described) and the interactive documentation at `/docs` (served from the binary, offline).

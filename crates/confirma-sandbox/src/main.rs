@@ -282,7 +282,7 @@ async fn serve(args: Serve) -> anyhow::Result<()> {
         start: args.start,
         provisioning_token: args.provisioning_token,
         admin_token: args.admin_token,
-        store_limits: confirma_sandbox::store::StoreLimits {
+        store_limits: confirma_sandbox::StoreLimits {
             timeout: std::time::Duration::from_secs_f64(args.storage_timeout),
             max_database_mib: args.max_database_mib,
         },

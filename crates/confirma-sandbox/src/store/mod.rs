@@ -270,10 +270,6 @@ impl Db {
         Ok((db, Claim { _lock: lock }))
     }
 
-    pub fn location(&self) -> &Location {
-        &self.location
-    }
-
     /// The longest the sandbox waits for the database ([`StoreLimits::timeout`]).
     pub fn timeout(&self) -> Duration {
         self.timeout

@@ -131,15 +131,16 @@ impl World<'_> {
         }
 
         // The seeded demo client is 1000 with prefix 1044, so that the first client a partner
-        // onboards is 1001 with prefix 1045, as in the spec's examples.
-        let count = tables::client_count(self.db()).await?;
-        let id = 1000 + count;
+        // onboards is 1001 with prefix 1045, as in the spec's examples; ids follow one another.
+        let id = tables::last_client_id(self.db())
+            .await?
+            .map_or(1000, |last| last + 1);
         let record = ClientRecord {
             id,
             name: client.name.to_string(),
             business_id: business_code,
             customer_code: format!("CF{id:06}"),
-            payment_reference_prefix: format!("{}", 1044 + count),
+            payment_reference_prefix: format!("{}", id + 44),
             service: request.service.type_,
             accounting_system: request.service.accounting_system,
             iban: client

@@ -31,10 +31,10 @@ pub use accounting::{AccountingItem, Kind as AccountingKind};
 pub use cases::{CaseRecord, PaymentReceipt, PaymentRecord};
 pub use clients::{Caller, ClientRecord, TokenRecord, missing_token, stored_token};
 pub use commands::{Change, Command};
-pub use invoices::{DistributionRecord, InvoiceRecord};
+pub use invoices::InvoiceRecord;
 pub use money::cents;
 pub use refusal::{Failure, Problem, Refusal, StorageFault, StorageKind};
-pub use settlements::{SettlementRecord, SettlementWindow};
+pub use settlements::SettlementWindow;
 
 /// Fixed facts of a sandbox run: the seed and the start of time.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,8 +49,8 @@ pub struct State {
     pub now: DateTime<Utc>,
     /// Counter behind every generated id and secret.
     pub counter: u64,
-    /// The demo client the seed created, and its current token (shown on start, kept current
-    /// through renewals).
+    /// The demo client the seed created, and its current token as text (shown on start, kept
+    /// current through renewals; the only token stored other than as its hash).
     pub demo_client: Option<i64>,
     pub demo_token: Option<String>,
     /// The last day whose daily processes (overdue, escalation, settlement) have run.
@@ -240,7 +240,9 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// SHA-256 of a token, the only form in which tokens are kept.
+/// SHA-256 of a token: the form in which clients' tokens are stored and looked up. The one
+/// exception is the demo client's current token, kept as text in the world's row
+/// ([`State::demo_token`]) so that a restart can print it; it is a sandbox's test credential.
 pub fn token_hash(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }

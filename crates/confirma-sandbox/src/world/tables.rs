@@ -175,8 +175,9 @@ pub async fn client(c: &mut AnyConnection, id: i64) -> Result<Option<ClientRecor
     document(c, "SELECT body FROM clients WHERE id = $1", id).await
 }
 
-pub async fn client_count(c: &mut AnyConnection) -> Result<i64> {
-    Ok(sqlx::query("SELECT COUNT(*) FROM clients")
+/// The highest client id stored, if any (read off the primary key, not by counting).
+pub async fn last_client_id(c: &mut AnyConnection) -> Result<Option<i64>> {
+    Ok(sqlx::query("SELECT MAX(id) FROM clients")
         .fetch_one(&mut *c)
         .await?
         .try_get(0)?)

@@ -6,7 +6,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use confirma_sandbox::store::StoreLimits;
+use confirma_sandbox::StoreLimits;
 use confirma_sandbox::{Config, Limits, Location};
 
 use crate::{TestSandbox, invoice};
