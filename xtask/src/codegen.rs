@@ -7,6 +7,7 @@
 //! then either write the files whose content changed or, with `--check`, report the stale ones.
 
 pub mod cli;
+pub mod cli_definition;
 pub mod client;
 pub mod model;
 pub mod schema_list;

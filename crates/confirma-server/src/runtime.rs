@@ -41,18 +41,22 @@ impl Validators {
     pub(crate) fn new(info: &OperationInfo) -> Self {
         let defs = &*DEFS;
         let op = crate::openapi::operation_object(info);
+        // The parameters as the generator modelled them (name, required); their schemas from
+        // the spec, where they are.
+        let schemas = op.get("parameters").and_then(Value::as_array);
+        let schema_of = |name: &str| {
+            schemas
+                .into_iter()
+                .flatten()
+                .find(|p| p["name"] == name)
+                .map_or_else(|| json!({}), |p| to_json_schema(&p["schema"]))
+        };
         let mut properties = Map::new();
         let mut required = Vec::new();
-        for p in op
-            .get("parameters")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let name = p["name"].as_str().unwrap_or_default().to_string();
-            properties.insert(name.clone(), to_json_schema(&p["schema"]));
-            if p["required"].as_bool() == Some(true) {
-                required.push(Value::String(name));
+        for param in info.query {
+            properties.insert(param.name.to_string(), schema_of(param.name));
+            if param.required {
+                required.push(Value::from(param.name));
             }
         }
         let query = (!properties.is_empty()).then(|| {

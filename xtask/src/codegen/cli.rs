@@ -19,19 +19,6 @@ use super::{
 
 pub const CLI_FILE: &str = "crates/confirma-cli/src/generated.rs";
 
-/// Flags the hand-written command line already has: the checker ([`super::spec`]) refuses a
-/// parameter that would take one of them, or two parameters that would take one flag.
-pub const RESERVED_FLAGS: &[&str] = &[
-    "body",
-    "body-template",
-    "env",
-    "base-url",
-    "api-key",
-    "output",
-    "help",
-    "version",
-];
-
 pub fn generate(operations: &[Operation]) -> Result<Vec<GeneratedFile>> {
     Ok(vec![GeneratedFile {
         path: CLI_FILE.into(),

@@ -486,3 +486,9 @@ fn param_kind(id: &str, name: &str, schema: &ReferenceOr<openapiv3::Schema>) -> 
         _ => bail!("{id}: parameter `{name}` must be a string, integer, boolean or decimal"),
     })
 }
+
+/// The `confirma` flag of a query parameter or a field: clap's name for it, the snake-case
+/// Rust name in kebab case (`invoiceNumber` → `--invoice-number`).
+pub fn flag(name: &str) -> String {
+    heck::ToKebabCase::to_kebab_case(name.to_snake_case().as_str())
+}

@@ -264,6 +264,15 @@ fn check_operation(
         }
     }
 
+    let reserved = match super::cli_definition::reserved_flags() {
+        Ok(reserved) => reserved,
+        Err(e) => {
+            problems.push(format!(
+                "reading the flags of `confirma`'s clap definition: {e:#}"
+            ));
+            Vec::new()
+        }
+    };
     let mut flags = BTreeMap::new();
     for (i, param) in op
         .get("parameters")
@@ -282,9 +291,8 @@ fn check_operation(
                 other.unwrap_or("?")
             )),
         }
-        let flag =
-            heck::ToKebabCase::to_kebab_case(heck::ToSnakeCase::to_snake_case(name).as_str());
-        if super::cli::RESERVED_FLAGS.contains(&flag.as_str()) {
+        let flag = super::model::flag(name);
+        if reserved.contains(&flag) {
             problems.push(format!(
                 "{pat}: its flag --{flag} is one the `confirma` command already has; rename the parameter"
             ));
@@ -657,8 +665,8 @@ components:
     /// them is refused before any generator runs.
     #[test]
     fn refuses_a_parameter_with_a_flag_of_the_command_line() {
-        for flag in super::super::cli::RESERVED_FLAGS {
-            let name = heck::ToLowerCamelCase::to_lower_camel_case(*flag);
+        for flag in super::super::cli_definition::reserved_flags().unwrap() {
+            let name = heck::ToLowerCamelCase::to_lower_camel_case(flag.as_str());
             let yaml = BASE.replace(
                 "      operationId: getA\n",
                 &format!("      operationId: getA\n      parameters:\n        - {{name: {name}, in: query, schema: {{type: string}}}}\n"),
