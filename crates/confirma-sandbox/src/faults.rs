@@ -4,13 +4,8 @@
 //! them. Faults live in memory only: they are about this process's answers, not the world's state.
 
 use std::sync::Mutex;
-use std::time::Duration;
 
-use axum::extract::Request;
-use axum::http::HeaderValue;
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-use confirma_server::{ApiError, OPERATIONS, OperationInfo};
+use confirma_server::{ApiError, OPERATIONS};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -100,7 +95,7 @@ impl Faults {
     }
 
     /// Takes one call from the first fault for `operation`, if there is one.
-    fn take(&self, operation: &str) -> Option<Fault> {
+    pub(crate) fn take(&self, operation: &str) -> Option<Fault> {
         let mut faults = self.lock();
         let index = faults.iter().position(|f| f.operation == operation)?;
         let fault = faults[index].clone();
@@ -110,56 +105,4 @@ impl Faults {
         }
         Some(fault)
     }
-}
-
-/// The Partner API operation a request is for, by its method and path.
-pub fn operation_of(request: &Request) -> Option<&'static OperationInfo> {
-    OPERATIONS
-        .iter()
-        .find(|op| op.path == request.uri().path() && op.method == request.method().as_str())
-}
-
-/// Applies the sandbox's faults: as axum middleware, with the sandbox as state.
-pub async fn inject(
-    axum::extract::State(sandbox): axum::extract::State<std::sync::Arc<crate::Sandbox>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let Some(fault) = operation_of(&request).and_then(|op| sandbox.faults.take(op.operation_id))
-    else {
-        return next.run(request).await;
-    };
-    if let Some(delay) = fault.delay_ms {
-        tokio::time::sleep(Duration::from_millis(delay)).await;
-    }
-    let Some(status) = fault.status else {
-        return next.run(request).await;
-    };
-    let mut response = injected(status, &fault.operation).into_response();
-    if let Some(seconds) = fault.retry_after_seconds {
-        response
-            .headers_mut()
-            .insert("retry-after", HeaderValue::from(seconds));
-    }
-    response
-}
-
-/// The answer of an injected failure: the status, with the error code that fits it.
-fn injected(status: u16, operation: &str) -> ApiError {
-    use confirma_server::types::ErrorCode;
-    let code = match status {
-        401 => ErrorCode::Unauthorized,
-        402 => ErrorCode::BusinessRuleViolation,
-        403 => ErrorCode::Forbidden,
-        404 => ErrorCode::NotFound,
-        408 => ErrorCode::RequestTimeout,
-        429 | 502..=504 => ErrorCode::ServiceUnavailable,
-        400..=499 => ErrorCode::BadRequest,
-        _ => ErrorCode::InternalError,
-    };
-    ApiError::new(
-        status,
-        code,
-        format!("A fault injected with POST /sandbox/faults ({status} for {operation})."),
-    )
 }

@@ -4,26 +4,15 @@
 //! query values of parameters that look like secrets are replaced.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::sync::Mutex;
 
-use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::middleware::Next;
-use axum::response::Response;
 use chrono::{DateTime, Utc};
-use confirma_server::types::{ErrorResponse, FieldError};
+use confirma_server::types::FieldError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::app::Sandbox;
-use crate::faults::operation_of;
-
 /// How many requests the journal keeps (the oldest go first).
 pub const CAPACITY: usize = 1_000;
-
-/// The largest error answer read back for its field problems.
-const ERROR_BODY_LIMIT: usize = 256 * 1024;
 
 /// One answered request.
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -60,7 +49,7 @@ pub struct Entry {
 pub struct Journal(Mutex<VecDeque<Entry>>);
 
 impl Journal {
-    fn push(&self, entry: Entry) {
+    pub(crate) fn push(&self, entry: Entry) {
         let mut entries = self.0.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() == CAPACITY {
             entries.pop_front();
@@ -81,91 +70,9 @@ impl Journal {
     }
 }
 
-/// `name=value&...` with the values of parameters named like a secret replaced.
-fn redacted_query(query: &str) -> String {
-    query
-        .split('&')
-        .map(|pair| match pair.split_once('=') {
-            Some((name, _)) if secret_name(name) => format!("{name}=<redacted>"),
-            _ => pair.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-fn secret_name(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    ["key", "token", "secret", "password", "auth"]
-        .iter()
-        .any(|word| name.contains(word))
-}
-
-/// Records every Partner API request: as axum middleware, with the sandbox as state.
-pub async fn record(State(sandbox): State<Arc<Sandbox>>, request: Request, next: Next) -> Response {
-    let Some(operation) = operation_of(&request) else {
-        return next.run(request).await;
-    };
-    let started = Instant::now();
-    let key = confirma_server::runtime::api_key(request.headers());
-    Sandbox::remembering_callers(async move {
-        let (credential, client_id, sandbox_time) = match &key {
-            None => ("none", None, sandbox.now().await.ok()),
-            Some(k) if sandbox.is_provisioning_token(k) => {
-                ("provisioning", None, sandbox.now().await.ok())
-            }
-            Some(k) => match sandbox.authenticate(Some(k)).await {
-                Ok((caller, now)) => ("client", Some(caller.client_id), Some(now)),
-                Err(_) => ("unknown", None, sandbox.now().await.ok()),
-            },
-        };
-        let mut entry = Entry {
-            received_at: Utc::now(),
-            sandbox_time: sandbox_time.unwrap_or_else(Utc::now),
-            method: request.method().to_string(),
-            path: request.uri().path().to_string(),
-            query: request.uri().query().map(redacted_query),
-            operation: operation.operation_id.to_string(),
-            credential: credential.to_string(),
-            client_id,
-            status: 0,
-            duration_ms: 0,
-            error_code: None,
-            field_errors: Vec::new(),
-        };
-        let response = next.run(request).await;
-        entry.status = response.status().as_u16();
-        let response = if entry.status >= 400 {
-            // Read the error answer back for its code and field problems, then send it on.
-            let (parts, body) = response.into_parts();
-            let bytes = axum::body::to_bytes(body, ERROR_BODY_LIMIT)
-                .await
-                .unwrap_or_default();
-            if let Ok(error) = serde_json::from_slice::<ErrorResponse>(&bytes) {
-                entry.error_code = Some(error.code.to_string());
-                entry.field_errors = error.field_errors;
-            }
-            Response::from_parts(parts, Body::from(bytes))
-        } else {
-            response
-        };
-        entry.duration_ms = started.elapsed().as_millis() as u64;
-        sandbox.journal.push(entry);
-        response
-    })
-    .await
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn secret_looking_query_values_are_replaced() {
-        assert_eq!(
-            redacted_query("fromDate=2026-01-01&api_key=abc&token=x&accessToken=y&page=2"),
-            "fromDate=2026-01-01&api_key=<redacted>&token=<redacted>&accessToken=<redacted>&page=2"
-        );
-    }
 
     #[test]
     fn the_journal_keeps_the_newest() {

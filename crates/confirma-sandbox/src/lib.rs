@@ -17,8 +17,10 @@ mod docs;
 pub(crate) mod faults;
 pub(crate) mod health;
 pub(crate) mod journal;
+mod middleware;
 mod protocol_errors;
 pub mod proxy;
+pub(crate) mod redact;
 pub(crate) mod registry;
 pub(crate) mod serve;
 pub(crate) mod store;
@@ -46,16 +48,16 @@ pub fn router(sandbox: Arc<Sandbox>) -> axum::Router {
         // A 503 of the sandbox's own (its storage failed) says when to try again.
         .layer(axum::middleware::from_fn_with_state(
             sandbox.clone(),
-            health::retry_after,
+            middleware::health::retry_after,
         ))
         // Injected faults answer in place of the operation; the journal records both.
         .layer(axum::middleware::from_fn_with_state(
             sandbox.clone(),
-            faults::inject,
+            middleware::faults::inject,
         ))
         .layer(axum::middleware::from_fn_with_state(
             sandbox,
-            journal::record,
+            middleware::journal::record,
         ))
         // Oversized URIs and headers are answered (414, 431) before anything else happens.
         .layer(axum::middleware::from_fn(confirma_server::limits::enforce))

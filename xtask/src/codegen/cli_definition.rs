@@ -56,7 +56,7 @@ pub fn long_flags(source: &str, name: &str) -> Result<Vec<String>> {
                             lit: syn::Lit::Str(s),
                             ..
                         })) => s.value(),
-                        _ => super::model::flag(&ident.to_string()),
+                        _ => flag(&ident.to_string()),
                     });
                 }
                 Ok(())
@@ -65,6 +65,12 @@ pub fn long_flags(source: &str, name: &str) -> Result<Vec<String>> {
         }
     }
     Ok(flags)
+}
+
+/// clap's name for the flag of a field or a query parameter: the snake-case Rust name in kebab
+/// case (`invoiceNumber` → `invoice_number` → `--invoice-number`).
+pub fn flag(name: &str) -> String {
+    heck::ToKebabCase::to_kebab_case(heck::ToSnakeCase::to_snake_case(name).as_str())
 }
 
 #[cfg(test)]

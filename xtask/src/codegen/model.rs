@@ -14,55 +14,8 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use serde_json::Value;
 
+pub use super::spec::Method;
 use super::spec::Spec;
-
-/// The HTTP methods the generators mount. Declared in the order the generated files list them
-/// (alphabetical, as the paths are), so sorting by method keeps the output stable.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Method {
-    Delete,
-    Get,
-    Patch,
-    Post,
-    Put,
-}
-
-impl Method {
-    /// Every method the generators handle; the checker refuses the others by this list.
-    pub const ALL: [Method; 5] = [
-        Method::Delete,
-        Method::Get,
-        Method::Patch,
-        Method::Post,
-        Method::Put,
-    ];
-
-    /// The method's key in a path item (`get`).
-    pub fn key(self) -> &'static str {
-        match self {
-            Method::Delete => "delete",
-            Method::Get => "get",
-            Method::Patch => "patch",
-            Method::Post => "post",
-            Method::Put => "put",
-        }
-    }
-
-    /// The method for a path-item key, if the generators handle it.
-    pub fn from_key(key: &str) -> Option<Method> {
-        Method::ALL.into_iter().find(|m| m.key() == key)
-    }
-
-    /// The method as HTTP writes it (`GET`).
-    pub fn http(self) -> String {
-        self.key().to_uppercase()
-    }
-
-    /// The method's variant name in `utoipa::openapi::HttpMethod` (`Get`).
-    pub fn variant(self) -> String {
-        self.key().to_upper_camel_case()
-    }
-}
 
 /// One operation of the spec, as the generators need it.
 #[derive(Debug)]
@@ -485,10 +438,4 @@ fn param_kind(id: &str, name: &str, schema: &ReferenceOr<openapiv3::Schema>) -> 
         SchemaKind::Type(Type::Number(_)) => ParamKind::Decimal,
         _ => bail!("{id}: parameter `{name}` must be a string, integer, boolean or decimal"),
     })
-}
-
-/// The `confirma` flag of a query parameter or a field: clap's name for it, the snake-case
-/// Rust name in kebab case (`invoiceNumber` → `--invoice-number`).
-pub fn flag(name: &str) -> String {
-    heck::ToKebabCase::to_kebab_case(name.to_snake_case().as_str())
 }

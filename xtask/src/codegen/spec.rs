@@ -94,7 +94,7 @@ fn strip_extensions(v: &mut Value) {
 }
 
 /// Every operation key OpenAPI 3.0 allows in a path item. The generators mount only
-/// [`Method::ALL`](super::model::Method::ALL); the others are refused, not skipped.
+/// [`Method::ALL`]; the others are refused, not skipped.
 const OPENAPI_METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
@@ -143,9 +143,8 @@ pub fn check_subset(doc: &Value) -> Vec<String> {
                 continue;
             }
             let at = format!("paths.{path}.{method}");
-            if super::model::Method::from_key(method).is_none() {
-                let mounted: Vec<&str> =
-                    super::model::Method::ALL.iter().map(|m| m.key()).collect();
+            if Method::from_key(method).is_none() {
+                let mounted: Vec<&str> = Method::ALL.iter().map(|m| m.key()).collect();
                 problems.push(format!(
                     "{at}: the generators mount {} only; `{method}` would get no route",
                     mounted.join(", ")
@@ -291,7 +290,7 @@ fn check_operation(
                 other.unwrap_or("?")
             )),
         }
-        let flag = super::model::flag(name);
+        let flag = super::cli_definition::flag(name);
         if reserved.contains(&flag) {
             problems.push(format!(
                 "{pat}: its flag --{flag} is one the `confirma` command already has; rename the parameter"
@@ -542,6 +541,54 @@ fn check_number(at: &str, schema: &Value, problems: &mut Vec<String>) {
             shapes.join(" or "),
             if extra.is_empty() { String::new() } else { format!(" (remove: {})", extra.join(", ")) }
         ));
+    }
+}
+
+/// The HTTP methods the generators mount. Declared in the order the generated files list them
+/// (alphabetical, as the paths are), so sorting by method keeps the output stable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Method {
+    Delete,
+    Get,
+    Patch,
+    Post,
+    Put,
+}
+
+impl Method {
+    /// Every method the generators handle; the checker refuses the others by this list.
+    pub const ALL: [Method; 5] = [
+        Method::Delete,
+        Method::Get,
+        Method::Patch,
+        Method::Post,
+        Method::Put,
+    ];
+
+    /// The method's key in a path item (`get`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Method::Delete => "delete",
+            Method::Get => "get",
+            Method::Patch => "patch",
+            Method::Post => "post",
+            Method::Put => "put",
+        }
+    }
+
+    /// The method for a path-item key, if the generators handle it.
+    pub fn from_key(key: &str) -> Option<Method> {
+        Method::ALL.into_iter().find(|m| m.key() == key)
+    }
+
+    /// The method as HTTP writes it (`GET`).
+    pub fn http(self) -> String {
+        self.key().to_uppercase()
+    }
+
+    /// The method's variant name in `utoipa::openapi::HttpMethod` (`Get`).
+    pub fn variant(self) -> String {
+        heck::ToUpperCamelCase::to_upper_camel_case(self.key())
     }
 }
 

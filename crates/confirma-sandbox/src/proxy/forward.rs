@@ -23,7 +23,8 @@ use serde_json::Value;
 use super::journal::Entry;
 use super::record::Message;
 use super::report::Seen;
-use super::{Kind, Proxy, Side, Violation, evidence, redact, upstream};
+use super::{Kind, Proxy, Side, Violation, evidence, upstream};
+use crate::redact;
 
 /// The largest answer body checked: a larger one is streamed on as it comes, unchecked.
 pub const CHECK_LIMIT: usize = 16 * 1024 * 1024;

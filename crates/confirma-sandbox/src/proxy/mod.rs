@@ -10,13 +10,12 @@
 //! - [`evidence`]: how sure the spec is at a path.
 //! - [`report`]: the drift report (JSON and Markdown).
 //! - [`journal`] and [`record`]: the recent exchanges, and every exchange on disk.
-//! - [`redact`]: what may be shown.
+//! - [`crate::redact`]: what may be shown.
 
 pub mod evidence;
 mod forward;
 pub mod journal;
 pub mod record;
-pub mod redact;
 pub mod report;
 pub mod upstream;
 

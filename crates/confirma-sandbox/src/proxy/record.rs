@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use super::{Violation, redact};
+use super::Violation;
+use crate::redact;
 
 /// Where recordings go.
 #[derive(Debug)]

@@ -1,6 +1,6 @@
-//! What of an exchange the proxy may show: never a credential (the `X-Api-Key` header, a token
-//! in an answer, a secret in a query), and in reports no personal data (an example value keeps
-//! its shape, not its letters and digits).
+//! What of an exchange the sandbox's journal and the validating proxy may show: never a
+//! credential (the `X-Api-Key` header, a token in an answer, a secret in a query), and in
+//! reports no personal data (an example value keeps its shape, not its letters and digits).
 
 use axum::http::HeaderMap;
 use serde_json::{Map, Value};
