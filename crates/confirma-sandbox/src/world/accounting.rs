@@ -1,62 +1,14 @@
 //! The accounting add-on: ledgers, payments and invoices submitted for the client's accounting
 //! system are checked, queued as pending, and synced (or failed, with a reason) as time passes.
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use confirma_server::types;
 use rust_decimal::Decimal;
 
-use serde::{Deserialize, Serialize};
-
 use super::clock::Happened;
+pub use super::records::accounting::{AccountingItem, Kind, SYNC_DELAY, SyncStatus};
 use super::refusal::{Failure, Problem, Refusal};
 use super::{World, tables};
-
-/// How long the (simulated) accounting system takes to take a submission in.
-pub const SYNC_DELAY: Duration = Duration::minutes(30);
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Kind {
-    Ledger,
-    Payment,
-    Invoice,
-}
-
-/// Where a submission is in the accounting system.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum SyncStatus {
-    Pending,
-    Synced,
-    Failed,
-}
-
-impl SyncStatus {
-    /// The documented wire code: 0 pending, 1 synced, 2 failed.
-    pub fn code(self) -> i64 {
-        match self {
-            Self::Pending => 0,
-            Self::Synced => 1,
-            Self::Failed => 2,
-        }
-    }
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct AccountingItem {
-    /// Its place in the order of submissions (0 until stored).
-    pub seq: i64,
-    pub client_id: i64,
-    pub kind: Kind,
-    pub source_identifier: String,
-    pub document_date: NaiveDate,
-    pub document_name: String,
-    pub invoice_number: String,
-    pub submitted_at: DateTime<Utc>,
-    pub status: SyncStatus,
-    pub sync_date: Option<NaiveDate>,
-    pub description: String,
-    /// Why the accounting system will refuse it, decided when it was submitted.
-    failure: Option<String>,
-}
 
 /// What a submission is, before the accounting system has seen it.
 struct Submission {
@@ -84,13 +36,6 @@ impl Submission {
             description: "Pending".into(),
             failure: self.failure,
         }
-    }
-}
-
-impl AccountingItem {
-    /// When the accounting system takes it in, while it is pending.
-    pub fn syncs_at(&self) -> Option<DateTime<Utc>> {
-        (self.status == SyncStatus::Pending).then(|| self.submitted_at + SYNC_DELAY)
     }
 }
 

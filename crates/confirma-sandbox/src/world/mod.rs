@@ -16,6 +16,7 @@ pub mod commands;
 mod invoices;
 pub mod money;
 pub mod queries;
+pub mod records;
 mod refusal;
 mod seed;
 pub mod settlements;
@@ -27,12 +28,14 @@ use confirma_server::types;
 use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
 
-pub use accounting::{AccountingItem, Kind as AccountingKind};
-pub use cases::{CaseRecord, PaymentReceipt, PaymentRecord};
-pub use clients::{Caller, ClientRecord, TokenRecord, missing_token, stored_token};
+pub use cases::PaymentReceipt;
+pub use clients::{Caller, missing_token, stored_token};
 pub use commands::{Change, Command};
-pub use invoices::InvoiceRecord;
 pub use money::cents;
+pub use records::accounting::{AccountingItem, Kind as AccountingKind};
+pub use records::cases::{CaseRecord, PaymentRecord};
+pub use records::clients::{ClientRecord, TokenRecord};
+pub use records::invoices::InvoiceRecord;
 pub use refusal::{Failure, Problem, Refusal, StorageFault, StorageKind};
 pub use settlements::SettlementWindow;
 

@@ -6,6 +6,7 @@ use rust_decimal::Decimal;
 
 use super::cases::AGENCY;
 use super::checks::finnish_reference;
+pub use super::records::settlements::SettlementRecord;
 use super::refusal::Failure;
 use super::{World, tables};
 
@@ -20,12 +21,6 @@ pub struct SettlementWindow {
     pub from: NaiveDate,
     pub to: NaiveDate,
     pub unfetched_only: bool,
-}
-
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
-pub struct SettlementRecord {
-    pub settlement: types::Settlement,
-    pub client_id: i64,
 }
 
 impl World<'_> {

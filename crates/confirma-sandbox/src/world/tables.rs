@@ -11,13 +11,13 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sqlx::{AnyConnection, Row};
 
-use super::accounting::{AccountingItem, Kind};
-use super::cases::{CaseRecord, PaymentRecord};
-use super::clients::{ClientRecord, TokenRecord};
-use super::invoices::InvoiceRecord;
-use super::queries::{DateWindow, DistributionFilter};
+use super::records::accounting::{AccountingItem, Kind};
+use super::records::cases::{CaseRecord, PaymentRecord};
+use super::records::clients::{ClientRecord, TokenRecord};
+use super::records::filters::{DateWindow, DistributionFilter};
+use super::records::invoices::InvoiceRecord;
+use super::records::settlements::SettlementRecord;
 use super::refusal::Failure;
-use super::settlements::SettlementRecord;
 use super::{State, hex};
 
 type Result<T> = std::result::Result<T, Failure>;

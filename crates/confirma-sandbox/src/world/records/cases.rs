@@ -1,0 +1,211 @@
+//! Collection cases and payments: their terms, balance, escalation and interest, as facts of the
+//! record alone.
+
+use crate::world::money::cents;
+use chrono::{DateTime, NaiveDate, Utc};
+use confirma_server::types;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// Days after the case due date when a reminder goes out, unless the invoice says otherwise.
+pub const DEFAULT_REMINDER_AFTER_DAYS: i64 = 7;
+
+/// Days from the reminder to the demand for payment, and from the demand to collection.
+pub const DEMAND_AFTER_REMINDER_DAYS: i64 = 14;
+
+pub const COLLECTION_AFTER_DEMAND_DAYS: i64 = 21;
+
+/// Fees added at each stage (the reminder fee comes from the invoice when it gives one; 5.00 is
+/// the statutory consumer reminder fee).
+pub const DEFAULT_REMINDER_FEE: Decimal = Decimal::from_parts(500, 0, 0, false, 2);
+
+pub const DEMAND_FEE: Decimal = Decimal::from_parts(1000, 0, 0, false, 2);
+
+pub const COLLECTION_FEE: Decimal = Decimal::from_parts(2000, 0, 0, false, 2);
+
+pub const AGENCY: &str = "CASH-IN";
+
+/// How an invoice's case behaves, taken from the invoice when it was created.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CaseTerms {
+    pub interest_percent: Decimal,
+    pub reminder_fee: Decimal,
+    pub reminder_after_days: i64,
+    /// Whether the case may go on to demand and collection (not only reminders).
+    pub collection_enabled: bool,
+}
+
+impl CaseTerms {
+    /// The terms an invoice gives its case: its interest, reminder fee and delay, and whether
+    /// collection may follow the reminders.
+    pub fn of(invoice: &types::InvoiceContentData) -> Self {
+        let collection = invoice.collection.as_ref();
+        let interest = invoice
+            .terms
+            .as_ref()
+            .and_then(|t| t.interest.as_ref())
+            .map(|i| i.percentage)
+            .or_else(|| {
+                collection
+                    .and_then(|c| c.interest.as_ref())
+                    .and_then(|i| i.percentage)
+            })
+            .unwrap_or_default();
+        Self {
+            interest_percent: interest,
+            reminder_fee: collection
+                .and_then(|c| c.costs.as_ref())
+                .and_then(|c| c.reminder_fee_amount)
+                .unwrap_or(DEFAULT_REMINDER_FEE),
+            reminder_after_days: collection
+                .and_then(|c| c.start_delay_days)
+                .map_or(DEFAULT_REMINDER_AFTER_DAYS, i64::from),
+            collection_enabled: collection.is_none_or(|c| c.enabled)
+                && !invoice.parties.buyer_party.disable_collection,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CaseRecord {
+    pub id: i64,
+    pub client_id: i64,
+    pub invoice_number: i64,
+    pub status: types::CaseStatus,
+    pub stage: types::CaseStage,
+    pub created_at: DateTime<Utc>,
+    pub closed_at: Option<NaiveDate>,
+    pub due_date: NaiveDate,
+    pub currency: String,
+    pub terms: CaseTerms,
+    pub capital: Decimal,
+    /// Accrued interest, unrounded, through `interest_through`; shown and paid in cents.
+    pub interest: Decimal,
+    /// The last day whose interest `interest` includes (interest accrues day by day, and is
+    /// brought up to date whenever the case changes or is shown).
+    pub interest_through: NaiveDate,
+    /// The day its invoice reaches the debtor (none if it never will): the case accrues interest
+    /// and escalates only from the day after.
+    #[serde(default)]
+    pub delivered_on: Option<NaiveDate>,
+    /// False once its invoice is credited: then it no longer accrues or escalates.
+    pub accruing: bool,
+    pub costs: Decimal,
+    pub paid: Decimal,
+    pub stage_since: NaiveDate,
+    pub events: Vec<types::CaseEvent>,
+    pub timeline: Vec<types::CaseTimelineEntry>,
+    pub payments: Vec<types::CasePayment>,
+}
+
+impl CaseRecord {
+    pub fn is_closed(&self) -> bool {
+        matches!(
+            self.status,
+            types::CaseStatus::Withdrawn | types::CaseStatus::Paid | types::CaseStatus::Closed
+        )
+    }
+
+    /// Outstanding (capital, interest, costs) in cents.
+    pub fn outstanding(&self) -> (Decimal, Decimal, Decimal) {
+        (cents(self.capital), cents(self.interest), cents(self.costs))
+    }
+
+    pub fn total_outstanding(&self) -> Decimal {
+        let (c, i, f) = self.outstanding();
+        c + i + f
+    }
+
+    /// Adds the interest of every day after `interest_through` up to `through` on which the
+    /// case accrues: open or otherwise not closed, something outstanding, its invoice with the
+    /// debtor, past its due date. One day's interest is capital × rate / 365.
+    pub fn accrue(&mut self, through: NaiveDate) {
+        if through <= self.interest_through {
+            return;
+        }
+        if let Some(delivered) = self.delivered_on
+            && self.accruing
+            && !self.is_closed()
+            && !self.total_outstanding().is_zero()
+        {
+            let from = self.interest_through.max(self.due_date).max(delivered);
+            let days = (through - from).num_days().max(0);
+            let daily = self.capital * self.terms.interest_percent
+                / Decimal::ONE_HUNDRED
+                / Decimal::from(365);
+            self.interest += daily * Decimal::from(days);
+        }
+        self.interest_through = through;
+    }
+
+    /// The day the case next escalates (reminder, then demand and collection), if it will: only
+    /// an open case whose invoice is with the debtor.
+    pub fn escalates_on(&self) -> Option<NaiveDate> {
+        let delivered = self.delivered_on?;
+        if !self.accruing
+            || self.status != types::CaseStatus::Open
+            || self.total_outstanding().is_zero()
+        {
+            return None;
+        }
+        let after =
+            |date: NaiveDate, days: i64| date.checked_add_signed(chrono::Duration::days(days));
+        match self.stage {
+            // Not before the day after delivery: the reminder follows the invoice.
+            types::CaseStage::PaymentControl => {
+                after(self.due_date, self.terms.reminder_after_days)
+                    .map(|day| day.max(delivered.succ_opt().unwrap_or(delivered)))
+            }
+            types::CaseStage::Reminder if self.terms.collection_enabled => {
+                after(self.stage_since, DEMAND_AFTER_REMINDER_DAYS)
+            }
+            types::CaseStage::Demand => after(self.stage_since, COLLECTION_AFTER_DEMAND_DAYS),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn event(
+        &mut self,
+        at: DateTime<Utc>,
+        kind: &str,
+        description: String,
+        action: Option<types::ActionCode>,
+    ) {
+        self.events.push(types::CaseEvent {
+            action_code: action,
+            description,
+            occurred_at: at,
+            type_: kind.parse().expect("event types are plain strings"),
+        });
+    }
+
+    pub(crate) fn mark(&mut self, date: NaiveDate, description: String) {
+        self.timeline.push(types::CaseTimelineEntry {
+            date,
+            description,
+            stage: self.stage,
+            status: self.status,
+        });
+    }
+}
+
+/// One payment allocated to a case.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PaymentRecord {
+    pub allocation_id: i64,
+    pub client_id: i64,
+    pub case_id: i64,
+    pub invoice_number: i64,
+    pub invoice_reference: String,
+    pub original_reference: Option<String>,
+    pub account_name: Option<String>,
+    pub date: NaiveDate,
+    pub currency: String,
+    pub amount: Decimal,
+    pub capital: Decimal,
+    pub interest: Decimal,
+    pub costs: Decimal,
+    /// Paid to the creditor directly (reported with DIRECTPAYMENT), so never settled by the agency.
+    pub direct: bool,
+    pub settlement_id: Option<i64>,
+}

@@ -1,0 +1,102 @@
+//! The filters of the read operations: date windows and distribution filters.
+
+use crate::world::records::invoices::InvoiceRecord;
+use crate::world::refusal::{Problem, Refusal};
+use chrono::{Duration, NaiveDate};
+use confirma_server::types;
+
+/// The window of the list operations when none is given: the last 30 days.
+pub const DEFAULT_WINDOW_DAYS: i64 = 30;
+
+/// A date window of a list operation, both ends included.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DateWindow {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// Neither end was given, so the default window (the last 30 days) applies.
+    pub defaulted: bool,
+}
+
+impl DateWindow {
+    /// Every date.
+    pub const ALL: Self = Self {
+        from: NaiveDate::MIN,
+        to: NaiveDate::MAX,
+        defaulted: false,
+    };
+
+    /// The window `from..=to` as given (an open end is unbounded), or the last 30 days up to
+    /// `today` when neither end is given. `names` are the parameters' names, for the refusal of
+    /// a window whose start is after its end.
+    pub fn new(
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        names: (&str, &str),
+        today: NaiveDate,
+    ) -> Result<Self, Refusal> {
+        match (from, to) {
+            (Some(f), Some(t)) if f > t => Err(Refusal::invalid(
+                "The date window is empty.",
+                vec![Problem::business(
+                    format!("query.{}", names.0),
+                    format!("is after {}", names.1),
+                )],
+            )),
+            (None, None) => Ok(Self {
+                from: today - Duration::days(DEFAULT_WINDOW_DAYS),
+                to: today,
+                defaulted: true,
+            }),
+            (from, to) => Ok(Self {
+                from: from.unwrap_or(NaiveDate::MIN),
+                to: to.unwrap_or(NaiveDate::MAX),
+                defaulted: false,
+            }),
+        }
+    }
+
+    /// The window of a query that names what it looks for (an invoice number, a case, a
+    /// source identifier, only the unfetched): the default window does not narrow it, since
+    /// what it names is found whatever its date; dates given still apply.
+    pub fn unless_named(self, named: bool) -> Self {
+        if named && self.defaulted {
+            Self::ALL
+        } else {
+            self
+        }
+    }
+
+    pub fn contains(&self, date: NaiveDate) -> bool {
+        self.from <= date && date <= self.to
+    }
+}
+
+/// Which distributions a distribution operation asks for.
+#[derive(Clone, Copy, Debug)]
+pub struct DistributionFilter {
+    pub invoice_number: Option<i64>,
+    /// The invoice-date window (see [`World::invoice_window`]).
+    pub window: DateWindow,
+    pub fetch: types::FetchType,
+    pub status: Option<types::DistributionStatus>,
+    pub method: Option<types::DistributionMethod>,
+}
+
+impl DistributionFilter {
+    /// Whether the invoice has a distribution this filter asks for.
+    pub fn matches(&self, invoice: &InvoiceRecord) -> bool {
+        let Some(d) = &invoice.distribution else {
+            return false;
+        };
+        let fetched = match self.fetch {
+            types::FetchType::All => true,
+            types::FetchType::Successful => d.succeeded(),
+            types::FetchType::Failed => d.failed(),
+        };
+        self.invoice_number.is_none_or(|n| n == invoice.number)
+            && self.window.contains(invoice.date)
+            && fetched
+            && self.status.is_none_or(|s| s == d.status)
+            && self.method.is_none_or(|m| m == d.method)
+    }
+}
