@@ -16,19 +16,6 @@ fn client(sb: &TestSandbox, token: &str, retry: RetryPolicy) -> Client {
         .unwrap()
 }
 
-async fn journal(sb: &TestSandbox, query: &str) -> Vec<Value> {
-    let answer: Value = reqwest::Client::new()
-        .get(format!("{}/sandbox/requests?{query}", sb.base))
-        .header("x-admin-token", ADMIN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    answer.as_array().cloned().unwrap()
-}
-
 #[tokio::test]
 async fn the_clients_retries_ride_out_injected_503s_with_retry_after() {
     let sb = TestSandbox::start(None).await;
@@ -52,7 +39,7 @@ async fn the_clients_retries_ride_out_injected_503s_with_retry_after() {
         "Retry-After 1 s, twice: {:?}",
         started.elapsed()
     );
-    let sent = journal(&sb, "operation=getPayments").await;
+    let sent = sb.journal("operation=getPayments").await;
     let statuses: Vec<u64> = sent.iter().map(|e| e["status"].as_u64().unwrap()).collect();
     assert_eq!(statuses, [200, 503, 503], "newest first");
     assert!(
@@ -156,7 +143,7 @@ async fn the_journal_shows_what_was_sent_and_never_a_credential() {
         .send()
         .await
         .unwrap();
-    let sent = journal(&sb, "limit=3").await;
+    let sent = sb.journal("limit=3").await;
     assert_eq!(sent.len(), 3);
     let [validate, payments, invoice] = [&sent[0], &sent[1], &sent[2]];
     assert_eq!(validate["credential"], "provisioning");
@@ -167,7 +154,7 @@ async fn the_journal_shows_what_was_sent_and_never_a_credential() {
     assert_eq!(invoice["clientId"], 1000);
     assert_eq!(invoice["errorCode"], "VALIDATION_FAILED");
     assert!(invoice["fieldErrors"].as_array().unwrap().len() > 1);
-    let all = journal(&sb, "limit=1000").await;
+    let all = sb.journal("limit=1000").await;
     let text = serde_json::to_string(&all).unwrap();
     for secret in [token.as_str(), crate::PROVISIONING, ADMIN] {
         assert!(!text.contains(secret), "a credential is in the journal");

@@ -156,6 +156,20 @@ impl TestSandbox {
             .1
     }
 
+    /// The sandbox's request journal (`GET /sandbox/requests?{query}`), newest first.
+    pub async fn journal(&self, query: &str) -> Vec<Value> {
+        let answer: Value = reqwest::Client::new()
+            .get(format!("{}/sandbox/requests?{query}", self.base))
+            .header("x-admin-token", ADMIN)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        answer.as_array().cloned().unwrap()
+    }
+
     /// POST to the control API with the admin token; the JSON answer.
     pub async fn control(&self, path: &str, body: Value) -> (u16, Value) {
         let resp = reqwest::Client::new()
