@@ -91,7 +91,7 @@ impl World<'_> {
         mut items: Vec<AccountingItem>,
     ) -> Result<types::AccountingSubmitResponse, Failure> {
         for item in &mut items {
-            tables::put_accounting(self.db(), item).await?;
+            tables::insert_accounting(self.db(), item).await?;
         }
         Ok(Self::receipt(&items))
     }
@@ -309,7 +309,7 @@ impl World<'_> {
                     item.description = "Successfully synced".into();
                 }
             }
-            tables::put_accounting(self.db(), item).await?;
+            tables::update_accounting(self.db(), item).await?;
         }
         Ok(count)
     }

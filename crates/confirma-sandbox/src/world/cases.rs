@@ -98,7 +98,7 @@ impl World<'_> {
             None,
         );
         case.mark(self.today(), "Case opened in payment control.".into());
-        tables::put_case(self.db(), &case).await
+        tables::insert_case(self.db(), &case).await
     }
 
     /// The invoice is credited: its case's interest up to the last processed day, and no more
@@ -109,7 +109,7 @@ impl World<'_> {
         };
         if let Some(mut case) = self.case_now(id).await? {
             case.accruing = false;
-            tables::put_case(self.db(), &case).await?;
+            tables::update_case(self.db(), &case).await?;
         }
         Ok(())
     }
@@ -269,7 +269,7 @@ impl World<'_> {
             settlement_id: None,
         };
         tables::put_invoice(self.db(), &invoice).await?;
-        tables::put_case(self.db(), &case).await?;
+        tables::update_case(self.db(), &case).await?;
         tables::insert_payment(self.db(), &record).await?;
         Ok((record, case))
     }
@@ -504,7 +504,7 @@ impl World<'_> {
                     format!("{what}{note}."),
                     Some(action.code),
                 );
-                tables::put_case(self.db(), &case).await?;
+                tables::update_case(self.db(), &case).await?;
             }
             results.push(types::InvoiceActionResult {
                 action_id,

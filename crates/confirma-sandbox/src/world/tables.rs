@@ -616,12 +616,37 @@ pub async fn case(c: &mut AnyConnection, id: i64) -> Result<Option<CaseRecord>> 
     document(c, "SELECT body FROM cases WHERE id = $1", id).await
 }
 
-pub async fn put_case(c: &mut AnyConnection, case: &CaseRecord) -> Result<()> {
-    put_cases(c, std::slice::from_ref(case)).await
+/// Stores a new case; a case of the same id already stored is a failure (an id clash, never an
+/// overwrite).
+pub async fn insert_case(c: &mut AnyConnection, case: &CaseRecord) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO cases (id, client_id, invoice_number, escalate_day, body) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(case.id)
+    .bind(case.client_id)
+    .bind(case.invoice_number)
+    .bind(case.escalates_on().map(day))
+    .bind(json(case)?)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
 }
 
-/// [`put_case`] for many cases at once, one statement per [`ROWS_PER_STATEMENT`] cases. When a
-/// case appears more than once, its last version is the one written.
+/// Writes a stored case's new state.
+pub async fn update_case(c: &mut AnyConnection, case: &CaseRecord) -> Result<()> {
+    let updated = sqlx::query("UPDATE cases SET escalate_day = $2, body = $3 WHERE id = $1")
+        .bind(case.id)
+        .bind(case.escalates_on().map(day))
+        .bind(json(case)?)
+        .execute(&mut *c)
+        .await?;
+    one_row(updated.rows_affected(), "case", case.id)
+}
+
+/// The new state of many stored cases at once (an escalation step), one statement per
+/// [`ROWS_PER_STATEMENT`] cases; when a case appears more than once, its last version is the one
+/// written. The cases were read from the table in the same transaction, so each row exists: the
+/// multi-row upsert is the one statement that writes them all.
 pub async fn put_cases(c: &mut AnyConnection, cases: &[CaseRecord]) -> Result<()> {
     let mut last = BTreeMap::new();
     for case in cases {
@@ -850,18 +875,16 @@ pub async fn accounting_submitted(
     .is_some())
 }
 
-/// Inserts a submission (`seq` 0: the next number) or updates one.
-pub async fn put_accounting(c: &mut AnyConnection, item: &mut AccountingItem) -> Result<()> {
-    if item.seq == 0 {
-        item.seq = sqlx::query("SELECT COALESCE(MAX(seq), 0) + 1 FROM accounting")
-            .fetch_one(&mut *c)
-            .await?
-            .try_get(0)?;
-    }
+/// Stores a new accounting item under the next sequence number (which it takes); an item of the
+/// same number already stored is a failure, never an overwrite.
+pub async fn insert_accounting(c: &mut AnyConnection, item: &mut AccountingItem) -> Result<()> {
+    item.seq = sqlx::query("SELECT COALESCE(MAX(seq), 0) + 1 FROM accounting")
+        .fetch_one(&mut *c)
+        .await?
+        .try_get(0)?;
     sqlx::query(
         "INSERT INTO accounting (seq, client_id, kind, source_identifier, document_day, sync_us, body)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT (seq) DO UPDATE SET sync_us = $6, body = $7",
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(item.seq)
     .bind(item.client_id)
@@ -873,6 +896,17 @@ pub async fn put_accounting(c: &mut AnyConnection, item: &mut AccountingItem) ->
     .execute(&mut *c)
     .await?;
     Ok(())
+}
+
+/// Writes a stored accounting item's new state (synced or failed).
+pub async fn update_accounting(c: &mut AnyConnection, item: &AccountingItem) -> Result<()> {
+    let updated = sqlx::query("UPDATE accounting SET sync_us = $2, body = $3 WHERE seq = $1")
+        .bind(item.seq)
+        .bind(item.syncs_at().map(micros))
+        .bind(json(item)?)
+        .execute(&mut *c)
+        .await?;
+    one_row(updated.rows_affected(), "accounting item", item.seq)
 }
 
 /// The client's submissions of one kind with a document date within `window`, optionally of one
