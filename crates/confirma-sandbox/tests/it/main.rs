@@ -14,6 +14,7 @@ mod onboarding;
 mod proxy;
 mod replicas;
 mod storage;
+mod upgrade;
 
 use std::path::PathBuf;
 use std::sync::Arc;
