@@ -22,7 +22,7 @@ impl SandboxApi {
         let filter = DistributionFilter {
             invoice_number: q.invoice_number,
             window,
-            fetch: q.fetch_type.unwrap_or(types::FetchType::All),
+            fetch: q.fetch_type.unwrap_or(types::FetchType::All).into(),
             status: None,
             method: None,
         };
@@ -76,9 +76,9 @@ impl SandboxApi {
         let filter = DistributionFilter {
             invoice_number: q.invoice_number,
             window: world.invoice_window(q.invoice_number, q.from_inv_date, q.to_inv_date)?,
-            fetch: q.fetch_type.unwrap_or(types::FetchType::All),
-            status: q.status,
-            method: q.method,
+            fetch: q.fetch_type.unwrap_or(types::FetchType::All).into(),
+            status: q.status.map(Into::into),
+            method: q.method.map(Into::into),
         };
         // The spec bounds both (page >= 1, 1 <= pageSize <= 500); validation ran before.
         let page = q.page.unwrap_or(std::num::NonZeroU32::MIN);

@@ -4,6 +4,7 @@ use chrono::{NaiveDate, NaiveTime};
 use confirma_server::types;
 
 use crate::world::queries::CaseView;
+use crate::world::records;
 use crate::world::stored::{fit, int32};
 use crate::world::{
     AccountingItem, Failure, InvoiceRecord, PaymentRecord, accounting, cases, cents,
@@ -18,12 +19,12 @@ pub fn distribution_record(invoice: &InvoiceRecord) -> Option<types::Distributio
         distributed_at: d.distributed_at,
         error_message: d.error_message.clone(),
         invoice_number: invoice.number,
-        invoice_status: invoice.status,
-        method: d.method,
+        invoice_status: invoice.status.into(),
+        method: d.method.into(),
         payment_control_enabled: invoice.payment_control,
         payment_reference: invoice.payment_reference.parse().ok(),
         recipient: d.recipient.as_ref().and_then(|r| r.parse().ok()),
-        status: d.status,
+        status: d.status.into(),
     })
 }
 
@@ -62,7 +63,7 @@ pub fn case_details(view: CaseView) -> Result<types::CaseDetails, Failure> {
             invoice_date: i.date,
             invoice_number: i.number,
             payment_reference: i.payment_reference.parse().ok(),
-            status: i.status,
+            status: i.status.into(),
             total_gross_amount: i.total,
         }),
     };
@@ -75,9 +76,17 @@ pub fn case_details(view: CaseView) -> Result<types::CaseDetails, Failure> {
             paid_amount: Some(cents(case.paid)),
             total_amount: capital + interest + costs,
         },
-        events: case.events.clone(),
+        events: case
+            .events
+            .iter()
+            .map(records::wire::case_event)
+            .collect::<Result<_, _>>()?,
         invoice,
-        payments: case.payments.clone(),
+        payments: case
+            .payments
+            .iter()
+            .map(records::wire::case_payment)
+            .collect::<Result<_, _>>()?,
         summary: types::CaseSummary {
             active_days: int32(
                 "a case's active days",
@@ -93,10 +102,14 @@ pub fn case_details(view: CaseView) -> Result<types::CaseDetails, Failure> {
                 .map(|c| c.name.clone())
                 .unwrap_or_default(),
             currency: fit("case currency", &case.currency)?,
-            stage: case.stage,
-            status: case.status,
+            stage: case.stage.into(),
+            status: case.status.into(),
         },
-        timeline: case.timeline.clone(),
+        timeline: case
+            .timeline
+            .iter()
+            .map(records::wire::timeline_entry)
+            .collect(),
     })
 }
 

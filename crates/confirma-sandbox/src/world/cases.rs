@@ -12,6 +12,8 @@ use super::money::cents;
 pub use super::records::cases::{
     AGENCY, COLLECTION_FEE, CaseRecord, CaseTerms, DEMAND_FEE, PaymentRecord,
 };
+use super::records::cases::{ActionCode, CasePayment, CaseStage, CaseStatus, PaymentType};
+use super::records::invoices::InvoiceStatus;
 use super::refusal::{Failure, Problem, Refusal, StorageFault};
 use super::{World, tables};
 
@@ -28,7 +30,7 @@ pub struct PaymentReceipt {
     pub costs: Decimal,
     /// What the case still has to receive after this payment.
     pub outstanding: Decimal,
-    pub case_status: types::CaseStatus,
+    pub case_status: CaseStatus,
 }
 
 /// Where a payment goes: costs first, then interest, then capital (the Finnish Interest Act
@@ -72,8 +74,8 @@ impl World<'_> {
             id,
             client_id: invoice.client_id,
             invoice_number: invoice.number,
-            status: types::CaseStatus::Open,
-            stage: types::CaseStage::PaymentControl,
+            status: CaseStatus::Open,
+            stage: CaseStage::PaymentControl,
             created_at: self.now,
             closed_at: None,
             due_date: invoice.due_date,
@@ -128,20 +130,20 @@ impl World<'_> {
         for case in &mut due {
             case.accrue(day);
             let next = match case.stage {
-                types::CaseStage::PaymentControl => Some((
-                    types::CaseStage::Reminder,
+                CaseStage::PaymentControl => Some((
+                    CaseStage::Reminder,
                     case.terms.reminder_fee,
                     "REMINDER_SENT",
                     "Payment reminder sent",
                 )),
-                types::CaseStage::Reminder => Some((
-                    types::CaseStage::Demand,
+                CaseStage::Reminder => Some((
+                    CaseStage::Demand,
                     DEMAND_FEE,
                     "DEMAND_SENT",
                     "Demand for payment sent",
                 )),
-                types::CaseStage::Demand => Some((
-                    types::CaseStage::Collection,
+                CaseStage::Demand => Some((
+                    CaseStage::Collection,
                     COLLECTION_FEE,
                     "STAGE_CHANGED",
                     "Moved to collection",
@@ -150,17 +152,14 @@ impl World<'_> {
             };
             if let Some((stage, fee, kind, what)) = next {
                 match stage {
-                    types::CaseStage::Reminder => happened.reminded += 1,
-                    types::CaseStage::Demand => happened.demanded += 1,
+                    CaseStage::Reminder => happened.reminded += 1,
+                    CaseStage::Demand => happened.demanded += 1,
                     _ => happened.to_collection += 1,
                 }
                 case.stage = stage;
                 case.stage_since = day;
                 case.costs += fee;
-                if matches!(
-                    stage,
-                    types::CaseStage::Demand | types::CaseStage::Collection
-                ) {
+                if matches!(stage, CaseStage::Demand | CaseStage::Collection) {
                     in_collection.push((case.client_id, case.invoice_number));
                 }
                 case.event(
@@ -174,7 +173,7 @@ impl World<'_> {
         }
         let mut invoices = tables::invoices_by_key(self.db(), &in_collection).await?;
         for invoice in &mut invoices {
-            invoice.status = types::InvoiceStatus::InCollection;
+            invoice.status = InvoiceStatus::InCollection;
         }
         tables::put_invoices(self.db(), &invoices).await?;
         tables::put_cases(self.db(), &due).await?;
@@ -191,7 +190,7 @@ impl World<'_> {
         original_reference: Option<String>,
         account_name: Option<String>,
         direct: bool,
-        action: Option<types::ActionCode>,
+        action: Option<ActionCode>,
     ) -> Result<(PaymentRecord, CaseRecord), Failure> {
         let allocation_id = 9_001_000 + self.next() as i64;
         let at = self.now;
@@ -209,28 +208,25 @@ impl World<'_> {
                     case.id
                 )))
             })?;
-        let payment_type = types::PaymentType {
+        let payment_type = PaymentType {
             // "8" is the Cash-In code for a bank transfer (sibling evidence).
-            code: (if direct { "DIRECT" } else { "8" })
-                .parse()
-                .expect("valid code"),
+            code: (if direct { "DIRECT" } else { "8" }).into(),
             description: (if direct {
                 "Paid directly to the creditor"
             } else {
                 "Bank transfer"
             })
-            .parse()
-            .expect("valid text"),
+            .into(),
         };
-        case.payments.push(types::CasePayment {
+        case.payments.push(CasePayment {
             booking_date: Some(date),
             capital_amount: capital,
             costs_amount: costs,
-            currency: super::stored::fit("case currency", &case.currency)?,
+            currency: case.currency.clone(),
             interest_amount: interest,
             payment_amount: amount,
             payment_date: date,
-            payment_reference: invoice.payment_reference.parse().ok(),
+            payment_reference: Some(invoice.payment_reference.clone()),
             payment_type: Some(payment_type),
         });
         case.event(
@@ -240,16 +236,16 @@ impl World<'_> {
             action,
         );
         if case.total_outstanding().is_zero() {
-            case.status = types::CaseStatus::Paid;
+            case.status = CaseStatus::Paid;
             case.closed_at = Some(date);
-            invoice.status = types::InvoiceStatus::Paid;
+            invoice.status = InvoiceStatus::Paid;
             case.event(at, "CASE_CLOSED", "Paid in full.".into(), None);
             case.mark(date, "Paid in full; case closed.".into());
         } else if matches!(
             invoice.status,
-            types::InvoiceStatus::Invoiced | types::InvoiceStatus::Overdue
+            InvoiceStatus::Invoiced | InvoiceStatus::Overdue
         ) {
-            invoice.status = types::InvoiceStatus::PartiallyPaid;
+            invoice.status = InvoiceStatus::PartiallyPaid;
         }
         let record = PaymentRecord {
             allocation_id,
@@ -366,7 +362,7 @@ impl World<'_> {
                     invoice.number
                 )))
             })?;
-            if case.is_closed() && action.code != types::ActionCode::Comment {
+            if case.is_closed() && ActionCode::from(action.code) != ActionCode::Comment {
                 return Err(refuse(
                     i,
                     ".code",
@@ -376,8 +372,8 @@ impl World<'_> {
                     ),
                 ));
             }
-            match action.code {
-                types::ActionCode::Duedate => match data.due_date {
+            match ActionCode::from(action.code) {
+                ActionCode::Duedate => match data.due_date {
                     None => {
                         return Err(refuse(
                             i,
@@ -397,7 +393,7 @@ impl World<'_> {
                     }
                     Some(_) => {}
                 },
-                types::ActionCode::Directpayment => {
+                ActionCode::Directpayment => {
                     let amount = data.amount.ok_or_else(|| {
                         refuse(i, ".data.amount", "DIRECTPAYMENT needs data.amount.".into())
                     })?;
@@ -423,7 +419,7 @@ impl World<'_> {
                         ));
                     }
                 }
-                types::ActionCode::Comment
+                ActionCode::Comment
                     if action.comment.as_ref().is_none_or(|c| c.trim().is_empty()) =>
                 {
                     return Err(refuse(i, ".comment", "COMMENT needs a comment.".into()));
@@ -447,7 +443,7 @@ impl World<'_> {
             let case = self.case_now(case_id).await?.ok_or_else(|| {
                 Failure::Storage(StorageFault::other(format!("case {case_id} is gone")))
             })?;
-            if action.code == types::ActionCode::Directpayment {
+            if ActionCode::from(action.code) == ActionCode::Directpayment {
                 let data = &action.data;
                 self.apply_payment(
                     case,
@@ -456,43 +452,40 @@ impl World<'_> {
                     data.reference.as_ref().map(|r| r.to_string()),
                     None,
                     true,
-                    Some(action.code),
+                    Some(action.code.into()),
                 )
                 .await?;
             } else {
                 let mut case = case;
-                let (status, what) = match action.code {
-                    types::ActionCode::Comment => (None, "Comment added".to_string()),
-                    types::ActionCode::Withdraw => (
-                        Some(types::CaseStatus::Withdrawn),
+                let (status, what) = match ActionCode::from(action.code) {
+                    ActionCode::Comment => (None, "Comment added".to_string()),
+                    ActionCode::Withdraw => (
+                        Some(CaseStatus::Withdrawn),
                         "Case withdrawn by the creditor".into(),
                     ),
-                    types::ActionCode::Duedate => {
+                    ActionCode::Duedate => {
                         let due = action.data.due_date.expect("checked");
                         case.due_date = due;
                         (None, format!("Case due date moved to {due}"))
                     }
-                    types::ActionCode::Paymentplan => (
-                        Some(types::CaseStatus::PaymentPlan),
-                        "Payment plan allowed".into(),
-                    ),
-                    types::ActionCode::Objection => (
-                        Some(types::CaseStatus::Objection),
+                    ActionCode::Paymentplan => {
+                        (Some(CaseStatus::PaymentPlan), "Payment plan allowed".into())
+                    }
+                    ActionCode::Objection => (
+                        Some(CaseStatus::Objection),
                         "Debtor's objection registered".into(),
                     ),
-                    types::ActionCode::Pause => {
-                        (Some(types::CaseStatus::Paused), "Case paused".into())
-                    }
-                    types::ActionCode::Directpayment => unreachable!("handled above"),
+                    ActionCode::Pause => (Some(CaseStatus::Paused), "Case paused".into()),
+                    ActionCode::Directpayment => unreachable!("handled above"),
                 };
                 if let Some(status) = status {
                     case.status = status;
-                    if status == types::CaseStatus::Withdrawn {
+                    if status == CaseStatus::Withdrawn {
                         case.closed_at = Some(today);
                         if let Some(mut invoice) =
                             tables::invoice(self.db(), client_id, case.invoice_number).await?
                         {
-                            invoice.status = types::InvoiceStatus::Withdrawn;
+                            invoice.status = InvoiceStatus::Withdrawn;
                             tables::put_invoice(self.db(), &invoice).await?;
                         }
                     }
@@ -502,7 +495,7 @@ impl World<'_> {
                     at,
                     "ACTION_APPLIED",
                     format!("{what}{note}."),
-                    Some(action.code),
+                    Some(action.code.into()),
                 );
                 tables::update_case(self.db(), &case).await?;
             }
@@ -533,8 +526,8 @@ mod tests {
             id: 1,
             client_id: 1000,
             invoice_number: 1,
-            status: types::CaseStatus::Open,
-            stage: types::CaseStage::PaymentControl,
+            status: CaseStatus::Open,
+            stage: CaseStage::PaymentControl,
             created_at: "2026-03-02T08:00:00Z".parse().unwrap(),
             closed_at: None,
             due_date: day("2026-03-16"),
@@ -596,7 +589,7 @@ mod tests {
         );
         assert_eq!(case(None).escalates_on(), None);
         let mut paused = case(Some("2026-03-02"));
-        paused.status = types::CaseStatus::Paused;
+        paused.status = CaseStatus::Paused;
         assert_eq!(paused.escalates_on(), None);
     }
 }

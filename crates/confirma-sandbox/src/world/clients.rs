@@ -118,8 +118,8 @@ impl World<'_> {
             business_id: business_code,
             customer_code: format!("CF{id:06}"),
             payment_reference_prefix: format!("{}", id + 44),
-            service: request.service.type_,
-            accounting_system: request.service.accounting_system,
+            service: request.service.type_.into(),
+            accounting_system: request.service.accounting_system.map(Into::into),
             iban: client
                 .iban
                 .as_ref()

@@ -12,7 +12,12 @@ use super::checks::{
 };
 use super::clock::Happened;
 use super::money::cents;
+use super::records::clients::ServiceType;
 pub use super::records::invoices::{DISTRIBUTION_DELAY, DistributionRecord, InvoiceRecord};
+use super::records::invoices::{
+    DistributionMethod, DistributionStatus, InvoiceStatus, InvoiceType, RequestDigest,
+    canonical_json,
+};
 use super::refusal::{Failure, Problem, Refusal};
 use super::{World, tables};
 
@@ -77,14 +82,30 @@ fn check_amounts(invoice: &types::InvoiceContentData, problems: &mut Vec<Problem
     }
 }
 
+/// What recognises this request when it is sent again: the SHA-256 of its canonical JSON (so a
+/// field the generated types add as absent, or an order they change, does not make an identical
+/// retry look new), and for invoices stored before, the hash they were stored with.
+fn request_digest(request: &types::SalesInvoiceRequest) -> Result<RequestDigest, Failure> {
+    let unserializable = |e: serde_json::Error| {
+        tracing::error!(error = %e, "an invoice request does not serialize");
+        Failure::Internal
+    };
+    let value = serde_json::to_value(request).map_err(unserializable)?;
+    let typed = serde_json::to_vec(request).map_err(unserializable)?;
+    Ok(RequestDigest {
+        canonical: super::hex(&sha2::Sha256::digest(canonical_json(&value).as_bytes())),
+        legacy: sha2::Sha256::digest(typed).into(),
+    })
+}
+
 /// Where the invoice goes by its method, and why it cannot be delivered, if it cannot:
 /// (recipient, reason).
 fn undeliverable(request: &types::SalesInvoiceRequest) -> (Option<String>, Option<String>) {
     let parties = &request.invoice.parties;
     let recipient = parties.invoice_recipient_party.as_ref();
     let buyer = &parties.buyer_party;
-    match request.distribution.method {
-        types::DistributionMethod::Email => {
+    match request.distribution.method.into() {
+        DistributionMethod::Email => {
             let email = recipient
                 .and_then(|r| r.email.as_ref().map(|e| e.to_string()))
                 .or_else(|| {
@@ -102,7 +123,7 @@ fn undeliverable(request: &types::SalesInvoiceRequest) -> (Option<String>, Optio
                 ),
             }
         }
-        types::DistributionMethod::Letter => {
+        DistributionMethod::Letter => {
             let address = recipient
                 .and_then(|r| r.address.as_ref())
                 .or(buyer.address.as_ref());
@@ -147,7 +168,7 @@ fn undeliverable(request: &types::SalesInvoiceRequest) -> (Option<String>, Optio
             }
             (Some(format!("{street}, {code} {district}")), None)
         }
-        types::DistributionMethod::Einvoice => {
+        DistributionMethod::Einvoice => {
             let account = recipient
                 .and_then(|r| r.electronic_invoice_account.as_ref().map(|a| a.to_string()))
                 .or_else(|| {
@@ -176,10 +197,7 @@ impl World<'_> {
         let client = self.client(client_id).await?;
         let invoice = &request.invoice;
         let header = &invoice.header;
-        let invoice_type = header
-            .type_
-            .map(|t| t.to_string().parse().expect("same values"))
-            .unwrap_or(types::InvoiceType::Invoice);
+        let invoice_type = header.type_.map_or(InvoiceType::Invoice, Into::into);
 
         // Data that is invalid whatever the state: 400 with every problem.
         let mut problems = Vec::new();
@@ -232,10 +250,7 @@ impl World<'_> {
         // Rules that depend on what the sandbox already holds: 402. Sending the very same
         // invoice again (a retry after a lost answer, say) is not an error: it is answered
         // with the original's data and the status DUPLICATE, and nothing changes.
-        let request_hash: [u8; 32] = sha2::Sha256::digest(
-            serde_json::to_vec(request).expect("the generated request types always serialize"),
-        )
-        .into();
+        let digest = request_digest(request)?;
         // Incoming payments find their invoice by reference, so a reference belongs to one
         // invoice of one client: on the client's own prefix, and not used before. The invoice
         // with this number and the one with this reference are looked up together.
@@ -248,7 +263,7 @@ impl World<'_> {
             tables::invoices_clashing(self.db(), client_id, header.number, &payment_reference)
                 .await?;
         if let Some(existing) = same_number {
-            if existing.request_hash == request_hash {
+            if existing.is_same_request(&digest) {
                 let answer = types::CreateInvoiceResponse {
                     case_id: existing.case_id,
                     invoice_number: existing.number,
@@ -270,7 +285,7 @@ impl World<'_> {
             .as_ref()
             .and_then(|r| r.credited_invoice_number);
         let mut credited_invoice = None;
-        if invoice_type == types::InvoiceType::CreditNote {
+        if invoice_type == InvoiceType::CreditNote {
             let Some(n) = credited else {
                 return Err(Refusal::business_rule(
                     "A credit note must reference the invoice it credits.",
@@ -333,14 +348,14 @@ impl World<'_> {
         }
 
         // Accepted: decide status and distribution.
-        let intermediation_only = client.service == types::ServiceType::Intermediation;
+        let intermediation_only = client.service == ServiceType::Intermediation;
         let payment_control = request.processing.payment_control_enabled && !intermediation_only;
         let status = if request.processing.manual_approval_enabled {
-            types::InvoiceStatus::Manual
+            InvoiceStatus::Manual
         } else {
-            types::InvoiceStatus::Accepted
+            InvoiceStatus::Accepted
         };
-        let distributed = request.distribution.enabled && status == types::InvoiceStatus::Accepted;
+        let distributed = request.distribution.enabled && status == InvoiceStatus::Accepted;
         let forced = distributed
             && self
                 .take_failing_distribution(client_id, header.number)
@@ -348,8 +363,8 @@ impl World<'_> {
         let distribution = distributed.then(|| {
             let (recipient, reason) = undeliverable(request);
             DistributionRecord {
-                method: request.distribution.method,
-                status: types::DistributionStatus::Pending,
+                method: request.distribution.method.into(),
+                status: DistributionStatus::Pending,
                 created_at: self.now,
                 distributed_at: None,
                 error_message: None,
@@ -359,11 +374,11 @@ impl World<'_> {
                 }),
             }
         });
-        let case_id = (payment_control && invoice_type != types::InvoiceType::CreditNote)
+        let case_id = (payment_control && invoice_type != InvoiceType::CreditNote)
             .then(|| 481_000 + self.next() as i64);
         if let Some(mut original) = credited_invoice {
             self.case_credited(&original).await?;
-            original.status = types::InvoiceStatus::Credited;
+            original.status = InvoiceStatus::Credited;
             tables::put_invoice(self.db(), &original).await?;
         }
         let record = InvoiceRecord {
@@ -381,7 +396,8 @@ impl World<'_> {
             received_at: self.now,
             case_id,
             distribution,
-            request_hash,
+            request_sha256: Some(digest.canonical),
+            request_hash: None,
             stored_status: None,
         };
         tables::put_invoice(self.db(), &record).await?;
@@ -390,7 +406,7 @@ impl World<'_> {
             invoice_number: header.number,
             payment_reference: payment_reference.parse().ok(),
             received_at: self.now,
-            status,
+            status: status.into(),
         };
         Ok((answer, Some(record)))
     }
@@ -410,23 +426,23 @@ impl World<'_> {
             let at = d.created_at + DISTRIBUTION_DELAY;
             match d.undeliverable.take() {
                 Some(reason) => {
-                    d.status = types::DistributionStatus::Failed;
+                    d.status = DistributionStatus::Failed;
                     d.error_message = Some(reason);
                     // An undelivered invoice does not move on to payment monitoring.
-                    invoice.status = types::InvoiceStatus::Error;
+                    invoice.status = InvoiceStatus::Error;
                     happened.distribution_failed += 1;
                 }
                 None => {
                     d.status = match d.method {
-                        types::DistributionMethod::Letter => types::DistributionStatus::Sent,
-                        _ => types::DistributionStatus::Delivered,
+                        DistributionMethod::Letter => DistributionStatus::Sent,
+                        _ => DistributionStatus::Delivered,
                     };
                     d.distributed_at = Some(at);
                     happened.distributed += 1;
                     invoice.status = if invoice.payment_control {
-                        types::InvoiceStatus::Invoiced
+                        InvoiceStatus::Invoiced
                     } else {
-                        types::InvoiceStatus::Intermediated
+                        InvoiceStatus::Intermediated
                     };
                 }
             }
@@ -446,7 +462,7 @@ impl World<'_> {
     ) -> Result<usize, Failure> {
         let mut due = tables::invoices_to_overdue(self.db(), day, limit).await?;
         for invoice in &mut due {
-            invoice.status = types::InvoiceStatus::Overdue;
+            invoice.status = InvoiceStatus::Overdue;
             happened.overdue += 1;
         }
         tables::put_invoices(self.db(), &due).await?;

@@ -7,6 +7,8 @@ use rust_decimal::Decimal;
 use super::cases::AGENCY;
 use super::checks::finnish_reference;
 pub use super::records::settlements::SettlementRecord;
+use super::records::settlements::{Allocation, Beneficiary, Part, PartKind, Settlement};
+use super::records::wire;
 use super::refusal::Failure;
 use super::{World, tables};
 
@@ -44,40 +46,34 @@ impl World<'_> {
                 p.settlement_id = Some(id);
                 tables::update_payment(self.db(), &p).await?;
                 total += p.amount;
-                let part = |kind, amount| types::SettlementBreakdownItem {
-                    amount,
-                    type_: kind,
-                };
-                allocations.push(types::SettlementAllocation {
+                let part = |kind, amount| Part { amount, kind };
+                allocations.push(Allocation {
                     allocated_total_amount: p.amount,
                     allocation_date: p.date,
                     allocation_id: p.allocation_id,
                     breakdown: vec![
-                        part(types::SettlementBreakdownType::Capital, p.capital),
-                        part(types::SettlementBreakdownType::Interest, p.interest),
-                        part(types::SettlementBreakdownType::Fees, p.costs),
+                        part(PartKind::Capital, p.capital),
+                        part(PartKind::Interest, p.interest),
+                        part(PartKind::Fees, p.costs),
                     ],
                     case_id: Some(p.case_id),
-                    currency: super::stored::fit("payment currency", &p.currency)?,
-                    original_invoice_number: p.invoice_number.to_string().parse().ok(),
-                    original_payment_reference: p
-                        .original_reference
-                        .as_deref()
-                        .and_then(|r| r.parse().ok()),
+                    currency: p.currency.clone(),
+                    original_invoice_number: Some(p.invoice_number.to_string()),
+                    original_payment_reference: p.original_reference.clone(),
                 });
             }
             let client = self.client(client_id).await?;
-            let settlement = types::Settlement {
-                agency: super::stored::fit("agency", AGENCY)?,
+            let settlement = Settlement {
+                agency: AGENCY.into(),
                 allocations,
                 api_fetch_date: None,
-                beneficiary: Some(types::SettlementBeneficiary {
-                    bic: client.bic.as_deref().and_then(|b| b.parse().ok()),
-                    iban: client.iban.as_deref().and_then(|b| b.parse().ok()),
-                    name: client.name.parse().ok(),
+                beneficiary: Some(Beneficiary {
+                    bic: client.bic.clone(),
+                    iban: client.iban.clone(),
+                    name: Some(client.name.clone()),
                 }),
-                currency: super::stored::fit("currency", "EUR")?,
-                remittance_reference: finnish_reference(&id.to_string()).parse().ok(),
+                currency: "EUR".into(),
+                remittance_reference: Some(finnish_reference(&id.to_string())),
                 settlement_amount: super::money::cents(total),
                 settlement_date: date,
                 settlement_id: id,
@@ -109,7 +105,10 @@ impl World<'_> {
             window.unfetched_only,
         )
         .await?;
-        Ok(found.into_iter().map(|s| s.settlement).collect())
+        found
+            .iter()
+            .map(|s| wire::settlement(&s.settlement))
+            .collect()
     }
 
     /// The settlements of [`World::settlements`], as they were before this call, with those

@@ -14,7 +14,7 @@ use sqlx::{AnyConnection, Row};
 use super::records::accounting::{AccountingItem, Kind};
 use super::records::cases::{CaseRecord, PaymentRecord};
 use super::records::clients::{ClientRecord, TokenRecord};
-use super::records::filters::{DateWindow, DistributionFilter};
+use super::records::filters::{DateWindow, DistributionFilter, Fetch};
 use super::records::invoices::InvoiceRecord;
 use super::records::settlements::SettlementRecord;
 use super::refusal::Failure;
@@ -470,9 +470,9 @@ pub async fn invoices_to_overdue(
 /// The fetch type as a code for the statements below: 0 all, 1 successful, 2 failed.
 fn fetch_code(filter: &DistributionFilter) -> i64 {
     match filter.fetch {
-        confirma_server::types::FetchType::All => 0,
-        confirma_server::types::FetchType::Successful => 1,
-        confirma_server::types::FetchType::Failed => 2,
+        Fetch::All => 0,
+        Fetch::Successful => 1,
+        Fetch::Failed => 2,
     }
 }
 

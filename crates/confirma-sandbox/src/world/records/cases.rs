@@ -71,8 +71,8 @@ pub struct CaseRecord {
     pub id: i64,
     pub client_id: i64,
     pub invoice_number: i64,
-    pub status: types::CaseStatus,
-    pub stage: types::CaseStage,
+    pub status: CaseStatus,
+    pub stage: CaseStage,
     pub created_at: DateTime<Utc>,
     pub closed_at: Option<NaiveDate>,
     pub due_date: NaiveDate,
@@ -93,16 +93,16 @@ pub struct CaseRecord {
     pub costs: Decimal,
     pub paid: Decimal,
     pub stage_since: NaiveDate,
-    pub events: Vec<types::CaseEvent>,
-    pub timeline: Vec<types::CaseTimelineEntry>,
-    pub payments: Vec<types::CasePayment>,
+    pub events: Vec<CaseEvent>,
+    pub timeline: Vec<TimelineEntry>,
+    pub payments: Vec<CasePayment>,
 }
 
 impl CaseRecord {
     pub fn is_closed(&self) -> bool {
         matches!(
             self.status,
-            types::CaseStatus::Withdrawn | types::CaseStatus::Paid | types::CaseStatus::Closed
+            CaseStatus::Withdrawn | CaseStatus::Paid | CaseStatus::Closed
         )
     }
 
@@ -142,24 +142,19 @@ impl CaseRecord {
     /// an open case whose invoice is with the debtor.
     pub fn escalates_on(&self) -> Option<NaiveDate> {
         let delivered = self.delivered_on?;
-        if !self.accruing
-            || self.status != types::CaseStatus::Open
-            || self.total_outstanding().is_zero()
-        {
+        if !self.accruing || self.status != CaseStatus::Open || self.total_outstanding().is_zero() {
             return None;
         }
         let after =
             |date: NaiveDate, days: i64| date.checked_add_signed(chrono::Duration::days(days));
         match self.stage {
             // Not before the day after delivery: the reminder follows the invoice.
-            types::CaseStage::PaymentControl => {
-                after(self.due_date, self.terms.reminder_after_days)
-                    .map(|day| day.max(delivered.succ_opt().unwrap_or(delivered)))
-            }
-            types::CaseStage::Reminder if self.terms.collection_enabled => {
+            CaseStage::PaymentControl => after(self.due_date, self.terms.reminder_after_days)
+                .map(|day| day.max(delivered.succ_opt().unwrap_or(delivered))),
+            CaseStage::Reminder if self.terms.collection_enabled => {
                 after(self.stage_since, DEMAND_AFTER_REMINDER_DAYS)
             }
-            types::CaseStage::Demand => after(self.stage_since, COLLECTION_AFTER_DEMAND_DAYS),
+            CaseStage::Demand => after(self.stage_since, COLLECTION_AFTER_DEMAND_DAYS),
             _ => None,
         }
     }
@@ -169,24 +164,110 @@ impl CaseRecord {
         at: DateTime<Utc>,
         kind: &str,
         description: String,
-        action: Option<types::ActionCode>,
+        action: Option<ActionCode>,
     ) {
-        self.events.push(types::CaseEvent {
+        self.events.push(CaseEvent {
             action_code: action,
             description,
             occurred_at: at,
-            type_: kind.parse().expect("event types are plain strings"),
+            kind: kind.to_owned(),
         });
     }
 
     pub(crate) fn mark(&mut self, date: NaiveDate, description: String) {
-        self.timeline.push(types::CaseTimelineEntry {
+        self.timeline.push(TimelineEntry {
             date,
             description,
             stage: self.stage,
             status: self.status,
         });
     }
+}
+
+stored_enum! {
+    /// Where a case stands.
+    pub enum CaseStatus {
+        Open = "OPEN",
+        Paused = "PAUSED",
+        PaymentPlan = "PAYMENT_PLAN",
+        Objection = "OBJECTION",
+        Withdrawn = "WITHDRAWN",
+        Paid = "PAID",
+        Closed = "CLOSED",
+    }
+}
+
+stored_enum! {
+    /// How far a case has escalated.
+    pub enum CaseStage {
+        PaymentControl = "PAYMENT_CONTROL",
+        Reminder = "REMINDER",
+        Demand = "DEMAND",
+        Collection = "COLLECTION",
+        LegalCollection = "LEGAL_COLLECTION",
+        CreditLoss = "CREDIT_LOSS",
+    }
+}
+
+stored_enum! {
+    /// An action a client took on a case's invoice.
+    pub enum ActionCode {
+        Comment = "COMMENT",
+        Withdraw = "WITHDRAW",
+        Duedate = "DUEDATE",
+        Paymentplan = "PAYMENTPLAN",
+        Objection = "OBJECTION",
+        Pause = "PAUSE",
+        Directpayment = "DIRECTPAYMENT",
+    }
+}
+
+/// Something that happened to a case, in its history.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CaseEvent {
+    /// The client's action it records, if it records one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action_code: Option<ActionCode>,
+    pub description: String,
+    pub occurred_at: DateTime<Utc>,
+    /// What happened (`CASE_OPENED`, `REMINDER_SENT`, ...).
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+/// A day on which a case changed stage or status.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    pub date: NaiveDate,
+    pub description: String,
+    pub stage: CaseStage,
+    pub status: CaseStatus,
+}
+
+/// A payment as its case shows it: the amount and how it was allocated.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CasePayment {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub booking_date: Option<NaiveDate>,
+    pub capital_amount: Decimal,
+    pub costs_amount: Decimal,
+    pub currency: String,
+    pub interest_amount: Decimal,
+    pub payment_amount: Decimal,
+    pub payment_date: NaiveDate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_reference: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_type: Option<PaymentType>,
+}
+
+/// How a payment was made: a code and its description.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PaymentType {
+    pub code: String,
+    pub description: String,
 }
 
 /// One payment allocated to a case.

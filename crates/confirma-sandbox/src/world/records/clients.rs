@@ -1,7 +1,6 @@
 //! Clients and their tokens as stored.
 
 use chrono::{DateTime, Utc};
-use confirma_server::types;
 use serde::{Deserialize, Serialize};
 
 /// One onboarded client.
@@ -13,8 +12,8 @@ pub struct ClientRecord {
     pub customer_code: String,
     /// Digits every payment reference of this client starts with.
     pub payment_reference_prefix: String,
-    pub service: types::ServiceType,
-    pub accounting_system: Option<types::AccountingSystem>,
+    pub service: ServiceType,
+    pub accounting_system: Option<AccountingSystem>,
     pub iban: Option<String>,
     pub bic: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -25,4 +24,23 @@ pub struct TokenRecord {
     pub client_id: i64,
     pub hash: [u8; 32],
     pub expires_at: Option<DateTime<Utc>>,
+}
+
+stored_enum! {
+    /// The service a client bought.
+    pub enum ServiceType {
+        Lifecycle = "LIFECYCLE",
+        Intermediation = "INTERMEDIATION",
+        DebtCollection = "DEBT_COLLECTION",
+        CoOp = "CO_OP",
+    }
+}
+
+stored_enum! {
+    /// The accounting system a client's books are kept in.
+    pub enum AccountingSystem {
+        Netvisor = "NETVISOR",
+        Procountor = "PROCOUNTOR",
+        Netbaron = "NETBARON",
+    }
 }

@@ -1,9 +1,8 @@
 //! The filters of the read operations: date windows and distribution filters.
 
-use crate::world::records::invoices::InvoiceRecord;
+use crate::world::records::invoices::{DistributionMethod, DistributionStatus, InvoiceRecord};
 use crate::world::refusal::{Problem, Refusal};
 use chrono::{Duration, NaiveDate};
-use confirma_server::types;
 
 /// The window of the list operations when none is given: the last 30 days.
 pub const DEFAULT_WINDOW_DAYS: i64 = 30;
@@ -77,9 +76,17 @@ pub struct DistributionFilter {
     pub invoice_number: Option<i64>,
     /// The invoice-date window (see [`World::invoice_window`]).
     pub window: DateWindow,
-    pub fetch: types::FetchType,
-    pub status: Option<types::DistributionStatus>,
-    pub method: Option<types::DistributionMethod>,
+    pub fetch: Fetch,
+    pub status: Option<DistributionStatus>,
+    pub method: Option<DistributionMethod>,
+}
+
+/// Which distributions by outcome: all, the successful (sent or delivered) or the failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fetch {
+    All,
+    Successful,
+    Failed,
 }
 
 impl DistributionFilter {
@@ -89,9 +96,9 @@ impl DistributionFilter {
             return false;
         };
         let fetched = match self.fetch {
-            types::FetchType::All => true,
-            types::FetchType::Successful => d.succeeded(),
-            types::FetchType::Failed => d.failed(),
+            Fetch::All => true,
+            Fetch::Successful => d.succeeded(),
+            Fetch::Failed => d.failed(),
         };
         self.invoice_number.is_none_or(|n| n == invoice.number)
             && self.window.contains(invoice.date)

@@ -2,7 +2,6 @@
 //! and fall due).
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use confirma_server::types;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -14,20 +13,26 @@ pub const DISTRIBUTION_DELAY: Duration = Duration::minutes(5);
 pub struct InvoiceRecord {
     pub client_id: i64,
     pub number: i64,
-    pub invoice_type: types::InvoiceType,
+    pub invoice_type: InvoiceType,
     pub date: NaiveDate,
     pub due_date: NaiveDate,
     pub currency: String,
     pub total: Decimal,
     pub payment_reference: String,
-    pub status: types::InvoiceStatus,
+    pub status: InvoiceStatus,
     pub payment_control: bool,
     pub buyer_name: String,
     pub received_at: DateTime<Utc>,
     pub case_id: Option<i64>,
     pub distribution: Option<DistributionRecord>,
-    /// SHA-256 of the submitted request, to recognise an identical re-submission.
-    pub request_hash: [u8; 32],
+    /// SHA-256 (hex) of its request's canonical JSON ([`canonical_json`]), which recognises an
+    /// identical re-submission whatever the generated types make of the request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_sha256: Option<String>,
+    /// Records stored before `request_sha256` hold this instead: the SHA-256 of the typed
+    /// request as then serialized (32 numbers), still compared for them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_hash: Option<[u8; 32]>,
     /// The distribution status the database holds for it (wire name), to keep the counts of
     /// distributions in step when it changes; none for an invoice not stored yet.
     #[serde(skip)]
@@ -39,14 +44,14 @@ impl InvoiceRecord {
     pub fn distributes_at(&self) -> Option<DateTime<Utc>> {
         self.distribution
             .as_ref()
-            .filter(|d| d.status == types::DistributionStatus::Pending)
+            .filter(|d| d.status == DistributionStatus::Pending)
             .map(|d| d.created_at + DISTRIBUTION_DELAY)
     }
 
     /// The day it becomes overdue, while it is payment-controlled, invoiced and unpaid: the day
     /// after its due date.
     pub fn overdue_on(&self) -> Option<NaiveDate> {
-        (self.payment_control && self.status == types::InvoiceStatus::Invoiced)
+        (self.payment_control && self.status == InvoiceStatus::Invoiced)
             .then(|| self.due_date.succ_opt().unwrap_or(self.due_date))
     }
 
@@ -55,7 +60,7 @@ impl InvoiceRecord {
     pub fn delivers_on(&self) -> Option<NaiveDate> {
         self.distribution
             .as_ref()
-            .filter(|d| d.status == types::DistributionStatus::Pending && d.undeliverable.is_none())
+            .filter(|d| d.status == DistributionStatus::Pending && d.undeliverable.is_none())
             .map(|d| (d.created_at + DISTRIBUTION_DELAY).date_naive())
     }
 }
@@ -63,8 +68,8 @@ impl InvoiceRecord {
 /// The distribution of one invoice.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DistributionRecord {
-    pub method: types::DistributionMethod,
-    pub status: types::DistributionStatus,
+    pub method: DistributionMethod,
+    pub status: DistributionStatus,
     pub created_at: DateTime<Utc>,
     pub distributed_at: Option<DateTime<Utc>>,
     pub error_message: Option<String>,
@@ -77,11 +82,160 @@ impl DistributionRecord {
     pub fn succeeded(&self) -> bool {
         matches!(
             self.status,
-            types::DistributionStatus::Sent | types::DistributionStatus::Delivered
+            DistributionStatus::Sent | DistributionStatus::Delivered
         )
     }
 
     pub fn failed(&self) -> bool {
-        self.status == types::DistributionStatus::Failed
+        self.status == DistributionStatus::Failed
+    }
+}
+
+stored_enum! {
+    /// What kind of document an invoice is.
+    pub enum InvoiceType {
+        Invoice = "INVOICE",
+        CreditNote = "CREDIT_NOTE",
+        Reminder = "REMINDER",
+        AutoPaymentInvoice = "AUTO_PAYMENT_INVOICE",
+        Collection = "COLLECTION",
+        Factoring = "FACTORING",
+    }
+}
+
+stored_enum! {
+    /// Where an invoice stands.
+    pub enum InvoiceStatus {
+        Paused = "PAUSED",
+        Draft = "DRAFT",
+        Accepted = "ACCEPTED",
+        Invoiced = "INVOICED",
+        Credited = "CREDITED",
+        Intermediated = "INTERMEDIATED",
+        Manual = "MANUAL",
+        Error = "ERROR",
+        Duplicate = "DUPLICATE",
+        Overdue = "OVERDUE",
+        PartiallyPaid = "PARTIALLY_PAID",
+        Paid = "PAID",
+        InCollection = "IN_COLLECTION",
+        Withdrawn = "WITHDRAWN",
+        Cancelled = "CANCELLED",
+    }
+}
+
+stored_enum! {
+    /// How an invoice is delivered.
+    pub enum DistributionMethod {
+        Email = "EMAIL",
+        Letter = "LETTER",
+        Einvoice = "EINVOICE",
+    }
+}
+
+stored_enum! {
+    /// Where a distribution stands.
+    pub enum DistributionStatus {
+        Pending = "PENDING",
+        Processing = "PROCESSING",
+        Sent = "SENT",
+        Delivered = "DELIVERED",
+        Failed = "FAILED",
+    }
+}
+
+/// What recognises a submitted invoice request again: the SHA-256 (hex) of its canonical JSON,
+/// and for records stored before that, the SHA-256 of its typed serialization.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestDigest {
+    pub canonical: String,
+    pub legacy: [u8; 32],
+}
+
+impl InvoiceRecord {
+    /// Whether `digest` is of the very request this invoice was created from.
+    pub fn is_same_request(&self, digest: &RequestDigest) -> bool {
+        match (&self.request_sha256, &self.request_hash) {
+            (Some(canonical), _) => *canonical == digest.canonical,
+            (None, Some(legacy)) => *legacy == digest.legacy,
+            (None, None) => false,
+        }
+    }
+}
+
+/// A JSON value in canonical form: object members sorted by name and those that are `null`
+/// left out, at every depth; arrays keep their order. Two requests that say the same thing give
+/// the same text, whether a field was absent or null, and whatever order it came in.
+pub fn canonical_json(value: &serde_json::Value) -> String {
+    fn canonical(value: &serde_json::Value) -> serde_json::Value {
+        match value {
+            serde_json::Value::Object(members) => {
+                let mut sorted: Vec<_> = members.iter().filter(|(_, v)| !v.is_null()).collect();
+                sorted.sort_by(|a, b| a.0.cmp(b.0));
+                serde_json::Value::Object(
+                    sorted
+                        .into_iter()
+                        .map(|(k, v)| (k.clone(), canonical(v)))
+                        .collect(),
+                )
+            }
+            serde_json::Value::Array(items) => {
+                serde_json::Value::Array(items.iter().map(canonical).collect())
+            }
+            other => other.clone(),
+        }
+    }
+    canonical(value).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn canonical_json_ignores_member_order_and_null_members_at_every_depth() {
+        let a = json!({"b": 1, "a": {"y": [1, {"q": null, "p": "x"}], "x": null}});
+        let b = json!({"a": {"y": [1, {"p": "x"}]}, "b": 1});
+        assert_eq!(canonical_json(&a), canonical_json(&b));
+        assert_eq!(canonical_json(&a), r#"{"a":{"y":[1,{"p":"x"}]},"b":1}"#);
+        // Array order and values still count.
+        let c = json!({"a": {"y": [{"p": "x"}, 1]}, "b": 1});
+        assert_ne!(canonical_json(&a), canonical_json(&c));
+        // Exact decimals are kept as written.
+        assert_ne!(
+            canonical_json(&serde_json::from_str(r#"{"n": 1.50}"#).unwrap()),
+            canonical_json(&serde_json::from_str(r#"{"n": 1.5}"#).unwrap())
+        );
+    }
+
+    #[test]
+    fn a_record_recognises_its_request_by_the_digest_it_was_stored_with() {
+        let stored: InvoiceRecord = serde_json::from_value(json!({
+            "client_id": 1, "number": 7, "invoice_type": "INVOICE", "date": "2026-03-02",
+            "due_date": "2026-03-16", "currency": "EUR", "total": 10, "payment_reference": "70",
+            "status": "INVOICED", "payment_control": false, "buyer_name": "B",
+            "received_at": "2026-03-02T08:00:00Z", "case_id": null, "distribution": null,
+            "request_hash": vec![7; 32]
+        }))
+        .unwrap();
+        let digest = |canonical: &str, legacy: u8| RequestDigest {
+            canonical: canonical.into(),
+            legacy: [legacy; 32],
+        };
+        // Stored before the canonical digest: its hash of the typed request decides.
+        assert!(stored.is_same_request(&digest("abc", 7)));
+        assert!(!stored.is_same_request(&digest("abc", 8)));
+        // Stored with the canonical digest: that decides, and is written back as text.
+        let current = InvoiceRecord {
+            request_sha256: Some("abc".into()),
+            request_hash: None,
+            ..stored
+        };
+        assert!(current.is_same_request(&digest("abc", 8)));
+        assert!(!current.is_same_request(&digest("abd", 7)));
+        let written = serde_json::to_value(&current).unwrap();
+        assert_eq!(written["request_sha256"], "abc");
+        assert!(written.get("request_hash").is_none());
     }
 }

@@ -4,9 +4,42 @@
 //! the rules that change them, or of HTTP: [`super::tables`] reads and writes them, the
 //! aggregates' rules decide with them.
 
+/// An enum of a record, stored by its names. The names are the records' own, fixed by the data
+/// already stored (today they equal the spec's wire names; [`wire`] maps the two, so a spec edit
+/// never changes what a stored record means).
+macro_rules! stored_enum {
+    ($(#[$meta:meta])* pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            /// Every variant, in declaration order.
+            #[cfg(test)]
+            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+
+            /// The name it is stored under (in documents and in columns alike).
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text),+
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
 pub mod accounting;
 pub mod cases;
 pub mod clients;
 pub mod filters;
 pub mod invoices;
 pub mod settlements;
+pub mod wire;
