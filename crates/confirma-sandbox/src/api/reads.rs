@@ -6,6 +6,8 @@ use confirma_server::{self as server, ApiError, ApiKey, types};
 
 use super::{SandboxApi, wire};
 use crate::world::queries::{DateWindow, DistributionFilter};
+use crate::world::records::filters::Fetch;
+use crate::world::records::invoices::DistributionRecord;
 use crate::world::stored::int32;
 use crate::world::{AccountingItem, AccountingKind, commands};
 
@@ -26,36 +28,26 @@ impl SandboxApi {
             status: None,
             method: None,
         };
-        let records: Vec<types::DistributionRecord> = world
-            .distributions(caller.client_id, filter)
-            .await?
-            .iter()
-            .filter_map(wire::distribution_record)
-            .collect();
-        let successful = records
-            .iter()
-            .filter(|r| {
-                matches!(
-                    r.status,
-                    types::DistributionStatus::Sent | types::DistributionStatus::Delivered
-                )
-            })
-            .count();
-        let failed = records
-            .iter()
-            .filter(|r| r.status == types::DistributionStatus::Failed)
-            .count();
+        let found = world.distributions(caller.client_id, filter).await?;
+        let count = |admits: fn(&DistributionRecord) -> bool| {
+            let n = found
+                .iter()
+                .filter(|i| i.distribution.as_ref().is_some_and(admits))
+                .count();
+            int32("a count of distributions", n)
+        };
+        let (successful, failed) = (count(|d| d.succeeded())?, count(|d| d.failed())?);
+        let records: Vec<types::DistributionRecord> =
+            found.iter().filter_map(wire::distribution_record).collect();
         let defaulted = window.defaulted;
         Ok(types::DistributionInformationResponse {
             meta_data: types::DistributionMetaData {
                 total_count: int32("a count of distributions", records.len())?,
-                successful_count: int32("a count of distributions", successful)?,
-                failed_count: int32("a count of distributions", failed)?,
+                successful_count: successful,
+                failed_count: failed,
                 filters_applied: types::DistributionFiltersApplied {
                     default_last30_days: Some(defaulted),
-                    fetch_type: q
-                        .fetch_type
-                        .map(|f| f.to_string().parse().expect("same values")),
+                    fetch_type: q.fetch_type.map(|f| Fetch::from(f).into()),
                     from_inv_date: defaulted.then_some(window.from).or(q.from_inv_date),
                     invoice_number: q.invoice_number,
                     to_inv_date: defaulted.then_some(window.to).or(q.to_inv_date),

@@ -14,7 +14,7 @@ use sqlx::{AnyConnection, Row};
 use super::records::accounting::{AccountingItem, Kind};
 use super::records::cases::{CaseRecord, PaymentRecord};
 use super::records::clients::{ClientRecord, TokenRecord};
-use super::records::filters::{DateWindow, DistributionFilter, Fetch};
+use super::records::filters::{DateWindow, DistributionFilter};
 use super::records::invoices::InvoiceRecord;
 use super::records::settlements::SettlementRecord;
 use super::refusal::Failure;
@@ -467,26 +467,132 @@ pub async fn invoices_to_overdue(
     invoices_of(&rows)
 }
 
-/// The fetch type as a code for the statements below: 0 all, 1 successful, 2 failed.
-fn fetch_code(filter: &DistributionFilter) -> i64 {
-    match filter.fetch {
-        Fetch::All => 0,
-        Fetch::Successful => 1,
-        Fetch::Failed => 2,
+/// A statement's text and its values, the placeholders numbered as values are added.
+#[derive(Default)]
+struct Statement {
+    sql: String,
+    values: Vec<Value>,
+}
+
+enum Value {
+    Int(i64),
+    Text(&'static str),
+}
+
+impl Statement {
+    fn push(&mut self, sql: &str) -> &mut Self {
+        self.sql.push_str(sql);
+        self
+    }
+
+    /// Appends the placeholder of a new value.
+    fn value(&mut self, value: Value) -> &mut Self {
+        self.values.push(value);
+        let n = self.values.len();
+        self.sql.push_str(&format!("${n}"));
+        self
+    }
+
+    fn query(&self) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments> {
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(self.sql.as_str()));
+        for value in &self.values {
+            query = match value {
+                Value::Int(n) => query.bind(*n),
+                Value::Text(t) => query.bind(*t),
+            };
+        }
+        query
     }
 }
 
-/// The filter of a page, on the columns of `invoices_by_number`; `{day}` is the invoice date as
-/// the backend's planner needs it (see [`distributions`]).
-const PAGE_WHERE: &str = "client_id = $1 AND {day} >= $2 AND {day} <= $3
-    AND distribution_status IS NOT NULL
-    AND ($4 = 0 OR ($4 = 1 AND distribution_status IN ('SENT', 'DELIVERED')) OR ($4 = 2 AND distribution_status = 'FAILED'))
-    AND ($5 = '' OR distribution_status = $5) AND ($6 = '' OR distribution_method = $6)";
+/// The columns a distribution filter is applied to: a table's invoice date, status and method.
+struct FilterColumns {
+    day: &'static str,
+    status: &'static str,
+    method: &'static str,
+}
 
-/// The same filter on `distribution_counts`.
-const COUNT_WHERE: &str = "client_id = $1 AND invoice_day >= $2 AND invoice_day <= $3
-    AND ($4 = 0 OR ($4 = 1 AND status IN ('SENT', 'DELIVERED')) OR ($4 = 2 AND status = 'FAILED'))
-    AND ($5 = '' OR status = $5) AND ($6 = '' OR method = $6)";
+/// Appends `filter`'s conditions for the client's distributions: only those it has, each on its
+/// column, the statuses it admits listed (the domain decides them, see
+/// [`DistributionFilter::statuses`]); `statuses` is that list, never empty here.
+fn where_distributions(
+    statement: &mut Statement,
+    columns: &FilterColumns,
+    client_id: i64,
+    filter: &DistributionFilter,
+    statuses: Option<&[super::records::invoices::DistributionStatus]>,
+) {
+    let (from, to) = clamp(filter.window);
+    statement
+        .push(" WHERE client_id = ")
+        .value(Value::Int(client_id));
+    statement
+        .push(&format!(" AND {} >= ", columns.day))
+        .value(Value::Int(from));
+    statement
+        .push(&format!(" AND {} <= ", columns.day))
+        .value(Value::Int(to));
+    match statuses {
+        None => {
+            statement.push(&format!(" AND {} IS NOT NULL", columns.status));
+        }
+        Some(statuses) => {
+            statement.push(&format!(" AND {} IN (", columns.status));
+            for (i, status) in statuses.iter().enumerate() {
+                if i > 0 {
+                    statement.push(", ");
+                }
+                statement.value(Value::Text(status.as_str()));
+            }
+            statement.push(")");
+        }
+    }
+    if let Some(method) = filter.method {
+        statement
+            .push(&format!(" AND {} = ", columns.method))
+            .value(Value::Text(method.as_str()));
+    }
+}
+
+/// The statement of a page's invoice numbers (the index alone, in number order) and the one of
+/// their total (from the counts, not from the invoices).
+fn distribution_statements(
+    sqlite: bool,
+    client_id: i64,
+    filter: &DistributionFilter,
+    statuses: Option<&[super::records::invoices::DistributionStatus]>,
+    offset: i64,
+    limit: i64,
+) -> (Statement, Statement) {
+    let mut total = Statement::default();
+    total.push("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM distribution_counts");
+    let counts = FilterColumns {
+        day: "invoice_day",
+        status: "status",
+        method: "method",
+    };
+    where_distributions(&mut total, &counts, client_id, filter, statuses);
+    // SQLite walks the index in number order only when the date is hidden from its planner (a
+    // unary plus; otherwise it sorts the whole window); PostgreSQL estimates the window from its
+    // statistics, which the unary plus would hide (it then scans the table).
+    let invoices = FilterColumns {
+        day: if sqlite {
+            "+invoice_day"
+        } else {
+            "invoice_day"
+        },
+        status: "distribution_status",
+        method: "distribution_method",
+    };
+    let mut numbers = Statement::default();
+    numbers.push("SELECT number FROM invoices");
+    where_distributions(&mut numbers, &invoices, client_id, filter, statuses);
+    numbers
+        .push(" ORDER BY number LIMIT ")
+        .value(Value::Int(limit));
+    numbers.push(" OFFSET ").value(Value::Int(offset));
+    (numbers, total)
+}
 
 /// The client's invoices with a distribution matching `filter`, in invoice-number order:
 /// `limit` of them after the first `offset`, and how many match in all (from the counts, not
@@ -507,51 +613,32 @@ pub async fn distributions(
         let items = found.into_iter().skip(offset as usize).take(limit as usize);
         return Ok((items.collect(), total));
     }
-    let status = filter.status.map(|s| s.to_string()).unwrap_or_default();
-    let method = filter.method.map(|m| m.to_string()).unwrap_or_default();
-    let window = clamp(filter.window);
-    let total: i64 = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM distribution_counts WHERE {COUNT_WHERE}"
-    )))
-    .bind(client_id)
-    .bind(window.0)
-    .bind(window.1)
-    .bind(fetch_code(filter))
-    .bind(status.as_str())
-    .bind(method.as_str())
-    .fetch_one(&mut *c)
-    .await?
-    .try_get(0)?;
+    let statuses = filter.statuses();
+    if statuses.as_ref().is_some_and(Vec::is_empty) {
+        return Ok((Vec::new(), 0)); // a fetch type and a status that exclude each other
+    }
+    let sqlite = c.backend_name() == "SQLite";
+    let (numbers, total) = distribution_statements(
+        sqlite,
+        client_id,
+        filter,
+        statuses.as_deref(),
+        offset,
+        limit,
+    );
+    let total: i64 = total.query().fetch_one(&mut *c).await?.try_get(0)?;
     if total <= offset {
         return Ok((Vec::new(), total));
     }
     // The page's numbers from the index alone, then those invoices by primary key (one
     // statement each way: a join lets some planners walk every invoice of the client).
-    // SQLite walks the index in number order only when the date is hidden from its planner (a
-    // unary plus; otherwise it sorts the whole window); PostgreSQL estimates the window from its
-    // statistics, which the unary plus would hide (it then scans the table).
-    let day = if c.backend_name() == "SQLite" {
-        "+invoice_day"
-    } else {
-        "invoice_day"
-    };
-    let page_where = PAGE_WHERE.replace("{day}", day);
-    let numbers: Vec<i64> = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT number FROM invoices WHERE {page_where} ORDER BY number LIMIT $7 OFFSET $8"
-    )))
-    .bind(client_id)
-    .bind(window.0)
-    .bind(window.1)
-    .bind(fetch_code(filter))
-    .bind(status.as_str())
-    .bind(method.as_str())
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(&mut *c)
-    .await?
-    .iter()
-    .map(|row| row.try_get(0))
-    .collect::<std::result::Result<_, _>>()?;
+    let numbers: Vec<i64> = numbers
+        .query()
+        .fetch_all(&mut *c)
+        .await?
+        .iter()
+        .map(|row| row.try_get(0))
+        .collect::<std::result::Result<_, _>>()?;
     let mut rows = Vec::with_capacity(numbers.len());
     for chunk in numbers.chunks(500) {
         let placeholders: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
@@ -979,6 +1066,87 @@ mod tests {
             let plan = plan.join(" / ");
             assert!(plan.contains("USING INDEX"), "{sql}: {plan}");
             assert!(!plan.contains("TEMP B-TREE"), "{sql}: {plan}");
+        }
+    }
+
+    /// A page of distributions reads its numbers off `invoices_by_number` in number order (no
+    /// sort) and its total off the counts' key, whatever the filter asks for: each statement
+    /// holds only the conditions the filter has.
+    #[tokio::test]
+    async fn a_page_of_distributions_is_read_off_its_indexes_for_every_filter() {
+        use super::super::records::filters::Fetch;
+        use super::super::records::invoices::{DistributionMethod, DistributionStatus};
+        let (db, _claim) =
+            crate::store::Db::open(crate::store::Location::Memory, Default::default())
+                .await
+                .unwrap();
+        let mut c = db.pool.acquire().await.unwrap();
+        // Statistics as a sandbox in use has them: invoices of three clients over a year.
+        let window = DateWindow {
+            from: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+            to: NaiveDate::from_ymd_opt(2026, 1, 31).unwrap(),
+            defaulted: false,
+        };
+        sqlx::query(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+             INSERT INTO invoices (client_id, number, invoice_day, payment_reference,
+                 distribution_status, distribution_method, body)
+             SELECT 5 + i % 3, i, $1 - 100 + i % 365, 'r' || i,
+                 CASE i % 4 WHEN 0 THEN 'SENT' WHEN 1 THEN 'DELIVERED' WHEN 2 THEN 'FAILED' ELSE 'PENDING' END,
+                 CASE i % 2 WHEN 0 THEN 'EMAIL' ELSE 'LETTER' END, '{}'
+             FROM n",
+        )
+        .bind(day(window.from))
+        .execute(&mut *c)
+        .await
+        .unwrap();
+        sqlx::raw_sql("ANALYZE").execute(&mut *c).await.unwrap();
+        let filter = |fetch, status, method| DistributionFilter {
+            invoice_number: None,
+            window,
+            fetch,
+            status,
+            method,
+        };
+        let filters = [
+            filter(Fetch::All, None, None),
+            filter(Fetch::Successful, None, None),
+            filter(Fetch::Failed, None, Some(DistributionMethod::Email)),
+            filter(Fetch::All, Some(DistributionStatus::Sent), None),
+            filter(
+                Fetch::Successful,
+                Some(DistributionStatus::Delivered),
+                Some(DistributionMethod::Letter),
+            ),
+        ];
+        for f in filters {
+            let statuses = f.statuses();
+            let (numbers, total) =
+                distribution_statements(true, 7, &f, statuses.as_deref(), 200, 100);
+            for (statement, index) in [
+                (numbers, "invoices_by_number"),
+                (total, "sqlite_autoindex_distribution_counts_1"),
+            ] {
+                let explain = Statement {
+                    sql: format!("EXPLAIN QUERY PLAN {}", statement.sql),
+                    values: statement.values,
+                };
+                let plan: Vec<String> = explain
+                    .query()
+                    .fetch_all(&mut *c)
+                    .await
+                    .unwrap()
+                    .iter()
+                    .map(|row| row.try_get::<String, _>("detail").unwrap())
+                    .collect();
+                let plan = plan.join(" / ");
+                assert!(plan.contains(index), "{f:?}: {}: {plan}", statement.sql);
+                assert!(
+                    !plan.contains("TEMP B-TREE"),
+                    "{f:?}: {}: {plan}",
+                    statement.sql
+                );
+            }
         }
     }
 

@@ -89,21 +89,79 @@ pub enum Fetch {
     Failed,
 }
 
+impl Fetch {
+    /// Whether a distribution in `status` is one this fetch type asks for.
+    pub fn admits(self, status: DistributionStatus) -> bool {
+        match self {
+            Self::All => true,
+            Self::Successful => status.succeeded(),
+            Self::Failed => status.failed(),
+        }
+    }
+}
+
 impl DistributionFilter {
     /// Whether the invoice has a distribution this filter asks for.
     pub fn matches(&self, invoice: &InvoiceRecord) -> bool {
         let Some(d) = &invoice.distribution else {
             return false;
         };
-        let fetched = match self.fetch {
-            Fetch::All => true,
-            Fetch::Successful => d.succeeded(),
-            Fetch::Failed => d.failed(),
-        };
         self.invoice_number.is_none_or(|n| n == invoice.number)
             && self.window.contains(invoice.date)
-            && fetched
-            && self.status.is_none_or(|s| s == d.status)
+            && self.admits_status(d.status)
             && self.method.is_none_or(|m| m == d.method)
+    }
+
+    fn admits_status(&self, status: DistributionStatus) -> bool {
+        self.fetch.admits(status) && self.status.is_none_or(|s| s == status)
+    }
+
+    /// The distribution statuses the filter admits, for a query to look up: `None` when it
+    /// admits every status, else those it does (perhaps none).
+    pub fn statuses(&self) -> Option<Vec<DistributionStatus>> {
+        (self.fetch != Fetch::All || self.status.is_some()).then(|| {
+            DistributionStatus::ALL
+                .iter()
+                .copied()
+                .filter(|s| self.admits_status(*s))
+                .collect()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_filter_admits_the_statuses_its_fetch_type_and_status_both_admit() {
+        use DistributionStatus::*;
+        let day = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+        let filter = |fetch, status| DistributionFilter {
+            invoice_number: None,
+            window: DateWindow {
+                from: day,
+                to: day,
+                defaulted: false,
+            },
+            fetch,
+            status,
+            method: None,
+        };
+        assert_eq!(filter(Fetch::All, None).statuses(), None);
+        assert_eq!(
+            filter(Fetch::Successful, None).statuses(),
+            Some(vec![Sent, Delivered])
+        );
+        assert_eq!(filter(Fetch::Failed, None).statuses(), Some(vec![Failed]));
+        assert_eq!(
+            filter(Fetch::All, Some(Pending)).statuses(),
+            Some(vec![Pending])
+        );
+        assert_eq!(
+            filter(Fetch::Successful, Some(Sent)).statuses(),
+            Some(vec![Sent])
+        );
+        assert_eq!(filter(Fetch::Failed, Some(Sent)).statuses(), Some(vec![]));
     }
 }

@@ -80,14 +80,23 @@ pub struct DistributionRecord {
 
 impl DistributionRecord {
     pub fn succeeded(&self) -> bool {
-        matches!(
-            self.status,
-            DistributionStatus::Sent | DistributionStatus::Delivered
-        )
+        self.status.succeeded()
     }
 
     pub fn failed(&self) -> bool {
-        self.status == DistributionStatus::Failed
+        self.status.failed()
+    }
+}
+
+impl DistributionStatus {
+    /// A distribution succeeded once it is sent (a letter) or delivered: the one place this is
+    /// decided (the filters, the counts and the queries all ask here).
+    pub fn succeeded(self) -> bool {
+        matches!(self, Self::Sent | Self::Delivered)
+    }
+
+    pub fn failed(self) -> bool {
+        self == Self::Failed
     }
 }
 

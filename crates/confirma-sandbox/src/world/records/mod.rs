@@ -17,7 +17,7 @@ macro_rules! stored_enum {
 
         impl $name {
             /// Every variant, in declaration order.
-            #[cfg(test)]
+            #[allow(dead_code)]
             pub const ALL: &'static [Self] = &[$(Self::$variant),+];
 
             /// The name it is stored under (in documents and in columns alike).

@@ -160,6 +160,14 @@ same_variants!(
     }
 );
 same_variants!(
+    Fetch,
+    types::DistributionFiltersAppliedFetchType {
+        All,
+        Successful,
+        Failed
+    }
+);
+same_variants!(
     PartKind,
     types::SettlementBreakdownType {
         Capital,
