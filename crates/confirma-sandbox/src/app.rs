@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use confirma_server::{ApiError, ApiKey};
 use sqlx::{Any, Transaction};
 
@@ -157,34 +158,27 @@ impl Sandbox {
         Ok(tables::now(&mut conn).await?.unwrap_or(self.genesis.start))
     }
 
-    /// The client behind `key`, and the sandbox time: one statement, made once per request
-    /// (inside [`Sandbox::remembering_callers`], later calls of the request are answered from
-    /// memory).
-    pub async fn authenticate(&self, key: Option<&ApiKey>) -> Authenticated {
-        let key = key.ok_or_else(crate::world::missing_token)?;
-        let hash = crate::world::token_hash(key.expose());
-        let remembered = CALLERS
-            .try_with(|seen| {
-                seen.borrow()
-                    .iter()
-                    .find(|(h, _)| *h == hash)
-                    .map(|(_, answer)| answer.clone())
-            })
-            .ok()
-            .flatten();
-        if let Some(answer) = remembered {
-            return answer;
+    /// Who `key` is: no key, the provisioning token, a client's token (perhaps expired, with the
+    /// sandbox time it was checked at) or no token of this sandbox. Made once per Partner API
+    /// request, by the `identify` middleware, whose answer the journal, the faults and the
+    /// operation all read.
+    pub async fn identify(&self, key: Option<&ApiKey>) -> Result<Credential, Failure> {
+        let Some(key) = key else {
+            return Ok(Credential::Missing);
+        };
+        if self.is_provisioning_token(key) {
+            return Ok(Credential::Provisioning);
         }
-        let answer = self.look_up(&hash).await;
-        if !matches!(answer, Err(Failure::Storage(_))) {
-            let _ = CALLERS.try_with(|seen| seen.borrow_mut().push((hash, answer.clone())));
+        match self.look_up(&crate::world::token_hash(key.expose())).await {
+            Ok((caller, now)) => Ok(Credential::Client(caller, now)),
+            Err(Failure::Refused(_)) => Ok(Credential::Unknown),
+            Err(e) => Err(e),
         }
-        answer
     }
 
     /// The caller behind a token's hash: from this process's memory of its tokens when it keeps
     /// one and knows the token, else from the database (and then remembered).
-    async fn look_up(&self, hash: &[u8; 32]) -> Authenticated {
+    async fn look_up(&self, hash: &[u8; 32]) -> Result<(Caller, DateTime<Utc>), Failure> {
         let miss = match &self.credentials {
             Some(credentials) => match credentials.lookup(hash) {
                 Ok((token, now)) => return Ok((Caller::of(&token, now), now)),
@@ -200,12 +194,6 @@ impl Sandbox {
         Ok((Caller::of(&token, now), now))
     }
 
-    /// Runs `request` remembering who its keys authenticate as, so that a request's credential
-    /// checks (the journal's, `authorize`, the operation's) query the database once.
-    pub async fn remembering_callers<F: std::future::Future>(request: F) -> F::Output {
-        CALLERS.scope(Default::default(), request).await
-    }
-
     /// The demo client and its current token.
     pub async fn demo(&self) -> Result<Option<(i64, String)>, ApiError> {
         let state = self.read().await?.state;
@@ -213,11 +201,26 @@ impl Sandbox {
     }
 }
 
-type Authenticated = Result<(Caller, chrono::DateTime<chrono::Utc>), Failure>;
+/// Who a request's `X-Api-Key` is.
+#[derive(Clone, Debug)]
+pub enum Credential {
+    /// The request has none.
+    Missing,
+    /// The partner provisioning token.
+    Provisioning,
+    /// A client's token (perhaps expired), and the sandbox time it was checked at.
+    Client(Caller, DateTime<Utc>),
+    /// No token of this sandbox.
+    Unknown,
+}
 
-tokio::task_local! {
-    /// The callers the current request's keys were found to be.
-    static CALLERS: std::cell::RefCell<Vec<([u8; 32], Authenticated)>>;
+/// What the sandbox finds out about a Partner API request before anything else: its operation
+/// (found once, by method and path) and who its credential is (or the storage fault that kept
+/// it from finding out). The `identify` middleware puts it in the request's extensions.
+#[derive(Clone, Debug)]
+pub struct Identified {
+    pub operation: &'static confirma_server::OperationInfo,
+    pub credential: Result<Credential, Failure>,
 }
 
 /// A read transaction and the world in it.

@@ -56,8 +56,13 @@ pub fn router(sandbox: Arc<Sandbox>) -> axum::Router {
             middleware::faults::inject,
         ))
         .layer(axum::middleware::from_fn_with_state(
-            sandbox,
+            sandbox.clone(),
             middleware::journal::record,
+        ))
+        // Each Partner API request's operation and caller, found once for all of the above.
+        .layer(axum::middleware::from_fn_with_state(
+            sandbox,
+            middleware::identify::identify,
         ))
         // Oversized URIs and headers are answered (414, 431) before anything else happens.
         .layer(axum::middleware::from_fn(confirma_server::limits::enforce))

@@ -75,7 +75,7 @@ fn api(ops: &[Operation]) -> TokenStream {
         info_arms.push(quote! { Self::#variant => &INFOS[#index], });
         trait_methods.push(quote! {
             #summary
-            fn #fn_name(&self, request: #request) -> impl ::std::future::Future<Output = #response> + Send;
+            fn #fn_name(&self, caller: Self::Caller, request: #request) -> impl ::std::future::Future<Output = #response> + Send;
         });
         let has_body = op.body.is_some();
         let statuses = op.responses.iter().map(|r| r.status);
@@ -116,18 +116,21 @@ fn api(ops: &[Operation]) -> TokenStream {
         /// after they have been parsed and validated against the spec, and each method can only
         /// answer with a status and body the spec documents for that operation.
         pub trait PartnerApi: Send + Sync + 'static {
-            /// Decides whether `api_key` may call `operation`. It runs before anything else of the
-            /// request is read, so a caller who is refused (401, 403, ...) learns nothing about
-            /// how the server would treat the query or body. The default accepts every request
-            /// and leaves authentication to the operation.
+            /// Who is calling, as [`authorize`](Self::authorize) found them. The operation is
+            /// handed the caller, so that a request is authenticated once.
+            type Caller: Send + 'static;
+
+            /// Decides whether the caller may call `operation`: from `api_key`, and from what an
+            /// outer layer put in the request's `extensions` (an authentication middleware's
+            /// answer, say). It runs before anything else of the request is read, so a caller
+            /// who is refused (401, 403, ...) learns nothing about how the server would treat
+            /// the query or body.
             fn authorize(
                 &self,
                 operation: Operation,
                 api_key: ::std::option::Option<&crate::ApiKey>,
-            ) -> impl ::std::future::Future<Output = ::std::result::Result<(), crate::ApiError>> + Send {
-                let _ = (operation, api_key);
-                async { Ok(()) }
-            }
+                extensions: &::axum::http::Extensions,
+            ) -> impl ::std::future::Future<Output = ::std::result::Result<Self::Caller, crate::ApiError>> + Send;
 
             #(#trait_methods)*
         }
@@ -322,7 +325,7 @@ fn examples(ops: &[Operation]) -> Result<TokenStream> {
                 );
             };
             Ok(quote! {
-                async fn #fn_name(&self, _request: api::#request) -> api::#response {
+                async fn #fn_name(&self, _caller: (), _request: api::#request) -> api::#response {
                     api::#response::#variant(crate::openapi::example(#op_id, #status, #example))
                 }
             })
@@ -338,6 +341,18 @@ fn examples(ops: &[Operation]) -> Result<TokenStream> {
         pub struct ExampleApi;
 
         impl api::PartnerApi for ExampleApi {
+            type Caller = ();
+
+            /// Every request is let through, whatever its credential.
+            async fn authorize(
+                &self,
+                _operation: api::Operation,
+                _api_key: ::std::option::Option<&crate::ApiKey>,
+                _extensions: &::axum::http::Extensions,
+            ) -> ::std::result::Result<(), crate::ApiError> {
+                Ok(())
+            }
+
             #(#methods)*
         }
     })
@@ -382,11 +397,12 @@ fn router(ops: &[Operation]) -> TokenStream {
                 #[allow(unused_variables)]
                 let (parts, body) = request.into_parts();
                 let api_key = crate::runtime::api_key(&parts.headers);
-                if let Err(error) = api.authorize(api::Operation::#variant, api_key.as_ref()).await {
-                    return error.into_response();
-                }
+                let caller = match api.authorize(api::Operation::#variant, api_key.as_ref(), &parts.extensions).await {
+                    Ok(caller) => caller,
+                    Err(error) => return error.into_response(),
+                };
                 #(#extract)*
-                api.#fn_name(api::#request { #(#fields)* }).await.into_response()
+                api.#fn_name(caller, api::#request { #(#fields)* }).await.into_response()
             }
         });
         routes.push(quote! {

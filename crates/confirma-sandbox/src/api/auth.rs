@@ -1,82 +1,111 @@
-//! Who is calling: the credential checks every operation makes before it reads anything else.
+//! Who may call what: each operation's rule over the request's credential, decided once, before
+//! the operation reads anything else (the credential was found by the `identify` middleware).
 
-use confirma_server::{ApiError, ApiKey, types};
+use confirma_server::{ApiError, Operation};
 
-use super::SandboxApi;
-use crate::world::{Caller, Failure};
+use crate::app::Credential;
+use crate::world::{Caller, Failure, missing_token, unknown_token};
 
-impl SandboxApi {
-    fn is_provisioning_token(&self, key: Option<&ApiKey>) -> bool {
-        key.is_some_and(|k| self.0.is_provisioning_token(k))
-    }
+/// Who an operation was let through for.
+#[derive(Clone, Debug)]
+pub enum Who {
+    /// The partner provisioning token (onboarding and validate only).
+    Provisioning,
+    /// A client's token.
+    Client(Caller),
+}
 
-    /// The calling client, for every operation but onboarding, renew and validate.
-    pub(super) async fn client(&self, key: Option<&ApiKey>) -> Result<Caller, ApiError> {
-        if self.is_provisioning_token(key) {
-            return Err(ApiError::forbidden(
-                "The partner provisioning token works only for onboarding (POST /api/v1/partner/client).",
-            ));
-        }
-        let (caller, _) = self.0.authenticate(key).await?;
-        if caller.expired {
-            return Err(ApiError::token_expired());
-        }
-        Ok(caller)
-    }
-
-    /// Onboarding takes the partner provisioning token, and nothing else.
-    pub(super) async fn onboard_caller(&self, key: Option<&ApiKey>) -> Result<(), ApiError> {
-        if self.is_provisioning_token(key) {
-            return Ok(());
-        }
-        let known = match key {
-            Some(key) => match self.0.authenticate(Some(key)).await {
-                Ok(_) => true,
-                Err(Failure::Refused(_)) => false,
-                Err(e) => return Err(e.into()),
-            },
-            None => false,
-        };
-        if known {
-            Err(ApiError::forbidden(
-                "Onboarding needs the partner provisioning token, not a client token.",
-            ))
-        } else {
-            Err(ApiError::unauthorized(
-                "Send the partner provisioning token in the X-Api-Key header.",
-            ))
+impl Who {
+    /// The calling client (every operation but onboarding and validate admits nothing else).
+    pub fn client(&self) -> Result<&Caller, ApiError> {
+        match self {
+            Self::Client(caller) => Ok(caller),
+            Self::Provisioning => Err(provisioning_refused()),
         }
     }
+}
 
-    /// validateToken: the provisioning token or a live client token.
-    pub(super) async fn validate(
-        &self,
-        key: Option<&ApiKey>,
-    ) -> Result<types::ValidateTokenResponse, ApiError> {
-        if self.is_provisioning_token(key) {
-            return Ok(types::ValidateTokenResponse {
+fn provisioning_refused() -> ApiError {
+    ApiError::forbidden(
+        "The partner provisioning token works only for onboarding (POST /api/v1/partner/client).",
+    )
+}
+
+/// Whether the credential may call `operation`: onboarding takes the provisioning token and
+/// nothing else; validate takes it or a live client token; renew takes any client token, expired
+/// or not (renewal is the one thing an expired token may still do); every other operation takes
+/// a live client token.
+pub fn admit(
+    operation: Operation,
+    credential: Result<Credential, Failure>,
+) -> Result<Who, ApiError> {
+    let credential = credential?;
+    match (operation, credential) {
+        (Operation::CreateClient, Credential::Provisioning) => Ok(Who::Provisioning),
+        (Operation::CreateClient, Credential::Client(..)) => Err(ApiError::forbidden(
+            "Onboarding needs the partner provisioning token, not a client token.",
+        )),
+        (Operation::CreateClient, Credential::Missing | Credential::Unknown) => Err(
+            ApiError::unauthorized("Send the partner provisioning token in the X-Api-Key header."),
+        ),
+        (Operation::ValidateToken, Credential::Provisioning) => Ok(Who::Provisioning),
+        (Operation::RenewToken, Credential::Provisioning) => Err(ApiError::forbidden(
+            "The partner provisioning token is not renewed through the API.",
+        )),
+        (Operation::RenewToken, Credential::Client(caller, _)) => Ok(Who::Client(caller)),
+        (_, Credential::Provisioning) => Err(provisioning_refused()),
+        (_, Credential::Missing) => Err(Failure::from(missing_token()).into()),
+        (_, Credential::Unknown) => Err(Failure::from(unknown_token()).into()),
+        (_, Credential::Client(caller, _)) if caller.expired => Err(ApiError::token_expired()),
+        (_, Credential::Client(caller, _)) => Ok(Who::Client(caller)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+
+    fn client(expired: bool) -> Credential {
+        Credential::Client(
+            Caller {
+                client_id: 7,
                 expires_at: None,
-                is_valid: true,
-                message: "Partner provisioning token is valid".into(),
-            });
-        }
-        // An expired token is refused like everywhere else; only renew accepts it.
-        let caller = self.client(key).await?;
-        Ok(types::ValidateTokenResponse {
-            expires_at: caller.expires_at,
-            is_valid: true,
-            message: "Token is valid".into(),
-        })
+                expired,
+            },
+            Utc::now(),
+        )
     }
 
-    /// The caller of renew: any client token, expired or not (renewal is the one thing an
-    /// expired token may still do).
-    pub(super) async fn renew_caller(&self, key: Option<&ApiKey>) -> Result<Caller, ApiError> {
-        if self.is_provisioning_token(key) {
-            return Err(ApiError::forbidden(
-                "The partner provisioning token is not renewed through the API.",
-            ));
+    /// Each operation's rule over every kind of credential, as (status, or 0 when admitted).
+    #[test]
+    fn every_operation_admits_the_credentials_its_rule_names() {
+        let kinds = [
+            Credential::Missing,
+            Credential::Unknown,
+            Credential::Provisioning,
+            client(false),
+            client(true),
+        ];
+        let statuses = |operation| -> Vec<u16> {
+            kinds
+                .iter()
+                .map(|c| match admit(operation, Ok(c.clone())) {
+                    Ok(_) => 0,
+                    Err(e) => e.status,
+                })
+                .collect()
+        };
+        // missing, unknown, provisioning, live client, expired client
+        assert_eq!(statuses(Operation::CreateClient), [401, 401, 0, 403, 403]);
+        assert_eq!(statuses(Operation::ValidateToken), [401, 401, 0, 0, 401]);
+        assert_eq!(statuses(Operation::RenewToken), [401, 401, 403, 0, 0]);
+        for operation in [Operation::CreateInvoice, Operation::GetPayments] {
+            assert_eq!(statuses(operation), [401, 401, 403, 0, 401]);
         }
-        Ok(self.0.authenticate(key).await?.0)
+        let expired = admit(Operation::GetPayments, Ok(client(true))).unwrap_err();
+        assert_eq!(expired.body.code.to_string(), "TOKEN_EXPIRED");
+        let down = admit(Operation::GetPayments, Err(Failure::Internal)).unwrap_err();
+        assert_eq!(down.status, 500, "a storage failure is no refusal");
     }
 }

@@ -11,8 +11,9 @@ use std::sync::Arc;
 
 use confirma_server::{self as server, ApiError, ApiKey, PartnerApi, types};
 
-use crate::app::Sandbox;
+use crate::app::{Identified, Sandbox};
 use crate::world::{AccountingKind, commands};
+use auth::Who;
 
 /// The sandbox as a [`PartnerApi`].
 #[derive(Clone)]
@@ -23,38 +24,32 @@ fn answer<T, R: From<ApiError>>(result: Result<T, ApiError>, ok: impl FnOnce(T) 
     result.map_or_else(R::from, ok)
 }
 
-impl SandboxApi {
-    async fn renew(&self, key: Option<&ApiKey>) -> Result<types::RenewTokenResponse, ApiError> {
-        let caller = self.renew_caller(key).await?;
-        self.0
-            .execute(commands::RenewToken {
-                client_id: caller.client_id,
-            })
-            .await
-    }
-}
-
 impl PartnerApi for SandboxApi {
-    /// The same credential checks each operation makes, before its query or body is read.
+    type Caller = Who;
+
+    /// Each operation's rule ([`auth::admit`]) over the credential the `identify` middleware
+    /// found, before the operation's query or body is read.
     async fn authorize(
         &self,
         operation: server::Operation,
         key: Option<&ApiKey>,
-    ) -> Result<(), ApiError> {
-        match operation {
-            server::Operation::CreateClient => self.onboard_caller(key).await,
-            server::Operation::ValidateToken => self.validate(key).await.map(drop),
-            server::Operation::RenewToken => self.renew_caller(key).await.map(drop),
-            _ => self.client(key).await.map(drop),
-        }
+        extensions: &axum::http::Extensions,
+    ) -> Result<Who, ApiError> {
+        let credential = match extensions.get::<Identified>() {
+            Some(identified) => identified.credential.clone(),
+            // Served without the sandbox's middleware (its router always has it).
+            None => self.0.identify(key).await,
+        };
+        auth::admit(operation, credential)
     }
 
+    /// Admitted for the provisioning token only ([`auth::admit`]).
     async fn create_client(
         &self,
+        _caller: Who,
         request: server::CreateClientRequest,
     ) -> server::CreateClientResponse {
         let result = async {
-            self.onboard_caller(request.api_key.as_ref()).await?;
             self.0
                 .execute(commands::CreateClient {
                     request: Box::new(request.body),
@@ -64,29 +59,45 @@ impl PartnerApi for SandboxApi {
         answer(result.await, server::CreateClientResponse::Ok)
     }
 
+    /// The provisioning token or a live client token: the caller, as admitted, is the answer.
     async fn validate_token(
         &self,
-        request: server::ValidateTokenRequest,
+        caller: Who,
+        _request: server::ValidateTokenRequest,
     ) -> server::ValidateTokenResponse {
-        answer(
-            self.validate(request.api_key.as_ref()).await,
-            server::ValidateTokenResponse::Ok,
-        )
+        server::ValidateTokenResponse::Ok(match caller {
+            Who::Provisioning => types::ValidateTokenResponse {
+                expires_at: None,
+                is_valid: true,
+                message: "Partner provisioning token is valid".into(),
+            },
+            Who::Client(caller) => types::ValidateTokenResponse {
+                expires_at: caller.expires_at,
+                is_valid: true,
+                message: "Token is valid".into(),
+            },
+        })
     }
 
-    async fn renew_token(&self, request: server::RenewTokenRequest) -> server::RenewTokenResponse {
-        answer(
-            self.renew(request.api_key.as_ref()).await,
-            server::RenewTokenResponse::Ok,
-        )
+    async fn renew_token(
+        &self,
+        caller: Who,
+        _request: server::RenewTokenRequest,
+    ) -> server::RenewTokenResponse {
+        let result = async {
+            let client_id = caller.client()?.client_id;
+            self.0.execute(commands::RenewToken { client_id }).await
+        };
+        answer(result.await, server::RenewTokenResponse::Ok)
     }
 
     async fn create_invoice(
         &self,
+        caller: Who,
         request: server::CreateInvoiceRequest,
     ) -> server::CreateInvoiceResponse {
         let result = async {
-            let client_id = self.client(request.api_key.as_ref()).await?.client_id;
+            let client_id = caller.client()?.client_id;
             self.0
                 .execute(commands::CreateInvoice {
                     client_id,
@@ -99,10 +110,11 @@ impl PartnerApi for SandboxApi {
 
     async fn create_invoice_actions(
         &self,
+        caller: Who,
         request: server::CreateInvoiceActionsRequest,
     ) -> server::CreateInvoiceActionsResponse {
         let result = async {
-            let client_id = self.client(request.api_key.as_ref()).await?.client_id;
+            let client_id = caller.client()?.client_id;
             self.0
                 .execute(commands::InvoiceActions {
                     client_id,
@@ -115,64 +127,66 @@ impl PartnerApi for SandboxApi {
 
     async fn get_case_details(
         &self,
+        caller: Who,
         request: server::GetCaseDetailsRequest,
     ) -> server::GetCaseDetailsResponse {
         answer(
-            self.case_details(request.api_key.as_ref(), request.query)
-                .await,
+            self.case_details(&caller, request.query).await,
             server::GetCaseDetailsResponse::Ok,
         )
     }
 
     async fn get_distribution_information(
         &self,
+        caller: Who,
         request: server::GetDistributionInformationRequest,
     ) -> server::GetDistributionInformationResponse {
         answer(
-            self.distribution(request.api_key.as_ref(), request.query)
-                .await,
+            self.distribution(&caller, request.query).await,
             server::GetDistributionInformationResponse::Ok,
         )
     }
 
     async fn get_distribution_information_v2(
         &self,
+        caller: Who,
         request: server::GetDistributionInformationV2Request,
     ) -> server::GetDistributionInformationV2Response {
         answer(
-            self.distribution_page(request.api_key.as_ref(), request.query)
-                .await,
+            self.distribution_page(&caller, request.query).await,
             server::GetDistributionInformationV2Response::Ok,
         )
     }
 
     async fn get_payments(
         &self,
+        caller: Who,
         request: server::GetPaymentsRequest,
     ) -> server::GetPaymentsResponse {
         answer(
-            self.payments(request.api_key.as_ref(), request.query).await,
+            self.payments(&caller, request.query).await,
             server::GetPaymentsResponse::Ok,
         )
     }
 
     async fn get_settlements(
         &self,
+        caller: Who,
         request: server::GetSettlementsRequest,
     ) -> server::GetSettlementsResponse {
         answer(
-            self.settlements(request.api_key.as_ref(), request.query)
-                .await,
+            self.settlements(&caller, request.query).await,
             server::GetSettlementsResponse::Ok,
         )
     }
 
     async fn submit_accounting_invoice(
         &self,
+        caller: Who,
         request: server::SubmitAccountingInvoiceRequest,
     ) -> server::SubmitAccountingInvoiceResponse {
         let result = async {
-            let client_id = self.client(request.api_key.as_ref()).await?.client_id;
+            let client_id = caller.client()?.client_id;
             self.0
                 .execute(commands::SubmitAccountingInvoice {
                     client_id,
@@ -185,10 +199,11 @@ impl PartnerApi for SandboxApi {
 
     async fn submit_ledger(
         &self,
+        caller: Who,
         request: server::SubmitLedgerRequest,
     ) -> server::SubmitLedgerResponse {
         let result = async {
-            let client_id = self.client(request.api_key.as_ref()).await?.client_id;
+            let client_id = caller.client()?.client_id;
             self.0
                 .execute(commands::SubmitLedger {
                     client_id,
@@ -201,12 +216,13 @@ impl PartnerApi for SandboxApi {
 
     async fn get_ledger_status(
         &self,
+        caller: Who,
         request: server::GetLedgerStatusRequest,
     ) -> server::GetLedgerStatusResponse {
         let q = request.query;
         let ledgers = self
             .accounting(
-                request.api_key.as_ref(),
+                &caller,
                 AccountingKind::Ledger,
                 (q.from_date, q.to_date),
                 q.ledger_identifier.as_deref().map(String::as_str),
@@ -220,10 +236,11 @@ impl PartnerApi for SandboxApi {
 
     async fn submit_accounting_payments(
         &self,
+        caller: Who,
         request: server::SubmitAccountingPaymentsRequest,
     ) -> server::SubmitAccountingPaymentsResponse {
         let result = async {
-            let client_id = self.client(request.api_key.as_ref()).await?.client_id;
+            let client_id = caller.client()?.client_id;
             self.0
                 .execute(commands::SubmitAccountingPayments {
                     client_id,
@@ -236,12 +253,13 @@ impl PartnerApi for SandboxApi {
 
     async fn get_accounting_payment_status(
         &self,
+        caller: Who,
         request: server::GetAccountingPaymentStatusRequest,
     ) -> server::GetAccountingPaymentStatusResponse {
         let q = request.query;
         let payments = self
             .accounting(
-                request.api_key.as_ref(),
+                &caller,
                 AccountingKind::Payment,
                 (q.from_date, q.to_date),
                 q.payment_identifier.as_deref().map(String::as_str),
@@ -257,11 +275,11 @@ impl PartnerApi for SandboxApi {
 
     async fn get_finvoice_credentials(
         &self,
+        caller: Who,
         request: server::GetFinvoiceCredentialsRequest,
     ) -> server::GetFinvoiceCredentialsResponse {
         answer(
-            self.finvoice(request.api_key.as_ref(), &request.query.business_id)
-                .await,
+            self.finvoice(&caller, &request.query.business_id).await,
             server::GetFinvoiceCredentialsResponse::Ok,
         )
     }

@@ -2,8 +2,9 @@
 //! wire, all in one read transaction. (Fetching unfetched settlements also records the fetch, so
 //! it is a change.)
 
-use confirma_server::{self as server, ApiError, ApiKey, types};
+use confirma_server::{self as server, ApiError, types};
 
+use super::auth::Who;
 use super::{SandboxApi, wire};
 use crate::world::queries::{DateWindow, DistributionFilter};
 use crate::world::records::filters::Fetch;
@@ -14,10 +15,10 @@ use crate::world::{AccountingItem, AccountingKind, commands};
 impl SandboxApi {
     pub(super) async fn distribution(
         &self,
-        key: Option<&ApiKey>,
+        who: &Who,
         q: server::GetDistributionInformationQuery,
     ) -> Result<types::DistributionInformationResponse, ApiError> {
-        let caller = self.client(key).await?;
+        let caller = who.client()?;
         let mut reader = self.0.read().await?;
         let mut world = reader.world();
         let window = world.invoice_window(q.invoice_number, q.from_inv_date, q.to_inv_date)?;
@@ -59,10 +60,10 @@ impl SandboxApi {
 
     pub(super) async fn distribution_page(
         &self,
-        key: Option<&ApiKey>,
+        who: &Who,
         q: server::GetDistributionInformationV2Query,
     ) -> Result<types::DistributionInformationPage, ApiError> {
-        let caller = self.client(key).await?;
+        let caller = who.client()?;
         let mut reader = self.0.read().await?;
         let mut world = reader.world();
         let filter = DistributionFilter {
@@ -100,10 +101,10 @@ impl SandboxApi {
 
     pub(super) async fn case_details(
         &self,
-        key: Option<&ApiKey>,
+        who: &Who,
         q: server::GetCaseDetailsQuery,
     ) -> Result<types::CaseDetailsResponse, ApiError> {
-        let caller = self.client(key).await?;
+        let caller = who.client()?;
         let mut reader = self.0.read().await?;
         let mut world = reader.world();
         let case = world
@@ -116,10 +117,10 @@ impl SandboxApi {
 
     pub(super) async fn payments(
         &self,
-        key: Option<&ApiKey>,
+        who: &Who,
         q: server::GetPaymentsQuery,
     ) -> Result<types::PaymentList, ApiError> {
-        let caller = self.client(key).await?;
+        let caller = who.client()?;
         let mut reader = self.0.read().await?;
         let mut world = reader.world();
         let window = DateWindow::new(
@@ -147,12 +148,12 @@ impl SandboxApi {
 
     pub(super) async fn settlements(
         &self,
-        key: Option<&ApiKey>,
+        who: &Who,
         q: server::GetSettlementsQuery,
     ) -> Result<types::SettlementsResponse, ApiError> {
         let unfetched_only = q.unfetched_only.unwrap_or(false);
         let (caller, window, settlements, now) = {
-            let caller = self.client(key).await?;
+            let caller = who.client()?;
             let mut reader = self.0.read().await?;
             let mut world = reader.world();
             let window = world.settlement_window(q.from_date, q.to_date, unfetched_only)?;
@@ -183,13 +184,13 @@ impl SandboxApi {
     /// The accounting submissions of one kind, in a document-date window, as status rows.
     pub(super) async fn accounting<T>(
         &self,
-        key: Option<&ApiKey>,
+        who: &Who,
         kind: AccountingKind,
         window: (Option<chrono::NaiveDate>, Option<chrono::NaiveDate>),
         source: Option<&str>,
         row: impl Fn(&AccountingItem) -> Option<T>,
     ) -> Result<Vec<T>, ApiError> {
-        let caller = self.client(key).await?;
+        let caller = who.client()?;
         let mut reader = self.0.read().await?;
         let mut world = reader.world();
         let window = DateWindow::new(window.0, window.1, ("fromDate", "toDate"), world.today())?
@@ -202,10 +203,10 @@ impl SandboxApi {
 
     pub(super) async fn finvoice(
         &self,
-        key: Option<&ApiKey>,
+        who: &Who,
         business_id: &str,
     ) -> Result<types::FinvoiceCredentialsResponse, ApiError> {
-        self.client(key).await?;
+        who.client()?;
         if !crate::world::checks::business_id_valid(business_id) {
             return Err(ApiError::validation(
                 "The business ID is invalid.",

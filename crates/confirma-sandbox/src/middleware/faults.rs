@@ -9,7 +9,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use confirma_server::ApiError;
 
-use super::operation_of;
+use crate::app::Identified;
 
 /// Applies the sandbox's faults: as axum middleware, with the sandbox as state.
 pub async fn inject(
@@ -17,8 +17,11 @@ pub async fn inject(
     request: Request,
     next: Next,
 ) -> Response {
-    let Some(fault) = operation_of(&request).and_then(|op| sandbox.faults.take(op.operation_id))
-    else {
+    let operation = request
+        .extensions()
+        .get::<Identified>()
+        .map(|i| i.operation);
+    let Some(fault) = operation.and_then(|op| sandbox.faults.take(op.operation_id)) else {
         return next.run(request).await;
     };
     if let Some(delay) = fault.delay_ms {

@@ -11,8 +11,7 @@ use axum::response::Response;
 use chrono::Utc;
 use confirma_server::types::ErrorResponse;
 
-use super::operation_of;
-use crate::app::Sandbox;
+use crate::app::{Credential, Identified, Sandbox};
 use crate::journal::Entry;
 
 /// The most of an error answer read back for its code and field problems.
@@ -20,55 +19,47 @@ const ERROR_BODY_LIMIT: usize = 256 * 1024;
 
 /// Records every Partner API request: as axum middleware, with the sandbox as state.
 pub async fn record(State(sandbox): State<Arc<Sandbox>>, request: Request, next: Next) -> Response {
-    let Some(operation) = operation_of(&request) else {
+    let Some(identified) = request.extensions().get::<Identified>().cloned() else {
         return next.run(request).await;
     };
     let started = Instant::now();
-    let key = confirma_server::runtime::api_key(request.headers());
-    Sandbox::remembering_callers(async move {
-        let (credential, client_id, sandbox_time) = match &key {
-            None => ("none", None, sandbox.now().await.ok()),
-            Some(k) if sandbox.is_provisioning_token(k) => {
-                ("provisioning", None, sandbox.now().await.ok())
-            }
-            Some(k) => match sandbox.authenticate(Some(k)).await {
-                Ok((caller, now)) => ("client", Some(caller.client_id), Some(now)),
-                Err(_) => ("unknown", None, sandbox.now().await.ok()),
-            },
-        };
-        let mut entry = Entry {
-            received_at: Utc::now(),
-            sandbox_time: sandbox_time.unwrap_or_else(Utc::now),
-            method: request.method().to_string(),
-            path: request.uri().path().to_string(),
-            query: request.uri().query().map(crate::redact::query),
-            operation: operation.operation_id.to_string(),
-            credential: credential.to_string(),
-            client_id,
-            status: 0,
-            duration_ms: 0,
-            error_code: None,
-            field_errors: Vec::new(),
-        };
-        let response = next.run(request).await;
-        entry.status = response.status().as_u16();
-        let response = if entry.status >= 400 {
-            // Read the error answer back for its code and field problems, then send it on.
-            let (parts, body) = response.into_parts();
-            let bytes = axum::body::to_bytes(body, ERROR_BODY_LIMIT)
-                .await
-                .unwrap_or_default();
-            if let Ok(error) = serde_json::from_slice::<ErrorResponse>(&bytes) {
-                entry.error_code = Some(error.code.to_string());
-                entry.field_errors = error.field_errors;
-            }
-            Response::from_parts(parts, Body::from(bytes))
-        } else {
-            response
-        };
-        entry.duration_ms = started.elapsed().as_millis() as u64;
-        sandbox.journal.push(entry);
+    let (credential, client_id, sandbox_time) = match &identified.credential {
+        Ok(Credential::Client(caller, now)) => ("client", Some(caller.client_id), Some(*now)),
+        Ok(Credential::Missing) => ("none", None, sandbox.now().await.ok()),
+        Ok(Credential::Provisioning) => ("provisioning", None, sandbox.now().await.ok()),
+        Ok(Credential::Unknown) | Err(_) => ("unknown", None, sandbox.now().await.ok()),
+    };
+    let mut entry = Entry {
+        received_at: Utc::now(),
+        sandbox_time: sandbox_time.unwrap_or_else(Utc::now),
+        method: request.method().to_string(),
+        path: request.uri().path().to_string(),
+        query: request.uri().query().map(crate::redact::query),
+        operation: identified.operation.operation_id.to_string(),
+        credential: credential.to_string(),
+        client_id,
+        status: 0,
+        duration_ms: 0,
+        error_code: None,
+        field_errors: Vec::new(),
+    };
+    let response = next.run(request).await;
+    entry.status = response.status().as_u16();
+    let response = if entry.status >= 400 {
+        // Read the error answer back for its code and field problems, then send it on.
+        let (parts, body) = response.into_parts();
+        let bytes = axum::body::to_bytes(body, ERROR_BODY_LIMIT)
+            .await
+            .unwrap_or_default();
+        if let Ok(error) = serde_json::from_slice::<ErrorResponse>(&bytes) {
+            entry.error_code = Some(error.code.to_string());
+            entry.field_errors = error.field_errors;
+        }
+        Response::from_parts(parts, Body::from(bytes))
+    } else {
         response
-    })
-    .await
+    };
+    entry.duration_ms = started.elapsed().as_millis() as u64;
+    sandbox.journal.push(entry);
+    response
 }

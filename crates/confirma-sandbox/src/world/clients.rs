@@ -22,6 +22,11 @@ pub fn missing_token() -> Refusal {
     Refusal::unauthenticated("Send the access token in the X-Api-Key header.")
 }
 
+/// The refusal of a key that is no token of this sandbox.
+pub fn unknown_token() -> Refusal {
+    Refusal::unauthenticated("The access token is not valid.")
+}
+
 /// The stored token with this SHA-256, and the sandbox time the database holds, in one indexed
 /// statement outside any transaction: `Err(401)` for a token nobody has. (Found by its hash, so
 /// the answer's timing says nothing about how much of a guess was right.)
@@ -31,7 +36,7 @@ pub async fn stored_token(
 ) -> Result<(TokenRecord, DateTime<Utc>), Failure> {
     tables::token_at_now(db, hash)
         .await?
-        .ok_or_else(|| Refusal::unauthenticated("The access token is not valid.").into())
+        .ok_or_else(|| unknown_token().into())
 }
 
 impl Caller {

@@ -29,7 +29,7 @@ use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
 
 pub use cases::PaymentReceipt;
-pub use clients::{Caller, missing_token, stored_token};
+pub use clients::{Caller, missing_token, stored_token, unknown_token};
 pub use commands::{Change, Command};
 pub use money::cents;
 pub use records::accounting::{AccountingItem, Kind as AccountingKind};

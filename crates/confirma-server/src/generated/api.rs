@@ -1655,78 +1655,92 @@ impl ::std::convert::From<crate::ApiError> for ValidateTokenResponse {
 /// after they have been parsed and validated against the spec, and each method can only
 /// answer with a status and body the spec documents for that operation.
 pub trait PartnerApi: Send + Sync + 'static {
-    /// Decides whether `api_key` may call `operation`. It runs before anything else of the
-    /// request is read, so a caller who is refused (401, 403, ...) learns nothing about
-    /// how the server would treat the query or body. The default accepts every request
-    /// and leaves authentication to the operation.
+    /// Who is calling, as [`authorize`](Self::authorize) found them. The operation is
+    /// handed the caller, so that a request is authenticated once.
+    type Caller: Send + 'static;
+    /// Decides whether the caller may call `operation`: from `api_key`, and from what an
+    /// outer layer put in the request's `extensions` (an authentication middleware's
+    /// answer, say). It runs before anything else of the request is read, so a caller
+    /// who is refused (401, 403, ...) learns nothing about how the server would treat
+    /// the query or body.
     fn authorize(
         &self,
         operation: Operation,
         api_key: ::std::option::Option<&crate::ApiKey>,
+        extensions: &::axum::http::Extensions,
     ) -> impl ::std::future::Future<
-        Output = ::std::result::Result<(), crate::ApiError>,
-    > + Send {
-        let _ = (operation, api_key);
-        async { Ok(()) }
-    }
+        Output = ::std::result::Result<Self::Caller, crate::ApiError>,
+    > + Send;
     /// `POST /api/v1/partner/accounting/invoice` (submitAccountingInvoice): Submit accounting invoices
     fn submit_accounting_invoice(
         &self,
+        caller: Self::Caller,
         request: SubmitAccountingInvoiceRequest,
     ) -> impl ::std::future::Future<Output = SubmitAccountingInvoiceResponse> + Send;
     /// `GET /api/v1/partner/accounting/ledger` (getLedgerStatus): Retrieve ledger sync status
     fn get_ledger_status(
         &self,
+        caller: Self::Caller,
         request: GetLedgerStatusRequest,
     ) -> impl ::std::future::Future<Output = GetLedgerStatusResponse> + Send;
     /// `POST /api/v1/partner/accounting/ledger` (submitLedger): Submit a ledger document
     fn submit_ledger(
         &self,
+        caller: Self::Caller,
         request: SubmitLedgerRequest,
     ) -> impl ::std::future::Future<Output = SubmitLedgerResponse> + Send;
     /// `GET /api/v1/partner/accounting/payment` (getAccountingPaymentStatus): Retrieve accounting payment sync status
     fn get_accounting_payment_status(
         &self,
+        caller: Self::Caller,
         request: GetAccountingPaymentStatusRequest,
     ) -> impl ::std::future::Future<Output = GetAccountingPaymentStatusResponse> + Send;
     /// `POST /api/v1/partner/accounting/payment` (submitAccountingPayments): Submit accounting payments
     fn submit_accounting_payments(
         &self,
+        caller: Self::Caller,
         request: SubmitAccountingPaymentsRequest,
     ) -> impl ::std::future::Future<Output = SubmitAccountingPaymentsResponse> + Send;
     /// `POST /api/v1/partner/client` (createClient): Create a new client
     fn create_client(
         &self,
+        caller: Self::Caller,
         request: CreateClientRequest,
     ) -> impl ::std::future::Future<Output = CreateClientResponse> + Send;
     /// `GET /api/v1/partner/finvoice/credentials` (getFinvoiceCredentials): Retrieve Finvoice credentials
     fn get_finvoice_credentials(
         &self,
+        caller: Self::Caller,
         request: GetFinvoiceCredentialsRequest,
     ) -> impl ::std::future::Future<Output = GetFinvoiceCredentialsResponse> + Send;
     /// `POST /api/v1/partner/invoice` (createInvoice): Create an invoice
     fn create_invoice(
         &self,
+        caller: Self::Caller,
         request: CreateInvoiceRequest,
     ) -> impl ::std::future::Future<Output = CreateInvoiceResponse> + Send;
     /// `POST /api/v1/partner/invoice/action` (createInvoiceActions): Create invoice actions
     fn create_invoice_actions(
         &self,
+        caller: Self::Caller,
         request: CreateInvoiceActionsRequest,
     ) -> impl ::std::future::Future<Output = CreateInvoiceActionsResponse> + Send;
     /// `GET /api/v1/partner/invoice/case` (getCaseDetails): Retrieve case details
     fn get_case_details(
         &self,
+        caller: Self::Caller,
         request: GetCaseDetailsRequest,
     ) -> impl ::std::future::Future<Output = GetCaseDetailsResponse> + Send;
     /// `GET /api/v1/partner/invoice/distribution` (getDistributionInformation): Retrieve distribution information
     fn get_distribution_information(
         &self,
+        caller: Self::Caller,
         request: GetDistributionInformationRequest,
     ) -> impl ::std::future::Future<Output = GetDistributionInformationResponse> + Send;
     /// `GET /api/v1/partner/invoice/distribution/v2` (getDistributionInformationV2): Retrieve distribution information (paginated, v2)
     fn get_distribution_information_v2(
         &self,
+        caller: Self::Caller,
         request: GetDistributionInformationV2Request,
     ) -> impl ::std::future::Future<
         Output = GetDistributionInformationV2Response,
@@ -1734,21 +1748,25 @@ pub trait PartnerApi: Send + Sync + 'static {
     /// `GET /api/v1/partner/payments` (getPayments): Retrieve payments
     fn get_payments(
         &self,
+        caller: Self::Caller,
         request: GetPaymentsRequest,
     ) -> impl ::std::future::Future<Output = GetPaymentsResponse> + Send;
     /// `GET /api/v1/partner/renew` (renewToken): Renew access token
     fn renew_token(
         &self,
+        caller: Self::Caller,
         request: RenewTokenRequest,
     ) -> impl ::std::future::Future<Output = RenewTokenResponse> + Send;
     /// `GET /api/v1/partner/settlements` (getSettlements): Retrieve settlements
     fn get_settlements(
         &self,
+        caller: Self::Caller,
         request: GetSettlementsRequest,
     ) -> impl ::std::future::Future<Output = GetSettlementsResponse> + Send;
     /// `GET /api/v1/partner/validate` (validateToken): Validate access token
     fn validate_token(
         &self,
+        caller: Self::Caller,
         request: ValidateTokenRequest,
     ) -> impl ::std::future::Future<Output = ValidateTokenResponse> + Send;
 }

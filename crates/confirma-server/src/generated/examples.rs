@@ -7,8 +7,19 @@ use super::api;
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ExampleApi;
 impl api::PartnerApi for ExampleApi {
+    type Caller = ();
+    /// Every request is let through, whatever its credential.
+    async fn authorize(
+        &self,
+        _operation: api::Operation,
+        _api_key: ::std::option::Option<&crate::ApiKey>,
+        _extensions: &::axum::http::Extensions,
+    ) -> ::std::result::Result<(), crate::ApiError> {
+        Ok(())
+    }
     async fn submit_accounting_invoice(
         &self,
+        _caller: (),
         _request: api::SubmitAccountingInvoiceRequest,
     ) -> api::SubmitAccountingInvoiceResponse {
         api::SubmitAccountingInvoiceResponse::Ok(
@@ -21,6 +32,7 @@ impl api::PartnerApi for ExampleApi {
     }
     async fn get_ledger_status(
         &self,
+        _caller: (),
         _request: api::GetLedgerStatusRequest,
     ) -> api::GetLedgerStatusResponse {
         api::GetLedgerStatusResponse::Ok(
@@ -33,6 +45,7 @@ impl api::PartnerApi for ExampleApi {
     }
     async fn submit_ledger(
         &self,
+        _caller: (),
         _request: api::SubmitLedgerRequest,
     ) -> api::SubmitLedgerResponse {
         api::SubmitLedgerResponse::Ok(
@@ -45,6 +58,7 @@ impl api::PartnerApi for ExampleApi {
     }
     async fn get_accounting_payment_status(
         &self,
+        _caller: (),
         _request: api::GetAccountingPaymentStatusRequest,
     ) -> api::GetAccountingPaymentStatusResponse {
         api::GetAccountingPaymentStatusResponse::Ok(
@@ -57,6 +71,7 @@ impl api::PartnerApi for ExampleApi {
     }
     async fn submit_accounting_payments(
         &self,
+        _caller: (),
         _request: api::SubmitAccountingPaymentsRequest,
     ) -> api::SubmitAccountingPaymentsResponse {
         api::SubmitAccountingPaymentsResponse::Ok(
@@ -69,6 +84,7 @@ impl api::PartnerApi for ExampleApi {
     }
     async fn create_client(
         &self,
+        _caller: (),
         _request: api::CreateClientRequest,
     ) -> api::CreateClientResponse {
         api::CreateClientResponse::Ok(
@@ -81,6 +97,7 @@ impl api::PartnerApi for ExampleApi {
     }
     async fn get_finvoice_credentials(
         &self,
+        _caller: (),
         _request: api::GetFinvoiceCredentialsRequest,
     ) -> api::GetFinvoiceCredentialsResponse {
         api::GetFinvoiceCredentialsResponse::Ok(
@@ -93,6 +110,7 @@ impl api::PartnerApi for ExampleApi {
     }
     async fn create_invoice(
         &self,
+        _caller: (),
         _request: api::CreateInvoiceRequest,
     ) -> api::CreateInvoiceResponse {
         api::CreateInvoiceResponse::Ok(
@@ -105,6 +123,7 @@ impl api::PartnerApi for ExampleApi {
     }
     async fn create_invoice_actions(
         &self,
+        _caller: (),
         _request: api::CreateInvoiceActionsRequest,
     ) -> api::CreateInvoiceActionsResponse {
         api::CreateInvoiceActionsResponse::Ok(
@@ -117,6 +136,7 @@ impl api::PartnerApi for ExampleApi {
     }
     async fn get_case_details(
         &self,
+        _caller: (),
         _request: api::GetCaseDetailsRequest,
     ) -> api::GetCaseDetailsResponse {
         api::GetCaseDetailsResponse::Ok(
@@ -129,6 +149,7 @@ impl api::PartnerApi for ExampleApi {
     }
     async fn get_distribution_information(
         &self,
+        _caller: (),
         _request: api::GetDistributionInformationRequest,
     ) -> api::GetDistributionInformationResponse {
         api::GetDistributionInformationResponse::Ok(
@@ -141,6 +162,7 @@ impl api::PartnerApi for ExampleApi {
     }
     async fn get_distribution_information_v2(
         &self,
+        _caller: (),
         _request: api::GetDistributionInformationV2Request,
     ) -> api::GetDistributionInformationV2Response {
         api::GetDistributionInformationV2Response::Ok(
@@ -153,6 +175,7 @@ impl api::PartnerApi for ExampleApi {
     }
     async fn get_payments(
         &self,
+        _caller: (),
         _request: api::GetPaymentsRequest,
     ) -> api::GetPaymentsResponse {
         api::GetPaymentsResponse::Ok(
@@ -165,6 +188,7 @@ impl api::PartnerApi for ExampleApi {
     }
     async fn renew_token(
         &self,
+        _caller: (),
         _request: api::RenewTokenRequest,
     ) -> api::RenewTokenResponse {
         api::RenewTokenResponse::Ok(
@@ -177,6 +201,7 @@ impl api::PartnerApi for ExampleApi {
     }
     async fn get_settlements(
         &self,
+        _caller: (),
         _request: api::GetSettlementsRequest,
     ) -> api::GetSettlementsResponse {
         api::GetSettlementsResponse::Ok(
@@ -189,6 +214,7 @@ impl api::PartnerApi for ExampleApi {
     }
     async fn validate_token(
         &self,
+        _caller: (),
         _request: api::ValidateTokenRequest,
     ) -> api::ValidateTokenResponse {
         api::ValidateTokenResponse::Ok(

@@ -204,12 +204,17 @@ async fn submit_accounting_invoice<A: PartnerApi>(
     #[allow(unused_variables)]
     let (parts, body) = request.into_parts();
     let api_key = crate::runtime::api_key(&parts.headers);
-    if let Err(error) = api
-        .authorize(api::Operation::SubmitAccountingInvoice, api_key.as_ref())
+    let caller = match api
+        .authorize(
+            api::Operation::SubmitAccountingInvoice,
+            api_key.as_ref(),
+            &parts.extensions,
+        )
         .await
     {
-        return error.into_response();
-    }
+        Ok(caller) => caller,
+        Err(error) => return error.into_response(),
+    };
     let body = match crate::runtime::json_body::<
         types::AccountingInvoiceRequest,
     >(api::Operation::SubmitAccountingInvoice, &parts.headers, body)
@@ -218,10 +223,13 @@ async fn submit_accounting_invoice<A: PartnerApi>(
         Ok(body) => body,
         Err(error) => return error.into_response(),
     };
-    api.submit_accounting_invoice(api::SubmitAccountingInvoiceRequest {
-            api_key,
-            body,
-        })
+    api.submit_accounting_invoice(
+            caller,
+            api::SubmitAccountingInvoiceRequest {
+                api_key,
+                body,
+            },
+        )
         .await
         .into_response()
 }
@@ -232,22 +240,26 @@ async fn get_ledger_status<A: PartnerApi>(
     #[allow(unused_variables)]
     let (parts, body) = request.into_parts();
     let api_key = crate::runtime::api_key(&parts.headers);
-    if let Err(error) = api
-        .authorize(api::Operation::GetLedgerStatus, api_key.as_ref())
+    let caller = match api
+        .authorize(api::Operation::GetLedgerStatus, api_key.as_ref(), &parts.extensions)
         .await
     {
-        return error.into_response();
-    }
+        Ok(caller) => caller,
+        Err(error) => return error.into_response(),
+    };
     let query = match crate::runtime::query::<
         api::GetLedgerStatusQuery,
     >(api::Operation::GetLedgerStatus, parts.uri.query()) {
         Ok(query) => query,
         Err(error) => return error.into_response(),
     };
-    api.get_ledger_status(api::GetLedgerStatusRequest {
-            api_key,
-            query,
-        })
+    api.get_ledger_status(
+            caller,
+            api::GetLedgerStatusRequest {
+                api_key,
+                query,
+            },
+        )
         .await
         .into_response()
 }
@@ -258,12 +270,13 @@ async fn submit_ledger<A: PartnerApi>(
     #[allow(unused_variables)]
     let (parts, body) = request.into_parts();
     let api_key = crate::runtime::api_key(&parts.headers);
-    if let Err(error) = api
-        .authorize(api::Operation::SubmitLedger, api_key.as_ref())
+    let caller = match api
+        .authorize(api::Operation::SubmitLedger, api_key.as_ref(), &parts.extensions)
         .await
     {
-        return error.into_response();
-    }
+        Ok(caller) => caller,
+        Err(error) => return error.into_response(),
+    };
     let body = match crate::runtime::json_body::<
         types::LedgerRequest,
     >(api::Operation::SubmitLedger, &parts.headers, body)
@@ -272,10 +285,13 @@ async fn submit_ledger<A: PartnerApi>(
         Ok(body) => body,
         Err(error) => return error.into_response(),
     };
-    api.submit_ledger(api::SubmitLedgerRequest {
-            api_key,
-            body,
-        })
+    api.submit_ledger(
+            caller,
+            api::SubmitLedgerRequest {
+                api_key,
+                body,
+            },
+        )
         .await
         .into_response()
 }
@@ -286,22 +302,30 @@ async fn get_accounting_payment_status<A: PartnerApi>(
     #[allow(unused_variables)]
     let (parts, body) = request.into_parts();
     let api_key = crate::runtime::api_key(&parts.headers);
-    if let Err(error) = api
-        .authorize(api::Operation::GetAccountingPaymentStatus, api_key.as_ref())
+    let caller = match api
+        .authorize(
+            api::Operation::GetAccountingPaymentStatus,
+            api_key.as_ref(),
+            &parts.extensions,
+        )
         .await
     {
-        return error.into_response();
-    }
+        Ok(caller) => caller,
+        Err(error) => return error.into_response(),
+    };
     let query = match crate::runtime::query::<
         api::GetAccountingPaymentStatusQuery,
     >(api::Operation::GetAccountingPaymentStatus, parts.uri.query()) {
         Ok(query) => query,
         Err(error) => return error.into_response(),
     };
-    api.get_accounting_payment_status(api::GetAccountingPaymentStatusRequest {
-            api_key,
-            query,
-        })
+    api.get_accounting_payment_status(
+            caller,
+            api::GetAccountingPaymentStatusRequest {
+                api_key,
+                query,
+            },
+        )
         .await
         .into_response()
 }
@@ -312,12 +336,17 @@ async fn submit_accounting_payments<A: PartnerApi>(
     #[allow(unused_variables)]
     let (parts, body) = request.into_parts();
     let api_key = crate::runtime::api_key(&parts.headers);
-    if let Err(error) = api
-        .authorize(api::Operation::SubmitAccountingPayments, api_key.as_ref())
+    let caller = match api
+        .authorize(
+            api::Operation::SubmitAccountingPayments,
+            api_key.as_ref(),
+            &parts.extensions,
+        )
         .await
     {
-        return error.into_response();
-    }
+        Ok(caller) => caller,
+        Err(error) => return error.into_response(),
+    };
     let body = match crate::runtime::json_body::<
         types::AccountingPaymentRequest,
     >(api::Operation::SubmitAccountingPayments, &parts.headers, body)
@@ -326,10 +355,13 @@ async fn submit_accounting_payments<A: PartnerApi>(
         Ok(body) => body,
         Err(error) => return error.into_response(),
     };
-    api.submit_accounting_payments(api::SubmitAccountingPaymentsRequest {
-            api_key,
-            body,
-        })
+    api.submit_accounting_payments(
+            caller,
+            api::SubmitAccountingPaymentsRequest {
+                api_key,
+                body,
+            },
+        )
         .await
         .into_response()
 }
@@ -340,12 +372,13 @@ async fn create_client<A: PartnerApi>(
     #[allow(unused_variables)]
     let (parts, body) = request.into_parts();
     let api_key = crate::runtime::api_key(&parts.headers);
-    if let Err(error) = api
-        .authorize(api::Operation::CreateClient, api_key.as_ref())
+    let caller = match api
+        .authorize(api::Operation::CreateClient, api_key.as_ref(), &parts.extensions)
         .await
     {
-        return error.into_response();
-    }
+        Ok(caller) => caller,
+        Err(error) => return error.into_response(),
+    };
     let body = match crate::runtime::json_body::<
         types::CreateClientRequest,
     >(api::Operation::CreateClient, &parts.headers, body)
@@ -354,10 +387,13 @@ async fn create_client<A: PartnerApi>(
         Ok(body) => body,
         Err(error) => return error.into_response(),
     };
-    api.create_client(api::CreateClientRequest {
-            api_key,
-            body,
-        })
+    api.create_client(
+            caller,
+            api::CreateClientRequest {
+                api_key,
+                body,
+            },
+        )
         .await
         .into_response()
 }
@@ -368,22 +404,30 @@ async fn get_finvoice_credentials<A: PartnerApi>(
     #[allow(unused_variables)]
     let (parts, body) = request.into_parts();
     let api_key = crate::runtime::api_key(&parts.headers);
-    if let Err(error) = api
-        .authorize(api::Operation::GetFinvoiceCredentials, api_key.as_ref())
+    let caller = match api
+        .authorize(
+            api::Operation::GetFinvoiceCredentials,
+            api_key.as_ref(),
+            &parts.extensions,
+        )
         .await
     {
-        return error.into_response();
-    }
+        Ok(caller) => caller,
+        Err(error) => return error.into_response(),
+    };
     let query = match crate::runtime::query::<
         api::GetFinvoiceCredentialsQuery,
     >(api::Operation::GetFinvoiceCredentials, parts.uri.query()) {
         Ok(query) => query,
         Err(error) => return error.into_response(),
     };
-    api.get_finvoice_credentials(api::GetFinvoiceCredentialsRequest {
-            api_key,
-            query,
-        })
+    api.get_finvoice_credentials(
+            caller,
+            api::GetFinvoiceCredentialsRequest {
+                api_key,
+                query,
+            },
+        )
         .await
         .into_response()
 }
@@ -394,12 +438,13 @@ async fn create_invoice<A: PartnerApi>(
     #[allow(unused_variables)]
     let (parts, body) = request.into_parts();
     let api_key = crate::runtime::api_key(&parts.headers);
-    if let Err(error) = api
-        .authorize(api::Operation::CreateInvoice, api_key.as_ref())
+    let caller = match api
+        .authorize(api::Operation::CreateInvoice, api_key.as_ref(), &parts.extensions)
         .await
     {
-        return error.into_response();
-    }
+        Ok(caller) => caller,
+        Err(error) => return error.into_response(),
+    };
     let body = match crate::runtime::json_body::<
         types::SalesInvoiceRequest,
     >(api::Operation::CreateInvoice, &parts.headers, body)
@@ -408,10 +453,13 @@ async fn create_invoice<A: PartnerApi>(
         Ok(body) => body,
         Err(error) => return error.into_response(),
     };
-    api.create_invoice(api::CreateInvoiceRequest {
-            api_key,
-            body,
-        })
+    api.create_invoice(
+            caller,
+            api::CreateInvoiceRequest {
+                api_key,
+                body,
+            },
+        )
         .await
         .into_response()
 }
@@ -422,12 +470,17 @@ async fn create_invoice_actions<A: PartnerApi>(
     #[allow(unused_variables)]
     let (parts, body) = request.into_parts();
     let api_key = crate::runtime::api_key(&parts.headers);
-    if let Err(error) = api
-        .authorize(api::Operation::CreateInvoiceActions, api_key.as_ref())
+    let caller = match api
+        .authorize(
+            api::Operation::CreateInvoiceActions,
+            api_key.as_ref(),
+            &parts.extensions,
+        )
         .await
     {
-        return error.into_response();
-    }
+        Ok(caller) => caller,
+        Err(error) => return error.into_response(),
+    };
     let body = match crate::runtime::json_body::<
         types::InvoiceActionsRequest,
     >(api::Operation::CreateInvoiceActions, &parts.headers, body)
@@ -436,10 +489,13 @@ async fn create_invoice_actions<A: PartnerApi>(
         Ok(body) => body,
         Err(error) => return error.into_response(),
     };
-    api.create_invoice_actions(api::CreateInvoiceActionsRequest {
-            api_key,
-            body,
-        })
+    api.create_invoice_actions(
+            caller,
+            api::CreateInvoiceActionsRequest {
+                api_key,
+                body,
+            },
+        )
         .await
         .into_response()
 }
@@ -450,22 +506,26 @@ async fn get_case_details<A: PartnerApi>(
     #[allow(unused_variables)]
     let (parts, body) = request.into_parts();
     let api_key = crate::runtime::api_key(&parts.headers);
-    if let Err(error) = api
-        .authorize(api::Operation::GetCaseDetails, api_key.as_ref())
+    let caller = match api
+        .authorize(api::Operation::GetCaseDetails, api_key.as_ref(), &parts.extensions)
         .await
     {
-        return error.into_response();
-    }
+        Ok(caller) => caller,
+        Err(error) => return error.into_response(),
+    };
     let query = match crate::runtime::query::<
         api::GetCaseDetailsQuery,
     >(api::Operation::GetCaseDetails, parts.uri.query()) {
         Ok(query) => query,
         Err(error) => return error.into_response(),
     };
-    api.get_case_details(api::GetCaseDetailsRequest {
-            api_key,
-            query,
-        })
+    api.get_case_details(
+            caller,
+            api::GetCaseDetailsRequest {
+                api_key,
+                query,
+            },
+        )
         .await
         .into_response()
 }
@@ -476,22 +536,30 @@ async fn get_distribution_information<A: PartnerApi>(
     #[allow(unused_variables)]
     let (parts, body) = request.into_parts();
     let api_key = crate::runtime::api_key(&parts.headers);
-    if let Err(error) = api
-        .authorize(api::Operation::GetDistributionInformation, api_key.as_ref())
+    let caller = match api
+        .authorize(
+            api::Operation::GetDistributionInformation,
+            api_key.as_ref(),
+            &parts.extensions,
+        )
         .await
     {
-        return error.into_response();
-    }
+        Ok(caller) => caller,
+        Err(error) => return error.into_response(),
+    };
     let query = match crate::runtime::query::<
         api::GetDistributionInformationQuery,
     >(api::Operation::GetDistributionInformation, parts.uri.query()) {
         Ok(query) => query,
         Err(error) => return error.into_response(),
     };
-    api.get_distribution_information(api::GetDistributionInformationRequest {
-            api_key,
-            query,
-        })
+    api.get_distribution_information(
+            caller,
+            api::GetDistributionInformationRequest {
+                api_key,
+                query,
+            },
+        )
         .await
         .into_response()
 }
@@ -502,22 +570,30 @@ async fn get_distribution_information_v2<A: PartnerApi>(
     #[allow(unused_variables)]
     let (parts, body) = request.into_parts();
     let api_key = crate::runtime::api_key(&parts.headers);
-    if let Err(error) = api
-        .authorize(api::Operation::GetDistributionInformationV2, api_key.as_ref())
+    let caller = match api
+        .authorize(
+            api::Operation::GetDistributionInformationV2,
+            api_key.as_ref(),
+            &parts.extensions,
+        )
         .await
     {
-        return error.into_response();
-    }
+        Ok(caller) => caller,
+        Err(error) => return error.into_response(),
+    };
     let query = match crate::runtime::query::<
         api::GetDistributionInformationV2Query,
     >(api::Operation::GetDistributionInformationV2, parts.uri.query()) {
         Ok(query) => query,
         Err(error) => return error.into_response(),
     };
-    api.get_distribution_information_v2(api::GetDistributionInformationV2Request {
-            api_key,
-            query,
-        })
+    api.get_distribution_information_v2(
+            caller,
+            api::GetDistributionInformationV2Request {
+                api_key,
+                query,
+            },
+        )
         .await
         .into_response()
 }
@@ -528,22 +604,26 @@ async fn get_payments<A: PartnerApi>(
     #[allow(unused_variables)]
     let (parts, body) = request.into_parts();
     let api_key = crate::runtime::api_key(&parts.headers);
-    if let Err(error) = api
-        .authorize(api::Operation::GetPayments, api_key.as_ref())
+    let caller = match api
+        .authorize(api::Operation::GetPayments, api_key.as_ref(), &parts.extensions)
         .await
     {
-        return error.into_response();
-    }
+        Ok(caller) => caller,
+        Err(error) => return error.into_response(),
+    };
     let query = match crate::runtime::query::<
         api::GetPaymentsQuery,
     >(api::Operation::GetPayments, parts.uri.query()) {
         Ok(query) => query,
         Err(error) => return error.into_response(),
     };
-    api.get_payments(api::GetPaymentsRequest {
-            api_key,
-            query,
-        })
+    api.get_payments(
+            caller,
+            api::GetPaymentsRequest {
+                api_key,
+                query,
+            },
+        )
         .await
         .into_response()
 }
@@ -554,11 +634,14 @@ async fn renew_token<A: PartnerApi>(
     #[allow(unused_variables)]
     let (parts, body) = request.into_parts();
     let api_key = crate::runtime::api_key(&parts.headers);
-    if let Err(error) = api.authorize(api::Operation::RenewToken, api_key.as_ref()).await
+    let caller = match api
+        .authorize(api::Operation::RenewToken, api_key.as_ref(), &parts.extensions)
+        .await
     {
-        return error.into_response();
-    }
-    api.renew_token(api::RenewTokenRequest { api_key }).await.into_response()
+        Ok(caller) => caller,
+        Err(error) => return error.into_response(),
+    };
+    api.renew_token(caller, api::RenewTokenRequest { api_key }).await.into_response()
 }
 async fn get_settlements<A: PartnerApi>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
@@ -567,22 +650,26 @@ async fn get_settlements<A: PartnerApi>(
     #[allow(unused_variables)]
     let (parts, body) = request.into_parts();
     let api_key = crate::runtime::api_key(&parts.headers);
-    if let Err(error) = api
-        .authorize(api::Operation::GetSettlements, api_key.as_ref())
+    let caller = match api
+        .authorize(api::Operation::GetSettlements, api_key.as_ref(), &parts.extensions)
         .await
     {
-        return error.into_response();
-    }
+        Ok(caller) => caller,
+        Err(error) => return error.into_response(),
+    };
     let query = match crate::runtime::query::<
         api::GetSettlementsQuery,
     >(api::Operation::GetSettlements, parts.uri.query()) {
         Ok(query) => query,
         Err(error) => return error.into_response(),
     };
-    api.get_settlements(api::GetSettlementsRequest {
-            api_key,
-            query,
-        })
+    api.get_settlements(
+            caller,
+            api::GetSettlementsRequest {
+                api_key,
+                query,
+            },
+        )
         .await
         .into_response()
 }
@@ -593,15 +680,19 @@ async fn validate_token<A: PartnerApi>(
     #[allow(unused_variables)]
     let (parts, body) = request.into_parts();
     let api_key = crate::runtime::api_key(&parts.headers);
-    if let Err(error) = api
-        .authorize(api::Operation::ValidateToken, api_key.as_ref())
+    let caller = match api
+        .authorize(api::Operation::ValidateToken, api_key.as_ref(), &parts.extensions)
         .await
     {
-        return error.into_response();
-    }
-    api.validate_token(api::ValidateTokenRequest {
-            api_key,
-        })
+        Ok(caller) => caller,
+        Err(error) => return error.into_response(),
+    };
+    api.validate_token(
+            caller,
+            api::ValidateTokenRequest {
+                api_key,
+            },
+        )
         .await
         .into_response()
 }
