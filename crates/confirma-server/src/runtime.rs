@@ -166,12 +166,13 @@ fn query_value(kind: &str, raw: &str) -> Value {
     }
 }
 
-/// Reads, parses and validates the JSON body of `operation`.
+/// Reads, parses and validates the JSON body of `operation`: the typed body, and the JSON it was
+/// read from.
 pub async fn json_body<T: DeserializeOwned>(
     operation: Operation,
     headers: &HeaderMap,
     body: Body,
-) -> Result<T, ApiError> {
+) -> Result<(T, Value), ApiError> {
     crate::json::check_content_type(headers)?;
     let bytes = crate::json::read_body(headers, body).await?;
     let value = crate::json::parse(&bytes)?;
@@ -184,12 +185,13 @@ pub async fn json_body<T: DeserializeOwned>(
     }
     // Validation has already checked every constraint the types encode, so this only fails on
     // what JSON Schema cannot express (an integer beyond 64 bits, say).
-    serde_json::from_value(value).map_err(|e| {
+    let typed = T::deserialize(&value).map_err(|e| {
         ApiError::validation(
             "The request body is invalid.",
             vec![field_problem("$", "type", clip(&e.to_string()))],
         )
-    })
+    })?;
+    Ok((typed, value))
 }
 
 /// Whether an error message may show `value` itself: short scalars only, so that an answer

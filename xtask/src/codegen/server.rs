@@ -231,7 +231,12 @@ fn request_items(op: &Operation) -> TokenStream {
     }
     if let Some(body) = &op.body {
         let body = ident(body);
-        request_fields.push(quote! { pub body: types::#body, });
+        request_fields.push(quote! {
+            pub body: types::#body,
+            /// The body as received (parsed and validated, before the generated types read it),
+            /// for what must not depend on them: a digest of the request, say.
+            pub received: ::serde_json::Value,
+        });
     }
     let doc = format!(" Everything `{op_id}` receives, parsed and validated against the spec.");
     quote! {
@@ -382,12 +387,12 @@ fn router(ops: &[Operation]) -> TokenStream {
         if let Some(body) = &op.body {
             let body = ident(body);
             extract.push(quote! {
-                let body = match crate::runtime::json_body::<types::#body>(api::Operation::#variant, &parts.headers, body).await {
+                let (body, received) = match crate::runtime::json_body::<types::#body>(api::Operation::#variant, &parts.headers, body).await {
                     Ok(body) => body,
                     Err(error) => return error.into_response(),
                 };
             });
-            fields.push(quote!(body,));
+            fields.push(quote!(body, received,));
         }
         handlers.push(quote! {
             async fn #fn_name<A: PartnerApi>(

@@ -102,6 +102,7 @@ impl PartnerApi for SandboxApi {
                 .execute(commands::CreateInvoice {
                     client_id,
                     request: Box::new(request.body),
+                    received: Some(Box::new(request.received)),
                 })
                 .await
         };

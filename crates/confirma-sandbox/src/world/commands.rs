@@ -110,12 +110,17 @@ impl Change for RenewToken {
 pub struct CreateInvoice {
     pub client_id: i64,
     pub request: Box<types::SalesInvoiceRequest>,
+    /// The request as received, which recognises its re-submission (none in an old log).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub received: Option<Box<serde_json::Value>>,
 }
 
 impl Change for CreateInvoice {
     type Output = types::CreateInvoiceResponse;
     async fn apply(&self, world: &mut World<'_>) -> Result<Self::Output, Failure> {
-        world.submit_invoice(self.client_id, &self.request).await
+        world
+            .submit_invoice(self.client_id, &self.request, self.received.as_deref())
+            .await
     }
 }
 

@@ -82,18 +82,25 @@ fn check_amounts(invoice: &types::InvoiceContentData, problems: &mut Vec<Problem
     }
 }
 
-/// What recognises this request when it is sent again: the SHA-256 of its canonical JSON (so a
-/// field the generated types add as absent, or an order they change, does not make an identical
-/// retry look new), and for invoices stored before, the hash they were stored with.
-fn request_digest(request: &types::SalesInvoiceRequest) -> Result<RequestDigest, Failure> {
+/// What recognises this request when it is sent again: the SHA-256 of the canonical JSON of the
+/// request as received (so regenerating the types changes no digest; without one, as the seed
+/// makes invoices, of the typed request), and for invoices stored before, the hash they were
+/// stored with (of the typed request as then serialized).
+fn request_digest(
+    request: &types::SalesInvoiceRequest,
+    received: Option<&serde_json::Value>,
+) -> Result<RequestDigest, Failure> {
     let unserializable = |e: serde_json::Error| {
         tracing::error!(error = %e, "an invoice request does not serialize");
         Failure::Internal
     };
-    let value = serde_json::to_value(request).map_err(unserializable)?;
     let typed = serde_json::to_vec(request).map_err(unserializable)?;
+    let canonical = match received {
+        Some(value) => canonical_json(value),
+        None => canonical_json(&serde_json::to_value(request).map_err(unserializable)?),
+    };
     Ok(RequestDigest {
-        canonical: super::hex(&sha2::Sha256::digest(canonical_json(&value).as_bytes())),
+        canonical: super::hex(&sha2::Sha256::digest(canonical.as_bytes())),
         legacy: sha2::Sha256::digest(typed).into(),
     })
 }
@@ -193,6 +200,7 @@ impl World<'_> {
         &mut self,
         client_id: i64,
         request: &types::SalesInvoiceRequest,
+        received: Option<&serde_json::Value>,
     ) -> Result<(types::CreateInvoiceResponse, Option<InvoiceRecord>), Failure> {
         let client = self.client(client_id).await?;
         let invoice = &request.invoice;
@@ -250,7 +258,7 @@ impl World<'_> {
         // Rules that depend on what the sandbox already holds: 402. Sending the very same
         // invoice again (a retry after a lost answer, say) is not an error: it is answered
         // with the original's data and the status DUPLICATE, and nothing changes.
-        let digest = request_digest(request)?;
+        let digest = request_digest(request, received)?;
         // Incoming payments find their invoice by reference, so a reference belongs to one
         // invoice of one client: on the client's own prefix, and not used before. The invoice
         // with this number and the one with this reference are looked up together.

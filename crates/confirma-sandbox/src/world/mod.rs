@@ -221,13 +221,15 @@ impl<'c> World<'c> {
     }
 
     /// An invoice submitted by a client: checked and recorded, and its case opened when it is
-    /// payment-controlled (a DUPLICATE re-submission opens nothing).
+    /// payment-controlled (a DUPLICATE re-submission opens nothing). `received` is the request
+    /// as the client sent it, when there was one.
     async fn submit_invoice(
         &mut self,
         client_id: i64,
         request: &types::SalesInvoiceRequest,
+        received: Option<&serde_json::Value>,
     ) -> Result<types::CreateInvoiceResponse> {
-        let (accepted, record) = self.create_invoice(client_id, request).await?;
+        let (accepted, record) = self.create_invoice(client_id, request, received).await?;
         if let Some(invoice) = record
             && let Some(case_id) = accepted.case_id
         {

@@ -55,7 +55,7 @@ impl World<'_> {
             if let Some(references) = request.invoice.references.as_mut() {
                 references.payment = None;
             }
-            self.submit_invoice(client_id, &request).await?;
+            self.submit_invoice(client_id, &request, None).await?;
         }
         Ok(())
     }

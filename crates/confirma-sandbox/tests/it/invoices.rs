@@ -249,6 +249,24 @@ async fn sending_the_same_invoice_again_is_answered_as_a_duplicate() {
         (again.case_id, &again.payment_reference, again.received_at),
         (first.case_id, &first.payment_reference, first.received_at)
     );
+    // The same request written otherwise (an absent member sent as null, the members in another
+    // order) is the same request.
+    let mut written_otherwise = serde_json::to_value(invoice(300400)).unwrap();
+    written_otherwise["invoice"]["references"]["payment"] = serde_json::Value::Null;
+    let text = written_otherwise.to_string();
+    assert_ne!(text, serde_json::to_string(&invoice(300400)).unwrap());
+    let answer: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/api/v1/partner/invoice", sb.base))
+        .header("x-api-key", sb.demo_token().await)
+        .header("content-type", "application/json")
+        .body(text)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["status"], "DUPLICATE", "{answer}");
     let listed = c
         .get_distribution_information()
         .invoice_number(300400)

@@ -9,6 +9,9 @@ pub struct SubmitAccountingInvoiceRequest {
     /// The caller's credential from `X-Api-Key`, if the request carried one.
     pub api_key: ::std::option::Option<crate::ApiKey>,
     pub body: types::AccountingInvoiceRequest,
+    /// The body as received (parsed and validated, before the generated types read it),
+    /// for what must not depend on them: a digest of the request, say.
+    pub received: ::serde_json::Value,
 }
 /// Every answer `submitAccountingInvoice` may give: one variant per status code the spec documents.
 #[derive(Clone, Debug, PartialEq)]
@@ -216,6 +219,9 @@ pub struct SubmitLedgerRequest {
     /// The caller's credential from `X-Api-Key`, if the request carried one.
     pub api_key: ::std::option::Option<crate::ApiKey>,
     pub body: types::LedgerRequest,
+    /// The body as received (parsed and validated, before the generated types read it),
+    /// for what must not depend on them: a digest of the request, say.
+    pub received: ::serde_json::Value,
 }
 /// Every answer `submitLedger` may give: one variant per status code the spec documents.
 #[derive(Clone, Debug, PartialEq)]
@@ -425,6 +431,9 @@ pub struct SubmitAccountingPaymentsRequest {
     /// The caller's credential from `X-Api-Key`, if the request carried one.
     pub api_key: ::std::option::Option<crate::ApiKey>,
     pub body: types::AccountingPaymentRequest,
+    /// The body as received (parsed and validated, before the generated types read it),
+    /// for what must not depend on them: a digest of the request, say.
+    pub received: ::serde_json::Value,
 }
 /// Every answer `submitAccountingPayments` may give: one variant per status code the spec documents.
 #[derive(Clone, Debug, PartialEq)]
@@ -518,6 +527,9 @@ pub struct CreateClientRequest {
     /// The caller's credential from `X-Api-Key`, if the request carried one.
     pub api_key: ::std::option::Option<crate::ApiKey>,
     pub body: types::CreateClientRequest,
+    /// The body as received (parsed and validated, before the generated types read it),
+    /// for what must not depend on them: a digest of the request, say.
+    pub received: ::serde_json::Value,
 }
 /// Every answer `createClient` may give: one variant per status code the spec documents.
 #[derive(Clone, Debug, PartialEq)]
@@ -703,6 +715,9 @@ pub struct CreateInvoiceRequest {
     /// The caller's credential from `X-Api-Key`, if the request carried one.
     pub api_key: ::std::option::Option<crate::ApiKey>,
     pub body: types::SalesInvoiceRequest,
+    /// The body as received (parsed and validated, before the generated types read it),
+    /// for what must not depend on them: a digest of the request, say.
+    pub received: ::serde_json::Value,
 }
 /// Every answer `createInvoice` may give: one variant per status code the spec documents.
 #[derive(Clone, Debug, PartialEq)]
@@ -796,6 +811,9 @@ pub struct CreateInvoiceActionsRequest {
     /// The caller's credential from `X-Api-Key`, if the request carried one.
     pub api_key: ::std::option::Option<crate::ApiKey>,
     pub body: types::InvoiceActionsRequest,
+    /// The body as received (parsed and validated, before the generated types read it),
+    /// for what must not depend on them: a digest of the request, say.
+    pub received: ::serde_json::Value,
 }
 /// Every answer `createInvoiceActions` may give: one variant per status code the spec documents.
 #[derive(Clone, Debug, PartialEq)]

@@ -215,7 +215,7 @@ async fn submit_accounting_invoice<A: PartnerApi>(
         Ok(caller) => caller,
         Err(error) => return error.into_response(),
     };
-    let body = match crate::runtime::json_body::<
+    let (body, received) = match crate::runtime::json_body::<
         types::AccountingInvoiceRequest,
     >(api::Operation::SubmitAccountingInvoice, &parts.headers, body)
         .await
@@ -228,6 +228,7 @@ async fn submit_accounting_invoice<A: PartnerApi>(
             api::SubmitAccountingInvoiceRequest {
                 api_key,
                 body,
+                received,
             },
         )
         .await
@@ -277,7 +278,7 @@ async fn submit_ledger<A: PartnerApi>(
         Ok(caller) => caller,
         Err(error) => return error.into_response(),
     };
-    let body = match crate::runtime::json_body::<
+    let (body, received) = match crate::runtime::json_body::<
         types::LedgerRequest,
     >(api::Operation::SubmitLedger, &parts.headers, body)
         .await
@@ -290,6 +291,7 @@ async fn submit_ledger<A: PartnerApi>(
             api::SubmitLedgerRequest {
                 api_key,
                 body,
+                received,
             },
         )
         .await
@@ -347,7 +349,7 @@ async fn submit_accounting_payments<A: PartnerApi>(
         Ok(caller) => caller,
         Err(error) => return error.into_response(),
     };
-    let body = match crate::runtime::json_body::<
+    let (body, received) = match crate::runtime::json_body::<
         types::AccountingPaymentRequest,
     >(api::Operation::SubmitAccountingPayments, &parts.headers, body)
         .await
@@ -360,6 +362,7 @@ async fn submit_accounting_payments<A: PartnerApi>(
             api::SubmitAccountingPaymentsRequest {
                 api_key,
                 body,
+                received,
             },
         )
         .await
@@ -379,7 +382,7 @@ async fn create_client<A: PartnerApi>(
         Ok(caller) => caller,
         Err(error) => return error.into_response(),
     };
-    let body = match crate::runtime::json_body::<
+    let (body, received) = match crate::runtime::json_body::<
         types::CreateClientRequest,
     >(api::Operation::CreateClient, &parts.headers, body)
         .await
@@ -392,6 +395,7 @@ async fn create_client<A: PartnerApi>(
             api::CreateClientRequest {
                 api_key,
                 body,
+                received,
             },
         )
         .await
@@ -445,7 +449,7 @@ async fn create_invoice<A: PartnerApi>(
         Ok(caller) => caller,
         Err(error) => return error.into_response(),
     };
-    let body = match crate::runtime::json_body::<
+    let (body, received) = match crate::runtime::json_body::<
         types::SalesInvoiceRequest,
     >(api::Operation::CreateInvoice, &parts.headers, body)
         .await
@@ -458,6 +462,7 @@ async fn create_invoice<A: PartnerApi>(
             api::CreateInvoiceRequest {
                 api_key,
                 body,
+                received,
             },
         )
         .await
@@ -481,7 +486,7 @@ async fn create_invoice_actions<A: PartnerApi>(
         Ok(caller) => caller,
         Err(error) => return error.into_response(),
     };
-    let body = match crate::runtime::json_body::<
+    let (body, received) = match crate::runtime::json_body::<
         types::InvoiceActionsRequest,
     >(api::Operation::CreateInvoiceActions, &parts.headers, body)
         .await
@@ -494,6 +499,7 @@ async fn create_invoice_actions<A: PartnerApi>(
             api::CreateInvoiceActionsRequest {
                 api_key,
                 body,
+                received,
             },
         )
         .await
