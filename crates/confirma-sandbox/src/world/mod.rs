@@ -18,6 +18,7 @@ pub mod money;
 pub mod queries;
 pub mod records;
 mod refusal;
+pub mod rules;
 mod seed;
 pub mod settlements;
 pub mod stored;
@@ -178,15 +179,16 @@ impl<'c> World<'c> {
         Ok(())
     }
 
-    /// Whether the next distribution of this invoice was set to fail; forgets it if so. Asks
-    /// the database once per transaction whether any distribution is set to fail at all.
-    async fn take_failing_distribution(&mut self, client_id: i64, number: i64) -> Result<bool> {
+    /// Whether the next distribution of this invoice was set to fail (it stays set until a
+    /// distribution uses it up). Asks the database once per transaction whether any
+    /// distribution is set to fail at all.
+    async fn fails_next(&mut self, client_id: i64, number: i64) -> Result<bool> {
         let any = match self.remembered.failing_distributions {
             Some(any) => any,
             None => tables::any_failing_distribution(self.db()).await?,
         };
         self.remembered.failing_distributions = Some(any);
-        Ok(any && tables::take_failing_distribution(self.db(), client_id, number).await?)
+        Ok(any && tables::failing_distribution(self.db(), client_id, number).await?)
     }
 
     /// The next value of the world's counter.

@@ -668,6 +668,21 @@ pub async fn any_failing_distribution(c: &mut AnyConnection) -> Result<bool> {
     Ok(row.is_some())
 }
 
+/// Whether the invoice's next distribution is set to fail.
+pub async fn failing_distribution(
+    c: &mut AnyConnection,
+    client_id: i64,
+    number: i64,
+) -> Result<bool> {
+    let row =
+        sqlx::query("SELECT 1 FROM failing_distributions WHERE client_id = $1 AND number = $2")
+            .bind(client_id)
+            .bind(number)
+            .fetch_optional(&mut *c)
+            .await?;
+    Ok(row.is_some())
+}
+
 pub async fn take_failing_distribution(
     c: &mut AnyConnection,
     client_id: i64,
