@@ -9,13 +9,11 @@ use super::checks::normalized_reference;
 use super::clock::Happened;
 use super::invoices::InvoiceRecord;
 use super::money::cents;
-pub use super::records::cases::{
-    AGENCY, COLLECTION_FEE, CaseRecord, CaseTerms, DEMAND_FEE, PaymentRecord,
-};
-use super::records::cases::{ActionCode, CasePayment, CaseStage, CaseStatus, PaymentType};
+pub use super::records::cases::{AGENCY, CaseRecord, CaseTerms, PaymentRecord};
+use super::records::cases::{CaseStage, CaseStatus};
 use super::records::invoices::InvoiceStatus;
-use super::refusal::{Failure, Problem, Refusal, StorageFault};
-use super::{World, tables};
+use super::refusal::{Failure, Refusal, StorageFault};
+use super::{World, rules, tables};
 
 /// What an incoming payment was allocated to: the case it credited and how.
 #[derive(Clone, Debug, PartialEq)]
@@ -31,26 +29,6 @@ pub struct PaymentReceipt {
     /// What the case still has to receive after this payment.
     pub outstanding: Decimal,
     pub case_status: CaseStatus,
-}
-
-/// Where a payment goes: costs first, then interest, then capital (the Finnish Interest Act
-/// order).
-fn allocate(case: &CaseRecord, amount: Decimal) -> (Decimal, Decimal, Decimal) {
-    let (capital, interest, costs) = case.outstanding();
-    let to_costs = amount.min(costs);
-    let to_interest = (amount - to_costs).min(interest);
-    let to_capital = (amount - to_costs - to_interest).min(capital);
-    (to_capital, to_interest, to_costs)
-}
-
-fn refuse(index: usize, field: &str, message: String) -> Failure {
-    Refusal::business_rule(message.clone())
-        .with_problems(vec![Problem::new(
-            format!("$.actions[{index}]{field}"),
-            "business",
-            message,
-        )])
-        .into()
 }
 
 impl World<'_> {
@@ -110,7 +88,7 @@ impl World<'_> {
             return Ok(());
         };
         if let Some(mut case) = self.case_now(id).await? {
-            case.accruing = false;
+            rules::cases::credit(&mut case);
             tables::update_case(self.db(), &case).await?;
         }
         Ok(())
@@ -124,51 +102,19 @@ impl World<'_> {
         limit: i64,
         happened: &mut Happened,
     ) -> Result<usize, Failure> {
-        let at = day.and_hms_opt(6, 0, 0).expect("valid time").and_utc();
         let mut due = tables::cases_to_escalate(self.db(), day, limit).await?;
         let mut in_collection = Vec::new();
         for case in &mut due {
-            case.accrue(day);
-            let next = match case.stage {
-                CaseStage::PaymentControl => Some((
-                    CaseStage::Reminder,
-                    case.terms.reminder_fee,
-                    "REMINDER_SENT",
-                    "Payment reminder sent",
-                )),
-                CaseStage::Reminder => Some((
-                    CaseStage::Demand,
-                    DEMAND_FEE,
-                    "DEMAND_SENT",
-                    "Demand for payment sent",
-                )),
-                CaseStage::Demand => Some((
-                    CaseStage::Collection,
-                    COLLECTION_FEE,
-                    "STAGE_CHANGED",
-                    "Moved to collection",
-                )),
-                _ => None,
+            let Some(stage) = rules::cases::escalate(case, day) else {
+                continue;
             };
-            if let Some((stage, fee, kind, what)) = next {
-                match stage {
-                    CaseStage::Reminder => happened.reminded += 1,
-                    CaseStage::Demand => happened.demanded += 1,
-                    _ => happened.to_collection += 1,
-                }
-                case.stage = stage;
-                case.stage_since = day;
-                case.costs += fee;
-                if matches!(stage, CaseStage::Demand | CaseStage::Collection) {
-                    in_collection.push((case.client_id, case.invoice_number));
-                }
-                case.event(
-                    at,
-                    kind,
-                    format!("{what}; fee {fee} {}.", case.currency),
-                    None,
-                );
-                case.mark(day, format!("{what}."));
+            match stage {
+                CaseStage::Reminder => happened.reminded += 1,
+                CaseStage::Demand => happened.demanded += 1,
+                _ => happened.to_collection += 1,
+            }
+            if rules::cases::in_collection(stage) {
+                in_collection.push((case.client_id, case.invoice_number));
             }
         }
         let mut invoices = tables::invoices_by_key(self.db(), &in_collection).await?;
@@ -180,26 +126,13 @@ impl World<'_> {
         Ok(due.len())
     }
 
-    /// Allocates a payment to a case and records it; closes the case when nothing is left.
-    #[allow(clippy::too_many_arguments)]
+    /// Allocates a payment to a case ([`rules::cases::pay`]) and records it.
     async fn apply_payment(
         &mut self,
         mut case: CaseRecord,
-        amount: Decimal,
-        date: NaiveDate,
-        original_reference: Option<String>,
-        account_name: Option<String>,
-        direct: bool,
-        action: Option<ActionCode>,
+        payment: rules::cases::Payment,
     ) -> Result<(PaymentRecord, CaseRecord), Failure> {
         let allocation_id = 9_001_000 + self.next() as i64;
-        let at = self.now;
-        let amount = cents(amount);
-        let (capital, interest, costs) = allocate(&case, amount);
-        case.capital -= capital;
-        case.interest = (cents(case.interest) - interest).max(Decimal::ZERO);
-        case.costs -= costs;
-        case.paid += amount;
         let mut invoice = tables::invoice(self.db(), case.client_id, case.invoice_number)
             .await?
             .ok_or_else(|| {
@@ -208,62 +141,7 @@ impl World<'_> {
                     case.id
                 )))
             })?;
-        let payment_type = PaymentType {
-            // "8" is the Cash-In code for a bank transfer (sibling evidence).
-            code: (if direct { "DIRECT" } else { "8" }).into(),
-            description: (if direct {
-                "Paid directly to the creditor"
-            } else {
-                "Bank transfer"
-            })
-            .into(),
-        };
-        case.payments.push(CasePayment {
-            booking_date: Some(date),
-            capital_amount: capital,
-            costs_amount: costs,
-            currency: case.currency.clone(),
-            interest_amount: interest,
-            payment_amount: amount,
-            payment_date: date,
-            payment_reference: Some(invoice.payment_reference.clone()),
-            payment_type: Some(payment_type),
-        });
-        case.event(
-            at,
-            "PAYMENT_RECEIVED",
-            format!("Payment of {amount} {} received.", case.currency),
-            action,
-        );
-        if case.total_outstanding().is_zero() {
-            case.status = CaseStatus::Paid;
-            case.closed_at = Some(date);
-            invoice.status = InvoiceStatus::Paid;
-            case.event(at, "CASE_CLOSED", "Paid in full.".into(), None);
-            case.mark(date, "Paid in full; case closed.".into());
-        } else if matches!(
-            invoice.status,
-            InvoiceStatus::Invoiced | InvoiceStatus::Overdue
-        ) {
-            invoice.status = InvoiceStatus::PartiallyPaid;
-        }
-        let record = PaymentRecord {
-            allocation_id,
-            client_id: case.client_id,
-            case_id: case.id,
-            invoice_number: case.invoice_number,
-            invoice_reference: invoice.payment_reference.clone(),
-            original_reference,
-            account_name,
-            date,
-            currency: case.currency.clone(),
-            amount,
-            capital,
-            interest,
-            costs,
-            direct,
-            settlement_id: None,
-        };
+        let record = rules::cases::pay(&mut case, &mut invoice, payment, self.now, allocation_id);
         tables::put_invoice(self.db(), &invoice).await?;
         tables::update_case(self.db(), &case).await?;
         tables::insert_payment(self.db(), &record).await?;
@@ -293,20 +171,16 @@ impl World<'_> {
             ))
             .into());
         };
-        if case.is_closed() {
-            return Err(Refusal::business_rule(format!("Case {} is closed.", case.id)).into());
-        }
-        if amount <= Decimal::ZERO || amount.scale() > 2 || amount > case.total_outstanding() {
-            return Err(Refusal::business_rule(format!(
-                "The amount must be positive, in cents, and at most the outstanding {}.",
-                case.total_outstanding()
-            ))
-            .into());
-        }
-        let date = date.unwrap_or_else(|| self.today());
-        let (payment, case) = self
-            .apply_payment(case, amount, date, Some(wanted), payer, false, None)
-            .await?;
+        rules::cases::check_incoming(&case, amount)?;
+        let payment = rules::cases::Payment {
+            amount,
+            date: date.unwrap_or_else(|| self.today()),
+            original_reference: Some(wanted),
+            account_name: payer,
+            direct: false,
+            action: None,
+        };
+        let (payment, case) = self.apply_payment(case, payment).await?;
         Ok(PaymentReceipt {
             client_id: payment.client_id,
             case_id: case.id,
@@ -321,183 +195,49 @@ impl World<'_> {
         })
     }
 
-    /// All actions of one request, atomically: every action is checked before any is applied.
+    /// All actions of one request, atomically: every action is checked into a plan
+    /// ([`rules::cases::plan`]) before any is applied, each on its case as the ones before it
+    /// left it.
     pub(super) async fn invoice_actions(
         &mut self,
         client_id: i64,
         request: &types::InvoiceActionsRequest,
     ) -> Result<types::InvoiceActionsResponse, Failure> {
-        let mut case_ids = Vec::new();
+        let mut plans = Vec::new();
         for (i, action) in request.actions.iter().enumerate() {
-            let data = &action.data;
-            let invoice = tables::invoice(self.db(), client_id, data.invoice_number)
-                .await?
-                .ok_or_else(|| {
-                    refuse(
-                        i,
-                        ".data.invoiceNumber",
-                        format!("Invoice {} does not exist.", data.invoice_number),
-                    )
-                })?;
-            let case_id = invoice.case_id.ok_or_else(|| {
-                refuse(
-                    i,
-                    ".data.invoiceNumber",
-                    format!(
-                        "Invoice {} is not in payment control, so it has no case.",
-                        data.invoice_number
-                    ),
-                )
-            })?;
-            if data.case_id.is_some_and(|c| c != case_id) {
-                return Err(refuse(
-                    i,
-                    ".data.caseId",
-                    format!("Invoice {} belongs to case {case_id}.", data.invoice_number),
-                ));
-            }
+            let number = action.data.invoice_number;
+            let invoice = tables::invoice(self.db(), client_id, number).await?;
+            let case_id = rules::cases::action_case(i, action, invoice.as_ref())?;
             let case = self.case_now(case_id).await?.ok_or_else(|| {
-                Failure::Storage(StorageFault::other(format!(
-                    "invoice {} has no case",
-                    invoice.number
-                )))
+                Failure::Storage(StorageFault::other(format!("invoice {number} has no case")))
             })?;
-            if case.is_closed() && ActionCode::from(action.code) != ActionCode::Comment {
-                return Err(refuse(
-                    i,
-                    ".code",
-                    format!(
-                        "Case {case_id} is closed ({}); only comments are accepted.",
-                        case.status
-                    ),
-                ));
-            }
-            match ActionCode::from(action.code) {
-                ActionCode::Duedate => match data.due_date {
-                    None => {
-                        return Err(refuse(
-                            i,
-                            ".data.dueDate",
-                            "DUEDATE needs data.dueDate.".into(),
-                        ));
-                    }
-                    Some(d) if d <= self.today() => {
-                        return Err(refuse(
-                            i,
-                            ".data.dueDate",
-                            format!(
-                                "The new case due date {d} must be after today ({}).",
-                                self.today()
-                            ),
-                        ));
-                    }
-                    Some(_) => {}
-                },
-                ActionCode::Directpayment => {
-                    let amount = data.amount.ok_or_else(|| {
-                        refuse(i, ".data.amount", "DIRECTPAYMENT needs data.amount.".into())
-                    })?;
-                    if amount <= Decimal::ZERO || amount > case.total_outstanding() {
-                        return Err(refuse(
-                            i,
-                            ".data.amount",
-                            format!(
-                                "must be positive and at most the outstanding {}",
-                                case.total_outstanding()
-                            ),
-                        ));
-                    }
-                    if data
-                        .currency
-                        .as_ref()
-                        .is_some_and(|c| c.as_str() != case.currency)
-                    {
-                        return Err(refuse(
-                            i,
-                            ".data.currency",
-                            format!("The case is in {}.", case.currency),
-                        ));
-                    }
-                }
-                ActionCode::Comment
-                    if action.comment.as_ref().is_none_or(|c| c.trim().is_empty()) =>
-                {
-                    return Err(refuse(i, ".comment", "COMMENT needs a comment.".into()));
-                }
-                _ => {}
-            }
-            case_ids.push(case_id);
+            plans.push((case_id, rules::cases::plan(i, action, &case, self.today())?));
         }
 
         let mut results = Vec::new();
-        for (action, case_id) in request.actions.iter().zip(case_ids) {
-            let today = self.today();
-            let at = self.now;
+        for (action, (case_id, plan)) in request.actions.iter().zip(plans) {
             let action_id = 77_000 + self.next() as i64;
-            let comment = action.comment.as_ref().map(|c| c.to_string());
-            let note = comment
-                .as_deref()
-                .map(|c| format!(": {c}"))
-                .unwrap_or_default();
-            // Each action sees what the ones before it did to the case.
-            let case = self.case_now(case_id).await?.ok_or_else(|| {
+            let mut case = self.case_now(case_id).await?.ok_or_else(|| {
                 Failure::Storage(StorageFault::other(format!("case {case_id} is gone")))
             })?;
-            if ActionCode::from(action.code) == ActionCode::Directpayment {
-                let data = &action.data;
-                self.apply_payment(
-                    case,
-                    data.amount.expect("checked"),
-                    data.payment_date.unwrap_or(today),
-                    data.reference.as_ref().map(|r| r.to_string()),
-                    None,
-                    true,
-                    Some(action.code.into()),
-                )
-                .await?;
-            } else {
-                let mut case = case;
-                let (status, what) = match ActionCode::from(action.code) {
-                    ActionCode::Comment => (None, "Comment added".to_string()),
-                    ActionCode::Withdraw => (
-                        Some(CaseStatus::Withdrawn),
-                        "Case withdrawn by the creditor".into(),
-                    ),
-                    ActionCode::Duedate => {
-                        let due = action.data.due_date.expect("checked");
-                        case.due_date = due;
-                        (None, format!("Case due date moved to {due}"))
-                    }
-                    ActionCode::Paymentplan => {
-                        (Some(CaseStatus::PaymentPlan), "Payment plan allowed".into())
-                    }
-                    ActionCode::Objection => (
-                        Some(CaseStatus::Objection),
-                        "Debtor's objection registered".into(),
-                    ),
-                    ActionCode::Pause => (Some(CaseStatus::Paused), "Case paused".into()),
-                    ActionCode::Directpayment => unreachable!("handled above"),
-                };
-                if let Some(status) = status {
-                    case.status = status;
-                    if status == CaseStatus::Withdrawn {
-                        case.closed_at = Some(today);
-                        if let Some(mut invoice) =
-                            tables::invoice(self.db(), client_id, case.invoice_number).await?
-                        {
-                            invoice.status = InvoiceStatus::Withdrawn;
-                            tables::put_invoice(self.db(), &invoice).await?;
-                        }
-                    }
-                    case.mark(today, format!("{what}."));
+            match plan {
+                rules::cases::Plan::Payment(payment) => {
+                    self.apply_payment(case, payment).await?;
                 }
-                case.event(
-                    at,
-                    "ACTION_APPLIED",
-                    format!("{what}{note}."),
-                    Some(action.code.into()),
-                );
-                tables::update_case(self.db(), &case).await?;
+                rules::cases::Plan::Change(change) => {
+                    let comment = action.comment.as_ref().map(|c| c.as_str());
+                    let (today, now) = (self.today(), self.now);
+                    let code = action.code.into();
+                    if let Some(status) =
+                        rules::cases::apply(change, code, comment, &mut case, today, now)
+                        && let Some(mut invoice) =
+                            tables::invoice(self.db(), client_id, case.invoice_number).await?
+                    {
+                        invoice.status = status;
+                        tables::put_invoice(self.db(), &invoice).await?;
+                    }
+                    tables::update_case(self.db(), &case).await?;
+                }
             }
             results.push(types::InvoiceActionResult {
                 action_id,

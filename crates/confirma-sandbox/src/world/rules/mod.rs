@@ -3,4 +3,5 @@
 //! needs through `tables`, call it, and write what it decides. One module per aggregate's rules,
 //! unit-tested without a database.
 
+pub mod cases;
 pub mod invoices;
