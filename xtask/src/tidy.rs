@@ -7,6 +7,12 @@
 //! Imports are read from `use` items and from paths written in the code (`crate::a::b`,
 //! `super::a`); comments and doc links are not imports.
 
+//!
+//! **Layers.** The sandbox's domain is layered (ARCHITECTURE.md): its records and its rules
+//! import only the plain modules beside them (records, rules, check digits, money, refusals,
+//! stored values) and no database or HTTP crate, and nothing in `world/` knows HTTP. [`layers`]
+//! lists what breaks that, naming the module and what it imports.
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -379,6 +385,65 @@ fn resolve(
     known.contains(&best).then_some(best)
 }
 
+/// A layer: the modules under `prefix` may import only modules under the `allowed` prefixes
+/// (and their own ancestors) and no crate of `forbidden_crates`.
+pub struct Layer {
+    pub prefix: &'static str,
+    pub allowed: &'static [&'static str],
+    pub forbidden_crates: &'static [&'static str],
+}
+
+/// What breaks `layers` in the crate whose `src` directory is `src`: one line per module and
+/// import.
+pub fn layer_breaches(src: &Path, layers: &[Layer]) -> std::io::Result<Vec<String>> {
+    let found = imports(src)?;
+    let under =
+        |module: &str, prefix: &str| module == prefix || module.starts_with(&format!("{prefix}::"));
+    let mut breaches = Vec::new();
+    for layer in layers {
+        for (module, targets) in found.iter().filter(|(m, _)| under(m, layer.prefix)) {
+            for target in targets {
+                if !is_ancestor(target, module) && !layer.allowed.iter().any(|a| under(target, a)) {
+                    breaches.push(format!("{module} imports {target}"));
+                }
+            }
+        }
+    }
+    let mut files = Vec::new();
+    collect(src, &mut files)?;
+    for file in files {
+        let Some(module) = module_of(src, &file) else {
+            continue;
+        };
+        let code = code_only(&std::fs::read_to_string(&file)?);
+        for layer in layers.iter().filter(|l| under(&module, l.prefix)) {
+            for name in layer.forbidden_crates {
+                if uses_crate(&code, name) {
+                    breaches.push(format!("{module} uses the crate {name}"));
+                }
+            }
+        }
+    }
+    breaches.sort();
+    breaches.dedup();
+    Ok(breaches)
+}
+
+/// Whether the code names the crate `name` as a path's first segment (`sqlx::query`,
+/// `use sqlx::Row`, `::sqlx::Any`).
+fn uses_crate(code: &str, name: &str) -> bool {
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    code.match_indices(&format!("{name}::")).any(|(at, _)| {
+        let before = &code[..at];
+        // `::name::` is the crate only when nothing names a path before it (`a::name::` is not).
+        let before = before.strip_suffix("::").unwrap_or(before);
+        before
+            .chars()
+            .next_back()
+            .is_none_or(|c| !ident(c) && c != ':')
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -406,6 +471,82 @@ mod tests {
             "modules that import each other (directly or round a circle):\n{}",
             found.join("\n")
         );
+    }
+
+    /// The sandbox's layers as ARCHITECTURE.md draws them.
+    const SANDBOX_LAYERS: &[Layer] = &[
+        Layer {
+            prefix: "world::records",
+            allowed: &[
+                "world::records",
+                "world::checks",
+                "world::money",
+                "world::refusal",
+                "world::stored",
+            ],
+            // Records are the sandbox's own: the wire types are mapped in `world::wire`.
+            forbidden_crates: &["sqlx", "axum", "tokio", "confirma_server"],
+        },
+        Layer {
+            prefix: "world::rules",
+            allowed: &[
+                "world::records",
+                "world::rules",
+                "world::checks",
+                "world::money",
+                "world::refusal",
+                "world::stored",
+            ],
+            forbidden_crates: &["sqlx", "axum", "tokio"],
+        },
+        Layer {
+            prefix: "world",
+            allowed: &["world", "store"],
+            forbidden_crates: &["axum"],
+        },
+    ];
+
+    #[test]
+    fn the_sandbox_s_layers_import_only_what_is_below_them() {
+        let src = crate::project_root().join("crates/confirma-sandbox/src");
+        let breaches = layer_breaches(&src, SANDBOX_LAYERS).unwrap();
+        assert!(
+            breaches.is_empty(),
+            "imports that break the sandbox's layers (ARCHITECTURE.md):\n{}",
+            breaches.join("\n")
+        );
+    }
+
+    #[test]
+    fn a_layer_breach_is_found_and_named() {
+        let dir = tempdir().join("layers");
+        let write = |file: &str, text: &str| {
+            let path = dir.join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        write("lib.rs", "mod world;");
+        write("world/mod.rs", "mod rules;\nmod tables;");
+        write("world/tables.rs", "pub fn put() {}");
+        write(
+            "world/rules/mod.rs",
+            "use crate::world::tables::put;\nfn f() { sqlx::query(\"\"); }",
+        );
+        let breaches = layer_breaches(&dir, &SANDBOX_LAYERS[1..2]).unwrap();
+        assert_eq!(
+            breaches,
+            [
+                "world::rules imports world::tables",
+                "world::rules uses the crate sqlx"
+            ]
+        );
+        write("world/rules/mod.rs", "pub fn decide() {}");
+        assert!(
+            layer_breaches(&dir, &SANDBOX_LAYERS[1..2])
+                .unwrap()
+                .is_empty()
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -1,18 +1,18 @@
 //! The sandbox as the generated [`PartnerApi`]: each operation checks its caller
 //! ([`auth`](self::auth)), asks the domain (reads here in [`reads`](self::reads), changes as
-//! commands), and answers on the wire ([`wire`](self::wire), refusals through [`errors`](self::errors)).
+//! commands), and answers on the wire (through `world::wire`, refusals through
+//! [`errors`](self::errors)).
 
 mod auth;
 mod errors;
 mod reads;
-mod wire;
 
 use std::sync::Arc;
 
 use confirma_server::{self as server, ApiError, ApiKey, PartnerApi, types};
 
 use crate::app::{Identified, Sandbox};
-use crate::world::{AccountingKind, commands};
+use crate::world::{AccountingKind, commands, wire};
 use auth::Who;
 
 /// The sandbox as a [`PartnerApi`].

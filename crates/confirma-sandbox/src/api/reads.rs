@@ -4,12 +4,13 @@
 
 use confirma_server::{self as server, ApiError, types};
 
+use super::SandboxApi;
 use super::auth::Who;
-use super::{SandboxApi, wire};
 use crate::world::queries::{DateWindow, DistributionFilter};
 use crate::world::records::filters::Fetch;
 use crate::world::records::invoices::DistributionRecord;
 use crate::world::stored::int32;
+use crate::world::wire;
 use crate::world::{AccountingItem, AccountingKind, commands};
 
 impl SandboxApi {

@@ -9,7 +9,7 @@ use super::checks::normalized_reference;
 use super::clock::Happened;
 use super::invoices::InvoiceRecord;
 use super::money::cents;
-pub use super::records::cases::{AGENCY, CaseRecord, CaseTerms, PaymentRecord};
+pub use super::records::cases::{CaseRecord, CaseTerms, PaymentRecord};
 use super::records::cases::{CaseStage, CaseStatus};
 use super::records::invoices::InvoiceStatus;
 use super::refusal::{Failure, Refusal, StorageFault};

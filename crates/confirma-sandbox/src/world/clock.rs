@@ -94,7 +94,7 @@ impl World<'_> {
                 if budget <= 0 {
                     return Ok((happened, false));
                 }
-                if Self::is_settlement_day(day) {
+                if super::rules::settlements::is_settlement_day(day) {
                     happened.settlements += self.run_settlement(day).await?;
                 }
                 self.processed_day = day;

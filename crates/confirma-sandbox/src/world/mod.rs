@@ -23,6 +23,7 @@ mod seed;
 pub mod settlements;
 pub mod stored;
 pub mod tables;
+pub mod wire;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use confirma_server::types;
@@ -32,13 +33,12 @@ use sqlx::AnyConnection;
 pub use cases::PaymentReceipt;
 pub use clients::{Caller, missing_token, stored_token, unknown_token};
 pub use commands::{Change, Command};
-pub use money::cents;
 pub use records::accounting::{AccountingItem, Kind as AccountingKind};
 pub use records::cases::{CaseRecord, PaymentRecord};
 pub use records::clients::{ClientRecord, TokenRecord};
+pub use records::filters::SettlementWindow;
 pub use records::invoices::InvoiceRecord;
 pub use refusal::{Failure, Problem, Refusal, StorageFault, StorageKind};
-pub use settlements::SettlementWindow;
 
 /// Fixed facts of a sandbox run: the seed and the start of time.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -235,7 +235,7 @@ impl<'c> World<'c> {
         if let Some(invoice) = record
             && let Some(case_id) = accepted.case_id
         {
-            let terms = cases::CaseTerms::of(&request.invoice);
+            let terms = rules::cases::terms(&request.invoice);
             self.open_case(case_id, &invoice, terms).await?;
         }
         Ok(accepted)

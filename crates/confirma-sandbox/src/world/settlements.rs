@@ -1,29 +1,12 @@
 //! Settlement runs: the agency pays the creditor what it collected, in batches with breakdowns.
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
+use chrono::{DateTime, NaiveDate, Utc};
 use confirma_server::types;
-use rust_decimal::Decimal;
 
-use super::cases::AGENCY;
-use super::checks::finnish_reference;
-pub use super::records::settlements::SettlementRecord;
-use super::records::settlements::{Allocation, Beneficiary, Part, PartKind, Settlement};
-use super::records::wire;
+use super::records::filters::SettlementWindow;
 use super::refusal::Failure;
-use super::{World, tables};
-
-/// Settlements run every Monday (the documented cadence is "typically once a business week").
-pub const SETTLEMENT_DAY: Weekday = Weekday::Mon;
-
-/// Which settlements a fetch asks for: a settlement-date window, and whether only those never
-/// fetched before.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SettlementWindow {
-    pub from: NaiveDate,
-    pub to: NaiveDate,
-    pub unfetched_only: bool,
-}
+use super::wire;
+use super::{World, rules, tables};
 
 impl World<'_> {
     /// Settles, per client, every agency-received payment not settled yet; returns how many
@@ -36,56 +19,13 @@ impl World<'_> {
                 continue;
             }
             let sequence = tables::settlements_on(self.db(), date).await? + 1;
-            let id = i64::from(date.year()) * 100_000_000
-                + i64::from(date.month()) * 1_000_000
-                + i64::from(date.day()) * 10_000
-                + sequence;
-            let mut allocations = Vec::new();
-            let mut total = Decimal::ZERO;
-            for mut p in pending {
-                p.settlement_id = Some(id);
-                tables::update_payment(self.db(), &p).await?;
-                total += p.amount;
-                let part = |kind, amount| Part { amount, kind };
-                allocations.push(Allocation {
-                    allocated_total_amount: p.amount,
-                    allocation_date: p.date,
-                    allocation_id: p.allocation_id,
-                    breakdown: vec![
-                        part(PartKind::Capital, p.capital),
-                        part(PartKind::Interest, p.interest),
-                        part(PartKind::Fees, p.costs),
-                    ],
-                    case_id: Some(p.case_id),
-                    currency: p.currency.clone(),
-                    original_invoice_number: Some(p.invoice_number.to_string()),
-                    original_payment_reference: p.original_reference.clone(),
-                });
-            }
             let client = self.client(client_id).await?;
-            let settlement = Settlement {
-                agency: AGENCY.into(),
-                allocations,
-                api_fetch_date: None,
-                beneficiary: Some(Beneficiary {
-                    bic: client.bic.clone(),
-                    iban: client.iban.clone(),
-                    name: Some(client.name.clone()),
-                }),
-                currency: "EUR".into(),
-                remittance_reference: Some(finnish_reference(&id.to_string())),
-                settlement_amount: super::money::cents(total),
-                settlement_date: date,
-                settlement_id: id,
-            };
-            tables::insert_settlement(
-                self.db(),
-                &SettlementRecord {
-                    settlement,
-                    client_id,
-                },
-            )
-            .await?;
+            let (settlement, settled) =
+                rules::settlements::settle(&client, pending, date, sequence);
+            for payment in &settled {
+                tables::update_payment(self.db(), payment).await?;
+            }
+            tables::insert_settlement(self.db(), &settlement).await?;
             made += 1;
         }
         Ok(made)
@@ -142,13 +82,9 @@ impl World<'_> {
             .into_iter()
             .filter(|s| ids.contains(&s.settlement.settlement_id))
         {
-            record.settlement.api_fetch_date = Some(at);
+            rules::settlements::fetched(&mut record, at);
             tables::update_settlement(self.db(), &record).await?;
         }
         Ok(())
-    }
-
-    pub(super) fn is_settlement_day(day: NaiveDate) -> bool {
-        day.weekday() == SETTLEMENT_DAY
     }
 }

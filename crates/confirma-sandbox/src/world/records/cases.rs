@@ -3,7 +3,6 @@
 
 use crate::world::money::cents;
 use chrono::{DateTime, NaiveDate, Utc};
-use confirma_server::types;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -33,37 +32,6 @@ pub struct CaseTerms {
     pub reminder_after_days: i64,
     /// Whether the case may go on to demand and collection (not only reminders).
     pub collection_enabled: bool,
-}
-
-impl CaseTerms {
-    /// The terms an invoice gives its case: its interest, reminder fee and delay, and whether
-    /// collection may follow the reminders.
-    pub fn of(invoice: &types::InvoiceContentData) -> Self {
-        let collection = invoice.collection.as_ref();
-        let interest = invoice
-            .terms
-            .as_ref()
-            .and_then(|t| t.interest.as_ref())
-            .map(|i| i.percentage)
-            .or_else(|| {
-                collection
-                    .and_then(|c| c.interest.as_ref())
-                    .and_then(|i| i.percentage)
-            })
-            .unwrap_or_default();
-        Self {
-            interest_percent: interest,
-            reminder_fee: collection
-                .and_then(|c| c.costs.as_ref())
-                .and_then(|c| c.reminder_fee_amount)
-                .unwrap_or(DEFAULT_REMINDER_FEE),
-            reminder_after_days: collection
-                .and_then(|c| c.start_delay_days)
-                .map_or(DEFAULT_REMINDER_AFTER_DAYS, i64::from),
-            collection_enabled: collection.is_none_or(|c| c.enabled)
-                && !invoice.parties.buyer_party.disable_collection,
-        }
-    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

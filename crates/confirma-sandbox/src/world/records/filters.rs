@@ -129,6 +129,16 @@ impl DistributionFilter {
     }
 }
 
+/// Which settlements a fetch asks for: a settlement-date window, and whether only those never
+/// fetched before.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SettlementWindow {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub unfetched_only: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

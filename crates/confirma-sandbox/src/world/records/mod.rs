@@ -5,7 +5,7 @@
 //! aggregates' rules decide with them.
 
 /// An enum of a record, stored by its names. The names are the records' own, fixed by the data
-/// already stored (today they equal the spec's wire names; [`wire`] maps the two, so a spec edit
+/// already stored (today they equal the spec's wire names; `world::wire` maps the two, so a spec edit
 /// never changes what a stored record means).
 macro_rules! stored_enum {
     ($(#[$meta:meta])* pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
@@ -42,4 +42,3 @@ pub mod clients;
 pub mod filters;
 pub mod invoices;
 pub mod settlements;
-pub mod wire;

@@ -8,8 +8,8 @@ use rust_decimal::Decimal;
 
 use crate::world::money::cents;
 use crate::world::records::cases::{
-    ActionCode, COLLECTION_FEE, CasePayment, CaseRecord, CaseStage, CaseStatus, DEMAND_FEE,
-    PaymentRecord, PaymentType,
+    ActionCode, COLLECTION_FEE, CasePayment, CaseRecord, CaseStage, CaseStatus, CaseTerms,
+    DEFAULT_REMINDER_AFTER_DAYS, DEFAULT_REMINDER_FEE, DEMAND_FEE, PaymentRecord, PaymentType,
 };
 use crate::world::records::invoices::{InvoiceRecord, InvoiceStatus};
 use crate::world::refusal::{Problem, Refusal};
@@ -22,6 +22,35 @@ pub fn allocate(case: &CaseRecord, amount: Decimal) -> (Decimal, Decimal, Decima
     let to_interest = (amount - to_costs).min(interest);
     let to_capital = (amount - to_costs - to_interest).min(capital);
     (to_capital, to_interest, to_costs)
+}
+
+/// The terms an invoice gives its case: its interest, reminder fee and delay, and whether
+/// collection may follow the reminders.
+pub fn terms(invoice: &types::InvoiceContentData) -> CaseTerms {
+    let collection = invoice.collection.as_ref();
+    let interest = invoice
+        .terms
+        .as_ref()
+        .and_then(|t| t.interest.as_ref())
+        .map(|i| i.percentage)
+        .or_else(|| {
+            collection
+                .and_then(|c| c.interest.as_ref())
+                .and_then(|i| i.percentage)
+        })
+        .unwrap_or_default();
+    CaseTerms {
+        interest_percent: interest,
+        reminder_fee: collection
+            .and_then(|c| c.costs.as_ref())
+            .and_then(|c| c.reminder_fee_amount)
+            .unwrap_or(DEFAULT_REMINDER_FEE),
+        reminder_after_days: collection
+            .and_then(|c| c.start_delay_days)
+            .map_or(DEFAULT_REMINDER_AFTER_DAYS, i64::from),
+        collection_enabled: collection.is_none_or(|c| c.enabled)
+            && !invoice.parties.buyer_party.disable_collection,
+    }
 }
 
 /// A case due on `day` moves one stage on: a reminder (its fee from the invoice), a demand, or
@@ -384,7 +413,6 @@ pub fn apply(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::world::records::cases::{CaseTerms, DEFAULT_REMINDER_FEE};
     use crate::world::records::invoices::InvoiceType;
 
     fn day(s: &str) -> NaiveDate {
