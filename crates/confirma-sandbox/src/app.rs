@@ -12,7 +12,7 @@ use crate::credentials::Credentials;
 use crate::health::Health;
 use crate::store::{Claim, Db};
 use crate::world::{
-    Caller, Change, Command, Failure, Genesis, State, StorageFault, World, commands, tables,
+    Caller, Change, Command, Failure, Genesis, State, StorageFault, World, commands,
 };
 use crate::writer::Writer;
 
@@ -142,9 +142,7 @@ impl Sandbox {
             self.health.failed(&fault);
             Failure::Storage(fault)
         })?;
-        let state = tables::state(&mut tx)
-            .await?
-            .unwrap_or_else(|| State::fresh(&self.genesis));
+        let state = State::load(&mut tx, &self.genesis).await?;
         Ok(Reader {
             tx,
             genesis: self.genesis.clone(),
@@ -155,7 +153,7 @@ impl Sandbox {
     /// The sandbox clock.
     pub async fn now(&self) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
         let mut conn = self.db.pool.acquire().await.map_err(Failure::from)?;
-        Ok(tables::now(&mut conn).await?.unwrap_or(self.genesis.start))
+        Ok(State::now(&mut conn, &self.genesis).await?)
     }
 
     /// Who `key` is: no key, the provisioning token, a client's token (perhaps expired, with the

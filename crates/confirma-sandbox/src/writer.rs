@@ -15,9 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::credentials::Credentials;
 use crate::health::Health;
 use crate::store::Db;
-use crate::world::{
-    Change, Failure, Genesis, Remembered, State, StorageFault, StorageKind, World, tables,
-};
+use crate::world::{Change, Failure, Genesis, Remembered, State, StorageFault, StorageKind, World};
 
 /// The most changes one transaction holds.
 const MAX_GROUP: usize = 256;
@@ -212,9 +210,7 @@ async fn apply_group(
     group: &mut [Box<dyn Job>],
 ) -> Result<Committed, Failure> {
     let mut tx = db.begin_write(conn).await?;
-    let before = tables::state(&mut tx)
-        .await?
-        .unwrap_or_else(|| State::fresh(genesis));
+    let before = State::load(&mut tx, genesis).await?;
     let mut state = before.clone();
     let mut tokens_changed = false;
     let mut storage_failed = None;
@@ -250,7 +246,7 @@ async fn apply_group(
         }
     }
     if state != before {
-        tables::put_state(&mut tx, &state).await?;
+        state.store(&mut tx).await?;
     }
     tx.commit().await?;
     Ok(Committed {

@@ -81,19 +81,6 @@ impl World<'_> {
         tables::insert_case(self.db(), &case).await
     }
 
-    /// The invoice is credited: its case's interest up to the last processed day, and no more
-    /// accrual or escalation.
-    pub(super) async fn case_credited(&mut self, invoice: &InvoiceRecord) -> Result<(), Failure> {
-        let Some(id) = invoice.case_id else {
-            return Ok(());
-        };
-        if let Some(mut case) = self.case_now(id).await? {
-            rules::cases::credit(&mut case);
-            tables::update_case(self.db(), &case).await?;
-        }
-        Ok(())
-    }
-
     /// Escalates up to `limit` of the cases due on `day` (reminder, demand, collection);
     /// returns how many it took.
     pub(super) async fn escalate(

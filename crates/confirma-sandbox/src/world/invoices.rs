@@ -77,7 +77,13 @@ impl World<'_> {
             tables::take_failing_distribution(self.db(), client_id, number).await?;
         }
         if let Some(original) = &new.credited {
-            self.case_credited(original).await?;
+            // The credited invoice's case keeps what it accrued, and accrues no more.
+            if let Some(case_id) = original.case_id
+                && let Some(mut case) = self.case_now(case_id).await?
+            {
+                rules::cases::credit(&mut case);
+                tables::update_case(self.db(), &case).await?;
+            }
             tables::put_invoice(self.db(), original).await?;
         }
         tables::put_invoice(self.db(), &new.record).await?;

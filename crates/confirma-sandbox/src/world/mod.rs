@@ -22,7 +22,7 @@ pub mod rules;
 mod seed;
 pub mod settlements;
 pub mod stored;
-pub mod tables;
+mod tables;
 pub mod wire;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -71,6 +71,23 @@ impl State {
             demo_token: None,
             processed_day: genesis.start.date_naive(),
         }
+    }
+
+    /// The world's own row as the transaction `db` sees it (before the seed: fresh).
+    pub async fn load(db: &mut AnyConnection, genesis: &Genesis) -> Result<Self> {
+        Ok(tables::state(db)
+            .await?
+            .unwrap_or_else(|| Self::fresh(genesis)))
+    }
+
+    /// Writes the world's own row (at the end of a group of changes that moved it).
+    pub async fn store(&self, db: &mut AnyConnection) -> Result<()> {
+        tables::put_state(db, self).await
+    }
+
+    /// The sandbox clock alone, in one statement (before the seed: the start).
+    pub async fn now(db: &mut AnyConnection, genesis: &Genesis) -> Result<DateTime<Utc>> {
+        Ok(tables::now(db).await?.unwrap_or(genesis.start))
     }
 }
 
