@@ -1165,6 +1165,63 @@ mod tests {
         }
     }
 
+    /// Every statement of this file, as SQLite plans it: none scans a whole table but the
+    /// world's one row and the settings (statements built at run time, with `{}` in their text,
+    /// have tests of their own above). Read from the source, so a new statement is held too.
+    #[tokio::test]
+    async fn no_statement_reads_a_whole_table() {
+        let (db, _claim) =
+            crate::store::Db::open(crate::store::Location::Memory, Default::default())
+                .await
+                .unwrap();
+        let mut c = db.pool.acquire().await.unwrap();
+        let source = include_str!("tables.rs");
+        let source = &source[..source.find("#[cfg(test)]").unwrap()];
+        let (mut checked, mut wholes) = (0, Vec::new());
+        let mut pieces = source.split('"');
+        let mut before = pieces.next().unwrap_or_default();
+        while let (Some(literal), Some(after)) = (pieces.next(), pieces.next()) {
+            // A fragment pushed onto a statement built at run time is not a statement.
+            let fragment = before.trim_end().ends_with("push(");
+            before = after;
+            let sql = literal.split_whitespace().collect::<Vec<_>>().join(" ");
+            let first = sql.split(' ').next().unwrap_or_default();
+            if fragment
+                || !["SELECT", "UPDATE", "DELETE", "INSERT"].contains(&first)
+                || sql.contains('{')
+            {
+                continue;
+            }
+            let plan: Vec<String> =
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")))
+                    .fetch_all(&mut *c)
+                    .await
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"))
+                    .iter()
+                    .map(|row| row.try_get::<String, _>("detail").unwrap())
+                    .collect();
+            // At most one row, whichever comes first (is any distribution set to fail?).
+            let one_row = sql.ends_with("LIMIT 1") && !sql.contains("ORDER BY");
+            let whole = plan.iter().any(|step| {
+                step.starts_with("SCAN ")
+                    && !step.contains(" USING ")
+                    && !["SCAN world", "SCAN settings", "SCAN CONSTANT ROW"]
+                        .iter()
+                        .any(|allowed| step.starts_with(allowed))
+            });
+            if whole && !one_row {
+                wholes.push(format!("{sql}\n    {}", plan.join(" / ")));
+            }
+            checked += 1;
+        }
+        assert!(checked > 30, "only {checked} statements found in tables.rs");
+        assert!(
+            wholes.is_empty(),
+            "statements that read a whole table:\n{}",
+            wholes.join("\n")
+        );
+    }
+
     /// A new record whose key is taken fails loudly and overwrites nothing; an update of a record
     /// never stored is no silent insert.
     #[tokio::test]
