@@ -93,12 +93,12 @@ impl World<'_> {
         for item in &mut items {
             tables::insert_accounting(self.db(), item).await?;
         }
-        Ok(Self::receipt(&items))
+        Self::receipt(&items)
     }
 
-    fn receipt(items: &[AccountingItem]) -> types::AccountingSubmitResponse {
-        types::AccountingSubmitResponse {
-            accepted_count: items.len() as i32,
+    fn receipt(items: &[AccountingItem]) -> Result<types::AccountingSubmitResponse, Failure> {
+        Ok(types::AccountingSubmitResponse {
+            accepted_count: super::stored::int32("an accepted count", items.len())?,
             items: items
                 .iter()
                 .map(|i| types::AccountingSubmitItem {
@@ -107,7 +107,7 @@ impl World<'_> {
                     status: SyncStatus::Pending.code(),
                 })
                 .collect(),
-        }
+        })
     }
 
     pub(super) async fn submit_ledger(

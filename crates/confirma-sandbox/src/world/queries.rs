@@ -54,12 +54,13 @@ impl World<'_> {
             client_id,
             &filter,
             i64::try_from(skip).unwrap_or(i64::MAX),
-            page_size as i64,
+            i64::try_from(page_size).unwrap_or(i64::MAX),
         )
         .await?;
         Ok(Page {
             items,
-            total: total as usize,
+            // A count of rows is never negative.
+            total: usize::try_from(total).unwrap_or_default(),
         })
     }
 
