@@ -258,3 +258,85 @@ pub struct PaymentRecord {
     pub direct: bool,
     pub settlement_id: Option<i64>,
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    /// A case of 1,000.00 at 7.3% (0.20 a day), due 2026-03-16, delivered on `delivered`.
+    pub(crate) fn case(delivered: Option<&str>) -> CaseRecord {
+        CaseRecord {
+            id: 1,
+            client_id: 1000,
+            invoice_number: 1,
+            status: CaseStatus::Open,
+            stage: CaseStage::PaymentControl,
+            created_at: "2026-03-02T08:00:00Z".parse().unwrap(),
+            closed_at: None,
+            due_date: day("2026-03-16"),
+            currency: "EUR".into(),
+            terms: CaseTerms {
+                interest_percent: "7.3".parse().unwrap(),
+                reminder_fee: DEFAULT_REMINDER_FEE,
+                reminder_after_days: 7,
+                collection_enabled: true,
+            },
+            capital: "1000.00".parse().unwrap(),
+            interest: Decimal::ZERO,
+            interest_through: day("2026-03-02"),
+            delivered_on: delivered.map(day),
+            accruing: true,
+            costs: Decimal::ZERO,
+            paid: Decimal::ZERO,
+            stage_since: day("2026-03-02"),
+            events: Vec::new(),
+            timeline: Vec::new(),
+            payments: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn interest_accrues_day_by_day_after_the_due_date_and_the_delivery() {
+        let mut on_time = case(Some("2026-03-02"));
+        on_time.accrue(day("2026-03-20"));
+        // 17th to 20th: four days of 0.20.
+        assert_eq!(cents(on_time.interest), "0.80".parse::<Decimal>().unwrap());
+        // Brought up to date in two goes, the same.
+        let mut twice = case(Some("2026-03-02"));
+        twice.accrue(day("2026-03-18"));
+        twice.accrue(day("2026-03-20"));
+        assert_eq!(cents(twice.interest), cents(on_time.interest));
+        // Delivered late (on the 18th): from the 19th.
+        let mut late = case(Some("2026-03-18"));
+        late.accrue(day("2026-03-20"));
+        assert_eq!(cents(late.interest), "0.40".parse::<Decimal>().unwrap());
+        // Never delivered, or credited: nothing.
+        let mut never = case(None);
+        never.accrue(day("2026-03-20"));
+        assert!(never.interest.is_zero());
+        let mut credited = case(Some("2026-03-02"));
+        credited.accruing = false;
+        credited.accrue(day("2026-03-20"));
+        assert!(credited.interest.is_zero());
+    }
+
+    #[test]
+    fn the_reminder_is_due_days_after_the_due_date_but_never_before_delivery() {
+        assert_eq!(
+            case(Some("2026-03-02")).escalates_on(),
+            Some(day("2026-03-23"))
+        );
+        assert_eq!(
+            case(Some("2026-03-25")).escalates_on(),
+            Some(day("2026-03-26"))
+        );
+        assert_eq!(case(None).escalates_on(), None);
+        let mut paused = case(Some("2026-03-02"));
+        paused.status = CaseStatus::Paused;
+        assert_eq!(paused.escalates_on(), None);
+    }
+}

@@ -44,3 +44,24 @@ stored_enum! {
         Netbaron = "NETBARON",
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A lifecycle client with the payment-reference prefix 1044 and a bank account.
+    pub(crate) fn client() -> ClientRecord {
+        ClientRecord {
+            id: 1000,
+            name: "Vaasan Tekniikka Oy".into(),
+            business_id: "2942108-7".into(),
+            customer_code: "C1000".into(),
+            payment_reference_prefix: "1044".into(),
+            service: ServiceType::Lifecycle,
+            accounting_system: None,
+            iban: Some("FI5657122300048216".into()),
+            bic: Some("OKOYFIHH".into()),
+            created_at: "2026-03-02T08:00:00Z".parse().unwrap(),
+        }
+    }
+}

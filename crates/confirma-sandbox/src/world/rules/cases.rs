@@ -427,35 +427,18 @@ mod tests {
         "2026-03-25T08:00:00Z".parse().unwrap()
     }
 
-    /// An open case of 1,000.00 with 10.00 of interest and 5.00 of costs, due 2026-03-16.
+    /// An open case of 1,000.00 with 10.00 of interest and 5.00 of costs, due 2026-03-16,
+    /// delivered, accruing no more interest.
     fn case() -> CaseRecord {
+        let mut case = crate::world::records::cases::tests::case(Some("2026-03-02"));
+        case.terms.interest_percent = Decimal::ZERO;
         CaseRecord {
             id: 481_001,
-            client_id: 1000,
             invoice_number: 7,
-            status: CaseStatus::Open,
-            stage: CaseStage::PaymentControl,
-            created_at: "2026-03-02T08:00:00Z".parse().unwrap(),
-            closed_at: None,
-            due_date: day("2026-03-16"),
-            currency: "EUR".into(),
-            terms: CaseTerms {
-                interest_percent: Decimal::ZERO,
-                reminder_fee: DEFAULT_REMINDER_FEE,
-                reminder_after_days: 7,
-                collection_enabled: true,
-            },
-            capital: dec("1000.00"),
             interest: dec("10.00"),
             interest_through: day("2026-03-25"),
-            delivered_on: Some(day("2026-03-02")),
-            accruing: true,
             costs: dec("5.00"),
-            paid: Decimal::ZERO,
-            stage_since: day("2026-03-02"),
-            events: Vec::new(),
-            timeline: Vec::new(),
-            payments: Vec::new(),
+            ..case
         }
     }
 

@@ -457,20 +457,7 @@ mod tests {
         serde_json::from_str(example).unwrap()
     }
 
-    fn client() -> ClientRecord {
-        ClientRecord {
-            id: 1000,
-            name: "Vaasan Tekniikka Oy".into(),
-            business_id: "2942108-7".into(),
-            customer_code: "C1000".into(),
-            payment_reference_prefix: "1044".into(),
-            service: ServiceType::Lifecycle,
-            accounting_system: None,
-            iban: None,
-            bic: None,
-            created_at: now(),
-        }
-    }
+    use crate::world::records::clients::tests::client;
 
     fn now() -> DateTime<Utc> {
         "2026-03-02T08:00:00Z".parse().unwrap()

@@ -89,7 +89,6 @@ pub fn fetched(record: &mut SettlementRecord, at: DateTime<Utc>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::world::records::clients::ServiceType;
 
     fn dec(s: &str) -> Decimal {
         s.parse().unwrap()
@@ -117,18 +116,7 @@ mod tests {
 
     #[test]
     fn a_settlement_pays_each_pending_payment_split_into_what_it_paid() {
-        let client = ClientRecord {
-            id: 1000,
-            name: "Vaasan Tekniikka Oy".into(),
-            business_id: "2942108-7".into(),
-            customer_code: "C1000".into(),
-            payment_reference_prefix: "1044".into(),
-            service: ServiceType::Lifecycle,
-            accounting_system: None,
-            iban: Some("FI5657122300048216".into()),
-            bic: Some("OKOYFIHH".into()),
-            created_at: "2026-03-02T08:00:00Z".parse().unwrap(),
-        };
+        let client = crate::world::records::clients::tests::client();
         let monday: NaiveDate = "2026-03-30".parse().unwrap();
         assert!(is_settlement_day(monday));
         assert!(!is_settlement_day(monday.succ_opt().unwrap()));
