@@ -1,6 +1,8 @@
 //! The Partner API as an axum server stub, generated from `openapi/partner-api.yaml`.
 //!
-//! Implement [`PartnerApi`] (one async method per operation) and call [`router`]: every request is
+//! Implement [`PartnerApi`] (`authorize`, which decides who the caller is before anything else of
+//! the request is read, and one async method per operation, which receives that caller) and call
+//! [`router`]: every request is
 //! parsed and validated against the spec before it reaches the trait, every answer is one of the
 //! statuses the spec documents for that operation, and every error is an [`ErrorResponse`]
 //! (`types::ErrorResponse`). The router also serves its own description at `/openapi.json`.

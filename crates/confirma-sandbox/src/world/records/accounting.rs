@@ -15,9 +15,11 @@ pub struct AccountingItem {
     pub invoice_number: String,
     pub submitted_at: DateTime<Utc>,
     pub status: SyncStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sync_date: Option<NaiveDate>,
     pub description: String,
     /// Why the accounting system will refuse it, decided when it was submitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) failure: Option<String>,
 }
 

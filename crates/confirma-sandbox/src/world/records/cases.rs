@@ -42,6 +42,7 @@ pub struct CaseRecord {
     pub status: CaseStatus,
     pub stage: CaseStage,
     pub created_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closed_at: Option<NaiveDate>,
     pub due_date: NaiveDate,
     pub currency: String,
@@ -54,7 +55,7 @@ pub struct CaseRecord {
     pub interest_through: NaiveDate,
     /// The day its invoice reaches the debtor (none if it never will): the case accrues interest
     /// and escalates only from the day after.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivered_on: Option<NaiveDate>,
     /// False once its invoice is credited: then it no longer accrues or escalates.
     pub accruing: bool,
@@ -246,7 +247,9 @@ pub struct PaymentRecord {
     pub case_id: i64,
     pub invoice_number: i64,
     pub invoice_reference: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub original_reference: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_name: Option<String>,
     pub date: NaiveDate,
     pub currency: String,
@@ -256,6 +259,7 @@ pub struct PaymentRecord {
     pub costs: Decimal,
     /// Paid to the creditor directly (reported with DIRECTPAYMENT), so never settled by the agency.
     pub direct: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settlement_id: Option<i64>,
 }
 

@@ -13,8 +13,11 @@ pub struct ClientRecord {
     /// Digits every payment reference of this client starts with.
     pub payment_reference_prefix: String,
     pub service: ServiceType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accounting_system: Option<AccountingSystem>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iban: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bic: Option<String>,
     pub created_at: DateTime<Utc>,
 }

@@ -23,7 +23,9 @@ pub struct InvoiceRecord {
     pub payment_control: bool,
     pub buyer_name: String,
     pub received_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub case_id: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub distribution: Option<DistributionRecord>,
     /// SHA-256 (hex) of its request's canonical JSON ([`canonical_json`]), which recognises an
     /// identical re-submission whatever the generated types make of the request.
@@ -71,10 +73,14 @@ pub struct DistributionRecord {
     pub method: DistributionMethod,
     pub status: DistributionStatus,
     pub created_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub distributed_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recipient: Option<String>,
     /// Why delivery will fail, decided at creation from the delivery data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) undeliverable: Option<String>,
 }
 
