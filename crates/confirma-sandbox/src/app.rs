@@ -31,6 +31,16 @@ impl std::fmt::Debug for Secrets {
     }
 }
 
+/// The task that keeps a PostgreSQL replica's credentials told of the others' commits; it ends
+/// with the sandbox.
+struct Follower(tokio::task::AbortHandle);
+
+impl Drop for Follower {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 pub struct Sandbox {
     pub config: Config,
     pub secrets: Secrets,
@@ -43,9 +53,10 @@ pub struct Sandbox {
     writer: Writer,
     /// What this process remembers of tokens and clock: only when it is the database's one
     /// process (SQLite).
-    credentials: Option<Arc<Credentials>>,
+    credentials: Arc<Credentials>,
     /// Whether the storage takes writes (the log's one line per outage, `Retry-After`).
     pub health: Arc<Health>,
+    _follower: Option<Follower>,
     _claim: Claim,
 }
 
@@ -86,7 +97,16 @@ impl Sandbox {
             provisioning_token: secret(&config.provisioning_token, "provisioning").await?,
             admin_token: secret(&config.admin_token, "admin").await?,
         };
-        let credentials = (!config.storage.is_postgres()).then(Arc::default);
+        // On PostgreSQL, remembered only while listening for the other replicas' commits.
+        let (credentials, follower) = match &config.storage {
+            crate::store::Location::Postgres(url) => {
+                let credentials = Arc::new(Credentials::following());
+                let task =
+                    tokio::spawn(crate::credentials::follow(credentials.clone(), url.clone()));
+                (credentials, Some(Follower(task.abort_handle())))
+            }
+            _ => (Arc::default(), None),
+        };
         let health = Arc::new(Health::default());
         let writer = Writer::start(
             db.clone(),
@@ -104,6 +124,7 @@ impl Sandbox {
             writer,
             credentials,
             health,
+            _follower: follower,
             _claim: claim,
         });
         sandbox
@@ -177,18 +198,13 @@ impl Sandbox {
     /// The caller behind a token's hash: from this process's memory of its tokens when it keeps
     /// one and knows the token, else from the database (and then remembered).
     async fn look_up(&self, hash: &[u8; 32]) -> Result<(Caller, DateTime<Utc>), Failure> {
-        let miss = match &self.credentials {
-            Some(credentials) => match credentials.lookup(hash) {
-                Ok((token, now)) => return Ok((Caller::of(&token, now), now)),
-                Err(miss) => Some((credentials, miss)),
-            },
-            None => None,
+        let miss = match self.credentials.lookup(hash) {
+            Ok((token, now)) => return Ok((Caller::of(&token, now), now)),
+            Err(miss) => miss,
         };
         let mut conn = self.db.pool.acquire().await.map_err(Failure::from)?;
         let (token, now) = crate::world::stored_token(&mut conn, hash).await?;
-        if let Some((credentials, miss)) = miss {
-            credentials.learn(miss, &token, now);
-        }
+        self.credentials.learn(miss, &token, now);
         Ok((Caller::of(&token, now), now))
     }
 

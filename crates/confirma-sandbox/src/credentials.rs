@@ -1,7 +1,9 @@
-//! What a sandbox that is its database's only process remembers of its tokens and clock, so that
-//! checking a credential needs no statement: every change goes through this process's writer,
-//! which tells it after each commit that changed a token or moved the clock. (Processes sharing
-//! a PostgreSQL database ask the database every time: another one may have changed either.)
+//! What a sandbox process remembers of its tokens and clock, so that checking a credential needs
+//! no statement. Every commit that changed a token or moved the clock tells it: a process that is
+//! its database's only one hears it from its own writer; processes sharing a PostgreSQL database
+//! hear every replica's commits as notifications ([`follow`]: `LISTEN`, and the writer's
+//! `pg_notify` inside each such commit), and remember nothing while they are not listening (a lost
+//! connection forgets everything, since what it missed is unknown).
 //!
 //! A lookup that misses reads the database and remembers the answer only if no commit changed a
 //! token meanwhile (the generation), so a token retired while it was being read is never
@@ -19,8 +21,10 @@ pub struct Credentials {
     inner: Mutex<Inner>,
 }
 
-#[derive(Default)]
 struct Inner {
+    /// Whether this process hears of every commit that changes a token or the clock; while it
+    /// does not, nothing is remembered.
+    enabled: bool,
     /// Bumped by every commit that changed a token.
     generation: u64,
     tokens: HashMap<[u8; 32], TokenRecord>,
@@ -33,7 +37,56 @@ pub struct Miss {
     generation: u64,
 }
 
+impl Default for Inner {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            generation: 0,
+            tokens: HashMap::new(),
+            now: None,
+        }
+    }
+}
+
+/// The notification channel on which PostgreSQL replicas tell each other of token and clock
+/// changes. The payload is the sandbox time in microseconds, a space, and 1 if a token changed.
+pub const CHANNEL: &str = "confirma_credentials";
+
+/// The payload of a commit's notification on [`CHANNEL`].
+pub fn notice(now: DateTime<Utc>, tokens_changed: bool) -> String {
+    format!("{} {}", now.timestamp_micros(), u8::from(tokens_changed))
+}
+
 impl Credentials {
+    /// Credentials that remember nothing until [`follow`] listens for the other replicas' commits.
+    pub fn following() -> Self {
+        let credentials = Self::default();
+        credentials.inner().enabled = false;
+        credentials
+    }
+
+    /// Forgets everything; remembers again from now on if `enabled`.
+    fn forget(&self, enabled: bool) {
+        let mut inner = self.inner();
+        inner.enabled = enabled;
+        inner.generation += 1;
+        inner.tokens.clear();
+        inner.now = None;
+    }
+
+    /// A notification's payload ([`notice`]) applied as [`Credentials::committed`]; a payload that
+    /// cannot be read forgets everything.
+    fn heard(&self, payload: &str) {
+        let parsed = payload.split_once(' ').and_then(|(micros, changed)| {
+            let now = DateTime::from_timestamp_micros(micros.parse().ok()?)?;
+            Some((now, changed == "1"))
+        });
+        match parsed {
+            Some((now, tokens_changed)) => self.committed(now, tokens_changed),
+            None => self.forget(true),
+        }
+    }
+
     fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -41,6 +94,11 @@ impl Credentials {
     /// The token with this hash and the clock, if both are known; else a [`Miss`].
     pub fn lookup(&self, hash: &[u8; 32]) -> Result<(TokenRecord, DateTime<Utc>), Miss> {
         let inner = self.inner();
+        if !inner.enabled {
+            return Err(Miss {
+                generation: inner.generation,
+            });
+        }
         match (inner.tokens.get(hash), inner.now) {
             (Some(token), Some(now)) => Ok((token.clone(), now)),
             _ => Err(Miss {
@@ -52,7 +110,7 @@ impl Credentials {
     /// What the database said after a miss: remembered unless a token changed meanwhile.
     pub fn learn(&self, miss: Miss, token: &TokenRecord, now: DateTime<Utc>) {
         let mut inner = self.inner();
-        if inner.generation == miss.generation {
+        if inner.enabled && inner.generation == miss.generation {
             inner.tokens.insert(token.hash, token.clone());
             inner.now.get_or_insert(now);
         }
@@ -65,6 +123,41 @@ impl Credentials {
         if tokens_changed {
             inner.generation += 1;
             inner.tokens.clear();
+        }
+    }
+}
+
+/// Keeps `credentials` told of every replica's commits on the PostgreSQL database at `url`:
+/// listens on [`CHANNEL`] and applies each notification; a lost connection forgets everything,
+/// and until listening again nothing is remembered. Runs until aborted.
+pub async fn follow(credentials: std::sync::Arc<Credentials>, url: String) {
+    use sqlx::postgres::PgListener;
+    loop {
+        let listening = async {
+            let mut listener = PgListener::connect(&url).await?;
+            listener.listen(CHANNEL).await?;
+            Ok::<_, sqlx::Error>(listener)
+        };
+        let mut listener = match listening.await {
+            Ok(listener) => listener,
+            Err(e) => {
+                tracing::warn!(error = %e, "not listening for other replicas' token changes; credentials are checked in the database");
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        credentials.forget(true);
+        loop {
+            match listener.try_recv().await {
+                Ok(Some(notification)) => credentials.heard(notification.payload()),
+                // The connection was lost and made again: what was missed is unknown.
+                Ok(None) => credentials.forget(true),
+                Err(e) => {
+                    tracing::warn!(error = %e, "lost the notifications of other replicas; listening again");
+                    credentials.forget(false);
+                    break;
+                }
+            }
         }
     }
 }
@@ -95,5 +188,37 @@ mod tests {
         credentials.learn(miss, &token(2), now);
         assert!(credentials.lookup(&[2; 32]).is_err(), "stale answer kept");
         assert!(credentials.lookup(&[1; 32]).is_err(), "forgotten on change");
+    }
+
+    #[test]
+    fn a_replica_remembers_only_while_it_hears_the_others() {
+        let credentials = Credentials::following();
+        let now = Utc::now();
+        let miss = credentials.lookup(&[1; 32]).err().unwrap();
+        credentials.learn(miss, &token(1), now);
+        assert!(credentials.lookup(&[1; 32]).is_err(), "not listening yet");
+        credentials.forget(true);
+        let miss = credentials.lookup(&[1; 32]).err().unwrap();
+        credentials.learn(miss, &token(1), now);
+        assert!(credentials.lookup(&[1; 32]).is_ok());
+        // Another replica moved the clock: heard, the clock follows, the token stays.
+        let later = now + chrono::Duration::days(1);
+        credentials.heard(&notice(later, false));
+        let (_, clock) = credentials.lookup(&[1; 32]).ok().unwrap();
+        assert_eq!(clock.timestamp_micros(), later.timestamp_micros());
+        // Another replica renewed a token: everything remembered is forgotten.
+        credentials.heard(&notice(later, true));
+        assert!(credentials.lookup(&[1; 32]).is_err());
+        // The connection was lost: nothing is remembered until listening again.
+        credentials.forget(false);
+        let miss = credentials.lookup(&[1; 32]).err().unwrap();
+        credentials.learn(miss, &token(1), now);
+        assert!(credentials.lookup(&[1; 32]).is_err());
+        // An unreadable notification forgets.
+        credentials.forget(true);
+        let miss = credentials.lookup(&[1; 32]).err().unwrap();
+        credentials.learn(miss, &token(1), now);
+        credentials.heard("garbage");
+        assert!(credentials.lookup(&[1; 32]).is_err());
     }
 }

@@ -81,12 +81,12 @@ pub struct Writer(mpsc::UnboundedSender<Box<dyn Job>>);
 
 impl Writer {
     /// Starts the writer task on `db`; it ends once every [`Writer`] is dropped. After each
-    /// commit it tells `credentials` (if this process remembers them) what changed, and `health`
-    /// how every group went.
+    /// commit it tells `credentials` what changed (and, on PostgreSQL, the other replicas, by a
+    /// notification sent with the commit), and `health` how every group went.
     pub fn start(
         db: Arc<Db>,
         genesis: Genesis,
-        credentials: Option<Arc<Credentials>>,
+        credentials: Arc<Credentials>,
         health: Arc<Health>,
     ) -> Self {
         let (queue, jobs) = mpsc::unbounded_channel();
@@ -115,7 +115,7 @@ impl Writer {
 async fn run(
     db: Arc<Db>,
     genesis: Genesis,
-    credentials: Option<Arc<Credentials>>,
+    credentials: Arc<Credentials>,
     health: Arc<Health>,
     mut jobs: mpsc::UnboundedReceiver<Box<dyn Job>>,
 ) {
@@ -168,9 +168,7 @@ async fn run(
                     Some(fault) => health.failed(&fault),
                     None => health.committed(),
                 }
-                if let Some(credentials) = &credentials {
-                    credentials.committed(done.now, done.tokens_changed);
-                }
+                credentials.committed(done.now, done.tokens_changed);
                 None
             }
             Err(failure) => {
@@ -247,6 +245,16 @@ async fn apply_group(
     }
     if state != before {
         state.store(&mut tx).await?;
+    }
+    // Replicas on PostgreSQL hear of a moved clock or a changed token from this commit (the
+    // notification is sent when, and only if, the transaction commits).
+    if (state.now != before.now || tokens_changed) && tx.backend_name() == "PostgreSQL" {
+        let notice = crate::credentials::notice(state.now, tokens_changed);
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(crate::credentials::CHANNEL)
+            .bind(notice)
+            .execute(&mut *tx)
+            .await?;
     }
     tx.commit().await?;
     Ok(Committed {

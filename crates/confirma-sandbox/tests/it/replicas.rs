@@ -168,3 +168,60 @@ async fn kill_dash_nine_of_one_replica_under_load_loses_nothing_acknowledged() {
     let survivors = acknowledged.iter().filter(|n| (*n / 1000) % 2 == 1).count();
     assert_eq!(survivors, 4 * 150);
 }
+
+/// Each replica remembers the tokens it checked; a renewal or a clock move on another replica
+/// reaches it as a notification sent with that commit, so the old token is refused there too,
+/// within 100 ms of the renewal's answer (polled every millisecond), and the new one accepted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL (CONFIRMA_SANDBOX_TEST_DATABASE_URL): CI's PostgreSQL run includes it"]
+async fn a_renewed_or_expired_token_is_refused_on_the_other_replica_at_once() {
+    let (a, b) = two_replicas().await;
+    let (client_id, token) = a.onboard(BUSINESS_IDS[1], "Remembered Oy").await;
+    let refused_on_b = |token: String| {
+        let client = b.client(&token);
+        async move {
+            let started = std::time::Instant::now();
+            loop {
+                if client.validate_token().send().await.is_err() {
+                    return started.elapsed();
+                }
+                assert!(
+                    started.elapsed() < std::time::Duration::from_secs(5),
+                    "the other replica still accepts the token"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
+        }
+    };
+    // B checks the token (and remembers it), then A renews it.
+    for _ in 0..3 {
+        b.client(&token).validate_token().send().await.unwrap();
+    }
+    let renewed = crate::renewed(&a.client(&token)).await;
+    let took = refused_on_b(token.clone()).await;
+    assert!(
+        took < std::time::Duration::from_millis(100),
+        "refused after {took:?}"
+    );
+    let (status, _) = api_error(b.client(&token).validate_token().send().await);
+    assert_eq!(status, 401);
+    b.client(&renewed).validate_token().send().await.unwrap();
+
+    // An expiry, then the clock moved past it on A: B refuses the token as expired.
+    let (status, body) = a
+        .control(
+            "/sandbox/token/expiry",
+            serde_json::json!({"clientId": client_id, "expiresAt": "2026-03-03T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    b.client(&renewed).validate_token().send().await.unwrap();
+    a.advance_days(2).await;
+    let took = refused_on_b(renewed.clone()).await;
+    assert!(
+        took < std::time::Duration::from_millis(100),
+        "refused after {took:?}"
+    );
+    let (_, error) = api_error(b.client(&renewed).validate_token().send().await);
+    assert_eq!(error.code.to_string(), "TOKEN_EXPIRED");
+}
