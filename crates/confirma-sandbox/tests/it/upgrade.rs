@@ -109,11 +109,10 @@ async fn answers_the_same_and_takes_writes(name: &str, storage: Location, record
 /// whose storage changed, never over an earlier fixture): the SQLite file and the answers, and
 /// the PostgreSQL dump when a server is given, whose answers must be those recorded.
 #[tokio::test]
-#[ignore = "writes a fixture for tests/fixtures when asked to (CONFIRMA_WRITE_UPGRADE_FIXTURE)"]
+#[ignore = "a tool, not a test: writes a fixture for tests/fixtures (CONFIRMA_WRITE_UPGRADE_FIXTURE)"]
 async fn write_upgrade_fixture() {
-    let Ok(target) = std::env::var("CONFIRMA_WRITE_UPGRADE_FIXTURE") else {
-        return;
-    };
+    let target = std::env::var("CONFIRMA_WRITE_UPGRADE_FIXTURE")
+        .expect("CONFIRMA_WRITE_UPGRADE_FIXTURE names the fixture directory to write");
     let target = PathBuf::from(target);
     std::fs::create_dir_all(&target).unwrap();
     let config = Config::for_tests();
