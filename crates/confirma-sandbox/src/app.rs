@@ -10,9 +10,11 @@ use sqlx::{Any, Transaction};
 use crate::config::Config;
 use crate::credentials::Credentials;
 use crate::health::Health;
+use crate::spaces::Spaces;
 use crate::store::{Claim, Db};
 use crate::world::{
-    Caller, Change, Command, Failure, Genesis, State, StorageFault, World, commands,
+    Caller, Change, Command, Failure, Genesis, SpaceId, State, StorageFault, World, commands,
+    spaces::registry, unknown_token,
 };
 use crate::writer::Writer;
 
@@ -23,6 +25,8 @@ pub struct Secrets {
     pub provisioning_token: String,
     /// The token of the `/sandbox/...` control API.
     pub admin_token: String,
+    /// The token that may create spaces and nothing else, if the operator set one.
+    pub spaces_token: Option<String>,
 }
 
 impl std::fmt::Debug for Secrets {
@@ -31,11 +35,11 @@ impl std::fmt::Debug for Secrets {
     }
 }
 
-/// The task that keeps a PostgreSQL replica's credentials told of the others' commits; it ends
-/// with the sandbox.
-struct Follower(tokio::task::AbortHandle);
+/// A task of the sandbox's own (keeping a PostgreSQL replica's credentials told of the others'
+/// commits; deleting expired spaces): it ends with the sandbox.
+pub(crate) struct Background(pub(crate) tokio::task::AbortHandle);
 
-impl Drop for Follower {
+impl Drop for Background {
     fn drop(&mut self) {
         self.0.abort();
     }
@@ -44,19 +48,18 @@ impl Drop for Follower {
 pub struct Sandbox {
     pub config: Config,
     pub secrets: Secrets,
-    /// Injected failures and stalls (`/sandbox/faults`); this process's only, never stored.
-    pub faults: crate::faults::Faults,
-    /// The last Partner API requests answered (`/sandbox/requests`).
-    pub journal: crate::journal::Journal,
-    genesis: Genesis,
-    db: Arc<Db>,
+    /// Each space's genesis, and its injected faults and request journal (this process's only,
+    /// never stored).
+    pub spaces: Arc<Spaces>,
+    pub(crate) db: Arc<Db>,
     writer: Writer,
     /// What this process remembers of tokens and clock: only when it is the database's one
     /// process (SQLite).
     credentials: Arc<Credentials>,
     /// Whether the storage takes writes (the log's one line per outage, `Retry-After`).
     pub health: Arc<Health>,
-    _follower: Option<Follower>,
+    _follower: Option<Background>,
+    pub(crate) housekeeper: std::sync::Mutex<Option<Background>>,
     _claim: Claim,
 }
 
@@ -69,6 +72,8 @@ impl Sandbox {
         let genesis = Genesis {
             seed: config.seed,
             start: config.start,
+            salt: None,
+            demo: true,
         };
         // Ids and secrets derive from the seed, and time from the start: a database goes on
         // only with the ones it was made with.
@@ -96,6 +101,7 @@ impl Sandbox {
         let secrets = Secrets {
             provisioning_token: secret(&config.provisioning_token, "provisioning").await?,
             admin_token: secret(&config.admin_token, "admin").await?,
+            spaces_token: config.spaces_token.clone(),
         };
         // On PostgreSQL, remembered only while listening for the other replicas' commits.
         let (credentials, follower) = match &config.storage {
@@ -103,38 +109,61 @@ impl Sandbox {
                 let credentials = Arc::new(Credentials::following());
                 let task =
                     tokio::spawn(crate::credentials::follow(credentials.clone(), url.clone()));
-                (credentials, Some(Follower(task.abort_handle())))
+                (credentials, Some(Background(task.abort_handle())))
             }
             _ => (Arc::default(), None),
         };
         let health = Arc::new(Health::default());
+        let spaces = Arc::new(Spaces::new(genesis));
         let writer = Writer::start(
             db.clone(),
-            genesis.clone(),
+            spaces.clone(),
             credentials.clone(),
             health.clone(),
         );
         let sandbox = Arc::new(Self {
             secrets,
             config,
-            faults: Default::default(),
-            journal: Default::default(),
-            genesis,
+            spaces,
             db,
             writer,
             credentials,
             health,
             _follower: follower,
+            housekeeper: Default::default(),
             _claim: claim,
         });
         sandbox
             .writer
-            .execute(FirstStart {
-                log: sandbox.db.logged_commands().await?,
-            })
+            .execute(
+                SpaceId::DEFAULT,
+                FirstStart {
+                    log: sandbox.db.logged_commands().await?,
+                },
+            )
             .await
             .map_err(|e| anyhow::anyhow!("starting the sandbox: {e}"))?;
+        sandbox.start_housekeeping();
         Ok(sandbox)
+    }
+
+    /// Starts the housekeeping of spaces ([`Sandbox::keep_house`]) once a second; it ends with
+    /// the sandbox.
+    fn start_housekeeping(self: &Arc<Self>) {
+        let weak = Arc::downgrade(self);
+        let task = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                let Some(sandbox) = weak.upgrade() else {
+                    return;
+                };
+                if let Err(e) = sandbox.keep_house().await {
+                    tracing::warn!(error = %e.body.message, "housekeeping of spaces failed; trying again");
+                }
+            }
+        });
+        *self.housekeeper.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some(Background(task.abort_handle()));
     }
 
     /// Caps (`Some`) or uncaps an SQLite database from the next write on, as
@@ -151,48 +180,94 @@ impl Sandbox {
         )
     }
 
-    /// Applies `change`; answers only once it is durable. A refused change changes nothing.
-    pub async fn execute<C: Change>(&self, change: C) -> Result<C::Output, ApiError> {
-        Ok(self.writer.execute(change).await?)
+    /// Applies `change` to `space`; answers only once it is durable. A refused change changes
+    /// nothing.
+    pub async fn execute<C: Change>(
+        &self,
+        space: SpaceId,
+        change: C,
+    ) -> Result<C::Output, ApiError> {
+        Ok(self.writer.execute(space, change).await?)
     }
 
-    /// A read transaction: the world as of now, consistent for every statement made in it.
-    pub async fn read(&self) -> Result<Reader, ApiError> {
+    /// A read transaction: the space as of now, consistent for every statement made in it. A
+    /// space that no longer exists answers as an unknown credential.
+    pub async fn read(&self, space: SpaceId) -> Result<Reader, ApiError> {
         let mut tx = self.db.begin_read().await.map_err(|e| {
             let fault = StorageFault::from(e);
             self.health.failed(&fault);
             Failure::Storage(fault)
         })?;
-        let state = State::load(&mut tx, &self.genesis).await?;
+        let genesis = self
+            .spaces
+            .genesis(&mut tx, space)
+            .await?
+            .ok_or_else(|| Failure::from(unknown_token()))?;
+        let state = match State::stored(&mut tx, space).await? {
+            Some(state) => state,
+            None if space.is_default() => State::fresh(&genesis),
+            None => return Err(Failure::from(unknown_token()).into()),
+        };
         Ok(Reader {
             tx,
-            genesis: self.genesis.clone(),
+            space,
+            genesis,
             state,
         })
     }
 
-    /// The sandbox clock.
+    /// The default space's clock.
     pub async fn now(&self) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
-        let mut conn = self.db.pool.acquire().await.map_err(Failure::from)?;
-        Ok(State::now(&mut conn, &self.genesis).await?)
+        self.now_in(SpaceId::DEFAULT).await
     }
 
-    /// Who `key` is: no key, the provisioning token, a client's token (perhaps expired, with the
-    /// sandbox time it was checked at) or no token of this sandbox. Made once per Partner API
-    /// request, by the `identify` middleware, whose answer the journal, the faults and the
-    /// operation all read.
+    /// The space's clock.
+    pub async fn now_in(&self, space: SpaceId) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
+        let mut conn = self.db.pool.acquire().await.map_err(Failure::from)?;
+        let genesis = self
+            .spaces
+            .genesis(&mut conn, space)
+            .await?
+            .ok_or_else(|| Failure::from(unknown_token()))?;
+        Ok(State::now(&mut conn, space, &genesis).await?)
+    }
+
+    /// Who `key` is: no key, a space's provisioning token, a client's token (perhaps expired,
+    /// with its space's time when it was checked) or no token of this sandbox. Made once per
+    /// Partner API request, by the `identify` middleware, whose answer the journal, the faults
+    /// and the operation all read.
     pub async fn identify(&self, key: Option<&ApiKey>) -> Result<Credential, Failure> {
         let Some(key) = key else {
             return Ok(Credential::Missing);
         };
         if self.is_provisioning_token(key) {
-            return Ok(Credential::Provisioning);
+            return Ok(Credential::Provisioning(SpaceId::DEFAULT));
         }
-        match self.look_up(&crate::world::token_hash(key.expose())).await {
-            Ok((caller, now)) => Ok(Credential::Client(caller, now)),
-            Err(Failure::Refused(_)) => Ok(Credential::Unknown),
-            Err(e) => Err(e),
+        let hash = crate::world::token_hash(key.expose());
+        match self.look_up(&hash).await {
+            Ok((caller, now)) => return Ok(Credential::Client(caller, now)),
+            Err(Failure::Refused(_)) => {}
+            Err(e) => return Err(e),
         }
+        let mut conn = self.db.pool.acquire().await.map_err(Failure::from)?;
+        Ok(match registry::provisioned_by(&mut conn, &hash).await? {
+            Some(space) => Credential::Provisioning(space),
+            None => Credential::Unknown,
+        })
+    }
+
+    /// The space whose admin token `token` is: the sandbox's own admin token administers the
+    /// default space (and every space); `None` for any other text.
+    pub async fn administered_by(&self, token: &str) -> Result<Option<SpaceId>, Failure> {
+        if constant_time_eq::constant_time_eq(token.as_bytes(), self.secrets.admin_token.as_bytes())
+        {
+            return Ok(Some(SpaceId::DEFAULT));
+        }
+        if token.is_empty() {
+            return Ok(None);
+        }
+        let mut conn = self.db.pool.acquire().await.map_err(Failure::from)?;
+        registry::administered_by(&mut conn, &crate::world::token_hash(token)).await
     }
 
     /// The caller behind a token's hash: from this process's memory of its tokens when it keeps
@@ -208,9 +283,9 @@ impl Sandbox {
         Ok((Caller::of(&token, now), now))
     }
 
-    /// The demo client and its current token.
+    /// The demo client of the default space and its current token.
     pub async fn demo(&self) -> Result<Option<(i64, String)>, ApiError> {
-        let state = self.read().await?.state;
+        let state = self.read(SpaceId::DEFAULT).await?.state;
         Ok(state.demo_client.zip(state.demo_token))
     }
 }
@@ -220,12 +295,23 @@ impl Sandbox {
 pub enum Credential {
     /// The request has none.
     Missing,
-    /// The partner provisioning token.
-    Provisioning,
+    /// A space's partner provisioning token.
+    Provisioning(SpaceId),
     /// A client's token (perhaps expired), and the sandbox time it was checked at.
     Client(Caller, DateTime<Utc>),
     /// No token of this sandbox.
     Unknown,
+}
+
+impl Credential {
+    /// The space the credential reaches, if it is one of the sandbox's.
+    pub fn space(&self) -> Option<SpaceId> {
+        match self {
+            Self::Provisioning(space) => Some(*space),
+            Self::Client(caller, _) => Some(caller.space),
+            Self::Missing | Self::Unknown => None,
+        }
+    }
 }
 
 /// What the sandbox finds out about a Partner API request before anything else: its operation
@@ -234,19 +320,28 @@ pub enum Credential {
 #[derive(Clone, Debug)]
 pub struct Identified {
     pub operation: &'static confirma_server::OperationInfo,
+    /// The space the request reaches: its credential's, or the default space for a request
+    /// without one (whose journal and faults it then meets).
+    pub space: SpaceId,
     pub credential: Result<Credential, Failure>,
 }
 
-/// A read transaction and the world in it.
+/// A read transaction and the world of one space in it.
 pub struct Reader {
     tx: Transaction<'static, Any>,
+    space: SpaceId,
     genesis: Genesis,
     state: State,
 }
 
 impl Reader {
     pub fn world(&mut self) -> World<'_> {
-        World::new(&mut self.tx, self.genesis.clone(), self.state.clone())
+        World::new(
+            &mut self.tx,
+            self.space,
+            self.genesis.clone(),
+            self.state.clone(),
+        )
     }
 }
 

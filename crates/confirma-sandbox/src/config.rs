@@ -20,7 +20,20 @@ pub struct Config {
     pub admin_token: Option<String>,
     /// How long the database may take, and how large an SQLite file may grow.
     pub store_limits: crate::store::StoreLimits,
+    /// A token that may create spaces (`POST /sandbox/spaces`) and do nothing else; `None`: only
+    /// the admin token creates them.
+    pub spaces_token: Option<String>,
+    /// The most spaces the sandbox holds at once (the default space aside).
+    pub max_spaces: u32,
+    /// The longest a space may go unused before it is deleted (and its default).
+    pub space_max_idle: std::time::Duration,
 }
+
+/// `--max-spaces` unless given.
+pub const MAX_SPACES: u32 = 1_000;
+
+/// `--space-max-idle` unless given: a day.
+pub const SPACE_MAX_IDLE: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
 
 impl Config {
     /// A configuration for tests: in memory, fixed seed and tokens, a free loopback port.
@@ -33,6 +46,9 @@ impl Config {
             provisioning_token: Some("test-provisioning-token".into()),
             admin_token: Some("test-admin-token".into()),
             store_limits: Default::default(),
+            spaces_token: Some("test-spaces-token".into()),
+            max_spaces: MAX_SPACES,
+            space_max_idle: SPACE_MAX_IDLE,
         }
     }
 }

@@ -14,7 +14,7 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 
-use crate::world::TokenRecord;
+use crate::world::{SpaceId, TokenRecord};
 
 #[derive(Default)]
 pub struct Credentials {
@@ -28,8 +28,8 @@ struct Inner {
     /// Bumped by every commit that changed a token.
     generation: u64,
     tokens: HashMap<[u8; 32], TokenRecord>,
-    /// The sandbox clock as of the last commit (none until the first).
-    now: Option<DateTime<Utc>>,
+    /// Each space's clock as of its last commit (none until the first).
+    now: HashMap<SpaceId, DateTime<Utc>>,
 }
 
 /// A lookup that missed, to be completed with what the database said.
@@ -43,18 +43,24 @@ impl Default for Inner {
             enabled: true,
             generation: 0,
             tokens: HashMap::new(),
-            now: None,
+            now: HashMap::new(),
         }
     }
 }
 
 /// The notification channel on which PostgreSQL replicas tell each other of token and clock
-/// changes. The payload is the sandbox time in microseconds, a space, and 1 if a token changed.
+/// changes. The payload is the space's key, its time in microseconds, and 1 if a token changed
+/// (or the space was deleted), separated by spaces.
 pub const CHANNEL: &str = "confirma_credentials";
 
 /// The payload of a commit's notification on [`CHANNEL`].
-pub fn notice(now: DateTime<Utc>, tokens_changed: bool) -> String {
-    format!("{} {}", now.timestamp_micros(), u8::from(tokens_changed))
+pub fn notice(space: SpaceId, now: DateTime<Utc>, tokens_changed: bool) -> String {
+    format!(
+        "{} {} {}",
+        space.0,
+        now.timestamp_micros(),
+        u8::from(tokens_changed)
+    )
 }
 
 impl Credentials {
@@ -71,18 +77,21 @@ impl Credentials {
         inner.enabled = enabled;
         inner.generation += 1;
         inner.tokens.clear();
-        inner.now = None;
+        inner.now.clear();
     }
 
     /// A notification's payload ([`notice`]) applied as [`Credentials::committed`]; a payload that
     /// cannot be read forgets everything.
     fn heard(&self, payload: &str) {
-        let parsed = payload.split_once(' ').and_then(|(micros, changed)| {
-            let now = DateTime::from_timestamp_micros(micros.parse().ok()?)?;
-            Some((now, changed == "1"))
-        });
+        let mut parts = payload.split(' ');
+        let parsed = (|| {
+            let space = SpaceId(parts.next()?.parse().ok()?);
+            let now = DateTime::from_timestamp_micros(parts.next()?.parse().ok()?)?;
+            let changed = parts.next()? == "1";
+            parts.next().is_none().then_some((space, now, changed))
+        })();
         match parsed {
-            Some((now, tokens_changed)) => self.committed(now, tokens_changed),
+            Some((space, now, tokens_changed)) => self.committed(space, now, tokens_changed),
             None => self.forget(true),
         }
     }
@@ -99,8 +108,9 @@ impl Credentials {
                 generation: inner.generation,
             });
         }
-        match (inner.tokens.get(hash), inner.now) {
-            (Some(token), Some(now)) => Ok((token.clone(), now)),
+        let token = inner.tokens.get(hash);
+        match (token, token.and_then(|t| inner.now.get(&t.space))) {
+            (Some(token), Some(now)) => Ok((token.clone(), *now)),
             _ => Err(Miss {
                 generation: inner.generation,
             }),
@@ -112,18 +122,26 @@ impl Credentials {
         let mut inner = self.inner();
         if inner.enabled && inner.generation == miss.generation {
             inner.tokens.insert(token.hash, token.clone());
-            inner.now.get_or_insert(now);
+            inner.now.entry(token.space).or_insert(now);
         }
     }
 
-    /// After a commit: the clock it left, and whether it changed a token.
-    pub fn committed(&self, now: DateTime<Utc>, tokens_changed: bool) {
+    /// After a commit: the clock it left in a space, and whether it changed a token there.
+    pub fn committed(&self, space: SpaceId, now: DateTime<Utc>, tokens_changed: bool) {
         let mut inner = self.inner();
-        inner.now = Some(now);
+        inner.now.insert(space, now);
         if tokens_changed {
             inner.generation += 1;
-            inner.tokens.clear();
+            inner.tokens.retain(|_, token| token.space != space);
         }
+    }
+
+    /// A space was deleted: nothing of it is remembered.
+    pub fn gone(&self, space: SpaceId) {
+        let mut inner = self.inner();
+        inner.generation += 1;
+        inner.tokens.retain(|_, token| token.space != space);
+        inner.now.remove(&space);
     }
 }
 
@@ -168,6 +186,7 @@ mod tests {
 
     fn token(n: u8) -> TokenRecord {
         TokenRecord {
+            space: SpaceId::DEFAULT,
             client_id: i64::from(n),
             hash: [n; 32],
             expires_at: None,
@@ -178,13 +197,13 @@ mod tests {
     fn a_token_read_while_a_commit_changed_tokens_is_not_remembered() {
         let credentials = Credentials::default();
         let now = Utc::now();
-        credentials.committed(now, false);
+        credentials.committed(SpaceId::DEFAULT, now, false);
         let miss = credentials.lookup(&[1; 32]).expect_err("nothing known yet");
         credentials.learn(miss, &token(1), now);
         assert_eq!(credentials.lookup(&[1; 32]).ok().unwrap().0.client_id, 1);
         // A lookup misses, a commit renews a token, then the (stale) answer arrives.
         let miss = credentials.lookup(&[2; 32]).err().unwrap();
-        credentials.committed(now, true);
+        credentials.committed(SpaceId::DEFAULT, now, true);
         credentials.learn(miss, &token(2), now);
         assert!(credentials.lookup(&[2; 32]).is_err(), "stale answer kept");
         assert!(credentials.lookup(&[1; 32]).is_err(), "forgotten on change");
@@ -203,11 +222,11 @@ mod tests {
         assert!(credentials.lookup(&[1; 32]).is_ok());
         // Another replica moved the clock: heard, the clock follows, the token stays.
         let later = now + chrono::Duration::days(1);
-        credentials.heard(&notice(later, false));
+        credentials.heard(&notice(SpaceId::DEFAULT, later, false));
         let (_, clock) = credentials.lookup(&[1; 32]).ok().unwrap();
         assert_eq!(clock.timestamp_micros(), later.timestamp_micros());
         // Another replica renewed a token: everything remembered is forgotten.
-        credentials.heard(&notice(later, true));
+        credentials.heard(&notice(SpaceId::DEFAULT, later, true));
         assert!(credentials.lookup(&[1; 32]).is_err());
         // The connection was lost: nothing is remembered until listening again.
         credentials.forget(false);

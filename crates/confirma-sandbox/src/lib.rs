@@ -23,6 +23,7 @@ pub mod proxy;
 pub(crate) mod redact;
 pub(crate) mod registry;
 pub(crate) mod serve;
+pub(crate) mod spaces;
 pub(crate) mod store;
 pub(crate) mod world;
 pub(crate) mod writer;

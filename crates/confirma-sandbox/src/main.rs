@@ -79,6 +79,27 @@ struct Serve {
     /// disk, while reads go on (default: what the disk holds).
     #[arg(long, env = "CONFIRMA_SANDBOX_MAX_DATABASE_MIB", value_parser = clap::value_parser!(u32).range(1..))]
     max_database_mib: Option<u32>,
+    /// A token that may create spaces (POST /sandbox/spaces) and do nothing else: for a CI fleet
+    /// that must not hold the admin token (default: none; the admin token creates spaces).
+    #[arg(long, env = "CONFIRMA_SANDBOX_SPACES_TOKEN", hide_env_values = true)]
+    spaces_token: Option<String>,
+    /// The most spaces the sandbox holds at once (the default space aside); beyond it, making a
+    /// space answers 429.
+    #[arg(long, env = "CONFIRMA_SANDBOX_MAX_SPACES", default_value_t = 1_000)]
+    max_spaces: u32,
+    /// The longest a space may go unused before it is deleted, in seconds (also the default
+    /// idle expiry of a new space).
+    #[arg(long, env = "CONFIRMA_SANDBOX_SPACE_MAX_IDLE", default_value_t = 86_400.0,
+          value_parser = idle_seconds)]
+    space_max_idle: f64,
+}
+
+/// A number of seconds, at least 1 and at most a year.
+fn idle_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if (1.0..=31_536_000.0).contains(&s) => Ok(s),
+        _ => Err("a number of seconds from 1 to 31536000 (a year)".into()),
+    }
 }
 
 /// A number of seconds above zero, at most a day.
@@ -286,6 +307,9 @@ async fn serve(args: Serve) -> anyhow::Result<()> {
             timeout: std::time::Duration::from_secs_f64(args.storage_timeout),
             max_database_mib: args.max_database_mib,
         },
+        spaces_token: args.spaces_token,
+        max_spaces: args.max_spaces,
+        space_max_idle: std::time::Duration::from_secs_f64(args.space_max_idle),
     };
     let sandbox = Sandbox::open(config.clone())
         .await
@@ -312,6 +336,15 @@ async fn serve(args: Serve) -> anyhow::Result<()> {
         "  admin token (/sandbox):     {}",
         sandbox.secrets.admin_token
     );
+    println!(
+        "  spaces:                     http://{addr}/sandbox/spaces (POST with the admin token{})",
+        if sandbox.secrets.spaces_token.is_some() {
+            " or the spaces token"
+        } else {
+            ""
+        }
+    );
+    // The demo client's token comes last: scripts read the banner up to it.
     if let Some((id, token)) = demo {
         println!("  demo client {id} token:    {token}");
     }

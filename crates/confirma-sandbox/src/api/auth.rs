@@ -4,23 +4,31 @@
 use confirma_server::{ApiError, Operation};
 
 use crate::app::Credential;
-use crate::world::{Caller, Failure, missing_token, unknown_token};
+use crate::world::{Caller, Failure, SpaceId, missing_token, unknown_token};
 
 /// Who an operation was let through for.
 #[derive(Clone, Debug)]
 pub enum Who {
-    /// The partner provisioning token (onboarding and validate only).
-    Provisioning,
+    /// A space's partner provisioning token (onboarding and validate only).
+    Provisioning(SpaceId),
     /// A client's token.
     Client(Caller),
 }
 
 impl Who {
+    /// The space the request reaches.
+    pub fn space(&self) -> SpaceId {
+        match self {
+            Self::Provisioning(space) => *space,
+            Self::Client(caller) => caller.space,
+        }
+    }
+
     /// The calling client (every operation but onboarding and validate admits nothing else).
     pub fn client(&self) -> Result<&Caller, ApiError> {
         match self {
             Self::Client(caller) => Ok(caller),
-            Self::Provisioning => Err(provisioning_refused()),
+            Self::Provisioning(_) => Err(provisioning_refused()),
         }
     }
 }
@@ -41,19 +49,19 @@ pub fn admit(
 ) -> Result<Who, ApiError> {
     let credential = credential?;
     match (operation, credential) {
-        (Operation::CreateClient, Credential::Provisioning) => Ok(Who::Provisioning),
+        (Operation::CreateClient, Credential::Provisioning(space)) => Ok(Who::Provisioning(space)),
         (Operation::CreateClient, Credential::Client(..)) => Err(ApiError::forbidden(
             "Onboarding needs the partner provisioning token, not a client token.",
         )),
         (Operation::CreateClient, Credential::Missing | Credential::Unknown) => Err(
             ApiError::unauthorized("Send the partner provisioning token in the X-Api-Key header."),
         ),
-        (Operation::ValidateToken, Credential::Provisioning) => Ok(Who::Provisioning),
-        (Operation::RenewToken, Credential::Provisioning) => Err(ApiError::forbidden(
+        (Operation::ValidateToken, Credential::Provisioning(space)) => Ok(Who::Provisioning(space)),
+        (Operation::RenewToken, Credential::Provisioning(_)) => Err(ApiError::forbidden(
             "The partner provisioning token is not renewed through the API.",
         )),
         (Operation::RenewToken, Credential::Client(caller, _)) => Ok(Who::Client(caller)),
-        (_, Credential::Provisioning) => Err(provisioning_refused()),
+        (_, Credential::Provisioning(_)) => Err(provisioning_refused()),
         (_, Credential::Missing) => Err(Failure::from(missing_token()).into()),
         (_, Credential::Unknown) => Err(Failure::from(unknown_token()).into()),
         (_, Credential::Client(caller, _)) if caller.expired => Err(ApiError::token_expired()),
@@ -69,6 +77,7 @@ mod tests {
     fn client(expired: bool) -> Credential {
         Credential::Client(
             Caller {
+                space: SpaceId::DEFAULT,
                 client_id: 7,
                 expires_at: None,
                 expired,
@@ -83,7 +92,7 @@ mod tests {
         let kinds = [
             Credential::Missing,
             Credential::Unknown,
-            Credential::Provisioning,
+            Credential::Provisioning(SpaceId::DEFAULT),
             client(false),
             client(true),
         ];

@@ -46,14 +46,17 @@ impl PartnerApi for SandboxApi {
     /// Admitted for the provisioning token only ([`auth::admit`]).
     async fn create_client(
         &self,
-        _caller: Who,
+        caller: Who,
         request: server::CreateClientRequest,
     ) -> server::CreateClientResponse {
         let result = async {
             self.0
-                .execute(commands::CreateClient {
-                    request: Box::new(request.body),
-                })
+                .execute(
+                    caller.space(),
+                    commands::CreateClient {
+                        request: Box::new(request.body),
+                    },
+                )
                 .await
         };
         answer(result.await, server::CreateClientResponse::Ok)
@@ -66,7 +69,7 @@ impl PartnerApi for SandboxApi {
         _request: server::ValidateTokenRequest,
     ) -> server::ValidateTokenResponse {
         server::ValidateTokenResponse::Ok(match caller {
-            Who::Provisioning => types::ValidateTokenResponse {
+            Who::Provisioning(_) => types::ValidateTokenResponse {
                 expires_at: None,
                 is_valid: true,
                 message: "Partner provisioning token is valid".into(),
@@ -86,7 +89,9 @@ impl PartnerApi for SandboxApi {
     ) -> server::RenewTokenResponse {
         let result = async {
             let client_id = caller.client()?.client_id;
-            self.0.execute(commands::RenewToken { client_id }).await
+            self.0
+                .execute(caller.space(), commands::RenewToken { client_id })
+                .await
         };
         answer(result.await, server::RenewTokenResponse::Ok)
     }
@@ -99,11 +104,14 @@ impl PartnerApi for SandboxApi {
         let result = async {
             let client_id = caller.client()?.client_id;
             self.0
-                .execute(commands::CreateInvoice {
-                    client_id,
-                    request: Box::new(request.body),
-                    received: Some(Box::new(request.received)),
-                })
+                .execute(
+                    caller.space(),
+                    commands::CreateInvoice {
+                        client_id,
+                        request: Box::new(request.body),
+                        received: Some(Box::new(request.received)),
+                    },
+                )
                 .await
         };
         answer(result.await, server::CreateInvoiceResponse::Ok)
@@ -117,10 +125,13 @@ impl PartnerApi for SandboxApi {
         let result = async {
             let client_id = caller.client()?.client_id;
             self.0
-                .execute(commands::InvoiceActions {
-                    client_id,
-                    request: Box::new(request.body),
-                })
+                .execute(
+                    caller.space(),
+                    commands::InvoiceActions {
+                        client_id,
+                        request: Box::new(request.body),
+                    },
+                )
                 .await
         };
         answer(result.await, server::CreateInvoiceActionsResponse::Ok)
@@ -189,10 +200,13 @@ impl PartnerApi for SandboxApi {
         let result = async {
             let client_id = caller.client()?.client_id;
             self.0
-                .execute(commands::SubmitAccountingInvoice {
-                    client_id,
-                    request: Box::new(request.body),
-                })
+                .execute(
+                    caller.space(),
+                    commands::SubmitAccountingInvoice {
+                        client_id,
+                        request: Box::new(request.body),
+                    },
+                )
                 .await
         };
         answer(result.await, server::SubmitAccountingInvoiceResponse::Ok)
@@ -206,10 +220,13 @@ impl PartnerApi for SandboxApi {
         let result = async {
             let client_id = caller.client()?.client_id;
             self.0
-                .execute(commands::SubmitLedger {
-                    client_id,
-                    request: Box::new(request.body),
-                })
+                .execute(
+                    caller.space(),
+                    commands::SubmitLedger {
+                        client_id,
+                        request: Box::new(request.body),
+                    },
+                )
                 .await
         };
         answer(result.await, server::SubmitLedgerResponse::Ok)
@@ -243,10 +260,13 @@ impl PartnerApi for SandboxApi {
         let result = async {
             let client_id = caller.client()?.client_id;
             self.0
-                .execute(commands::SubmitAccountingPayments {
-                    client_id,
-                    request: Box::new(request.body),
-                })
+                .execute(
+                    caller.space(),
+                    commands::SubmitAccountingPayments {
+                        client_id,
+                        request: Box::new(request.body),
+                    },
+                )
                 .await
         };
         answer(result.await, server::SubmitAccountingPaymentsResponse::Ok)

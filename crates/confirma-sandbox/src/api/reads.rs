@@ -20,7 +20,7 @@ impl SandboxApi {
         q: server::GetDistributionInformationQuery,
     ) -> Result<types::DistributionInformationResponse, ApiError> {
         let caller = who.client()?;
-        let mut reader = self.0.read().await?;
+        let mut reader = self.0.read(caller.space).await?;
         let mut world = reader.world();
         let window = world.invoice_window(q.invoice_number, q.from_inv_date, q.to_inv_date)?;
         let filter = DistributionFilter {
@@ -65,7 +65,7 @@ impl SandboxApi {
         q: server::GetDistributionInformationV2Query,
     ) -> Result<types::DistributionInformationPage, ApiError> {
         let caller = who.client()?;
-        let mut reader = self.0.read().await?;
+        let mut reader = self.0.read(caller.space).await?;
         let mut world = reader.world();
         let filter = DistributionFilter {
             invoice_number: q.invoice_number,
@@ -106,7 +106,7 @@ impl SandboxApi {
         q: server::GetCaseDetailsQuery,
     ) -> Result<types::CaseDetailsResponse, ApiError> {
         let caller = who.client()?;
-        let mut reader = self.0.read().await?;
+        let mut reader = self.0.read(caller.space).await?;
         let mut world = reader.world();
         let case = world
             .find_case(caller.client_id, q.case_id, q.invoice_number)
@@ -122,7 +122,7 @@ impl SandboxApi {
         q: server::GetPaymentsQuery,
     ) -> Result<types::PaymentList, ApiError> {
         let caller = who.client()?;
-        let mut reader = self.0.read().await?;
+        let mut reader = self.0.read(caller.space).await?;
         let mut world = reader.world();
         let window = DateWindow::new(
             q.from_date,
@@ -155,7 +155,7 @@ impl SandboxApi {
         let unfetched_only = q.unfetched_only.unwrap_or(false);
         let (caller, window, settlements, now) = {
             let caller = who.client()?;
-            let mut reader = self.0.read().await?;
+            let mut reader = self.0.read(caller.space).await?;
             let mut world = reader.world();
             let window = world.settlement_window(q.from_date, q.to_date, unfetched_only)?;
             let settlements = world.settlements(caller.client_id, &window).await?;
@@ -171,13 +171,16 @@ impl SandboxApi {
         }
         let settlements = self
             .0
-            .execute(commands::FetchSettlements {
-                client_id: caller.client_id,
-                window,
-            })
+            .execute(
+                caller.space,
+                commands::FetchSettlements {
+                    client_id: caller.client_id,
+                    window,
+                },
+            )
             .await?;
         Ok(types::SettlementsResponse {
-            created_at: self.0.now().await?,
+            created_at: self.0.now_in(caller.space).await?,
             settlements,
         })
     }
@@ -192,7 +195,7 @@ impl SandboxApi {
         row: impl Fn(&AccountingItem) -> Option<T>,
     ) -> Result<Vec<T>, ApiError> {
         let caller = who.client()?;
-        let mut reader = self.0.read().await?;
+        let mut reader = self.0.read(caller.space).await?;
         let mut world = reader.world();
         let window = DateWindow::new(window.0, window.1, ("fromDate", "toDate"), world.today())?
             .unless_named(source.is_some());

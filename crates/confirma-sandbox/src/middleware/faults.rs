@@ -17,11 +17,14 @@ pub async fn inject(
     request: Request,
     next: Next,
 ) -> Response {
-    let operation = request
-        .extensions()
-        .get::<Identified>()
-        .map(|i| i.operation);
-    let Some(fault) = operation.and_then(|op| sandbox.faults.take(op.operation_id)) else {
+    let identified = request.extensions().get::<Identified>();
+    let fault = identified.and_then(|i| {
+        sandbox
+            .spaces
+            .faults(i.space)
+            .take(i.operation.operation_id)
+    });
+    let Some(fault) = fault else {
         return next.run(request).await;
     };
     if let Some(delay) = fault.delay_ms {

@@ -9,7 +9,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use confirma_server::{OPERATIONS, OperationInfo};
 
-use crate::app::{Identified, Sandbox};
+use crate::app::{Credential, Identified, Sandbox};
 
 /// Identifies the request: as axum middleware, with the sandbox as state. Requests that are no
 /// Partner API operation pass untouched.
@@ -21,8 +21,17 @@ pub async fn identify(
     if let Some(operation) = operation_of(&request) {
         let key = confirma_server::runtime::api_key(request.headers());
         let credential = sandbox.identify(key.as_ref()).await;
+        // A request with no credential of a space is the default space's (its journal, its
+        // faults), as it was before there were spaces.
+        let space = credential
+            .as_ref()
+            .ok()
+            .and_then(Credential::space)
+            .unwrap_or_default();
+        sandbox.spaces.used(space);
         request.extensions_mut().insert(Identified {
             operation,
+            space,
             credential,
         });
     }

@@ -23,11 +23,12 @@ pub async fn record(State(sandbox): State<Arc<Sandbox>>, request: Request, next:
         return next.run(request).await;
     };
     let started = Instant::now();
+    let space = identified.space;
     let (credential, client_id, sandbox_time) = match &identified.credential {
         Ok(Credential::Client(caller, now)) => ("client", Some(caller.client_id), Some(*now)),
-        Ok(Credential::Missing) => ("none", None, sandbox.now().await.ok()),
-        Ok(Credential::Provisioning) => ("provisioning", None, sandbox.now().await.ok()),
-        Ok(Credential::Unknown) | Err(_) => ("unknown", None, sandbox.now().await.ok()),
+        Ok(Credential::Missing) => ("none", None, sandbox.now_in(space).await.ok()),
+        Ok(Credential::Provisioning(_)) => ("provisioning", None, sandbox.now_in(space).await.ok()),
+        Ok(Credential::Unknown) | Err(_) => ("unknown", None, sandbox.now_in(space).await.ok()),
     };
     let mut entry = Entry {
         received_at: Utc::now(),
@@ -60,6 +61,6 @@ pub async fn record(State(sandbox): State<Arc<Sandbox>>, request: Request, next:
         response
     };
     entry.duration_ms = started.elapsed().as_millis() as u64;
-    sandbox.journal.push(entry);
+    sandbox.spaces.journal(space).push(entry);
     response
 }

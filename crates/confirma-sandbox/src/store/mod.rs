@@ -104,6 +104,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "due-time indexes in query order",
         include_str!("../../migrations/0004_due_indexes_in_order.sql"),
     ),
+    (
+        5,
+        "spaces",
+        include_str!("../../migrations/0005_spaces.sql"),
+    ),
 ];
 
 fn migrator() -> Migrator {
@@ -141,8 +146,19 @@ fn lock(path: &Path) -> Result<std::fs::File, StoreError> {
     }
 }
 
-/// The advisory lock every write transaction on PostgreSQL takes ("CFIS" in ASCII).
-const POSTGRES_WRITE_LOCK: i64 = 0x4346_4953;
+/// The first key of the advisory locks write transactions on PostgreSQL take ("CFIS" in ASCII);
+/// the second is the space's ([`space_lock_key`]), or [`SETTINGS_LOCK`] for the settings.
+const POSTGRES_WRITE_LOCK: i32 = 0x4346_4953;
+
+/// The second key of the lock a write to the settings takes: no space's key (those fold 64 bits
+/// into 32, and may share a lock, which only makes them wait for each other).
+const SETTINGS_LOCK: i32 = i32::MIN;
+
+/// A space's lock key: its 64 bits folded into 31 (never [`SETTINGS_LOCK`]).
+fn space_lock_key(space: i64) -> i32 {
+    let bits = space as u64;
+    ((bits ^ (bits >> 32)) & 0x7fff_ffff) as i32
+}
 
 /// How long the sandbox waits for its database, and how large an SQLite file may grow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -284,20 +300,14 @@ impl Db {
         self.max_pages.store(pages, Ordering::Relaxed);
     }
 
-    /// Begins a write transaction on `conn`: on PostgreSQL it first waits for the write lock
-    /// that every sandbox process on the database takes; on SQLite it takes the file's write
-    /// lock at once.
+    /// Begins a write transaction on `conn`: on SQLite it takes the file's write lock at once;
+    /// on PostgreSQL it takes none (see [`Db::lock_spaces`]).
     pub async fn begin_write<'c>(
         &self,
         conn: &'c mut AnyConnection,
     ) -> Result<Transaction<'c, Any>, sqlx::Error> {
         if self.location.is_postgres() {
-            let mut tx = conn.begin().await?;
-            sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                .bind(POSTGRES_WRITE_LOCK)
-                .execute(&mut *tx)
-                .await?;
-            Ok(tx)
+            conn.begin().await
         } else {
             let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
             let max_pages = self.max_pages.load(Ordering::Relaxed);
@@ -310,6 +320,31 @@ impl Db {
             }
             Ok(tx)
         }
+    }
+
+    /// On PostgreSQL, waits for the write lock of each space (in ascending order, so that two
+    /// transactions never wait for each other's): the writes of every sandbox process on the
+    /// database to one space apply one at a time, each seeing everything committed before it,
+    /// while writes to different spaces go on in parallel. SQLite's write lock is the file's.
+    pub async fn lock_spaces(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        spaces: impl Iterator<Item = i64>,
+    ) -> Result<(), sqlx::Error> {
+        if !self.location.is_postgres() {
+            return Ok(());
+        }
+        let mut keys: Vec<i32> = spaces.map(space_lock_key).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        for key in keys {
+            sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
+                .bind(POSTGRES_WRITE_LOCK)
+                .bind(key)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Begins a read transaction: one consistent snapshot for every statement of a request.
@@ -327,6 +362,13 @@ impl Db {
     pub async fn setting(&self, key: &str, init: String) -> Result<String, StoreError> {
         let mut conn = self.pool.acquire().await?;
         let mut tx = self.begin_write(&mut conn).await?;
+        if self.location.is_postgres() {
+            sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
+                .bind(POSTGRES_WRITE_LOCK)
+                .bind(SETTINGS_LOCK)
+                .execute(&mut *tx)
+                .await?;
+        }
         let existing = sqlx::query("SELECT value FROM settings WHERE key = $1")
             .bind(key)
             .fetch_optional(&mut *tx)

@@ -12,6 +12,8 @@ use super::{World, tables, token_hash};
 /// Who is calling, once the token checked out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Caller {
+    /// The space the client (and so every request it makes) belongs to.
+    pub space: super::SpaceId,
     pub client_id: i64,
     pub expires_at: Option<DateTime<Utc>>,
     pub expired: bool,
@@ -43,6 +45,7 @@ impl Caller {
     /// Who a stored token is, at sandbox time `now`.
     pub fn of(record: &TokenRecord, now: DateTime<Utc>) -> Self {
         Self {
+            space: record.space,
             client_id: record.client_id,
             expires_at: record.expires_at,
             expired: record.expires_at.is_some_and(|at| at <= now),
@@ -156,6 +159,7 @@ impl World<'_> {
     ) -> Result<String, Failure> {
         let token = format!("cfsb_{}", self.secret("token"));
         let record = TokenRecord {
+            space: self.space,
             client_id,
             hash: token_hash(&token),
             expires_at,

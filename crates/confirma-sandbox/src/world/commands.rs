@@ -19,6 +19,13 @@ pub trait Change: Send + Sync + 'static {
         world: &mut World<'_>,
     ) -> impl Future<Output = Result<Self::Output, Failure>> + Send;
 
+    /// The genesis of a space this change applies to even though the space has no row of its
+    /// own: its creation, or the removal of its rows once deleted. `None` (every other change):
+    /// the space must exist, and a change for one that does not is refused.
+    fn without_space(&self) -> Option<super::Genesis> {
+        None
+    }
+
     /// Applies the change as a logged command, dropping its answer.
     fn replay(&self, world: &mut World<'_>) -> impl Future<Output = Result<(), Failure>> + Send {
         async move { self.apply(world).await.map(drop) }

@@ -21,6 +21,7 @@ mod refusal;
 pub mod rules;
 mod seed;
 pub mod settlements;
+pub mod spaces;
 pub mod stored;
 mod tables;
 pub mod wire;
@@ -29,6 +30,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use confirma_server::types;
 use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
+use tables::Scoped;
 
 pub use cases::PaymentReceipt;
 pub use clients::{Caller, missing_token, stored_token, unknown_token};
@@ -38,13 +40,32 @@ pub use records::cases::{CaseRecord, PaymentRecord};
 pub use records::clients::{ClientRecord, TokenRecord};
 pub use records::filters::SettlementWindow;
 pub use records::invoices::InvoiceRecord;
+pub use records::spaces::{SpaceId, SpaceRecord};
 pub use refusal::{Failure, Problem, Refusal, StorageFault, StorageKind};
 
-/// Fixed facts of a sandbox run: the seed and the start of time.
+/// Fixed facts of a space: the seed and the start of time, and what makes its tokens its own.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Genesis {
     pub seed: u64,
     pub start: DateTime<Utc>,
+    /// Mixed into every token of a space made through `/sandbox/spaces`, so that spaces made
+    /// with the same seed never share a token; `None` for the default space (whose tokens are
+    /// what they always were).
+    pub salt: Option<String>,
+    /// Whether the space starts (and starts over on reset) with the demo client.
+    pub demo: bool,
+}
+
+impl Genesis {
+    /// What a space made through `/sandbox/spaces` was made with.
+    pub fn of(space: &SpaceRecord) -> Self {
+        Self {
+            seed: space.seed,
+            start: space.start,
+            salt: Some(space.salt.clone()),
+            demo: space.demo,
+        }
+    }
 }
 
 /// The world's own row: the clock, the counter, the demo client.
@@ -73,21 +94,32 @@ impl State {
         }
     }
 
-    /// The world's own row as the transaction `db` sees it (before the seed: fresh).
-    pub async fn load(db: &mut AnyConnection, genesis: &Genesis) -> Result<Self> {
-        Ok(tables::state(db)
+    /// The space's own row as the transaction `db` sees it (before the seed: fresh).
+    pub async fn load(db: &mut AnyConnection, space: SpaceId, genesis: &Genesis) -> Result<Self> {
+        Ok(Self::stored(db, space)
             .await?
             .unwrap_or_else(|| Self::fresh(genesis)))
     }
 
-    /// Writes the world's own row (at the end of a group of changes that moved it).
-    pub async fn store(&self, db: &mut AnyConnection) -> Result<()> {
-        tables::put_state(db, self).await
+    /// The space's own row, if it has one (a space has one from its seed until it is deleted).
+    pub async fn stored(db: &mut AnyConnection, space: SpaceId) -> Result<Option<Self>> {
+        tables::state(Scoped { c: db, space }).await
     }
 
-    /// The sandbox clock alone, in one statement (before the seed: the start).
-    pub async fn now(db: &mut AnyConnection, genesis: &Genesis) -> Result<DateTime<Utc>> {
-        Ok(tables::now(db).await?.unwrap_or(genesis.start))
+    /// Writes the space's own row (at the end of a group of changes that moved it).
+    pub async fn store(&self, db: &mut AnyConnection, space: SpaceId) -> Result<()> {
+        tables::put_state(Scoped { c: db, space }, self).await
+    }
+
+    /// The space's clock alone, in one statement (before the seed: the start).
+    pub async fn now(
+        db: &mut AnyConnection,
+        space: SpaceId,
+        genesis: &Genesis,
+    ) -> Result<DateTime<Utc>> {
+        Ok(tables::now(Scoped { c: db, space })
+            .await?
+            .unwrap_or(genesis.start))
     }
 }
 
@@ -104,6 +136,8 @@ pub struct Remembered {
 
 pub struct World<'c> {
     db: &'c mut AnyConnection,
+    /// The space this world is; every statement reads and writes only its rows.
+    pub space: SpaceId,
     remembered: Remembered,
     pub genesis: Genesis,
     pub now: DateTime<Utc>,
@@ -113,15 +147,18 @@ pub struct World<'c> {
     processed_day: NaiveDate,
     /// Whether a token was issued, retired or given another expiry.
     tokens_changed: bool,
+    /// Whether the space was deleted (its own row must not be written again).
+    gone: bool,
 }
 
 type Result<T> = std::result::Result<T, Failure>;
 
 impl<'c> World<'c> {
-    /// The world in `db` (a transaction), whose own row reads `state`.
-    pub fn new(db: &'c mut AnyConnection, genesis: Genesis, state: State) -> Self {
+    /// The world of `space` in `db` (a transaction), whose own row reads `state`.
+    pub fn new(db: &'c mut AnyConnection, space: SpaceId, genesis: Genesis, state: State) -> Self {
         Self {
             db,
+            space,
             remembered: Remembered::default(),
             genesis,
             now: state.now,
@@ -130,6 +167,7 @@ impl<'c> World<'c> {
             demo_token: state.demo_token,
             processed_day: state.processed_day,
             tokens_changed: false,
+            gone: false,
         }
     }
 
@@ -142,6 +180,11 @@ impl<'c> World<'c> {
     /// What this world learnt, for the next change of its transaction.
     pub fn take_remembered(&mut self) -> Remembered {
         std::mem::take(&mut self.remembered)
+    }
+
+    /// Whether the space was deleted by the changes applied so far.
+    pub fn is_gone(&self) -> bool {
+        self.gone
     }
 
     /// Whether the changes applied so far issued, retired or changed a token.
@@ -160,14 +203,37 @@ impl<'c> World<'c> {
         }
     }
 
-    /// The connection, for the table functions.
-    fn db(&mut self) -> &mut AnyConnection {
-        self.db
+    /// The connection and the space, for the table functions.
+    fn db(&mut self) -> Scoped<'_> {
+        Scoped {
+            c: self.db,
+            space: self.space,
+        }
     }
 
     /// Whether the world is in the database yet (it is once seeded).
     pub async fn is_stored(&mut self) -> Result<bool> {
         Ok(tables::state(self.db()).await?.is_some())
+    }
+
+    /// Every row of this space copied into the empty space `to` (tokens aside: a fork's secrets
+    /// are its own); the caller writes `to`'s own row and tokens.
+    pub async fn copy_into(&mut self, to: SpaceId) -> Result<()> {
+        tables::copy_space(self.db(), to).await
+    }
+
+    /// Removes at most `limit` rows of this space, table by table; how many it removed (0 once
+    /// the space holds none).
+    pub async fn remove_some(&mut self, limit: i64) -> Result<u64> {
+        let mut removed = 0;
+        for (table, _) in tables::TABLES {
+            let left = limit - removed as i64;
+            if left <= 0 {
+                break;
+            }
+            removed += tables::remove_some(self.db(), table, left).await?;
+        }
+        Ok(removed)
     }
 
     /// Empties an earlier version's command log, once replayed into tables.
@@ -186,7 +252,10 @@ impl<'c> World<'c> {
         self.demo_client = None;
         self.demo_token = None;
         self.processed_day = fresh.processed_day;
-        self.seed().await
+        if self.genesis.demo {
+            self.seed().await?;
+        }
+        Ok(())
     }
 
     /// The next distribution of the client's invoice `number` fails.
@@ -218,10 +287,11 @@ impl<'c> World<'c> {
     /// the seed.
     fn secret(&mut self, purpose: &str) -> String {
         let n = self.next();
-        hex(&Sha256::digest(format!(
-            "{}:{purpose}:{n}",
-            self.genesis.seed
-        )))
+        let seed = self.genesis.seed;
+        hex(&Sha256::digest(match &self.genesis.salt {
+            None => format!("{seed}:{purpose}:{n}"),
+            Some(salt) => format!("{seed}:{salt}:{purpose}:{n}"),
+        }))
     }
 
     pub async fn client(&mut self, id: i64) -> Result<ClientRecord> {

@@ -13,6 +13,7 @@ mod matrix;
 mod onboarding;
 mod proxy;
 mod replicas;
+mod spaces;
 mod storage;
 mod upgrade;
 
@@ -188,6 +189,25 @@ impl TestSandbox {
             .control("/sandbox/clock/advance", serde_json::json!({"days": days}))
             .await;
         assert_eq!(status, 200, "{body}");
+    }
+
+    /// Onboards a client with `provisioning` (a space's provisioning token); returns its token.
+    pub async fn onboard_with(&self, provisioning: &str, business_id: &str) -> String {
+        let mut request = example::<types::CreateClientRequest>("createClient");
+        request.client.business_code = business_id.parse().unwrap();
+        request.client.vat_reg_nbr = Some(
+            format!("FI{}", business_id.replace('-', ""))
+                .parse()
+                .unwrap(),
+        );
+        self.client(provisioning)
+            .create_client()
+            .body(request)
+            .send()
+            .await
+            .expect("onboard")
+            .into_inner()
+            .access_token
     }
 
     /// Onboards a new client with a valid business ID; returns (client id, token).

@@ -265,12 +265,13 @@ async fn on_postgres_a_write_lock_held_past_the_timeout_answers_503_and_writes_r
     let Location::Postgres(url) = storage.clone() else {
         unreachable!()
     };
-    // A stuck replica holds the write lock every sandbox process takes ("CFIS").
+    // A stuck replica holds the default space's write lock, which every sandbox process writing
+    // to it takes ("CFIS", space 0).
     a_lock_held_elsewhere_is_waited_out(
         storage,
         &url,
-        "SELECT pg_advisory_lock(1128679763)",
-        "SELECT pg_advisory_unlock(1128679763)",
+        "SELECT pg_advisory_lock(1128679763, 0)",
+        "SELECT pg_advisory_unlock(1128679763, 0)",
     )
     .await;
 }

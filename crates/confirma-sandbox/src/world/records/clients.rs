@@ -24,6 +24,8 @@ pub struct ClientRecord {
 
 #[derive(Clone, Debug)]
 pub struct TokenRecord {
+    /// The space of the client (a token alone finds its space).
+    pub space: super::spaces::SpaceId,
     pub client_id: i64,
     pub hash: [u8; 32],
     pub expires_at: Option<DateTime<Utc>>,

@@ -42,3 +42,4 @@ pub mod clients;
 pub mod filters;
 pub mod invoices;
 pub mod settlements;
+pub mod spaces;

@@ -18,7 +18,9 @@ use crate::app::Sandbox;
 use crate::faults::Fault;
 use crate::journal::Entry;
 use crate::world::clock::Happened;
-use crate::world::{Change, commands};
+use crate::world::{Change, SpaceId, commands};
+
+mod spaces;
 
 /// The sandbox clock.
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -113,28 +115,29 @@ const MAX_ADVANCE_DAYS: i64 = 3660;
 
 type Shared = Arc<Sandbox>;
 
-fn admin(sandbox: &Sandbox, headers: &HeaderMap) -> Result<(), ApiError> {
-    let key = headers
+/// The `X-Admin-Token` of a request, as sent (empty when absent or not text).
+fn admin_token(headers: &HeaderMap) -> &str {
+    headers
         .get("x-admin-token")
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if constant_time_eq::constant_time_eq(key.as_bytes(), sandbox.secrets.admin_token.as_bytes()) {
-        Ok(())
-    } else {
-        Err(ApiError::unauthorized(
-            "Send the sandbox admin token in the X-Admin-Token header.",
-        ))
-    }
+        .unwrap_or("")
 }
 
-/// The body of an admin request: the admin token is checked first, so that an unauthenticated
-/// caller learns nothing about the body.
-fn admin_body<T: serde::de::DeserializeOwned>(
-    sandbox: &Sandbox,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<T, ApiError> {
-    admin(sandbox, headers)?;
+/// The space whose admin token the request sends: the sandbox admin token acts on the default
+/// space, a space's admin token on that space only.
+async fn admin(sandbox: &Sandbox, headers: &HeaderMap) -> Result<SpaceId, ApiError> {
+    sandbox
+        .administered_by(admin_token(headers))
+        .await?
+        .ok_or_else(|| {
+            ApiError::unauthorized(
+                "Send the sandbox admin token, or a space's admin token, in the X-Admin-Token header.",
+            )
+        })
+}
+
+/// A request body as `T`, or 400 in the error format.
+fn body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(|e| {
         ApiError::bad_request(format!(
             "Invalid body: {}",
@@ -143,20 +146,36 @@ fn admin_body<T: serde::de::DeserializeOwned>(
     })
 }
 
-async fn clock(sandbox: &Sandbox) -> Response {
-    match sandbox.now().await {
+/// The body of an admin request, and the space it acts on: the admin token is checked first,
+/// so that an unauthenticated caller learns nothing about the body.
+async fn admin_body<T: serde::de::DeserializeOwned>(
+    sandbox: &Sandbox,
+    headers: &HeaderMap,
+    raw: &[u8],
+) -> Result<(SpaceId, T), ApiError> {
+    let space = admin(sandbox, headers).await?;
+    Ok((space, body(raw)?))
+}
+
+async fn clock(sandbox: &Sandbox, space: SpaceId) -> Response {
+    match sandbox.now_in(space).await {
         Ok(now) => json_response(200, &Clock { now }),
         Err(e) => e.into_response(),
     }
 }
 
-/// Applies an admin's change and answers with the clock.
-async fn run(sandbox: &Sandbox, headers: &HeaderMap, change: impl Change) -> Response {
-    if let Err(e) = admin(sandbox, headers) {
-        return e.into_response();
+/// Applies an admin's change to the space and answers with its clock.
+async fn run_in(sandbox: &Sandbox, space: SpaceId, change: impl Change) -> Response {
+    match sandbox.execute(space, change).await {
+        Ok(_) => clock(sandbox, space).await,
+        Err(e) => e.into_response(),
     }
-    match sandbox.execute(change).await {
-        Ok(_) => clock(sandbox).await,
+}
+
+/// Applies an admin's change (to the space of the admin token) and answers with the clock.
+async fn run(sandbox: &Sandbox, headers: &HeaderMap, change: impl Change) -> Response {
+    match admin(sandbox, headers).await {
+        Ok(space) => run_in(sandbox, space, change).await,
         Err(e) => e.into_response(),
     }
 }
@@ -165,8 +184,8 @@ async fn run(sandbox: &Sandbox, headers: &HeaderMap, change: impl Change) -> Res
 #[utoipa::path(get, path = "/sandbox/clock", tag = "Sandbox control", security(("AdminToken" = [])),
     responses((status = 200, body = Clock), (status = 401, description = "Missing or wrong admin token")))]
 async fn get_clock(State(sandbox): State<Shared>, headers: HeaderMap) -> Response {
-    match admin(&sandbox, &headers) {
-        Ok(()) => clock(&sandbox).await,
+    match admin(&sandbox, &headers).await {
+        Ok(space) => clock(&sandbox, space).await,
         Err(e) => e.into_response(),
     }
 }
@@ -180,11 +199,11 @@ async fn advance(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let advance: Advance = match admin_body(&sandbox, &headers, &body) {
+    let (space, advance): (_, Advance) = match admin_body(&sandbox, &headers, &body).await {
         Ok(a) => a,
         Err(e) => return e.into_response(),
     };
-    let now = match sandbox.now().await {
+    let now = match sandbox.now_in(space).await {
         Ok(now) => now,
         Err(e) => return e.into_response(),
     };
@@ -208,7 +227,7 @@ async fn advance(
         ))
         .into_response(),
         Some(to) if to.signed_duration_since(now) <= chrono::Duration::days(MAX_ADVANCE_DAYS) => {
-            advance_in_steps(&sandbox, to).await
+            advance_in_steps(&sandbox, space, to).await
         }
         _ => ApiError::bad_request(format!(
             "The clock moves at most ten years ({MAX_ADVANCE_DAYS} days) at a time."
@@ -219,10 +238,14 @@ async fn advance(
 
 /// Moves the clock to `to` in bounded steps, each a change of its own, so that other requests
 /// are served during a long advance; answers with what happened on the way.
-async fn advance_in_steps(sandbox: &Sandbox, to: chrono::DateTime<chrono::Utc>) -> Response {
+async fn advance_in_steps(
+    sandbox: &Sandbox,
+    space: SpaceId,
+    to: chrono::DateTime<chrono::Utc>,
+) -> Response {
     let mut happened = Happened::default();
     loop {
-        match sandbox.execute(commands::AdvanceClock { to }).await {
+        match sandbox.execute(space, commands::AdvanceClock { to }).await {
             Ok(step) => {
                 happened += step.happened;
                 if step.done {
@@ -232,7 +255,7 @@ async fn advance_in_steps(sandbox: &Sandbox, to: chrono::DateTime<chrono::Utc>) 
             Err(e) => return e.into_response(),
         }
     }
-    match sandbox.now().await {
+    match sandbox.now_in(space).await {
         Ok(now) => json_response(200, &Advanced { now, happened }),
         Err(e) => e.into_response(),
     }
@@ -246,11 +269,11 @@ async fn fail_next(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    match admin_body::<FailDistribution>(&sandbox, &headers, &body) {
-        Ok(f) => {
-            run(
+    match admin_body::<FailDistribution>(&sandbox, &headers, &body).await {
+        Ok((space, f)) => {
+            run_in(
                 &sandbox,
-                &headers,
+                space,
                 commands::FailNextDistribution {
                     client_id: f.client_id,
                     invoice_number: f.invoice_number,
@@ -270,11 +293,11 @@ async fn token_expiry(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    match admin_body::<TokenExpiry>(&sandbox, &headers, &body) {
-        Ok(t) => {
-            run(
+    match admin_body::<TokenExpiry>(&sandbox, &headers, &body).await {
+        Ok((space, t)) => {
+            run_in(
                 &sandbox,
-                &headers,
+                space,
                 commands::SetTokenExpiry {
                     client_id: t.client_id,
                     expires_at: t.expires_at,
@@ -296,7 +319,7 @@ async fn incoming_payment(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let p: IncomingPayment = match admin_body(&sandbox, &headers, &body) {
+    let (space, p): (_, IncomingPayment) = match admin_body(&sandbox, &headers, &body).await {
         Ok(p) => p,
         Err(e) => return e.into_response(),
     };
@@ -306,8 +329,8 @@ async fn incoming_payment(
         date: p.date,
         payer: p.payer,
     };
-    let answer = match sandbox.execute(command).await {
-        Ok(receipt) => sandbox.now().await.map(|now| (receipt, now)),
+    let answer = match sandbox.execute(space, command).await {
+        Ok(receipt) => sandbox.now_in(space).await.map(|now| (receipt, now)),
         Err(e) => Err(e),
     };
     match answer {
@@ -355,20 +378,24 @@ async fn add_fault(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let fault = match admin_body::<Fault>(&sandbox, &headers, &body).and_then(Fault::checked) {
+    let (space, fault) = match admin_body::<Fault>(&sandbox, &headers, &body)
+        .await
+        .and_then(|(space, f)| Ok((space, f.checked()?)))
+    {
         Ok(f) => f,
         Err(e) => return e.into_response(),
     };
-    sandbox.faults.add(fault);
-    json_response(200, &sandbox.faults.list())
+    let faults = sandbox.spaces.faults(space);
+    faults.add(fault);
+    json_response(200, &faults.list())
 }
 
 /// The faults still waiting for their calls.
 #[utoipa::path(get, path = "/sandbox/faults", tag = "Sandbox control", security(("AdminToken" = [])),
     responses((status = 200, body = Vec<Fault>), (status = 401, description = "Missing or wrong admin token")))]
 async fn list_faults(State(sandbox): State<Shared>, headers: HeaderMap) -> Response {
-    match admin(&sandbox, &headers) {
-        Ok(()) => json_response(200, &sandbox.faults.list()),
+    match admin(&sandbox, &headers).await {
+        Ok(space) => json_response(200, &sandbox.spaces.faults(space).list()),
         Err(e) => e.into_response(),
     }
 }
@@ -377,10 +404,11 @@ async fn list_faults(State(sandbox): State<Shared>, headers: HeaderMap) -> Respo
 #[utoipa::path(delete, path = "/sandbox/faults", tag = "Sandbox control", security(("AdminToken" = [])),
     responses((status = 200, body = Vec<Fault>, description = "None left"), (status = 401, description = "Missing or wrong admin token")))]
 async fn clear_faults(State(sandbox): State<Shared>, headers: HeaderMap) -> Response {
-    match admin(&sandbox, &headers) {
-        Ok(()) => {
-            sandbox.faults.clear();
-            json_response(200, &sandbox.faults.list())
+    match admin(&sandbox, &headers).await {
+        Ok(space) => {
+            let faults = sandbox.spaces.faults(space);
+            faults.clear();
+            json_response(200, &faults.list())
         }
         Err(e) => e.into_response(),
     }
@@ -406,9 +434,10 @@ async fn requests(
     headers: HeaderMap,
     uri: axum::http::Uri,
 ) -> Response {
-    if let Err(e) = admin(&sandbox, &headers) {
-        return e.into_response();
-    }
+    let space = match admin(&sandbox, &headers).await {
+        Ok(space) => space,
+        Err(e) => return e.into_response(),
+    };
     let query: RequestsQuery = match serde_urlencoded_query(uri.query().unwrap_or("")) {
         Ok(q) => q,
         Err(e) => return e.into_response(),
@@ -416,7 +445,10 @@ async fn requests(
     let limit = query.limit.unwrap_or(50).min(crate::journal::CAPACITY);
     json_response(
         200,
-        &sandbox.journal.recent(limit, query.operation.as_deref()),
+        &sandbox
+            .spaces
+            .journal(space)
+            .recent(limit, query.operation.as_deref()),
     )
 }
 
@@ -472,5 +504,6 @@ pub fn router(sandbox: Shared) -> OpenApiRouter {
         .routes(routes!(reset))
         .routes(routes!(add_fault, list_faults, clear_faults))
         .routes(routes!(requests))
+        .merge(spaces::routes())
         .with_state(sandbox)
 }
