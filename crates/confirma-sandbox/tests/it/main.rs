@@ -193,16 +193,9 @@ impl TestSandbox {
 
     /// Onboards a client with `provisioning` (a space's provisioning token); returns its token.
     pub async fn onboard_with(&self, provisioning: &str, business_id: &str) -> String {
-        let mut request = example::<types::CreateClientRequest>("createClient");
-        request.client.business_code = business_id.parse().unwrap();
-        request.client.vat_reg_nbr = Some(
-            format!("FI{}", business_id.replace('-', ""))
-                .parse()
-                .unwrap(),
-        );
         self.client(provisioning)
             .create_client()
-            .body(request)
+            .body(client_request(business_id))
             .send()
             .await
             .expect("onboard")
@@ -212,13 +205,7 @@ impl TestSandbox {
 
     /// Onboards a new client with a valid business ID; returns (client id, token).
     pub async fn onboard(&self, business_id: &str, name: &str) -> (i64, String) {
-        let mut request = example::<types::CreateClientRequest>("createClient");
-        request.client.business_code = business_id.parse().unwrap();
-        request.client.vat_reg_nbr = Some(
-            format!("FI{}", business_id.replace('-', ""))
-                .parse()
-                .unwrap(),
-        );
+        let mut request = client_request(business_id);
         request.client.name = name.parse().unwrap();
         let created = self
             .client(PROVISIONING)
@@ -230,6 +217,18 @@ impl TestSandbox {
             .into_inner();
         (created.client_id, created.access_token)
     }
+}
+
+/// The spec's onboarding example for another business ID (and its VAT number).
+pub fn client_request(business_id: &str) -> types::CreateClientRequest {
+    let mut request = example::<types::CreateClientRequest>("createClient");
+    request.client.business_code = business_id.parse().unwrap();
+    request.client.vat_reg_nbr = Some(
+        format!("FI{}", business_id.replace('-', ""))
+            .parse()
+            .unwrap(),
+    );
+    request
 }
 
 /// The request example of `operation` from the spec, as a client type.
