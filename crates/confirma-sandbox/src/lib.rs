@@ -22,9 +22,12 @@ mod protocol_errors;
 pub mod proxy;
 pub(crate) mod redact;
 pub(crate) mod registry;
+pub mod remote;
 pub(crate) mod serve;
 pub(crate) mod spaces;
 pub(crate) mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub(crate) mod world;
 pub(crate) mod writer;
 

@@ -20,7 +20,7 @@ use crate::journal::Entry;
 use crate::world::clock::Happened;
 use crate::world::{Change, SpaceId, commands};
 
-mod spaces;
+pub mod spaces;
 
 /// The sandbox clock.
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -31,7 +31,7 @@ pub struct Clock {
 }
 
 /// The clock after an advance, and what happened on the way.
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Advanced {
     /// Current sandbox time.

@@ -22,7 +22,7 @@ use crate::world::{SpaceId, SpaceRecord};
 const MAX_NAME: usize = 200;
 
 /// What a new space is made with; every member may be left out.
-#[derive(Deserialize, ToSchema, Default)]
+#[derive(Serialize, Deserialize, ToSchema, Default, Clone, Debug)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateSpace {
     /// A name to recognise it by (default: its id).
@@ -39,7 +39,7 @@ pub struct CreateSpace {
 }
 
 /// What a fork is made with; every member may be left out.
-#[derive(Deserialize, ToSchema, Default)]
+#[derive(Serialize, Deserialize, ToSchema, Default, Clone, Debug)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ForkSpace {
     /// A name to recognise it by (default: its id).
@@ -49,7 +49,7 @@ pub struct ForkSpace {
 }
 
 /// A client of a space and its access token.
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug)]
 #[serde(rename_all = "camelCase")]
 pub struct SpaceClient {
     pub client_id: i64,
@@ -66,7 +66,7 @@ impl From<ClientToken> for SpaceClient {
 }
 
 /// A space just made, with its secrets: shown this once (only their hashes are kept).
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug)]
 #[serde(rename_all = "camelCase")]
 pub struct SpaceCreated {
     /// `sp_` and 16 hex digits.
@@ -89,7 +89,7 @@ pub struct SpaceCreated {
 }
 
 /// A space as the registry holds it.
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug)]
 #[serde(rename_all = "camelCase")]
 pub struct Space {
     pub space_id: String,

@@ -11,7 +11,9 @@ use super::refusal::Failure;
 pub const BATCH: i64 = 500;
 
 /// What an advance of the clock made happen, counted.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "camelCase")]
 pub struct Happened {
     /// Distributions delivered (sent, for letters).
