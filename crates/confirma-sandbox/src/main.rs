@@ -1,5 +1,7 @@
 //! The `confirma-sandbox` binary: serve the sandbox, or drive a running one.
 
+mod cli;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -118,6 +120,9 @@ enum Command {
     /// answer's Confirma-Spec-Violations header, the log, /proxy/requests and the drift report
     /// (/proxy/report, and --report FILE on exit).
     Proxy(ProxyArgs),
+    /// Manage the spaces of a running sandbox (create, list, fork, delete).
+    #[command(subcommand)]
+    Space(cli::space::SpaceCommand),
     #[command(flatten)]
     Control(Control),
 }
@@ -219,6 +224,7 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         None => serve(cli.serve).await,
         Some(Command::Proxy(args)) => proxy(args).await,
+        Some(Command::Space(command)) => cli::space::run(command).await,
         Some(Command::Control(control)) => drive(control).await,
     }
 }

@@ -562,3 +562,79 @@ async fn spaces_and_their_tokens_survive_a_restart() {
     );
     assert_eq!(clock(&sb, admin_of(&made)).await, "2027-01-01T00:00:00Z");
 }
+
+/// `confirma-sandbox space ...` with `args`: its standard output, after it succeeded.
+async fn cli(args: Vec<String>) -> String {
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_confirma-sandbox"))
+            .arg("space")
+            .args(&args)
+            .env_remove("CONFIRMA_SANDBOX_ADMIN_TOKEN")
+            .env_remove("CONFIRMA_SANDBOX_SPACES_TOKEN")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+/// The value at the end of the banner line that contains `label`.
+fn banner(text: &str, label: &str) -> String {
+    let line = text
+        .lines()
+        .find(|l| l.contains(label))
+        .unwrap_or_else(|| panic!("no {label} in {text}"));
+    line.rsplit(' ').next().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_space_commands_make_list_fork_and_delete_spaces() {
+    let sb = TestSandbox::start(None).await;
+    let url = ["--url".to_string(), sb.base.clone()];
+    let with = |extra: &[&str]| -> Vec<String> {
+        extra
+            .iter()
+            .map(|s| s.to_string())
+            .chain(url.iter().cloned())
+            .collect()
+    };
+    let made = cli(with(&[
+        "create",
+        "--spaces-token",
+        SPACES_TOKEN,
+        "--name",
+        "cli",
+    ]))
+    .await;
+    let id = made.split_whitespace().nth(1).unwrap().to_string();
+    assert!(id.starts_with("sp_"), "{made}");
+    let token = banner(&made, "demo client");
+    let admin = banner(&made, "admin token");
+    assert_eq!(get(&sb, "payments", &token).await.0, 200);
+    let listed = cli(with(&["list", "--admin-token", ADMIN, "--json"])).await;
+    let listed: Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(listed[0]["spaceId"], id.as_str());
+    assert_eq!(listed[0]["name"], "cli");
+    let table = cli(with(&["list", "--admin-token", &admin])).await;
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with(&id) && l.ends_with("cli")),
+        "{table}"
+    );
+    let fork = cli(with(&["fork", &id, "--admin-token", &admin, "--json"])).await;
+    let fork: Value = serde_json::from_str(&fork).unwrap();
+    assert_eq!(fork["clients"].as_array().unwrap().len(), 1, "{fork}");
+    assert_eq!(get(&sb, "payments", &demo_token(&fork)).await.0, 200);
+    let deleted = cli(with(&["delete", &id, "--admin-token", &admin])).await;
+    assert!(deleted.contains("deleted"), "{deleted}");
+    assert_eq!(get(&sb, "payments", &token).await.0, 401);
+    assert_eq!(get(&sb, "payments", &demo_token(&fork)).await.0, 200);
+}
