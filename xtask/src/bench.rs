@@ -377,6 +377,21 @@ struct Report {
     database_mib: Option<f64>,
     /// The same validate and create workloads through the validating proxy in front of it.
     proxied: Option<Proxied>,
+    spaces: Option<SpacesMeasured>,
+}
+
+/// Spaces on a sandbox holding the seeded invoices.
+struct SpacesMeasured {
+    /// Making a space (with its demo client), one at a time: latencies only.
+    create: Load,
+    created: usize,
+    /// Forking the default space, which holds `fork_invoices` invoices, and deleting the fork.
+    fork_seconds: f64,
+    fork_invoices: u64,
+    delete_seconds: f64,
+    /// Durable creates into one space through one replica, then into two spaces through two
+    /// replicas at once (PostgreSQL): req/s each.
+    replicas: Option<(Load, Load)>,
 }
 
 struct Proxied {
@@ -526,6 +541,121 @@ fn advance(server: &Server, key: &str) -> Result<Advance> {
     })
 }
 
+/// `curl` timing one request (from the first byte sent to the last received, not the process's
+/// start): milliseconds and the answer's text.
+fn timed(method: &str, url: &str, body: Option<&Value>) -> Result<(f64, String)> {
+    let mut command = Command::new("curl");
+    command.args([
+        "-sS",
+        "-X",
+        method,
+        url,
+        "-H",
+        &format!("X-Admin-Token: {ADMIN}"),
+    ]);
+    command.args(["-w", "\n%{http_code} %{time_total}"]);
+    if let Some(body) = body {
+        command.args(["-H", "Content-Type: application/json", "--data-binary"]);
+        command.arg(body.to_string());
+    }
+    let out = command.output().context("running curl")?;
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let (answer, last) = text.rsplit_once('\n').unwrap_or(("", &text));
+    let (status, seconds) = last.split_once(' ').context("curl's timing")?;
+    if !status.starts_with('2') {
+        bail!("{method} {url} answered {status}: {answer}");
+    }
+    Ok((seconds.trim().parse::<f64>()? * 1000.0, answer.to_string()))
+}
+
+/// Percentile `p` (0..=1) of sorted `values`.
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+/// Makes spaces one at a time (then deletes them), forks the default space with everything the
+/// seeding stored in it, and deletes the fork.
+fn measure_spaces(server: &Server, invoices: u64) -> Result<SpacesMeasured> {
+    const SPACES: usize = 100;
+    let url = format!("{}/sandbox/spaces", server.base);
+    let mut times = Vec::new();
+    let mut ids = Vec::new();
+    for _ in 0..SPACES {
+        let (ms, made) = timed("POST", &url, Some(&json!({})))?;
+        let made: Value = serde_json::from_str(&made)?;
+        ids.push(made["spaceId"].as_str().context("a space id")?.to_string());
+        times.push(ms);
+    }
+    for id in &ids {
+        timed("DELETE", &format!("{url}/{id}"), None)?;
+    }
+    times.sort_by(f64::total_cmp);
+    let create = Load {
+        requests_per_second: 0.0,
+        p50_ms: percentile(&times, 0.5),
+        p99_ms: percentile(&times, 0.99),
+        max_ms: percentile(&times, 1.0),
+        errors: 0,
+    };
+    let (fork_ms, fork) = timed("POST", &format!("{url}/default/fork"), None)?;
+    let fork: Value = serde_json::from_str(&fork)?;
+    let id = fork["spaceId"].as_str().context("the fork's id")?;
+    let (delete_ms, _) = timed("DELETE", &format!("{url}/{id}"), None)?;
+    Ok(SpacesMeasured {
+        create,
+        created: SPACES,
+        fork_seconds: fork_ms / 1000.0,
+        fork_invoices: invoices,
+        delete_seconds: delete_ms / 1000.0,
+        replicas: None,
+    })
+}
+
+/// Durable creates into one space through one replica, then into two spaces through two
+/// replicas of the same PostgreSQL database at once: whether writes to different spaces scale.
+fn replica_scaling(
+    binary: &Path,
+    storage: &[String],
+    seconds: u64,
+    work: &Path,
+) -> Result<(Load, Load)> {
+    let a = Server::start("replica A", sandbox_command(binary, storage), SANDBOX_READY)?;
+    let b = Server::start("replica B", sandbox_command(binary, storage), SANDBOX_READY)?;
+    let token = |made: &Value| -> Result<String> {
+        Ok(made["demoClient"]["accessToken"]
+            .as_str()
+            .context("a demo client")?
+            .to_string())
+    };
+    let made = |server: &Server| -> Result<Value> {
+        curl(
+            "POST",
+            &format!("{}/sandbox/spaces", server.base),
+            &[("X-Admin-Token", ADMIN)],
+            Some(&json!({})),
+        )
+    };
+    let (one, two) = (token(&made(&a)?)?, token(&made(&b)?)?);
+    let alone = create_workload(&a, &one, seconds, work, BASE * 5)?;
+    let env_a = create_env(&one, work, BASE * 6);
+    let base_b = b.base.clone();
+    let env_b = create_env(&two, work, BASE * 6);
+    let other = std::thread::spawn(move || wrk(&base_b, "create.lua", seconds, &env_b));
+    let first = wrk(&a.base, "create.lua", seconds, &env_a)?;
+    let second = other.join().map_err(|_| anyhow::anyhow!("wrk thread"))??;
+    let both = Load {
+        requests_per_second: first.requests_per_second + second.requests_per_second,
+        p50_ms: first.p50_ms.max(second.p50_ms),
+        p99_ms: first.p99_ms.max(second.p99_ms),
+        max_ms: first.max_ms.max(second.max_ms),
+        errors: first.errors + second.errors,
+    };
+    Ok((alone, both))
+}
+
 fn sandbox_command(binary: &Path, storage: &[String]) -> Command {
     let mut command = Command::new(binary);
     command.args([
@@ -614,6 +744,8 @@ fn measure_sandbox(
     capture_answers(&server, &seeded, work)?;
     eprintln!("bench: {name}: read workloads");
     let mut report = read_workloads(&server, &seeded.big_token, options.seconds, &seeded)?;
+    eprintln!("bench: {name}: spaces (make, fork the seeded space, delete)");
+    report.spaces = Some(measure_spaces(&server, seeded.created + 3)?);
     eprintln!("bench: {name}: creates");
     report.create = Some(create_workload(
         &server,
@@ -649,6 +781,12 @@ fn measure_sandbox(
         rss_mib: again.rss_mib(),
     });
     drop(again);
+    if name.contains("PostgreSQL")
+        && let Some(spaces) = report.spaces.as_mut()
+    {
+        eprintln!("bench: {name}: creates into one space through one replica, two through two");
+        spaces.replicas = Some(replica_scaling(binary, &storage, options.seconds, work)?);
+    }
     Ok(report)
 }
 
@@ -1077,6 +1215,34 @@ fn report(options: &Options, targets: &[(&str, &Report)]) -> String {
     }
     let _ = writeln!(
         out,
+        "\n## Spaces\n\nMaking a space (with its demo client) one at a time, forking the default space with every invoice the seeding stored in it (one transaction copying every row of the space), deleting the fork (its rows removed a bounded batch per transaction); on PostgreSQL, durable creates into one space through one replica against two spaces through two replicas of the database at once (each space has a write lock of its own).\n\n| target | make p50 ms | make p99 ms | make max ms | fork of | fork s | delete s | creates, one space / one replica req/s | two spaces / two replicas req/s | × |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
+    for (name, r) in targets {
+        let Some(spaces) = &r.spaces else { continue };
+        let (one, two, times) = spaces.replicas.as_ref().map_or(
+            ("–".to_string(), "–".to_string(), "–".to_string()),
+            |(one, two)| {
+                (
+                    format!("{:.0}", one.requests_per_second),
+                    format!("{:.0}", two.requests_per_second),
+                    format!("{:.2}", two.requests_per_second / one.requests_per_second),
+                )
+            },
+        );
+        let _ = writeln!(
+            out,
+            "| {name} | {:.2} | {:.2} | {:.2} | {} invoices | {:.2} | {:.2} | {one} | {two} | {times} |",
+            spaces.create.p50_ms,
+            spaces.create.p99_ms,
+            spaces.create.max_ms,
+            spaces.fork_invoices,
+            spaces.fork_seconds,
+            spaces.delete_seconds,
+        );
+        let _ = spaces.created;
+    }
+    let _ = writeln!(
+        out,
         "\n## Targets (2 cores)\n\nThe scale targets are for `--invoices 1000000 --clients 100`; at a smaller scale they are shown but say little.\n\n| target | measured | met |\n|---|---|---|"
     );
     for (target, measured, met) in goals(targets_of(targets)) {
@@ -1229,6 +1395,26 @@ fn goals(m: Measured<'_>) -> Vec<(String, String, bool)> {
                     ),
                     format!("{added:.3} ms"),
                     added < 1.0,
+                ));
+            }
+        }
+        if let Some(spaces) = &report.spaces {
+            rows.push((
+                format!(
+                    "{name}: fork of a space of {} invoices < 2 s",
+                    spaces.fork_invoices
+                ),
+                format!("{:.2} s", spaces.fork_seconds),
+                spaces.fork_seconds < 2.0,
+            ));
+            if let Some((one, two)) = &spaces.replicas {
+                let times = two.requests_per_second / one.requests_per_second;
+                rows.push((
+                    format!(
+                        "{name}: durable creates, two spaces through two replicas ≥ 1.6× one through one"
+                    ),
+                    format!("{times:.2}×"),
+                    times >= 1.6,
                 ));
             }
         }
