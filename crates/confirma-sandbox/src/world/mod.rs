@@ -255,7 +255,10 @@ impl<'c> World<'c> {
         if self.genesis.demo {
             self.seed().await?;
         }
-        Ok(())
+        // The space's own row was cleared with the rest: written again now, even when the
+        // reset left it as it was (a space without a demo client, reset before any change).
+        let state = self.state();
+        tables::put_state(self.db(), &state).await
     }
 
     /// The next distribution of the client's invoice `number` fails.

@@ -638,3 +638,21 @@ async fn the_space_commands_make_list_fork_and_delete_spaces() {
     assert_eq!(get(&sb, "payments", &token).await.0, 401);
     assert_eq!(get(&sb, "payments", &demo_token(&fork)).await.0, 200);
 }
+
+#[tokio::test]
+async fn a_space_without_the_demo_client_is_whole_after_a_reset() {
+    let sb = TestSandbox::start(None).await;
+    let made = space(&sb, json!({"demo": false, "start": "2026-07-01T00:00:00Z"})).await;
+    let admin = admin_of(&made);
+    let (status, _) = call(&sb, "POST", "/sandbox/reset", admin, Value::Null).await;
+    assert_eq!(status, 200);
+    assert_eq!(clock(&sb, admin).await, "2026-07-01T00:00:00Z");
+    let token = sb
+        .onboard_with(made["provisioningToken"].as_str().unwrap(), "1234567-1")
+        .await;
+    assert_eq!(get(&sb, "payments", &token).await.0, 200);
+    let (status, _) = call(&sb, "POST", "/sandbox/reset", admin, Value::Null).await;
+    assert_eq!(status, 200);
+    assert_eq!(get(&sb, "payments", &token).await.0, 401);
+    assert_eq!(clock(&sb, admin).await, "2026-07-01T00:00:00Z");
+}
