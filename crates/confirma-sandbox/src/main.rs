@@ -207,13 +207,8 @@ struct ProxyArgs {
 
 #[derive(clap::Args)]
 struct Target {
-    /// Base URL of the running sandbox.
-    #[arg(
-        long,
-        env = "CONFIRMA_SANDBOX_URL",
-        default_value = "http://127.0.0.1:8080"
-    )]
-    url: String,
+    #[command(flatten)]
+    sandbox: cli::SandboxUrl,
     #[arg(long, env = "CONFIRMA_SANDBOX_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: String,
 }
@@ -436,7 +431,7 @@ async fn drive(control: Control) -> anyhow::Result<()> {
     let mut request = http
         .request(
             method,
-            format!("{}{path}", target.url.trim_end_matches('/')),
+            format!("{}{path}", target.sandbox.url.trim_end_matches('/')),
         )
         .header("x-admin-token", target.admin_token);
     if let Some(body) = body {

@@ -65,13 +65,8 @@ pub enum SpaceCommand {
 /// The sandbox and the token to call it with.
 #[derive(clap::Args)]
 pub struct Target {
-    /// Base URL of the running sandbox.
-    #[arg(
-        long,
-        env = "CONFIRMA_SANDBOX_URL",
-        default_value = "http://127.0.0.1:8080"
-    )]
-    url: String,
+    #[command(flatten)]
+    sandbox: super::SandboxUrl,
     /// The sandbox admin token, or a space's admin token.
     #[arg(long, env = "CONFIRMA_SANDBOX_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
@@ -85,12 +80,12 @@ impl Target {
         let token = self.admin_token.as_deref().context(
             "give --admin-token (or CONFIRMA_SANDBOX_ADMIN_TOKEN): the sandbox's, or the space's",
         )?;
-        Ok(Remote::new(&self.url, token))
+        Ok(Remote::new(&self.sandbox.url, token))
     }
 
     fn creator(&self) -> anyhow::Result<Remote> {
         match &self.spaces_token {
-            Some(token) => Ok(Remote::new(&self.url, token)),
+            Some(token) => Ok(Remote::new(&self.sandbox.url, token)),
             None => self.admin(),
         }
     }
@@ -117,7 +112,7 @@ pub async fn run(command: SpaceCommand) -> anyhow::Result<()> {
                     idle_expiry_seconds,
                 })
                 .await?;
-            print_made(&made, target.url.trim_end_matches('/'), json)
+            print_made(&made, target.sandbox.url.trim_end_matches('/'), json)
         }
         SpaceCommand::List { target, json } => {
             let spaces = target.admin()?.spaces().await?;
@@ -145,7 +140,7 @@ pub async fn run(command: SpaceCommand) -> anyhow::Result<()> {
                     },
                 )
                 .await?;
-            print_made(&made, target.url.trim_end_matches('/'), json)
+            print_made(&made, target.sandbox.url.trim_end_matches('/'), json)
         }
         SpaceCommand::Delete { target, space_id } => {
             target.admin()?.delete_space(&space_id).await?;

@@ -1692,7 +1692,10 @@ mod tests {
         let numbers: Vec<String> = (2..102).map(|n| (n * 2).to_string()).collect();
         let statements = [
             (CLASHING, "1000, 4, 'r77', 0".to_string()),
-            (numbered.as_str(), format!("0, 1000, {}", numbers.join(", "))),
+            (
+                numbered.as_str(),
+                format!("0, 1000, {}", numbers.join(", ")),
+            ),
         ];
         let modes = ["force_custom_plan", "force_generic_plan"];
         // Prepared while the table is empty, as a sandbox's connections prepare them on a new
@@ -1751,8 +1754,16 @@ mod tests {
         sqlx::raw_sql("ANALYZE").execute(&mut *c).await.unwrap();
         let analyzed = plans(&mut c).await;
         for ((mode, i, plan), (_, _, after)) in grown.iter().zip(&analyzed) {
-            assert_eq!(plan, after, "statement {i}, {mode}: the plan changed with ANALYZE");
-            for bad in ["Seq Scan", "Hash", "Filter: (number = ANY", "Recheck Cond: (space"] {
+            assert_eq!(
+                plan, after,
+                "statement {i}, {mode}: the plan changed with ANALYZE"
+            );
+            for bad in [
+                "Seq Scan",
+                "Hash",
+                "Filter: (number = ANY",
+                "Recheck Cond: (space",
+            ] {
                 assert!(!plan.contains(bad), "statement {i}, {mode}: {bad}:\n{plan}");
             }
             assert!(plan.contains("Index"), "statement {i}, {mode}:\n{plan}");
