@@ -10,6 +10,7 @@
 //! `src/generated/` is written by `cargo xtask codegen`; the rest of this crate is the hand-written
 //! runtime it calls into. The model types are the client's ([`types`] is `confirma_client::types`).
 
+mod encoded;
 mod error;
 pub mod exchange;
 mod json;
@@ -33,6 +34,7 @@ use axum::response::{IntoResponse, Response};
 /// The model types: generated once, in the client crate, and shared with it (one type space,
 /// one set of settings, one copy).
 pub use confirma_client::types;
+pub use encoded::Encoded;
 pub use error::{ApiError, FieldProblem, clip, field_problem};
 pub use generated::api::*;
 pub use generated::examples::ExampleApi;

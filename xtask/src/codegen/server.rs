@@ -258,6 +258,15 @@ fn response_items(op: &Operation) -> TokenStream {
         let doc = doc_lines(&format!("{}: {}", r.status, r.description));
         quote! { #doc #v(types::#s), }
     });
+    // The success answer's twin carrying its body already encoded (`crate::Encoded`).
+    let ok = op.success();
+    let ok_status = ok.status;
+    let encoded = ident(&format!("{}Encoded", ok.variant));
+    let ok_schema = ident(&ok.schema);
+    let encoded_doc = format!(
+        " {ok_status}, its body already encoded: what [`Self::{}`] answers, as bytes kept earlier.",
+        ok.variant
+    );
     let status_arms = op.responses.iter().map(|r| {
         let v = ident(&r.variant);
         let status = r.status;
@@ -289,17 +298,21 @@ fn response_items(op: &Operation) -> TokenStream {
     quote! {
         #[doc = #doc]
         #[derive(Clone, Debug, PartialEq)]
-        pub enum #response { #(#variants)* }
+        pub enum #response {
+            #(#variants)*
+            #[doc = #encoded_doc]
+            #encoded(crate::Encoded<types::#ok_schema>),
+        }
 
         impl #response {
             /// The HTTP status code of this answer.
-            pub fn status(&self) -> u16 { match self { #(#status_arms)* } }
+            pub fn status(&self) -> u16 { match self { #(#status_arms)* Self::#encoded(_) => #ok_status, } }
         }
 
         impl ::axum::response::IntoResponse for #response {
             fn into_response(self) -> ::axum::response::Response {
                 let status = self.status();
-                match self { #(#into_arms)* }
+                match self { #(#into_arms)* Self::#encoded(body) => body.into_response_with(status), }
             }
         }
 

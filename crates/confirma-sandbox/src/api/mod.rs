@@ -166,7 +166,7 @@ impl PartnerApi for SandboxApi {
     ) -> server::GetDistributionInformationV2Response {
         answer(
             self.distribution_page(&caller, request.query).await,
-            server::GetDistributionInformationV2Response::Ok,
+            server::GetDistributionInformationV2Response::OkEncoded,
         )
     }
 

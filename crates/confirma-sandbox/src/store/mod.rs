@@ -109,6 +109,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "spaces",
         include_str!("../../migrations/0005_spaces.sql"),
     ),
+    (
+        6,
+        "distribution records as answered",
+        include_str!("../../migrations/0006_distribution_wire.sql"),
+    ),
 ];
 
 fn migrator() -> Migrator {

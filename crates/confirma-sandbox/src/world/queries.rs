@@ -4,14 +4,17 @@
 
 use chrono::NaiveDate;
 
+pub use super::records::cases::CaseView;
 pub use super::records::filters::{DateWindow, DistributionFilter};
 use super::refusal::{Failure, Problem, Refusal};
-use super::{AccountingItem, CaseRecord, ClientRecord, InvoiceRecord, PaymentRecord, World};
+use super::{AccountingItem, CaseRecord, InvoiceRecord, PaymentRecord, World};
 use super::{AccountingKind, SettlementWindow, tables};
 
-/// One page of a longer list: the page's items and how many there are in all.
+/// One page of a longer list: the page's items (a list, or the page's records already
+/// encoded), how many the page holds, and how many there are in all.
 pub struct Page<T> {
-    pub items: Vec<T>,
+    pub items: T,
+    pub count: usize,
     pub total: usize,
 }
 
@@ -47,7 +50,7 @@ impl World<'_> {
         filter: DistributionFilter,
         page: usize,
         page_size: usize,
-    ) -> Result<Page<InvoiceRecord>, Failure> {
+    ) -> Result<Page<Vec<InvoiceRecord>>, Failure> {
         let skip = page.saturating_sub(1).saturating_mul(page_size);
         let (items, total) = tables::distributions(
             self.db(),
@@ -58,10 +61,38 @@ impl World<'_> {
         )
         .await?;
         Ok(Page {
+            count: items.len(),
             items,
             // A count of rows is never negative.
             total: usize::try_from(total).unwrap_or_default(),
         })
+    }
+
+    /// [`World::distribution_page`] as storage keeps each record's answer: the page's records
+    /// already encoded, joined by commas. `None` when an invoice of the page was stored before
+    /// its answer was (then [`World::distribution_page`] decodes the invoices).
+    pub async fn stored_distribution_page(
+        &mut self,
+        client_id: i64,
+        filter: DistributionFilter,
+        page: usize,
+        page_size: usize,
+    ) -> Result<Option<Page<String>>, Failure> {
+        let skip = page.saturating_sub(1).saturating_mul(page_size);
+        let found = tables::stored_distributions(
+            self.db(),
+            client_id,
+            &filter,
+            i64::try_from(skip).unwrap_or(i64::MAX),
+            i64::try_from(page_size).unwrap_or(i64::MAX),
+        )
+        .await?;
+        Ok(found.map(|stored| Page {
+            // Counts of rows are never negative.
+            count: usize::try_from(stored.count).unwrap_or_default(),
+            total: usize::try_from(stored.total).unwrap_or_default(),
+            items: stored.records,
+        }))
     }
 
     /// The client's payments dated within `window`, optionally of one invoice or case, in the
@@ -163,12 +194,4 @@ impl World<'_> {
             today: self.today(),
         })
     }
-}
-
-/// What the case-details operation shows of one case.
-pub struct CaseView {
-    pub case: CaseRecord,
-    pub invoice: Option<InvoiceRecord>,
-    pub creditor: Option<ClientRecord>,
-    pub today: NaiveDate,
 }

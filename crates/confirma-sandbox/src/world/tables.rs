@@ -115,7 +115,7 @@ async fn document<T: DeserializeOwned>(
     row.as_ref().map(body).transpose()
 }
 
-/// The most rows one multi-row statement writes or looks up (at 9 values a row, well within
+/// The most rows one multi-row statement writes or looks up (at up to 11 values a row, well within
 /// the bound parameters SQLite and PostgreSQL allow in one statement).
 const ROWS_PER_STATEMENT: usize = 200;
 
@@ -532,11 +532,12 @@ pub async fn put_invoices(mut c: Scoped<'_>, invoices: &[InvoiceRecord]) -> Resu
     }
     for chunk in invoices.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
-            "INSERT INTO invoices (space, client_id, number, invoice_day, payment_reference, distribute_us, overdue_day, distribution_status, distribution_method, body)
+            "INSERT INTO invoices (space, client_id, number, invoice_day, payment_reference, distribute_us, overdue_day, distribution_status, distribution_method, body, distribution_json)
              VALUES {}
              ON CONFLICT (space, client_id, number) DO UPDATE SET distribute_us = excluded.distribute_us, overdue_day = excluded.overdue_day,
-               distribution_status = excluded.distribution_status, distribution_method = excluded.distribution_method, body = excluded.body",
-            placeholders(&c, chunk.len(), 10)
+               distribution_status = excluded.distribution_status, distribution_method = excluded.distribution_method, body = excluded.body,
+               distribution_json = excluded.distribution_json",
+            placeholders(&c, chunk.len(), 11)
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).persistent(chunk.len() == 1);
         for invoice in chunk {
@@ -551,7 +552,12 @@ pub async fn put_invoices(mut c: Scoped<'_>, invoices: &[InvoiceRecord]) -> Resu
                 .bind(invoice.overdue_on().map(day))
                 .bind(distribution.map(|d| d.status.to_string()))
                 .bind(distribution.map(|d| d.method.to_string()))
-                .bind(json(invoice)?);
+                .bind(json(invoice)?)
+                .bind(
+                    super::wire::distribution_record(invoice)
+                        .map(|record| json(&record))
+                        .transpose()?,
+                );
         }
         query.execute(&mut *c).await?;
     }
@@ -804,6 +810,122 @@ pub async fn distributions(
         rows.extend(query.fetch_all(&mut *c).await?);
     }
     Ok((invoices_of(&rows)?, total))
+}
+
+/// A page of distribution records as the API answers them, joined from the stored JSON of each
+/// (`distribution_json`): the records separated by commas, how many, and how many match in all.
+pub struct StoredPage {
+    pub records: String,
+    pub count: i64,
+    pub total: i64,
+}
+
+/// [`distributions`] as stored answers, in one statement and one row: the total, and the page's
+/// records joined in number order by the database (each found by its primary key, as in
+/// [`invoices_numbered`]). `None` when an invoice of the page was written before its answer was
+/// stored (migration 6): the caller then decodes the invoices.
+pub async fn stored_distributions(
+    mut c: Scoped<'_>,
+    client_id: i64,
+    filter: &DistributionFilter,
+    offset: i64,
+    limit: i64,
+) -> Result<Option<StoredPage>> {
+    let statuses = filter.statuses();
+    if statuses.as_ref().is_some_and(Vec::is_empty) {
+        // A fetch type and a status that exclude each other.
+        return Ok(Some(StoredPage {
+            records: String::new(),
+            count: 0,
+            total: 0,
+        }));
+    }
+    let sqlite = c.backend_name() == "SQLite";
+    let page = page_statement(sqlite, c.space(), client_id, filter, statuses.as_deref(), offset, limit);
+    let row = page.query().fetch_one(&mut *c).await?;
+    let (total, count, stored): (i64, i64, i64) = (
+        row.try_get("total")?,
+        row.try_get("n")?,
+        row.try_get("stored")?,
+    );
+    if stored < count {
+        return Ok(None);
+    }
+    let records: Option<String> = row.try_get("records")?;
+    Ok(Some(StoredPage {
+        records: records.unwrap_or_default(),
+        count,
+        total,
+    }))
+}
+
+/// The one statement of [`stored_distributions`]: the total (`total`), the page's size (`n`),
+/// how many of its invoices have their answer stored (`stored`), and those answers joined in
+/// number order (`records`).
+fn page_statement(
+    sqlite: bool,
+    space: i64,
+    client_id: i64,
+    filter: &DistributionFilter,
+    statuses: Option<&[super::records::invoices::DistributionStatus]>,
+    offset: i64,
+    limit: i64,
+) -> Statement {
+    // The date hidden from the planner (a unary plus) on SQLite, so that it walks the index in
+    // number order instead of sorting the window, and on both for a lookup by number, so that
+    // the primary key finds the invoice (with the date in view, PostgreSQL without statistics
+    // walks every date of the client).
+    let invoices = FilterColumns {
+        day: if sqlite || filter.invoice_number.is_some() {
+            "+invoice_day"
+        } else {
+            "invoice_day"
+        },
+        status: "distribution_status",
+        method: "distribution_method",
+    };
+    let mut page = Statement::default();
+    page.push("SELECT (");
+    match filter.invoice_number {
+        // By number: the primary key, and the filter on its columns.
+        Some(number) => {
+            page.push("SELECT COUNT(*) FROM invoices");
+            where_distributions(&mut page, &invoices, space, client_id, filter, statuses);
+            page.push(" AND number = ").value(Value::Int(number));
+        }
+        None => {
+            let counts = FilterColumns {
+                day: "invoice_day",
+                status: "status",
+                method: "method",
+            };
+            page.push("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM distribution_counts");
+            where_distributions(&mut page, &counts, space, client_id, filter, statuses);
+        }
+    }
+    page.push(
+        ") AS total, COUNT(*) AS n, COUNT(d) AS stored, string_agg(d, ',' ORDER BY number) AS records
+         FROM (SELECT p.number AS number,
+                 (SELECT i.distribution_json FROM invoices AS i WHERE i.space = ",
+    )
+    .value(Value::Int(space))
+    .push(" AND i.client_id = ")
+    .value(Value::Int(client_id))
+    .push(" AND i.number = p.number) AS d FROM (SELECT number FROM invoices");
+    where_distributions(&mut page, &invoices, space, client_id, filter, statuses);
+    if let Some(number) = filter.invoice_number {
+        page.push(" AND number = ").value(Value::Int(number));
+    }
+    page.push(" ORDER BY number LIMIT ")
+        .value(Value::Int(limit))
+        .push(" OFFSET ")
+        .value(Value::Int(offset))
+        // A limit the page already keeps, so that no planner merges this subquery into the
+        // aggregate and probes each invoice once per use of its answer.
+        .push(") AS p LIMIT ")
+        .value(Value::Int(limit))
+        .push(") AS page");
+    page
 }
 
 /// The statement of `n` invoices of a client (`$1` the space, `$2` the client, then the
@@ -1744,8 +1866,11 @@ mod tests {
         sqlx::raw_sql(
             "INSERT INTO invoices (space, client_id, number, invoice_day, payment_reference,
                  distribution_status, distribution_method, body)
-             SELECT i % 2 * (i % 3), 1000 + i % 5 * (i % 2), i, 739000 + i % 60, 'r' || i, 'SENT', 'EMAIL', '{}'
-             FROM generate_series(1, 30000) AS i",
+             SELECT i % 2 * (i % 3), 1000 + i % 5 * (i % 2), i, 739000 + i % 600, 'r' || i, 'SENT', 'EMAIL', '{}'
+             FROM generate_series(1, 30000) AS i;
+             INSERT INTO distribution_counts (space, client_id, invoice_day, status, method, n)
+             SELECT space, client_id, invoice_day, distribution_status, distribution_method, COUNT(*)
+             FROM invoices GROUP BY space, client_id, invoice_day, distribution_status, distribution_method",
         )
         .execute(&mut *c)
         .await

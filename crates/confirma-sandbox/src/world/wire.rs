@@ -11,9 +11,8 @@ use chrono::{NaiveDate, NaiveTime};
 use confirma_server::types;
 
 use super::money::cents;
-use super::queries::CaseView;
 use super::records::accounting::{AccountingItem, SyncStatus};
-use super::records::cases::{AGENCY, PaymentRecord};
+use super::records::cases::{AGENCY, CaseView, PaymentRecord};
 use super::records::cases::{
     ActionCode, CaseEvent, CasePayment, CaseStage, CaseStatus, TimelineEntry,
 };

@@ -392,3 +392,97 @@ async fn pages_of_distributions_hold_every_match_once_with_the_right_total() {
     assert_eq!(all.meta_data.total_count, 7);
     assert_eq!(all.meta_data.failed_count, 2);
 }
+
+/// A page answered from the answers stored with each invoice (`distribution_json`) is byte for
+/// byte the page the invoices' documents give (the path of rows stored before that column, and of
+/// a page holding any such row): every filter, page and lookup, before and after the answers are
+/// cleared from some rows and then from all.
+#[tokio::test]
+async fn pages_from_stored_answers_equal_pages_from_the_invoices() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = match crate::fresh_storage().await {
+        confirma_sandbox::Location::Memory => {
+            confirma_sandbox::Location::File(dir.path().join("sandbox.db"))
+        }
+        postgres => postgres,
+    };
+    let url = match &storage {
+        confirma_sandbox::Location::File(path) => format!("sqlite://{}", path.display()),
+        confirma_sandbox::Location::Postgres(url) => url.clone(),
+        confirma_sandbox::Location::Memory => unreachable!(),
+    };
+    let sb = TestSandbox::on(storage).await;
+    let (client_id, token) = sb.onboard(crate::BUSINESS_IDS[0], "Stored Oy").await;
+    let c = sb.client(&token);
+    for number in 1..=8 {
+        let mut request = invoice(number);
+        request.invoice.header.date = format!("2026-02-{:02}", 10 + number).parse().unwrap();
+        if number == 4 {
+            request.distribution.method = types::DistributionMethod::Letter;
+        }
+        if number % 3 == 0 {
+            let (status, _) = sb
+                .control(
+                    "/sandbox/distribution/fail-next",
+                    serde_json::json!({"clientId": client_id, "invoiceNumber": number}),
+                )
+                .await;
+            assert_eq!(status, 200);
+        }
+        c.create_invoice().body(request).send().await.unwrap();
+    }
+    sb.advance_days(1).await;
+    let queries = [
+        "fromInvDate=2026-02-01",
+        "fromInvDate=2026-02-01&pageSize=3&page=2",
+        "fromInvDate=2026-02-01&pageSize=3&page=3",
+        "fromInvDate=2026-02-01&pageSize=3&page=9",
+        "fromInvDate=2026-02-12&toInvDate=2026-02-16",
+        "fromInvDate=2026-02-01&fetchType=FAILED",
+        "fromInvDate=2026-02-01&fetchType=SUCCESSFUL&pageSize=2",
+        "fromInvDate=2026-02-01&status=FAILED&fetchType=SUCCESSFUL",
+        "fromInvDate=2026-02-01&method=LETTER",
+        "invoiceNumber=3",
+        "invoiceNumber=5",
+        "invoiceNumber=5&fetchType=FAILED",
+        "invoiceNumber=5&page=2",
+        "invoiceNumber=99",
+    ];
+    let http = reqwest::Client::new();
+    let answers = async || {
+        let mut all = Vec::new();
+        for query in queries {
+            let answer = http
+                .get(format!(
+                    "{}/api/v1/partner/invoice/distribution/v2?{query}",
+                    sb.base
+                ))
+                .header("X-Api-Key", &token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(answer.status(), 200, "{query}");
+            all.push((query, answer.text().await.unwrap()));
+        }
+        all
+    };
+    let stored = answers().await;
+    assert!(
+        stored[0].1.contains("\"FAILED\"") && stored[0].1.contains("\"totalCount\":8"),
+        "{}",
+        stored[0].1
+    );
+    sqlx::any::install_default_drivers();
+    let mut db = <sqlx::AnyConnection as sqlx::Connection>::connect(&url)
+        .await
+        .unwrap();
+    for clear in [
+        "UPDATE invoices SET distribution_json = NULL WHERE number IN (2, 6)",
+        "UPDATE invoices SET distribution_json = NULL",
+    ] {
+        sqlx::query(clear).execute(&mut db).await.unwrap();
+        for ((query, from_stored), (_, from_documents)) in stored.iter().zip(answers().await) {
+            assert_eq!(*from_stored, from_documents, "{query} after {clear}");
+        }
+    }
+}

@@ -43,6 +43,8 @@ pub enum SubmitAccountingInvoiceResponse {
     InternalError(types::ErrorResponse),
     /// 503: Maintenance or transient outage; retry after a short delay.
     ServiceUnavailable(types::ErrorResponse),
+    /// 200, its body already encoded: what [`Self::Ok`] answers, as bytes kept earlier.
+    OkEncoded(crate::Encoded<types::AccountingSubmitResponse>),
 }
 impl SubmitAccountingInvoiceResponse {
     /// The HTTP status code of this answer.
@@ -59,6 +61,7 @@ impl SubmitAccountingInvoiceResponse {
             Self::UnsupportedMediaType(_) => 415u16,
             Self::InternalError(_) => 500u16,
             Self::ServiceUnavailable(_) => 503u16,
+            Self::OkEncoded(_) => 200u16,
         }
     }
 }
@@ -77,6 +80,7 @@ impl ::axum::response::IntoResponse for SubmitAccountingInvoiceResponse {
             Self::UnsupportedMediaType(body) => crate::json_response(status, &body),
             Self::InternalError(body) => crate::json_response(status, &body),
             Self::ServiceUnavailable(body) => crate::json_response(status, &body),
+            Self::OkEncoded(body) => body.into_response_with(status),
         }
     }
 }
@@ -166,6 +170,8 @@ pub enum GetLedgerStatusResponse {
     InternalError(types::ErrorResponse),
     /// 503: Maintenance or transient outage; retry after a short delay.
     ServiceUnavailable(types::ErrorResponse),
+    /// 200, its body already encoded: what [`Self::Ok`] answers, as bytes kept earlier.
+    OkEncoded(crate::Encoded<types::LedgerStatusResponse>),
 }
 impl GetLedgerStatusResponse {
     /// The HTTP status code of this answer.
@@ -179,6 +185,7 @@ impl GetLedgerStatusResponse {
             Self::NotFound(_) => 404u16,
             Self::InternalError(_) => 500u16,
             Self::ServiceUnavailable(_) => 503u16,
+            Self::OkEncoded(_) => 200u16,
         }
     }
 }
@@ -194,6 +201,7 @@ impl ::axum::response::IntoResponse for GetLedgerStatusResponse {
             Self::NotFound(body) => crate::json_response(status, &body),
             Self::InternalError(body) => crate::json_response(status, &body),
             Self::ServiceUnavailable(body) => crate::json_response(status, &body),
+            Self::OkEncoded(body) => body.into_response_with(status),
         }
     }
 }
@@ -253,6 +261,8 @@ pub enum SubmitLedgerResponse {
     InternalError(types::ErrorResponse),
     /// 503: Maintenance or transient outage; retry after a short delay.
     ServiceUnavailable(types::ErrorResponse),
+    /// 200, its body already encoded: what [`Self::Ok`] answers, as bytes kept earlier.
+    OkEncoded(crate::Encoded<types::AccountingSubmitResponse>),
 }
 impl SubmitLedgerResponse {
     /// The HTTP status code of this answer.
@@ -269,6 +279,7 @@ impl SubmitLedgerResponse {
             Self::UnsupportedMediaType(_) => 415u16,
             Self::InternalError(_) => 500u16,
             Self::ServiceUnavailable(_) => 503u16,
+            Self::OkEncoded(_) => 200u16,
         }
     }
 }
@@ -287,6 +298,7 @@ impl ::axum::response::IntoResponse for SubmitLedgerResponse {
             Self::UnsupportedMediaType(body) => crate::json_response(status, &body),
             Self::InternalError(body) => crate::json_response(status, &body),
             Self::ServiceUnavailable(body) => crate::json_response(status, &body),
+            Self::OkEncoded(body) => body.into_response_with(status),
         }
     }
 }
@@ -378,6 +390,8 @@ pub enum GetAccountingPaymentStatusResponse {
     InternalError(types::ErrorResponse),
     /// 503: Maintenance or transient outage; retry after a short delay.
     ServiceUnavailable(types::ErrorResponse),
+    /// 200, its body already encoded: what [`Self::Ok`] answers, as bytes kept earlier.
+    OkEncoded(crate::Encoded<types::AccountingPaymentStatusResponse>),
 }
 impl GetAccountingPaymentStatusResponse {
     /// The HTTP status code of this answer.
@@ -391,6 +405,7 @@ impl GetAccountingPaymentStatusResponse {
             Self::NotFound(_) => 404u16,
             Self::InternalError(_) => 500u16,
             Self::ServiceUnavailable(_) => 503u16,
+            Self::OkEncoded(_) => 200u16,
         }
     }
 }
@@ -406,6 +421,7 @@ impl ::axum::response::IntoResponse for GetAccountingPaymentStatusResponse {
             Self::NotFound(body) => crate::json_response(status, &body),
             Self::InternalError(body) => crate::json_response(status, &body),
             Self::ServiceUnavailable(body) => crate::json_response(status, &body),
+            Self::OkEncoded(body) => body.into_response_with(status),
         }
     }
 }
@@ -465,6 +481,8 @@ pub enum SubmitAccountingPaymentsResponse {
     InternalError(types::ErrorResponse),
     /// 503: Maintenance or transient outage; retry after a short delay.
     ServiceUnavailable(types::ErrorResponse),
+    /// 200, its body already encoded: what [`Self::Ok`] answers, as bytes kept earlier.
+    OkEncoded(crate::Encoded<types::AccountingSubmitResponse>),
 }
 impl SubmitAccountingPaymentsResponse {
     /// The HTTP status code of this answer.
@@ -481,6 +499,7 @@ impl SubmitAccountingPaymentsResponse {
             Self::UnsupportedMediaType(_) => 415u16,
             Self::InternalError(_) => 500u16,
             Self::ServiceUnavailable(_) => 503u16,
+            Self::OkEncoded(_) => 200u16,
         }
     }
 }
@@ -499,6 +518,7 @@ impl ::axum::response::IntoResponse for SubmitAccountingPaymentsResponse {
             Self::UnsupportedMediaType(body) => crate::json_response(status, &body),
             Self::InternalError(body) => crate::json_response(status, &body),
             Self::ServiceUnavailable(body) => crate::json_response(status, &body),
+            Self::OkEncoded(body) => body.into_response_with(status),
         }
     }
 }
@@ -561,6 +581,8 @@ pub enum CreateClientResponse {
     InternalError(types::ErrorResponse),
     /// 503: Maintenance or transient outage; retry after a short delay.
     ServiceUnavailable(types::ErrorResponse),
+    /// 200, its body already encoded: what [`Self::Ok`] answers, as bytes kept earlier.
+    OkEncoded(crate::Encoded<types::CreateClientResponse>),
 }
 impl CreateClientResponse {
     /// The HTTP status code of this answer.
@@ -577,6 +599,7 @@ impl CreateClientResponse {
             Self::UnsupportedMediaType(_) => 415u16,
             Self::InternalError(_) => 500u16,
             Self::ServiceUnavailable(_) => 503u16,
+            Self::OkEncoded(_) => 200u16,
         }
     }
 }
@@ -595,6 +618,7 @@ impl ::axum::response::IntoResponse for CreateClientResponse {
             Self::UnsupportedMediaType(body) => crate::json_response(status, &body),
             Self::InternalError(body) => crate::json_response(status, &body),
             Self::ServiceUnavailable(body) => crate::json_response(status, &body),
+            Self::OkEncoded(body) => body.into_response_with(status),
         }
     }
 }
@@ -662,6 +686,8 @@ pub enum GetFinvoiceCredentialsResponse {
     InternalError(types::ErrorResponse),
     /// 503: Maintenance or transient outage; retry after a short delay.
     ServiceUnavailable(types::ErrorResponse),
+    /// 200, its body already encoded: what [`Self::Ok`] answers, as bytes kept earlier.
+    OkEncoded(crate::Encoded<types::FinvoiceCredentialsResponse>),
 }
 impl GetFinvoiceCredentialsResponse {
     /// The HTTP status code of this answer.
@@ -675,6 +701,7 @@ impl GetFinvoiceCredentialsResponse {
             Self::NotFound(_) => 404u16,
             Self::InternalError(_) => 500u16,
             Self::ServiceUnavailable(_) => 503u16,
+            Self::OkEncoded(_) => 200u16,
         }
     }
 }
@@ -690,6 +717,7 @@ impl ::axum::response::IntoResponse for GetFinvoiceCredentialsResponse {
             Self::NotFound(body) => crate::json_response(status, &body),
             Self::InternalError(body) => crate::json_response(status, &body),
             Self::ServiceUnavailable(body) => crate::json_response(status, &body),
+            Self::OkEncoded(body) => body.into_response_with(status),
         }
     }
 }
@@ -749,6 +777,8 @@ pub enum CreateInvoiceResponse {
     InternalError(types::ErrorResponse),
     /// 503: Maintenance or transient outage; retry after a short delay.
     ServiceUnavailable(types::ErrorResponse),
+    /// 200, its body already encoded: what [`Self::Ok`] answers, as bytes kept earlier.
+    OkEncoded(crate::Encoded<types::CreateInvoiceResponse>),
 }
 impl CreateInvoiceResponse {
     /// The HTTP status code of this answer.
@@ -765,6 +795,7 @@ impl CreateInvoiceResponse {
             Self::UnsupportedMediaType(_) => 415u16,
             Self::InternalError(_) => 500u16,
             Self::ServiceUnavailable(_) => 503u16,
+            Self::OkEncoded(_) => 200u16,
         }
     }
 }
@@ -783,6 +814,7 @@ impl ::axum::response::IntoResponse for CreateInvoiceResponse {
             Self::UnsupportedMediaType(body) => crate::json_response(status, &body),
             Self::InternalError(body) => crate::json_response(status, &body),
             Self::ServiceUnavailable(body) => crate::json_response(status, &body),
+            Self::OkEncoded(body) => body.into_response_with(status),
         }
     }
 }
@@ -845,6 +877,8 @@ pub enum CreateInvoiceActionsResponse {
     InternalError(types::ErrorResponse),
     /// 503: Maintenance or transient outage; retry after a short delay.
     ServiceUnavailable(types::ErrorResponse),
+    /// 200, its body already encoded: what [`Self::Ok`] answers, as bytes kept earlier.
+    OkEncoded(crate::Encoded<types::InvoiceActionsResponse>),
 }
 impl CreateInvoiceActionsResponse {
     /// The HTTP status code of this answer.
@@ -861,6 +895,7 @@ impl CreateInvoiceActionsResponse {
             Self::UnsupportedMediaType(_) => 415u16,
             Self::InternalError(_) => 500u16,
             Self::ServiceUnavailable(_) => 503u16,
+            Self::OkEncoded(_) => 200u16,
         }
     }
 }
@@ -879,6 +914,7 @@ impl ::axum::response::IntoResponse for CreateInvoiceActionsResponse {
             Self::UnsupportedMediaType(body) => crate::json_response(status, &body),
             Self::InternalError(body) => crate::json_response(status, &body),
             Self::ServiceUnavailable(body) => crate::json_response(status, &body),
+            Self::OkEncoded(body) => body.into_response_with(status),
         }
     }
 }
@@ -960,6 +996,8 @@ pub enum GetCaseDetailsResponse {
     InternalError(types::ErrorResponse),
     /// 503: Maintenance or transient outage; retry after a short delay.
     ServiceUnavailable(types::ErrorResponse),
+    /// 200, its body already encoded: what [`Self::Ok`] answers, as bytes kept earlier.
+    OkEncoded(crate::Encoded<types::CaseDetailsResponse>),
 }
 impl GetCaseDetailsResponse {
     /// The HTTP status code of this answer.
@@ -973,6 +1011,7 @@ impl GetCaseDetailsResponse {
             Self::NotFound(_) => 404u16,
             Self::InternalError(_) => 500u16,
             Self::ServiceUnavailable(_) => 503u16,
+            Self::OkEncoded(_) => 200u16,
         }
     }
 }
@@ -988,6 +1027,7 @@ impl ::axum::response::IntoResponse for GetCaseDetailsResponse {
             Self::NotFound(body) => crate::json_response(status, &body),
             Self::InternalError(body) => crate::json_response(status, &body),
             Self::ServiceUnavailable(body) => crate::json_response(status, &body),
+            Self::OkEncoded(body) => body.into_response_with(status),
         }
     }
 }
@@ -1082,6 +1122,8 @@ pub enum GetDistributionInformationResponse {
     InternalError(types::ErrorResponse),
     /// 503: Maintenance or transient outage; retry after a short delay.
     ServiceUnavailable(types::ErrorResponse),
+    /// 200, its body already encoded: what [`Self::Ok`] answers, as bytes kept earlier.
+    OkEncoded(crate::Encoded<types::DistributionInformationResponse>),
 }
 impl GetDistributionInformationResponse {
     /// The HTTP status code of this answer.
@@ -1095,6 +1137,7 @@ impl GetDistributionInformationResponse {
             Self::NotFound(_) => 404u16,
             Self::InternalError(_) => 500u16,
             Self::ServiceUnavailable(_) => 503u16,
+            Self::OkEncoded(_) => 200u16,
         }
     }
 }
@@ -1110,6 +1153,7 @@ impl ::axum::response::IntoResponse for GetDistributionInformationResponse {
             Self::NotFound(body) => crate::json_response(status, &body),
             Self::InternalError(body) => crate::json_response(status, &body),
             Self::ServiceUnavailable(body) => crate::json_response(status, &body),
+            Self::OkEncoded(body) => body.into_response_with(status),
         }
     }
 }
@@ -1232,6 +1276,8 @@ pub enum GetDistributionInformationV2Response {
     InternalError(types::ErrorResponse),
     /// 503: Maintenance or transient outage; retry after a short delay.
     ServiceUnavailable(types::ErrorResponse),
+    /// 200, its body already encoded: what [`Self::Ok`] answers, as bytes kept earlier.
+    OkEncoded(crate::Encoded<types::DistributionInformationPage>),
 }
 impl GetDistributionInformationV2Response {
     /// The HTTP status code of this answer.
@@ -1245,6 +1291,7 @@ impl GetDistributionInformationV2Response {
             Self::NotFound(_) => 404u16,
             Self::InternalError(_) => 500u16,
             Self::ServiceUnavailable(_) => 503u16,
+            Self::OkEncoded(_) => 200u16,
         }
     }
 }
@@ -1260,6 +1307,7 @@ impl ::axum::response::IntoResponse for GetDistributionInformationV2Response {
             Self::NotFound(body) => crate::json_response(status, &body),
             Self::InternalError(body) => crate::json_response(status, &body),
             Self::ServiceUnavailable(body) => crate::json_response(status, &body),
+            Self::OkEncoded(body) => body.into_response_with(status),
         }
     }
 }
@@ -1355,6 +1403,8 @@ pub enum GetPaymentsResponse {
     InternalError(types::ErrorResponse),
     /// 503: Maintenance or transient outage; retry after a short delay.
     ServiceUnavailable(types::ErrorResponse),
+    /// 200, its body already encoded: what [`Self::Ok`] answers, as bytes kept earlier.
+    OkEncoded(crate::Encoded<types::PaymentList>),
 }
 impl GetPaymentsResponse {
     /// The HTTP status code of this answer.
@@ -1368,6 +1418,7 @@ impl GetPaymentsResponse {
             Self::NotFound(_) => 404u16,
             Self::InternalError(_) => 500u16,
             Self::ServiceUnavailable(_) => 503u16,
+            Self::OkEncoded(_) => 200u16,
         }
     }
 }
@@ -1383,6 +1434,7 @@ impl ::axum::response::IntoResponse for GetPaymentsResponse {
             Self::NotFound(body) => crate::json_response(status, &body),
             Self::InternalError(body) => crate::json_response(status, &body),
             Self::ServiceUnavailable(body) => crate::json_response(status, &body),
+            Self::OkEncoded(body) => body.into_response_with(status),
         }
     }
 }
@@ -1431,6 +1483,8 @@ pub enum RenewTokenResponse {
     InternalError(types::ErrorResponse),
     /// 503: Maintenance or transient outage; retry after a short delay.
     ServiceUnavailable(types::ErrorResponse),
+    /// 200, its body already encoded: what [`Self::Ok`] answers, as bytes kept earlier.
+    OkEncoded(crate::Encoded<types::RenewTokenResponse>),
 }
 impl RenewTokenResponse {
     /// The HTTP status code of this answer.
@@ -1444,6 +1498,7 @@ impl RenewTokenResponse {
             Self::NotFound(_) => 404u16,
             Self::InternalError(_) => 500u16,
             Self::ServiceUnavailable(_) => 503u16,
+            Self::OkEncoded(_) => 200u16,
         }
     }
 }
@@ -1459,6 +1514,7 @@ impl ::axum::response::IntoResponse for RenewTokenResponse {
             Self::NotFound(body) => crate::json_response(status, &body),
             Self::InternalError(body) => crate::json_response(status, &body),
             Self::ServiceUnavailable(body) => crate::json_response(status, &body),
+            Self::OkEncoded(body) => body.into_response_with(status),
         }
     }
 }
@@ -1544,6 +1600,8 @@ pub enum GetSettlementsResponse {
     InternalError(types::ErrorResponse),
     /// 503: Maintenance or transient outage; retry after a short delay.
     ServiceUnavailable(types::ErrorResponse),
+    /// 200, its body already encoded: what [`Self::Ok`] answers, as bytes kept earlier.
+    OkEncoded(crate::Encoded<types::SettlementsResponse>),
 }
 impl GetSettlementsResponse {
     /// The HTTP status code of this answer.
@@ -1557,6 +1615,7 @@ impl GetSettlementsResponse {
             Self::NotFound(_) => 404u16,
             Self::InternalError(_) => 500u16,
             Self::ServiceUnavailable(_) => 503u16,
+            Self::OkEncoded(_) => 200u16,
         }
     }
 }
@@ -1572,6 +1631,7 @@ impl ::axum::response::IntoResponse for GetSettlementsResponse {
             Self::NotFound(body) => crate::json_response(status, &body),
             Self::InternalError(body) => crate::json_response(status, &body),
             Self::ServiceUnavailable(body) => crate::json_response(status, &body),
+            Self::OkEncoded(body) => body.into_response_with(status),
         }
     }
 }
@@ -1620,6 +1680,8 @@ pub enum ValidateTokenResponse {
     InternalError(types::ErrorResponse),
     /// 503: Maintenance or transient outage; retry after a short delay.
     ServiceUnavailable(types::ErrorResponse),
+    /// 200, its body already encoded: what [`Self::Ok`] answers, as bytes kept earlier.
+    OkEncoded(crate::Encoded<types::ValidateTokenResponse>),
 }
 impl ValidateTokenResponse {
     /// The HTTP status code of this answer.
@@ -1633,6 +1695,7 @@ impl ValidateTokenResponse {
             Self::NotFound(_) => 404u16,
             Self::InternalError(_) => 500u16,
             Self::ServiceUnavailable(_) => 503u16,
+            Self::OkEncoded(_) => 200u16,
         }
     }
 }
@@ -1648,6 +1711,7 @@ impl ::axum::response::IntoResponse for ValidateTokenResponse {
             Self::NotFound(body) => crate::json_response(status, &body),
             Self::InternalError(body) => crate::json_response(status, &body),
             Self::ServiceUnavailable(body) => crate::json_response(status, &body),
+            Self::OkEncoded(body) => body.into_response_with(status),
         }
     }
 }

@@ -263,6 +263,14 @@ pub struct PaymentRecord {
     pub settlement_id: Option<i64>,
 }
 
+/// What the case-details operation shows of one case.
+pub struct CaseView {
+    pub case: CaseRecord,
+    pub invoice: Option<super::invoices::InvoiceRecord>,
+    pub creditor: Option<super::clients::ClientRecord>,
+    pub today: NaiveDate,
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
