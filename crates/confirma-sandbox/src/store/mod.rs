@@ -491,4 +491,64 @@ mod tests {
             .expect("refused");
         assert!(matches!(refused, StoreError::Newer(_)), "{refused}");
     }
+
+    /// A read dropped at any moment of its `BEGIN` (as a request is when its client goes away)
+    /// leaves no connection of the pool inside a transaction. sqlx 0.9.0 returned some to the
+    /// pool inside a read-only snapshot it did not know of, where the next borrower's statements
+    /// ran (transact-rs/sqlx#4393, fixed in 0.9.1): a fork answered 401 for the space it had just
+    /// made, and a write would have failed as read-only.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "needs PostgreSQL (CONFIRMA_SANDBOX_TEST_DATABASE_URL): CI's PostgreSQL run includes it"]
+    async fn on_postgres_a_read_dropped_while_it_begins_leaves_no_transaction_behind() {
+        let server = std::env::var("CONFIRMA_SANDBOX_TEST_DATABASE_URL").expect(
+            "this test needs PostgreSQL: set CONFIRMA_SANDBOX_TEST_DATABASE_URL (CI's PostgreSQL run does)",
+        );
+        sqlx::any::install_default_drivers();
+        let name = format!("dropped_begin_{}", std::process::id());
+        let mut admin = <AnyConnection as sqlx::Connection>::connect(&server)
+            .await
+            .unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
+        let url = format!("{base}/{name}");
+        let (db, _claim) = Db::open(Location::Postgres(url.clone()), Default::default())
+            .await
+            .unwrap();
+        // Each dropped after 0 to 19 polls: some before the connection is theirs, some while
+        // the `BEGIN` is on the wire, some after.
+        for i in 0..400 {
+            let mut begin = std::pin::pin!(db.begin_read());
+            for _ in 0..i % 20 {
+                if futures::poll!(begin.as_mut()).is_ready() {
+                    break;
+                }
+                tokio::task::yield_now().await;
+            }
+        }
+        let mut watcher = <AnyConnection as sqlx::Connection>::connect(&url)
+            .await
+            .unwrap();
+        let in_transaction = async |c: &mut AnyConnection| -> i64 {
+            sqlx::query(
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()
+                   AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()",
+            )
+            .fetch_one(c)
+            .await
+            .unwrap()
+            .get(0)
+        };
+        // Every dropped transaction is rolled back when its connection returns to the pool.
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        assert_eq!(in_transaction(&mut watcher).await, 0);
+        db.pool.close().await;
+        drop(watcher);
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+    }
 }
