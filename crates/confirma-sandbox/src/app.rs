@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
 use confirma_server::{ApiError, ApiKey};
 use sqlx::{Any, Transaction};
 
@@ -16,6 +15,7 @@ use crate::world::{
     Caller, Change, Command, Failure, Genesis, SpaceId, State, StorageFault, World, commands,
     spaces::registry, unknown_token,
 };
+use crate::world::queries::{self, DistributionFilter, Page};
 use crate::writer::Writer;
 
 /// The tokens that are not client tokens: fixed by the operator, or random per database.
@@ -216,6 +216,32 @@ impl Sandbox {
         })
     }
 
+    /// A page of the caller's distributions in one statement outside any transaction, its
+    /// window made from the clock the caller's token was checked at
+    /// ([`queries::stored_distribution_page_at`]); `None` when a read transaction must answer.
+    pub async fn stored_distribution_page_at(
+        &self,
+        caller: &Caller,
+        filter: DistributionFilter,
+        page: (usize, usize),
+    ) -> Result<Option<Page<String>>, ApiError> {
+        let mut conn = self.db.pool.acquire().await.map_err(|e| {
+            let fault = StorageFault::from(e);
+            self.health.failed(&fault);
+            Failure::Storage(fault)
+        })?;
+        let at = caller.checked_at;
+        Ok(queries::stored_distribution_page_at(
+            &mut conn,
+            caller.space,
+            at,
+            caller.client_id,
+            filter,
+            page,
+        )
+        .await?)
+    }
+
     /// The default space's clock.
     pub async fn now(&self) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
         self.now_in(SpaceId::DEFAULT).await
@@ -245,7 +271,7 @@ impl Sandbox {
         }
         let hash = crate::world::token_hash(key.expose());
         match self.look_up(&hash).await {
-            Ok((caller, now)) => return Ok(Credential::Client(caller, now)),
+            Ok(caller) => return Ok(Credential::Client(caller)),
             Err(Failure::Refused(_)) => {}
             Err(e) => return Err(e),
         }
@@ -272,15 +298,15 @@ impl Sandbox {
 
     /// The caller behind a token's hash: from this process's memory of its tokens when it keeps
     /// one and knows the token, else from the database (and then remembered).
-    async fn look_up(&self, hash: &[u8; 32]) -> Result<(Caller, DateTime<Utc>), Failure> {
+    async fn look_up(&self, hash: &[u8; 32]) -> Result<Caller, Failure> {
         let miss = match self.credentials.lookup(hash) {
-            Ok((token, now)) => return Ok((Caller::of(&token, now), now)),
+            Ok((token, now)) => return Ok(Caller::of(&token, now)),
             Err(miss) => miss,
         };
         let mut conn = self.db.pool.acquire().await.map_err(Failure::from)?;
         let (token, now) = crate::world::stored_token(&mut conn, hash).await?;
         self.credentials.learn(miss, &token, now);
-        Ok((Caller::of(&token, now), now))
+        Ok(Caller::of(&token, now))
     }
 
     /// The demo client of the default space and its current token.
@@ -297,8 +323,8 @@ pub enum Credential {
     Missing,
     /// A space's partner provisioning token.
     Provisioning(SpaceId),
-    /// A client's token (perhaps expired), and the sandbox time it was checked at.
-    Client(Caller, DateTime<Utc>),
+    /// A client's token (perhaps expired), checked at its space's time (`checked_at`).
+    Client(Caller),
     /// No token of this sandbox.
     Unknown,
 }
@@ -308,7 +334,7 @@ impl Credential {
     pub fn space(&self) -> Option<SpaceId> {
         match self {
             Self::Provisioning(space) => Some(*space),
-            Self::Client(caller, _) => Some(caller.space),
+            Self::Client(caller) => Some(caller.space),
             Self::Missing | Self::Unknown => None,
         }
     }

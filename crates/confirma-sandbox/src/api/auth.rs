@@ -60,12 +60,12 @@ pub fn admit(
         (Operation::RenewToken, Credential::Provisioning(_)) => Err(ApiError::forbidden(
             "The partner provisioning token is not renewed through the API.",
         )),
-        (Operation::RenewToken, Credential::Client(caller, _)) => Ok(Who::Client(caller)),
+        (Operation::RenewToken, Credential::Client(caller)) => Ok(Who::Client(caller)),
         (_, Credential::Provisioning(_)) => Err(provisioning_refused()),
         (_, Credential::Missing) => Err(Failure::from(missing_token()).into()),
         (_, Credential::Unknown) => Err(Failure::from(unknown_token()).into()),
-        (_, Credential::Client(caller, _)) if caller.expired => Err(ApiError::token_expired()),
-        (_, Credential::Client(caller, _)) => Ok(Who::Client(caller)),
+        (_, Credential::Client(caller)) if caller.expired => Err(ApiError::token_expired()),
+        (_, Credential::Client(caller)) => Ok(Who::Client(caller)),
     }
 }
 
@@ -75,15 +75,13 @@ mod tests {
     use chrono::Utc;
 
     fn client(expired: bool) -> Credential {
-        Credential::Client(
-            Caller {
-                space: SpaceId::DEFAULT,
-                client_id: 7,
-                expires_at: None,
-                expired,
-            },
-            Utc::now(),
-        )
+        Credential::Client(Caller {
+            space: SpaceId::DEFAULT,
+            client_id: 7,
+            expires_at: None,
+            expired,
+            checked_at: Utc::now(),
+        })
     }
 
     /// Each operation's rule over every kind of credential, as (status, or 0 when admitted).

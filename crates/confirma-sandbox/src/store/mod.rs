@@ -404,6 +404,46 @@ impl Db {
     }
 }
 
+/// A database of its own on the test PostgreSQL server (`CONFIRMA_SANDBOX_TEST_DATABASE_URL`),
+/// for this crate's tests that need PostgreSQL.
+#[cfg(test)]
+pub(crate) struct ScratchPostgres {
+    pub url: String,
+    name: String,
+    admin: AnyConnection,
+}
+
+#[cfg(test)]
+impl ScratchPostgres {
+    /// A new database named after `prefix` and this process.
+    pub async fn new(prefix: &str) -> Self {
+        let server = std::env::var("CONFIRMA_SANDBOX_TEST_DATABASE_URL").expect(
+            "this test needs PostgreSQL: set CONFIRMA_SANDBOX_TEST_DATABASE_URL (CI's PostgreSQL run does)",
+        );
+        sqlx::any::install_default_drivers();
+        let name = format!("{prefix}_{}", std::process::id());
+        let mut admin = <AnyConnection as Connection>::connect(&server).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
+        Self {
+            url: format!("{base}/{name}"),
+            name,
+            admin,
+        }
+    }
+
+    /// Drops the database (once every connection to it is closed).
+    pub async fn remove(mut self) {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE {}", self.name)))
+            .execute(&mut self.admin)
+            .await
+            .unwrap();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -500,20 +540,8 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     #[ignore = "needs PostgreSQL (CONFIRMA_SANDBOX_TEST_DATABASE_URL): CI's PostgreSQL run includes it"]
     async fn on_postgres_a_read_dropped_while_it_begins_leaves_no_transaction_behind() {
-        let server = std::env::var("CONFIRMA_SANDBOX_TEST_DATABASE_URL").expect(
-            "this test needs PostgreSQL: set CONFIRMA_SANDBOX_TEST_DATABASE_URL (CI's PostgreSQL run does)",
-        );
-        sqlx::any::install_default_drivers();
-        let name = format!("dropped_begin_{}", std::process::id());
-        let mut admin = <AnyConnection as sqlx::Connection>::connect(&server)
-            .await
-            .unwrap();
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
-        let url = format!("{base}/{name}");
+        let scratch = ScratchPostgres::new("dropped_begin").await;
+        let url = scratch.url.clone();
         let (db, _claim) = Db::open(Location::Postgres(url.clone()), Default::default())
             .await
             .unwrap();
@@ -546,9 +574,6 @@ mod tests {
         assert_eq!(in_transaction(&mut watcher).await, 0);
         db.pool.close().await;
         drop(watcher);
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE {name}")))
-            .execute(&mut admin)
-            .await
-            .unwrap();
+        scratch.remove().await;
     }
 }

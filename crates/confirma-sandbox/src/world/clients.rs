@@ -17,6 +17,9 @@ pub struct Caller {
     pub client_id: i64,
     pub expires_at: Option<DateTime<Utc>>,
     pub expired: bool,
+    /// The space's clock when the token was checked. A read that depends on the day may start
+    /// from it, checking in its own statement that the clock is still there.
+    pub checked_at: DateTime<Utc>,
 }
 
 /// The refusal of a request without a token.
@@ -49,6 +52,7 @@ impl Caller {
             client_id: record.client_id,
             expires_at: record.expires_at,
             expired: record.expires_at.is_some_and(|at| at <= now),
+            checked_at: now,
         }
     }
 }

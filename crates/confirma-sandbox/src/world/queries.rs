@@ -2,13 +2,15 @@
 //! is one query the API offers (by invoice number, by case, by date window with paging, by
 //! accounting identifier), so this file is the list of what storage must serve by an index.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::AnyConnection;
 
 pub use super::records::cases::CaseView;
 pub use super::records::filters::{DateWindow, DistributionFilter};
 use super::refusal::{Failure, Problem, Refusal};
 use super::{AccountingItem, CaseRecord, InvoiceRecord, PaymentRecord, World};
-use super::{AccountingKind, SettlementWindow, tables};
+use super::tables::{self, Scoped};
+use super::{AccountingKind, SettlementWindow, SpaceId};
 
 /// One page of a longer list: the page's items (a list, or the page's records already
 /// encoded), how many the page holds, and how many there are in all.
@@ -16,6 +18,59 @@ pub struct Page<T> {
     pub items: T,
     pub count: usize,
     pub total: usize,
+}
+
+/// [`World::stored_distribution_page`] outside any transaction, in one statement, for a caller
+/// that knows the space's clock (`now`: its credential was checked at it) and made `filter`'s
+/// window from it. The statement reads the clock too; `None` unless it was still `now` (or when
+/// [`World::stored_distribution_page`] would say `None`): then a read transaction must answer.
+pub async fn stored_distribution_page_at(
+    db: &mut AnyConnection,
+    space: SpaceId,
+    now: DateTime<Utc>,
+    client_id: i64,
+    filter: DistributionFilter,
+    (page, page_size): (usize, usize),
+) -> Result<Option<Page<String>>, Failure> {
+    let found = tables::stored_distributions(
+        Scoped { c: db, space },
+        client_id,
+        &filter,
+        rows_of_page(page, page_size),
+        Some(now.timestamp_micros()),
+    )
+    .await?;
+    Ok(found.map(stored_page))
+}
+
+/// The invoice-date window of the distribution operations on `today`: the default window,
+/// except that a lookup by invoice number is not limited by date.
+pub fn invoice_window(
+    today: NaiveDate,
+    invoice_number: Option<i64>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<DateWindow, Refusal> {
+    Ok(DateWindow::new(from, to, ("fromInvDate", "toInvDate"), today)?
+        .unless_named(invoice_number.is_some()))
+}
+
+fn stored_page(stored: tables::StoredPage) -> Page<String> {
+    Page {
+        // Counts of rows are never negative.
+        count: usize::try_from(stored.count).unwrap_or_default(),
+        total: usize::try_from(stored.total).unwrap_or_default(),
+        items: stored.records,
+    }
+}
+
+/// The rows page `page` (from 1) of `page_size` skips and takes.
+fn rows_of_page(page: usize, page_size: usize) -> (i64, i64) {
+    let skip = page.saturating_sub(1).saturating_mul(page_size);
+    (
+        i64::try_from(skip).unwrap_or(i64::MAX),
+        i64::try_from(page_size).unwrap_or(i64::MAX),
+    )
 }
 
 impl World<'_> {
@@ -27,10 +82,7 @@ impl World<'_> {
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
     ) -> Result<DateWindow, Refusal> {
-        Ok(
-            DateWindow::new(from, to, ("fromInvDate", "toInvDate"), self.today())?
-                .unless_named(invoice_number.is_some()),
-        )
+        invoice_window(self.today(), invoice_number, from, to)
     }
 
     /// The client's invoices that have a distribution matching `filter`, in invoice-number order.
@@ -51,15 +103,8 @@ impl World<'_> {
         page: usize,
         page_size: usize,
     ) -> Result<Page<Vec<InvoiceRecord>>, Failure> {
-        let skip = page.saturating_sub(1).saturating_mul(page_size);
-        let (items, total) = tables::distributions(
-            self.db(),
-            client_id,
-            &filter,
-            i64::try_from(skip).unwrap_or(i64::MAX),
-            i64::try_from(page_size).unwrap_or(i64::MAX),
-        )
-        .await?;
+        let (offset, limit) = rows_of_page(page, page_size);
+        let (items, total) = tables::distributions(self.db(), client_id, &filter, offset, limit).await?;
         Ok(Page {
             count: items.len(),
             items,
@@ -78,21 +123,15 @@ impl World<'_> {
         page: usize,
         page_size: usize,
     ) -> Result<Option<Page<String>>, Failure> {
-        let skip = page.saturating_sub(1).saturating_mul(page_size);
         let found = tables::stored_distributions(
             self.db(),
             client_id,
             &filter,
-            i64::try_from(skip).unwrap_or(i64::MAX),
-            i64::try_from(page_size).unwrap_or(i64::MAX),
+            rows_of_page(page, page_size),
+            None,
         )
         .await?;
-        Ok(found.map(|stored| Page {
-            // Counts of rows are never negative.
-            count: usize::try_from(stored.count).unwrap_or_default(),
-            total: usize::try_from(stored.total).unwrap_or_default(),
-            items: stored.records,
-        }))
+        Ok(found.map(stored_page))
     }
 
     /// The client's payments dated within `window`, optionally of one invoice or case, in the

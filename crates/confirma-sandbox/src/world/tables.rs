@@ -668,6 +668,26 @@ struct FilterColumns {
     method: &'static str,
 }
 
+/// The columns of `distribution_counts`.
+const COUNT_COLUMNS: FilterColumns = FilterColumns {
+    day: "invoice_day",
+    status: "status",
+    method: "method",
+};
+
+/// The columns of `invoices`, the date hidden from the planner (a unary plus) when `hide_day`.
+fn invoice_columns(hide_day: bool) -> FilterColumns {
+    FilterColumns {
+        day: if hide_day {
+            "+invoice_day"
+        } else {
+            "invoice_day"
+        },
+        status: "distribution_status",
+        method: "distribution_method",
+    }
+}
+
 /// Appends `filter`'s conditions for the client's distributions: only those it has, each on its
 /// column, the statuses it admits listed (the domain decides them, see
 /// [`DistributionFilter::statuses`]); `statuses` is that list, never empty here.
@@ -725,24 +745,11 @@ fn distribution_statements(
 ) -> (Statement, Statement) {
     let mut total = Statement::default();
     total.push("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM distribution_counts");
-    let counts = FilterColumns {
-        day: "invoice_day",
-        status: "status",
-        method: "method",
-    };
-    where_distributions(&mut total, &counts, space, client_id, filter, statuses);
+    where_distributions(&mut total, &COUNT_COLUMNS, space, client_id, filter, statuses);
     // SQLite walks the index in number order only when the date is hidden from its planner (a
     // unary plus; otherwise it sorts the whole window); PostgreSQL estimates the window from its
     // statistics, which the unary plus would hide (it then scans the table).
-    let invoices = FilterColumns {
-        day: if sqlite {
-            "+invoice_day"
-        } else {
-            "invoice_day"
-        },
-        status: "distribution_status",
-        method: "distribution_method",
-    };
+    let invoices = invoice_columns(sqlite);
     let mut numbers = Statement::default();
     numbers.push("SELECT number FROM invoices");
     where_distributions(&mut numbers, &invoices, space, client_id, filter, statuses);
@@ -824,24 +831,36 @@ pub struct StoredPage {
 /// records joined in number order by the database (each found by its primary key, as in
 /// [`invoices_numbered`]). `None` when an invoice of the page was written before its answer was
 /// stored (migration 6): the caller then decodes the invoices.
+///
+/// With `clock` (the space's time in microseconds that the filter's window was made from), the
+/// statement reads the space's clock too, and the page is `None` unless it was `clock`: a read
+/// outside any transaction that is still exactly what the space held at one moment.
 pub async fn stored_distributions(
     mut c: Scoped<'_>,
     client_id: i64,
     filter: &DistributionFilter,
-    offset: i64,
-    limit: i64,
+    (offset, limit): (i64, i64),
+    clock: Option<i64>,
 ) -> Result<Option<StoredPage>> {
     let statuses = filter.statuses();
     if statuses.as_ref().is_some_and(Vec::is_empty) {
-        // A fetch type and a status that exclude each other.
-        return Ok(Some(StoredPage {
+        // A fetch type and a status that exclude each other (whatever the clock).
+        return Ok(clock.is_none().then(|| StoredPage {
             records: String::new(),
             count: 0,
             total: 0,
         }));
     }
     let sqlite = c.backend_name() == "SQLite";
-    let page = page_statement(sqlite, c.space(), client_id, filter, statuses.as_deref(), offset, limit);
+    let page = page_statement(
+        sqlite,
+        c.space(),
+        client_id,
+        filter,
+        statuses.as_deref(),
+        (offset, limit),
+        clock.is_some(),
+    );
     let row = page.query().fetch_one(&mut *c).await?;
     let (total, count, stored): (i64, i64, i64) = (
         row.try_get("total")?,
@@ -849,6 +868,9 @@ pub async fn stored_distributions(
         row.try_get("stored")?,
     );
     if stored < count {
+        return Ok(None);
+    }
+    if clock.is_some() && row.try_get::<Option<i64>, _>("now_us")? != clock {
         return Ok(None);
     }
     let records: Option<String> = row.try_get("records")?;
@@ -860,32 +882,30 @@ pub async fn stored_distributions(
 }
 
 /// The one statement of [`stored_distributions`]: the total (`total`), the page's size (`n`),
-/// how many of its invoices have their answer stored (`stored`), and those answers joined in
-/// number order (`records`).
+/// how many of its invoices have their answer stored (`stored`), those answers joined in number
+/// order (`records`) and, with `clock`, the space's time (`now_us`).
 fn page_statement(
     sqlite: bool,
     space: i64,
     client_id: i64,
     filter: &DistributionFilter,
     statuses: Option<&[super::records::invoices::DistributionStatus]>,
-    offset: i64,
-    limit: i64,
+    (offset, limit): (i64, i64),
+    clock: bool,
 ) -> Statement {
     // The date hidden from the planner (a unary plus) on SQLite, so that it walks the index in
     // number order instead of sorting the window, and on both for a lookup by number, so that
     // the primary key finds the invoice (with the date in view, PostgreSQL without statistics
     // walks every date of the client).
-    let invoices = FilterColumns {
-        day: if sqlite || filter.invoice_number.is_some() {
-            "+invoice_day"
-        } else {
-            "invoice_day"
-        },
-        status: "distribution_status",
-        method: "distribution_method",
-    };
+    let invoices = invoice_columns(sqlite || filter.invoice_number.is_some());
     let mut page = Statement::default();
-    page.push("SELECT (");
+    page.push("SELECT ");
+    if clock {
+        page.push("(SELECT now_us FROM world WHERE space = ")
+            .value(Value::Int(space))
+            .push(") AS now_us, ");
+    }
+    page.push("(");
     match filter.invoice_number {
         // By number: the primary key, and the filter on its columns.
         Some(number) => {
@@ -894,13 +914,8 @@ fn page_statement(
             page.push(" AND number = ").value(Value::Int(number));
         }
         None => {
-            let counts = FilterColumns {
-                day: "invoice_day",
-                status: "status",
-                method: "method",
-            };
             page.push("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM distribution_counts");
-            where_distributions(&mut page, &counts, space, client_id, filter, statuses);
+            where_distributions(&mut page, &COUNT_COLUMNS, space, client_id, filter, statuses);
         }
     }
     page.push(
@@ -1638,27 +1653,88 @@ mod tests {
                 (numbers, "invoices_by_number"),
                 (total, "sqlite_autoindex_distribution_counts_1"),
             ] {
-                let explain = Statement {
-                    sql: format!("EXPLAIN QUERY PLAN {}", statement.sql),
-                    values: statement.values,
-                };
-                let plan: Vec<String> = explain
-                    .query()
-                    .fetch_all(&mut *c)
-                    .await
-                    .unwrap()
-                    .iter()
-                    .map(|row| row.try_get::<String, _>("detail").unwrap())
-                    .collect();
-                let plan = plan.join(" / ");
-                assert!(plan.contains(index), "{f:?}: {}: {plan}", statement.sql);
-                assert!(
-                    !plan.contains("TEMP B-TREE"),
-                    "{f:?}: {}: {plan}",
-                    statement.sql
-                );
+                let sql = statement.sql.clone();
+                let plan = sqlite_plan(&mut c, statement).await;
+                assert!(plan.contains(index), "{f:?}: {sql}: {plan}");
+                assert!(!plan.contains("TEMP B-TREE"), "{f:?}: {sql}: {plan}");
             }
+            // The one statement of a page of stored answers: the same two indexes, each of
+            // the page's invoices by its key, nothing sorted but the page's own rows.
+            let page = page_statement(true, 0, 7, &f, statuses.as_deref(), (200, 100), true);
+            let plan = sqlite_plan(&mut c, page).await;
+            for index in [
+                "SEARCH invoices USING COVERING INDEX invoices_by_number (space=? AND client_id=?)",
+                "SEARCH i USING INDEX sqlite_autoindex_invoices_1 (space=? AND client_id=? AND number=?)",
+                "sqlite_autoindex_distribution_counts_1",
+                "SEARCH world USING INDEX sqlite_autoindex_world_1 (space=?)",
+            ] {
+                assert!(plan.contains(index), "{f:?}: {index}: {plan}");
+            }
+            assert!(!plan.contains("SCAN invoices"), "{f:?}: {plan}");
         }
+    }
+
+    /// `statement`'s plan on SQLite, its steps joined by ` / `.
+    async fn sqlite_plan(c: &mut AnyConnection, statement: Statement) -> String {
+        let explain = Statement {
+            sql: format!("EXPLAIN QUERY PLAN {}", statement.sql),
+            values: statement.values,
+        };
+        let plan: Vec<String> = explain
+            .query()
+            .fetch_all(c)
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.try_get::<String, _>("detail").unwrap())
+            .collect();
+        plan.join(" / ")
+    }
+
+    /// A page read outside a transaction is the page only while the space's clock is the one
+    /// its window was made from.
+    #[tokio::test]
+    async fn a_page_read_at_a_clock_is_none_once_the_clock_moved() {
+        let (db, _claim) =
+            crate::store::Db::open(crate::store::Location::Memory, Default::default())
+                .await
+                .unwrap();
+        let mut c = db.pool.acquire().await.unwrap();
+        sqlx::raw_sql(
+            "INSERT INTO world (space, now_us, counter, processed_day) VALUES (3, 5000, 0, 0);
+             INSERT INTO invoices (space, client_id, number, invoice_day, payment_reference,
+                 distribution_status, distribution_method, body, distribution_json)
+             VALUES (3, 7, 1, 10, 'r1', 'SENT', 'EMAIL', '{}', '{\"n\":1}'),
+                    (3, 7, 2, 10, 'r2', 'SENT', 'EMAIL', '{}', '{\"n\":2}');
+             INSERT INTO distribution_counts (space, client_id, invoice_day, status, method, n)
+             VALUES (3, 7, 10, 'SENT', 'EMAIL', 2)",
+        )
+        .execute(&mut *c)
+        .await
+        .unwrap();
+        let filter = DistributionFilter {
+            invoice_number: None,
+            window: DateWindow::ALL,
+            fetch: crate::world::records::filters::Fetch::All,
+            status: None,
+            method: None,
+        };
+        let read = async |c: &mut AnyConnection, clock| {
+            stored_distributions(in_space(c), 7, &filter, (0, 100), clock)
+                .await
+                .unwrap()
+                .map(|page| (page.records, page.count, page.total))
+        };
+        let page = Some((r#"{"n":1},{"n":2}"#.to_string(), 2, 2));
+        assert_eq!(read(&mut c, Some(5000)).await, page);
+        assert_eq!(read(&mut c, None).await, page);
+        assert_eq!(read(&mut c, Some(4999)).await, None, "the clock moved");
+        let other = Scoped {
+            c: &mut c,
+            space: SpaceId(4),
+        };
+        let nowhere = stored_distributions(other, 7, &filter, (0, 100), Some(5000)).await;
+        assert!(nowhere.unwrap().is_none(), "a space without a clock");
     }
 
     /// Every statement of this file, as SQLite plans it: none scans a whole table but the
@@ -1782,21 +1858,9 @@ mod tests {
     #[tokio::test]
     #[ignore = "needs PostgreSQL (CONFIRMA_SANDBOX_TEST_DATABASE_URL): CI's PostgreSQL run includes it"]
     async fn on_postgres_the_per_invoice_statements_plan_the_same_before_and_after_analyze() {
-        let server = std::env::var("CONFIRMA_SANDBOX_TEST_DATABASE_URL").expect(
-            "this test needs PostgreSQL: set CONFIRMA_SANDBOX_TEST_DATABASE_URL (CI's PostgreSQL run does)",
-        );
-        sqlx::any::install_default_drivers();
-        let name = format!("plans_{}", std::process::id());
-        let mut admin = <AnyConnection as sqlx::Connection>::connect(&server)
-            .await
-            .unwrap();
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
+        let scratch = crate::store::ScratchPostgres::new("plans").await;
         let (db, _claim) = crate::store::Db::open(
-            crate::store::Location::Postgres(format!("{base}/{name}")),
+            crate::store::Location::Postgres(scratch.url.clone()),
             Default::default(),
         )
         .await
@@ -1896,9 +1960,6 @@ mod tests {
         assert_eq!(empty.len(), grown.len());
         drop(c);
         db.pool.close().await;
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE {name}")))
-            .execute(&mut admin)
-            .await
-            .unwrap();
+        scratch.remove().await;
     }
 }

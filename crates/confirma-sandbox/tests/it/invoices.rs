@@ -285,16 +285,15 @@ async fn sending_the_same_invoice_again_is_answered_as_a_duplicate() {
     assert_eq!(status, 402, "another invoice under a used number");
 }
 
-/// Pages of distribution v2 against the unpaged list as the oracle: for every filter, the total
-/// is the number of matching distributions (kept as counts, so it must follow each status
-/// change), and the pages are those distributions in number order, 3 at a time.
-#[tokio::test]
-async fn pages_of_distributions_hold_every_match_once_with_the_right_total() {
-    use std::collections::BTreeSet;
-    let sb = TestSandbox::start(None).await;
-    let (client_id, token) = sb.onboard(crate::BUSINESS_IDS[0], "Paged Oy").await;
-    let c = sb.client(&token);
-    for number in [5, 3, 9, 1, 7, 2, 8] {
+/// Invoices under `numbers`, dated 2026-02-(10 + number), due 2026-03-30: number 8 sent by
+/// letter, every third one's distribution set to fail.
+async fn invoices_to_page(
+    sb: &TestSandbox,
+    client_id: i64,
+    c: &confirma_client::Client,
+    numbers: &[i64],
+) {
+    for &number in numbers {
         let mut request = invoice(number);
         request.invoice.header.date = format!("2026-02-{:02}", 10 + number).parse().unwrap();
         request.invoice.header.due_date = "2026-03-30".parse().unwrap();
@@ -312,6 +311,18 @@ async fn pages_of_distributions_hold_every_match_once_with_the_right_total() {
         }
         c.create_invoice().body(request).send().await.unwrap();
     }
+}
+
+/// Pages of distribution v2 against the unpaged list as the oracle: for every filter, the total
+/// is the number of matching distributions (kept as counts, so it must follow each status
+/// change), and the pages are those distributions in number order, 3 at a time.
+#[tokio::test]
+async fn pages_of_distributions_hold_every_match_once_with_the_right_total() {
+    use std::collections::BTreeSet;
+    let sb = TestSandbox::start(None).await;
+    let (client_id, token) = sb.onboard(crate::BUSINESS_IDS[0], "Paged Oy").await;
+    let c = sb.client(&token);
+    invoices_to_page(&sb, client_id, &c, &[5, 3, 9, 1, 7, 2, 8]).await;
     let check = async |status: Option<types::DistributionStatus>,
                        fetch: Option<types::FetchType>,
                        from: &str,
@@ -414,23 +425,7 @@ async fn pages_from_stored_answers_equal_pages_from_the_invoices() {
     let sb = TestSandbox::on(storage).await;
     let (client_id, token) = sb.onboard(crate::BUSINESS_IDS[0], "Stored Oy").await;
     let c = sb.client(&token);
-    for number in 1..=8 {
-        let mut request = invoice(number);
-        request.invoice.header.date = format!("2026-02-{:02}", 10 + number).parse().unwrap();
-        if number == 4 {
-            request.distribution.method = types::DistributionMethod::Letter;
-        }
-        if number % 3 == 0 {
-            let (status, _) = sb
-                .control(
-                    "/sandbox/distribution/fail-next",
-                    serde_json::json!({"clientId": client_id, "invoiceNumber": number}),
-                )
-                .await;
-            assert_eq!(status, 200);
-        }
-        c.create_invoice().body(request).send().await.unwrap();
-    }
+    invoices_to_page(&sb, client_id, &c, &[1, 2, 3, 4, 5, 6, 7, 8]).await;
     sb.advance_days(1).await;
     let queries = [
         "fromInvDate=2026-02-01",
