@@ -253,7 +253,15 @@ impl Db {
                             "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA busy_timeout = {timeout_ms}; PRAGMA cache_size = -16000;"
                         )
                     } else {
-                        format!("SET statement_timeout = {timeout_ms}")
+                        // Every statement is written for an index path, as SQLite plans it
+                        // (`tables.rs`); left to its statistics, PostgreSQL changes a page's
+                        // plan when autovacuum first analyzes a table (a sort of the window
+                        // for a walk in number order). With sequential and bitmap scans and
+                        // sorts priced out, it takes the index path whatever its statistics,
+                        // and still falls back on them where a statement has no other.
+                        format!(
+                            "SET statement_timeout = {timeout_ms}; SET enable_seqscan = off; SET enable_bitmapscan = off; SET enable_sort = off; SET enable_incremental_sort = off"
+                        )
                     };
                     sqlx::raw_sql(sqlx::AssertSqlSafe(settings))
                         .execute(&mut *conn)
@@ -267,9 +275,11 @@ impl Db {
         // connection that is closed afterwards.
         let mut conn = pool.acquire().await?;
         if !sqlite {
-            sqlx::query("SET statement_timeout = 0")
-                .execute(&mut *conn)
-                .await?;
+            sqlx::raw_sql(
+                "SET statement_timeout = 0; RESET enable_seqscan; RESET enable_bitmapscan; RESET enable_sort; RESET enable_incremental_sort",
+            )
+            .execute(&mut *conn)
+            .await?;
         }
         let migrated = migrator().run(&mut *conn).await;
         conn.close_on_drop();

@@ -699,11 +699,21 @@ fn where_distributions(
     filter: &DistributionFilter,
     statuses: Option<&[super::records::invoices::DistributionStatus]>,
 ) {
-    let (from, to) = clamp(filter.window);
     statement.push(" WHERE space = ").value(Value::Int(space));
     statement
         .push(" AND client_id = ")
         .value(Value::Int(client_id));
+    filter_conditions(statement, columns, filter, statuses);
+}
+
+/// `filter`'s conditions on `columns`, each after an ` AND `.
+fn filter_conditions(
+    statement: &mut Statement,
+    columns: &FilterColumns,
+    filter: &DistributionFilter,
+    statuses: Option<&[super::records::invoices::DistributionStatus]>,
+) {
+    let (from, to) = clamp(filter.window);
     statement
         .push(&format!(" AND {} >= ", columns.day))
         .value(Value::Int(from));
@@ -874,6 +884,14 @@ pub async fn stored_distributions(
         return Ok(None);
     }
     let records: Option<String> = row.try_get("records")?;
+    if filter.invoice_number.is_some() && offset > 0 {
+        // A lookup's one invoice is on its first page only.
+        return Ok(Some(StoredPage {
+            records: String::new(),
+            count: 0,
+            total,
+        }));
+    }
     Ok(Some(StoredPage {
         records: records.unwrap_or_default(),
         count,
@@ -893,11 +911,6 @@ fn page_statement(
     (offset, limit): (i64, i64),
     clock: bool,
 ) -> Statement {
-    // The date hidden from the planner (a unary plus) on SQLite, so that it walks the index in
-    // number order instead of sorting the window, and on both for a lookup by number, so that
-    // the primary key finds the invoice (with the date in view, PostgreSQL without statistics
-    // walks every date of the client).
-    let invoices = invoice_columns(sqlite || filter.invoice_number.is_some());
     let mut page = Statement::default();
     page.push("SELECT ");
     if clock {
@@ -905,19 +918,49 @@ fn page_statement(
             .value(Value::Int(space))
             .push(") AS now_us, ");
     }
-    page.push("(");
-    match filter.invoice_number {
-        // By number: the primary key, and the filter on its columns.
-        Some(number) => {
-            page.push("SELECT COUNT(*) FROM invoices");
-            where_distributions(&mut page, &invoices, space, client_id, filter, statuses);
-            page.push(" AND number = ").value(Value::Int(number));
+    if let Some(number) = filter.invoice_number {
+        // A lookup: the one invoice's answer and the columns the filter reads, each probed by
+        // the key alone (as in [`invoices_numbered`]), the filter then applied to the probed
+        // row. With the filter inside the probe, PostgreSQL without statistics walks every date
+        // of the client. Each LIMIT keeps its subquery whole: the number a value of the row,
+        // not a constant folded in, and one probe however often a column is used. The page's
+        // offset is the caller's (one row at most).
+        page.push(
+            "COUNT(*) AS total, COUNT(*) AS n, COUNT(d) AS stored, string_agg(d, ',') AS records
+             FROM (SELECT",
+        );
+        for (column, name) in [
+            ("distribution_json", "d"),
+            ("invoice_day", "day"),
+            ("distribution_status", "status"),
+            ("distribution_method", "method"),
+        ] {
+            if name != "d" {
+                page.push(",");
+            }
+            page.push(&format!(" (SELECT {column} FROM invoices WHERE space = "))
+                .value(Value::Int(space))
+                .push(" AND client_id = ")
+                .value(Value::Int(client_id))
+                .push(&format!(" AND number = p.number) AS {name}"));
         }
-        None => {
-            page.push("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM distribution_counts");
-            where_distributions(&mut page, &COUNT_COLUMNS, space, client_id, filter, statuses);
-        }
+        page.push(" FROM (SELECT CAST(")
+            .value(Value::Int(number))
+            .push(" AS BIGINT) AS number LIMIT 1) AS p LIMIT 1) AS probed WHERE day IS NOT NULL");
+        let probed = FilterColumns {
+            day: "day",
+            status: "status",
+            method: "method",
+        };
+        filter_conditions(&mut page, &probed, filter, statuses);
+        return page;
     }
+    // The date hidden from SQLite's planner (a unary plus), so that it walks the index in number
+    // order instead of sorting the window; PostgreSQL takes the same path with sorts priced out
+    // (`store`), its statistics on the date intact.
+    let invoices = invoice_columns(sqlite);
+    page.push("(SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM distribution_counts");
+    where_distributions(&mut page, &COUNT_COLUMNS, space, client_id, filter, statuses);
     page.push(
         ") AS total, COUNT(*) AS n, COUNT(d) AS stored, string_agg(d, ',' ORDER BY number) AS records
          FROM (SELECT p.number AS number,
@@ -928,10 +971,9 @@ fn page_statement(
     .value(Value::Int(client_id))
     .push(" AND i.number = p.number) AS d FROM (SELECT number FROM invoices");
     where_distributions(&mut page, &invoices, space, client_id, filter, statuses);
-    if let Some(number) = filter.invoice_number {
-        page.push(" AND number = ").value(Value::Int(number));
-    }
-    page.push(" ORDER BY number LIMIT ")
+    // In the order of `invoices_by_number` to its date (numbers are unique: the same order), so
+    // that it is the one index that gives it: walked alone, whatever the statistics.
+    page.push(" ORDER BY number, invoice_day LIMIT ")
         .value(Value::Int(limit))
         .push(" OFFSET ")
         .value(Value::Int(offset))
@@ -1850,11 +1892,12 @@ mod tests {
         assert_eq!(values_list(true, 2, 3), "(?, ?, ?), (?, ?, ?)");
     }
 
-    /// On PostgreSQL, the statements a create and a page make per invoice keep their plan
-    /// whatever the statistics: on tables never analyzed (new, or grown fast since) and after
-    /// `ANALYZE`, as custom and as generic (prepared) plans, none reads more of the table than its
-    /// keys name. Before, a create read every invoice of its space and a page every invoice of
-    /// its client until autovacuum first analyzed the table.
+    /// On PostgreSQL, the statements a create and a page make per invoice, and the one statement
+    /// of a page of a month and of a lookup by number, keep their plan whatever the statistics:
+    /// on tables never analyzed (new, or grown fast since) and after `ANALYZE`, as custom and as
+    /// generic (prepared) plans, none reads more of the table than its keys name and none sorts.
+    /// Before, a create read every invoice of its space and a page every invoice of its client
+    /// until autovacuum first analyzed the table, and once analyzed a page sorted its window.
     #[tokio::test]
     #[ignore = "needs PostgreSQL (CONFIRMA_SANDBOX_TEST_DATABASE_URL): CI's PostgreSQL run includes it"]
     async fn on_postgres_the_per_invoice_statements_plan_the_same_before_and_after_analyze() {
@@ -1876,12 +1919,45 @@ mod tests {
         }
         let numbered = invoices_numbered(100);
         let numbers: Vec<String> = (2..102).map(|n| (n * 2).to_string()).collect();
+        // A page of 100 of the big client's month (page 3) and a lookup by number, each as
+        // the distribution operations ask for them, at the caller's clock.
+        let month = DateWindow {
+            from: NaiveDate::from_num_days_from_ce_opt(739_010).unwrap(),
+            to: NaiveDate::from_num_days_from_ce_opt(739_040).unwrap(),
+            defaulted: false,
+        };
+        let page = |invoice_number| {
+            let filter = DistributionFilter {
+                invoice_number,
+                window: if invoice_number.is_some() {
+                    DateWindow::ALL
+                } else {
+                    month
+                },
+                fetch: crate::world::records::filters::Fetch::All,
+                status: None,
+                method: None,
+            };
+            let statement = page_statement(false, 0, 1000, &filter, None, (200, 100), true);
+            let values: Vec<String> = statement
+                .values
+                .iter()
+                .map(|v| match v {
+                    Value::Int(n) => n.to_string(),
+                    Value::Text(t) => format!("'{t}'"),
+                })
+                .collect();
+            (statement.sql, values.join(", "))
+        };
+        let (month_page, lookup) = (page(None), page(Some(4242)));
         let statements = [
             (CLASHING, "1000, 4, 'r77', 0".to_string()),
             (
                 numbered.as_str(),
                 format!("0, 1000, {}", numbers.join(", ")),
             ),
+            (month_page.0.as_str(), month_page.1),
+            (lookup.0.as_str(), lookup.1),
         ];
         let modes = ["force_custom_plan", "force_generic_plan"];
         // Prepared while the table is empty, as a sandbox's connections prepare them on a new
@@ -1952,6 +2028,7 @@ mod tests {
                 "Hash",
                 "Filter: (number = ANY",
                 "Recheck Cond: (space",
+                "Sort Key: invoices",
             ] {
                 assert!(!plan.contains(bad), "statement {i}, {mode}: {bad}:\n{plan}");
             }
