@@ -82,6 +82,13 @@ pub enum StoreError {
     Io(#[from] std::io::Error),
 }
 
+/// PostgreSQL's planner settings for reads, each written for an index path: sequential and
+/// bitmap scans and sorts priced out (see `Db::open`).
+pub(crate) const INDEX_PATHS_ONLY: &str = "SET enable_seqscan = off; SET enable_bitmapscan = off; SET enable_sort = off; SET enable_incremental_sort = off";
+
+/// PostgreSQL's planner with every plan, for writes and migrations.
+pub(crate) const EVERY_PLAN: &str = "SET enable_seqscan = on; SET enable_bitmapscan = on; SET enable_sort = on; SET enable_incremental_sort = on";
+
 /// The schema, one migration per version. Never edit a released one: add the next.
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -253,15 +260,14 @@ impl Db {
                             "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA busy_timeout = {timeout_ms}; PRAGMA cache_size = -16000;"
                         )
                     } else {
-                        // Every statement is written for an index path, as SQLite plans it
+                        // Every read is written for an index path, as SQLite plans it
                         // (`tables.rs`); left to its statistics, PostgreSQL changes a page's
                         // plan when autovacuum first analyzes a table (a sort of the window
                         // for a walk in number order). With sequential and bitmap scans and
                         // sorts priced out, it takes the index path whatever its statistics,
-                        // and still falls back on them where a statement has no other.
-                        format!(
-                            "SET statement_timeout = {timeout_ms}; SET enable_seqscan = off; SET enable_bitmapscan = off; SET enable_sort = off; SET enable_incremental_sort = off"
-                        )
+                        // and still falls back on them where a statement has no other. Write
+                        // transactions have them back (`begin_write`).
+                        format!("SET statement_timeout = {timeout_ms}; {INDEX_PATHS_ONLY}")
                     };
                     sqlx::raw_sql(sqlx::AssertSqlSafe(settings))
                         .execute(&mut *conn)
@@ -275,9 +281,9 @@ impl Db {
         // connection that is closed afterwards.
         let mut conn = pool.acquire().await?;
         if !sqlite {
-            sqlx::raw_sql(
-                "SET statement_timeout = 0; RESET enable_seqscan; RESET enable_bitmapscan; RESET enable_sort; RESET enable_incremental_sort",
-            )
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "SET statement_timeout = 0; {EVERY_PLAN}"
+            )))
             .execute(&mut *conn)
             .await?;
         }
@@ -316,13 +322,20 @@ impl Db {
     }
 
     /// Begins a write transaction on `conn`: on SQLite it takes the file's write lock at once;
-    /// on PostgreSQL it takes none (see [`Db::lock_spaces`]).
+    /// on PostgreSQL it takes none (see [`Db::lock_spaces`]), and gives the planner back every
+    /// plan for the transaction: a change may move whole spaces (a fork, an advance), for which
+    /// scans and sorts are the right plans.
     pub async fn begin_write<'c>(
         &self,
         conn: &'c mut AnyConnection,
     ) -> Result<Transaction<'c, Any>, sqlx::Error> {
         if self.location.is_postgres() {
-            conn.begin().await
+            // One message, one round trip: the settings end with the transaction.
+            conn.begin_with(sqlx::AssertSqlSafe(format!(
+                "BEGIN; {}",
+                EVERY_PLAN.replace("SET ", "SET LOCAL ")
+            )))
+            .await
         } else {
             let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
             let max_pages = self.max_pages.load(Ordering::Relaxed);

@@ -1959,13 +1959,23 @@ mod tests {
             (month_page.0.as_str(), month_page.1),
             (lookup.0.as_str(), lookup.1),
         ];
+        // The clash check runs in a write transaction, with every plan allowed (as
+        // `Db::begin_write` sets); the reads with the connection's own settings.
+        let planner = |i: usize| {
+            if i == 0 {
+                crate::store::EVERY_PLAN
+            } else {
+                crate::store::INDEX_PATHS_ONLY
+            }
+        };
         let modes = ["force_custom_plan", "force_generic_plan"];
         // Prepared while the table is empty, as a sandbox's connections prepare them on a new
         // database: a generic plan made then is kept while the table grows.
         for (m, mode) in modes.iter().enumerate() {
             for (i, (sql, _)) in statements.iter().enumerate() {
                 sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                    "SET plan_cache_mode = {mode}; PREPARE s{m}{i} AS {sql}"
+                    "{}; SET plan_cache_mode = {mode}; PREPARE s{m}{i} AS {sql}",
+                    planner(i)
                 )))
                 .execute(&mut *c)
                 .await
@@ -1978,11 +1988,13 @@ mod tests {
                 for (i, (_, values)) in statements.iter().enumerate() {
                     // Executed past the five runs after which a generic plan is kept.
                     let script = format!(
-                        "SET plan_cache_mode = {mode}; EXPLAIN (COSTS OFF) EXECUTE s{m}{i}({values})"
+                        "{}; SET plan_cache_mode = {mode}; EXPLAIN (COSTS OFF) EXECUTE s{m}{i}({values})",
+                        planner(i)
                     );
                     for _ in 0..6 {
                         sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                            "SET plan_cache_mode = {mode}; EXECUTE s{m}{i}({values})"
+                            "{}; SET plan_cache_mode = {mode}; EXECUTE s{m}{i}({values})",
+                            planner(i)
                         )))
                         .execute(&mut *c)
                         .await
