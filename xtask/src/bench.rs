@@ -1310,7 +1310,9 @@ fn goals(m: Measured<'_>) -> Vec<(String, String, bool)> {
                     ratio >= want,
                 ));
             }
-            let Some(want) = share_of_ceiling else { continue };
+            let Some(want) = share_of_ceiling else {
+                continue;
+            };
             if postgres && read == "validate" {
                 if let Some(sqlite) = sqlite_validate {
                     let share = load.requests_per_second / sqlite.requests_per_second;

@@ -11,11 +11,11 @@ use crate::credentials::Credentials;
 use crate::health::Health;
 use crate::spaces::Spaces;
 use crate::store::{Claim, Db};
+use crate::world::queries::{self, DistributionFilter, Page};
 use crate::world::{
     Caller, Change, Command, Failure, Genesis, SpaceId, State, StorageFault, World, commands,
     spaces::registry, unknown_token,
 };
-use crate::world::queries::{self, DistributionFilter, Page};
 use crate::writer::Writer;
 
 /// The tokens that are not client tokens: fixed by the operator, or random per database.

@@ -64,7 +64,12 @@ impl<T> Encoded<T> {
     /// The answer with these bytes as its JSON body.
     pub fn into_response_with(self, status: u16) -> Response {
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, [(header::CONTENT_TYPE, "application/json")], self.bytes).into_response()
+        (
+            status,
+            [(header::CONTENT_TYPE, "application/json")],
+            self.bytes,
+        )
+            .into_response()
     }
 }
 

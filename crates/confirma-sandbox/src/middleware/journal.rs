@@ -25,11 +25,9 @@ pub async fn record(State(sandbox): State<Arc<Sandbox>>, request: Request, next:
     let started = Instant::now();
     let space = identified.space;
     let (credential, client_id, sandbox_time) = match &identified.credential {
-        Ok(Credential::Client(caller)) => (
-            "client",
-            Some(caller.client_id),
-            Some(caller.checked_at),
-        ),
+        Ok(Credential::Client(caller)) => {
+            ("client", Some(caller.client_id), Some(caller.checked_at))
+        }
         Ok(Credential::Missing) => ("none", None, sandbox.now_in(space).await.ok()),
         Ok(Credential::Provisioning(_)) => ("provisioning", None, sandbox.now_in(space).await.ok()),
         Ok(Credential::Unknown) | Err(_) => ("unknown", None, sandbox.now_in(space).await.ok()),

@@ -445,7 +445,9 @@ impl ScratchPostgres {
         );
         sqlx::any::install_default_drivers();
         let name = format!("{prefix}_{}", std::process::id());
-        let mut admin = <AnyConnection as Connection>::connect(&server).await.unwrap();
+        let mut admin = <AnyConnection as Connection>::connect(&server)
+            .await
+            .unwrap();
         sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
             .execute(&mut admin)
             .await

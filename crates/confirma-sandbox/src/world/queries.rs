@@ -8,8 +8,8 @@ use sqlx::AnyConnection;
 pub use super::records::cases::CaseView;
 pub use super::records::filters::{DateWindow, DistributionFilter};
 use super::refusal::{Failure, Problem, Refusal};
-use super::{AccountingItem, CaseRecord, InvoiceRecord, PaymentRecord, World};
 use super::tables::{self, Scoped};
+use super::{AccountingItem, CaseRecord, InvoiceRecord, PaymentRecord, World};
 use super::{AccountingKind, SettlementWindow, SpaceId};
 
 /// One page of a longer list: the page's items (a list, or the page's records already
@@ -51,8 +51,10 @@ pub fn invoice_window(
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
 ) -> Result<DateWindow, Refusal> {
-    Ok(DateWindow::new(from, to, ("fromInvDate", "toInvDate"), today)?
-        .unless_named(invoice_number.is_some()))
+    Ok(
+        DateWindow::new(from, to, ("fromInvDate", "toInvDate"), today)?
+            .unless_named(invoice_number.is_some()),
+    )
 }
 
 fn stored_page(stored: tables::StoredPage) -> Page<String> {
@@ -104,7 +106,8 @@ impl World<'_> {
         page_size: usize,
     ) -> Result<Page<Vec<InvoiceRecord>>, Failure> {
         let (offset, limit) = rows_of_page(page, page_size);
-        let (items, total) = tables::distributions(self.db(), client_id, &filter, offset, limit).await?;
+        let (items, total) =
+            tables::distributions(self.db(), client_id, &filter, offset, limit).await?;
         Ok(Page {
             count: items.len(),
             items,

@@ -755,7 +755,14 @@ fn distribution_statements(
 ) -> (Statement, Statement) {
     let mut total = Statement::default();
     total.push("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM distribution_counts");
-    where_distributions(&mut total, &COUNT_COLUMNS, space, client_id, filter, statuses);
+    where_distributions(
+        &mut total,
+        &COUNT_COLUMNS,
+        space,
+        client_id,
+        filter,
+        statuses,
+    );
     // SQLite walks the index in number order only when the date is hidden from its planner (a
     // unary plus; otherwise it sorts the whole window); PostgreSQL estimates the window from its
     // statistics, which the unary plus would hide (it then scans the table).
@@ -960,7 +967,14 @@ fn page_statement(
     // (`store`), its statistics on the date intact.
     let invoices = invoice_columns(sqlite);
     page.push("(SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM distribution_counts");
-    where_distributions(&mut page, &COUNT_COLUMNS, space, client_id, filter, statuses);
+    where_distributions(
+        &mut page,
+        &COUNT_COLUMNS,
+        space,
+        client_id,
+        filter,
+        statuses,
+    );
     page.push(
         ") AS total, COUNT(*) AS n, COUNT(d) AS stored, string_agg(d, ',' ORDER BY number) AS records
          FROM (SELECT p.number AS number,
