@@ -3,7 +3,8 @@
 //! - [`world`]: the domain (clients, tokens, invoices, cases, time) over the database's tables,
 //!   every change a deterministic [`world::Change`].
 //! - [`store`]: the database (SQLite by default, or PostgreSQL shared by several processes).
-//! - [`writer`]: the one path every change takes (group commit, a savepoint per change).
+//! - [`writer`]: the one path every change takes (group commit, a savepoint per change, the
+//!   creates' new rows written together).
 //! - [`app`]: the running sandbox: database, writer, read transactions, secrets.
 //! - [`api`]: the Partner API (`confirma_server::PartnerApi`) on top of it.
 //! - [`control`]: the `/sandbox/...` control API (clock, failures, reset).

@@ -1,7 +1,10 @@
 //! The one path every change takes: changes queue for the writer task, which applies them in
 //! groups, each group one transaction and each change a savepoint within it. A refused (or
 //! panicking) change is rolled back alone; the others commit together, and every caller is
-//! answered only once the transaction holding its change has committed. So every acknowledged
+//! answered only once the transaction holding its change has committed. The creates of a group
+//! hold their new rows back ([`crate::world::Pending`]) and take a savepoint only if they write
+//! anything else, so that a group of creates costs one lookup each and a few multi-row
+//! statements in all; a storage failure of a create without a savepoint fails its group. So every acknowledged
 //! write survives a crash, a refused request changes nothing, and concurrent writers share the
 //! cost of the disk's sync. A group may hold changes of several spaces: each change applies to
 //! its own space's world, and on PostgreSQL the group first takes the write lock of each of its
@@ -21,8 +24,8 @@ use crate::health::Health;
 use crate::spaces::Spaces;
 use crate::store::Db;
 use crate::world::{
-    Change, Failure, Genesis, Remembered, SpaceId, State, StorageFault, StorageKind, World,
-    unknown_token,
+    Change, Failure, Genesis, Pending, Remembered, SpaceId, State, StorageFault, StorageKind,
+    World, unknown_token,
 };
 
 /// The most changes one transaction holds.
@@ -36,6 +39,8 @@ pub trait Job: Send {
     fn space(&self) -> SpaceId;
     /// See [`Change::without_space`].
     fn without_space(&self) -> Option<Genesis>;
+    /// See [`Change::defers_writes`].
+    fn defers(&self) -> bool;
     /// Applies the change and keeps its result.
     fn run<'a>(&'a mut self, world: &'a mut World<'_>) -> BoxFuture<'a, Ran>;
     /// Keeps a refusal made without running the change.
@@ -67,6 +72,10 @@ impl<C: Change> Job for Submitted<C> {
 
     fn without_space(&self) -> Option<Genesis> {
         self.change.without_space()
+    }
+
+    fn defers(&self) -> bool {
+        self.change.defers_writes()
     }
 
     fn run<'a>(&'a mut self, world: &'a mut World<'_>) -> BoxFuture<'a, Ran> {
@@ -254,12 +263,17 @@ struct InSpace {
     before: Option<State>,
     state: Option<State>,
     remembered: Remembered,
+    /// New rows its changes held back ([`Change::defers_writes`]), written before any other
+    /// change of the space and when the group ends.
+    pending: Pending,
     tokens_changed: bool,
     gone: bool,
 }
 
 /// One transaction: the write lock of each of the group's spaces, every change of the group in
-/// a savepoint of its own, then each space's own row, then the commit.
+/// a savepoint of its own (or, for a change that defers its writes, holding its new rows back,
+/// with a savepoint only once it writes anything else), then the rows held back, then each
+/// space's own row, then the commit.
 async fn apply_group(
     db: &Db,
     spaces: &Spaces,
@@ -302,10 +316,22 @@ async fn apply_group(
         };
         // A savepoint per change, rolled back to if the change fails. One that applied is left
         // in place (not released): the commit releases them all, a statement fewer per change.
-        sqlx::query("SAVEPOINT change").execute(&mut *tx).await?;
+        // A change that may hold its rows back takes its own when it first writes; before any
+        // other, what the changes before it held back is written (outside its savepoint).
+        let defers = job.defers();
+        if !defers {
+            entry.pending.write(&mut tx, space).await?;
+            sqlx::query("SAVEPOINT change").execute(&mut *tx).await?;
+        }
         let mut world = World::new(&mut tx, space, genesis.clone(), state)
             .remembering(std::mem::take(&mut entry.remembered));
+        if defers {
+            world = world.deferring(std::mem::take(&mut entry.pending));
+        }
         let ran = job.run(&mut world).await;
+        let has_savepoint = !defers || world.took_savepoint();
+        let unclean = world.is_unclean();
+        let mut pending = world.take_pending();
         let after = world.state();
         let touched_tokens = world.tokens_changed();
         let gone = world.is_gone();
@@ -320,7 +346,23 @@ async fn apply_group(
             entry.tokens_changed |= touched_tokens;
             entry.gone |= gone;
             entry.remembered = learnt;
+            entry.pending = pending;
         } else {
+            pending.undo_change();
+            entry.pending = pending;
+            if !has_savepoint {
+                // It wrote nothing but the rows it held, now forgotten. A storage failure (after
+                // which PostgreSQL takes no more statements), or a failure in the middle of
+                // writing what the changes before it held, leaves nothing to roll back to: the
+                // group fails.
+                if let Ran::StorageFailed(fault) = ran {
+                    return Err(Failure::Storage(fault));
+                }
+                if unclean {
+                    return Err(Failure::Internal);
+                }
+                continue;
+            }
             if let Ran::StorageFailed(fault) = ran {
                 storage_failed = Some(fault);
             }
@@ -338,7 +380,8 @@ async fn apply_group(
     }
     let postgres = tx.backend_name() == "PostgreSQL";
     let mut left = Vec::new();
-    for (space, entry) in touched {
+    for (space, mut entry) in touched {
+        entry.pending.write(&mut tx, space).await?;
         let Some(state) = entry.state else { continue };
         if entry.gone {
             left.push(Left {
@@ -376,4 +419,247 @@ async fn apply_group(
         spaces: left,
         storage_failed,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use confirma_server::types;
+    use futures::future::BoxFuture;
+    use sqlx::Row;
+    use tokio::sync::oneshot;
+
+    use super::{Job, Submitted, apply_group};
+    use crate::spaces::Spaces;
+    use crate::store::{Claim, Db, Location};
+    use crate::world::checks::finnish_reference;
+    use crate::world::commands::{CreateInvoice, FailNextDistribution, Seed};
+    use crate::world::{Change, Failure, Genesis, SpaceId, State, World};
+
+    /// A sandbox's database and spaces, its default space seeded (with the demo client).
+    struct Sandbox {
+        db: Db,
+        spaces: Spaces,
+        _claim: Claim,
+    }
+
+    impl Sandbox {
+        async fn seeded() -> Self {
+            let (db, _claim) = Db::open(Location::Memory, Default::default())
+                .await
+                .unwrap();
+            let spaces = Spaces::new(Genesis {
+                seed: 42,
+                start: "2026-03-02T08:00:00Z".parse().unwrap(),
+                salt: None,
+                demo: true,
+            });
+            let sandbox = Self { db, spaces, _claim };
+            sandbox.apply(vec![queued(Seed {})]).await;
+            sandbox
+        }
+
+        /// Applies the changes as one group; their answers.
+        async fn apply(&self, changes: Vec<Queued>) -> Vec<String> {
+            let (mut group, answers): (Vec<_>, Vec<_>) = changes.into_iter().unzip();
+            let mut conn = self.db.pool.acquire().await.unwrap();
+            let committed = apply_group(&self.db, &self.spaces, &mut conn, &mut group).await;
+            assert!(committed.is_ok(), "the group commits");
+            for job in group {
+                job.answer(None);
+            }
+            futures::future::join_all(answers).await
+        }
+
+        /// The demo client and its payment-reference prefix.
+        async fn demo(&self) -> (i64, String) {
+            let mut conn = self.db.pool.acquire().await.unwrap();
+            let state = State::stored(&mut conn, SpaceId::DEFAULT)
+                .await
+                .unwrap()
+                .unwrap();
+            let genesis = self.spaces.genesis(&mut conn, SpaceId::DEFAULT).await;
+            let mut world = World::new(
+                &mut conn,
+                SpaceId::DEFAULT,
+                genesis.unwrap().unwrap(),
+                state,
+            );
+            let id = world.state().demo_client.unwrap();
+            let client = world.client(id).await.unwrap();
+            (id, client.payment_reference_prefix)
+        }
+    }
+
+    fn invoice(client_id: i64, number: i64) -> CreateInvoice {
+        let example = confirma_server::Operation::CreateInvoice
+            .info()
+            .request_example
+            .unwrap();
+        let mut request: types::SalesInvoiceRequest = serde_json::from_str(example).unwrap();
+        request.invoice.header.number = number;
+        request.invoice.header.date = "2026-03-02".parse().unwrap();
+        request.invoice.header.due_date = "2026-03-16".parse().unwrap();
+        if let Some(r) = request.invoice.references.as_mut() {
+            r.payment = None;
+        }
+        received(CreateInvoice {
+            client_id,
+            request: Box::new(request),
+            received: None,
+        })
+    }
+
+    /// The create as a client sends it.
+    fn received(mut create: CreateInvoice) -> CreateInvoice {
+        create.received = Some(Box::new(serde_json::to_value(&create.request).unwrap()));
+        create
+    }
+
+    /// A change as it applied before creates held their rows back: each write made at once.
+    struct Direct<C>(C);
+
+    impl<C: Change> Change for Direct<C> {
+        type Output = C::Output;
+        async fn apply(&self, world: &mut World<'_>) -> Result<C::Output, Failure> {
+            self.0.apply(world).await
+        }
+    }
+
+    /// A queued change, and its answer as text once answered.
+    type Queued = (Box<dyn Job>, BoxFuture<'static, String>);
+
+    fn queued<C: Change>(change: C) -> Queued
+    where
+        C::Output: std::fmt::Debug,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job = Box::new(Submitted {
+            space: SpaceId::DEFAULT,
+            change,
+            reply,
+            result: None,
+        });
+        let answered = async move {
+            let answer = answer.await.unwrap();
+            format!("{:?}", answer.map_err(confirma_server::ApiError::from))
+        };
+        (job, Box::pin(answered))
+    }
+
+    /// The demo client's changes, each of them `direct` or as the writer applies it. Each kind
+    /// of meeting with a held invoice gets an invoice of its own, held when it is met: another
+    /// invoice under its number, its reference given again, a credit note of it, the same
+    /// request again; then a refused create while one is held, a change of another kind (which
+    /// writes what is held first), a create that writes at once (it takes the failure set for
+    /// its number) and one held until the group ends.
+    fn changes(client_id: i64, prefix: &str, direct: bool) -> Vec<Queued> {
+        let mut other = invoice(client_id, 7001);
+        other.request.invoice.header.description = Some("another".parse().unwrap());
+        let mut reused = invoice(client_id, 7003);
+        reused.request.invoice.references.as_mut().unwrap().payment =
+            Some(finnish_reference(&format!("{prefix}7002")).parse().unwrap());
+        let mut note = invoice(client_id, 7005);
+        note.request.invoice.header.type_ = Some(types::InvoiceHeaderType::CreditNote);
+        note.request
+            .invoice
+            .references
+            .as_mut()
+            .unwrap()
+            .credited_invoice_number = Some(7004);
+        let mut invalid = invoice(client_id, 7008);
+        invalid.request.invoice.rows.clear();
+        let creates = [
+            invoice(client_id, 7001),
+            received(other),
+            invoice(client_id, 7002),
+            received(reused),
+            invoice(client_id, 7004),
+            received(note),
+            invoice(client_id, 7006),
+            invoice(client_id, 7006),
+            invoice(client_id, 7007),
+            received(invalid),
+        ];
+        let create = |c: CreateInvoice| if direct { queued(Direct(c)) } else { queued(c) };
+        let mut all: Vec<Queued> = creates.into_iter().map(create).collect();
+        all.push(queued(FailNextDistribution {
+            client_id,
+            invoice_number: 7009,
+        }));
+        all.push(create(invoice(client_id, 7009)));
+        all.push(create(invoice(client_id, 7010)));
+        all
+    }
+
+    /// Every row the changes can have written, as text, in key order.
+    async fn rows(sandbox: &Sandbox) -> Vec<String> {
+        let mut c = sandbox.db.pool.acquire().await.unwrap();
+        let mut all = Vec::new();
+        for sql in [
+            "SELECT client_id || ' ' || number || ' ' || COALESCE(distribution_status, '-') || ' ' || COALESCE(distribute_us, -1) || ' ' || body || COALESCE(distribution_json, '-') AS r FROM invoices ORDER BY client_id, number",
+            "SELECT id || ' ' || COALESCE(escalate_day, -1) || ' ' || body AS r FROM cases ORDER BY id",
+            "SELECT client_id || ' ' || invoice_day || ' ' || status || ' ' || method || ' ' || n AS r FROM distribution_counts ORDER BY client_id, invoice_day, status, method",
+            "SELECT client_id || ' ' || number AS r FROM failing_distributions ORDER BY client_id, number",
+        ] {
+            for row in sqlx::query(sql).fetch_all(&mut *c).await.unwrap() {
+                all.push(row.get::<String, _>("r"));
+            }
+        }
+        all
+    }
+
+    /// One group of creates, which hold their new rows back and write them together, answers
+    /// and stores exactly what the same changes applied one at a time, each write made at once,
+    /// answer and store.
+    #[tokio::test]
+    async fn a_group_of_creates_answers_and_stores_what_the_creates_one_at_a_time_do() {
+        let grouped = Sandbox::seeded().await;
+        let alone = Sandbox::seeded().await;
+        let (client_id, prefix) = grouped.demo().await;
+
+        let at_once = grouped.apply(changes(client_id, &prefix, false)).await;
+        let mut one_by_one = Vec::new();
+        for change in changes(client_id, &prefix, true) {
+            one_by_one.extend(alone.apply(vec![change]).await);
+        }
+        assert_eq!(at_once, one_by_one);
+
+        let outcome: Vec<&str> = at_once
+            .iter()
+            .map(|a| match a {
+                _ if a.contains("Duplicate") => "duplicate",
+                _ if a.contains("status: 402") => "refused",
+                _ if a.contains("status: 400") => "invalid",
+                _ if a.starts_with("Ok") => "ok",
+                _ => a,
+            })
+            .collect();
+        assert_eq!(
+            outcome,
+            [
+                "ok",
+                "refused",
+                "ok",
+                "refused",
+                "ok",
+                "ok",
+                "ok",
+                "duplicate",
+                "ok",
+                "invalid",
+                "ok",
+                "ok",
+                "ok"
+            ]
+        );
+        let stored = rows(&grouped).await;
+        assert_eq!(stored, rows(&alone).await);
+        let numbers: Vec<i64> = stored
+            .iter()
+            .filter_map(|r| r.strip_prefix(&format!("{client_id} ")))
+            .filter_map(|r| r.split(' ').next()?.parse().ok())
+            .filter(|n| (7000..7100).contains(n))
+            .collect();
+        assert_eq!(numbers, [7001, 7002, 7004, 7005, 7006, 7007, 7009, 7010]);
+    }
 }

@@ -267,7 +267,11 @@ impl Db {
                         // sorts priced out, it takes the index path whatever its statistics,
                         // and still falls back on them where a statement has no other. Write
                         // transactions have them back (`begin_write`).
-                        format!("SET statement_timeout = {timeout_ms}; {INDEX_PATHS_ONLY}")
+                        // No JIT compilation either: it costs tens of milliseconds, where
+                        // the sandbox's statements each read a bounded number of rows.
+                        format!(
+                            "SET statement_timeout = {timeout_ms}; SET jit = off; {INDEX_PATHS_ONLY}"
+                        )
                     };
                     sqlx::raw_sql(sqlx::AssertSqlSafe(settings))
                         .execute(&mut *conn)
@@ -458,6 +462,13 @@ impl ScratchPostgres {
             name,
             admin,
         }
+    }
+
+    /// The sandbox's database on it, migrated.
+    pub async fn open(&self) -> (Db, Claim) {
+        Db::open(Location::Postgres(self.url.clone()), Default::default())
+            .await
+            .unwrap()
     }
 
     /// Drops the database (once every connection to it is closed).

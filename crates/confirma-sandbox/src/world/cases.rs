@@ -78,7 +78,7 @@ impl World<'_> {
             None,
         );
         case.mark(self.today(), "Case opened in payment control.".into());
-        tables::insert_case(self.db(), &case).await
+        self.insert_case(case).await
     }
 
     /// Escalates up to `limit` of the cases due on `day` (reminder, demand, collection);

@@ -26,6 +26,14 @@ pub trait Change: Send + Sync + 'static {
         None
     }
 
+    /// Whether the change may hold its new rows back for its group to write together, when
+    /// applied in a [`World::deferring`] world. Such a change takes no savepoint until its first
+    /// other write, so it must make every such write through `World::writing` (the create of an
+    /// invoice does).
+    fn defers_writes(&self) -> bool {
+        false
+    }
+
     /// Applies the change as a logged command, dropping its answer.
     fn replay(&self, world: &mut World<'_>) -> impl Future<Output = Result<(), Failure>> + Send {
         async move { self.apply(world).await.map(drop) }
@@ -128,6 +136,10 @@ impl Change for CreateInvoice {
         world
             .submit_invoice(self.client_id, &self.request, self.received.as_deref())
             .await
+    }
+
+    fn defers_writes(&self) -> bool {
+        true
     }
 }
 

@@ -51,6 +51,14 @@ impl World<'_> {
         let checked = rules::invoices::check(request, &client)?;
         let digest = request_digest(request, received)?;
         let number = request.invoice.header.number;
+        // What the group holds back is written before a read that may be looking for it.
+        if checked.credits.is_some()
+            || self
+                .pending
+                .clashes(client_id, number, &checked.payment_reference)
+        {
+            self.write_pending().await?;
+        }
         let (same_number, same_reference) =
             tables::invoices_clashing(self.db(), client_id, number, &checked.payment_reference)
                 .await?;
@@ -74,7 +82,7 @@ impl World<'_> {
             rules::invoices::Decision::New(new) => *new,
         };
         if new.takes_failing {
-            tables::take_failing_distribution(self.db(), client_id, number).await?;
+            tables::take_failing_distribution(self.writing().await?, client_id, number).await?;
         }
         if let Some(original) = &new.credited {
             // The credited invoice's case keeps what it accrued, and accrues no more.
@@ -82,11 +90,12 @@ impl World<'_> {
                 && let Some(mut case) = self.case_now(case_id).await?
             {
                 rules::cases::credit(&mut case);
-                tables::update_case(self.db(), &case).await?;
+                tables::update_case(self.writing().await?, &case).await?;
             }
-            tables::put_invoice(self.db(), original).await?;
+            tables::put_invoice(self.writing().await?, original).await?;
         }
-        tables::put_invoice(self.db(), &new.record).await?;
+        // Neither its number nor its reference is used (else the decision was another).
+        self.insert_invoice(new.record.clone()).await?;
         Ok((new.answer, Some(new.record)))
     }
 

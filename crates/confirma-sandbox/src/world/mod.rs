@@ -15,6 +15,7 @@ pub mod clock;
 pub mod commands;
 mod invoices;
 pub mod money;
+mod pending;
 pub mod queries;
 pub mod records;
 mod refusal;
@@ -35,6 +36,7 @@ use tables::Scoped;
 pub use cases::PaymentReceipt;
 pub use clients::{Caller, missing_token, stored_token, unknown_token};
 pub use commands::{Change, Command};
+pub use pending::Pending;
 pub use records::accounting::{AccountingItem, Kind as AccountingKind};
 pub use records::cases::{CaseRecord, PaymentRecord};
 pub use records::clients::{ClientRecord, TokenRecord};
@@ -149,6 +151,24 @@ pub struct World<'c> {
     tokens_changed: bool,
     /// Whether the space was deleted (its own row must not be written again).
     gone: bool,
+    /// New rows the group of changes holds back ([`pending`]); held only while `defers`.
+    pending: Pending,
+    defers: bool,
+    savepoint: Savepoint,
+    /// Whether writing what the group held back began and did not end ([`World::write_pending`]):
+    /// the database may hold part of it, with no savepoint to roll it back to.
+    unclean: bool,
+}
+
+/// Whether the change being applied has a savepoint to be rolled back to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Savepoint {
+    /// Not managed here: the world is not a change's (a read, a replay), or its writer took the
+    /// savepoint before the change began.
+    NotMine,
+    /// Taken by the change's first write ([`World::writing`]); none yet.
+    Wanted,
+    Taken,
 }
 
 type Result<T> = std::result::Result<T, Failure>;
@@ -168,7 +188,84 @@ impl<'c> World<'c> {
             processed_day: state.processed_day,
             tokens_changed: false,
             gone: false,
+            pending: Pending::default(),
+            defers: false,
+            savepoint: Savepoint::NotMine,
+            unclean: false,
         }
+    }
+
+    /// This world for a change that defers its writes ([`Change::defers_writes`]), holding
+    /// what the changes before it in its group held back: new invoices and cases go to
+    /// `pending`, and the change's first direct write takes a savepoint
+    /// (`SAVEPOINT change`). A change whose world has none wrote nothing but what it held, so
+    /// it is rolled back by [`Pending::undo_change`] alone.
+    pub fn deferring(mut self, mut pending: Pending) -> Self {
+        pending.begin_change();
+        self.pending = pending;
+        self.defers = true;
+        self.savepoint = Savepoint::Wanted;
+        self
+    }
+
+    /// What the group holds back after this change ([`World::deferring`]).
+    pub fn take_pending(&mut self) -> Pending {
+        std::mem::take(&mut self.pending)
+    }
+
+    /// Whether this change took a savepoint ([`World::deferring`]).
+    pub fn took_savepoint(&self) -> bool {
+        self.savepoint == Savepoint::Taken
+    }
+
+    /// Whether the change failed while writing what its group held back: its group cannot go
+    /// on without it (there is no savepoint to roll back to), whatever the failure.
+    pub fn is_unclean(&self) -> bool {
+        self.unclean
+    }
+
+    /// The connection for a write that is not held back: in a deferring change, the first one
+    /// takes the change's savepoint.
+    async fn writing(&mut self) -> Result<Scoped<'_>> {
+        if self.savepoint == Savepoint::Wanted {
+            sqlx::query("SAVEPOINT change")
+                .execute(&mut *self.db)
+                .await?;
+            self.savepoint = Savepoint::Taken;
+        }
+        Ok(self.db())
+    }
+
+    /// Writes what the group held back, before anything of this change is written (which would
+    /// roll them back with it): for a change about to read rows the group may hold.
+    async fn write_pending(&mut self) -> Result<()> {
+        if self.savepoint == Savepoint::Taken || self.pending.holds_own() {
+            tracing::error!("held rows written after the change's own writes");
+            return Err(Failure::Internal);
+        }
+        self.unclean = true;
+        self.pending.write(self.db, self.space).await?;
+        self.unclean = false;
+        self.pending.begin_change();
+        Ok(())
+    }
+
+    /// Records an invoice no stored invoice clashes with: held back in a deferring change.
+    async fn insert_invoice(&mut self, invoice: InvoiceRecord) -> Result<()> {
+        if self.defers {
+            self.pending.hold_invoice(invoice);
+            return Ok(());
+        }
+        tables::put_invoice(self.db(), &invoice).await
+    }
+
+    /// Records a new case: held back in a deferring change.
+    async fn insert_case(&mut self, case: CaseRecord) -> Result<()> {
+        if self.defers {
+            self.pending.hold_case(case);
+            return Ok(());
+        }
+        tables::insert_case(self.db(), &case).await
     }
 
     /// This world, knowing what an earlier change of its transaction learnt.
