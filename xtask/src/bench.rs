@@ -385,7 +385,8 @@ struct SpacesMeasured {
     /// Making a space (with its demo client), one at a time: latencies only.
     create: Load,
     created: usize,
-    /// Forking the default space, which holds `fork_invoices` invoices, and deleting the fork.
+    /// Forking the default space, which holds more than `fork_invoices` invoices (the seeded
+    /// ones, and those the creates made), and deleting the fork.
     fork_seconds: f64,
     fork_invoices: u64,
     delete_seconds: f64,
@@ -744,8 +745,6 @@ fn measure_sandbox(
     capture_answers(&server, &seeded, work)?;
     eprintln!("bench: {name}: read workloads");
     let mut report = read_workloads(&server, &seeded.big_token, options.seconds, &seeded)?;
-    eprintln!("bench: {name}: spaces (make, fork the seeded space, delete)");
-    report.spaces = Some(measure_spaces(&server, seeded.created + 3)?);
     eprintln!("bench: {name}: creates");
     report.create = Some(create_workload(
         &server,
@@ -780,13 +779,20 @@ fn measure_sandbox(
         seconds,
         rss_mib: again.rss_mib(),
     });
-    drop(again);
-    if name.contains("PostgreSQL")
-        && let Some(spaces) = report.spaces.as_mut()
-    {
+    // Spaces last: a deleted fork's rows are removed in the background (millions at this
+    // scale), which would slow whatever was measured next, and its copy would count in the
+    // database's size. Replicas first, then the fork of the default space as the advance left it.
+    let replicas = if name.contains("PostgreSQL") {
         eprintln!("bench: {name}: creates into one space through one replica, two through two");
-        spaces.replicas = Some(replica_scaling(binary, &storage, options.seconds, work)?);
-    }
+        Some(replica_scaling(binary, &storage, options.seconds, work)?)
+    } else {
+        None
+    };
+    eprintln!("bench: {name}: spaces (make, fork the default space, delete)");
+    let mut spaces = measure_spaces(&again, seeded.created + 3)?;
+    spaces.replicas = replicas;
+    report.spaces = Some(spaces);
+    drop(again);
     Ok(report)
 }
 
@@ -1215,7 +1221,7 @@ fn report(options: &Options, targets: &[(&str, &Report)]) -> String {
     }
     let _ = writeln!(
         out,
-        "\n## Spaces\n\nMaking a space (with its demo client) one at a time, forking the default space with every invoice the seeding stored in it (one transaction copying every row of the space), deleting the fork (its rows removed a bounded batch per transaction); on PostgreSQL, durable creates into one space through one replica against two spaces through two replicas of the database at once (each space has a write lock of its own).\n\n| target | make p50 ms | make p99 ms | make max ms | fork of | fork s | delete s | creates, one space / one replica req/s | two spaces / two replicas req/s | × |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "\n## Spaces\n\nMaking a space (with its demo client) one at a time, forking the default space with every invoice the seeding stored in it, as the advance left them (one transaction copying every row of the space), deleting the fork (its rows removed a bounded batch per transaction); on PostgreSQL, durable creates into one space through one replica against two spaces through two replicas of the database at once (each space has a write lock of its own).\n\n| target | make p50 ms | make p99 ms | make max ms | fork of | fork s | delete s | creates, one space / one replica req/s | two spaces / two replicas req/s | × |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     );
     for (name, r) in targets {
         let Some(spaces) = &r.spaces else { continue };
@@ -1231,7 +1237,7 @@ fn report(options: &Options, targets: &[(&str, &Report)]) -> String {
         );
         let _ = writeln!(
             out,
-            "| {name} | {:.2} | {:.2} | {:.2} | {} invoices | {:.2} | {:.2} | {one} | {two} | {times} |",
+            "| {name} | {:.2} | {:.2} | {:.2} | over {} invoices | {:.2} | {:.2} | {one} | {two} | {times} |",
             spaces.create.p50_ms,
             spaces.create.p99_ms,
             spaces.create.max_ms,
@@ -1425,7 +1431,7 @@ fn goals(m: Measured<'_>) -> Vec<(String, String, bool)> {
         if let Some(spaces) = &report.spaces {
             rows.push((
                 format!(
-                    "{name}: fork of a space of {} invoices < 2 s",
+                    "{name}: fork of a space of over {} invoices < 2 s",
                     spaces.fork_invoices
                 ),
                 format!("{:.2} s", spaces.fork_seconds),
