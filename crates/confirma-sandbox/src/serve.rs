@@ -62,9 +62,12 @@ pub async fn serve_with(
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout)
-        // Above the request-size limits of `confirma-server` (8 KiB URI, 16 KiB and 100
-        // headers), so that those are answered in the error format rather than by hyper.
-        .max_headers(500)
+        // Above the request-size limits of `confirma-server` (8 KiB URI, 16 KiB of headers),
+        // so that those are answered in the error format rather than by hyper. The count of
+        // headers keeps hyper's default, `confirma-server`'s limit too (100): hyper's own 431
+        // for the 101st leaves as the same answer (`protocol_errors.rs`), and any other count
+        // makes hyper allocate and fill that many header slots for every request (a tenth of
+        // the sandbox's CPU at 70k validate requests a second with 500).
         .max_buf_size(256 * 1024);
     tokio::pin!(shutdown);
     loop {

@@ -317,6 +317,19 @@ async fn oversized_uris_and_headers_answer_in_the_error_format() {
     let (status, answer) = raw(&sb, "GET", "/api/v1/partner/validate", &headers, "").await;
     assert_eq!(status, 431, "{answer}");
     assert_eq!(answer["code"], "HEADERS_TOO_LARGE");
+    // More than 100 headers, each small (hyper counts them, with the same limit): the same
+    // answer; 90 of them and the key are answered as usual.
+    let names: Vec<String> = (0..150).map(|i| format!("x-h-{i}")).collect();
+    for (count, expected) in [(150, 431), (90, 200)] {
+        let mut headers: Vec<(&str, &str)> =
+            names[..count].iter().map(|n| (n.as_str(), "v")).collect();
+        headers.push(("x-api-key", &token));
+        let (status, answer) = raw(&sb, "GET", "/api/v1/partner/validate", &headers, "").await;
+        assert_eq!(status, expected, "{count} headers: {answer}");
+        if expected == 431 {
+            assert_eq!(answer["code"], "HEADERS_TOO_LARGE");
+        }
+    }
 }
 
 /// Reads from `stream` until it closes; whatever arrived, or `None` if it stayed open `wait`.
