@@ -33,6 +33,10 @@ pub(crate) fn compile(schema: &Value) -> jsonschema::Validator {
     jsonschema::options()
         .with_draft(jsonschema::Draft::Draft202012)
         .should_validate_formats(true)
+        .with_keyword(
+            crate::decimal_places::KEYWORD,
+            crate::decimal_places::factory,
+        )
         .build(schema)
         .unwrap_or_else(|e| panic!("the embedded spec yields an invalid JSON Schema: {e}"))
 }
@@ -250,17 +254,11 @@ fn problem(root: &str, error: &jsonschema::ValidationError<'_>) -> FieldProblem 
         path.push_str(property.as_str().unwrap_or_default());
         return field_problem(path, "required", "is required".to_string());
     }
-    if let jsonschema::error::ValidationErrorKind::MultipleOf { multiple_of } = kind {
+    if let jsonschema::error::ValidationErrorKind::Custom { keyword, message } = kind
+        && keyword == crate::decimal_places::KEYWORD
+    {
         // `x-decimal-places` in the spec, checked as an exact multipleOf.
-        let places = multiple_of
-            .to_string()
-            .split_once('.')
-            .map_or(0, |(_, d)| d.len());
-        return field_problem(
-            path,
-            "decimalPlaces",
-            format!("must have at most {places} decimals"),
-        );
+        return field_problem(path, crate::decimal_places::code(message), message.clone());
     }
     let message = if shown_in_full(error.instance()) {
         error.to_string()

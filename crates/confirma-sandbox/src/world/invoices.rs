@@ -13,27 +13,30 @@ use super::records::invoices::{
 use super::refusal::Failure;
 use super::{World, rules, tables};
 
-/// What recognises this request when it is sent again: the SHA-256 of the canonical JSON of the
-/// request as received (so regenerating the types changes no digest; without one, as the seed
-/// makes invoices, of the typed request), and for invoices stored before, the hash they were
-/// stored with (of the typed request as then serialized).
-fn request_digest(
+/// The SHA-256 (hex) of the canonical JSON of the request as received, what recognises it
+/// when it is sent again (so regenerating the types changes no digest); without one, as the seed
+/// makes invoices, of the typed request.
+fn canonical_digest(
     request: &types::SalesInvoiceRequest,
     received: Option<&serde_json::Value>,
-) -> Result<RequestDigest, Failure> {
-    let unserializable = |e: serde_json::Error| {
-        tracing::error!(error = %e, "an invoice request does not serialize");
-        Failure::Internal
-    };
-    let typed = serde_json::to_vec(request).map_err(unserializable)?;
+) -> Result<String, Failure> {
     let canonical = match received {
         Some(value) => canonical_json(value),
         None => canonical_json(&serde_json::to_value(request).map_err(unserializable)?),
     };
-    Ok(RequestDigest {
-        canonical: super::hex(&sha2::Sha256::digest(canonical.as_bytes())),
-        legacy: sha2::Sha256::digest(typed).into(),
-    })
+    Ok(super::hex(&sha2::Sha256::digest(canonical.as_bytes())))
+}
+
+/// The hash invoices stored before the canonical digest recognise their request by: of the
+/// typed request as serialized.
+fn legacy_digest(request: &types::SalesInvoiceRequest) -> Result<[u8; 32], Failure> {
+    let typed = serde_json::to_vec(request).map_err(unserializable)?;
+    Ok(sha2::Sha256::digest(typed).into())
+}
+
+fn unserializable(e: serde_json::Error) -> Failure {
+    tracing::error!(error = %e, "an invoice request does not serialize");
+    Failure::Internal
 }
 
 impl World<'_> {
@@ -49,7 +52,7 @@ impl World<'_> {
     ) -> Result<(types::CreateInvoiceResponse, Option<InvoiceRecord>), Failure> {
         let client = self.client(client_id).await?;
         let checked = rules::invoices::check(request, &client)?;
-        let digest = request_digest(request, received)?;
+        let canonical = canonical_digest(request, received)?;
         let number = request.invoice.header.number;
         // What the group holds back is written before a read that may be looking for it.
         if checked.credits.is_some()
@@ -62,6 +65,11 @@ impl World<'_> {
         let (same_number, same_reference) =
             tables::invoices_clashing(self.db(), client_id, number, &checked.payment_reference)
                 .await?;
+        let legacy = match &same_number {
+            Some(stored) if stored.needs_legacy_digest() => Some(legacy_digest(request)?),
+            _ => None,
+        };
+        let digest = RequestDigest { canonical, legacy };
         let credited = match checked.credits {
             Some(n) if same_number.is_none() => tables::invoice(self.db(), client_id, n).await?,
             _ => None,

@@ -160,11 +160,12 @@ stored_enum! {
 }
 
 /// What recognises a submitted invoice request again: the SHA-256 (hex) of its canonical JSON,
-/// and for records stored before that, the SHA-256 of its typed serialization.
+/// and, when the stored invoice of its number was recorded before that
+/// ([`InvoiceRecord::needs_legacy_digest`]), the SHA-256 of its typed serialization.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RequestDigest {
     pub canonical: String,
-    pub legacy: [u8; 32],
+    pub legacy: Option<[u8; 32]>,
 }
 
 impl InvoiceRecord {
@@ -172,9 +173,15 @@ impl InvoiceRecord {
     pub fn is_same_request(&self, digest: &RequestDigest) -> bool {
         match (&self.request_sha256, &self.request_hash) {
             (Some(canonical), _) => *canonical == digest.canonical,
-            (None, Some(legacy)) => *legacy == digest.legacy,
+            (None, Some(legacy)) => digest.legacy.as_ref() == Some(legacy),
             (None, None) => false,
         }
+    }
+
+    /// Whether this invoice recognises its request only by the digest of the typed request
+    /// (stored before the canonical digest): [`RequestDigest::legacy`] is needed to compare.
+    pub fn needs_legacy_digest(&self) -> bool {
+        self.request_sha256.is_none() && self.request_hash.is_some()
     }
 }
 
@@ -182,25 +189,51 @@ impl InvoiceRecord {
 /// left out, at every depth; arrays keep their order. Two requests that say the same thing give
 /// the same text, whether a field was absent or null, and whatever order it came in.
 pub fn canonical_json(value: &serde_json::Value) -> String {
-    fn canonical(value: &serde_json::Value) -> serde_json::Value {
-        match value {
-            serde_json::Value::Object(members) => {
-                let mut sorted: Vec<_> = members.iter().filter(|(_, v)| !v.is_null()).collect();
-                sorted.sort_by(|a, b| a.0.cmp(b.0));
-                serde_json::Value::Object(
-                    sorted
-                        .into_iter()
-                        .map(|(k, v)| (k.clone(), canonical(v)))
-                        .collect(),
-                )
+    let mut out = Vec::with_capacity(1024);
+    write_canonical(value, &mut out);
+    // Only JSON text was written: member names and strings through serde_json, the rest ASCII.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Writes `value` in canonical form to `out`, as `serde_json` writes the canonical value (the
+/// same bytes: test `canonical_json_is_the_text_of_the_canonical_value`), without building it.
+fn write_canonical(value: &serde_json::Value, out: &mut Vec<u8>) {
+    use serde_json::Value;
+    let text = |s: &str, out: &mut Vec<u8>| {
+        // Writing a string to a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, s);
+    };
+    match value {
+        Value::Object(members) => {
+            let mut sorted: Vec<_> = members.iter().filter(|(_, v)| !v.is_null()).collect();
+            sorted.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            out.push(b'{');
+            for (i, (name, member)) in sorted.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                text(name, out);
+                out.push(b':');
+                write_canonical(member, out);
             }
-            serde_json::Value::Array(items) => {
-                serde_json::Value::Array(items.iter().map(canonical).collect())
-            }
-            other => other.clone(),
+            out.push(b'}');
         }
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(b']');
+        }
+        Value::String(s) => text(s, out),
+        Value::Number(n) => out.extend_from_slice(n.as_str().as_bytes()),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Null => out.extend_from_slice(b"null"),
     }
-    canonical(value).to_string()
 }
 
 #[cfg(test)]
@@ -225,6 +258,39 @@ mod tests {
     }
 
     #[test]
+    fn canonical_json_is_the_text_of_the_canonical_value() {
+        // What `canonical_json` wrote before it streamed: the value rebuilt, then serialized.
+        fn rebuilt(value: &serde_json::Value) -> serde_json::Value {
+            match value {
+                serde_json::Value::Object(members) => {
+                    let mut sorted: Vec<_> = members.iter().filter(|(_, v)| !v.is_null()).collect();
+                    sorted.sort_by(|a, b| a.0.cmp(b.0));
+                    serde_json::Value::Object(
+                        sorted
+                            .into_iter()
+                            .map(|(k, v)| (k.clone(), rebuilt(v)))
+                            .collect(),
+                    )
+                }
+                serde_json::Value::Array(items) => {
+                    serde_json::Value::Array(items.iter().map(rebuilt).collect())
+                }
+                other => other.clone(),
+            }
+        }
+        let texts = [
+            r#"{"z": [1, 2.50, -3e-2, 1E+400, true, false, null, {}], "a": {"é\"\\\n\u0001\u2028😀": "x\ty"}, "m": null}"#,
+            r#"[{"b": {"d": null, "c": [[], [null]]}, "a": "</script>"}, 0, -0, 12345678901234567890123]"#,
+            r#""just a string""#,
+            r#"{"":{"":""}}"#,
+        ];
+        for t in texts {
+            let value: serde_json::Value = serde_json::from_str(t).unwrap();
+            assert_eq!(canonical_json(&value), rebuilt(&value).to_string(), "{t}");
+        }
+    }
+
+    #[test]
     fn a_record_recognises_its_request_by_the_digest_it_was_stored_with() {
         let stored: InvoiceRecord = serde_json::from_value(json!({
             "client_id": 1, "number": 7, "invoice_type": "INVOICE", "date": "2026-03-02",
@@ -236,11 +302,17 @@ mod tests {
         .unwrap();
         let digest = |canonical: &str, legacy: u8| RequestDigest {
             canonical: canonical.into(),
-            legacy: [legacy; 32],
+            legacy: Some([legacy; 32]),
         };
         // Stored before the canonical digest: its hash of the typed request decides.
         assert!(stored.is_same_request(&digest("abc", 7)));
         assert!(!stored.is_same_request(&digest("abc", 8)));
+        assert!(stored.needs_legacy_digest());
+        let not_computed = RequestDigest {
+            legacy: None,
+            ..digest("abc", 7)
+        };
+        assert!(!stored.is_same_request(&not_computed));
         // Stored with the canonical digest: that decides, and is written back as text.
         let current = InvoiceRecord {
             request_sha256: Some("abc".into()),
@@ -248,6 +320,7 @@ mod tests {
             ..stored
         };
         assert!(current.is_same_request(&digest("abc", 8)));
+        assert!(!current.needs_legacy_digest());
         assert!(!current.is_same_request(&digest("abd", 7)));
         let written = serde_json::to_value(&current).unwrap();
         assert_eq!(written["request_sha256"], "abc");

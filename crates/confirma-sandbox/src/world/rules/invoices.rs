@@ -466,7 +466,7 @@ mod tests {
     fn digest(canonical: &str) -> RequestDigest {
         RequestDigest {
             canonical: canonical.into(),
-            legacy: [0; 32],
+            legacy: Some([0; 32]),
         }
     }
 
