@@ -127,10 +127,7 @@ pub fn check_response(
     match crate::json::parse(body) {
         Err(refused) => found(unreadable(refused)),
         Ok(value) => Checked {
-            problems: validator
-                .iter_errors(&value)
-                .flat_map(|e| crate::runtime::problems("$", &e))
-                .collect(),
+            problems: crate::runtime::every_problem(validator, "$", &value),
             json: Some(value),
         },
     }

@@ -2,7 +2,6 @@
 //! body is complete, and no object repeats a key (most parsers silently keep the last one, so a
 //! repeated key would mean different things to different readers of the same request).
 
-use std::collections::HashSet;
 use std::fmt;
 use std::time::Duration;
 
@@ -72,84 +71,136 @@ pub async fn read_body(headers: &HeaderMap, mut body: Body) -> Result<Vec<u8>, A
     }
 }
 
-/// Parses `bytes` as one JSON value, refusing an object that repeats a key (400 naming its path).
+/// Parses `bytes` as one JSON value, refusing an object that repeats a key (400 naming its path),
+/// in one pass: the value is built as `serde_json` builds it, and a repeated key is noticed when
+/// its object has it already.
 pub fn parse(bytes: &[u8]) -> Result<Value, ApiError> {
     let mut reader = serde_json::Deserializer::from_slice(bytes);
-    let duplicate = UniqueKeys { path: "$".into() }
+    let (value, repeated) = Unique
         .deserialize(&mut reader)
         .and_then(|found| reader.end().map(|()| found))
         .map_err(|e| ApiError::malformed_json(&e))?;
-    if let Some(path) = duplicate {
-        return Err(ApiError::duplicate_key(&path));
+    match repeated {
+        Some(path) => Err(ApiError::duplicate_key(&path.to_string())),
+        None => Ok(value),
     }
-    serde_json::from_slice(bytes).map_err(|e| ApiError::malformed_json(&e))
 }
 
-/// Walks a JSON document and yields the path of the first repeated key, if any. Only keys are
-/// kept, so it needs no understanding of numbers (with `arbitrary_precision` they arrive as
-/// one-key maps, which cannot repeat a key).
-struct UniqueKeys {
-    path: String,
+/// The key `serde_json` (with `arbitrary_precision`) hands a number under: a one-member map of
+/// this key and the number's text.
+const NUMBER_TOKEN: &str = "$serde_json::private::Number";
+
+/// Where a repeated key is, innermost step first (built only when there is one).
+#[derive(Debug, Default)]
+struct RepeatedAt(Vec<Step>);
+
+#[derive(Debug)]
+enum Step {
+    Key(String),
+    Index(usize),
 }
 
-impl<'de> DeserializeSeed<'de> for UniqueKeys {
-    type Value = Option<String>;
+impl RepeatedAt {
+    fn under(mut self, step: Step) -> Self {
+        self.0.push(step);
+        self
+    }
+}
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+impl fmt::Display for RepeatedAt {
+    /// The JSON path: `$.a.c[0].d`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("$")?;
+        for step in self.0.iter().rev() {
+            match step {
+                Step::Key(key) => write!(f, ".{key}")?,
+                Step::Index(index) => write!(f, "[{index}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A JSON value and the first repeated key in it, in document order (an object's own repeated
+/// key before anything repeated inside that key's value).
+struct Unique;
+
+type Checked = (Value, Option<RepeatedAt>);
+
+impl<'de> DeserializeSeed<'de> for Unique {
+    type Value = Checked;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Checked, D::Error> {
         deserializer.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for UniqueKeys {
-    type Value = Option<String>;
+impl<'de> Visitor<'de> for Unique {
+    type Value = Checked;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON value")
     }
 
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(None)
+    fn visit_bool<E: de::Error>(self, b: bool) -> Result<Checked, E> {
+        Ok((Value::Bool(b), None))
     }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(None)
+    fn visit_i64<E: de::Error>(self, n: i64) -> Result<Checked, E> {
+        Ok((Value::Number(n.into()), None))
     }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(None)
+    fn visit_u64<E: de::Error>(self, n: u64) -> Result<Checked, E> {
+        Ok((Value::Number(n.into()), None))
     }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(None)
+    fn visit_f64<E: de::Error>(self, n: f64) -> Result<Checked, E> {
+        Ok((
+            serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number),
+            None,
+        ))
     }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(None)
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Checked, E> {
+        Ok((Value::String(s.to_owned()), None))
     }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
+    fn visit_string<E: de::Error>(self, s: String) -> Result<Checked, E> {
+        Ok((Value::String(s), None))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Checked, E> {
+        Ok((Value::Null, None))
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Checked, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
         let mut found = None;
-        let mut index = 0;
-        while let Some(inner) = seq.next_element_seed(UniqueKeys {
-            path: format!("{}[{index}]", self.path),
-        })? {
-            found = found.or(inner);
-            index += 1;
+        while let Some((item, inner)) = seq.next_element_seed(Unique)? {
+            found = found.or_else(|| inner.map(|at| at.under(Step::Index(items.len()))));
+            items.push(item);
         }
-        Ok(found)
+        Ok((Value::Array(items), found))
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut keys = HashSet::new();
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Checked, A::Error> {
+        let mut members = serde_json::Map::new();
         let mut found = None;
+        let mut first = true;
         while let Some(key) = map.next_key::<String>()? {
-            let path = format!("{}.{key}", self.path);
-            let inner = map.next_value_seed(UniqueKeys { path: path.clone() })?;
-            if !keys.insert(key) {
-                found = found.or(Some(path));
+            if std::mem::take(&mut first) && key == NUMBER_TOKEN {
+                let text: String = map.next_value()?;
+                let number = text.parse().map_err(de::Error::custom)?;
+                return Ok((Value::Number(number), None));
             }
-            found = found.or(inner);
+            let (value, inner) = map.next_value_seed(Unique)?;
+            match members.entry(key) {
+                serde_json::map::Entry::Vacant(slot) => {
+                    found =
+                        found.or_else(|| inner.map(|at| at.under(Step::Key(slot.key().clone()))));
+                    slot.insert(value);
+                }
+                serde_json::map::Entry::Occupied(slot) => {
+                    let here = RepeatedAt::default().under(Step::Key(slot.key().clone()));
+                    found = found.or(Some(here));
+                }
+            }
         }
-        Ok(found)
+        Ok((Value::Object(members), found))
     }
 }
 
@@ -164,6 +215,43 @@ mod tests {
         assert_eq!(error.body.field_errors[0].path, "$.a.c[0].d");
         let error = parse(br#"{"a": 1, "a": 1}"#).unwrap_err();
         assert_eq!(error.body.field_errors[0].path, "$.a");
+    }
+
+    #[test]
+    fn the_first_repeated_key_in_document_order_is_named() {
+        let path = |text: &str| {
+            parse(text.as_bytes()).unwrap_err().body.field_errors[0]
+                .path
+                .clone()
+        };
+        // An object's own repeated key comes before one inside the repeated key's value.
+        assert_eq!(path(r#"{"a": 1, "a": {"b": 1, "b": 2}}"#), "$.a");
+        assert_eq!(path(r#"{"x": [0, {"b": 1, "b": 2}], "x": 1}"#), "$.x[1].b");
+        assert_eq!(
+            path(r#"[[], [{}, {"k": {"q": 1, "q": 1}}]]"#),
+            "$[1][1].k.q"
+        );
+        assert_eq!(path(r#"{"a\u0062": 1, "ab": 2}"#), "$.ab");
+        // A repeated key does not hide malformed JSON after it.
+        let error = parse(br#"{"a": 1, "a": 2} x"#).unwrap_err();
+        assert_eq!(error.body.code, crate::types::ErrorCode::MalformedJson);
+    }
+
+    #[test]
+    fn the_value_is_what_serde_json_builds() {
+        for text in [
+            r#"{"z": [1, 2.50, -3e-2, 1E+400, true, false, null, {}], "a": {"é\"\n\u0001😀": "x\ty"}}"#,
+            r#"[{"b": {"d": null, "c": [[], [null]]}, "a": "</script>"}, 0, -0, 12345678901234567890123]"#,
+            r#""just a string""#,
+            "  7  ",
+            r#"{"":{"":""}}"#,
+            r#"{"$serde_json::private::Number": "12.5"}"#,
+        ] {
+            let ours = parse(text.as_bytes()).unwrap();
+            let theirs: Value = serde_json::from_str(text).unwrap();
+            assert_eq!(ours, theirs, "{text}");
+            assert_eq!(ours.to_string(), theirs.to_string(), "{text}");
+        }
     }
 
     #[test]

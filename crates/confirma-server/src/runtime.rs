@@ -126,6 +126,22 @@ pub(crate) fn query_object(operation: Operation, raw: Option<&str>) -> Value {
     Value::Object(object)
 }
 
+/// Every way `value` breaks `validator`'s schema, as field problems under `root`. A valid value
+/// (the usual case) is only checked: collecting errors walks it more slowly.
+pub(crate) fn every_problem(
+    validator: &jsonschema::Validator,
+    root: &str,
+    value: &Value,
+) -> Vec<FieldProblem> {
+    if validator.is_valid(value) {
+        return Vec::new();
+    }
+    validator
+        .iter_errors(value)
+        .flat_map(|e| problems(root, &e))
+        .collect()
+}
+
 /// Every way the query object of `operation` breaks its parameters' schemas.
 pub(crate) fn query_problems(operation: Operation, object: &Value) -> Vec<FieldProblem> {
     operation
@@ -133,10 +149,7 @@ pub(crate) fn query_problems(operation: Operation, object: &Value) -> Vec<FieldP
         .query
         .as_ref()
         .map_or_else(Vec::new, |validator| {
-            validator
-                .iter_errors(object)
-                .flat_map(|e| problems("query", &e))
-                .collect()
+            every_problem(validator, "query", object)
         })
 }
 
@@ -146,12 +159,7 @@ pub(crate) fn body_problems(operation: Operation, value: &Value) -> Vec<FieldPro
         .validators()
         .body
         .as_ref()
-        .map_or_else(Vec::new, |validator| {
-            validator
-                .iter_errors(value)
-                .flat_map(|e| problems("$", &e))
-                .collect()
-        })
+        .map_or_else(Vec::new, |validator| every_problem(validator, "$", value))
 }
 
 /// A query-string value as the JSON value its declared type expects; when it cannot be read as

@@ -205,18 +205,27 @@ fn write_canonical(value: &serde_json::Value, out: &mut Vec<u8>) {
     };
     match value {
         Value::Object(members) => {
-            let mut sorted: Vec<_> = members.iter().filter(|(_, v)| !v.is_null()).collect();
-            sorted.sort_unstable_by(|a, b| a.0.cmp(b.0));
-            out.push(b'{');
-            for (i, (name, member)) in sorted.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
+            let write = |sorted: &mut dyn Iterator<Item = (&String, &Value)>, out: &mut Vec<u8>| {
+                out.push(b'{');
+                for (i, (name, member)) in sorted.filter(|(_, v)| !v.is_null()).enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    text(name, out);
+                    out.push(b':');
+                    write_canonical(member, out);
                 }
-                text(name, out);
-                out.push(b':');
-                write_canonical(member, out);
+                out.push(b'}');
+            };
+            // serde_json keeps members sorted by name, unless some crate of the application
+            // turns on its `preserve_order`.
+            if members.keys().is_sorted() {
+                write(&mut members.iter(), out);
+            } else {
+                let mut sorted: Vec<_> = members.iter().collect();
+                sorted.sort_unstable_by(|a, b| a.0.cmp(b.0));
+                write(&mut sorted.into_iter(), out);
             }
-            out.push(b'}');
         }
         Value::Array(items) => {
             out.push(b'[');
