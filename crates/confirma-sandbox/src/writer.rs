@@ -61,9 +61,13 @@ pub enum Ran {
 struct Submitted<C: Change> {
     space: SpaceId,
     change: C,
-    reply: oneshot::Sender<Result<C::Output, Failure>>,
+    reply: Reply<C>,
     result: Option<Result<C::Output, Failure>>,
 }
+
+/// Where a change's answer goes: with the change itself, so that the requester's task, not the
+/// writer's, drops it (a create's request is a tree of allocations).
+type Reply<C> = oneshot::Sender<(Result<<C as Change>::Output, Failure>, C)>;
 
 impl<C: Change> Job for Submitted<C> {
     fn space(&self) -> SpaceId {
@@ -102,12 +106,18 @@ impl<C: Change> Job for Submitted<C> {
     }
 
     fn answer(self: Box<Self>, failed: Option<Failure>) {
-        let result = match (failed, self.result) {
+        let Submitted {
+            change,
+            reply,
+            result,
+            ..
+        } = *self;
+        let result = match (failed, result) {
             (Some(failure), _) => Err(failure),
             (None, Some(result)) => result,
             (None, None) => Err(Failure::Internal),
         };
-        let _ = self.reply.send(result);
+        let _ = reply.send((result, change));
     }
 }
 
@@ -145,11 +155,15 @@ impl Writer {
                 result: None,
             }))
             .map_err(|_| Failure::Storage(StorageFault::other("the writer has stopped")))?;
-        answer.await.unwrap_or_else(|_| {
-            Err(Failure::Storage(StorageFault::other(
+        match answer.await {
+            Ok((result, change)) => {
+                drop(change);
+                result
+            }
+            Err(_) => Err(Failure::Storage(StorageFault::other(
                 "the writer has stopped",
-            )))
-        })
+            ))),
+        }
     }
 }
 
@@ -506,13 +520,14 @@ mod tests {
             client_id,
             request: Box::new(request),
             received: None,
+            request_sha256: None,
         })
     }
 
     /// The create as a client sends it.
-    fn received(mut create: CreateInvoice) -> CreateInvoice {
-        create.received = Some(Box::new(serde_json::to_value(&create.request).unwrap()));
-        create
+    fn received(create: CreateInvoice) -> CreateInvoice {
+        let sent = serde_json::to_value(&create.request).unwrap();
+        CreateInvoice::received(create.client_id, *create.request, &sent)
     }
 
     /// A change as it applied before creates held their rows back: each write made at once.
@@ -540,7 +555,7 @@ mod tests {
             result: None,
         });
         let answered = async move {
-            let answer = answer.await.unwrap();
+            let (answer, _) = answer.await.unwrap();
             format!("{:?}", answer.map_err(confirma_server::ApiError::from))
         };
         (job, Box::pin(answered))

@@ -106,11 +106,7 @@ impl PartnerApi for SandboxApi {
             self.0
                 .execute(
                     caller.space(),
-                    commands::CreateInvoice {
-                        client_id,
-                        request: Box::new(request.body),
-                        received: Some(Box::new(request.received)),
-                    },
+                    commands::CreateInvoice::received(client_id, request.body, &request.received),
                 )
                 .await
         };

@@ -125,16 +125,40 @@ impl Change for RenewToken {
 pub struct CreateInvoice {
     pub client_id: i64,
     pub request: Box<types::SalesInvoiceRequest>,
-    /// The request as received, which recognises its re-submission (none in an old log).
+    /// The request as received, in a log of an earlier version (none in the oldest logs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub received: Option<Box<serde_json::Value>>,
+    /// The digest of the request as received, which recognises its re-submission: taken where
+    /// the request arrived ([`CreateInvoice::received`]), not by the writer.
+    #[serde(skip)]
+    pub request_sha256: Option<String>,
+}
+
+impl CreateInvoice {
+    /// The create of `request`, as the client sent it (`received`).
+    pub fn received(
+        client_id: i64,
+        request: types::SalesInvoiceRequest,
+        received: &serde_json::Value,
+    ) -> Self {
+        Self {
+            client_id,
+            request: Box::new(request),
+            received: None,
+            request_sha256: Some(super::records::invoices::request_sha256(received)),
+        }
+    }
 }
 
 impl Change for CreateInvoice {
     type Output = types::CreateInvoiceResponse;
     async fn apply(&self, world: &mut World<'_>) -> Result<Self::Output, Failure> {
+        let received = self.request_sha256.clone().or_else(|| {
+            let logged = self.received.as_deref()?;
+            Some(super::records::invoices::request_sha256(logged))
+        });
         world
-            .submit_invoice(self.client_id, &self.request, self.received.as_deref())
+            .submit_invoice(self.client_id, &self.request, received)
             .await
     }
 

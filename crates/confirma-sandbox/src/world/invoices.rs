@@ -8,23 +8,23 @@ use sha2::Digest;
 use super::clock::Happened;
 pub use super::records::invoices::{DISTRIBUTION_DELAY, InvoiceRecord};
 use super::records::invoices::{
-    DistributionMethod, DistributionStatus, InvoiceStatus, RequestDigest, canonical_json,
+    DistributionMethod, DistributionStatus, InvoiceStatus, RequestDigest, request_sha256,
 };
 use super::refusal::Failure;
 use super::{World, rules, tables};
 
-/// The SHA-256 (hex) of the canonical JSON of the request as received, what recognises it
-/// when it is sent again (so regenerating the types changes no digest); without one, as the seed
-/// makes invoices, of the typed request.
+/// The digest of the request as received ([`request_sha256`]) when there was one; else, as the
+/// seed makes invoices, of the typed request.
 fn canonical_digest(
     request: &types::SalesInvoiceRequest,
-    received: Option<&serde_json::Value>,
+    received: Option<String>,
 ) -> Result<String, Failure> {
-    let canonical = match received {
-        Some(value) => canonical_json(value),
-        None => canonical_json(&serde_json::to_value(request).map_err(unserializable)?),
-    };
-    Ok(super::hex(&sha2::Sha256::digest(canonical.as_bytes())))
+    match received {
+        Some(digest) => Ok(digest),
+        None => Ok(request_sha256(
+            &serde_json::to_value(request).map_err(unserializable)?,
+        )),
+    }
 }
 
 /// The hash invoices stored before the canonical digest recognise their request by: of the
@@ -48,7 +48,7 @@ impl World<'_> {
         &mut self,
         client_id: i64,
         request: &types::SalesInvoiceRequest,
-        received: Option<&serde_json::Value>,
+        received: Option<String>,
     ) -> Result<(types::CreateInvoiceResponse, Option<InvoiceRecord>), Failure> {
         let client = self.client(client_id).await?;
         let checked = rules::invoices::check(request, &client)?;

@@ -410,13 +410,14 @@ impl<'c> World<'c> {
     }
 
     /// An invoice submitted by a client: checked and recorded, and its case opened when it is
-    /// payment-controlled (a DUPLICATE re-submission opens nothing). `received` is the request
-    /// as the client sent it, when there was one.
+    /// payment-controlled (a DUPLICATE re-submission opens nothing). `received` is the digest
+    /// of the request as the client sent it ([`records::invoices::request_sha256`]), when there
+    /// was one.
     async fn submit_invoice(
         &mut self,
         client_id: i64,
         request: &types::SalesInvoiceRequest,
-        received: Option<&serde_json::Value>,
+        received: Option<String>,
     ) -> Result<types::CreateInvoiceResponse> {
         let (accepted, record) = self.create_invoice(client_id, request, received).await?;
         if let Some(invoice) = record
@@ -429,10 +430,7 @@ impl<'c> World<'c> {
     }
 }
 
-/// Lower-case hex of bytes.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use records::hex;
 
 /// SHA-256 of a token: the form in which clients' tokens are stored and looked up. The one
 /// exception is the demo client's current token, kept as text in the world's row

@@ -185,6 +185,13 @@ impl InvoiceRecord {
     }
 }
 
+/// The SHA-256 (hex) of the canonical JSON of a request as received ([`canonical_json`]): what
+/// recognises it when it is sent again, whatever order its members came in.
+pub fn request_sha256(received: &serde_json::Value) -> String {
+    use sha2::Digest;
+    super::hex(&sha2::Sha256::digest(canonical_json(received).as_bytes()))
+}
+
 /// A JSON value in canonical form: object members sorted by name and those that are `null`
 /// left out, at every depth; arrays keep their order. Two requests that say the same thing give
 /// the same text, whether a field was absent or null, and whatever order it came in.

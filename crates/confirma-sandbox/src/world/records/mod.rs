@@ -4,6 +4,17 @@
 //! the rules that change them, or of HTTP: [`super::tables`] reads and writes them, the
 //! aggregates' rules decide with them.
 
+/// Lower-case hex of bytes (how digests are stored).
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        text.push(char::from(DIGITS[usize::from(b >> 4)]));
+        text.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    text
+}
+
 /// An enum of a record, stored by its names. The names are the records' own, fixed by the data
 /// already stored (today they equal the spec's wire names; `world::wire` maps the two, so a spec edit
 /// never changes what a stored record means).
@@ -43,3 +54,12 @@ pub mod filters;
 pub mod invoices;
 pub mod settlements;
 pub mod spaces;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hex_is_two_lower_case_digits_per_byte() {
+        assert_eq!(super::hex(&[0x00, 0x0f, 0xa5, 0xff, 0x10]), "000fa5ff10");
+        assert_eq!(super::hex(&[]), "");
+    }
+}
