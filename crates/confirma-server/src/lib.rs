@@ -10,11 +10,11 @@
 //! `src/generated/` is written by `cargo xtask codegen`; the rest of this crate is the hand-written
 //! runtime it calls into. The model types are the client's ([`types`] is `confirma_client::types`).
 
-mod decimal_places;
 mod encoded;
 mod error;
 pub mod exchange;
 mod json;
+mod keywords;
 pub mod limits;
 mod openapi;
 pub mod runtime;

@@ -18,7 +18,7 @@ pub static SPEC: LazyLock<Value> = LazyLock::new(|| {
 /// An OpenAPI 3.0 schema as JSON Schema 2020-12 for validation: `nullable` becomes a `null`
 /// type, component references point into `$defs`, keywords that only document are dropped, and
 /// `x-decimal-places: N` becomes an exact `multipleOf: 10^-N` (our validators check it on the
-/// number's text, `decimal_places.rs`, unlike the float arithmetic of most other tools).
+/// number's text, `keywords/`, unlike the float arithmetic of most other tools).
 pub fn to_json_schema(schema: &Value) -> Value {
     convert(schema, &|name| format!("#/$defs/{name}"), Mode::Validate)
 }

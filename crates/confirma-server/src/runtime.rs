@@ -30,13 +30,9 @@ pub(crate) struct Validators {
 static DEFS: LazyLock<Value> = LazyLock::new(crate::openapi::component_schemas);
 
 pub(crate) fn compile(schema: &Value) -> jsonschema::Validator {
-    jsonschema::options()
+    crate::keywords::exact_numbers(jsonschema::options())
         .with_draft(jsonschema::Draft::Draft202012)
         .should_validate_formats(true)
-        .with_keyword(
-            crate::decimal_places::KEYWORD,
-            crate::decimal_places::factory,
-        )
         .build(schema)
         .unwrap_or_else(|e| panic!("the embedded spec yields an invalid JSON Schema: {e}"))
 }
@@ -263,10 +259,10 @@ fn problem(root: &str, error: &jsonschema::ValidationError<'_>) -> FieldProblem 
         return field_problem(path, "required", "is required".to_string());
     }
     if let jsonschema::error::ValidationErrorKind::Custom { keyword, message } = kind
-        && keyword == crate::decimal_places::KEYWORD
+        && keyword == crate::keywords::DECIMAL_PLACES
     {
         // `x-decimal-places` in the spec, checked as an exact multipleOf.
-        return field_problem(path, crate::decimal_places::code(message), message.clone());
+        return field_problem(path, "decimalPlaces", message.clone());
     }
     let message = if shown_in_full(error.instance()) {
         error.to_string()
