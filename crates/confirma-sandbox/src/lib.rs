@@ -50,27 +50,11 @@ pub fn router(sandbox: Arc<Sandbox>) -> axum::Router {
     serve_itself_first(api.get_openapi_mut());
     confirma_server::finish(api)
         .merge(docs::router())
-        // A 503 of the sandbox's own (its storage failed) says when to try again.
-        .layer(axum::middleware::from_fn_with_state(
-            sandbox.clone(),
-            middleware::health::retry_after,
-        ))
-        // Injected faults answer in place of the operation; the journal records both.
-        .layer(axum::middleware::from_fn_with_state(
-            sandbox.clone(),
-            middleware::faults::inject,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            sandbox.clone(),
-            middleware::journal::record,
-        ))
-        // Each Partner API request's operation and caller, found once for all of the above.
+        // Limits, identification, journal, faults and health: one layer.
         .layer(axum::middleware::from_fn_with_state(
             sandbox,
-            middleware::identify::identify,
+            middleware::partner_api,
         ))
-        // Oversized URIs and headers are answered (414, 431) before anything else happens.
-        .layer(axum::middleware::from_fn(confirma_server::limits::enforce))
         .layer(
             // One line per request: method, path, status, latency. Headers (and so tokens) are
             // never recorded.

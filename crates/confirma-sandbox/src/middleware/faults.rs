@@ -3,43 +3,30 @@
 
 use std::time::Duration;
 
-use axum::extract::Request;
 use axum::http::HeaderValue;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use confirma_server::ApiError;
 
 use crate::app::Identified;
 
-/// Applies the sandbox's faults: as axum middleware, with the sandbox as state.
-pub async fn inject(
-    axum::extract::State(sandbox): axum::extract::State<std::sync::Arc<crate::Sandbox>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let identified = request.extensions().get::<Identified>();
-    let fault = identified.and_then(|i| {
-        sandbox
-            .spaces
-            .faults(i.space)
-            .take(i.operation.operation_id)
-    });
-    let Some(fault) = fault else {
-        return next.run(request).await;
-    };
+/// The fault injected for this request, if any: waits out its delay, then answers in its place
+/// (`Some`) or lets the operation answer (`None`, a delay alone).
+pub async fn inject(sandbox: &crate::Sandbox, identified: &Identified) -> Option<Response> {
+    let fault = sandbox
+        .spaces
+        .faults(identified.space)
+        .take(identified.operation.operation_id)?;
     if let Some(delay) = fault.delay_ms {
         tokio::time::sleep(Duration::from_millis(delay)).await;
     }
-    let Some(status) = fault.status else {
-        return next.run(request).await;
-    };
+    let status = fault.status?;
     let mut response = injected(status, &fault.operation).into_response();
     if let Some(seconds) = fault.retry_after_seconds {
         response
             .headers_mut()
             .insert("retry-after", HeaderValue::from(seconds));
     }
-    response
+    Some(response)
 }
 
 /// The answer of an injected failure: the status, with the error code that fits it.

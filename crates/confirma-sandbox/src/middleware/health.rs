@@ -1,13 +1,10 @@
 //! `Retry-After` on the sandbox's own 503 answers, from its storage's health.
 
-/// Gives the sandbox's own 503 answers (the storage failed) a `Retry-After`, as axum
-/// middleware inside the injected faults (whose answers carry one only when asked).
-pub async fn retry_after(
-    axum::extract::State(sandbox): axum::extract::State<std::sync::Arc<crate::Sandbox>>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    let mut response = next.run(request).await;
+use axum::response::Response;
+
+/// Gives a 503 of the sandbox's own (the storage failed) a `Retry-After`. Injected faults'
+/// answers do not pass here (they carry one only when asked).
+pub fn retry_after(sandbox: &crate::Sandbox, mut response: Response) -> Response {
     if response.status() == axum::http::StatusCode::SERVICE_UNAVAILABLE {
         let seconds = sandbox.health.retry_after_seconds();
         response

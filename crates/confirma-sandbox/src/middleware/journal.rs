@@ -1,12 +1,10 @@
 //! The request journal (`/sandbox/requests`) filled: every Partner API request, with who
 //! called (never the key), the status, the time and an error answer's problems.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::middleware::Next;
+use axum::http::{Method, Uri};
 use axum::response::Response;
 use chrono::Utc;
 use confirma_server::types::ErrorResponse;
@@ -17,12 +15,20 @@ use crate::journal::Entry;
 /// The most of an error answer read back for its code and field problems.
 const ERROR_BODY_LIMIT: usize = 256 * 1024;
 
-/// Records every Partner API request: as axum middleware, with the sandbox as state.
-pub async fn record(State(sandbox): State<Arc<Sandbox>>, request: Request, next: Next) -> Response {
-    let Some(identified) = request.extensions().get::<Identified>().cloned() else {
-        return next.run(request).await;
-    };
-    let started = Instant::now();
+/// A Partner API request being answered, to be journalled once it is.
+pub struct Started {
+    space: crate::world::SpaceId,
+    at: Instant,
+    entry: Entry,
+}
+
+/// Starts the journal entry of an identified request (its method and URI).
+pub async fn start(
+    sandbox: &Sandbox,
+    identified: &Identified,
+    method: &Method,
+    uri: &Uri,
+) -> Started {
     let space = identified.space;
     let (credential, client_id, sandbox_time) = match &identified.credential {
         Ok(Credential::Client(caller)) => {
@@ -32,12 +38,12 @@ pub async fn record(State(sandbox): State<Arc<Sandbox>>, request: Request, next:
         Ok(Credential::Provisioning(_)) => ("provisioning", None, sandbox.now_in(space).await.ok()),
         Ok(Credential::Unknown) | Err(_) => ("unknown", None, sandbox.now_in(space).await.ok()),
     };
-    let mut entry = Entry {
+    let entry = Entry {
         received_at: Utc::now(),
         sandbox_time: sandbox_time.unwrap_or_else(Utc::now),
-        method: request.method().to_string(),
-        path: request.uri().path().to_string(),
-        query: request.uri().query().map(crate::redact::query),
+        method: method.to_string(),
+        path: uri.path().to_string(),
+        query: uri.query().map(crate::redact::query),
         operation: identified.operation.operation_id.to_string(),
         credential: credential.to_string(),
         client_id,
@@ -46,10 +52,23 @@ pub async fn record(State(sandbox): State<Arc<Sandbox>>, request: Request, next:
         error_code: None,
         field_errors: Vec::new(),
     };
-    let response = next.run(request).await;
+    Started {
+        space,
+        at: Instant::now(),
+        entry,
+    }
+}
+
+/// Journals the request with its answer (an error answer's code and field problems read back
+/// from it) and sends the answer on.
+pub async fn finish(sandbox: &Sandbox, started: Started, response: Response) -> Response {
+    let Started {
+        space,
+        at,
+        mut entry,
+    } = started;
     entry.status = response.status().as_u16();
     let response = if entry.status >= 400 {
-        // Read the error answer back for its code and field problems, then send it on.
         let (parts, body) = response.into_parts();
         let bytes = axum::body::to_bytes(body, ERROR_BODY_LIMIT)
             .await
@@ -62,7 +81,7 @@ pub async fn record(State(sandbox): State<Arc<Sandbox>>, request: Request, next:
     } else {
         response
     };
-    entry.duration_ms = started.elapsed().as_millis() as u64;
+    entry.duration_ms = at.elapsed().as_millis() as u64;
     sandbox.spaces.journal(space).push(entry);
     response
 }
