@@ -660,6 +660,15 @@ impl Statement {
         self
     }
 
+    /// Appends an integer as text, not as a value: SQLite (3.50) prepares a statement again
+    /// each time a value its `LIMIT` or `OFFSET` reads is bound again (it plans with the
+    /// number), and a page of 100 spent a fifth of its CPU re-preparing. Each page size and
+    /// offset is its own cached statement instead.
+    fn int(&mut self, n: i64) -> &mut Self {
+        self.sql.push_str(&n.to_string());
+        self
+    }
+
     /// Appends the placeholder of a new value.
     fn value(&mut self, value: Value) -> &mut Self {
         self.values.push(value);
@@ -789,10 +798,8 @@ fn distribution_statements(
     let mut numbers = Statement::default();
     numbers.push("SELECT number FROM invoices");
     where_distributions(&mut numbers, &invoices, space, client_id, filter, statuses);
-    numbers
-        .push(" ORDER BY number LIMIT ")
-        .value(Value::Int(limit));
-    numbers.push(" OFFSET ").value(Value::Int(offset));
+    numbers.push(" ORDER BY number LIMIT ").int(limit);
+    numbers.push(" OFFSET ").int(offset);
     (numbers, total)
 }
 
@@ -1007,13 +1014,13 @@ fn page_statement(
     // In the order of `invoices_by_number` to its date (numbers are unique: the same order), so
     // that it is the one index that gives it: walked alone, whatever the statistics.
     page.push(" ORDER BY number, invoice_day LIMIT ")
-        .value(Value::Int(limit))
+        .int(limit)
         .push(" OFFSET ")
-        .value(Value::Int(offset))
+        .int(offset)
         // A limit the page already keeps, so that no planner merges this subquery into the
         // aggregate and probes each invoice once per use of its answer.
         .push(") AS p LIMIT ")
-        .value(Value::Int(limit))
+        .int(limit)
         .push(") AS page");
     page
 }
