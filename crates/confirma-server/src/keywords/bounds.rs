@@ -7,8 +7,8 @@ use std::cmp::Ordering;
 use jsonschema::{Keyword, ValidationError, paths::Location};
 use serde_json::{Map, Value};
 
-use super::Builtin;
 use super::decimal::Decimal;
+use super::{Builtin, Numeric, OnText};
 
 pub(super) const MINIMUM: &str = "minimum";
 pub(super) const MAXIMUM: &str = "maximum";
@@ -38,11 +38,11 @@ fn bound<'a>(
 ) -> Result<Box<dyn for<'i> Keyword<'i>>, ValidationError<'a>> {
     let builtin = Builtin::new(keyword, value)?;
     Ok(match value.as_number() {
-        Some(limit) => Box::new(Bound {
+        Some(limit) => Box::new(Numeric(Bound {
             limit: limit.clone(),
             beyond,
             builtin,
-        }),
+        })),
         None => Box::new(builtin),
     })
 }
@@ -54,30 +54,13 @@ struct Bound {
     builtin: Builtin,
 }
 
-impl Bound {
-    fn within(&self, instance: &Value) -> bool {
-        match instance {
-            Value::Number(n) => {
-                let order =
-                    Decimal::parse(n.as_str()).compare(&Decimal::parse(self.limit.as_str()));
-                order != self.beyond
-            }
-            _ => true,
-        }
-    }
-}
-
-impl<'i> Keyword<'i> for Bound {
-    fn validate(&self, instance: &'i Value) -> Result<(), ValidationError<'i>> {
-        if self.within(instance) {
-            Ok(())
-        } else {
-            self.builtin.validate(instance)
-        }
+impl OnText for Bound {
+    fn holds(&self, number: &Decimal<'_>) -> bool {
+        number.compare(&Decimal::parse(self.limit.as_str())) != self.beyond
     }
 
-    fn is_valid(&self, instance: &'i Value) -> bool {
-        self.within(instance) || self.builtin.is_valid(instance)
+    fn refuse<'i>(&self, instance: &'i Value) -> Result<(), ValidationError<'i>> {
+        self.builtin.validate(instance)
     }
 }
 

@@ -5,8 +5,8 @@
 use jsonschema::{Keyword, ValidationError, paths::Location};
 use serde_json::{Map, Value};
 
-use super::Builtin;
 use super::decimal::Decimal;
+use super::{Builtin, Numeric, OnText};
 
 /// The keyword this module overrides.
 pub(crate) const KEYWORD: &str = "multipleOf";
@@ -22,7 +22,7 @@ pub(super) fn factory<'a>(
         .as_number()
         .and_then(|n| Decimal::parse(n.as_str()).places_of_unit())
     {
-        Some(places) => Ok(Box::new(DecimalPlaces { places })),
+        Some(places) => Ok(Box::new(Numeric(DecimalPlaces { places }))),
         None => Ok(Box::new(Builtin::new(KEYWORD, value)?)),
     }
 }
@@ -32,26 +32,13 @@ struct DecimalPlaces {
     places: u32,
 }
 
-impl DecimalPlaces {
-    fn holds(&self, instance: &Value) -> bool {
-        match instance {
-            Value::Number(n) => Decimal::parse(n.as_str()).decimals() <= u128::from(self.places),
-            _ => true,
-        }
-    }
-}
-
-impl<'i> Keyword<'i> for DecimalPlaces {
-    fn validate(&self, instance: &'i Value) -> Result<(), ValidationError<'i>> {
-        if self.holds(instance) {
-            Ok(())
-        } else {
-            Err(ValidationError::custom(message(self.places)))
-        }
+impl OnText for DecimalPlaces {
+    fn holds(&self, number: &Decimal<'_>) -> bool {
+        number.decimals() <= u128::from(self.places)
     }
 
-    fn is_valid(&self, instance: &'i Value) -> bool {
-        self.holds(instance)
+    fn refuse<'i>(&self, _instance: &'i Value) -> Result<(), ValidationError<'i>> {
+        Err(ValidationError::custom(message(self.places)))
     }
 }
 

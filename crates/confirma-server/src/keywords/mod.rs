@@ -12,6 +12,8 @@ mod decimal_places;
 use jsonschema::{Keyword, ValidationError, ValidationOptions};
 use serde_json::Value;
 
+use decimal::Decimal;
+
 pub(crate) use decimal_places::KEYWORD as DECIMAL_PLACES;
 
 /// `options` with our checks in place of the crate's for the keywords they cover.
@@ -20,6 +22,42 @@ pub(crate) fn exact_numbers(options: ValidationOptions<'static>) -> ValidationOp
         .with_keyword(decimal_places::KEYWORD, decimal_places::factory)
         .with_keyword(bounds::MINIMUM, bounds::minimum)
         .with_keyword(bounds::MAXIMUM, bounds::maximum)
+}
+
+/// A keyword's check of a number, on its text.
+trait OnText: Send + Sync {
+    /// Whether `number` satisfies the keyword.
+    fn holds(&self, number: &Decimal<'_>) -> bool;
+
+    /// The answer for an instance [`OnText::holds`] refused: an error, or the crate's word
+    /// that it is valid after all.
+    fn refuse<'i>(&self, instance: &'i Value) -> Result<(), ValidationError<'i>>;
+}
+
+/// A keyword checked on numbers by `C`; anything but a number satisfies it, as for the crate's.
+struct Numeric<C>(C);
+
+impl<C: OnText> Numeric<C> {
+    fn holds(&self, instance: &Value) -> bool {
+        match instance {
+            Value::Number(n) => self.0.holds(&Decimal::parse(n.as_str())),
+            _ => true,
+        }
+    }
+}
+
+impl<'i, C: OnText> Keyword<'i> for Numeric<C> {
+    fn validate(&self, instance: &'i Value) -> Result<(), ValidationError<'i>> {
+        if self.holds(instance) {
+            Ok(())
+        } else {
+            self.0.refuse(instance)
+        }
+    }
+
+    fn is_valid(&self, instance: &'i Value) -> bool {
+        self.holds(instance) || self.0.refuse(instance).is_ok()
+    }
 }
 
 /// The crate's own check of `keyword: value` alone.
