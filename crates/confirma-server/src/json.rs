@@ -73,7 +73,9 @@ pub async fn read_body(headers: &HeaderMap, mut body: Body) -> Result<Vec<u8>, A
 
 /// Parses `bytes` as one JSON value, refusing an object that repeats a key (400 naming its path),
 /// in one pass: the value is built as `serde_json` builds it, and a repeated key is noticed when
-/// its object has it already.
+/// its object has it already. One difference: `serde_json` (with `raw_value`, which the client
+/// crate turns on) reads an object whose first member is named `$serde_json::private::RawValue`
+/// as the JSON text in that member; here it is the object the client sent.
 pub fn parse(bytes: &[u8]) -> Result<Value, ApiError> {
     let mut reader = serde_json::Deserializer::from_slice(bytes);
     let (value, repeated) = Unique
@@ -252,6 +254,13 @@ mod tests {
             assert_eq!(ours, theirs, "{text}");
             assert_eq!(ours.to_string(), theirs.to_string(), "{text}");
         }
+        // serde_json's raw-value marker has no meaning in a request: the object as sent.
+        let text = r#"{"$serde_json::private::RawValue": "{\"a\": 1, \"a\": 2}"}"#;
+        let ours = parse(text.as_bytes()).unwrap();
+        assert_eq!(
+            ours["$serde_json::private::RawValue"],
+            Value::String(r#"{"a": 1, "a": 2}"#.into())
+        );
     }
 
     #[test]

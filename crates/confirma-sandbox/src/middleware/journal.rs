@@ -29,6 +29,7 @@ pub async fn start(
     method: &Method,
     uri: &Uri,
 ) -> Started {
+    let at = Instant::now();
     let space = identified.space;
     let (credential, client_id, sandbox_time) = match &identified.credential {
         Ok(Credential::Client(caller)) => {
@@ -52,11 +53,7 @@ pub async fn start(
         error_code: None,
         field_errors: Vec::new(),
     };
-    Started {
-        space,
-        at: Instant::now(),
-        entry,
-    }
+    Started { space, at, entry }
 }
 
 /// Journals the request with its answer (an error answer's code and field problems read back

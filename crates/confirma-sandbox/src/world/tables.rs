@@ -660,13 +660,18 @@ impl Statement {
         self
     }
 
-    /// Appends an integer as text, not as a value: SQLite (3.50) prepares a statement again
-    /// each time a value its `LIMIT` or `OFFSET` reads is bound again (it plans with the
-    /// number), and a page of 100 spent a fifth of its CPU re-preparing. Each page size and
-    /// offset is its own cached statement instead.
-    fn int(&mut self, n: i64) -> &mut Self {
-        self.sql.push_str(&n.to_string());
-        self
+    /// Appends a count of rows (a `LIMIT` or `OFFSET`): on SQLite as text, elsewhere as a value.
+    /// SQLite (3.50) prepares a statement again each time a value its `LIMIT` or `OFFSET` reads
+    /// is bound again (it plans with the number), and a page of 100 spent a fifth of its CPU
+    /// re-preparing; there each page size and offset is its own cached statement instead.
+    /// PostgreSQL prepares on the server: a value keeps one statement for every offset.
+    fn rows(&mut self, sqlite: bool, n: i64) -> &mut Self {
+        if sqlite {
+            self.sql.push_str(&n.to_string());
+            self
+        } else {
+            self.value(Value::Int(n))
+        }
     }
 
     /// Appends the placeholder of a new value.
@@ -798,8 +803,8 @@ fn distribution_statements(
     let mut numbers = Statement::default();
     numbers.push("SELECT number FROM invoices");
     where_distributions(&mut numbers, &invoices, space, client_id, filter, statuses);
-    numbers.push(" ORDER BY number LIMIT ").int(limit);
-    numbers.push(" OFFSET ").int(offset);
+    numbers.push(" ORDER BY number LIMIT ").rows(sqlite, limit);
+    numbers.push(" OFFSET ").rows(sqlite, offset);
     (numbers, total)
 }
 
@@ -1014,13 +1019,13 @@ fn page_statement(
     // In the order of `invoices_by_number` to its date (numbers are unique: the same order), so
     // that it is the one index that gives it: walked alone, whatever the statistics.
     page.push(" ORDER BY number, invoice_day LIMIT ")
-        .int(limit)
+        .rows(sqlite, limit)
         .push(" OFFSET ")
-        .int(offset)
+        .rows(sqlite, offset)
         // A limit the page already keeps, so that no planner merges this subquery into the
         // aggregate and probes each invoice once per use of its answer.
         .push(") AS p LIMIT ")
-        .int(limit)
+        .rows(sqlite, limit)
         .push(") AS page");
     page
 }

@@ -16,8 +16,9 @@ pub(super) struct Decimal<'a> {
     top: i128,
 }
 
-/// An exponent beyond `i128` (a JSON number may have any): clamped far past any digit count,
-/// which answers every comparison and count asked of it here the same way.
+/// An exponent beyond ±`FAR` (a JSON number may have any): clamped there, far past any digit
+/// count, which answers every comparison and count asked of it here the same way and keeps the
+/// arithmetic on it from overflowing.
 const FAR: i128 = 1 << 100;
 
 impl<'a> Decimal<'a> {
@@ -27,7 +28,8 @@ impl<'a> Decimal<'a> {
         let exponent = exponent.strip_prefix('+').unwrap_or(exponent);
         let exponent = exponent
             .parse::<i128>()
-            .unwrap_or(if exponent.starts_with('-') { -FAR } else { FAR });
+            .unwrap_or(if exponent.starts_with('-') { -FAR } else { FAR })
+            .clamp(-FAR, FAR);
         let (negative, mantissa) = match mantissa.strip_prefix('-') {
             Some(rest) => (true, rest),
             None => (false, mantissa),
@@ -134,6 +136,13 @@ mod tests {
             ("1500e-2", 0),
             ("1e-99999999999999999999", 99999999999999999999),
             ("1e-9999999999999999999999999999999999999999", FAR as u128),
+            // Within i128 but at its edge: clamped before any arithmetic.
+            ("1e-170141183460469231731687303715884105728", FAR as u128),
+            (
+                "0.1e-170141183460469231731687303715884105728",
+                FAR as u128 + 1,
+            ),
+            ("10e170141183460469231731687303715884105727", 0),
             ("1e+9999999999999999999999999999999999999999", 0),
             ("0e-7", 0),
             ("0.000", 0),
@@ -206,5 +215,22 @@ mod tests {
                 }
             }
         }
+        // Exponents at the edge of i128 are clamped before any arithmetic: such a number still
+        // compares right with every ordinary one.
+        let order = |a: &str, b: &str| Decimal::parse(a).compare(&Decimal::parse(b));
+        let big = "10e170141183460469231731687303715884105727";
+        let tiny = "0.1e-170141183460469231731687303715884105728";
+        assert_eq!(
+            order(big, "123456789012345678901234567890.12"),
+            Ordering::Greater
+        );
+        assert_eq!(
+            order(&format!("-{big}"), "-999999999999.991"),
+            Ordering::Less
+        );
+        assert_eq!(order(tiny, "0"), Ordering::Greater);
+        assert_eq!(order(tiny, "1e-400"), Ordering::Less);
+        assert_eq!(order(&format!("-{tiny}"), "0"), Ordering::Less);
+        assert_eq!(order(&format!("-{tiny}"), "-1e-400"), Ordering::Greater);
     }
 }
