@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 
+use crate::profile::Profiler;
+
 /// What one run measures, from the command line.
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -25,6 +27,8 @@ pub struct Options {
     /// Seconds of each workload.
     pub seconds: u64,
     pub out: PathBuf,
+    /// Where to draw a flame graph of the sandbox under each workload (`--profiles DIR`).
+    pub profiles: Option<PathBuf>,
 }
 
 impl Options {
@@ -34,6 +38,7 @@ impl Options {
             clients: 10,
             seconds: 10,
             out: PathBuf::from("docs/benchmarks.md"),
+            profiles: None,
         };
         let mut args = args.iter();
         while let Some(arg) = args.next() {
@@ -43,9 +48,8 @@ impl Options {
                 "--clients" => options.clients = value()?.parse()?,
                 "--seconds" => options.seconds = value()?.parse()?,
                 "--out" => options.out = PathBuf::from(value()?),
-                other => bail!(
-                    "unknown option {other}; usage: cargo xtask bench [--invoices N] [--clients C] [--seconds S] [--out FILE]"
-                ),
+                "--profiles" => options.profiles = Some(PathBuf::from(value()?)),
+                other => bail!("unknown option {other}; usage: cargo xtask bench {USAGE}"),
             }
         }
         if options.clients < 2 || options.invoices < 2 * options.clients {
@@ -54,6 +58,9 @@ impl Options {
         Ok(options)
     }
 }
+
+/// The bench's options, as its usage line gives them.
+pub const USAGE: &str = "[--invoices N] [--clients C] [--seconds S] [--out FILE] [--profiles DIR]";
 
 const PROVISIONING: &str = "bench-provisioning";
 const ADMIN: &str = "bench-admin";
@@ -77,6 +84,8 @@ struct Server {
     name: &'static str,
     base: String,
     child: Child,
+    /// Records the server under each workload, as `<prefix>-<workload>.svg`.
+    profile: Option<(Profiler, &'static str)>,
 }
 
 impl Drop for Server {
@@ -124,7 +133,21 @@ impl Server {
             name,
             base: base.with_context(|| format!("{name} printed no address"))?,
             child,
+            profile: None,
         })
+    }
+
+    /// Runs `workload`, recorded when this server is profiled.
+    fn measure<T>(&self, workload: &str, run: impl FnOnce() -> Result<T>) -> Result<T> {
+        match &self.profile {
+            None => run(),
+            Some((profiler, prefix)) => profiler.record(
+                self.child.id(),
+                &format!("{prefix}-{workload}"),
+                &format!("{}: {workload}", self.name),
+                run,
+            ),
+        }
     }
 
     /// Peak resident memory so far (VmHWM), in MiB.
@@ -426,34 +449,40 @@ fn read_workloads(server: &Server, key: &str, seconds: u64, seeded: &Seeded) -> 
         env.extend(extra.iter().cloned());
         env
     }
-    let validate = wrk(
-        &format!("{}{VALIDATE}", server.base),
-        "get.lua",
-        seconds,
-        &env(key, &[]),
-    )?;
-    let lookup = wrk(
-        &server.base,
-        "lookup.lua",
-        seconds,
-        &env(
-            key,
-            &[
-                ("BENCH_BASE", BASE.to_string()),
-                ("BENCH_COUNT", seeded.big_count.to_string()),
-                ("BENCH_THREADS", "1".to_string()),
-            ],
-        ),
-    )?;
-    let page = wrk(
-        &format!(
-            "{}/api/v1/partner/invoice/distribution/v2?fromInvDate={}-01&toInvDate={}-28&page=2&pageSize=100",
-            server.base, seeded.month, seeded.month
-        ),
-        "get.lua",
-        seconds,
-        &env(key, &[]),
-    )?;
+    let validate = server.measure("validate", || {
+        wrk(
+            &format!("{}{VALIDATE}", server.base),
+            "get.lua",
+            seconds,
+            &env(key, &[]),
+        )
+    })?;
+    let lookup = server.measure("lookup", || {
+        wrk(
+            &server.base,
+            "lookup.lua",
+            seconds,
+            &env(
+                key,
+                &[
+                    ("BENCH_BASE", BASE.to_string()),
+                    ("BENCH_COUNT", seeded.big_count.to_string()),
+                    ("BENCH_THREADS", "1".to_string()),
+                ],
+            ),
+        )
+    })?;
+    let page = server.measure("page", || {
+        wrk(
+            &format!(
+                "{}/api/v1/partner/invoice/distribution/v2?fromInvDate={}-01&toInvDate={}-28&page=2&pageSize=100",
+                server.base, seeded.month, seeded.month
+            ),
+            "get.lua",
+            seconds,
+            &env(key, &[]),
+        )
+    })?;
     Ok(Report {
         validate: Some(validate),
         lookup: Some(lookup),
@@ -469,12 +498,14 @@ fn create_workload(
     work: &Path,
     base: u64,
 ) -> Result<Load> {
-    wrk(
-        &server.base,
-        "create.lua",
-        seconds,
-        &create_env(key, work, base),
-    )
+    server.measure("create", || {
+        wrk(
+            &server.base,
+            "create.lua",
+            seconds,
+            &create_env(key, work, base),
+        )
+    })
 }
 
 /// The environment of `create.lua`: the body's files, the first number, the key.
@@ -522,15 +553,18 @@ fn advance(server: &Server, key: &str) -> Result<Advance> {
         Ok(worst)
     });
     std::thread::sleep(Duration::from_millis(500));
-    let started = Instant::now();
-    let answer = curl(
-        "POST",
-        &format!("{}/sandbox/clock/advance", server.base),
-        &[("X-Admin-Token", ADMIN)],
-        Some(&json!({"days": 18})),
-    );
-    let seconds = started.elapsed().as_secs_f64();
+    let timed = server.measure("advance", || {
+        let started = Instant::now();
+        let answer = curl(
+            "POST",
+            &format!("{}/sandbox/clock/advance", server.base),
+            &[("X-Admin-Token", ADMIN)],
+            Some(&json!({"days": 18})),
+        );
+        Ok((answer, started.elapsed().as_secs_f64()))
+    });
     done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let (answer, seconds) = timed?;
     let concurrent = concurrent
         .join()
         .map_err(|_| anyhow::anyhow!("wrk thread"))??;
@@ -740,8 +774,16 @@ fn measure_sandbox(
     size: impl Fn() -> Option<f64>,
 ) -> Result<Report> {
     eprintln!("bench: {name}: seeding {} invoices", options.invoices);
-    let server = Server::start(name, sandbox_command(binary, &storage), SANDBOX_READY)?;
+    let mut server = Server::start(name, sandbox_command(binary, &storage), SANDBOX_READY)?;
     let seeded = seed(&server, cli, options, work)?;
+    if let Some(dir) = &options.profiles {
+        let prefix = if name.contains("PostgreSQL") {
+            "postgresql"
+        } else {
+            "sqlite"
+        };
+        server.profile = Some((Profiler::new(dir)?, prefix));
+    }
     capture_answers(&server, &seeded, work)?;
     eprintln!("bench: {name}: read workloads");
     let mut report = read_workloads(&server, &seeded.big_token, options.seconds, &seeded)?;
@@ -1075,6 +1117,15 @@ fn report(options: &Options, targets: &[(&str, &Report)]) -> String {
         options.seconds,
         machine()
     );
+    if let Some(dir) = &options.profiles {
+        let _ = writeln!(
+            out,
+            "Run with `--profiles {0}`: a flame graph of the sandbox under each workload, per \
+             backend, is in `{0}` (`sqlite-page.svg`, `postgresql-advance.svg`, ...), recorded \
+             during the same run (perf at 499 Hz costs the sandbox a few percent).\n",
+            dir.display()
+        );
+    }
     let prism = targets
         .iter()
         .find(|(n, _)| n.starts_with("Prism"))

@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod codegen;
+pub mod profile;
 pub mod tidy;
 
 use std::path::{Path, PathBuf};

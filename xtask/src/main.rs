@@ -4,7 +4,8 @@
 //! - `cargo xtask codegen` regenerates every generated file from `openapi/partner-api.yaml`.
 //! - `cargo xtask codegen --check` writes nothing and fails when a generated file is stale.
 //! - `cargo xtask bench` measures the sandbox beside Prism and a bare axum ceiling and writes
-//!   `docs/benchmarks.md`.
+//!   `docs/benchmarks.md`; with `--profiles docs/profiles`, a flame graph of the sandbox under
+//!   each workload too.
 
 use std::process::ExitCode;
 
@@ -17,7 +18,8 @@ fn main() -> ExitCode {
         ["bench", rest @ ..] => xtask::bench::Options::parse(rest).and_then(xtask::bench::run),
         _ => {
             eprintln!(
-                "usage: cargo xtask codegen [--check] | cargo xtask bench [--invoices N] [--clients C] [--seconds S] [--out FILE]"
+                "usage: cargo xtask codegen [--check] | cargo xtask bench {}",
+                xtask::bench::USAGE
             );
             return ExitCode::from(2);
         }
