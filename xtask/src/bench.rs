@@ -1122,7 +1122,8 @@ fn report(options: &Options, targets: &[(&str, &Report)]) -> String {
             out,
             "Run with `--profiles {0}`: a flame graph of the sandbox under each workload, per \
              backend, is in `{0}` (`sqlite-page.svg`, `postgresql-advance.svg`, ...), recorded \
-             during the same run (perf at 499 Hz costs the sandbox a few percent).\n",
+             during the same run (perf at 199 Hz, for at most a workload's first 30 seconds, \
+             costs the sandbox a few percent).\n",
             dir.display()
         );
     }

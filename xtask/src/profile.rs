@@ -3,10 +3,10 @@
 //! missed target is spent in before reading any code.
 //!
 //! Each workload the bench runs against the sandbox is recorded with Linux `perf` (Debian's
-//! `linux-perf`) at 499 samples a second with DWARF call graphs (the release build keeps its
-//! debug line tables and no frame pointers), then folded and drawn by inferno (`cargo install
-//! inferno`, installed when missing). The recording covers only the sandbox's process: wrk, and
-//! on PostgreSQL the database server, are not in it.
+//! `linux-perf`) at 199 samples a second, for at most its first 30 seconds, with DWARF call
+//! graphs, then folded and drawn by inferno (`cargo install inferno`, installed when missing).
+//! The recording covers only the sandbox's process: wrk, and on PostgreSQL the database server,
+//! are not in it.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -14,8 +14,13 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
-/// Samples a second: an odd rate, so that it does not beat with the runtime's own timers.
-const FREQUENCY: &str = "499";
+/// Samples a second: an odd rate, so that it does not beat with the runtime's own timers
+/// (about 4,000 samples in a 10-second workload on two cores).
+const FREQUENCY: &str = "199";
+
+/// The most seconds of a workload recorded (the first ones): at a million invoices an advance
+/// takes minutes, and a DWARF sample copies 16 KiB of stack.
+const MOST_SECONDS: &str = "30";
 
 /// Records workloads into `dir` as `<stem>.svg`.
 #[derive(Clone, Debug)]
@@ -81,6 +86,7 @@ impl Profiler {
             .arg(pid.to_string())
             .arg("-o")
             .arg(&data)
+            .args(["--", "sleep", MOST_SECONDS])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
