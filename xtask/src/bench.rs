@@ -11,12 +11,13 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 
-use crate::profile::Profiler;
+use crate::profile::{Profiler, Recording};
 
 /// What one run measures, from the command line.
 #[derive(Clone, Debug)]
@@ -85,7 +86,7 @@ struct Server {
     base: String,
     child: Child,
     /// Records the server under each workload, as `<prefix>-<workload>.svg`.
-    profile: Option<(Profiler, &'static str)>,
+    profile: Option<(Rc<Profiler>, &'static str)>,
 }
 
 impl Drop for Server {
@@ -139,14 +140,32 @@ impl Server {
 
     /// Runs `workload`, recorded when this server is profiled.
     fn measure<T>(&self, workload: &str, run: impl FnOnce() -> Result<T>) -> Result<T> {
-        match &self.profile {
-            None => run(),
-            Some((profiler, prefix)) => profiler.record(
-                self.child.id(),
-                &format!("{prefix}-{workload}"),
-                &format!("{}: {workload}", self.name),
-                run,
-            ),
+        let recording = self.start_recording(workload)?;
+        let result = run();
+        self.stop_recording(recording);
+        result
+    }
+
+    /// Starts recording `workload` when this server is profiled.
+    fn start_recording(&self, workload: &str) -> Result<Option<Recording>> {
+        self.profile
+            .as_ref()
+            .map(|(profiler, prefix)| {
+                profiler.start(
+                    self.child.id(),
+                    &format!("{prefix}-{workload}"),
+                    &format!("{}: {workload}", self.name),
+                )
+            })
+            .transpose()
+    }
+
+    /// Ends a recording; one that failed is reported, and the measurement stands.
+    fn stop_recording(&self, recording: Option<Recording>) {
+        if let (Some((profiler, _)), Some(recording)) = (&self.profile, recording)
+            && let Err(err) = profiler.stop(recording)
+        {
+            eprintln!("bench: {err:#}");
         }
     }
 
@@ -553,18 +572,20 @@ fn advance(server: &Server, key: &str) -> Result<Advance> {
         Ok(worst)
     });
     std::thread::sleep(Duration::from_millis(500));
-    let timed = server.measure("advance", || {
-        let started = Instant::now();
-        let answer = curl(
-            "POST",
-            &format!("{}/sandbox/clock/advance", server.base),
-            &[("X-Admin-Token", ADMIN)],
-            Some(&json!({"days": 18})),
-        );
-        Ok((answer, started.elapsed().as_secs_f64()))
-    });
+    let recording = server.start_recording("advance");
+    let started = Instant::now();
+    let answer = curl(
+        "POST",
+        &format!("{}/sandbox/clock/advance", server.base),
+        &[("X-Admin-Token", ADMIN)],
+        Some(&json!({"days": 18})),
+    );
+    let seconds = started.elapsed().as_secs_f64();
     done.store(true, std::sync::atomic::Ordering::SeqCst);
-    let (answer, seconds) = timed?;
+    match recording {
+        Ok(recording) => server.stop_recording(recording),
+        Err(err) => eprintln!("bench: {err:#}"),
+    }
     let concurrent = concurrent
         .join()
         .map_err(|_| anyhow::anyhow!("wrk thread"))??;
@@ -771,18 +792,19 @@ fn measure_sandbox(
     storage: Vec<String>,
     options: &Options,
     work: &Path,
+    profiler: Option<&Rc<Profiler>>,
     size: impl Fn() -> Option<f64>,
 ) -> Result<Report> {
     eprintln!("bench: {name}: seeding {} invoices", options.invoices);
     let mut server = Server::start(name, sandbox_command(binary, &storage), SANDBOX_READY)?;
     let seeded = seed(&server, cli, options, work)?;
-    if let Some(dir) = &options.profiles {
+    if let Some(profiler) = profiler {
         let prefix = if name.contains("PostgreSQL") {
             "postgresql"
         } else {
             "sqlite"
         };
-        server.profile = Some((Profiler::new(dir)?, prefix));
+        server.profile = Some((profiler.clone(), prefix));
     }
     capture_answers(&server, &seeded, work)?;
     eprintln!("bench: {name}: read workloads");
@@ -999,6 +1021,13 @@ pub fn run(options: Options) -> Result<()> {
         server_url.rsplit_once('/').map_or(&*server_url, |(b, _)| b)
     );
 
+    // Before any long work: a machine that cannot record says so at once.
+    let profiler = options
+        .profiles
+        .as_deref()
+        .map(|dir| Profiler::new(dir, &work))
+        .transpose()?
+        .map(Rc::new);
     let db_file = work.join("bench.db");
     let sqlite = measure_sandbox(
         "sandbox (SQLite)",
@@ -1009,6 +1038,7 @@ pub fn run(options: Options) -> Result<()> {
         vec!["--db".into(), db_file.display().to_string()],
         &options,
         &work,
+        profiler.as_ref(),
         || {
             let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
             let wal = db_file.with_extension("db-wal");
@@ -1024,6 +1054,7 @@ pub fn run(options: Options) -> Result<()> {
         vec!["--database-url".into(), pg_url.clone()],
         &options,
         &work,
+        profiler.as_ref(),
         || {
             run_command(Command::new("psql").args([
                 &server_url,
@@ -1077,6 +1108,9 @@ pub fn run(options: Options) -> Result<()> {
     }
     std::fs::write(&options.out, &text)
         .with_context(|| format!("writing {}", options.out.display()))?;
+    if let Some(profiler) = &profiler {
+        profiler.draw();
+    }
     let _ = run_command(Command::new("psql").args([
         &server_url,
         "-qc",
@@ -1122,8 +1156,8 @@ fn report(options: &Options, targets: &[(&str, &Report)]) -> String {
             out,
             "Run with `--profiles {0}`: a flame graph of the sandbox under each workload, per \
              backend, is in `{0}` (`sqlite-page.svg`, `postgresql-advance.svg`, ...), recorded \
-             during the same run (perf at 199 Hz, for at most a workload's first 30 seconds, \
-             costs the sandbox a few percent).\n",
+             during the same run (perf at 199 Hz, for at most a workload's first 30 seconds; \
+             the numbers below include what recording cost).\n",
             dir.display()
         );
     }

@@ -516,8 +516,8 @@ pub async fn put_invoice(c: Scoped<'_>, invoice: &InvoiceRecord) -> Result<()> {
     put_invoices(c, std::slice::from_ref(invoice)).await
 }
 
-/// [`put_invoice`] for many invoices at once: one statement per [`ROWS_PER_STATEMENT`] invoices
-/// and one for the counts of their distributions, however many change. When an invoice appears
+/// [`put_invoice`] for many invoices at once: a statement per chunk of [`statements`] for the
+/// invoices and for the counts of their distributions. When an invoice appears
 /// more than once, its last version is the one written.
 pub async fn put_invoices(mut c: Scoped<'_>, invoices: &[InvoiceRecord]) -> Result<()> {
     let space = c.space();
@@ -1137,7 +1137,7 @@ pub async fn insert_case(c: Scoped<'_>, case: &CaseRecord) -> Result<()> {
     insert_cases(c, std::slice::from_ref(case)).await
 }
 
-/// [`insert_case`] for many new cases at once, one statement per [`ROWS_PER_STATEMENT`] cases.
+/// [`insert_case`] for many new cases at once, a statement per chunk of [`statements`].
 pub async fn insert_cases(c: Scoped<'_>, cases: &[CaseRecord]) -> Result<()> {
     write_cases(c, cases.iter(), "").await
 }
@@ -1155,10 +1155,10 @@ pub async fn update_case(mut c: Scoped<'_>, case: &CaseRecord) -> Result<()> {
     one_row(updated.rows_affected(), "case", case.id)
 }
 
-/// The new state of many stored cases at once (an escalation step), one statement per
-/// [`ROWS_PER_STATEMENT`] cases; when a case appears more than once, its last version is the one
-/// written. The cases were read from the table in the same transaction, so each row exists: the
-/// multi-row upsert is the one statement that writes them all.
+/// The new state of many stored cases at once (an escalation step), a statement per chunk of
+/// [`statements`]; when a case appears more than once, its last version is the one written. The
+/// cases were read from the table in the same transaction, so each row exists: multi-row upserts
+/// write them all.
 pub async fn put_cases(c: Scoped<'_>, cases: &[CaseRecord]) -> Result<()> {
     let mut last = BTreeMap::new();
     for case in cases {
@@ -1172,7 +1172,7 @@ pub async fn put_cases(c: Scoped<'_>, cases: &[CaseRecord]) -> Result<()> {
     .await
 }
 
-/// Inserts cases, one statement per [`ROWS_PER_STATEMENT`], each ending with `on_conflict`.
+/// Inserts cases, a statement per chunk of [`statements`], each ending with `on_conflict`.
 async fn write_cases<'a>(
     mut c: Scoped<'_>,
     cases: impl Iterator<Item = &'a CaseRecord>,
