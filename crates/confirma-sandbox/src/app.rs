@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::credentials::Credentials;
 use crate::health::Health;
 use crate::spaces::Spaces;
-use crate::store::{Claim, Db};
+use crate::store::{Claim, Conn, Db};
 use crate::world::queries::{self, DistributionFilter, Page};
 use crate::world::{
     Caller, Change, Command, Failure, Genesis, SpaceId, State, StorageFault, World, commands,
@@ -190,14 +190,34 @@ impl Sandbox {
         Ok(self.writer.execute(space, change).await?)
     }
 
-    /// A read transaction: the space as of now, consistent for every statement made in it. A
-    /// space that no longer exists answers as an unknown credential.
-    pub async fn read(&self, space: SpaceId) -> Result<Reader, ApiError> {
-        let mut tx = self.db.begin_read().await.map_err(|e| {
-            let fault = StorageFault::from(e);
-            self.health.failed(&fault);
-            Failure::Storage(fault)
-        })?;
+    /// A connection to the database for a request's reads ([`Sandbox::read`]).
+    pub async fn connection(&self) -> Result<Conn, ApiError> {
+        Ok(self
+            .db
+            .connection()
+            .await
+            .map_err(|e| self.storage_failed(e))?)
+    }
+
+    /// A storage failure, told to the health monitor.
+    fn storage_failed(&self, error: sqlx::Error) -> Failure {
+        let fault = StorageFault::from(error);
+        self.health.failed(&fault);
+        Failure::Storage(fault)
+    }
+
+    /// A read transaction on `conn`: the space as of now, consistent for every statement made in
+    /// it. A space that no longer exists answers as an unknown credential.
+    pub async fn read<'c>(
+        &self,
+        conn: &'c mut Conn,
+        space: SpaceId,
+    ) -> Result<Reader<'c>, ApiError> {
+        let mut tx = self
+            .db
+            .begin_read(conn)
+            .await
+            .map_err(|e| self.storage_failed(e))?;
         let genesis = self
             .spaces
             .genesis(&mut tx, space)
@@ -225,11 +245,11 @@ impl Sandbox {
         filter: DistributionFilter,
         page: (usize, usize),
     ) -> Result<Option<Page<String>>, ApiError> {
-        let mut conn = self.db.pool.acquire().await.map_err(|e| {
-            let fault = StorageFault::from(e);
-            self.health.failed(&fault);
-            Failure::Storage(fault)
-        })?;
+        let mut conn = self
+            .db
+            .connection()
+            .await
+            .map_err(|e| self.storage_failed(e))?;
         let at = caller.checked_at;
         Ok(queries::stored_distribution_page_at(
             &mut conn,
@@ -249,7 +269,7 @@ impl Sandbox {
 
     /// The space's clock.
     pub async fn now_in(&self, space: SpaceId) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
-        let mut conn = self.db.pool.acquire().await.map_err(Failure::from)?;
+        let mut conn = self.db.connection().await.map_err(Failure::from)?;
         let genesis = self
             .spaces
             .genesis(&mut conn, space)
@@ -275,7 +295,7 @@ impl Sandbox {
             Err(Failure::Refused(_)) => {}
             Err(e) => return Err(e),
         }
-        let mut conn = self.db.pool.acquire().await.map_err(Failure::from)?;
+        let mut conn = self.db.connection().await.map_err(Failure::from)?;
         Ok(match registry::provisioned_by(&mut conn, &hash).await? {
             Some(space) => Credential::Provisioning(space),
             None => Credential::Unknown,
@@ -292,7 +312,7 @@ impl Sandbox {
         if token.is_empty() {
             return Ok(None);
         }
-        let mut conn = self.db.pool.acquire().await.map_err(Failure::from)?;
+        let mut conn = self.db.connection().await.map_err(Failure::from)?;
         registry::administered_by(&mut conn, &crate::world::token_hash(token)).await
     }
 
@@ -303,7 +323,7 @@ impl Sandbox {
             Ok((token, now)) => return Ok(Caller::of(&token, now)),
             Err(miss) => miss,
         };
-        let mut conn = self.db.pool.acquire().await.map_err(Failure::from)?;
+        let mut conn = self.db.connection().await.map_err(Failure::from)?;
         let (token, now) = crate::world::stored_token(&mut conn, hash).await?;
         self.credentials.learn(miss, &token, now);
         Ok(Caller::of(&token, now))
@@ -311,7 +331,8 @@ impl Sandbox {
 
     /// The demo client of the default space and its current token.
     pub async fn demo(&self) -> Result<Option<(i64, String)>, ApiError> {
-        let state = self.read(SpaceId::DEFAULT).await?.state;
+        let mut conn = self.connection().await?;
+        let state = self.read(&mut conn, SpaceId::DEFAULT).await?.state;
         Ok(state.demo_client.zip(state.demo_token))
     }
 }
@@ -353,14 +374,14 @@ pub struct Identified {
 }
 
 /// A read transaction and the world of one space in it.
-pub struct Reader {
-    tx: Transaction<'static, Any>,
+pub struct Reader<'c> {
+    tx: Transaction<'c, Any>,
     space: SpaceId,
     genesis: Genesis,
     state: State,
 }
 
-impl Reader {
+impl Reader<'_> {
     pub fn world(&mut self) -> World<'_> {
         World::new(
             &mut self.tx,

@@ -188,7 +188,7 @@ async fn run(
         }
         let connection = match conn.take() {
             Some(c) => Ok(c),
-            None => db.pool.acquire().await,
+            None => db.connection().await,
         };
         let mut connection = match connection {
             Ok(c) => c,
@@ -242,8 +242,7 @@ async fn run(
                 // The connection may be broken, or left inside a transaction its database has
                 // already ended (SQLite ends one itself when the disk is full, and then refuses
                 // the rollback): it is closed, never reused, and the next group takes another.
-                connection.close_on_drop();
-                drop(connection);
+                connection.discard();
                 Some(failure)
             }
         };
@@ -475,7 +474,7 @@ mod tests {
         /// Applies the changes as one group; their answers.
         async fn apply(&self, changes: Vec<Queued>) -> Vec<String> {
             let (mut group, answers): (Vec<_>, Vec<_>) = changes.into_iter().unzip();
-            let mut conn = self.db.pool.acquire().await.unwrap();
+            let mut conn = self.db.connection().await.unwrap();
             let committed = apply_group(&self.db, &self.spaces, &mut conn, &mut group).await;
             assert!(committed.is_ok(), "the group commits");
             for job in group {
@@ -486,7 +485,7 @@ mod tests {
 
         /// The demo client and its payment-reference prefix.
         async fn demo(&self) -> (i64, String) {
-            let mut conn = self.db.pool.acquire().await.unwrap();
+            let mut conn = self.db.connection().await.unwrap();
             let state = State::stored(&mut conn, SpaceId::DEFAULT)
                 .await
                 .unwrap()
@@ -608,7 +607,7 @@ mod tests {
 
     /// Every row the changes can have written, as text, in key order.
     async fn rows(sandbox: &Sandbox) -> Vec<String> {
-        let mut c = sandbox.db.pool.acquire().await.unwrap();
+        let mut c = sandbox.db.connection().await.unwrap();
         let mut all = Vec::new();
         for sql in [
             "SELECT client_id || ' ' || number || ' ' || COALESCE(distribution_status, '-') || ' ' || COALESCE(distribute_us, -1) || ' ' || body || COALESCE(distribution_json, '-') AS r FROM invoices ORDER BY client_id, number",

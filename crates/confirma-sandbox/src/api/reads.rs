@@ -20,7 +20,8 @@ impl SandboxApi {
         q: server::GetDistributionInformationQuery,
     ) -> Result<types::DistributionInformationResponse, ApiError> {
         let caller = who.client()?;
-        let mut reader = self.0.read(caller.space).await?;
+        let mut conn = self.0.connection().await?;
+        let mut reader = self.0.read(&mut conn, caller.space).await?;
         let mut world = reader.world();
         let window = world.invoice_window(q.invoice_number, q.from_inv_date, q.to_inv_date)?;
         let filter = DistributionFilter {
@@ -111,7 +112,8 @@ impl SandboxApi {
                 return encoded(stored);
             }
         }
-        let mut reader = self.0.read(caller.space).await?;
+        let mut conn = self.0.connection().await?;
+        let mut reader = self.0.read(&mut conn, caller.space).await?;
         let mut world = reader.world();
         let filter = filter(window(world.today())?);
         if let Some(stored) = world
@@ -141,7 +143,8 @@ impl SandboxApi {
         q: server::GetCaseDetailsQuery,
     ) -> Result<types::CaseDetailsResponse, ApiError> {
         let caller = who.client()?;
-        let mut reader = self.0.read(caller.space).await?;
+        let mut conn = self.0.connection().await?;
+        let mut reader = self.0.read(&mut conn, caller.space).await?;
         let mut world = reader.world();
         let case = world
             .find_case(caller.client_id, q.case_id, q.invoice_number)
@@ -157,7 +160,8 @@ impl SandboxApi {
         q: server::GetPaymentsQuery,
     ) -> Result<types::PaymentList, ApiError> {
         let caller = who.client()?;
-        let mut reader = self.0.read(caller.space).await?;
+        let mut conn = self.0.connection().await?;
+        let mut reader = self.0.read(&mut conn, caller.space).await?;
         let mut world = reader.world();
         let window = DateWindow::new(
             q.from_date,
@@ -190,7 +194,8 @@ impl SandboxApi {
         let unfetched_only = q.unfetched_only.unwrap_or(false);
         let (caller, window, settlements, now) = {
             let caller = who.client()?;
-            let mut reader = self.0.read(caller.space).await?;
+            let mut conn = self.0.connection().await?;
+            let mut reader = self.0.read(&mut conn, caller.space).await?;
             let mut world = reader.world();
             let window = world.settlement_window(q.from_date, q.to_date, unfetched_only)?;
             let settlements = world.settlements(caller.client_id, &window).await?;
@@ -230,7 +235,8 @@ impl SandboxApi {
         row: impl Fn(&AccountingItem) -> Option<T>,
     ) -> Result<Vec<T>, ApiError> {
         let caller = who.client()?;
-        let mut reader = self.0.read(caller.space).await?;
+        let mut conn = self.0.connection().await?;
+        let mut reader = self.0.read(&mut conn, caller.space).await?;
         let mut world = reader.world();
         let window = DateWindow::new(window.0, window.1, ("fromDate", "toDate"), world.today())?
             .unless_named(source.is_some());

@@ -88,7 +88,7 @@ impl Sandbox {
                 ));
             }
         };
-        let mut conn = self.db.pool.acquire().await.map_err(Failure::from)?;
+        let mut conn = self.db.connection().await.map_err(Failure::from)?;
         let count = registry::count(&mut conn).await?;
         drop(conn);
         if count >= i64::from(self.config.max_spaces) {
@@ -161,7 +161,7 @@ impl Sandbox {
         let (seed, start, demo, idle) = if origin.is_default() {
             (self.config.seed, self.config.start, true, None)
         } else {
-            let mut conn = self.db.pool.acquire().await.map_err(Failure::from)?;
+            let mut conn = self.db.connection().await.map_err(Failure::from)?;
             let record = registry::get(&mut conn, origin)
                 .await?
                 .ok_or_else(|| no_space(origin))?;
@@ -237,13 +237,13 @@ impl Sandbox {
 
     /// A space's record, if it exists.
     pub async fn space_record(&self, space: SpaceId) -> Result<Option<SpaceRecord>, ApiError> {
-        let mut conn = self.db.pool.acquire().await.map_err(Failure::from)?;
+        let mut conn = self.db.connection().await.map_err(Failure::from)?;
         Ok(registry::get(&mut conn, space).await?)
     }
 
     /// Every space made through `/sandbox/spaces`, in the order they expire.
     pub async fn space_records(&self) -> Result<Vec<SpaceRecord>, ApiError> {
-        let mut conn = self.db.pool.acquire().await.map_err(Failure::from)?;
+        let mut conn = self.db.connection().await.map_err(Failure::from)?;
         Ok(registry::all(&mut conn).await?)
     }
 
@@ -253,7 +253,7 @@ impl Sandbox {
         let space: SpaceId = space_id
             .parse()
             .map_err(|()| anyhow::anyhow!("{space_id} is no space id"))?;
-        let mut conn = self.db.pool.acquire().await?;
+        let mut conn = self.db.connection().await?;
         Ok(crate::world::spaces::rows_of(&mut conn, space).await?)
     }
 
@@ -268,7 +268,7 @@ impl Sandbox {
             // A space deleted meanwhile refuses: nothing to keep.
             let _ = self.execute(space, KeepSpace { expires }).await;
         }
-        let mut conn = self.db.pool.acquire().await.map_err(Failure::from)?;
+        let mut conn = self.db.connection().await.map_err(Failure::from)?;
         let expired = registry::expired(&mut conn, Utc::now(), EXPIRED_PER_ROUND).await?;
         let doomed = registry::doomed(&mut conn).await?;
         drop(conn);

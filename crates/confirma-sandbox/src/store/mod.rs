@@ -12,9 +12,13 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::any::AnyConnectOptions;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::{Any, AnyConnection, AnyPool, Connection, Row, Transaction};
+use sqlx::{Any, AnyConnection, Connection, Row, Transaction};
+
+mod pool;
+
+pub use pool::{Conn, connection_lost};
 
 /// Where the sandbox keeps its state.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -198,7 +202,7 @@ const PAGE_SIZE: u64 = 4096;
 
 /// An open database with its schema up to date.
 pub struct Db {
-    pub pool: AnyPool,
+    pool: pool::Pool,
     location: Location,
     timeout: Duration,
     /// `PRAGMA max_page_count` for every write transaction on SQLite; 0 for none.
@@ -247,47 +251,44 @@ impl Db {
             "FULL"
         };
         let timeout_ms = limits.timeout.as_millis();
-        let pool = AnyPoolOptions::new()
+        let settings = if sqlite {
+            format!(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA busy_timeout = {timeout_ms}; PRAGMA cache_size = -16000;"
+            )
+        } else {
+            // Every read is written for an index path, as SQLite plans it (`tables.rs`); left
+            // to its statistics, PostgreSQL changes a page's plan when autovacuum first
+            // analyzes a table (a sort of the window for a walk in number order). With
+            // sequential and bitmap scans and sorts priced out, it takes the index path
+            // whatever its statistics, and still falls back on them where a statement has no
+            // other. Write transactions have them back (`begin_write`).
+            // No JIT compilation either: it costs tens of milliseconds, where the sandbox's
+            // statements each read a bounded number of rows.
+            format!("SET statement_timeout = {timeout_ms}; SET jit = off; {INDEX_PATHS_ONLY}")
+        };
+        let manager = pool::Manager {
+            options,
+            settings,
+            postgres: !sqlite,
+        };
+        let pool = pool::Pool::builder(manager)
             // Readers, and the writer's own connection.
-            .max_connections(if sqlite { 9 } else { 17 })
-            // An SQLite connection is in the process: a ping before each use only crossed to
-            // its thread and back (a sixth of the CPU of a lookup). A PostgreSQL connection is
-            // still pinged, so that one the server dropped is replaced before a request uses it.
-            .test_before_acquire(!sqlite)
-            .min_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None)
-            .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    let settings = if sqlite {
-                        format!(
-                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA busy_timeout = {timeout_ms}; PRAGMA cache_size = -16000;"
-                        )
-                    } else {
-                        // Every read is written for an index path, as SQLite plans it
-                        // (`tables.rs`); left to its statistics, PostgreSQL changes a page's
-                        // plan when autovacuum first analyzes a table (a sort of the window
-                        // for a walk in number order). With sequential and bitmap scans and
-                        // sorts priced out, it takes the index path whatever its statistics,
-                        // and still falls back on them where a statement has no other. Write
-                        // transactions have them back (`begin_write`).
-                        // No JIT compilation either: it costs tens of milliseconds, where
-                        // the sandbox's statements each read a bounded number of rows.
-                        format!(
-                            "SET statement_timeout = {timeout_ms}; SET jit = off; {INDEX_PATHS_ONLY}"
-                        )
-                    };
-                    sqlx::raw_sql(sqlx::AssertSqlSafe(settings))
-                        .execute(&mut *conn)
-                        .await?;
-                    Ok(())
-                })
-            })
-            .connect_with(options)
-            .await?;
+            .max_size(if sqlite { 9 } else { 17 })
+            .runtime(deadpool::Runtime::Tokio1)
+            .wait_timeout(Some(limits.timeout))
+            .create_timeout(Some(limits.timeout))
+            .build()
+            .expect("a runtime is given for the timeouts");
+        let db = Self {
+            pool,
+            location,
+            timeout: limits.timeout,
+            max_pages: AtomicU32::new(0),
+            _scratch: scratch,
+        };
         // A migration may rebuild an index over every row: it runs without the timeout, on a
         // connection that is closed afterwards.
-        let mut conn = pool.acquire().await?;
+        let mut conn = db.connection().await?;
         if !sqlite {
             sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
                 "SET statement_timeout = 0; {EVERY_PLAN}"
@@ -296,21 +297,14 @@ impl Db {
             .await?;
         }
         let migrated = migrator().run(&mut *conn).await;
-        conn.close_on_drop();
-        drop(conn);
+        let _ = conn.close().await;
+        let location = &db.location;
         migrated.map_err(|e| match e {
             sqlx::migrate::MigrateError::VersionMissing(_) => {
                 StoreError::Newer(location.describe())
             }
             e => StoreError::Migrate(location.describe(), e),
         })?;
-        let db = Self {
-            pool,
-            location,
-            timeout: limits.timeout,
-            max_pages: AtomicU32::new(0),
-            _scratch: scratch,
-        };
         db.limit_size(limits.max_database_mib);
         Ok((db, Claim { _lock: lock }))
     }
@@ -383,20 +377,45 @@ impl Db {
         Ok(())
     }
 
-    /// Begins a read transaction: one consistent snapshot for every statement of a request.
-    pub async fn begin_read(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
+    /// A connection of the pool, waiting at most the storage timeout for one.
+    pub async fn connection(&self) -> Result<Conn, sqlx::Error> {
+        use deadpool::managed::PoolError;
+        self.pool.get().await.map_err(|e| match e {
+            PoolError::Backend(e) => e,
+            PoolError::Timeout(_) => sqlx::Error::PoolTimedOut,
+            PoolError::Closed => sqlx::Error::PoolClosed,
+            e => sqlx::Error::Protocol(e.to_string()),
+        })
+    }
+
+    #[cfg(test)]
+    /// Closes every connection of the pool: those idle now gracefully, those in use as they
+    /// come back. No connection is handed out afterwards.
+    pub async fn close(&self) {
+        let idle = self.pool.retain(|_, _| false).removed;
+        self.pool.close();
+        for conn in idle {
+            let _ = conn.close().await;
+        }
+    }
+
+    /// Begins a read transaction on `conn`: one consistent snapshot for every statement of a
+    /// request.
+    pub async fn begin_read<'c>(
+        &self,
+        conn: &'c mut AnyConnection,
+    ) -> Result<Transaction<'c, Any>, sqlx::Error> {
         if self.location.is_postgres() {
-            self.pool
-                .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            conn.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                 .await
         } else {
-            self.pool.begin().await
+            conn.begin().await
         }
     }
 
     /// The value kept under `key`, or `init` stored under it durably first if there is none.
     pub async fn setting(&self, key: &str, init: String) -> Result<String, StoreError> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.connection().await?;
         let mut tx = self.begin_write(&mut conn).await?;
         if self.location.is_postgres() {
             sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
@@ -427,7 +446,7 @@ impl Db {
     /// The command log an earlier version kept, in order (empty once brought into tables).
     pub async fn logged_commands(&self) -> Result<Vec<(i64, String)>, StoreError> {
         let rows = sqlx::query("SELECT seq, json FROM commands ORDER BY seq")
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.connection().await?)
             .await?;
         rows.iter()
             .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
@@ -560,10 +579,10 @@ mod tests {
         sqlx::query(
             "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (99, 'future', TRUE, x'00', 0)",
         )
-        .execute(&db.pool)
+        .execute(&mut *db.connection().await.unwrap())
         .await
         .unwrap();
-        db.pool.close().await;
+        db.close().await;
         drop((db, claim));
         let refused = Db::open(Location::File(path), StoreLimits::default())
             .await
@@ -588,7 +607,10 @@ mod tests {
         // Each dropped after 0 to 19 polls: some before the connection is theirs, some while
         // the `BEGIN` is on the wire, some after.
         for i in 0..400 {
-            let mut begin = std::pin::pin!(db.begin_read());
+            let mut begin = std::pin::pin!(async {
+                let mut conn = db.connection().await?;
+                db.begin_read(&mut conn).await.map(drop)
+            });
             for _ in 0..i % 20 {
                 if futures::poll!(begin.as_mut()).is_ready() {
                     break;
@@ -596,6 +618,10 @@ mod tests {
                 tokio::task::yield_now().await;
             }
         }
+        // And one read that ends as every read does: its transaction dropped unfinished.
+        let mut conn = db.connection().await.unwrap();
+        drop(db.begin_read(&mut conn).await.unwrap());
+        drop(conn);
         let mut watcher = <AnyConnection as sqlx::Connection>::connect(&url)
             .await
             .unwrap();
@@ -609,11 +635,66 @@ mod tests {
             .unwrap()
             .get(0)
         };
-        // Every dropped transaction is rolled back when its connection returns to the pool.
+        // Every dropped transaction is rolled back as its connection returns to the pool.
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
         assert_eq!(in_transaction(&mut watcher).await, 0);
-        db.pool.close().await;
+        db.close().await;
         drop(watcher);
+        scratch.remove().await;
+    }
+
+    /// Connections the server closed (here terminated, as a restart would) are replaced: the
+    /// first request to meet one fails, says so, and every later one gets a connection that
+    /// answers, although the pool's connections were all in use a moment ago (within the window
+    /// in which they are not tested before use).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "needs PostgreSQL (CONFIRMA_SANDBOX_TEST_DATABASE_URL): CI's PostgreSQL run includes it"]
+    async fn on_postgres_connections_the_server_closed_are_replaced_after_one_failure() {
+        let scratch = ScratchPostgres::new("closed_connections").await;
+        let (db, _claim) = scratch.open().await;
+        let select = async |conn: &mut AnyConnection| sqlx::query("SELECT 1").execute(conn).await;
+        // Four connections in the pool, each just used.
+        let mut held = Vec::new();
+        for _ in 0..4 {
+            let mut conn = db.connection().await.unwrap();
+            select(&mut conn).await.unwrap();
+            held.push(conn);
+        }
+        drop(held);
+        let mut admin = <AnyConnection as Connection>::connect(&scratch.url)
+            .await
+            .unwrap();
+        let terminated: i64 = sqlx::query(
+            "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity
+              WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .fetch_one(&mut admin)
+        .await
+        .unwrap()
+        .get(0);
+        assert_eq!(terminated, 4);
+        let mut failures = Vec::new();
+        for attempt in 0..12 {
+            let answered = match db.connection().await {
+                Ok(mut conn) => select(&mut conn).await.map(drop),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = answered {
+                // As the sandbox does with every storage error.
+                let fault = crate::world::StorageFault::from(e);
+                failures.push((attempt, fault));
+            }
+        }
+        assert!(failures.len() <= 1, "{failures:?}");
+        if let Some((_, fault)) = failures.first() {
+            assert_eq!(
+                fault.kind,
+                crate::world::StorageKind::ConnectionLost,
+                "{fault}"
+            );
+        }
+        db.close().await;
+        drop(admin);
         scratch.remove().await;
     }
 }

@@ -165,6 +165,9 @@ impl From<sqlx::Error> for StorageFault {
             }
             _ => StorageKind::Other,
         };
+        if kind == StorageKind::ConnectionLost {
+            crate::store::connection_lost();
+        }
         Self::new(kind, error.to_string())
     }
 }

@@ -1709,7 +1709,7 @@ mod tests {
             crate::store::Db::open(crate::store::Location::Memory, Default::default())
                 .await
                 .unwrap();
-        let mut c = db.pool.acquire().await.unwrap();
+        let mut c = db.connection().await.unwrap();
         for sql in [
             DUE_DISTRIBUTIONS,
             DUE_OVERDUE,
@@ -1743,7 +1743,7 @@ mod tests {
             crate::store::Db::open(crate::store::Location::Memory, Default::default())
                 .await
                 .unwrap();
-        let mut c = db.pool.acquire().await.unwrap();
+        let mut c = db.connection().await.unwrap();
         // Statistics as a sandbox in use has them: invoices of three clients over a year.
         let window = DateWindow {
             from: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
@@ -1836,7 +1836,7 @@ mod tests {
             crate::store::Db::open(crate::store::Location::Memory, Default::default())
                 .await
                 .unwrap();
-        let mut c = db.pool.acquire().await.unwrap();
+        let mut c = db.connection().await.unwrap();
         sqlx::raw_sql(
             "INSERT INTO world (space, now_us, counter, processed_day) VALUES (3, 5000, 0, 0);
              INSERT INTO invoices (space, client_id, number, invoice_day, payment_reference,
@@ -1883,7 +1883,7 @@ mod tests {
             crate::store::Db::open(crate::store::Location::Memory, Default::default())
                 .await
                 .unwrap();
-        let mut c = db.pool.acquire().await.unwrap();
+        let mut c = db.connection().await.unwrap();
         let source = include_str!("tables.rs");
         let source = &source[..source.find("#[cfg(test)]").unwrap()];
         let (mut checked, mut wholes) = (0, Vec::new());
@@ -1945,7 +1945,7 @@ mod tests {
             crate::store::Db::open(crate::store::Location::Memory, Default::default())
                 .await
                 .unwrap();
-        let mut c = db.pool.acquire().await.unwrap();
+        let mut c = db.connection().await.unwrap();
         let example = confirma_server::response_object(
             confirma_server::Operation::GetSettlements.info(),
             200,
@@ -1998,7 +1998,7 @@ mod tests {
     async fn on_postgres_the_per_invoice_statements_plan_the_same_before_and_after_analyze() {
         let scratch = crate::store::ScratchPostgres::new("plans").await;
         let (db, _claim) = scratch.open().await;
-        let mut c = db.pool.acquire().await.unwrap();
+        let mut c = db.connection().await.unwrap();
         for table in ["invoices", "distribution_counts"] {
             sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
                 "ALTER TABLE {table} SET (autovacuum_enabled = false)"
@@ -2138,7 +2138,7 @@ mod tests {
         }
         assert_eq!(empty.len(), grown.len());
         drop(c);
-        db.pool.close().await;
+        db.close().await;
         scratch.remove().await;
     }
 
@@ -2151,7 +2151,7 @@ mod tests {
     async fn on_postgres_a_batch_of_a_deleted_space_is_removed_by_the_rows_addresses() {
         let scratch = crate::store::ScratchPostgres::new("removal").await;
         let (db, _claim) = scratch.open().await;
-        let mut c = db.pool.acquire().await.unwrap();
+        let mut c = db.connection().await.unwrap();
         let fill = |space: i64| {
             format!(
                 "INSERT INTO invoices (space, client_id, number, invoice_day, payment_reference, body)
@@ -2200,7 +2200,7 @@ mod tests {
                 .unwrap();
         assert_eq!(left, [(0, 20000), (7, 19000)]);
         drop(c);
-        db.pool.close().await;
+        db.close().await;
         scratch.remove().await;
     }
 }
