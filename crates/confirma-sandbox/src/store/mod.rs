@@ -16,6 +16,7 @@ use sqlx::any::AnyConnectOptions;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{Any, AnyConnection, Connection, Row, Transaction};
 
+pub mod documents;
 mod pool;
 
 pub use pool::{Conn, connection_lost};
@@ -94,47 +95,74 @@ pub(crate) const INDEX_PATHS_ONLY: &str = "SET enable_seqscan = off; SET enable_
 pub(crate) const EVERY_PLAN: &str = "SET enable_seqscan = on; SET enable_bitmapscan = on; SET enable_sort = on; SET enable_incremental_sort = on";
 
 /// The schema, one migration per version. Never edit a released one: add the next.
-const MIGRATIONS: &[(i64, &str, &str)] = &[
+const MIGRATIONS: &[(i64, &str, Sql)] = &[
     (
         1,
         "command log and settings",
-        include_str!("../../migrations/0001_command_log.sql"),
+        Sql::Both(include_str!("../../migrations/0001_command_log.sql")),
     ),
     (
         2,
         "state in tables",
-        include_str!("../../migrations/0002_state.sql"),
+        Sql::Both(include_str!("../../migrations/0002_state.sql")),
     ),
     (
         3,
         "distribution pages and counts",
-        include_str!("../../migrations/0003_distribution_counts.sql"),
+        Sql::Both(include_str!(
+            "../../migrations/0003_distribution_counts.sql"
+        )),
     ),
     (
         4,
         "due-time indexes in query order",
-        include_str!("../../migrations/0004_due_indexes_in_order.sql"),
+        Sql::Both(include_str!(
+            "../../migrations/0004_due_indexes_in_order.sql"
+        )),
     ),
     (
         5,
         "spaces",
-        include_str!("../../migrations/0005_spaces.sql"),
+        Sql::Both(include_str!("../../migrations/0005_spaces.sql")),
     ),
     (
         6,
         "distribution records as answered",
-        include_str!("../../migrations/0006_distribution_wire.sql"),
+        Sql::Both(include_str!("../../migrations/0006_distribution_wire.sql")),
+    ),
+    (
+        7,
+        "packed documents",
+        Sql::Each {
+            sqlite: include_str!("../../migrations/0007_packed_documents.sqlite.sql"),
+            postgres: include_str!("../../migrations/0007_packed_documents.postgres.sql"),
+        },
     ),
 ];
 
-fn migrator() -> Migrator {
+/// A migration's statements: the same on both backends, or one text for each (a database only
+/// ever meets its own backend's, so each records one checksum).
+enum Sql {
+    Both(&'static str),
+    Each {
+        sqlite: &'static str,
+        postgres: &'static str,
+    },
+}
+
+fn migrator(postgres: bool) -> Migrator {
     Migrator::with_migrations(
         MIGRATIONS
             .iter()
-            .map(|&(version, description, sql)| {
+            .map(|(version, description, sql)| {
+                let sql = match *sql {
+                    Sql::Both(sql) => sql,
+                    Sql::Each { postgres: sql, .. } if postgres => sql,
+                    Sql::Each { sqlite: sql, .. } => sql,
+                };
                 Migration::new(
-                    version,
-                    description.into(),
+                    *version,
+                    (*description).into(),
                     MigrationType::Simple,
                     sqlx::SqlStr::from_static(sql),
                     false,
@@ -296,7 +324,7 @@ impl Db {
             .execute(&mut *conn)
             .await?;
         }
-        let migrated = migrator().run(&mut *conn).await;
+        let migrated = migrator(!sqlite).run(&mut *conn).await;
         let _ = conn.close().await;
         let location = &db.location;
         migrated.map_err(|e| match e {

@@ -212,6 +212,12 @@ impl From<sqlx::Error> for Failure {
     }
 }
 
+impl From<crate::store::documents::DocumentError> for Failure {
+    fn from(error: crate::store::documents::DocumentError) -> Self {
+        Self::Storage(StorageFault::other(error.to_string()))
+    }
+}
+
 impl From<serde_json::Error> for Failure {
     fn from(error: serde_json::Error) -> Self {
         Self::Storage(StorageFault::other(format!(

@@ -1,8 +1,8 @@
 //! The world's tables (`migrations/0002_state.sql`): every row the domain reads or writes, as
-//! typed functions on one connection (inside the caller's transaction). Each aggregate is a JSON
-//! document beside the columns it is found by; each function is one indexed statement (the `put_…s`
-//! and `…_by_key` functions of many rows: one per chunk of [`statements`]). The same
-//! SQL runs on SQLite and PostgreSQL.
+//! typed functions on one connection (inside the caller's transaction). Each aggregate is a
+//! document (its JSON, packed: `store/documents.rs`) beside the columns it is found by; each
+//! function is one indexed statement (the `put_…s` and `…_by_key` functions of many rows: one
+//! per chunk of [`statements`]). The same SQL runs on SQLite and PostgreSQL.
 
 use std::collections::BTreeMap;
 
@@ -20,6 +20,7 @@ use super::records::settlements::SettlementRecord;
 use super::records::spaces::{SpaceId, SpaceRecord};
 use super::refusal::Failure;
 use super::{State, hex};
+use crate::store::documents;
 
 type Result<T> = std::result::Result<T, Failure>;
 
@@ -80,9 +81,14 @@ pub fn time_of(micros: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(micros).unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
+/// The record in a row's `body`: its packed document, or the JSON text of one stored before
+/// documents were packed (on SQLite a TEXT value beside the BLOBs; on PostgreSQL its bytes).
 fn body<T: DeserializeOwned>(row: &sqlx::any::AnyRow) -> Result<T> {
-    let text: String = row.try_get("body")?;
-    Ok(serde_json::from_str(&text)?)
+    let stored = match row.try_get::<Vec<u8>, _>("body") {
+        Ok(bytes) => bytes,
+        Err(_) => row.try_get::<String, _>("body")?.into_bytes(),
+    };
+    Ok(documents::unpack(&stored)?)
 }
 
 fn bodies<T: DeserializeOwned>(rows: &[sqlx::any::AnyRow]) -> Result<Vec<T>> {
@@ -164,6 +170,11 @@ fn values_list(anonymous: bool, rows: usize, columns: usize) -> String {
 
 fn json(value: &impl Serialize) -> Result<String> {
     Ok(serde_json::to_string(value)?)
+}
+
+/// A record's document as its row's `body` holds it ([`documents::pack`]).
+fn packed(value: &impl Serialize) -> Result<Vec<u8>> {
+    Ok(documents::pack(value)?)
 }
 
 // The world row.
@@ -352,7 +363,7 @@ pub async fn insert_client(mut c: Scoped<'_>, client: &ClientRecord) -> Result<(
     sqlx::query("INSERT INTO clients (space, id, business_id, body) VALUES ($4, $1, $2, $3)")
         .bind(client.id)
         .bind(client.business_id.as_str())
-        .bind(json(client)?)
+        .bind(packed(client)?)
         .bind(c.space())
         .execute(&mut *c)
         .await?;
@@ -590,7 +601,7 @@ pub async fn put_invoices(mut c: Scoped<'_>, invoices: &[InvoiceRecord]) -> Resu
                 .bind(invoice.overdue_on().map(day))
                 .bind(distribution.map(|d| d.status.to_string()))
                 .bind(distribution.map(|d| d.method.to_string()))
-                .bind(json(invoice)?)
+                .bind(packed(invoice)?)
                 .bind(
                     super::wire::distribution_record(invoice)
                         .map(|record| json(&record))
@@ -1148,7 +1159,7 @@ pub async fn update_case(mut c: Scoped<'_>, case: &CaseRecord) -> Result<()> {
         sqlx::query("UPDATE cases SET escalate_day = $2, body = $3 WHERE space = $4 AND id = $1")
             .bind(case.id)
             .bind(case.escalates_on().map(day))
-            .bind(json(case)?)
+            .bind(packed(case)?)
             .bind(c.space())
             .execute(&mut *c)
             .await?;
@@ -1192,7 +1203,7 @@ async fn write_cases<'a>(
                 .bind(case.client_id)
                 .bind(case.invoice_number)
                 .bind(case.escalates_on().map(day))
-                .bind(json(case)?);
+                .bind(packed(case)?);
         }
         query.execute(&mut *c).await?;
     }
@@ -1229,7 +1240,7 @@ pub async fn insert_payment(mut c: Scoped<'_>, payment: &PaymentRecord) -> Resul
     .bind(payment.invoice_number)
     .bind(day(payment.date))
     .bind((!payment.direct && payment.settlement_id.is_none()).then_some(1i64))
-    .bind(json(payment)?)
+    .bind(packed(payment)?)
     .bind(c.space())
     .execute(&mut *c)
     .await?;
@@ -1243,7 +1254,7 @@ pub async fn update_payment(mut c: Scoped<'_>, payment: &PaymentRecord) -> Resul
     )
     .bind(payment.allocation_id)
     .bind((!payment.direct && payment.settlement_id.is_none()).then_some(1i64))
-    .bind(json(payment)?)
+    .bind(packed(payment)?)
     .bind(c.space())
     .execute(&mut *c)
     .await?;
@@ -1322,7 +1333,7 @@ pub async fn insert_settlement(mut c: Scoped<'_>, record: &SettlementRecord) -> 
     .bind(record.client_id)
     .bind(day(s.settlement_date))
     .bind(s.api_fetch_date.is_none().then_some(1i64))
-    .bind(json(record)?)
+    .bind(packed(record)?)
     .bind(c.space())
     .execute(&mut *c)
     .await?;
@@ -1337,7 +1348,7 @@ pub async fn update_settlement(mut c: Scoped<'_>, record: &SettlementRecord) -> 
     )
     .bind(s.settlement_id)
     .bind(s.api_fetch_date.is_none().then_some(1i64))
-    .bind(json(record)?)
+    .bind(packed(record)?)
     .bind(c.space())
     .execute(&mut *c)
     .await?;
@@ -1430,7 +1441,7 @@ pub async fn insert_accounting(mut c: Scoped<'_>, item: &mut AccountingItem) -> 
     .bind(item.source_identifier.as_str())
     .bind(day(item.document_date))
     .bind(item.syncs_at().map(micros))
-    .bind(json(item)?)
+    .bind(packed(item)?)
     .bind(c.space())
     .execute(&mut *c)
     .await?;
@@ -1443,7 +1454,7 @@ pub async fn update_accounting(mut c: Scoped<'_>, item: &AccountingItem) -> Resu
         sqlx::query("UPDATE accounting SET sync_us = $2, body = $3 WHERE space = $4 AND seq = $1")
             .bind(item.seq)
             .bind(item.syncs_at().map(micros))
-            .bind(json(item)?)
+            .bind(packed(item)?)
             .bind(c.space())
             .execute(&mut *c)
             .await?;

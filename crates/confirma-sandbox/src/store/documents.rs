@@ -1,0 +1,175 @@
+//! How a record's document is stored: its JSON compressed with zstd against a dictionary of the
+//! sandbox's own documents, behind one byte that names the format.
+//!
+//! A document is small (an invoice's JSON about 580 bytes, a case's 700 to 1,200) and most of it
+//! is the keys, stages and event texts every document repeats: compressed alone, it barely
+//! shrinks; against a dictionary holding one document of each kind, to about a sixth. The
+//! dictionary is [`DICTIONARY_1`], raw content (no trained statistics), written once and never
+//! edited: every document packed with it is read with it. Another dictionary would be format 2,
+//! beside this one.
+//!
+//! A document stored before migration 7 is its JSON text, which is read as it is: JSON never
+//! begins with a format byte.
+
+use std::cell::RefCell;
+use std::sync::LazyLock;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use zstd::bulk::{Compressor, Decompressor};
+use zstd::dict::{DecoderDictionary, EncoderDictionary};
+
+/// The first byte of a document compressed against [`DICTIONARY_1`].
+const PACKED_1: u8 = 0x01;
+
+/// One case through its demand and one invoice with its distribution, made-up values. Never edit
+/// it (a test holds its digest): documents stored with it are read with it.
+const DICTIONARY_1: &[u8] = include_bytes!("documents/dictionary-1.json");
+
+/// zstd's default level: a document packs in microseconds.
+const LEVEL: i32 = 3;
+
+/// The most bytes a document unpacks to: far beyond any record, short of a corrupt frame
+/// asking for gigabytes.
+const MAX_DOCUMENT: usize = 16 << 20;
+
+static ENCODER_1: LazyLock<EncoderDictionary<'static>> =
+    LazyLock::new(|| EncoderDictionary::copy(DICTIONARY_1, LEVEL));
+static DECODER_1: LazyLock<DecoderDictionary<'static>> =
+    LazyLock::new(|| DecoderDictionary::copy(DICTIONARY_1));
+
+thread_local! {
+    // A zstd context per thread, made on first use: contexts are large to make and cheap to reuse.
+    static COMPRESSOR: RefCell<Option<Compressor<'static>>> = const { RefCell::new(None) };
+    static DECOMPRESSOR: RefCell<Option<Decompressor<'static>>> = const { RefCell::new(None) };
+}
+
+/// Why a stored document cannot be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum DocumentError {
+    #[error("a stored document is not valid JSON of its record: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("a stored document cannot be unpacked: {0}")]
+    Unpack(std::io::Error),
+    #[error("a document cannot be packed: {0}")]
+    Pack(std::io::Error),
+    #[error("a stored document is empty")]
+    Empty,
+}
+
+/// The document of `value`, packed: [`PACKED_1`], then its JSON compressed.
+pub fn pack(value: &impl Serialize) -> Result<Vec<u8>, DocumentError> {
+    let json = serde_json::to_vec(value)?;
+    let frame = COMPRESSOR.with_borrow_mut(|compressor| {
+        let compressor = match compressor {
+            Some(c) => c,
+            None => compressor.insert(
+                Compressor::with_prepared_dictionary(&ENCODER_1).map_err(DocumentError::Pack)?,
+            ),
+        };
+        compressor.compress(&json).map_err(DocumentError::Pack)
+    })?;
+    let mut packed = Vec::with_capacity(frame.len() + 1);
+    packed.push(PACKED_1);
+    packed.extend_from_slice(&frame);
+    Ok(packed)
+}
+
+/// The record a stored document holds: packed ([`pack`]) or, stored before packing, JSON text.
+pub fn unpack<T: DeserializeOwned>(stored: &[u8]) -> Result<T, DocumentError> {
+    match stored.split_first() {
+        Some((&PACKED_1, frame)) => {
+            let json = DECOMPRESSOR.with_borrow_mut(|decompressor| {
+                let decompressor = match decompressor {
+                    Some(d) => d,
+                    None => decompressor.insert(
+                        Decompressor::with_prepared_dictionary(&DECODER_1)
+                            .map_err(DocumentError::Unpack)?,
+                    ),
+                };
+                decompressor
+                    .decompress(frame, MAX_DOCUMENT)
+                    .map_err(DocumentError::Unpack)
+            })?;
+            Ok(serde_json::from_slice(&json)?)
+        }
+        Some(_) => Ok(serde_json::from_slice(stored)?),
+        None => Err(DocumentError::Empty),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sha2::Digest;
+
+    #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    struct Doc {
+        id: i64,
+        stage: String,
+        amount: rust_decimal::Decimal,
+    }
+
+    fn doc() -> Doc {
+        Doc {
+            id: 481_002,
+            stage: "PAYMENT_CONTROL".into(),
+            amount: "912.39".parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_packed_document_reads_back_as_its_record() {
+        let packed = pack(&doc()).unwrap();
+        assert_eq!(packed[0], PACKED_1);
+        assert_eq!(unpack::<Doc>(&packed).unwrap(), doc());
+    }
+
+    #[test]
+    fn a_document_stored_as_json_text_reads_as_it_is() {
+        let text = serde_json::to_vec(&doc()).unwrap();
+        assert_eq!(unpack::<Doc>(&text).unwrap(), doc());
+    }
+
+    #[test]
+    fn a_damaged_or_empty_document_is_an_error_not_a_panic() {
+        let mut packed = pack(&doc()).unwrap();
+        let last = packed.len() - 1;
+        packed.truncate(last);
+        assert!(matches!(
+            unpack::<Doc>(&packed),
+            Err(DocumentError::Unpack(_))
+        ));
+        assert!(unpack::<Doc>(&[PACKED_1]).is_err());
+        assert!(matches!(unpack::<Doc>(&[]), Err(DocumentError::Empty)));
+        assert!(matches!(
+            unpack::<Doc>(b"\x07junk"),
+            Err(DocumentError::Json(_))
+        ));
+    }
+
+    /// A case as the sandbox stores it packs to a fraction of its JSON (the dictionary holds its
+    /// keys and texts, not its values).
+    #[test]
+    fn a_case_packs_to_under_a_third_of_its_json() {
+        let case = serde_json::json!({"id":9001,"client_id":7,"invoice_number":2026000417,"status":"OPEN","stage":"REMINDER","created_at":"2026-04-01T08:00:00Z","due_date":"2026-03-20","currency":"EUR","terms":{"interest_percent":8.0,"reminder_fee":5,"reminder_after_days":7,"collection_enabled":true},"capital":240.10,"interest":0.87,"interest_through":"2026-04-09","delivered_on":"2026-04-01","accruing":true,"costs":5,"paid":0,"stage_since":"2026-04-09","events":[{"description":"Payment control started for invoice 2026000417.","occurredAt":"2026-04-01T08:00:00Z","type":"CASE_OPENED"},{"description":"Payment reminder sent; fee 5 EUR.","occurredAt":"2026-04-09T06:00:00Z","type":"REMINDER_SENT"}],"timeline":[{"date":"2026-04-01","description":"Case opened in payment control.","stage":"PAYMENT_CONTROL","status":"OPEN"},{"date":"2026-04-09","description":"Payment reminder sent.","stage":"REMINDER","status":"OPEN"}],"payments":[]});
+        let json = serde_json::to_vec(&case).unwrap();
+        let packed = pack(&case).unwrap();
+        assert!(
+            packed.len() * 3 < json.len(),
+            "{} of {}",
+            packed.len(),
+            json.len()
+        );
+        assert_eq!(unpack::<serde_json::Value>(&packed).unwrap(), case);
+    }
+
+    /// Documents stored with the dictionary are read with it: it never changes.
+    #[test]
+    fn the_first_dictionary_never_changes() {
+        assert_eq!(
+            crate::world::hex(&sha2::Sha256::digest(DICTIONARY_1)),
+            "0193a017720b1c3d1e5bd96ac4709d99777cd8e5147894d67430c36af34c5c41"
+        );
+    }
+}
