@@ -29,8 +29,8 @@ const DICTIONARY_1: &[u8] = include_bytes!("documents/dictionary-1.json");
 /// zstd's default level: a document packs in microseconds.
 const LEVEL: i32 = 3;
 
-/// The most bytes a document unpacks to: far beyond any record, short of a corrupt frame
-/// asking for gigabytes.
+/// The most bytes a document packs or unpacks to: far beyond any record, short of a corrupt
+/// frame asking for gigabytes.
 const MAX_DOCUMENT: usize = 16 << 20;
 
 static ENCODER_1: LazyLock<EncoderDictionary<'static>> =
@@ -55,11 +55,17 @@ pub enum DocumentError {
     Pack(std::io::Error),
     #[error("a stored document is empty")]
     Empty,
+    #[error("a document of {0} bytes is larger than a record may be")]
+    TooLarge(usize),
 }
 
 /// The document of `value`, packed: [`PACKED_1`], then its JSON compressed.
 pub fn pack(value: &impl Serialize) -> Result<Vec<u8>, DocumentError> {
     let json = serde_json::to_vec(value)?;
+    // What could never be read back is never written.
+    if json.len() > MAX_DOCUMENT {
+        return Err(DocumentError::TooLarge(json.len()));
+    }
     let frame = COMPRESSOR.with_borrow_mut(|compressor| {
         let compressor = match compressor {
             Some(c) => c,
@@ -146,6 +152,12 @@ mod tests {
             unpack::<Doc>(b"\x07junk"),
             Err(DocumentError::Json(_))
         ));
+    }
+
+    #[test]
+    fn a_document_too_large_to_read_back_is_never_written() {
+        let huge = "x".repeat(MAX_DOCUMENT);
+        assert!(matches!(pack(&huge), Err(DocumentError::TooLarge(_))));
     }
 
     /// A case as the sandbox stores it packs to a fraction of its JSON (the dictionary holds its

@@ -298,13 +298,19 @@ impl Db {
             options,
             settings,
             postgres: !sqlite,
+            timeout: limits.timeout,
         };
         let pool = pool::Pool::builder(manager)
             // Readers, and the writer's own connection.
             .max_size(if sqlite { 9 } else { 17 })
             .runtime(deadpool::Runtime::Tokio1)
+            // Each bounded: waiting for a free connection, making one, testing one.
             .wait_timeout(Some(limits.timeout))
             .create_timeout(Some(limits.timeout))
+            .recycle_timeout(Some(limits.timeout))
+            // The connection used last goes out first: under light load the same few stay in
+            // use (and within the window in which they are not tested), the rest idle.
+            .queue_mode(deadpool::managed::QueueMode::Lifo)
             .build()
             .expect("a runtime is given for the timeouts");
         let db = Self {
@@ -405,7 +411,8 @@ impl Db {
         Ok(())
     }
 
-    /// A connection of the pool, waiting at most the storage timeout for one.
+    /// A connection of the pool: waiting for a free one, making one and testing one each take at
+    /// most the storage timeout.
     pub async fn connection(&self) -> Result<Conn, sqlx::Error> {
         use deadpool::managed::PoolError;
         self.pool.get().await.map_err(|e| match e {

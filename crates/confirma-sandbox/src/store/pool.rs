@@ -6,7 +6,7 @@
 //! before use, a one-statement read cost three round trips (`docs/profiles/postgresql-lookup.svg`:
 //! the pings were a quarter of the sandbox's samples). Here a connection goes back to the pool as
 //! it is, and is tested only when that can tell something (see [`Manager::recycle`]), as HikariCP
-//! does (its `aliveBypassWindowMs`). A connection still owes its database something (the `ROLLBACK`
+//! does (its `aliveBypassWindowMs`). The pool hands out the connection used last first. A connection still owes its database something (the `ROLLBACK`
 //! of a transaction dropped with its request, which sqlx queues) is flushed first, so that no
 //! connection waits idle inside a transaction.
 
@@ -32,6 +32,8 @@ pub struct Manager {
     /// Statements run on every new connection (its pragmas or session settings).
     pub(super) settings: String,
     pub(super) postgres: bool,
+    /// The longest a connection's pending `ROLLBACK` may take when it returns.
+    pub(super) timeout: Duration,
 }
 
 impl deadpool::managed::Manager for Manager {
@@ -47,9 +49,10 @@ impl deadpool::managed::Manager for Manager {
     }
 
     /// An SQLite connection lives in this process: it is always fit. A PostgreSQL one is pinged
-    /// when it has been idle past [`ALIVE_BYPASS`] (the server may have closed it meanwhile), or
-    /// when a connection was lost since it was last handed out ([`connection_lost`]); one that
-    /// fails the ping is dropped and another taken or made.
+    /// when it was last handed out longer than [`ALIVE_BYPASS`] ago (the server may have closed
+    /// it meanwhile), or when a connection was lost since ([`connection_lost`]); one that fails
+    /// the ping (or does not answer within the storage timeout) is dropped and another taken or
+    /// made.
     async fn recycle(
         &self,
         conn: &mut AnyConnection,
@@ -117,10 +120,15 @@ impl Drop for Conn {
         if !object.should_flush() {
             return;
         }
+        let timeout = Object::pool(&object).map_or(ALIVE_BYPASS, |pool| pool.manager().timeout);
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
                 runtime.spawn(async move {
-                    if object.flush().await.is_err() {
+                    // A connection that fails or does not answer in time is not reused.
+                    if !matches!(
+                        tokio::time::timeout(timeout, object.flush()).await,
+                        Ok(Ok(()))
+                    ) {
                         drop(Object::take(object));
                     }
                 });

@@ -165,7 +165,9 @@ impl From<sqlx::Error> for StorageFault {
             }
             _ => StorageKind::Other,
         };
-        if kind == StorageKind::ConnectionLost {
+        // Whatever its kind for the client, an I/O error may have left the connection broken:
+        // the pool tests its connections before their next use.
+        if kind == StorageKind::ConnectionLost || matches!(error, sqlx::Error::Io(_)) {
             crate::store::connection_lost();
         }
         Self::new(kind, error.to_string())
