@@ -3,6 +3,7 @@
 mod concurrency;
 mod control;
 mod corpus;
+mod dictionary;
 mod durability;
 mod faults;
 mod hostile;
