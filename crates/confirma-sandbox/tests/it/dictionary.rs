@@ -21,6 +21,7 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
+use crate::upgrade::send;
 use crate::{BUSINESS_IDS, TestSandbox, example_body};
 use confirma_sandbox::Location;
 
@@ -195,24 +196,6 @@ fn varied_invoice(draw: &mut Draw, number: i64, day: u32) -> Value {
     body
 }
 
-async fn send(
-    sb: &TestSandbox,
-    method: &str,
-    path: &str,
-    token: &str,
-    body: &Value,
-) -> (u16, Value) {
-    let answer = reqwest::Client::new()
-        .request(method.parse().unwrap(), format!("{}{path}", sb.base))
-        .header("x-api-key", token)
-        .json(body)
-        .send()
-        .await
-        .unwrap();
-    let status = answer.status().as_u16();
-    (status, answer.json().await.unwrap_or(Value::Null))
-}
-
 /// Every stored document of the sandbox's file, as JSON.
 async fn stored_documents(db: &std::path::Path) -> Vec<(String, Vec<u8>)> {
     use sqlx::{Connection, Row};
@@ -279,8 +262,14 @@ async fn write_dictionary_samples() {
             for _ in 0..120 {
                 number += 1 + draw.below(5) as i64;
                 let request = varied_invoice(&mut draw, number, day);
-                let (status, answer) =
-                    send(&sb, "POST", "/api/v1/partner/invoice", token, &request).await;
+                let (status, answer) = send(
+                    &sb,
+                    "POST",
+                    "/api/v1/partner/invoice",
+                    token,
+                    Some(&request),
+                )
+                .await;
                 assert_eq!(status, 200, "{answer}");
                 if let Some(reference) = answer["paymentReference"].as_str() {
                     references.push((token.clone(), number, reference.to_string()));
@@ -304,7 +293,7 @@ async fn write_dictionary_samples() {
                     "POST",
                     "/api/v1/partner/invoice/action",
                     token,
-                    &json!({"actions": [action]}),
+                    Some(&json!({"actions": [action]})),
                 )
                 .await;
             }
@@ -320,7 +309,7 @@ async fn write_dictionary_samples() {
                 let mut credit = varied_invoice(&mut draw, number + 500_000_000, 5);
                 credit["invoice"]["header"]["type"] = json!("CREDIT_NOTE");
                 credit["invoice"]["references"]["creditedInvoiceNumber"] = json!(number);
-                send(&sb, "POST", "/api/v1/partner/invoice", token, &credit).await;
+                send(&sb, "POST", "/api/v1/partner/invoice", token, Some(&credit)).await;
             }
             _ => {}
         }
@@ -340,7 +329,7 @@ async fn write_dictionary_samples() {
                     "GET",
                     "/api/v1/partner/settlements?unfetchedOnly=true",
                     token,
-                    &Value::Null,
+                    None,
                 )
                 .await;
             }
@@ -354,7 +343,7 @@ async fn write_dictionary_samples() {
                 "submitAccountingInvoice",
             ),
         ] {
-            send(&sb, "POST", path, token, &example_body(operation)).await;
+            send(&sb, "POST", path, token, Some(&example_body(operation))).await;
         }
     }
     sb.advance_days(2).await;

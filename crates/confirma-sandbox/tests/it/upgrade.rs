@@ -392,7 +392,8 @@ async fn reads(sb: &TestSandbox, recorded: &Value) -> Vec<Value> {
 }
 
 /// One partner API request with the token; the status and JSON answer (null when empty).
-async fn send(
+/// `method path` with the client's key (and a JSON body): the status and the JSON answered.
+pub(crate) async fn send(
     sb: &TestSandbox,
     method: &str,
     path: &str,
