@@ -731,6 +731,13 @@ struct FilterColumns {
     method: &'static str,
 }
 
+/// The columns of a lookup's probed invoice ([`page_statement`]).
+const PROBED_COLUMNS: FilterColumns = FilterColumns {
+    day: "day",
+    status: "status",
+    method: "method",
+};
+
 /// The columns of `distribution_counts`.
 const COUNT_COLUMNS: FilterColumns = FilterColumns {
     day: "invoice_day",
@@ -987,16 +994,32 @@ fn page_statement(
             .push(") AS now_us, ");
     }
     if let Some(number) = filter.invoice_number {
-        // A lookup: the one invoice's answer and the columns the filter reads, each probed by
-        // the key alone (as in [`invoices_numbered`]), the filter then applied to the probed
-        // row. With the filter inside the probe, PostgreSQL without statistics walks every date
-        // of the client. Each LIMIT keeps its subquery whole: the number a value of the row,
+        // A lookup: the one invoice's answer and the columns the filter reads, probed by the
+        // key alone, the filter then applied to the probed row. SQLite finds the row by its
+        // whole key through the key's index whatever else the statement says: one probe. On
+        // PostgreSQL each column is a probe of its own (as in [`invoices_numbered`]): with the
+        // filter inside the probe, PostgreSQL without statistics walks every date of the
+        // client. Each LIMIT keeps its subquery whole: the number a value of the row,
         // not a constant folded in, and one probe however often a column is used. The page's
         // offset is the caller's (one row at most).
         page.push(
             "COUNT(*) AS total, COUNT(*) AS n, COUNT(d) AS stored, string_agg(d, ',') AS records
              FROM (SELECT",
         );
+        if sqlite {
+            page.push(
+                " distribution_json AS d, invoice_day AS day, distribution_status AS status,
+                 distribution_method AS method FROM invoices WHERE space = ",
+            )
+            .value(Value::Int(space))
+            .push(" AND client_id = ")
+            .value(Value::Int(client_id))
+            .push(" AND number = ")
+            .value(Value::Int(number))
+            .push(") AS probed WHERE day IS NOT NULL");
+            filter_conditions(&mut page, &PROBED_COLUMNS, filter, statuses);
+            return page;
+        }
         for (column, name) in [
             ("distribution_json", "d"),
             ("invoice_day", "day"),
@@ -1015,12 +1038,7 @@ fn page_statement(
         page.push(" FROM (SELECT CAST(")
             .value(Value::Int(number))
             .push(" AS BIGINT) AS number LIMIT 1) AS p LIMIT 1) AS probed WHERE day IS NOT NULL");
-        let probed = FilterColumns {
-            day: "day",
-            status: "status",
-            method: "method",
-        };
-        filter_conditions(&mut page, &probed, filter, statuses);
+        filter_conditions(&mut page, &PROBED_COLUMNS, filter, statuses);
         return page;
     }
     // The date hidden from SQLite's planner (a unary plus), so that it walks the index in number
@@ -1819,6 +1837,17 @@ mod tests {
                 assert!(plan.contains(index), "{f:?}: {index}: {plan}");
             }
             assert!(!plan.contains("SCAN invoices"), "{f:?}: {plan}");
+            // A lookup by number with the same filter: its one row by the key, once.
+            let lookup = DistributionFilter {
+                invoice_number: Some(1_500),
+                ..f
+            };
+            let statement =
+                page_statement(true, 0, 7, &lookup, statuses.as_deref(), (0, 100), true);
+            let plan = sqlite_plan(&mut c, statement).await;
+            let key = "SEARCH invoices USING INDEX sqlite_autoindex_invoices_1 (space=? AND client_id=? AND number=?)";
+            assert_eq!(plan.matches(" invoices ").count(), 1, "{f:?}: {plan}");
+            assert!(plan.contains(key), "{f:?}: {plan}");
         }
     }
 
