@@ -138,6 +138,11 @@ const MIGRATIONS: &[(i64, &str, Sql)] = &[
             postgres: include_str!("../../migrations/0007_packed_documents.postgres.sql"),
         },
     ),
+    (
+        8,
+        "documents format 2",
+        Sql::Both(include_str!("../../migrations/0008_documents_format_2.sql")),
+    ),
 ];
 
 /// A migration's statements: the same on both backends, or one text for each (a database only

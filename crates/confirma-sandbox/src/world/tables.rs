@@ -914,8 +914,9 @@ pub struct StoredPage {
 
 /// [`distributions`] as stored answers, in one statement and one row: the total, and the page's
 /// records joined in number order by the database (each found by its primary key, as in
-/// [`invoices_numbered`], or on SQLite by the address the index walked holds). `None` when an invoice of the page was written before its answer was
-/// stored (migration 6): the caller then decodes the invoices.
+/// [`invoices_numbered`], or on SQLite by the address that the walked index holds). `None`
+/// when an invoice of the page was written before its answer was stored (migration 6): the
+/// caller then decodes the invoices.
 ///
 /// With `clock` (the space's time in microseconds that the filter's window was made from), the
 /// statement reads the space's clock too, and the page is `None` unless it was `clock`: a read
@@ -996,12 +997,8 @@ fn page_statement(
     if let Some(number) = filter.invoice_number {
         // A lookup: the one invoice's answer and the columns the filter reads, probed by the
         // key alone, the filter then applied to the probed row. SQLite finds the row by its
-        // whole key through the key's index whatever else the statement says: one probe. On
-        // PostgreSQL each column is a probe of its own (as in [`invoices_numbered`]): with the
-        // filter inside the probe, PostgreSQL without statistics walks every date of the
-        // client. Each LIMIT keeps its subquery whole: the number a value of the row,
-        // not a constant folded in, and one probe however often a column is used. The page's
-        // offset is the caller's (one row at most).
+        // whole key through the key's index whatever else the statement says: one probe. The
+        // page's offset is the caller's (one row at most).
         page.push(
             "COUNT(*) AS total, COUNT(*) AS n, COUNT(d) AS stored, string_agg(d, ',') AS records
              FROM (SELECT",
@@ -1020,6 +1017,10 @@ fn page_statement(
             filter_conditions(&mut page, &PROBED_COLUMNS, filter, statuses);
             return page;
         }
+        // On PostgreSQL each column is a probe of its own (as in [`invoices_numbered`]): with
+        // the filter inside the probe, PostgreSQL without statistics walks every date of the
+        // client. Each LIMIT keeps its subquery whole: the number a value of the row, not a
+        // constant folded in, and one probe however often a column is used.
         for (column, name) in [
             ("distribution_json", "d"),
             ("invoice_day", "day"),

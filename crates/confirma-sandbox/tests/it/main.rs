@@ -245,6 +245,32 @@ pub fn example_body(operation: &str) -> Value {
         .unwrap_or_else(|| panic!("{operation} has no request example"))
 }
 
+/// One partner API request with the token (and a JSON body); the status and the JSON answer
+/// (null when empty).
+pub async fn send(
+    sb: &TestSandbox,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<&Value>,
+) -> (u16, Value) {
+    let mut request = reqwest::Client::new()
+        .request(method.parse().unwrap(), format!("{}{path}", sb.base))
+        .header("x-api-key", token);
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    let answer = request.send().await.unwrap();
+    let status = answer.status().as_u16();
+    let bytes = answer.bytes().await.unwrap();
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap()
+    };
+    (status, body)
+}
+
 /// The spec's example invoice under another number, dated at the sandbox start (2026-03-02).
 pub fn invoice(number: i64) -> types::SalesInvoiceRequest {
     let mut request: types::SalesInvoiceRequest = example("createInvoice");

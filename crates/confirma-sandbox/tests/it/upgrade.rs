@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use confirma_sandbox::{Config, Location};
 use serde_json::{Value, json};
 
-use crate::{BUSINESS_IDS, TEST_DATABASE_URL, TestSandbox, example_body, invoice};
+use crate::{BUSINESS_IDS, TEST_DATABASE_URL, TestSandbox, example_body, invoice, send};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 
@@ -389,30 +389,4 @@ async fn reads(sb: &TestSandbox, recorded: &Value) -> Vec<Value> {
         answers.push(json!({"get": path, "status": status, "body": body}));
     }
     answers
-}
-
-/// One partner API request with the token; the status and JSON answer (null when empty).
-/// `method path` with the client's key (and a JSON body): the status and the JSON answered.
-pub(crate) async fn send(
-    sb: &TestSandbox,
-    method: &str,
-    path: &str,
-    token: &str,
-    body: Option<&Value>,
-) -> (u16, Value) {
-    let mut request = reqwest::Client::new()
-        .request(method.parse().unwrap(), format!("{}{path}", sb.base))
-        .header("x-api-key", token);
-    if let Some(body) = body {
-        request = request.json(body);
-    }
-    let answer = request.send().await.unwrap();
-    let status = answer.status().as_u16();
-    let bytes = answer.bytes().await.unwrap();
-    let body = if bytes.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&bytes).unwrap()
-    };
-    (status, body)
 }
