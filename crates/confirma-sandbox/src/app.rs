@@ -120,7 +120,7 @@ impl Sandbox {
             spaces.clone(),
             credentials.clone(),
             health.clone(),
-        );
+        )?;
         let sandbox = Arc::new(Self {
             secrets,
             config,

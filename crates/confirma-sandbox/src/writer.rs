@@ -129,15 +129,28 @@ impl Writer {
     /// Starts the writer task on `db`; it ends once every [`Writer`] is dropped. After each
     /// commit it tells `credentials` what changed in each space (and, on PostgreSQL, the other
     /// replicas, by a notification sent with the commit), and `health` how every group went.
+    ///
+    /// The task runs on a thread and runtime of its own. On the runtime that serves requests,
+    /// every wake of the writer (a statement's row or answer, on SQLite from the connection's
+    /// own thread) queued behind the tasks of the requests in flight: under 64 connections of
+    /// validate requests, an 18-day advance over 200,000 invoices took 32 s instead of 18. Its
+    /// PostgreSQL connection is made on that runtime too ([`Db::writer_connection`]), so that
+    /// the writer's thread waits on the socket itself: durable creates on PostgreSQL doubled.
     pub fn start(
         db: Arc<Db>,
         spaces: Arc<Spaces>,
         credentials: Arc<Credentials>,
         health: Arc<Health>,
-    ) -> Self {
+    ) -> std::io::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
         let (queue, jobs) = mpsc::unbounded_channel();
-        tokio::spawn(run(db, spaces, credentials, health, jobs));
-        Self(queue)
+        let task = run(db, spaces, credentials, health, jobs);
+        std::thread::Builder::new()
+            .name("confirma-writer".into())
+            .spawn(move || runtime.block_on(task))?;
+        Ok(Self(queue))
     }
 
     /// Applies `change` to `space`; answers once it is durable (or refused, changing nothing).
@@ -188,7 +201,7 @@ async fn run(
         }
         let connection = match conn.take() {
             Some(c) => Ok(c),
-            None => db.connection().await,
+            None => db.writer_connection().await,
         };
         let mut connection = match connection {
             Ok(c) => c,

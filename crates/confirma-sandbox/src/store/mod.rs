@@ -235,7 +235,10 @@ const PAGE_SIZE: u64 = 4096;
 
 /// An open database with its schema up to date.
 pub struct Db {
+    /// The readers' connections, and every other task's but the writer's.
     pool: pool::Pool,
+    /// The writer's connection ([`Db::writer_connection`]).
+    writes: pool::Pool,
     location: Location,
     timeout: Duration,
     /// `PRAGMA max_page_count` for every write transaction on SQLite; 0 for none.
@@ -299,29 +302,25 @@ impl Db {
             // statements each read a bounded number of rows.
             format!("SET statement_timeout = {timeout_ms}; SET jit = off; {INDEX_PATHS_ONLY}")
         };
-        let manager = pool::Manager {
-            options,
-            settings,
+        let manager = |runtime| pool::Manager {
+            options: options.clone(),
+            settings: settings.clone(),
             postgres: !sqlite,
             timeout: limits.timeout,
+            runtime,
         };
-        let pool = pool::Pool::builder(manager)
-            // Readers, and the writer's own connection. Nine on PostgreSQL too: with 17 (its
-            // backends competing for the same cores) alternating runs measured lookups 3% and
-            // pages 6% slower, and their p99 20% to twice as long.
-            .max_size(9)
-            .runtime(deadpool::Runtime::Tokio1)
-            // Each bounded: waiting for a free connection, making one, testing one.
-            .wait_timeout(Some(limits.timeout))
-            .create_timeout(Some(limits.timeout))
-            .recycle_timeout(Some(limits.timeout))
-            // The connection used last goes out first: under light load the same few stay in
-            // use (and within the window in which they are not tested), the rest idle.
-            .queue_mode(deadpool::managed::QueueMode::Lifo)
-            .build()
-            .expect("a runtime is given for the timeouts");
+        // Eight readers, and the writer's own connection. Nine in all on PostgreSQL too: with 17
+        // (its backends competing for the same cores) alternating runs measured lookups 3% and
+        // pages 6% slower, and their p99 20% to twice as long.
+        let pool = pool::build(
+            manager(Some(tokio::runtime::Handle::current())),
+            8,
+            limits.timeout,
+        );
+        let writes = pool::build(manager(None), 1, limits.timeout);
         let db = Self {
             pool,
+            writes,
             location,
             timeout: limits.timeout,
             max_pages: AtomicU32::new(0),
@@ -421,23 +420,25 @@ impl Db {
     /// A connection of the pool: waiting for a free one, making one and testing one each take at
     /// most the storage timeout.
     pub async fn connection(&self) -> Result<Conn, sqlx::Error> {
-        use deadpool::managed::PoolError;
-        self.pool.get().await.map_err(|e| match e {
-            PoolError::Backend(e) => e,
-            PoolError::Timeout(_) => sqlx::Error::PoolTimedOut,
-            PoolError::Closed => sqlx::Error::PoolClosed,
-            e => sqlx::Error::Protocol(e.to_string()),
-        })
+        pool::get(&self.pool).await
+    }
+
+    /// The writer's connection, made on the writer's runtime (on the terms of
+    /// [`Db::connection`]).
+    pub async fn writer_connection(&self) -> Result<Conn, sqlx::Error> {
+        pool::get(&self.writes).await
     }
 
     #[cfg(test)]
     /// Closes every connection of the pool: those idle now gracefully, those in use as they
     /// come back. No connection is handed out afterwards.
     pub async fn close(&self) {
-        let idle = self.pool.retain(|_, _| false).removed;
-        self.pool.close();
-        for conn in idle {
-            let _ = conn.close().await;
+        for pool in [&self.pool, &self.writes] {
+            let idle = pool.retain(|_, _| false).removed;
+            pool.close();
+            for conn in idle {
+                let _ = conn.close().await;
+            }
         }
     }
 

@@ -22,6 +22,33 @@ use sqlx::{AnyConnection, Connection};
 /// The pool: connections made by [`Manager`], handed out as [`Conn`].
 pub type Pool = deadpool::managed::Pool<Manager, Conn>;
 
+/// A pool of at most `size` connections made by `manager`, each wait for one, making one and
+/// testing one bounded by `timeout`.
+pub fn build(manager: Manager, size: usize, timeout: Duration) -> Pool {
+    Pool::builder(manager)
+        .max_size(size)
+        .runtime(deadpool::Runtime::Tokio1)
+        .wait_timeout(Some(timeout))
+        .create_timeout(Some(timeout))
+        .recycle_timeout(Some(timeout))
+        // The connection used last goes out first: under light load the same few stay in use
+        // (and within the window in which they are not tested), the rest idle.
+        .queue_mode(deadpool::managed::QueueMode::Lifo)
+        .build()
+        .expect("a runtime is given for the timeouts")
+}
+
+/// A connection of `pool`, its failures as sqlx's.
+pub async fn get(pool: &Pool) -> Result<Conn, sqlx::Error> {
+    use deadpool::managed::PoolError;
+    pool.get().await.map_err(|e| match e {
+        PoolError::Backend(e) => e,
+        PoolError::Timeout(_) => sqlx::Error::PoolTimedOut,
+        PoolError::Closed => sqlx::Error::PoolClosed,
+        e => sqlx::Error::Protocol(e.to_string()),
+    })
+}
+
 /// A PostgreSQL connection used within this long is not pinged before its next use: it answered
 /// a moment ago (HikariCP's default `aliveBypassWindowMs`).
 const ALIVE_BYPASS: Duration = Duration::from_millis(500);
@@ -34,6 +61,26 @@ pub struct Manager {
     pub(super) postgres: bool,
     /// The longest a connection's pending `ROLLBACK` may take when it returns.
     pub(super) timeout: Duration,
+    /// Where the connections are made: on the runtime that opened the database, whichever task
+    /// asks (the readers' pool), or on the asking task's own (the writer's, which runs on a
+    /// runtime of its own, [`crate::writer`]). A PostgreSQL connection's socket is served by
+    /// the I/O driver of the runtime it was made on: a reader's must not wait for the writer's
+    /// one thread, busy for a whole step of an advance, and the writer's is best woken by that
+    /// thread itself.
+    pub(super) runtime: Option<tokio::runtime::Handle>,
+}
+
+impl Manager {
+    async fn connect(
+        options: AnyConnectOptions,
+        settings: String,
+    ) -> Result<AnyConnection, sqlx::Error> {
+        let mut conn = AnyConnection::connect_with(&options).await?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(settings))
+            .execute(&mut conn)
+            .await?;
+        Ok(conn)
+    }
 }
 
 impl deadpool::managed::Manager for Manager {
@@ -41,11 +88,14 @@ impl deadpool::managed::Manager for Manager {
     type Error = sqlx::Error;
 
     async fn create(&self) -> Result<AnyConnection, sqlx::Error> {
-        let mut conn = AnyConnection::connect_with(&self.options).await?;
-        sqlx::raw_sql(sqlx::AssertSqlSafe(self.settings.clone()))
-            .execute(&mut conn)
-            .await?;
-        Ok(conn)
+        let connecting = Self::connect(self.options.clone(), self.settings.clone());
+        match &self.runtime {
+            Some(runtime) => runtime
+                .spawn(connecting)
+                .await
+                .map_err(|e| sqlx::Error::Io(std::io::Error::other(e)))?,
+            None => connecting.await,
+        }
     }
 
     /// An SQLite connection lives in this process: it is always fit. A PostgreSQL one is pinged
