@@ -16,7 +16,7 @@ use crate::world::{
     Caller, Change, Command, Failure, Genesis, SpaceId, State, StorageFault, World, commands,
     spaces::registry, unknown_token,
 };
-use crate::writer::Writer;
+use crate::writer::{Stopped, Writer};
 
 /// The tokens that are not client tokens: fixed by the operator, or random per database.
 #[derive(Clone)]
@@ -53,6 +53,8 @@ pub struct Sandbox {
     pub spaces: Arc<Spaces>,
     pub(crate) db: Arc<Db>,
     writer: Writer,
+    /// Taken by whoever waits for the writer to stop ([`Sandbox::writer_stopped`]).
+    writer_stopped: std::sync::Mutex<Option<Stopped>>,
     /// What this process remembers of tokens and clock: only when it is the database's one
     /// process (SQLite).
     credentials: Arc<Credentials>,
@@ -115,7 +117,7 @@ impl Sandbox {
         };
         let health = Arc::new(Health::default());
         let spaces = Arc::new(Spaces::new(genesis));
-        let writer = Writer::start(
+        let (writer, writer_stopped) = Writer::start(
             db.clone(),
             spaces.clone(),
             credentials.clone(),
@@ -127,6 +129,7 @@ impl Sandbox {
             spaces,
             db,
             writer,
+            writer_stopped: std::sync::Mutex::new(Some(writer_stopped)),
             credentials,
             health,
             _follower: follower,
@@ -164,6 +167,15 @@ impl Sandbox {
         });
         *self.housekeeper.lock().unwrap_or_else(|e| e.into_inner()) =
             Some(Background(task.abort_handle()));
+    }
+
+    /// The writer's end, for one caller to wait for once the sandbox is dropped (the writer
+    /// runs on a thread of its own and holds the database until it stops).
+    pub fn writer_stopped(&self) -> Option<Stopped> {
+        self.writer_stopped
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
     }
 
     /// Caps (`Some`) or uncaps an SQLite database from the next write on, as

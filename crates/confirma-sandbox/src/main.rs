@@ -356,7 +356,11 @@ async fn serve(args: Serve) -> anyhow::Result<()> {
     }
     use std::io::Write;
     std::io::stdout().flush()?;
+    let writer = sandbox.writer_stopped();
     confirma_sandbox::serve(listener, confirma_sandbox::router(sandbox), stopped()).await?;
+    if let Some(writer) = writer {
+        writer.wait().await;
+    }
     Ok(())
 }
 

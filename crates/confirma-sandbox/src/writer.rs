@@ -141,18 +141,36 @@ impl Writer {
         spaces: Arc<Spaces>,
         credentials: Arc<Credentials>,
         health: Arc<Health>,
-    ) -> std::io::Result<Self> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
+    ) -> std::io::Result<(Self, Stopped)> {
         let (queue, jobs) = mpsc::unbounded_channel();
+        let within = db.timeout() + db.timeout() / 2;
         let task = run(db, spaces, credentials, health, jobs);
+        let (started, start) = std::sync::mpsc::sync_channel(1);
+        let (stopped, stop) = oneshot::channel();
         std::thread::Builder::new()
             .name("confirma-writer".into())
-            .spawn(move || runtime.block_on(task))?;
-        Ok(Self(queue))
+            .spawn(move || {
+                // Made and dropped on this thread: a runtime may not be dropped on another's.
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(e) => {
+                        let _ = started.send(Err(e));
+                        return;
+                    }
+                };
+                let _ = started.send(Ok(()));
+                runtime.block_on(task);
+                // The task's database handle is dropped by now.
+                let _ = stopped.send(());
+            })?;
+        start
+            .recv()
+            .map_err(|_| std::io::Error::other("the writer's thread ended at its start"))??;
+        Ok((Self(queue), Stopped { stop, within }))
     }
-
     /// Applies `change` to `space`; answers once it is durable (or refused, changing nothing).
     pub async fn execute<C: Change>(
         &self,
@@ -177,6 +195,21 @@ impl Writer {
                 "the writer has stopped",
             ))),
         }
+    }
+}
+
+/// The writer's end: once every [`Writer`] is dropped, it finishes its group and stops.
+pub struct Stopped {
+    stop: oneshot::Receiver<()>,
+    /// The longest its last group may take (its deadline).
+    within: std::time::Duration,
+}
+
+impl Stopped {
+    /// Waits until the writer has stopped and let go of the database (at most a group's
+    /// deadline): a process that ends sooner would leave an in-memory sandbox's directory behind.
+    pub async fn wait(self) {
+        let _ = tokio::time::timeout(self.within, self.stop).await;
     }
 }
 

@@ -90,10 +90,15 @@ impl deadpool::managed::Manager for Manager {
     async fn create(&self) -> Result<AnyConnection, sqlx::Error> {
         let connecting = Self::connect(self.options.clone(), self.settings.clone());
         match &self.runtime {
-            Some(runtime) => runtime
-                .spawn(connecting)
-                .await
-                .map_err(|e| sqlx::Error::Io(std::io::Error::other(e)))?,
+            Some(runtime) => {
+                // Given up with its caller (the pool's timeout, a request gone).
+                let mut task = AbortOnDrop(runtime.spawn(connecting));
+                match (&mut task.0).await {
+                    Ok(made) => made,
+                    Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                    Err(e) => Err(sqlx::Error::Io(std::io::Error::other(e))),
+                }
+            }
             None => connecting.await,
         }
     }
@@ -116,6 +121,15 @@ impl deadpool::managed::Manager for Manager {
             conn.ping().await.map_err(RecycleError::Backend)?;
         }
         Ok(())
+    }
+}
+
+/// A task aborted when its handle is dropped.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -129,10 +129,14 @@ impl TestSandbox {
         }
     }
 
-    /// Stops serving and waits until the server is gone (the store closes with the sandbox).
+    /// Stops serving and waits until the server is gone, and the writer with the sandbox (the
+    /// store closes with both).
     pub async fn stop(mut self) {
+        let writer = self.sandbox.writer_stopped().expect("the writer's end");
         self.stop.take().unwrap().send(()).ok();
         self.served.take().unwrap().await.unwrap();
+        drop(self);
+        writer.wait().await;
     }
 
     /// Every distribution of the token's client, whatever its invoice date.
