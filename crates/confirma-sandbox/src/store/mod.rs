@@ -143,6 +143,11 @@ const MIGRATIONS: &[(i64, &str, Sql)] = &[
         "documents format 2",
         Sql::Both(include_str!("../../migrations/0008_documents_format_2.sql")),
     ),
+    (
+        9,
+        "invoice status column",
+        Sql::Both(include_str!("../../migrations/0009_invoice_status.sql")),
+    ),
 ];
 
 /// A migration's statements: the same on both backends, or one text for each (a database only

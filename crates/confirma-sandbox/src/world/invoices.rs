@@ -149,19 +149,16 @@ impl World<'_> {
     }
 
     /// Up to `limit` payment-controlled invoices still unpaid the day after their due date
-    /// become overdue (as of `day`); returns how many.
+    /// become overdue (as of `day`); returns how many. Their documents stay as they are
+    /// ([`tables::mark_overdue`]).
     pub(super) async fn mark_overdue(
         &mut self,
         day: NaiveDate,
         limit: i64,
         happened: &mut Happened,
     ) -> Result<usize, Failure> {
-        let mut due = tables::invoices_to_overdue(self.db(), day, limit).await?;
-        for invoice in &mut due {
-            invoice.status = InvoiceStatus::Overdue;
-            happened.overdue += 1;
-        }
-        tables::put_invoices(self.db(), &due).await?;
-        Ok(due.len())
+        let marked = tables::mark_overdue(self.db(), day, limit).await?;
+        happened.overdue += marked;
+        Ok(marked as usize)
     }
 }

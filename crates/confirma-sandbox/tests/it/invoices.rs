@@ -410,6 +410,18 @@ async fn pages_of_distributions_hold_every_match_once_with_the_right_total() {
 /// cleared from some rows and then from all.
 #[tokio::test]
 async fn pages_from_stored_answers_equal_pages_from_the_invoices() {
+    stored_answers_equal_the_documents_after(1, "\"DELIVERED\"").await;
+}
+
+/// The same once the invoices fell due: an advance marks them overdue in their columns and
+/// stored answers alone (`tables::mark_overdue`), and their documents, read with the status
+/// column, say the same.
+#[tokio::test]
+async fn pages_of_overdue_invoices_from_stored_answers_equal_pages_from_the_invoices() {
+    stored_answers_equal_the_documents_after(45, "\"invoiceStatus\":\"OVERDUE\"").await;
+}
+
+async fn stored_answers_equal_the_documents_after(days: i64, shown: &str) {
     let dir = tempfile::tempdir().unwrap();
     let storage = match crate::fresh_storage().await {
         confirma_sandbox::Location::Memory => {
@@ -426,7 +438,7 @@ async fn pages_from_stored_answers_equal_pages_from_the_invoices() {
     let (client_id, token) = sb.onboard(crate::BUSINESS_IDS[0], "Stored Oy").await;
     let c = sb.client(&token);
     invoices_to_page(&sb, client_id, &c, &[1, 2, 3, 4, 5, 6, 7, 8]).await;
-    sb.advance_days(1).await;
+    sb.advance_days(days).await;
     let queries = [
         "fromInvDate=2026-02-01",
         "fromInvDate=2026-02-01&pageSize=3&page=2",
@@ -463,7 +475,9 @@ async fn pages_from_stored_answers_equal_pages_from_the_invoices() {
     };
     let stored = answers().await;
     assert!(
-        stored[0].1.contains("\"FAILED\"") && stored[0].1.contains("\"totalCount\":8"),
+        stored[0].1.contains("\"FAILED\"")
+            && stored[0].1.contains("\"totalCount\":8")
+            && stored[0].1.contains(shown),
         "{}",
         stored[0].1
     );

@@ -37,6 +37,12 @@ macro_rules! stored_enum {
                     $(Self::$variant => $text),+
                 }
             }
+
+            /// The variant stored under `text`.
+            #[allow(dead_code)]
+            pub fn named(text: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == text)
+            }
         }
 
         impl std::fmt::Display for $name {
