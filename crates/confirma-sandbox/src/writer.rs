@@ -656,7 +656,7 @@ mod tests {
         let mut c = sandbox.db.connection().await.unwrap();
         let mut all = Vec::new();
         for sql in [
-            "SELECT client_id || ' ' || number || ' ' || COALESCE(distribution_status, '-') || ' ' || COALESCE(distribute_us, -1) || ' ' || hex(body) || COALESCE(distribution_json, '-') AS r FROM invoices ORDER BY client_id, number",
+            "SELECT client_id || ' ' || number || ' ' || COALESCE(distribution_status, '-') || ' ' || COALESCE(distribute_us, -1) || ' ' || hex(body) || COALESCE(distribution_json, '-') || COALESCE(invoice_status, '-') AS r FROM invoices ORDER BY client_id, number",
             "SELECT id || ' ' || COALESCE(escalate_day, -1) || ' ' || hex(body) AS r FROM cases ORDER BY id",
             "SELECT client_id || ' ' || invoice_day || ' ' || status || ' ' || method || ' ' || n AS r FROM distribution_counts ORDER BY client_id, invoice_day, status, method",
             "SELECT client_id || ' ' || number AS r FROM failing_distributions ORDER BY client_id, number",

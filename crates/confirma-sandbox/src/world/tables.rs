@@ -129,7 +129,7 @@ async fn document<T: DeserializeOwned>(
     row.as_ref().map(body).transpose()
 }
 
-/// The most rows one multi-row statement writes or looks up (at up to 11 values a row, well within
+/// The most rows one multi-row statement writes or looks up (at up to 12 values a row, well within
 /// the bound parameters SQLite and PostgreSQL allow in one statement).
 const ROWS_PER_STATEMENT: usize = 256;
 
@@ -672,7 +672,12 @@ pub async fn invoices_to_distribute(
 pub async fn mark_overdue(mut c: Scoped<'_>, on: NaiveDate, limit: i64) -> Result<u64> {
     let invoiced = super::wire::invoice_status_field(InvoiceStatus::Invoiced)?;
     let overdue = super::wire::invoice_status_field(InvoiceStatus::Overdue)?;
-    let done = sqlx::query(MARK_OVERDUE)
+    let sql = if c.backend_name() == "PostgreSQL" {
+        MARK_OVERDUE_POSTGRES
+    } else {
+        MARK_OVERDUE
+    };
+    let done = sqlx::query(sql)
         .bind(day(on))
         .bind(limit)
         .bind(c.space())
@@ -688,6 +693,14 @@ const MARK_OVERDUE: &str = "UPDATE invoices SET invoice_status = $4, overdue_day
       distribution_json = replace(distribution_json, $5, $6)
     WHERE space = $3 AND (client_id, number) IN (SELECT client_id, number FROM invoices
       WHERE space = $3 AND overdue_day IS NOT NULL AND overdue_day <= $1 ORDER BY overdue_day, client_id, number LIMIT $2)";
+
+/// [`MARK_OVERDUE`] on PostgreSQL: the rows by their addresses, picked once before the update,
+/// for the reason [`remove_statement`] gives (a space just forked, which its statistics do not
+/// know yet, is planned as one row and joined row by row with the subquery's).
+const MARK_OVERDUE_POSTGRES: &str = "UPDATE invoices SET invoice_status = $4, overdue_day = NULL,
+      distribution_json = replace(distribution_json, $5, $6)
+    WHERE ctid = ANY(ARRAY(SELECT ctid FROM invoices
+      WHERE space = $3 AND overdue_day IS NOT NULL AND overdue_day <= $1 ORDER BY overdue_day, client_id, number LIMIT $2))";
 
 /// A statement's text and its values, the placeholders numbered as values are added.
 #[derive(Default)]
@@ -1966,6 +1979,8 @@ mod tests {
                 || !["SELECT", "UPDATE", "DELETE", "INSERT"].contains(&first)
                 || sql.contains('{')
                 || sql.contains("information_schema")
+                // PostgreSQL's alone (rows by their addresses).
+                || sql.contains("ctid")
             {
                 continue;
             }
