@@ -657,7 +657,8 @@ mod tests {
         let mut all = Vec::new();
         for sql in [
             "SELECT client_id || ' ' || number || ' ' || COALESCE(distribution_status, '-') || ' ' || COALESCE(distribute_us, -1) || ' ' || hex(body) || COALESCE(distribution_json, '-') || COALESCE(invoice_status, '-') AS r FROM invoices ORDER BY client_id, number",
-            "SELECT id || ' ' || COALESCE(escalate_day, -1) || ' ' || hex(body) AS r FROM cases ORDER BY id",
+            "SELECT id || ' ' || COALESCE(escalate_day, -1) || ' ' || COALESCE(stage, '-') || ' ' || COALESCE(collection_enabled, -1) || ' ' || hex(body) AS r FROM cases ORDER BY id",
+            "SELECT case_id || ' ' || day || ' ' || stage AS r FROM case_escalations ORDER BY case_id, day",
             "SELECT client_id || ' ' || invoice_day || ' ' || status || ' ' || method || ' ' || n AS r FROM distribution_counts ORDER BY client_id, invoice_day, status, method",
             "SELECT client_id || ' ' || number AS r FROM failing_distributions ORDER BY client_id, number",
         ] {

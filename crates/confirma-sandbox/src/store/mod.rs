@@ -148,6 +148,11 @@ const MIGRATIONS: &[(i64, &str, Sql)] = &[
         "invoice status column",
         Sql::Both(include_str!("../../migrations/0009_invoice_status.sql")),
     ),
+    (
+        10,
+        "case escalations as rows, documents format 3",
+        Sql::Both(include_str!("../../migrations/0010_case_escalations.sql")),
+    ),
 ];
 
 /// A migration's statements: the same on both backends, or one text for each (a database only

@@ -11,7 +11,6 @@ use super::invoices::InvoiceRecord;
 use super::money::cents;
 pub use super::records::cases::{CaseRecord, CaseTerms, PaymentRecord};
 use super::records::cases::{CaseStage, CaseStatus};
-use super::records::invoices::InvoiceStatus;
 use super::refusal::{Failure, Refusal, StorageFault};
 use super::{World, rules, tables};
 
@@ -35,10 +34,21 @@ impl World<'_> {
     /// The case `id`, with its interest brought up to the last processed day.
     pub(super) async fn case_now(&mut self, id: i64) -> Result<Option<CaseRecord>, Failure> {
         let through = self.processed_day;
-        Ok(tables::case(self.db(), id).await?.map(|mut case| {
-            case.accrue(through);
-            case
-        }))
+        let Some(stored) = tables::case(self.db(), id).await? else {
+            return Ok(None);
+        };
+        // The escalations since its document, replayed by the rule that made them.
+        let mut case = stored.document;
+        for (day, stage) in stored.escalations {
+            let reached = rules::cases::escalate(&mut case, day);
+            if reached != Some(stage) {
+                return Err(Failure::Storage(StorageFault::other(format!(
+                    "case {id} is stored as escalated to {stage} on {day}, which its document leads to as {reached:?}"
+                ))));
+            }
+        }
+        case.accrue(through);
+        Ok(Some(case))
     }
 
     /// Opens the case of a payment-controlled invoice, just recorded.
@@ -81,36 +91,32 @@ impl World<'_> {
         self.insert_case(case).await
     }
 
-    /// Escalates up to `limit` of the cases due on `day` (reminder, demand, collection);
-    /// returns how many it took.
+    /// Escalates up to `limit` of the cases due on `day` (reminder, demand, collection) by their
+    /// columns ([`tables::escalate_cases`]); returns how many it took. Due cases stored before
+    /// those columns are first written whole, which sets them, and count towards `limit`.
     pub(super) async fn escalate(
         &mut self,
         day: NaiveDate,
         limit: i64,
         happened: &mut Happened,
     ) -> Result<usize, Failure> {
-        let mut due = tables::cases_to_escalate(self.db(), day, limit).await?;
-        let mut in_collection = Vec::new();
-        for case in &mut due {
-            let Some(stage) = rules::cases::escalate(case, day) else {
-                continue;
-            };
+        let unstaged = tables::unstaged_cases_due(self.db(), day, limit).await?;
+        for case in &unstaged {
+            tables::update_case(self.db(), case).await?;
+        }
+        let limit = limit - unstaged.len() as i64;
+        if limit <= 0 {
+            return Ok(unstaged.len());
+        }
+        let escalated = tables::escalate_cases(self.db(), day, limit).await?;
+        for stage in escalated.reached {
             match stage {
                 CaseStage::Reminder => happened.reminded += 1,
                 CaseStage::Demand => happened.demanded += 1,
                 _ => happened.to_collection += 1,
             }
-            if rules::cases::in_collection(stage) {
-                in_collection.push((case.client_id, case.invoice_number));
-            }
         }
-        let mut invoices = tables::invoices_by_key(self.db(), &in_collection).await?;
-        for invoice in &mut invoices {
-            invoice.status = InvoiceStatus::InCollection;
-        }
-        tables::put_invoices(self.db(), &invoices).await?;
-        tables::put_cases(self.db(), &due).await?;
-        Ok(due.len())
+        Ok(unstaged.len() + escalated.taken as usize)
     }
 
     /// Allocates a payment to a case ([`rules::cases::pay`]) and records it.
@@ -235,5 +241,205 @@ impl World<'_> {
             });
         }
         Ok(types::InvoiceActionsResponse { results })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+    use sqlx::Row;
+
+    use super::*;
+    use crate::world::records::invoices::InvoiceStatus;
+    use crate::world::{Genesis, SpaceId, State};
+
+    /// The create request of the spec's example as invoice `number` of the fifth kind `kind` of
+    /// collection terms: the example's, no collection, a sooner reminder with its own fee and
+    /// interest, a buyer that disables collection, a later reminder.
+    fn request(number: i64, kind: i64) -> types::SalesInvoiceRequest {
+        let example = confirma_server::Operation::CreateInvoice
+            .info()
+            .request_example
+            .unwrap();
+        let mut r: serde_json::Value = serde_json::from_str(example).unwrap();
+        let invoice = &mut r["invoice"];
+        invoice["header"]["number"] = number.into();
+        invoice["header"]["date"] = "2026-03-02".into();
+        invoice["header"]["dueDate"] = "2026-03-16".into();
+        invoice["references"]["payment"] = serde_json::Value::Null;
+        match kind {
+            1 => invoice["collection"]["enabled"] = false.into(),
+            2 => {
+                invoice["collection"]["startDelayDays"] = 3.into();
+                invoice["collection"]["costs"]["reminderFeeAmount"] = 7.5.into();
+                invoice["collection"]["interest"]["percentage"] = 8.5.into();
+                invoice["terms"]["interest"]["percentage"] = 8.5.into();
+            }
+            3 => invoice["parties"]["buyerParty"]["disableCollection"] = true.into(),
+            4 => invoice["collection"]["startDelayDays"] = 20.into(),
+            _ => {}
+        }
+        serde_json::from_value(r).unwrap()
+    }
+
+    /// An advance escalates stored cases by their columns (`tables::escalate_cases`), several
+    /// steps a day. Each case read (its document with its escalations replayed) is what the rule
+    /// makes of the document escalated day by day, as advances did before; its columns say when
+    /// it next escalates; its invoice is handed to collection with its demand, and only then.
+    /// Cases stored before the columns (here: made so) escalate alike. A whole write of a case
+    /// holds its escalations and removes their rows.
+    #[tokio::test]
+    async fn cases_escalated_by_their_columns_read_as_the_rule_escalating_their_documents() {
+        let (db, _claim) =
+            crate::store::Db::open(crate::store::Location::Memory, Default::default())
+                .await
+                .unwrap();
+        let mut conn = db.connection().await.unwrap();
+        let genesis = Genesis {
+            seed: 42,
+            start: "2026-03-02T08:00:00Z".parse().unwrap(),
+            salt: None,
+            demo: true,
+        };
+        let fresh = State::fresh(&genesis);
+        let mut world = World::new(&mut conn, SpaceId::DEFAULT, genesis, fresh);
+        world.seed().await.unwrap();
+        let client_id = world.state().demo_client.unwrap();
+        let numbers: Vec<i64> = (1..=1100).collect();
+        for &n in &numbers {
+            world
+                .submit_invoice(client_id, &request(n, n % 5), None)
+                .await
+                .unwrap();
+            let invoice = tables::invoice(world.db(), client_id, n)
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(invoice.case_id.is_some(), "invoice {n} has a case");
+        }
+        // Ours and the seed's.
+        let mut created = Vec::new();
+        let ids = sqlx::query("SELECT id FROM cases WHERE space = 0 ORDER BY id")
+            .fetch_all(&mut *world.db())
+            .await
+            .unwrap();
+        for row in ids {
+            let id: i64 = row.get(0);
+            created.push(
+                tables::case(world.db(), id)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .document,
+            );
+        }
+        assert!(created.len() > numbers.len());
+        // As rows stored before the stage column are.
+        sqlx::query("UPDATE cases SET stage = NULL, collection_enabled = NULL WHERE id % 7 = 0")
+            .execute(&mut *world.db())
+            .await
+            .unwrap();
+
+        let to = world.now + Duration::days(75);
+        let mut happened = Happened::default();
+        loop {
+            let (step, done) = world.advance_towards(to).await.unwrap();
+            happened += step;
+            if done {
+                break;
+            }
+        }
+        let last = world.processed_day;
+
+        let (to_collection, other) = (
+            crate::world::wire::invoice_status_field(InvoiceStatus::InCollection).unwrap(),
+            crate::world::wire::invoice_status_field(InvoiceStatus::Overdue).unwrap(),
+        );
+        let mut reached = Happened::default();
+        for mut expected in created {
+            let (id, n, client_id) = (expected.id, expected.invoice_number, expected.client_id);
+            let mut day = expected.created_at.date_naive();
+            while day < last {
+                day = day.succ_opt().unwrap();
+                if expected.escalates_on().is_some_and(|due| due <= day) {
+                    rules::cases::escalate(&mut expected, day);
+                }
+            }
+            expected.accrue(last);
+            let at_least = |stage: CaseStage| u64::from(expected.stage >= stage);
+            reached.reminded += at_least(CaseStage::Reminder);
+            reached.demanded += at_least(CaseStage::Demand);
+            reached.to_collection += at_least(CaseStage::Collection);
+            let read = world.case_now(id).await.unwrap().unwrap();
+            let json = |c: &CaseRecord| serde_json::to_value(c).unwrap();
+            assert_eq!(json(&read), json(&expected), "case {id}");
+
+            let row = sqlx::query(
+                "SELECT escalate_day, stage, collection_enabled FROM cases WHERE space = 0 AND id = $1",
+            )
+            .bind(id)
+            .fetch_one(&mut *world.db())
+            .await
+            .unwrap();
+            let columns: (Option<i64>, String, i64) = (
+                row.get("escalate_day"),
+                row.get("stage"),
+                row.get("collection_enabled"),
+            );
+            assert_eq!(
+                columns,
+                (
+                    expected.escalates_on().map(tables::day),
+                    expected.stage.as_str().to_string(),
+                    i64::from(expected.terms.collection_enabled)
+                ),
+                "case {id}"
+            );
+
+            let invoice = tables::invoice(world.db(), client_id, n)
+                .await
+                .unwrap()
+                .unwrap();
+            let collected = matches!(expected.stage, CaseStage::Demand | CaseStage::Collection);
+            let stored: String = sqlx::query(
+                "SELECT distribution_json FROM invoices WHERE space = 0 AND client_id = $1 AND number = $2",
+            )
+            .bind(client_id)
+            .bind(n)
+            .fetch_one(&mut *world.db())
+            .await
+            .unwrap()
+            .get(0);
+            assert_eq!(
+                (
+                    invoice.status == InvoiceStatus::InCollection,
+                    stored.contains(&to_collection),
+                    stored.contains(&other),
+                ),
+                (collected, collected, !collected),
+                "invoice {n}: {stored}"
+            );
+
+            // Written whole, the case holds its escalations and their rows go.
+            if id % 3 == 0 {
+                tables::update_case(world.db(), &read).await.unwrap();
+                let again = world.case_now(id).await.unwrap().unwrap();
+                assert_eq!(json(&again), json(&read), "case {id} written whole");
+                let rows: i64 =
+                    sqlx::query("SELECT COUNT(*) FROM case_escalations WHERE case_id = $1")
+                        .bind(id)
+                        .fetch_one(&mut *world.db())
+                        .await
+                        .unwrap()
+                        .get(0);
+                assert_eq!(rows, 0, "case {id}");
+            }
+        }
+        assert_eq!(
+            (happened.reminded, happened.demanded, happened.to_collection),
+            (reached.reminded, reached.demanded, reached.to_collection),
+        );
+        // Three of five kinds of terms go on to collection.
+        assert!(happened.to_collection >= 660, "{happened:?}");
     }
 }

@@ -71,6 +71,14 @@ impl World<'_> {
         &mut self,
         to: DateTime<Utc>,
     ) -> Result<(Happened, bool), Failure> {
+        super::tables::in_index_order(self.db(), true).await?;
+        let stepped = self.step_towards(to).await?;
+        super::tables::in_index_order(self.db(), false).await?;
+        Ok(stepped)
+    }
+
+    /// [`World::advance_towards`], its statements planned in index order.
+    async fn step_towards(&mut self, to: DateTime<Utc>) -> Result<(Happened, bool), Failure> {
         let mut happened = Happened::default();
         let mut budget = BATCH;
         loop {

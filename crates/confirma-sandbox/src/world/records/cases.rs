@@ -178,6 +178,17 @@ stored_enum! {
     }
 }
 
+impl CaseStage {
+    /// The stages a case escalates through, one a step (`rules::cases::escalate` adds each step's
+    /// fee and history; `tables::escalate_cases` moves many cases a step at once).
+    pub const LADDER: [CaseStage; 4] = [
+        CaseStage::PaymentControl,
+        CaseStage::Reminder,
+        CaseStage::Demand,
+        CaseStage::Collection,
+    ];
+}
+
 stored_enum! {
     /// An action a client took on a case's invoice.
     pub enum ActionCode {

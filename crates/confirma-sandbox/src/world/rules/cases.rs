@@ -94,11 +94,6 @@ pub fn escalate(case: &mut CaseRecord, day: NaiveDate) -> Option<CaseStage> {
     Some(stage)
 }
 
-/// Whether a case at `stage` has handed its invoice to collection (a demand or later).
-pub fn in_collection(stage: CaseStage) -> bool {
-    matches!(stage, CaseStage::Demand | CaseStage::Collection)
-}
-
 /// The invoice is credited: its case keeps the interest accrued so far, and no longer accrues or
 /// escalates.
 pub fn credit(case: &mut CaseRecord) {
@@ -501,14 +496,16 @@ mod tests {
             (CaseStage::Collection, COLLECTION_FEE, "STAGE_CHANGED"),
         ];
         let mut costs = c.costs;
+        assert_eq!(c.stage, CaseStage::LADDER[0]);
         for (n, (stage, fee, kind)) in expected.into_iter().enumerate() {
             let on = day("2026-03-23") + chrono::Duration::days(n as i64);
             assert_eq!(escalate(&mut c, on), Some(stage));
+            // The ladder an advance steps stored cases along (`tables::escalate_cases`).
+            assert_eq!(stage, CaseStage::LADDER[n + 1]);
             costs += fee;
             assert_eq!((c.stage, c.stage_since, c.costs), (stage, on, costs));
             assert_eq!(c.events.last().unwrap().kind, kind);
             assert_eq!(c.timeline.last().unwrap().stage, stage);
-            assert_eq!(in_collection(stage), stage != CaseStage::Reminder);
         }
         assert_eq!(
             escalate(&mut c, day("2026-04-30")),
