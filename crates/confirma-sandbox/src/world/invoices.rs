@@ -6,10 +6,8 @@ use confirma_server::types;
 use sha2::Digest;
 
 use super::clock::Happened;
-pub use super::records::invoices::{DISTRIBUTION_DELAY, InvoiceRecord};
-use super::records::invoices::{
-    DistributionMethod, DistributionStatus, InvoiceStatus, RequestDigest, request_sha256,
-};
+pub use super::records::invoices::InvoiceRecord;
+use super::records::invoices::{RequestDigest, request_sha256};
 use super::refusal::Failure;
 use super::{World, rules, tables};
 
@@ -107,7 +105,8 @@ impl World<'_> {
         Ok((new.answer, Some(new.record)))
     }
 
-    /// Delivers (or fails) up to `limit` of the distributions due by `to`; returns how many.
+    /// Delivers (or fails) up to `limit` of the distributions due by `to`
+    /// ([`InvoiceRecord::complete_distribution`]); returns how many.
     pub(super) async fn complete_distributions(
         &mut self,
         to: DateTime<Utc>,
@@ -116,31 +115,10 @@ impl World<'_> {
     ) -> Result<usize, Failure> {
         let mut due = tables::invoices_to_distribute(self.db(), to, limit).await?;
         for invoice in &mut due {
-            let Some(d) = invoice.distribution.as_mut() else {
-                continue;
-            };
-            let at = d.created_at + DISTRIBUTION_DELAY;
-            match d.undeliverable.take() {
-                Some(reason) => {
-                    d.status = DistributionStatus::Failed;
-                    d.error_message = Some(reason);
-                    // An undelivered invoice does not move on to payment monitoring.
-                    invoice.status = InvoiceStatus::Error;
-                    happened.distribution_failed += 1;
-                }
-                None => {
-                    d.status = match d.method {
-                        DistributionMethod::Letter => DistributionStatus::Sent,
-                        _ => DistributionStatus::Delivered,
-                    };
-                    d.distributed_at = Some(at);
-                    happened.distributed += 1;
-                    invoice.status = if invoice.payment_control {
-                        InvoiceStatus::Invoiced
-                    } else {
-                        InvoiceStatus::Intermediated
-                    };
-                }
+            match invoice.complete_distribution() {
+                Some(true) => happened.distributed += 1,
+                Some(false) => happened.distribution_failed += 1,
+                None => {}
             }
         }
         // Their cases knew the day from the start (`CaseRecord::delivered_on`).

@@ -8,6 +8,8 @@
 //! and requests give the same responses byte for byte on a fresh database.
 
 pub mod accounting;
+#[cfg(test)]
+mod by_columns_tests;
 pub mod cases;
 pub mod checks;
 mod clients;

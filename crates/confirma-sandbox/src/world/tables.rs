@@ -1342,7 +1342,9 @@ pub async fn escalate_cases(mut c: Scoped<'_>, on: NaiveDate, limit: i64) -> Res
         .bind(reminder)
         .bind(demand)
         .bind(InvoiceStatus::InCollection.as_str())
-        .bind(to);
+        .bind(to)
+        .bind("\"invoiceStatus\":\"")
+        .bind("\"");
     for status in InvoiceStatus::ALL {
         if *status != InvoiceStatus::InCollection {
             handed = handed.bind(super::wire::invoice_status_field(*status)?);
@@ -1427,16 +1429,22 @@ const ESCALATE_POSTGRES: &str = "UPDATE cases SET
 
 /// The invoices of the due cases at the reminder or the demand (`$4`, `$5`), which their next
 /// stage hands to collection: the status `$6`, no due day, and in the stored distribution record
-/// `$7` in place of the invoice status field of any other status (`$8` on).
+/// `$7` in place of its invoice status field: the one of its status column between `$8` and `$9`
+/// (the column holds the wire name: `wire::invoice_status_field`), or for a row stored before
+/// that column, of any other status (`$10` on).
 fn to_collection_statement(postgres: bool) -> &'static str {
     static STATEMENTS: std::sync::OnceLock<[String; 2]> = std::sync::OnceLock::new();
     let [sqlite, postgres_sql] = STATEMENTS.get_or_init(|| {
         let others = InvoiceStatus::ALL.len() - 1;
         let mut record = "distribution_json".to_string();
         for n in 0..others {
-            record = format!("replace({record}, ${}, $7)", 8 + n);
+            record = format!("replace({record}, ${}, $7)", 10 + n);
         }
-        let set = format!("UPDATE invoices SET invoice_status = $6, overdue_day = NULL, distribution_json = {record}");
+        let set = format!(
+            "UPDATE invoices SET invoice_status = $6, overdue_day = NULL, distribution_json = CASE
+               WHEN invoice_status IS NULL THEN {record}
+               ELSE replace(distribution_json, $8 || invoice_status || $9, $7) END"
+        );
         [
             format!(
                 "{set} WHERE space = $3 AND (client_id, number) IN (SELECT client_id, invoice_number FROM cases
@@ -2436,7 +2444,9 @@ mod tests {
             (MARK_OVERDUE_POSTGRES, "739030, 500, 7, 'OVERDUE', 'a', 'b'"),
             (to_collection_statement(true), &*{
                 let others = vec!["'a'"; InvoiceStatus::ALL.len() - 1].join(", ");
-                format!("739030, 500, 7, 'REMINDER', 'DEMAND', 'IN_COLLECTION', 'b', {others}")
+                format!(
+                    "739030, 500, 7, 'REMINDER', 'DEMAND', 'IN_COLLECTION', 'b', 'c', 'd', {others}"
+                )
             }),
             (
                 ESCALATIONS_POSTGRES,

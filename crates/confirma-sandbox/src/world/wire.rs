@@ -409,6 +409,18 @@ pub fn accounting_payment_status(a: &AccountingItem) -> Option<types::Accounting
 
 #[cfg(test)]
 mod tests {
+
+    /// Each invoice status answers under the name it is stored under: a statement over the
+    /// stored distribution records builds the field from the status column.
+    #[test]
+    fn an_invoice_status_answers_as_it_is_stored() {
+        for status in InvoiceStatus::ALL {
+            assert_eq!(
+                invoice_status_field(*status).unwrap(),
+                format!("\"invoiceStatus\":\"{status}\"")
+            );
+        }
+    }
     use super::*;
 
     /// Each record enum's stored name is the wire name of the variant it maps to (true today;

@@ -57,6 +57,38 @@ impl InvoiceRecord {
             .then(|| self.due_date.succ_opt().unwrap_or(self.due_date))
     }
 
+    /// Its pending distribution completes (as of when it was due: [`InvoiceRecord::distributes_at`]):
+    /// delivered (sent, for a letter), and the invoice goes on to payment monitoring (invoiced)
+    /// or is intermediated; or, undeliverable, failed with the reason, and the invoice in error.
+    /// Whether it was delivered; `None` when none was pending.
+    pub fn complete_distribution(&mut self) -> Option<bool> {
+        let d = self
+            .distribution
+            .as_mut()
+            .filter(|d| d.status == DistributionStatus::Pending)?;
+        match d.undeliverable.take() {
+            Some(reason) => {
+                d.status = DistributionStatus::Failed;
+                d.error_message = Some(reason);
+                self.status = InvoiceStatus::Error;
+                Some(false)
+            }
+            None => {
+                d.status = match d.method {
+                    DistributionMethod::Letter => DistributionStatus::Sent,
+                    _ => DistributionStatus::Delivered,
+                };
+                d.distributed_at = Some(d.created_at + DISTRIBUTION_DELAY);
+                self.status = if self.payment_control {
+                    InvoiceStatus::Invoiced
+                } else {
+                    InvoiceStatus::Intermediated
+                };
+                Some(true)
+            }
+        }
+    }
+
     /// The day it reaches the debtor, if it will: decided at creation (its distribution is
     /// pending and deliverable).
     pub fn delivers_on(&self) -> Option<NaiveDate> {

@@ -1,0 +1,209 @@
+//! The steps of an advance that change rows by their columns alone (`tables::mark_overdue`,
+//! `tables::escalate_cases`) against the rules applied to each record's document, as advances
+//! did before: what is read afterwards is the same.
+
+use chrono::Duration;
+use confirma_server::types;
+use sqlx::Row;
+
+use super::clock::Happened;
+use super::records::cases::{CaseRecord, CaseStage};
+use super::records::invoices::InvoiceStatus;
+use super::{Genesis, SpaceId, State, World, rules, tables};
+
+/// A sandbox's database in memory and the genesis of its default space.
+async fn open() -> (crate::store::Db, crate::store::Claim, Genesis) {
+    let (db, claim) = crate::store::Db::open(crate::store::Location::Memory, Default::default())
+        .await
+        .unwrap();
+    let genesis = Genesis {
+        seed: 42,
+        start: "2026-03-02T08:00:00Z".parse().unwrap(),
+        salt: None,
+        demo: true,
+    };
+    (db, claim, genesis)
+}
+
+/// The create request of the spec's example as invoice `number` of the fifth kind `kind` of
+/// terms: the example's; a letter with no collection; a sooner reminder with its own fee and
+/// interest; a buyer that disables collection; a later reminder.
+fn request(number: i64, kind: i64) -> types::SalesInvoiceRequest {
+    let example = confirma_server::Operation::CreateInvoice
+        .info()
+        .request_example
+        .unwrap();
+    let mut r: serde_json::Value = serde_json::from_str(example).unwrap();
+    if kind == 1 {
+        r["distribution"]["method"] = "LETTER".into();
+    }
+    let invoice = &mut r["invoice"];
+    invoice["header"]["number"] = number.into();
+    invoice["header"]["date"] = "2026-03-02".into();
+    invoice["header"]["dueDate"] = "2026-03-16".into();
+    invoice["references"]["payment"] = serde_json::Value::Null;
+    match kind {
+        1 => invoice["collection"]["enabled"] = false.into(),
+        2 => {
+            invoice["collection"]["startDelayDays"] = 3.into();
+            invoice["collection"]["costs"]["reminderFeeAmount"] = 7.5.into();
+            invoice["collection"]["interest"]["percentage"] = 8.5.into();
+            invoice["terms"]["interest"]["percentage"] = 8.5.into();
+        }
+        3 => invoice["parties"]["buyerParty"]["disableCollection"] = true.into(),
+        4 => invoice["collection"]["startDelayDays"] = 20.into(),
+        _ => {}
+    }
+    serde_json::from_value(r).unwrap()
+}
+
+/// An advance escalates stored cases by their columns (`tables::escalate_cases`), several
+/// steps a day. Each case read (its document with its escalations replayed) is what the rule
+/// makes of the document escalated day by day, as advances did before; its columns say when
+/// it next escalates; its invoice is handed to collection with its demand, and only then.
+/// Cases stored before the columns (here: made so) escalate alike. A whole write of a case
+/// holds its escalations and removes their rows.
+#[tokio::test]
+async fn cases_escalated_by_their_columns_read_as_the_rule_escalating_their_documents() {
+    let (db, _claim, genesis) = open().await;
+    let mut conn = db.connection().await.unwrap();
+    let fresh = State::fresh(&genesis);
+    let mut world = World::new(&mut conn, SpaceId::DEFAULT, genesis, fresh);
+    world.seed().await.unwrap();
+    let client_id = world.state().demo_client.unwrap();
+    let numbers: Vec<i64> = (1..=1100).collect();
+    for &n in &numbers {
+        world
+            .submit_invoice(client_id, &request(n, n % 5), None)
+            .await
+            .unwrap();
+        let invoice = tables::invoice(world.db(), client_id, n)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(invoice.case_id.is_some(), "invoice {n} has a case");
+    }
+    // Ours and the seed's.
+    let mut created = Vec::new();
+    let ids = sqlx::query("SELECT id FROM cases WHERE space = 0 ORDER BY id")
+        .fetch_all(&mut *world.db())
+        .await
+        .unwrap();
+    for row in ids {
+        let id: i64 = row.get(0);
+        created.push(
+            tables::case(world.db(), id)
+                .await
+                .unwrap()
+                .unwrap()
+                .document,
+        );
+    }
+    assert!(created.len() > numbers.len());
+    // As rows stored before the stage column are.
+    sqlx::query("UPDATE cases SET stage = NULL, collection_enabled = NULL WHERE id % 7 = 0")
+        .execute(&mut *world.db())
+        .await
+        .unwrap();
+
+    let to = world.now + Duration::days(75);
+    let mut happened = Happened::default();
+    loop {
+        let (step, done) = world.advance_towards(to).await.unwrap();
+        happened += step;
+        if done {
+            break;
+        }
+    }
+    let last = world.processed_day;
+
+    let (to_collection, other) = (
+        super::wire::invoice_status_field(InvoiceStatus::InCollection).unwrap(),
+        super::wire::invoice_status_field(InvoiceStatus::Overdue).unwrap(),
+    );
+    let mut reached = Happened::default();
+    for mut expected in created {
+        let (id, n, client_id) = (expected.id, expected.invoice_number, expected.client_id);
+        let mut day = expected.created_at.date_naive();
+        while day < last {
+            day = day.succ_opt().unwrap();
+            if expected.escalates_on().is_some_and(|due| due <= day) {
+                rules::cases::escalate(&mut expected, day);
+            }
+        }
+        expected.accrue(last);
+        let at_least = |stage: CaseStage| u64::from(expected.stage >= stage);
+        reached.reminded += at_least(CaseStage::Reminder);
+        reached.demanded += at_least(CaseStage::Demand);
+        reached.to_collection += at_least(CaseStage::Collection);
+        let read = world.case_now(id).await.unwrap().unwrap();
+        let json = |c: &CaseRecord| serde_json::to_value(c).unwrap();
+        assert_eq!(json(&read), json(&expected), "case {id}");
+
+        let row = sqlx::query(
+            "SELECT escalate_day, stage, collection_enabled FROM cases WHERE space = 0 AND id = $1",
+        )
+        .bind(id)
+        .fetch_one(&mut *world.db())
+        .await
+        .unwrap();
+        let columns: (Option<i64>, String, i64) = (
+            row.get("escalate_day"),
+            row.get("stage"),
+            row.get("collection_enabled"),
+        );
+        assert_eq!(
+            columns,
+            (
+                expected.escalates_on().map(tables::day),
+                expected.stage.as_str().to_string(),
+                i64::from(expected.terms.collection_enabled)
+            ),
+            "case {id}"
+        );
+
+        let invoice = tables::invoice(world.db(), client_id, n)
+            .await
+            .unwrap()
+            .unwrap();
+        let collected = matches!(expected.stage, CaseStage::Demand | CaseStage::Collection);
+        let stored: String = sqlx::query(
+            "SELECT distribution_json FROM invoices WHERE space = 0 AND client_id = $1 AND number = $2",
+        )
+        .bind(client_id)
+        .bind(n)
+        .fetch_one(&mut *world.db())
+        .await
+        .unwrap()
+        .get(0);
+        assert_eq!(
+            (
+                invoice.status == InvoiceStatus::InCollection,
+                stored.contains(&to_collection),
+                stored.contains(&other),
+            ),
+            (collected, collected, !collected),
+            "invoice {n}: {stored}"
+        );
+
+        // Written whole, the case holds its escalations and their rows go.
+        if id % 3 == 0 {
+            tables::update_case(world.db(), &read).await.unwrap();
+            let again = world.case_now(id).await.unwrap().unwrap();
+            assert_eq!(json(&again), json(&read), "case {id} written whole");
+            let rows: i64 = sqlx::query("SELECT COUNT(*) FROM case_escalations WHERE case_id = $1")
+                .bind(id)
+                .fetch_one(&mut *world.db())
+                .await
+                .unwrap()
+                .get(0);
+            assert_eq!(rows, 0, "case {id}");
+        }
+    }
+    assert_eq!(
+        (happened.reminded, happened.demanded, happened.to_collection),
+        (reached.reminded, reached.demanded, reached.to_collection),
+    );
+    // Three of five kinds of terms go on to collection.
+    assert!(happened.to_collection >= 660, "{happened:?}");
+}
