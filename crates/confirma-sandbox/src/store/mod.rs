@@ -153,6 +153,14 @@ const MIGRATIONS: &[(i64, &str, Sql)] = &[
         "case escalations as rows, documents format 3",
         Sql::Both(include_str!("../../migrations/0010_case_escalations.sql")),
     ),
+    (
+        11,
+        "vacuum the advanced tables sooner",
+        Sql::Each {
+            sqlite: include_str!("../../migrations/0011_vacuum_sooner.sqlite.sql"),
+            postgres: include_str!("../../migrations/0011_vacuum_sooner.postgres.sql"),
+        },
+    ),
 ];
 
 /// A migration's statements: the same on both backends, or one text for each (a database only

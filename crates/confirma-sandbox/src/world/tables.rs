@@ -629,8 +629,9 @@ pub async fn put_invoices(mut c: Scoped<'_>, invoices: &[InvoiceRecord]) -> Resu
 /// `ordered` (an advance's step), with every plan again after. Each step reads what falls due
 /// off its index in the index's order, a bounded batch at a time; for a space its statistics do
 /// not know yet (a fork just made) the planner expects a row or two, and would rather read the
-/// whole space off another index and sort it, for every batch. A step rolled back takes its
-/// setting with it.
+/// whole space off another index and sort it, for every batch. Every statement of a step is
+/// served in order by an index; one that had to sort would still sort, planned as if it
+/// cost more. A step rolled back takes its setting with it.
 pub async fn in_index_order(mut c: Scoped<'_>, ordered: bool) -> Result<()> {
     if c.backend_name() == "PostgreSQL" {
         let sql = if ordered {
