@@ -1333,7 +1333,7 @@ pub struct Escalated {
 /// cases all have a stage column ([`unstaged_cases_due`]).
 pub async fn escalate_cases(mut c: Scoped<'_>, on: NaiveDate, limit: i64) -> Result<Escalated> {
     let postgres = c.backend_name() == "PostgreSQL";
-    let [control, reminder, demand, collection] = CaseStage::LADDER.map(CaseStage::as_str);
+    let [_, reminder, demand, _] = CaseStage::LADDER.map(CaseStage::as_str);
     let (space, on) = (c.space(), day(on));
     let to = super::wire::invoice_status_field(InvoiceStatus::InCollection)?;
     let mut handed = sqlx::query(sqlx::AssertSqlSafe(to_collection_statement(postgres)))
@@ -1352,18 +1352,16 @@ pub async fn escalate_cases(mut c: Scoped<'_>, on: NaiveDate, limit: i64) -> Res
         }
     }
     handed.execute(&mut *c).await?;
-    let reached = sqlx::query(if postgres {
-        ESCALATIONS_POSTGRES
-    } else {
-        ESCALATIONS
-    })
-    .bind(on)
-    .bind(limit)
-    .bind(space)
-    .bind(control)
-    .bind(reminder)
-    .bind(demand)
-    .bind(collection)
+    let reached = on_the_ladder(
+        if postgres {
+            ESCALATIONS_POSTGRES
+        } else {
+            ESCALATIONS
+        },
+        on,
+        limit,
+        space,
+    )
     .fetch_all(&mut *c)
     .await?
     .iter()
@@ -1376,24 +1374,36 @@ pub async fn escalate_cases(mut c: Scoped<'_>, on: NaiveDate, limit: i64) -> Res
         })
     })
     .collect::<Result<Vec<_>>>()?;
-    let taken = sqlx::query(if postgres {
-        ESCALATE_POSTGRES
-    } else {
-        ESCALATE
-    })
-    .bind(on)
-    .bind(limit)
-    .bind(space)
-    .bind(control)
-    .bind(reminder)
-    .bind(demand)
-    .bind(collection)
+    let taken = on_the_ladder(
+        if postgres {
+            ESCALATE_POSTGRES
+        } else {
+            ESCALATE
+        },
+        on,
+        limit,
+        space,
+    )
     .bind(DEMAND_AFTER_REMINDER_DAYS)
     .bind(COLLECTION_AFTER_DEMAND_DAYS)
     .execute(&mut *c)
     .await?
     .rows_affected();
     Ok(Escalated { taken, reached })
+}
+
+/// A statement of an escalation step with its first values bound: the day `$1`, the most cases
+/// `$2`, the space `$3`, and the stages of `CaseStage::LADDER` as `$4` to `$7`.
+fn on_the_ladder(
+    sql: &'static str,
+    on: i64,
+    limit: i64,
+    space: i64,
+) -> sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments> {
+    CaseStage::LADDER.iter().fold(
+        sqlx::query(sql).bind(on).bind(limit).bind(space),
+        |q, stage| q.bind(stage.as_str()),
+    )
 }
 
 // The three statements of an escalation step ([`escalate_cases`]), each over the same cases: those
