@@ -247,9 +247,10 @@ async fn run(
                 continue;
             }
         };
+        let others_wait = || !jobs.is_empty();
         let applied = tokio::time::timeout(
             deadline,
-            apply_group(&db, &spaces, &mut connection, &mut group),
+            apply_group(&db, &spaces, &mut connection, &mut group, &others_wait),
         )
         .await
         .unwrap_or_else(|_| {
@@ -332,12 +333,14 @@ struct InSpace {
 /// One transaction: the write lock of each of the group's spaces, every change of the group in
 /// a savepoint of its own (or, for a change that defers its writes, holding its new rows back,
 /// with a savepoint only once it writes anything else), then the rows held back, then each
-/// space's own row, then the commit.
+/// space's own row, then the commit. A long change (a step of an advance) is told whether
+/// `others_wait` for the writer, or share its group.
 async fn apply_group(
     db: &Db,
     spaces: &Spaces,
     conn: &mut sqlx::AnyConnection,
     group: &mut [Box<dyn Job>],
+    others_wait: &(dyn Fn() -> bool + Sync),
 ) -> Result<Committed, Failure> {
     let mut tx = db.begin_write(conn).await?;
     let mut touched: BTreeMap<SpaceId, InSpace> = BTreeMap::new();
@@ -357,6 +360,10 @@ async fn apply_group(
             (None, None) => None,
         };
     }
+    // A long change goes on only while it is alone in its group and no other waits: the other
+    // changes of a group are answered when it commits.
+    let alone = group.len() == 1;
+    let others_wait = move || !alone || others_wait();
     let mut storage_failed = None;
     for job in group.iter_mut() {
         let space = job.space();
@@ -383,7 +390,8 @@ async fn apply_group(
             sqlx::query("SAVEPOINT change").execute(&mut *tx).await?;
         }
         let mut world = World::new(&mut tx, space, genesis.clone(), state)
-            .remembering(std::mem::take(&mut entry.remembered));
+            .remembering(std::mem::take(&mut entry.remembered))
+            .yielding_to(&others_wait);
         if defers {
             world = world.deferring(std::mem::take(&mut entry.pending));
         }
@@ -519,9 +527,19 @@ mod tests {
 
         /// Applies the changes as one group; their answers.
         async fn apply(&self, changes: Vec<Queued>) -> Vec<String> {
+            self.apply_while(changes, &|| true).await
+        }
+
+        /// [`Sandbox::apply`], with `others_wait` telling whether other changes wait.
+        async fn apply_while(
+            &self,
+            changes: Vec<Queued>,
+            others_wait: &(dyn Fn() -> bool + Sync),
+        ) -> Vec<String> {
             let (mut group, answers): (Vec<_>, Vec<_>) = changes.into_iter().unzip();
             let mut conn = self.db.connection().await.unwrap();
-            let committed = apply_group(&self.db, &self.spaces, &mut conn, &mut group).await;
+            let committed =
+                apply_group(&self.db, &self.spaces, &mut conn, &mut group, others_wait).await;
             assert!(committed.is_ok(), "the group commits");
             for job in group {
                 job.answer(None);
@@ -722,5 +740,46 @@ mod tests {
             .filter(|n| (7000..7100).contains(n))
             .collect();
         assert_eq!(numbers, [7001, 7002, 7004, 7005, 7006, 7007, 7009, 7010]);
+    }
+
+    /// A step of an advance that shares its group with another change does one batch, as it
+    /// does when another change waits; alone in its group with none waiting, it goes on.
+    #[tokio::test]
+    async fn a_step_of_an_advance_sharing_its_group_does_one_batch() {
+        use crate::world::clock::{BATCH, STEP_TIME};
+        use crate::world::commands::AdvanceClock;
+
+        let sandbox = Sandbox::seeded().await;
+        let (client_id, _) = sandbox.demo().await;
+        let creates = (1..=3 * BATCH).map(|n| queued(invoice(client_id, 10_000 + n)));
+        sandbox.apply(creates.collect()).await;
+        let to: chrono::DateTime<chrono::Utc> = "2026-03-03T08:00:00Z".parse().unwrap();
+        let distributed = |answer: &str| -> u64 {
+            let (_, after) = answer.split_once("distributed: ").expect(answer);
+            after[..after.find(',').unwrap()].parse().unwrap()
+        };
+
+        let shared = sandbox
+            .apply_while(
+                vec![
+                    queued(AdvanceClock { to }),
+                    queued(FailNextDistribution {
+                        client_id,
+                        invoice_number: 1,
+                    }),
+                ],
+                &|| false,
+            )
+            .await;
+        assert_eq!(distributed(&shared[0]), BATCH as u64, "{shared:?}");
+
+        let started = std::time::Instant::now();
+        let alone = sandbox
+            .apply_while(vec![queued(AdvanceClock { to })], &|| false)
+            .await;
+        assert!(
+            distributed(&alone[0]) > BATCH as u64 || started.elapsed() >= STEP_TIME,
+            "{alone:?}"
+        );
     }
 }

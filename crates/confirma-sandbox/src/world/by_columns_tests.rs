@@ -12,7 +12,7 @@ use super::records::invoices::InvoiceStatus;
 use super::{Genesis, SpaceId, State, World, rules, tables};
 
 /// The genesis of the default space.
-fn genesis() -> Genesis {
+pub(super) fn genesis() -> Genesis {
     Genesis {
         seed: 42,
         start: "2026-03-02T08:00:00Z".parse().unwrap(),
@@ -22,7 +22,7 @@ fn genesis() -> Genesis {
 }
 
 /// A sandbox's database in memory.
-async fn in_memory() -> (crate::store::Db, crate::store::Claim) {
+pub(super) async fn in_memory() -> (crate::store::Db, crate::store::Claim) {
     crate::store::Db::open(crate::store::Location::Memory, Default::default())
         .await
         .unwrap()
@@ -31,7 +31,7 @@ async fn in_memory() -> (crate::store::Db, crate::store::Claim) {
 /// The create request of the spec's example as invoice `number` of the fifth kind `kind` of
 /// terms: the example's; a letter with no collection; a sooner reminder with its own fee and
 /// interest; a buyer that disables collection; a later reminder.
-fn request(number: i64, kind: i64) -> types::SalesInvoiceRequest {
+pub(super) fn request(number: i64, kind: i64) -> types::SalesInvoiceRequest {
     let example = confirma_server::Operation::CreateInvoice
         .info()
         .request_example

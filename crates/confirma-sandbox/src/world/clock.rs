@@ -6,9 +6,26 @@ use serde::Serialize;
 use super::World;
 use super::refusal::Failure;
 
-/// The most rows one step of an advance processes: each step is a transaction of its own, so
-/// that other requests are served between steps however much falls due.
+/// The rows of the first batch of a step of an advance. A step of an advance is a transaction
+/// of its own, so that other changes are served between steps however much falls due. It goes
+/// on batch after batch while no other change waits for the writer, for at most [`STEP_TIME`],
+/// each batch sized to take about [`BATCH_TIME`] at the pace of the one before (at most
+/// [`MAX_BATCH`] rows). So a change arriving during an advance waits for one batch at most,
+/// and an advance alone commits a few times a second in batches of thousands of rows rather
+/// than after every 500 (at 200,000 invoices on SQLite, an 18-day advance in batches of 500
+/// committed each took 8.7–8.9 s, in batches of 2,000 committed each 7.0–7.3 s, in batches of
+/// 500 committed every 50 ms 8.0–8.2 s).
 pub const BATCH: i64 = 500;
+
+/// The most rows of one batch of an advance.
+pub const MAX_BATCH: i64 = 16_000;
+
+/// How long a batch of an advance should take: a change that arrives waits that long at most.
+pub const BATCH_TIME: std::time::Duration = std::time::Duration::from_millis(25);
+
+/// The longest one step of an advance goes on batch after batch with no other change waiting.
+/// On PostgreSQL the writes of other replicas to the same space wait for it that long at most.
+pub const STEP_TIME: std::time::Duration = std::time::Duration::from_millis(80);
 
 /// What an advance of the clock made happen, counted.
 #[derive(
@@ -61,26 +78,52 @@ pub fn next_step(now: DateTime<Utc>, to: DateTime<Utc>) -> DateTime<Utc> {
     }
 }
 
+/// The rows of the next batch of an advance, after one of `rows` took `took`: as many as take
+/// [`BATCH_TIME`] at that pace, between [`BATCH`] and [`MAX_BATCH`], and at most four times as
+/// many as before.
+pub fn next_batch(rows: i64, took: std::time::Duration) -> i64 {
+    let took = took.as_micros().max(1) as i64;
+    let fit = rows.saturating_mul(BATCH_TIME.as_micros() as i64) / took;
+    fit.clamp(BATCH, MAX_BATCH).min(rows.saturating_mul(4))
+}
+
 impl World<'_> {
-    /// One bounded step of an advance towards `to`: what is due by now first (distributions,
-    /// accounting syncs, then each day not processed yet: overdue invoices, escalations, the
-    /// settlement run), then the clock moves on by at most a day, and so on, until `to` is
-    /// reached with nothing left due or [`BATCH`] rows have been processed. Answers what happened
-    /// and whether the advance is complete.
+    /// One bounded step of an advance towards `to`: batches of [`World::batch_towards`] until
+    /// the advance is complete, another change waits ([`World::yielding_to`]), or [`STEP_TIME`]
+    /// has passed. Answers what happened and whether the advance is complete.
     pub(super) async fn advance_towards(
         &mut self,
         to: DateTime<Utc>,
     ) -> Result<(Happened, bool), Failure> {
+        let started = std::time::Instant::now();
         super::tables::in_index_order(self.db(), true).await?;
-        let stepped = self.step_towards(to).await?;
+        let mut happened = Happened::default();
+        let mut rows = BATCH;
+        let done = loop {
+            let batch_started = std::time::Instant::now();
+            let (batch, done) = self.batch_towards(to, rows).await?;
+            happened += batch;
+            if done || self.others_wait() || started.elapsed() >= STEP_TIME {
+                break done;
+            }
+            rows = next_batch(rows, batch_started.elapsed());
+        };
         super::tables::in_index_order(self.db(), false).await?;
-        Ok(stepped)
+        Ok((happened, done))
     }
 
-    /// [`World::advance_towards`], its statements planned in index order.
-    async fn step_towards(&mut self, to: DateTime<Utc>) -> Result<(Happened, bool), Failure> {
+    /// One batch of an advance towards `to`, its statements planned in index order: what is
+    /// due by now first (distributions, accounting syncs, then each day not processed yet:
+    /// overdue invoices, escalations, the settlement run), then the clock moves on by at most a
+    /// day, and so on, until `to` is reached with nothing left due or `rows` rows have been
+    /// processed. Answers what happened and whether the advance is complete.
+    async fn batch_towards(
+        &mut self,
+        to: DateTime<Utc>,
+        rows: i64,
+    ) -> Result<(Happened, bool), Failure> {
         let mut happened = Happened::default();
-        let mut budget = BATCH;
+        let mut budget = rows;
         loop {
             let now = self.now;
             budget -= self
@@ -140,5 +183,75 @@ mod tests {
         );
         assert_eq!(next_step(t("2026-03-04T00:00:00Z"), to), to);
         assert_eq!(next_step(to, to), to);
+    }
+
+    #[test]
+    fn a_batch_is_sized_to_take_its_time_at_the_pace_of_the_one_before() {
+        let ms = std::time::Duration::from_millis;
+        // Half the time: twice the rows; a quarter of it or less: four times at most.
+        assert_eq!(next_batch(1_000, BATCH_TIME / 2), 2_000);
+        assert_eq!(next_batch(1_000, ms(1)), 4_000);
+        assert_eq!(next_batch(1_000, std::time::Duration::ZERO), 4_000);
+        // Slower than its time: fewer rows, never fewer than the first batch's.
+        assert_eq!(next_batch(2_000, BATCH_TIME * 2), 1_000);
+        assert_eq!(next_batch(1_000, ms(10_000)), BATCH);
+        assert_eq!(next_batch(MAX_BATCH, ms(1)), MAX_BATCH);
+    }
+
+    /// One step of an advance does a single batch while another change waits for the writer,
+    /// and goes on batch after batch while none does; in steps of either kind, the advance does
+    /// the same.
+    #[tokio::test]
+    async fn a_step_of_an_advance_ends_after_one_batch_when_another_change_waits() {
+        use crate::world::by_columns_tests::{genesis, in_memory, request};
+        use crate::world::{SpaceId, State};
+        use std::sync::atomic::{AtomicBool, Ordering};
+
+        let (db, _claim) = in_memory().await;
+        let genesis = genesis();
+        let mut conn = db.connection().await.unwrap();
+        let waiting = AtomicBool::new(true);
+        let others_wait = || waiting.load(Ordering::Relaxed);
+        let fresh = State::fresh(&genesis);
+        let mut world =
+            World::new(&mut conn, SpaceId::DEFAULT, genesis, fresh).yielding_to(&others_wait);
+        world.seed().await.unwrap();
+        let client_id = world.state().demo_client.unwrap();
+        let invoices = 3 * BATCH as u64;
+        for n in 1..=invoices as i64 {
+            world
+                .submit_invoice(client_id, &request(n, 0), None)
+                .await
+                .unwrap();
+        }
+        let to = world.now + chrono::Duration::days(1);
+
+        let (one, done) = world.advance_towards(to).await.unwrap();
+        assert_eq!(one.distributed, BATCH as u64, "{one:?}");
+        assert!(!done);
+
+        waiting.store(false, Ordering::Relaxed);
+        let started = std::time::Instant::now();
+        let (more, _) = world.advance_towards(to).await.unwrap();
+        assert!(
+            more.distributed > BATCH as u64 || started.elapsed() >= STEP_TIME,
+            "{more:?}"
+        );
+        let mut happened = one;
+        happened += more;
+        let mut done = false;
+        while !done {
+            let (step, finished) = world.advance_towards(to).await.unwrap();
+            happened += step;
+            done = finished;
+        }
+        assert!(happened.distributed >= invoices, "{happened:?}");
+        let pending: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM invoices WHERE space = 0 AND distribute_us IS NOT NULL",
+        )
+        .fetch_one(&mut *world.db())
+        .await
+        .unwrap();
+        assert_eq!(pending, 0);
     }
 }

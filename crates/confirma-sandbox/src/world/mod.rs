@@ -160,6 +160,8 @@ pub struct World<'c> {
     /// Whether writing what the group held back began and did not end ([`World::write_pending`]):
     /// the database may hold part of it, with no savepoint to roll it back to.
     unclean: bool,
+    /// Whether another change waits for this one's transaction ([`World::yielding_to`]).
+    others_wait: Option<&'c (dyn Fn() -> bool + Sync)>,
 }
 
 /// Whether the change being applied has a savepoint to be rolled back to.
@@ -194,7 +196,22 @@ impl<'c> World<'c> {
             defers: false,
             savepoint: Savepoint::NotMine,
             unclean: false,
+            others_wait: None,
         }
+    }
+
+    /// This world for a change applied by the writer, where `others_wait` tells whether another
+    /// change waits for the writer: a long change (a step of an advance) goes on in its
+    /// transaction while none does, for a bounded time. Without it, a step does one batch.
+    pub fn yielding_to(mut self, others_wait: &'c (dyn Fn() -> bool + Sync)) -> Self {
+        self.others_wait = Some(others_wait);
+        self
+    }
+
+    /// Whether a long change should end its step now: another change waits, or the world is
+    /// not the writer's ([`World::yielding_to`]).
+    fn others_wait(&self) -> bool {
+        self.others_wait.is_none_or(|wait| wait())
     }
 
     /// This world for a change that defers its writes ([`Change::defers_writes`]), holding
