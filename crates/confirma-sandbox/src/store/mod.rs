@@ -161,6 +161,14 @@ const MIGRATIONS: &[(i64, &str, Sql)] = &[
             postgres: include_str!("../../migrations/0011_vacuum_sooner.postgres.sql"),
         },
     ),
+    (
+        12,
+        "room on invoices pages for their updates",
+        Sql::Each {
+            sqlite: include_str!("../../migrations/0012_room_to_update.sqlite.sql"),
+            postgres: include_str!("../../migrations/0012_room_to_update.postgres.sql"),
+        },
+    ),
 ];
 
 /// A migration's statements: the same on both backends, or one text for each (a database only
