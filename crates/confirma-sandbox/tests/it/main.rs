@@ -45,12 +45,45 @@ pub async fn fresh_storage() -> Location {
     let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(&server)
         .await
         .expect("connect to the test PostgreSQL server");
+    if n == 0 {
+        drop_databases_of_ended_runs(&mut admin).await;
+    }
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
         .execute(&mut admin)
         .await
         .expect("create a database for the test");
     let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
     Location::Postgres(format!("{base}/{name}"))
+}
+
+/// Drops the databases that earlier runs of the suite made on the server (named after their
+/// process, which has ended), so that a developer's server does not fill up with them: the
+/// server is on this machine (tests use loopback only), where an ended process has no `/proc`.
+async fn drop_databases_of_ended_runs(admin: &mut sqlx::AnyConnection) {
+    let names: Vec<String> = sqlx::query_scalar(
+        "SELECT CAST(datname AS TEXT) FROM pg_database WHERE datname LIKE 'sandbox_test_%'",
+    )
+    .fetch_all(&mut *admin)
+    .await
+    .expect("list the test databases");
+    for name in names {
+        let pid = name.strip_prefix("sandbox_test_").and_then(|rest| {
+            let (pid, n) = rest.split_once('_')?;
+            n.parse::<u32>().ok()?;
+            pid.parse::<u32>().ok()
+        });
+        let ended = pid.is_some_and(|pid| {
+            pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists()
+        });
+        if ended {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&mut *admin)
+            .await
+            .expect("drop a database of an ended run");
+        }
+    }
 }
 
 /// A new database on the suite's PostgreSQL server, for the tests that need PostgreSQL (marked
