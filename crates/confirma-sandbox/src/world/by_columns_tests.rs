@@ -3,62 +3,13 @@
 //! did before: what is read afterwards is the same.
 
 use chrono::Duration;
-use confirma_server::types;
 use sqlx::Row;
 
 use super::clock::Happened;
 use super::records::cases::{CaseRecord, CaseStage};
 use super::records::invoices::InvoiceStatus;
-use super::{Genesis, SpaceId, State, World, rules, tables};
-
-/// The genesis of the default space.
-pub(super) fn genesis() -> Genesis {
-    Genesis {
-        seed: 42,
-        start: "2026-03-02T08:00:00Z".parse().unwrap(),
-        salt: None,
-        demo: true,
-    }
-}
-
-/// A sandbox's database in memory.
-pub(super) async fn in_memory() -> (crate::store::Db, crate::store::Claim) {
-    crate::store::Db::open(crate::store::Location::Memory, Default::default())
-        .await
-        .unwrap()
-}
-
-/// The create request of the spec's example as invoice `number` of the fifth kind `kind` of
-/// terms: the example's; a letter with no collection; a sooner reminder with its own fee and
-/// interest; a buyer that disables collection; a later reminder.
-pub(super) fn request(number: i64, kind: i64) -> types::SalesInvoiceRequest {
-    let example = confirma_server::Operation::CreateInvoice
-        .info()
-        .request_example
-        .unwrap();
-    let mut r: serde_json::Value = serde_json::from_str(example).unwrap();
-    if kind == 1 {
-        r["distribution"]["method"] = "LETTER".into();
-    }
-    let invoice = &mut r["invoice"];
-    invoice["header"]["number"] = number.into();
-    invoice["header"]["date"] = "2026-03-02".into();
-    invoice["header"]["dueDate"] = "2026-03-16".into();
-    invoice["references"]["payment"] = serde_json::Value::Null;
-    match kind {
-        1 => invoice["collection"]["enabled"] = false.into(),
-        2 => {
-            invoice["collection"]["startDelayDays"] = 3.into();
-            invoice["collection"]["costs"]["reminderFeeAmount"] = 7.5.into();
-            invoice["collection"]["interest"]["percentage"] = 8.5.into();
-            invoice["terms"]["interest"]["percentage"] = 8.5.into();
-        }
-        3 => invoice["parties"]["buyerParty"]["disableCollection"] = true.into(),
-        4 => invoice["collection"]["startDelayDays"] = 20.into(),
-        _ => {}
-    }
-    serde_json::from_value(r).unwrap()
-}
+use super::test_support::{genesis, in_memory, request};
+use super::{SpaceId, State, World, rules, tables};
 
 /// An advance escalates stored cases by their columns (`tables::escalate_cases`), several
 /// steps a day. Each case read (its document with its escalations replayed) is what the rule

@@ -220,7 +220,7 @@ mod tests {
 
         let waiting = AtomicBool::new(true);
         let others_wait = || waiting.load(Ordering::Relaxed);
-        let (db, _claim) = crate::world::by_columns_tests::in_memory().await;
+        let (db, _claim) = crate::world::test_support::in_memory().await;
         let mut conn = db.connection().await.unwrap();
         let mut world = with_invoices(&mut conn).await.yielding_to(&others_wait);
         let invoices = 3 * BATCH as u64;
@@ -244,7 +244,7 @@ mod tests {
         assert!(happened.demanded > 0, "{happened:?}");
 
         // The same advance, a batch at a time.
-        let (db_by_batches, _claim_by_batches) = crate::world::by_columns_tests::in_memory().await;
+        let (db_by_batches, _claim_by_batches) = crate::world::test_support::in_memory().await;
         let mut conn_by_batches = db_by_batches.connection().await.unwrap();
         let mut by_batches = with_invoices(&mut conn_by_batches).await;
         let happened_by_batches = to_the_end(&mut by_batches, to).await;
@@ -255,7 +255,7 @@ mod tests {
 
     /// A seeded world with `3 * BATCH` invoices of the demo client to distribute.
     async fn with_invoices(conn: &mut sqlx::AnyConnection) -> World<'_> {
-        use crate::world::by_columns_tests::{genesis, request};
+        use crate::world::test_support::{genesis, request};
         use crate::world::{SpaceId, State};
         let genesis = genesis();
         let fresh = State::fresh(&genesis);

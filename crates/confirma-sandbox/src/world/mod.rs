@@ -27,6 +27,8 @@ pub mod settlements;
 pub mod spaces;
 pub mod stored;
 mod tables;
+#[cfg(test)]
+mod test_support;
 pub mod wire;
 
 use chrono::{DateTime, NaiveDate, Utc};
