@@ -455,7 +455,7 @@ struct Advance {
     happened: Value,
     /// Validate requests sent all the while: the round with the worst latency.
     concurrent: Load,
-    /// Durable creates sent one at a time all the while (each waits for the advance's batch in
+    /// Durable creates sent every 100 ms all the while (each waits for the advance's batch in
     /// progress): the round with the worst latency.
     creates: Load,
 }
@@ -548,8 +548,8 @@ fn create_env(key: &str, work: &Path, base: u64) -> Vec<(&'static str, String)> 
 }
 
 /// An 18-day advance (everything is distributed, falls due and is reminded) while validate
-/// requests keep coming from 64 connections, and creates one at a time from another, in rounds
-/// of a few seconds until the advance has answered.
+/// requests keep coming from 64 connections, and a create every 100 ms, in rounds of a few
+/// seconds until the advance has answered.
 fn advance(server: &Server, key: &str, work: &Path) -> Result<Advance> {
     let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     // Rounds of `run(round)` until the advance has answered: the one with the worst latency.
@@ -582,18 +582,32 @@ fn advance(server: &Server, key: &str, work: &Path) -> Result<Advance> {
             &[("BENCH_KEY", token.clone())],
         )
     }));
-    let (base, token, work) = (server.base.clone(), key.to_string(), work.to_path_buf());
+    let prefix = std::fs::read_to_string(work.join("prefix.json"))?;
+    let suffix = std::fs::read_to_string(work.join("suffix.json"))?;
+    let (url, token) = (
+        format!("{}/api/v1/partner/invoice", server.base),
+        key.to_string(),
+    );
     let creates = rounds(Box::new(move |round| {
-        // Numbers of their own in each round (a round sends a few thousand at most).
-        let numbers = BASE * 3 + round * 10_000_000;
-        wrk_with(
-            1,
-            1,
-            &base,
-            "create.lua",
-            3,
-            &create_env(&token, &work, numbers),
-        )
+        // A create every 100 ms for a few seconds, each with a number of its own: what a
+        // create waits for while the advance runs, without keeping the writer busy itself.
+        let mut times = Vec::new();
+        for n in 0..30 {
+            let number = BASE * 3 + round * 1_000 + n;
+            times.push(timed_create(
+                &url,
+                &token,
+                &format!("{prefix}{number}{suffix}"),
+            )?);
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        times.sort_by(f64::total_cmp);
+        Ok(Load {
+            p50_ms: percentile(&times, 0.5),
+            p99_ms: percentile(&times, 0.99),
+            max_ms: percentile(&times, 1.0),
+            ..Default::default()
+        })
     }));
     std::thread::sleep(Duration::from_millis(500));
     let recording = server.start_recording("advance");
@@ -650,6 +664,46 @@ fn timed(method: &str, url: &str, body: Option<&Value>) -> Result<(f64, String)>
         bail!("{method} {url} answered {status}: {answer}");
     }
     Ok((seconds.trim().parse::<f64>()? * 1000.0, answer.to_string()))
+}
+
+/// One create sent with `curl`, its body given: the milliseconds from its first byte sent to
+/// the answer's last received; fails unless it is answered with success.
+fn timed_create(url: &str, key: &str, body: &str) -> Result<f64> {
+    use std::io::Write;
+    let mut child = Command::new("curl")
+        .args([
+            "-sS",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code} %{time_total}",
+            "-X",
+            "POST",
+            url,
+        ])
+        .args(["-H", &format!("X-Api-Key: {key}")])
+        .args([
+            "-H",
+            "Content-Type: application/json",
+            "--data-binary",
+            "@-",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .context("running curl")?;
+    child
+        .stdin
+        .take()
+        .context("curl's input")?
+        .write_all(body.as_bytes())?;
+    let out = child.wait_with_output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let (status, seconds) = text.split_once(' ').context("curl's timing")?;
+    if !status.starts_with('2') {
+        bail!("POST {url} answered {status}");
+    }
+    Ok(seconds.trim().parse::<f64>()? * 1000.0)
 }
 
 /// Percentile `p` (0..=1) of sorted `values`.
