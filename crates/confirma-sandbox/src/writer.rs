@@ -762,7 +762,7 @@ mod tests {
         let shared = sandbox
             .apply_while(
                 vec![
-                    queued(AdvanceClock { to }),
+                    queued(AdvanceClock { to, batch: 0 }),
                     queued(FailNextDistribution {
                         client_id,
                         invoice_number: 1,
@@ -775,7 +775,7 @@ mod tests {
 
         let started = std::time::Instant::now();
         let alone = sandbox
-            .apply_while(vec![queued(AdvanceClock { to })], &|| false)
+            .apply_while(vec![queued(AdvanceClock { to, batch: 0 })], &|| false)
             .await;
         assert!(
             distributed(&alone[0]) > BATCH as u64 || started.elapsed() >= STEP_TIME,

@@ -244,10 +244,15 @@ async fn advance_in_steps(
     to: chrono::DateTime<chrono::Utc>,
 ) -> Response {
     let mut happened = Happened::default();
+    let mut batch = 0;
     loop {
-        match sandbox.execute(space, commands::AdvanceClock { to }).await {
+        match sandbox
+            .execute(space, commands::AdvanceClock { to, batch })
+            .await
+        {
             Ok(step) => {
                 happened += step.happened;
+                batch = step.batch;
                 if step.done {
                     break;
                 }

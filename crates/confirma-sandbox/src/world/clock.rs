@@ -67,6 +67,16 @@ impl std::ops::AddAssign for Happened {
     }
 }
 
+/// What one step of an advance did, whether the advance is complete, and the rows the next
+/// step's first batch should take (the size this step's batches reached: an advance that a
+/// change interrupts does not start again at [`BATCH`] rows after it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub happened: Happened,
+    pub done: bool,
+    pub batch: i64,
+}
+
 /// The end of the next step of an advance from `now` towards `to`: the next midnight, or `to`
 /// when that comes first. A long advance is applied one step (one day) at a time, each a change
 /// of its own, so that other requests are served in between.
@@ -98,28 +108,40 @@ impl World<'_> {
         budget < rows && self.others_wait.is_some_and(|wait| wait())
     }
 
-    /// One bounded step of an advance towards `to`: batches of [`World::batch_towards`] until
-    /// the advance is complete, another change waits ([`World::yielding_to`]), or [`STEP_TIME`]
-    /// has passed. Answers what happened and whether the advance is complete.
+    /// One bounded step of an advance towards `to`: batches of [`World::batch_towards`], the
+    /// first of `first` rows (between [`BATCH`] and [`MAX_BATCH`]; the [`Progress::batch`] of
+    /// the step before), until the advance is complete, another change waits
+    /// ([`World::yielding_to`]), or [`STEP_TIME`] has passed.
     pub(super) async fn advance_towards(
         &mut self,
         to: DateTime<Utc>,
-    ) -> Result<(Happened, bool), Failure> {
+        first: i64,
+    ) -> Result<Progress, Failure> {
         let started = std::time::Instant::now();
         super::tables::in_index_order(self.db(), true).await?;
         let mut happened = Happened::default();
-        let mut rows = BATCH;
-        let done = loop {
+        let mut rows = first.clamp(BATCH, MAX_BATCH);
+        let (done, batch) = loop {
             let batch_started = std::time::Instant::now();
             let (batch, done) = self.batch_towards(to, rows).await?;
             happened += batch;
-            if done || self.others_wait() || started.elapsed() >= STEP_TIME {
-                break done;
+            if done || self.others_wait() {
+                // A batch that another change ended early tells nothing of the pace: the next
+                // step starts where this one did.
+                break (done, rows);
             }
-            rows = next_batch(rows, batch_started.elapsed());
+            let next = next_batch(rows, batch_started.elapsed());
+            if started.elapsed() >= STEP_TIME {
+                break (false, next);
+            }
+            rows = next;
         };
         super::tables::in_index_order(self.db(), false).await?;
-        Ok((happened, done))
+        Ok(Progress {
+            happened,
+            done,
+            batch,
+        })
     }
 
     /// One batch of an advance towards `to`, its statements planned in index order: what is
@@ -223,22 +245,30 @@ mod tests {
         let (db, _claim) = crate::world::test_support::in_memory().await;
         let mut conn = db.connection().await.unwrap();
         let mut world = with_invoices(&mut conn).await.yielding_to(&others_wait);
-        let invoices = 3 * BATCH as u64;
+        let invoices = 5 * BATCH as u64;
         let to = world.now + chrono::Duration::days(40);
 
-        let (one, done) = world.advance_towards(to).await.unwrap();
-        assert_eq!(one.distributed, BATCH as u64, "{one:?}");
-        assert!(!done);
+        let one = world.advance_towards(to, 0).await.unwrap();
+        assert_eq!(one.happened.distributed, BATCH as u64, "{one:?}");
+        assert!(!one.done);
+        // Ended by the change that waits: the next step starts where this one did.
+        assert_eq!(one.batch, BATCH, "{one:?}");
+        // A step takes up the size the step before reached.
+        let two = world.advance_towards(to, 2 * BATCH).await.unwrap();
+        assert_eq!(two.happened.distributed, 2 * BATCH as u64, "{two:?}");
+        assert_eq!(two.batch, 2 * BATCH, "{two:?}");
 
         waiting.store(false, Ordering::Relaxed);
         let started = std::time::Instant::now();
-        let (more, _) = world.advance_towards(to).await.unwrap();
+        let more = world.advance_towards(to, 0).await.unwrap();
         assert!(
-            more.distributed > BATCH as u64 || started.elapsed() >= STEP_TIME,
+            more.happened.distributed > BATCH as u64 || started.elapsed() >= STEP_TIME,
             "{more:?}"
         );
-        let mut happened = one;
-        happened += more;
+        assert!((BATCH..=MAX_BATCH).contains(&more.batch), "{more:?}");
+        let mut happened = one.happened;
+        happened += two.happened;
+        happened += more.happened;
         happened += to_the_end(&mut world, to).await;
         assert!(happened.distributed >= invoices, "{happened:?}");
         assert!(happened.demanded > 0, "{happened:?}");
@@ -253,7 +283,7 @@ mod tests {
         assert_eq!(rows(&mut world).await, rows(&mut by_batches).await);
     }
 
-    /// A seeded world with `3 * BATCH` invoices of the demo client to distribute.
+    /// A seeded world with `5 * BATCH` invoices of the demo client to distribute.
     async fn with_invoices(conn: &mut sqlx::AnyConnection) -> World<'_> {
         use crate::world::test_support::{genesis, request};
         use crate::world::{SpaceId, State};
@@ -262,7 +292,7 @@ mod tests {
         let mut world = World::new(conn, SpaceId::DEFAULT, genesis, fresh);
         world.seed().await.unwrap();
         let client_id = world.state().demo_client.unwrap();
-        for n in 1..=3 * BATCH {
+        for n in 1..=5 * BATCH {
             world
                 .submit_invoice(client_id, &request(n, n % 5), None)
                 .await
@@ -275,9 +305,9 @@ mod tests {
     async fn to_the_end(world: &mut World<'_>, to: DateTime<Utc>) -> Happened {
         let mut happened = Happened::default();
         loop {
-            let (step, done) = world.advance_towards(to).await.unwrap();
-            happened += step;
-            if done {
+            let step = world.advance_towards(to, 0).await.unwrap();
+            happened += step.happened;
+            if step.done {
                 return happened;
             }
         }

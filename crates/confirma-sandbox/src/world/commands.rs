@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use confirma_server::types;
 use serde::{Deserialize, Serialize};
 
-use super::clock::Happened;
+pub use super::clock::Progress;
 use super::{Failure, PaymentReceipt, SettlementWindow, World};
 
 /// A change to the world, applied inside one transaction. `apply` checks everything first and
@@ -172,13 +172,10 @@ impl Change for CreateInvoice {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AdvanceClock {
     pub to: DateTime<Utc>,
-}
-
-/// What one step of an advance did, and whether the advance is complete.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Progress {
-    pub happened: Happened,
-    pub done: bool,
+    /// The rows of the step's first batch: the [`Progress::batch`] of the step before, or 0 for
+    /// [`super::clock::BATCH`]. Not logged: it changes how an advance is cut, not what it does.
+    #[serde(skip)]
+    pub batch: i64,
 }
 
 impl Change for AdvanceClock {
@@ -186,8 +183,7 @@ impl Change for AdvanceClock {
     async fn apply(&self, world: &mut World<'_>) -> Result<Self::Output, Failure> {
         // Another advance may already have gone past `to`: what is due still runs, and the
         // clock never goes back.
-        let (happened, done) = world.advance_towards(self.to).await?;
-        Ok(Progress { happened, done })
+        world.advance_towards(self.to, self.batch).await
     }
 
     /// A logged advance ran to its end in one go.
