@@ -169,6 +169,13 @@ const MIGRATIONS: &[(i64, &str, Sql)] = &[
             postgres: include_str!("../../migrations/0012_room_to_update.postgres.sql"),
         },
     ),
+    (
+        13,
+        "no index of invoices by date",
+        Sql::Both(include_str!(
+            "../../migrations/0013_no_invoices_by_date.sql"
+        )),
+    ),
 ];
 
 /// A migration's statements: the same on both backends, or one text for each (a database only
