@@ -1091,7 +1091,7 @@ fn page_statement(
     );
     page.push(
         ") AS total, COUNT(*) AS n, COUNT(d) AS stored, string_agg(d, ',' ORDER BY number) AS records
-         FROM (SELECT p.number AS number,",
+         FROM (SELECT",
     );
     if sqlite {
         // Each of the page's rows joined by its address, which the index walked below holds:
@@ -1099,13 +1099,16 @@ fn page_statement(
         // not a subquery per row: at 1,000,000 invoices the statement took 55 µs instead of
         // 86 (Python's `sqlite3`, SQLite 3.40). The left side of a `CROSS JOIN` is SQLite's
         // outer loop whatever the statistics: the page's rows, in number order.
-        page.push(" i.distribution_json AS d FROM (SELECT number, rowid AS address FROM invoices");
+        page.push(
+            " p.number AS number, i.distribution_json AS d
+             FROM (SELECT number, rowid AS address FROM invoices",
+        );
     } else {
-        page.push(" (SELECT i.distribution_json FROM invoices AS i WHERE i.space = ")
-            .value(Value::Int(space))
-            .push(" AND i.client_id = ")
-            .value(Value::Int(client_id))
-            .push(" AND i.number = p.number) AS d FROM (SELECT number FROM invoices");
+        // Each answer read off the row the index walk visits: PostgreSQL fetches every row it
+        // walks anyway (its index-only scan too, for rows the visibility map does not yet
+        // know), where a probe by key per row went down the index again (at 200,000 invoices,
+        // 0.18 ms a statement instead of 0.32, `pgbench`, one connection).
+        page.push(" number, distribution_json AS d FROM invoices");
     }
     where_distributions(&mut page, &invoices, space, client_id, filter, statuses);
     // In the order of `invoices_by_number` to its date (numbers are unique: the same order), so
@@ -1115,14 +1118,9 @@ fn page_statement(
         .push(" OFFSET ")
         .rows(sqlite, offset);
     if sqlite {
-        page.push(") AS p CROSS JOIN invoices AS i ON i.rowid = p.address) AS page");
-    } else {
-        // A limit the page already keeps, so that no planner merges this subquery into the
-        // aggregate and probes each invoice once per use of its answer.
-        page.push(") AS p LIMIT ")
-            .rows(sqlite, limit)
-            .push(") AS page");
+        page.push(") AS p CROSS JOIN invoices AS i ON i.rowid = p.address");
     }
+    page.push(") AS page");
     page
 }
 
@@ -2422,6 +2420,14 @@ mod tests {
                 assert!(!plan.contains(bad), "statement {i}, {mode}: {bad}:\n{plan}");
             }
             assert!(plan.contains("Index"), "statement {i}, {mode}:\n{plan}");
+            if *i == 2 {
+                // The month's page: its rows and their answers off the one walk of the index.
+                assert!(
+                    plan.contains("Index Scan using invoices_by_number on invoices"),
+                    "{mode}:\n{plan}"
+                );
+                assert!(!plan.contains("SubPlan"), "{mode}:\n{plan}");
+            }
         }
         assert_eq!(empty.len(), grown.len());
         drop(c);
