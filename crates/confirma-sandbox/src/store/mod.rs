@@ -176,6 +176,14 @@ const MIGRATIONS: &[(i64, &str, Sql)] = &[
             "../../migrations/0013_no_invoices_by_date.sql"
         )),
     ),
+    (
+        14,
+        "what falls due in tables of its own",
+        Sql::Each {
+            sqlite: include_str!("../../migrations/0014_due_queues.sqlite.sql"),
+            postgres: include_str!("../../migrations/0014_due_queues.postgres.sql"),
+        },
+    ),
 ];
 
 /// A migration's statements: the same on both backends, or one text for each (a database only

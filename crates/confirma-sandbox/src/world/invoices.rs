@@ -105,15 +105,16 @@ impl World<'_> {
         Ok((new.answer, Some(new.record)))
     }
 
-    /// Delivers (or fails) up to `limit` of the distributions due by `to`
-    /// ([`InvoiceRecord::complete_distribution`]); returns how many.
+    /// Delivers (or fails) the distributions of up to `limit` of the rows due by `to`
+    /// ([`InvoiceRecord::complete_distribution`]); returns how many rows it took (an invoice
+    /// whose time changed since its row was added is passed over).
     pub(super) async fn complete_distributions(
         &mut self,
         to: DateTime<Utc>,
         limit: i64,
         happened: &mut Happened,
     ) -> Result<usize, Failure> {
-        let mut due = tables::invoices_to_distribute(self.db(), to, limit).await?;
+        let (mut due, taken) = tables::invoices_to_distribute(self.db(), to, limit).await?;
         for invoice in &mut due {
             match invoice.complete_distribution() {
                 Some(true) => happened.distributed += 1,
@@ -123,20 +124,20 @@ impl World<'_> {
         }
         // Their cases knew the day from the start (`CaseRecord::delivered_on`).
         tables::put_invoices(self.db(), &due).await?;
-        Ok(due.len())
+        Ok(taken as usize)
     }
 
-    /// Up to `limit` payment-controlled invoices still unpaid the day after their due date
-    /// become overdue (as of `day`); returns how many. Their documents stay as they are
-    /// ([`tables::mark_overdue`]).
+    /// The payment-controlled invoices of up to `limit` rows due by `day`, still unpaid the day
+    /// after their due date, become overdue; returns how many rows it took. Their documents
+    /// stay as they are ([`tables::mark_overdue`]).
     pub(super) async fn mark_overdue(
         &mut self,
         day: NaiveDate,
         limit: i64,
         happened: &mut Happened,
     ) -> Result<usize, Failure> {
-        let marked = tables::mark_overdue(self.db(), day, limit).await?;
+        let (taken, marked) = tables::mark_overdue(self.db(), day, limit).await?;
         happened.overdue += marked;
-        Ok(marked as usize)
+        Ok(taken as usize)
     }
 }

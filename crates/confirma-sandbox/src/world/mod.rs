@@ -344,7 +344,8 @@ impl<'c> World<'c> {
     /// the space holds none).
     pub async fn remove_some(&mut self, limit: i64) -> Result<u64> {
         let mut removed = 0;
-        for (table, _) in tables::TABLES {
+        let tables: Vec<_> = tables::tables(&self.db()).collect();
+        for (table, _) in tables {
             let left = limit - removed as i64;
             if left <= 0 {
                 break;

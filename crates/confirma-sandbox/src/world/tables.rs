@@ -230,7 +230,8 @@ pub async fn forget_log(mut c: Scoped<'_>) -> Result<()> {
     Ok(())
 }
 
-/// Every table of the world, each with its key: what a space owns.
+/// Every table of the world on both backends, each with its key: what a space owns (with, on
+/// PostgreSQL, [`DUE_TABLES`]; see [`tables`]).
 pub const TABLES: [(&str, &str); 11] = [
     ("world", "space"),
     ("clients", "id"),
@@ -248,9 +249,26 @@ pub const TABLES: [(&str, &str); 11] = [
     ("accounting", "seq"),
 ];
 
+/// PostgreSQL's tables of what falls due, each with its key (`0014_due_queues.postgres.sql`):
+/// on SQLite, partial indexes of `invoices` keep the times.
+pub const DUE_TABLES: [(&str, &str); 2] = [
+    ("invoices_to_distribute", "distribute_us, client_id, number"),
+    ("invoices_to_overdue", "overdue_day, client_id, number"),
+];
+
+/// Every table of the world on `c`'s backend, each with its key: what a space owns.
+pub fn tables(c: &AnyConnection) -> impl Iterator<Item = (&'static str, &'static str)> {
+    let due = if postgres(c) { DUE_TABLES.len() } else { 0 };
+    TABLES.into_iter().chain(DUE_TABLES.into_iter().take(due))
+}
+
+fn postgres(c: &AnyConnection) -> bool {
+    c.backend_name() == "PostgreSQL"
+}
+
 /// Empties every table of the space (a reset).
 pub async fn clear(mut c: Scoped<'_>) -> Result<()> {
-    for (table, _) in TABLES {
+    for (table, _) in tables(&c).collect::<Vec<_>>() {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "DELETE FROM {table} WHERE space = $1"
         )))
@@ -285,10 +303,10 @@ fn remove_statement(postgres: bool, table: &str, key: &str) -> String {
 /// Removes at most `limit` rows of the space from `table` (one of [`TABLES`]), in key order;
 /// how many it removed. A deleted space's rows go this way, a bounded batch at a time.
 pub async fn remove_some(mut c: Scoped<'_>, table: &str, limit: i64) -> Result<u64> {
-    let Some((table, key)) = TABLES.iter().find(|(t, _)| *t == table) else {
+    let Some((table, key)) = tables(&c).find(|(t, _)| *t == table) else {
         return Ok(0);
     };
-    let sql = remove_statement(c.backend_name() == "PostgreSQL", table, key);
+    let sql = remove_statement(postgres(&c), table, key);
     let done = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(c.space())
         .bind(limit)
@@ -300,7 +318,7 @@ pub async fn remove_some(mut c: Scoped<'_>, table: &str, limit: i64) -> Result<u
 /// Copies every row of the space into the empty space `to`, tokens aside (a fork's secrets are
 /// its own): one statement per table.
 pub async fn copy_space(mut c: Scoped<'_>, to: SpaceId) -> Result<()> {
-    for (table, _) in TABLES {
+    for (table, _) in tables(&c).collect::<Vec<_>>() {
         if table == "tokens" {
             continue;
         }
@@ -622,6 +640,49 @@ pub async fn put_invoices(mut c: Scoped<'_>, invoices: &[InvoiceRecord]) -> Resu
         }
         query.execute(&mut *c).await?;
     }
+    if !postgres(&c) {
+        return Ok(());
+    }
+    let due = |at: fn(&InvoiceRecord) -> Option<i64>| -> Vec<(i64, i64, i64)> {
+        invoices
+            .iter()
+            .filter_map(|invoice| Some((at(invoice)?, invoice.client_id, invoice.number)))
+            .collect()
+    };
+    let to_distribute = due(|invoice| invoice.distributes_at().map(micros));
+    add_due(
+        c.again(),
+        "invoices_to_distribute",
+        "distribute_us",
+        &to_distribute,
+    )
+    .await?;
+    let to_overdue = due(|invoice| invoice.overdue_on().map(day));
+    add_due(c.again(), "invoices_to_overdue", "overdue_day", &to_overdue).await?;
+    Ok(())
+}
+
+/// On PostgreSQL, adds each invoice's due time (`(time, client_id, number)`) to `table`, whose
+/// `column` it is ([`DUE_TABLES`]), a row already there kept: an advance finds what falls due
+/// there and passes over a row whose invoice no longer has that time.
+async fn add_due(
+    mut c: Scoped<'_>,
+    table: &str,
+    column: &str,
+    due: &[(i64, i64, i64)],
+) -> Result<()> {
+    let space = c.space();
+    for chunk in statements(due) {
+        let sql = format!(
+            "INSERT INTO {table} (space, {column}, client_id, number) VALUES {} ON CONFLICT DO NOTHING",
+            placeholders(&c, chunk.len(), 4)
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+        for (at, client_id, number) in chunk {
+            query = query.bind(space).bind(*at).bind(*client_id).bind(*number);
+        }
+        query.execute(&mut *c).await?;
+    }
     Ok(())
 }
 
@@ -646,51 +707,84 @@ pub async fn in_index_order(mut c: Scoped<'_>, ordered: bool) -> Result<()> {
 
 const IN_INDEX_ORDER: &str = "SET LOCAL enable_sort = off";
 
-// What falls due by a time, earliest first, in the order of its index (`0004_due_indexes_in_order.sql`):
-// a step of an advance reads its first rows off the index, however many fall due at once.
-const DUE_DISTRIBUTIONS: &str = "SELECT body, distribution_status, invoice_status FROM invoices
+// What falls due by a time, earliest first, in the order of its index
+// (`0004_due_indexes_in_order.sql`): a step of an advance reads its first rows off the index,
+// however many fall due at once.
+const DUE_DISTRIBUTIONS: &str = "SELECT number AS found, body, distribution_status, invoice_status FROM invoices
     WHERE space = $3 AND distribute_us IS NOT NULL AND distribute_us <= $1 ORDER BY distribute_us, client_id, number LIMIT $2";
+/// [`DUE_DISTRIBUTIONS`] on PostgreSQL, off the table of what falls due, whose rows it takes
+/// ([`DUE_TABLES`]): the due rows by their addresses, and each one's invoice probed by its key
+/// (for the reason [`remove_statement`] gives) if its column still holds that time; a row
+/// whose invoice no longer does comes back with none. The probe's `LIMIT 1` (of a unique key)
+/// keeps PostgreSQL from joining it as a table: it hashed every invoice of the space instead.
+const DUE_DISTRIBUTIONS_POSTGRES: &str = "WITH q AS (DELETE FROM invoices_to_distribute WHERE ctid = ANY(ARRAY(
+      SELECT ctid FROM invoices_to_distribute
+      WHERE space = $3 AND distribute_us <= $1 ORDER BY distribute_us, client_id, number LIMIT $2))
+      RETURNING client_id, number, distribute_us)
+    SELECT i.number AS found, i.body, i.distribution_status, i.invoice_status FROM q
+    LEFT JOIN LATERAL (SELECT number, body, distribution_status, invoice_status FROM invoices
+      WHERE space = $3 AND client_id = q.client_id AND number = q.number AND distribute_us = q.distribute_us LIMIT 1) AS i ON TRUE";
 const DUE_ACCOUNTING: &str = "SELECT body FROM accounting
     WHERE space = $3 AND sync_us IS NOT NULL AND sync_us <= $1 ORDER BY sync_us, seq LIMIT $2";
 
-/// Invoices whose distribution completes by `to`, earliest first.
+/// Up to `limit` of the distributions due by `to`, earliest first: their invoices, and how
+/// many due rows were read (on PostgreSQL, taken off [`DUE_TABLES`]: the invoices, and the
+/// rows passed over).
 pub async fn invoices_to_distribute(
     mut c: Scoped<'_>,
     to: DateTime<Utc>,
     limit: i64,
-) -> Result<Vec<InvoiceRecord>> {
-    let rows = sqlx::query(DUE_DISTRIBUTIONS)
+) -> Result<(Vec<InvoiceRecord>, u64)> {
+    let sql = if postgres(&c) {
+        DUE_DISTRIBUTIONS_POSTGRES
+    } else {
+        DUE_DISTRIBUTIONS
+    };
+    let rows = sqlx::query(sql)
         .bind(micros(to))
         .bind(limit)
         .bind(c.space())
         .fetch_all(&mut *c)
         .await?;
-    invoices_of(&rows)
+    let mut invoices = Vec::with_capacity(rows.len());
+    for row in &rows {
+        if row.try_get::<Option<i64>, _>("found")?.is_some() {
+            invoices.push(invoice_of(row)?);
+        }
+    }
+    Ok((invoices, rows.len() as u64))
 }
 
-/// Marks up to `limit` of the invoices that fall due by `on` overdue, earliest first, and
-/// answers how many: one statement over their columns, not their documents. Only an invoiced,
-/// payment-controlled invoice has a due day (`InvoiceRecord::overdue_on`), so each one's stored
-/// distribution record changes by its invoice status alone, from invoiced to overdue; the
-/// status column then holds the invoice's status ([`invoice_of`]).
-pub async fn mark_overdue(mut c: Scoped<'_>, on: NaiveDate, limit: i64) -> Result<u64> {
+/// Marks the invoices of up to `limit` of the due rows of `on` or before overdue, earliest
+/// first, and answers how many rows it read and how many invoices it marked (the same on
+/// SQLite; on PostgreSQL the rows are taken off [`DUE_TABLES`], and a row whose invoice no
+/// longer has that day is passed over): one statement over their columns, not their documents. Only an invoiced, payment-controlled invoice has a due
+/// day (`InvoiceRecord::overdue_on`), so each one's stored distribution record changes by its
+/// invoice status alone, from invoiced to overdue; the status column then holds the invoice's
+/// status ([`invoice_of`]).
+pub async fn mark_overdue(mut c: Scoped<'_>, on: NaiveDate, limit: i64) -> Result<(u64, u64)> {
     let invoiced = super::wire::invoice_status_field(InvoiceStatus::Invoiced)?;
     let overdue = super::wire::invoice_status_field(InvoiceStatus::Overdue)?;
-    let sql = if c.backend_name() == "PostgreSQL" {
+    let postgres = postgres(&c);
+    let sql = if postgres {
         MARK_OVERDUE_POSTGRES
     } else {
         MARK_OVERDUE
     };
-    let done = sqlx::query(sql)
+    let query = sqlx::query(sql)
         .bind(day(on))
         .bind(limit)
         .bind(c.space())
         .bind(InvoiceStatus::Overdue.as_str())
         .bind(invoiced)
-        .bind(overdue)
-        .execute(&mut *c)
-        .await?;
-    Ok(done.rows_affected())
+        .bind(overdue);
+    if postgres {
+        let row = query.fetch_one(&mut *c).await?;
+        let count = |name| row.try_get::<i64, _>(name).map(|n| n as u64);
+        return Ok((count("taken")?, count("marked")?));
+    }
+    let marked = query.execute(&mut *c).await?.rows_affected();
+    Ok((marked, marked))
 }
 
 const MARK_OVERDUE: &str = "UPDATE invoices SET invoice_status = $4, overdue_day = NULL,
@@ -698,13 +792,21 @@ const MARK_OVERDUE: &str = "UPDATE invoices SET invoice_status = $4, overdue_day
     WHERE space = $3 AND (client_id, number) IN (SELECT client_id, number FROM invoices
       WHERE space = $3 AND overdue_day IS NOT NULL AND overdue_day <= $1 ORDER BY overdue_day, client_id, number LIMIT $2)";
 
-/// [`MARK_OVERDUE`] on PostgreSQL: the rows by their addresses, picked once before the update,
-/// for the reason [`remove_statement`] gives (a space just forked, which its statistics do not
-/// know yet, is planned as one row and joined row by row with the subquery's).
-const MARK_OVERDUE_POSTGRES: &str = "UPDATE invoices SET invoice_status = $4, overdue_day = NULL,
+/// [`MARK_OVERDUE`] on PostgreSQL, off the table of what falls due, whose rows it takes
+/// ([`DUE_TABLES`]): the due rows by their addresses, and each one's invoice probed by its key
+/// if its column still holds that day and changed by its address (for the reason
+/// [`remove_statement`] gives: a space just forked, which its statistics do not know yet, is
+/// planned as one row and joined row by row with the subquery's).
+const MARK_OVERDUE_POSTGRES: &str = "WITH q AS (DELETE FROM invoices_to_overdue WHERE ctid = ANY(ARRAY(
+      SELECT ctid FROM invoices_to_overdue
+      WHERE space = $3 AND overdue_day <= $1 ORDER BY overdue_day, client_id, number LIMIT $2))
+      RETURNING client_id, number, overdue_day),
+    marked AS (UPDATE invoices SET invoice_status = $4, overdue_day = NULL,
       distribution_json = replace(distribution_json, $5, $6)
-    WHERE ctid = ANY(ARRAY(SELECT ctid FROM invoices
-      WHERE space = $3 AND overdue_day IS NOT NULL AND overdue_day <= $1 ORDER BY overdue_day, client_id, number LIMIT $2))";
+      WHERE ctid = ANY(ARRAY(SELECT (SELECT i.ctid FROM invoices AS i
+        WHERE i.space = $3 AND i.client_id = q.client_id AND i.number = q.number AND i.overdue_day = q.overdue_day) FROM q))
+      RETURNING 1)
+    SELECT (SELECT COUNT(*) FROM q) AS taken, (SELECT COUNT(*) FROM marked) AS marked";
 
 /// A statement's text and its values, the placeholders numbered as values are added.
 #[derive(Default)]
@@ -1917,7 +2019,7 @@ pub async fn client_ids(mut c: Scoped<'_>) -> Result<Vec<i64>> {
 /// How many rows the space owns in each table (for tests and diagnostics).
 pub async fn rows_of(mut c: Scoped<'_>) -> Result<Vec<(&'static str, i64)>> {
     let mut counts = Vec::new();
-    for (table, _) in TABLES {
+    for (table, _) in tables(&c).collect::<Vec<_>>() {
         let n: i64 = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT COUNT(*) FROM {table} WHERE space = $1"
         )))
@@ -2450,6 +2552,10 @@ mod tests {
                 "INSERT INTO invoices (space, client_id, number, invoice_day, payment_reference, overdue_day, body)
                  SELECT {space}, 1000 + i % 7, i, 739000 + i % 600, '{space}r' || i, 739000 + i % 60, '{{}}'
                  FROM generate_series(1, 20000) AS i;
+                 INSERT INTO invoices_to_overdue (space, overdue_day, client_id, number)
+                 SELECT space, overdue_day, client_id, number FROM invoices WHERE space = {space};
+                 INSERT INTO invoices_to_distribute (space, distribute_us, client_id, number)
+                 SELECT space, overdue_day, client_id, number FROM invoices WHERE space = {space};
                  INSERT INTO cases (space, id, client_id, invoice_number, escalate_day, stage, collection_enabled, body)
                  SELECT {space}, i, 1000 + i % 7, i, 739000 + i % 60, 'REMINDER', 1, '{{}}'
                  FROM generate_series(1, 20000) AS i"
@@ -2466,7 +2572,7 @@ mod tests {
         .await
         .unwrap();
         let statements = [
-            (DUE_DISTRIBUTIONS, "739030, 500, 7"),
+            (DUE_DISTRIBUTIONS_POSTGRES, "739030, 500, 7"),
             (DUE_ACCOUNTING, "739030, 500, 7"),
             (UNSTAGED_DUE, "739030, 500, 7"),
             (MARK_OVERDUE_POSTGRES, "739030, 500, 7, 'OVERDUE', 'a', 'b'"),
@@ -2539,7 +2645,7 @@ mod tests {
         .execute(&mut *c)
         .await
         .unwrap();
-        let (table, key) = TABLES.iter().find(|(t, _)| *t == "invoices").unwrap();
+        let (table, key) = TABLES.into_iter().find(|(t, _)| *t == "invoices").unwrap();
         let sql = remove_statement(true, table, key);
         for mode in ["force_custom_plan", "force_generic_plan"] {
             let rows = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
