@@ -1092,6 +1092,7 @@ pub fn run(options: Options) -> Result<()> {
         Ok(url) => url,
         Err(_) => run_command(Command::new("bash").arg(".ci/postgres"))?,
     };
+    let server = postgres_server(&server_url);
     let database = format!("bench_{}", std::process::id());
     run_command(Command::new("psql").args([
         &server_url,
@@ -1176,6 +1177,7 @@ pub fn run(options: Options) -> Result<()> {
 
     let text = report(
         &options,
+        &server,
         &[
             ("sandbox (SQLite)", &sqlite),
             ("sandbox (PostgreSQL)", &postgres),
@@ -1217,7 +1219,29 @@ fn machine() -> String {
     format!("{cores} cores ({cpu})")
 }
 
-fn report(options: &Options, targets: &[(&str, &Report)]) -> String {
+/// The PostgreSQL server's version and the settings that move the sandbox's writes, for the
+/// report: a run on a server configured otherwise is another run.
+fn postgres_server(url: &str) -> String {
+    let settings = run_command(Command::new("psql").args([
+        url,
+        "-qAt",
+        "-F",
+        " ",
+        "-c",
+        "SELECT name, current_setting(name) FROM pg_settings
+         WHERE name IN ('server_version', 'shared_buffers', 'max_wal_size', 'wal_compression',
+           'synchronous_commit', 'full_page_writes') ORDER BY name",
+    ]));
+    match settings {
+        Ok(rows) => {
+            let all: Vec<&str> = rows.lines().collect();
+            format!("PostgreSQL server: {}", all.join(", "))
+        }
+        Err(e) => format!("PostgreSQL server: unknown ({e})"),
+    }
+}
+
+fn report(options: &Options, server: &str, targets: &[(&str, &Report)]) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     let date =
@@ -1227,7 +1251,8 @@ fn report(options: &Options, targets: &[(&str, &Report)]) -> String {
         "# Benchmarks\n\nWritten by `cargo xtask bench --invoices {} --clients {} --seconds {}` on {date}, {}; \
          wrk {THREADS} threads × {CONNECTIONS} connections on the same machine, loopback. \
          Half of the invoices belong to one client (the one every read and create below uses), so \
-         that per-client work shows. Rerun it to replace this file; the numbers are from one run.\n",
+         that per-client work shows. {server} (`.ci/postgres` starts one so). Rerun it to \
+         replace this file; the numbers are from one run.\n",
         options.invoices,
         options.clients,
         options.seconds,
