@@ -8,8 +8,8 @@ use sqlx::Row;
 use super::clock::Happened;
 use super::records::cases::{CaseRecord, CaseStage};
 use super::records::invoices::InvoiceStatus;
-use super::test_support::{genesis, in_memory, request};
-use super::{SpaceId, State, World, rules, tables};
+use super::test_support::{advance_to_the_end, in_memory, request, seeded};
+use super::{World, rules, tables};
 
 /// An advance escalates stored cases by their columns (`tables::escalate_cases`), several
 /// steps a day. Each case read (its document with its escalations replayed) is what the rule
@@ -35,11 +35,8 @@ async fn on_postgres_cases_escalated_by_their_columns_read_as_the_rule() {
 }
 
 async fn cases_escalate_as_the_rule(db: &crate::store::Db) {
-    let genesis = genesis();
     let mut conn = db.connection().await.unwrap();
-    let fresh = State::fresh(&genesis);
-    let mut world = World::new(&mut conn, SpaceId::DEFAULT, genesis, fresh);
-    world.seed().await.unwrap();
+    let mut world = seeded(&mut conn).await;
     let client_id = world.state().demo_client.unwrap();
     let numbers: Vec<i64> = (1..=1100).collect();
     for &n in &numbers {
@@ -77,14 +74,7 @@ async fn cases_escalate_as_the_rule(db: &crate::store::Db) {
         .unwrap();
 
     let to = world.now + Duration::days(75);
-    let mut happened = Happened::default();
-    loop {
-        let step = world.advance_towards(to, 0).await.unwrap();
-        happened += step.happened;
-        if step.done {
-            break;
-        }
-    }
+    let happened = advance_to_the_end(&mut world, to).await;
     let last = world.processed_day;
 
     let (to_collection, other) = (
@@ -202,11 +192,8 @@ async fn on_postgres_an_invoice_falls_due_by_the_times_it_has_now() {
 
 async fn falls_due_by_its_times_now(db: &crate::store::Db) {
     use super::records::invoices::DistributionStatus;
-    let genesis = genesis();
     let mut conn = db.connection().await.unwrap();
-    let fresh = State::fresh(&genesis);
-    let mut world = World::new(&mut conn, SpaceId::DEFAULT, genesis, fresh);
-    world.seed().await.unwrap();
+    let mut world = seeded(&mut conn).await;
     let client_id = world.state().demo_client.unwrap();
     // 1: left as it is; 2: its distribution a day later; 3: its due date a week later;
     // 4: no longer payment-controlled.
@@ -230,9 +217,9 @@ async fn falls_due_by_its_times_now(db: &crate::store::Db) {
         all
     };
     assert_eq!(pending(&mut world).await, [true; 4]);
-    advance(&mut world, first + Duration::hours(1)).await;
+    advance_to_the_end(&mut world, first + Duration::hours(1)).await;
     assert_eq!(pending(&mut world).await, [false, true, false, false]);
-    advance(&mut world, first + Duration::days(2)).await;
+    advance_to_the_end(&mut world, first + Duration::days(2)).await;
     assert_eq!(pending(&mut world).await, [false; 4]);
 
     let mut week_later = invoice(&mut world, client_id, 3).await;
@@ -247,13 +234,13 @@ async fn falls_due_by_its_times_now(db: &crate::store::Db) {
         .unwrap();
 
     let on = |day: chrono::NaiveDate| day.and_hms_opt(12, 0, 0).unwrap().and_utc();
-    advance(&mut world, on(due)).await;
+    advance_to_the_end(&mut world, on(due)).await;
     use InvoiceStatus::{Invoiced, Overdue};
     assert_eq!(
         statuses(&mut world, client_id).await,
         [Overdue, Overdue, Invoiced, Invoiced]
     );
-    advance(&mut world, on(due + Duration::days(7))).await;
+    advance_to_the_end(&mut world, on(due + Duration::days(7))).await;
     assert_eq!(
         statuses(&mut world, client_id).await,
         [Overdue, Overdue, Overdue, Invoiced]
@@ -290,15 +277,4 @@ async fn statuses(world: &mut World<'_>, client_id: i64) -> Vec<InvoiceStatus> {
         all.push(invoice(world, client_id, n).await.status);
     }
     all
-}
-
-async fn advance(world: &mut World<'_>, to: chrono::DateTime<chrono::Utc>) -> Happened {
-    let mut happened = Happened::default();
-    loop {
-        let step = world.advance_towards(to, 0).await.unwrap();
-        happened += step.happened;
-        if step.done {
-            return happened;
-        }
-    }
 }

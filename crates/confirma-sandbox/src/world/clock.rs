@@ -302,7 +302,7 @@ mod tests {
         let mut happened = one.happened;
         happened += two.happened;
         happened += more.happened;
-        happened += to_the_end(&mut world, to).await;
+        happened += crate::world::test_support::advance_to_the_end(&mut world, to).await;
         assert!(happened.distributed >= invoices, "{happened:?}");
         assert!(happened.demanded > 0, "{happened:?}");
 
@@ -310,7 +310,8 @@ mod tests {
         let (db_by_batches, _claim_by_batches) = crate::world::test_support::in_memory().await;
         let mut conn_by_batches = db_by_batches.connection().await.unwrap();
         let mut by_batches = with_invoices(&mut conn_by_batches).await;
-        let happened_by_batches = to_the_end(&mut by_batches, to).await;
+        let happened_by_batches =
+            crate::world::test_support::advance_to_the_end(&mut by_batches, to).await;
         assert_eq!(happened, happened_by_batches);
         assert!(world.state() == by_batches.state());
         assert_eq!(rows(&mut world).await, rows(&mut by_batches).await);
@@ -318,12 +319,8 @@ mod tests {
 
     /// A seeded world with `5 * BATCH` invoices of the demo client to distribute.
     async fn with_invoices(conn: &mut sqlx::AnyConnection) -> World<'_> {
-        use crate::world::test_support::{genesis, request};
-        use crate::world::{SpaceId, State};
-        let genesis = genesis();
-        let fresh = State::fresh(&genesis);
-        let mut world = World::new(conn, SpaceId::DEFAULT, genesis, fresh);
-        world.seed().await.unwrap();
+        use crate::world::test_support::{request, seeded};
+        let mut world = seeded(conn).await;
         let client_id = world.state().demo_client.unwrap();
         for n in 1..=5 * BATCH {
             world
@@ -332,18 +329,6 @@ mod tests {
                 .unwrap();
         }
         world
-    }
-
-    /// Steps of the advance until it is complete: what happened.
-    async fn to_the_end(world: &mut World<'_>, to: DateTime<Utc>) -> Happened {
-        let mut happened = Happened::default();
-        loop {
-            let step = world.advance_towards(to, 0).await.unwrap();
-            happened += step.happened;
-            if step.done {
-                return happened;
-            }
-        }
     }
 
     /// Every invoice, case and escalation row of the world, as text in key order.

@@ -3,7 +3,8 @@
 
 use confirma_server::types;
 
-use super::Genesis;
+use super::clock::Happened;
+use super::{Genesis, SpaceId, State, World};
 
 /// The genesis of the default space.
 pub fn genesis() -> Genesis {
@@ -52,4 +53,28 @@ pub fn request(number: i64, kind: i64) -> types::SalesInvoiceRequest {
         _ => {}
     }
     serde_json::from_value(r).unwrap()
+}
+
+/// The default space's world over `conn`, seeded (its demo client and invoices).
+pub async fn seeded(conn: &mut sqlx::AnyConnection) -> World<'_> {
+    let genesis = genesis();
+    let fresh = State::fresh(&genesis);
+    let mut world = World::new(conn, SpaceId::DEFAULT, genesis, fresh);
+    world.seed().await.unwrap();
+    world
+}
+
+/// Steps of an advance to `to` until it is complete: what happened.
+pub async fn advance_to_the_end(
+    world: &mut World<'_>,
+    to: chrono::DateTime<chrono::Utc>,
+) -> Happened {
+    let mut happened = Happened::default();
+    loop {
+        let step = world.advance_towards(to, 0).await.unwrap();
+        happened += step.happened;
+        if step.done {
+            return happened;
+        }
+    }
 }
