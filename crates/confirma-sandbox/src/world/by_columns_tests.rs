@@ -5,10 +5,10 @@
 use chrono::Duration;
 use sqlx::Row;
 
-use super::clock::Happened;
+use super::clock::{Happened, advance_to_the_end};
 use super::records::cases::{CaseRecord, CaseStage};
 use super::records::invoices::InvoiceStatus;
-use super::test_support::{advance_to_the_end, in_memory, request, seeded};
+use super::test_support::{in_memory, request, seeded};
 use super::{World, rules, tables};
 
 /// An advance escalates stored cases by their columns (`tables::escalate_cases`), several

@@ -213,6 +213,19 @@ impl World<'_> {
     }
 }
 
+/// Steps of an advance to `to` until it is complete: what happened (for tests).
+#[cfg(test)]
+pub(super) async fn advance_to_the_end(world: &mut World<'_>, to: DateTime<Utc>) -> Happened {
+    let mut happened = Happened::default();
+    loop {
+        let step = world.advance_towards(to, 0).await.unwrap();
+        happened += step.happened;
+        if step.done {
+            return happened;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -302,7 +315,7 @@ mod tests {
         let mut happened = one.happened;
         happened += two.happened;
         happened += more.happened;
-        happened += crate::world::test_support::advance_to_the_end(&mut world, to).await;
+        happened += advance_to_the_end(&mut world, to).await;
         assert!(happened.distributed >= invoices, "{happened:?}");
         assert!(happened.demanded > 0, "{happened:?}");
 
@@ -310,8 +323,7 @@ mod tests {
         let (db_by_batches, _claim_by_batches) = crate::world::test_support::in_memory().await;
         let mut conn_by_batches = db_by_batches.connection().await.unwrap();
         let mut by_batches = with_invoices(&mut conn_by_batches).await;
-        let happened_by_batches =
-            crate::world::test_support::advance_to_the_end(&mut by_batches, to).await;
+        let happened_by_batches = advance_to_the_end(&mut by_batches, to).await;
         assert_eq!(happened, happened_by_batches);
         assert!(world.state() == by_batches.state());
         assert_eq!(rows(&mut world).await, rows(&mut by_batches).await);

@@ -3,7 +3,6 @@
 
 use confirma_server::types;
 
-use super::clock::Happened;
 use super::{Genesis, SpaceId, State, World};
 
 /// The genesis of the default space.
@@ -62,19 +61,4 @@ pub async fn seeded(conn: &mut sqlx::AnyConnection) -> World<'_> {
     let mut world = World::new(conn, SpaceId::DEFAULT, genesis, fresh);
     world.seed().await.unwrap();
     world
-}
-
-/// Steps of an advance to `to` until it is complete: what happened.
-pub async fn advance_to_the_end(
-    world: &mut World<'_>,
-    to: chrono::DateTime<chrono::Utc>,
-) -> Happened {
-    let mut happened = Happened::default();
-    loop {
-        let step = world.advance_towards(to, 0).await.unwrap();
-        happened += step.happened;
-        if step.done {
-            return happened;
-        }
-    }
 }
