@@ -94,12 +94,14 @@ pub enum StoreError {
 /// the values it was given: so it did for a page on connections that first ran it before
 /// autovacuum had analyzed a million invoices just stored. Those connections spent 253 µs of
 /// PostgreSQL's time a page against 116 on connections made after (5,316 against 9,576 pages a
-/// second, the same plan).
-pub(crate) const INDEX_PATHS_ONLY: &str = "SET enable_seqscan = off; SET enable_bitmapscan = off; SET enable_sort = off; SET enable_incremental_sort = off; SET plan_cache_mode = force_generic_plan";
+/// second, the same plan). No parallel workers either: a read walks a bounded number of rows,
+/// and a generic plan, not knowing a page's `LIMIT`, could price a walk of a big client's
+/// invoices in parallel below a walk alone, and start workers for every page.
+pub(crate) const INDEX_PATHS_ONLY: &str = "SET enable_seqscan = off; SET enable_bitmapscan = off; SET enable_sort = off; SET enable_incremental_sort = off; SET plan_cache_mode = force_generic_plan; SET max_parallel_workers_per_gather = 0";
 
 /// PostgreSQL's planner with every plan, for writes and migrations, each run planned for its
 /// values where that is cheaper (PostgreSQL's own choice).
-pub(crate) const EVERY_PLAN: &str = "SET enable_seqscan = on; SET enable_bitmapscan = on; SET enable_sort = on; SET enable_incremental_sort = on; SET plan_cache_mode = auto";
+pub(crate) const EVERY_PLAN: &str = "SET enable_seqscan = on; SET enable_bitmapscan = on; SET enable_sort = on; SET enable_incremental_sort = on; SET plan_cache_mode = auto; SET max_parallel_workers_per_gather = DEFAULT";
 
 /// The schema, one migration per version. Never edit a released one: add the next.
 const MIGRATIONS: &[(i64, &str, Sql)] = &[
@@ -737,7 +739,8 @@ mod tests {
     /// On PostgreSQL a read plans each prepared statement once, for any values, whatever the
     /// statistics say of its plans for the values it is given; a write transaction lets
     /// PostgreSQL plan each run for its values where that is cheaper ([`INDEX_PATHS_ONLY`],
-    /// [`EVERY_PLAN`]). Counted by PostgreSQL itself (`pg_prepared_statements`).
+    /// [`EVERY_PLAN`]). Counted by PostgreSQL itself (`pg_prepared_statements`). A read starts
+    /// no parallel workers.
     #[tokio::test]
     #[ignore = "needs PostgreSQL (CONFIRMA_SANDBOX_TEST_DATABASE_URL): CI's PostgreSQL run includes it"]
     async fn on_postgres_a_read_plans_its_statement_once_and_a_write_for_its_values() {
@@ -777,12 +780,29 @@ mod tests {
             .unwrap();
             (row.get(0), row.get(1))
         };
+        // And a read starts no parallel workers; a write may, as the server allows.
+        let workers = async |c: &mut AnyConnection| -> String {
+            sqlx::query("SELECT current_setting('max_parallel_workers_per_gather')")
+                .fetch_one(&mut *c)
+                .await
+                .unwrap()
+                .get(0)
+        };
         run(&mut conn, "read").await;
         assert_eq!(plans(&mut conn, "read").await, (8, 0));
+        assert_eq!(workers(&mut conn).await, "0");
         let mut tx = db.begin_write(&mut conn).await.unwrap();
         run(&mut tx, "write").await;
         let (_, custom) = plans(&mut tx, "write").await;
         assert!(custom >= 5, "{custom} runs planned for their values");
+        let server: String = sqlx::query(
+            "SELECT reset_val FROM pg_settings WHERE name = 'max_parallel_workers_per_gather'",
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap()
+        .get(0);
+        assert_eq!(workers(&mut tx).await, server);
         tx.rollback().await.unwrap();
         // The transaction's settings end with it.
         run(&mut conn, "read").await;
