@@ -191,6 +191,73 @@ fn status_kib(pid: u32, field: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
+/// CPU time (user and system, in seconds) over one workload: the server's process, and every
+/// process of PostgreSQL's on this machine (none for SQLite).
+#[derive(Clone, Copy, Debug, Default)]
+struct Cpu {
+    server: f64,
+    postgres: f64,
+    /// How long the workload ran (wrk's duration).
+    seconds: f64,
+}
+
+impl Cpu {
+    /// The CPU time so far of `pid`, and of PostgreSQL's processes.
+    fn now(pid: u32, ticks: f64) -> Self {
+        let postgres = std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|entry| {
+                std::fs::read_to_string(entry.path().join("comm"))
+                    .is_ok_and(|comm| comm.trim_end() == "postgres")
+            })
+            .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+            .map(|pid| cpu_ticks(pid) / ticks)
+            .sum();
+        Self {
+            server: cpu_ticks(pid) / ticks,
+            postgres,
+            seconds: 0.0,
+        }
+    }
+
+    /// The CPU time taken since `before`, over a workload of `seconds`.
+    fn since(self, before: Self, seconds: u64) -> Self {
+        Self {
+            server: self.server - before.server,
+            postgres: self.postgres - before.postgres,
+            seconds: seconds as f64,
+        }
+    }
+}
+
+/// The clock ticks of CPU time `pid` has taken, user and system (`/proc/PID/stat`), or 0.
+fn cpu_ticks(pid: u32) -> f64 {
+    stat_ticks(&std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default())
+}
+
+/// The user and system ticks of a `/proc/PID/stat` line.
+fn stat_ticks(stat: &str) -> f64 {
+    // The fields after the command's name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    let field = |n: usize| fields.get(n).and_then(|v| v.parse::<f64>().ok());
+    // utime and stime: the 14th and 15th fields, the 12th and 13th after the name.
+    field(11).unwrap_or(0.0) + field(12).unwrap_or(0.0)
+}
+
+/// The kernel's clock ticks a second (`getconf CLK_TCK`; 100 where it cannot say).
+fn clock_ticks() -> f64 {
+    run_command(Command::new("getconf").arg("CLK_TCK"))
+        .ok()
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
 /// `curl` with the sandbox's headers; the answer's JSON.
 fn curl(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&Value>) -> Result<Value> {
     let mut command = Command::new("curl");
@@ -412,6 +479,9 @@ struct Report {
     lookup: Option<Load>,
     page: Option<Load>,
     create: Option<Load>,
+    /// The CPU time the sandbox and PostgreSQL took over the lookups and over the pages.
+    lookup_cpu: Option<Cpu>,
+    page_cpu: Option<Cpu>,
     peak_rss_mib: f64,
     seeding: Option<(u64, f64)>,
     advance: Option<Advance>,
@@ -479,6 +549,9 @@ fn read_workloads(server: &Server, key: &str, seconds: u64, seeded: &Seeded) -> 
             &env(key, &[]),
         )
     })?;
+    let ticks = clock_ticks();
+    let pid = server.child.id();
+    let before = Cpu::now(pid, ticks);
     let lookup = server.measure("lookup", || {
         wrk(
             &server.base,
@@ -494,6 +567,8 @@ fn read_workloads(server: &Server, key: &str, seconds: u64, seeded: &Seeded) -> 
             ),
         )
     })?;
+    let lookup_cpu = Cpu::now(pid, ticks).since(before, seconds);
+    let before = Cpu::now(pid, ticks);
     let page = server.measure("page", || {
         wrk(
             &format!(
@@ -505,10 +580,13 @@ fn read_workloads(server: &Server, key: &str, seconds: u64, seeded: &Seeded) -> 
             &env(key, &[]),
         )
     })?;
+    let page_cpu = Cpu::now(pid, ticks).since(before, seconds);
     Ok(Report {
         validate: Some(validate),
         lookup: Some(lookup),
         page: Some(page),
+        lookup_cpu: Some(lookup_cpu),
+        page_cpu: Some(page_cpu),
         ..Default::default()
     })
 }
@@ -1241,6 +1319,49 @@ fn postgres_server(url: &str) -> String {
     }
 }
 
+/// Where each read's CPU time went, per request, against what a request may take at the
+/// issue's target rate on this machine's cores.
+fn read_cpu(out: &mut String, targets: &[(&str, &Report)], prism: Option<&Report>) {
+    use std::fmt::Write;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let _ = writeln!(
+        out,
+        "## Where a read's CPU goes\n\n\
+         CPU time per request over each read workload above (user and system, from `/proc`): the \
+         sandbox's process, and every PostgreSQL process on the machine (none for SQLite); wrk's own \
+         is not counted. `budget` is what a request may take of the {cores} cores, all told (wrk's \
+         share too), at the target's rate: lookups 20× Prism's, pages 10× (as measured above).\n\n\
+         | target | workload | req/s | sandbox µs | PostgreSQL µs | both µs | budget at the target µs |\n\
+         |---|---|---:|---:|---:|---:|---:|"
+    );
+    type Pick = fn(&Report) -> (Option<&Load>, Option<Cpu>);
+    let reads: [(&str, f64, Pick); 2] = [
+        ("lookup", 20.0, |r| (r.lookup.as_ref(), r.lookup_cpu)),
+        ("page of 100", 10.0, |r| (r.page.as_ref(), r.page_cpu)),
+    ];
+    for (name, r) in targets.iter().filter(|(n, _)| n.starts_with("sandbox")) {
+        for (workload, times, pick) in reads {
+            let (Some(load), Some(cpu)) = pick(r) else {
+                continue;
+            };
+            let requests = load.requests_per_second * cpu.seconds;
+            let per = |seconds: f64| seconds * 1e6 / requests.max(1.0);
+            let budget = prism.and_then(|p| pick(p).0).map_or("".into(), |p| {
+                format!("{:.0}", cores * 1e6 / (times * p.requests_per_second))
+            });
+            let _ = writeln!(
+                out,
+                "| {name} | {workload} | {:.0} | {:.0} | {:.0} | {:.0} | {budget} |",
+                load.requests_per_second,
+                per(cpu.server),
+                per(cpu.postgres),
+                per(cpu.server + cpu.postgres),
+            );
+        }
+    }
+    let _ = writeln!(out);
+}
+
 fn report(options: &Options, server: &str, targets: &[(&str, &Report)]) -> String {
     use std::fmt::Write;
     let mut out = String::new();
@@ -1314,6 +1435,7 @@ fn report(options: &Options, server: &str, targets: &[(&str, &Report)]) -> Strin
         }
         let _ = writeln!(out);
     }
+    read_cpu(&mut out, targets, prism);
     let _ = writeln!(
         out,
         "Prism and the ceiling answer without state: their createInvoice is not durable and Prism's \
@@ -1655,6 +1777,13 @@ fn goals(m: Measured<'_>) -> Vec<(String, String, bool)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_process_cpu_time_is_read_past_a_name_with_spaces_and_parentheses() {
+        let stat = "4242 (tokio (rt) 1) S 1 4242 4242 0 -1 4194560 2411 0 0 0 1234 567 0 0 20 0 9 0 123 4567 89";
+        assert_eq!(super::stat_ticks(stat), 1801.0);
+        assert_eq!(super::stat_ticks(""), 0.0);
+    }
 
     #[test]
     fn wrk_reports_are_read_with_their_units() {

@@ -73,29 +73,60 @@ async fn cases_escalate_as_the_rule(db: &crate::store::Db) {
         .await
         .unwrap();
 
-    let to = world.now + Duration::days(75);
-    let happened = advance_to_the_end(&mut world, to).await;
-    let last = world.processed_day;
-
-    let (to_collection, other) = (
-        super::wire::invoice_status_field(InvoiceStatus::InCollection).unwrap(),
-        super::wire::invoice_status_field(InvoiceStatus::Overdue).unwrap(),
+    // Checked every ten days of the 75, so that what holds at the end must have held at each:
+    // an invoice handed to collection with its demand, not later.
+    let start = world.now;
+    let mut happened = Happened::default();
+    let mut checked = 0;
+    for days in [10, 20, 30, 40, 50, 60, 75] {
+        let to = start + Duration::days(days);
+        happened += advance_to_the_end(&mut world, to).await;
+        let (reached, pending) = read_as_the_rule(&mut world, &created, days == 75).await;
+        assert_eq!(
+            (happened.reminded, happened.demanded, happened.to_collection),
+            (reached.reminded, reached.demanded, reached.to_collection),
+            "by {to}"
+        );
+        checked += usize::from(pending > 0);
+    }
+    assert!(
+        checked > 0,
+        "no check found a case between its demand and collection"
     );
+    // Three of five kinds of terms go on to collection.
+    assert!(happened.to_collection >= 660, "{happened:?}");
+}
+
+/// Checks each case of `created` (as first stored) against the rule applied to its document up
+/// to the last day processed, with its columns and its invoice, and answers how many reached
+/// each stage, and how many are at the demand with collection to follow. `at_the_end`, a third
+/// of them are written whole (only then: the interest a case accrues in two spans can differ
+/// from one span's in its last decimal place, the 27th).
+async fn read_as_the_rule(
+    world: &mut World<'_>,
+    created: &[CaseRecord],
+    at_the_end: bool,
+) -> (Happened, usize) {
+    let processed = world.processed_day;
     let mut reached = Happened::default();
-    for mut expected in created {
+    let mut pending = 0;
+    for expected in created {
+        let mut expected = expected.clone();
         let (id, n, client_id) = (expected.id, expected.invoice_number, expected.client_id);
         let mut day = expected.created_at.date_naive();
-        while day < last {
+        while day < processed {
             day = day.succ_opt().unwrap();
             if expected.escalates_on().is_some_and(|due| due <= day) {
                 rules::cases::escalate(&mut expected, day);
             }
         }
-        expected.accrue(last);
+        expected.accrue(processed);
         let at_least = |stage: CaseStage| u64::from(expected.stage >= stage);
         reached.reminded += at_least(CaseStage::Reminder);
         reached.demanded += at_least(CaseStage::Demand);
         reached.to_collection += at_least(CaseStage::Collection);
+        pending +=
+            usize::from(expected.stage == CaseStage::Demand && expected.terms.collection_enabled);
         let read = world.case_now(id).await.unwrap().unwrap();
         let json = |c: &CaseRecord| serde_json::to_value(c).unwrap();
         assert_eq!(json(&read), json(&expected), "case {id}");
@@ -107,17 +138,19 @@ async fn cases_escalate_as_the_rule(db: &crate::store::Db) {
         .fetch_one(&mut *world.db())
         .await
         .unwrap();
-        let columns: (Option<i64>, String, i64) = (
+        let columns: (Option<i64>, Option<String>, Option<i64>) = (
             row.get("escalate_day"),
             row.get("stage"),
             row.get("collection_enabled"),
         );
+        // A case made to have no stage column yet is given one when it first falls due.
+        let staged = columns.1.is_some() || expected.stage != CaseStage::PaymentControl;
         assert_eq!(
             columns,
             (
                 expected.escalates_on().map(tables::day),
-                expected.stage.as_str().to_string(),
-                i64::from(expected.terms.collection_enabled)
+                staged.then(|| expected.stage.as_str().to_string()),
+                staged.then(|| i64::from(expected.terms.collection_enabled)),
             ),
             "case {id}"
         );
@@ -136,18 +169,19 @@ async fn cases_escalate_as_the_rule(db: &crate::store::Db) {
         .await
         .unwrap()
         .get(0);
+        // The stored record says the invoice's status, in collection from the demand on.
+        let said = super::wire::invoice_status_field(invoice.status).unwrap();
         assert_eq!(
             (
                 invoice.status == InvoiceStatus::InCollection,
-                stored.contains(&to_collection),
-                stored.contains(&other),
+                stored.contains(&said)
             ),
-            (collected, collected, !collected),
+            (collected, true),
             "invoice {n}: {stored}"
         );
 
         // Written whole, the case holds its escalations and their rows go.
-        if id % 3 == 0 {
+        if at_the_end && id % 3 == 0 {
             tables::update_case(world.db(), &read).await.unwrap();
             let again = world.case_now(id).await.unwrap().unwrap();
             assert_eq!(json(&again), json(&read), "case {id} written whole");
@@ -160,12 +194,7 @@ async fn cases_escalate_as_the_rule(db: &crate::store::Db) {
             assert_eq!(rows, 0, "case {id}");
         }
     }
-    assert_eq!(
-        (happened.reminded, happened.demanded, happened.to_collection),
-        (reached.reminded, reached.demanded, reached.to_collection),
-    );
-    // Three of five kinds of terms go on to collection.
-    assert!(happened.to_collection >= 660, "{happened:?}");
+    (reached, pending)
 }
 
 /// An invoice whose due times a whole write changed after they were stored falls due by its

@@ -109,13 +109,9 @@ impl World<'_> {
             return Ok(unstaged.len());
         }
         let escalated = tables::escalate_cases(self.db(), day, limit).await?;
-        for stage in escalated.reached {
-            match stage {
-                CaseStage::Reminder => happened.reminded += 1,
-                CaseStage::Demand => happened.demanded += 1,
-                _ => happened.to_collection += 1,
-            }
-        }
+        happened.reminded += escalated.reminded;
+        happened.demanded += escalated.demanded;
+        happened.to_collection += escalated.to_collection;
         Ok(unstaged.len() + escalated.taken as usize)
     }
 

@@ -1409,81 +1409,100 @@ pub async fn unstaged_cases_due(
 const UNSTAGED_DUE: &str = "SELECT body FROM cases
     WHERE space = $3 AND stage IS NULL AND escalate_day IS NOT NULL AND escalate_day <= $1 ORDER BY escalate_day LIMIT $2";
 
-/// What a step of escalations did: how many due cases it took, and the stage each case it
-/// escalated reached.
+/// What a step of escalations did: how many due cases it took, and how many of those it
+/// escalated reached each stage.
+#[derive(Debug, Default, PartialEq)]
 pub struct Escalated {
     pub taken: u64,
-    pub reached: Vec<CaseStage>,
+    pub reminded: u64,
+    pub demanded: u64,
+    pub to_collection: u64,
 }
 
 /// Escalates up to `limit` of the cases due by `on`, earliest first (the order of their index), a
-/// step up [`CaseStage::LADDER`], with three statements over their columns and no document read
-/// or written: each invoice whose case reaches the demand or collection is handed to collection
-/// (its status column, due day and stored distribution record, as [`mark_overdue`] changes
-/// them), each escalation is a row of `case_escalations` (replayed on the document when the case
-/// is read: [`case`]), and each case takes its new stage and the day it next escalates, as
+/// step up [`CaseStage::LADDER`], over their columns with no document read or written: each
+/// invoice whose case reaches the demand or collection is handed to collection (its status
+/// column, due day and stored distribution record, as [`mark_overdue`] changes them), each
+/// escalation is a row of `case_escalations` (replayed on the document when the case is read:
+/// [`case`]), and each case takes its new stage and the day it next escalates, as
 /// `CaseRecord::escalates_on` gives it for a case escalated on `on`: a demand the given days after
 /// a reminder when collection may follow, collection after a demand, nothing after. The due
-/// cases all have a stage column ([`unstaged_cases_due`]).
+/// cases all have a stage column ([`unstaged_cases_due`]). On SQLite three statements, each
+/// finding the due cases again; on PostgreSQL one ([`escalation_postgres`]).
 pub async fn escalate_cases(mut c: Scoped<'_>, on: NaiveDate, limit: i64) -> Result<Escalated> {
-    let postgres = c.backend_name() == "PostgreSQL";
-    let [_, reminder, demand, _] = CaseStage::LADDER.map(CaseStage::as_str);
     let (space, on) = (c.space(), day(on));
-    let to = super::wire::invoice_status_field(InvoiceStatus::InCollection)?;
-    let mut handed = sqlx::query(sqlx::AssertSqlSafe(to_collection_statement(postgres)))
-        .bind(on)
-        .bind(limit)
-        .bind(space)
-        .bind(reminder)
-        .bind(demand)
+    if c.backend_name() == "PostgreSQL" {
+        let row = handed_to_collection(
+            on_the_ladder(escalation_postgres(), on, limit, space)
+                .bind(DEMAND_AFTER_REMINDER_DAYS)
+                .bind(COLLECTION_AFTER_DEMAND_DAYS),
+        )?
+        .fetch_one(&mut *c)
+        .await?;
+        let count = |name| row.try_get::<i64, _>(name).map(|n| n as u64);
+        return Ok(Escalated {
+            taken: count("taken")?,
+            reminded: count("reminded")?,
+            demanded: count("demanded")?,
+            to_collection: count("collected")?,
+        });
+    }
+    let [_, reminder, demand, _] = CaseStage::LADDER.map(CaseStage::as_str);
+    handed_to_collection(
+        sqlx::query(sqlx::AssertSqlSafe(to_collection_statement()))
+            .bind(on)
+            .bind(limit)
+            .bind(space)
+            .bind(reminder)
+            .bind(demand),
+    )?
+    .execute(&mut *c)
+    .await?;
+    let mut escalated = Escalated::default();
+    for row in on_the_ladder(ESCALATIONS, on, limit, space)
+        .fetch_all(&mut *c)
+        .await?
+    {
+        let stage: String = row.try_get("stage")?;
+        match CaseStage::named(&stage) {
+            Some(CaseStage::Reminder) => escalated.reminded += 1,
+            Some(CaseStage::Demand) => escalated.demanded += 1,
+            Some(CaseStage::Collection) => escalated.to_collection += 1,
+            _ => {
+                return Err(Failure::Storage(super::refusal::StorageFault::other(
+                    format!("a case escalated to {stage:?}"),
+                )));
+            }
+        }
+    }
+    escalated.taken = on_the_ladder(ESCALATE, on, limit, space)
+        .bind(DEMAND_AFTER_REMINDER_DAYS)
+        .bind(COLLECTION_AFTER_DEMAND_DAYS)
+        .execute(&mut *c)
+        .await?
+        .rows_affected();
+    Ok(escalated)
+}
+
+/// `query` with the values that hand an invoice to collection bound after its own
+/// ([`handed_statement`]): its status, its record's new invoice status field, the text around
+/// the field of the status column's, and the field of every other status.
+fn handed_to_collection(
+    query: sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments>,
+) -> Result<sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments>> {
+    let mut query = query
         .bind(InvoiceStatus::InCollection.as_str())
-        .bind(to)
+        .bind(super::wire::invoice_status_field(
+            InvoiceStatus::InCollection,
+        )?)
         .bind("\"invoiceStatus\":\"")
         .bind("\"");
     for status in InvoiceStatus::ALL {
         if *status != InvoiceStatus::InCollection {
-            handed = handed.bind(super::wire::invoice_status_field(*status)?);
+            query = query.bind(super::wire::invoice_status_field(*status)?);
         }
     }
-    handed.execute(&mut *c).await?;
-    let reached = on_the_ladder(
-        if postgres {
-            ESCALATIONS_POSTGRES
-        } else {
-            ESCALATIONS
-        },
-        on,
-        limit,
-        space,
-    )
-    .fetch_all(&mut *c)
-    .await?
-    .iter()
-    .map(|row| {
-        let stage: String = row.try_get("stage")?;
-        CaseStage::named(&stage).ok_or_else(|| {
-            Failure::Storage(super::refusal::StorageFault::other(format!(
-                "a case escalated to {stage:?}"
-            )))
-        })
-    })
-    .collect::<Result<Vec<_>>>()?;
-    let taken = on_the_ladder(
-        if postgres {
-            ESCALATE_POSTGRES
-        } else {
-            ESCALATE
-        },
-        on,
-        limit,
-        space,
-    )
-    .bind(DEMAND_AFTER_REMINDER_DAYS)
-    .bind(COLLECTION_AFTER_DEMAND_DAYS)
-    .execute(&mut *c)
-    .await?
-    .rows_affected();
-    Ok(Escalated { taken, reached })
+    Ok(query)
 }
 
 /// A statement of an escalation step with its first values bound: the day `$1`, the most cases
@@ -1500,22 +1519,15 @@ fn on_the_ladder(
     )
 }
 
-// The three statements of an escalation step ([`escalate_cases`]), each over the same cases: those
-// due by `$1`, at most `$2` of the space `$3`, read off `cases_to_escalate` in its order (on
-// PostgreSQL by their addresses, for the reason [`remove_statement`] gives). The stages of
-// `CaseStage::LADDER` are bound in its order.
+// The three statements of an escalation step on SQLite ([`escalate_cases`]), each over the same
+// cases: those due by `$1`, at most `$2` of the space `$3`, read off `cases_to_escalate` in its
+// order. The stages of `CaseStage::LADDER` are bound in its order.
 
 /// A row for each due case a stage below collection (`$4` to `$6`), with the stage it reaches.
 const ESCALATIONS: &str = "INSERT INTO case_escalations (space, case_id, day, stage)
     SELECT space, id, $1, CASE stage WHEN $4 THEN $5 WHEN $5 THEN $6 ELSE $7 END FROM cases
     WHERE space = $3 AND stage IN ($4, $5, $6) AND id IN (SELECT id FROM cases
       WHERE space = $3 AND escalate_day IS NOT NULL AND escalate_day <= $1 ORDER BY escalate_day, id LIMIT $2)
-    RETURNING stage";
-
-const ESCALATIONS_POSTGRES: &str = "INSERT INTO case_escalations (space, case_id, day, stage)
-    SELECT space, id, $1, CASE stage WHEN $4 THEN $5 WHEN $5 THEN $6 ELSE $7 END FROM cases
-    WHERE stage IN ($4, $5, $6) AND ctid = ANY(ARRAY(SELECT ctid FROM cases
-      WHERE space = $3 AND escalate_day IS NOT NULL AND escalate_day <= $1 ORDER BY escalate_day, id LIMIT $2))
     RETURNING stage";
 
 /// Each due case's new stage, and the day it next escalates (`$8` days after a reminder when
@@ -1526,45 +1538,78 @@ const ESCALATE: &str = "UPDATE cases SET
     WHERE space = $3 AND id IN (SELECT id FROM cases
       WHERE space = $3 AND escalate_day IS NOT NULL AND escalate_day <= $1 ORDER BY escalate_day, id LIMIT $2)";
 
-const ESCALATE_POSTGRES: &str = "UPDATE cases SET
-      stage = CASE stage WHEN $4 THEN $5 WHEN $5 THEN $6 WHEN $6 THEN $7 ELSE stage END,
-      escalate_day = CASE stage WHEN $4 THEN CASE WHEN collection_enabled = 1 THEN $1 + $8 END WHEN $5 THEN $1 + $9 END
-    WHERE ctid = ANY(ARRAY(SELECT ctid FROM cases
-      WHERE space = $3 AND escalate_day IS NOT NULL AND escalate_day <= $1 ORDER BY escalate_day, id LIMIT $2))";
+/// The `UPDATE` that hands invoices to collection, its values from `$n` on: the status `$n`, no
+/// due day, and in the stored distribution record `$n+1` in place of its invoice status field:
+/// the one of its status column between `$n+2` and `$n+3` (the column holds the wire name:
+/// `wire::invoice_status_field`), or for a row stored before that column, of any other status
+/// (`$n+4` on). Which invoices, the caller's `WHERE` says.
+fn handed_statement(n: usize) -> String {
+    let others = InvoiceStatus::ALL.len() - 1;
+    let mut record = "distribution_json".to_string();
+    for other in 0..others {
+        record = format!("replace({record}, ${}, ${})", n + 4 + other, n + 1);
+    }
+    format!(
+        "UPDATE invoices SET invoice_status = ${n}, overdue_day = NULL, distribution_json = CASE
+           WHEN invoice_status IS NULL THEN {record}
+           ELSE replace(distribution_json, ${} || invoice_status || ${}, ${}) END",
+        n + 2,
+        n + 3,
+        n + 1
+    )
+}
 
-/// The invoices of the due cases at the reminder or the demand (`$4`, `$5`), which their next
-/// stage hands to collection: the status `$6`, no due day, and in the stored distribution record
-/// `$7` in place of its invoice status field: the one of its status column between `$8` and `$9`
-/// (the column holds the wire name: `wire::invoice_status_field`), or for a row stored before
-/// that column, of any other status (`$10` on).
-fn to_collection_statement(postgres: bool) -> &'static str {
-    static STATEMENTS: std::sync::OnceLock<[String; 2]> = std::sync::OnceLock::new();
-    let [sqlite, postgres_sql] = STATEMENTS.get_or_init(|| {
-        let others = InvoiceStatus::ALL.len() - 1;
-        let mut record = "distribution_json".to_string();
-        for n in 0..others {
-            record = format!("replace({record}, ${}, $7)", 10 + n);
-        }
-        let set = format!(
-            "UPDATE invoices SET invoice_status = $6, overdue_day = NULL, distribution_json = CASE
-               WHEN invoice_status IS NULL THEN {record}
-               ELSE replace(distribution_json, $8 || invoice_status || $9, $7) END"
-        );
-        [
-            format!(
-                "{set} WHERE space = $3 AND (client_id, number) IN (SELECT client_id, invoice_number FROM cases
-                   WHERE space = $3 AND stage IN ($4, $5) AND id IN (SELECT id FROM cases
-                     WHERE space = $3 AND escalate_day IS NOT NULL AND escalate_day <= $1 ORDER BY escalate_day, id LIMIT $2))"
-            ),
-            format!(
-                "{set} WHERE ctid = ANY(ARRAY(SELECT i.ctid FROM cases c
-                   JOIN invoices i ON i.space = c.space AND i.client_id = c.client_id AND i.number = c.invoice_number
-                   WHERE c.stage IN ($4, $5) AND c.ctid = ANY(ARRAY(SELECT ctid FROM cases
-                     WHERE space = $3 AND escalate_day IS NOT NULL AND escalate_day <= $1 ORDER BY escalate_day, id LIMIT $2))))"
-            ),
-        ]
-    });
-    if postgres { postgres_sql } else { sqlite }
+/// On SQLite, the invoices of the due cases at the reminder or the demand (`$4`, `$5`), which
+/// their next stage hands to collection ([`handed_statement`] from `$6`).
+fn to_collection_statement() -> &'static str {
+    static STATEMENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    STATEMENT.get_or_init(|| {
+        format!(
+            "{} WHERE space = $3 AND (client_id, number) IN (SELECT client_id, invoice_number FROM cases
+               WHERE space = $3 AND stage IN ($4, $5) AND id IN (SELECT id FROM cases
+                 WHERE space = $3 AND escalate_day IS NOT NULL AND escalate_day <= $1 ORDER BY escalate_day, id LIMIT $2))",
+            handed_statement(6)
+        )
+    })
+}
+
+/// On PostgreSQL, the three changes of [`ESCALATIONS`], [`ESCALATE`] and
+/// [`to_collection_statement`] in one statement, which finds the due cases once: their
+/// addresses off the due index (`due`), then by those addresses (for the reason
+/// [`remove_statement`] gives) the invoices handed to collection ([`handed_statement`] from
+/// `$10`, an invoice found from its case by its key), the rows of `case_escalations` and the
+/// cases' new stages. Every part reads the rows as they were before the statement (one
+/// snapshot), as the three statements in that order did. Its one row: how many due cases it
+/// took, and how many reached the reminder, the demand and collection. An advance of 18 days
+/// over a million invoices (2,011,492 escalations, no other load) took 109.5 and 98.7 s with
+/// the three statements (40.0 s of PostgreSQL's time), 93.6 and 83.3 s with this one (28.9 s),
+/// alternating.
+fn escalation_postgres() -> &'static str {
+    static STATEMENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    STATEMENT.get_or_init(|| {
+        format!(
+            "WITH due AS MATERIALIZED (SELECT ctid AS address FROM cases
+               WHERE space = $3 AND escalate_day IS NOT NULL AND escalate_day <= $1 ORDER BY escalate_day, id LIMIT $2),
+             handed AS ({} WHERE ctid = ANY(ARRAY(SELECT i.ctid FROM cases c
+               JOIN invoices i ON i.space = c.space AND i.client_id = c.client_id AND i.number = c.invoice_number
+               WHERE c.stage IN ($5, $6) AND c.ctid = ANY(ARRAY(SELECT address FROM due))))),
+             reached AS (INSERT INTO case_escalations (space, case_id, day, stage)
+               SELECT space, id, $1, CASE stage WHEN $4 THEN $5 WHEN $5 THEN $6 ELSE $7 END FROM cases
+               WHERE stage IN ($4, $5, $6) AND ctid = ANY(ARRAY(SELECT address FROM due))
+               RETURNING stage),
+             escalated AS (UPDATE cases SET
+               stage = CASE stage WHEN $4 THEN $5 WHEN $5 THEN $6 WHEN $6 THEN $7 ELSE stage END,
+               escalate_day = CASE stage WHEN $4 THEN CASE WHEN collection_enabled = 1 THEN $1 + $8 END WHEN $5 THEN $1 + $9 END
+               WHERE ctid = ANY(ARRAY(SELECT address FROM due))
+               RETURNING 1)
+           SELECT (SELECT COUNT(*) FROM escalated) AS taken,
+             COUNT(*) FILTER (WHERE stage = $5) AS reminded,
+             COUNT(*) FILTER (WHERE stage = $6) AS demanded,
+             COUNT(*) FILTER (WHERE stage = $7) AS collected
+           FROM reached",
+            handed_statement(10)
+        )
+    })
 }
 
 // Payments.
@@ -2067,7 +2112,7 @@ mod tests {
             DUE_DISTRIBUTIONS,
             MARK_OVERDUE,
             UNSTAGED_DUE,
-            to_collection_statement(false),
+            to_collection_statement(),
             ESCALATIONS,
             ESCALATE,
             DUE_ACCOUNTING,
@@ -2571,20 +2616,12 @@ mod tests {
             (DUE_ACCOUNTING, "739030, 500, 7"),
             (UNSTAGED_DUE, "739030, 500, 7"),
             (MARK_OVERDUE_POSTGRES, "739030, 500, 7, 'OVERDUE', 'a', 'b'"),
-            (to_collection_statement(true), &*{
+            (escalation_postgres(), &*{
                 let others = vec!["'a'"; InvoiceStatus::ALL.len() - 1].join(", ");
                 format!(
-                    "739030, 500, 7, 'REMINDER', 'DEMAND', 'IN_COLLECTION', 'b', 'c', 'd', {others}"
+                    "739030, 500, 7, 'PAYMENT_CONTROL', 'REMINDER', 'DEMAND', 'COLLECTION', 14, 21, 'IN_COLLECTION', 'b', 'c', 'd', {others}"
                 )
             }),
-            (
-                ESCALATIONS_POSTGRES,
-                "739030, 500, 7, 'PAYMENT_CONTROL', 'REMINDER', 'DEMAND', 'COLLECTION'",
-            ),
-            (
-                ESCALATE_POSTGRES,
-                "739030, 500, 7, 'PAYMENT_CONTROL', 'REMINDER', 'DEMAND', 'COLLECTION', 14, 21",
-            ),
         ];
         for (i, (sql, values)) in statements.iter().enumerate() {
             for mode in ["force_custom_plan", "force_generic_plan"] {
