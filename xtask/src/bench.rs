@@ -1307,7 +1307,7 @@ fn postgres_server(url: &str) -> String {
         " ",
         "-c",
         "SELECT name, current_setting(name) FROM pg_settings
-         WHERE name IN ('server_version', 'shared_buffers', 'max_wal_size', 'wal_compression',
+         WHERE name IN ('server_version', 'shared_buffers', 'max_wal_size', 'wal_compression', 'backend_flush_after',
            'synchronous_commit', 'full_page_writes') ORDER BY name",
     ]));
     match settings {
