@@ -192,18 +192,24 @@ fn status_kib(pid: u32, field: &str) -> f64 {
 }
 
 /// CPU time (user and system, in seconds) over one workload: the server's process, and every
-/// process of PostgreSQL's on this machine (none for SQLite).
+/// process of PostgreSQL's on this machine (`None` where the server measured stores nothing
+/// there).
 #[derive(Clone, Copy, Debug, Default)]
 struct Cpu {
     server: f64,
-    postgres: f64,
+    postgres: Option<f64>,
     /// How long the workload ran (wrk's duration).
     seconds: f64,
 }
 
-impl Cpu {
-    /// The CPU time so far of `pid`, and of PostgreSQL's processes.
-    fn now(pid: u32, ticks: f64) -> Self {
+/// The CPU ticks so far of a server's process and of each PostgreSQL process by its pid.
+struct CpuSnapshot {
+    server: f64,
+    postgres: std::collections::BTreeMap<u32, f64>,
+}
+
+impl CpuSnapshot {
+    fn now(pid: u32) -> Self {
         let postgres = std::fs::read_dir("/proc")
             .into_iter()
             .flatten()
@@ -213,20 +219,26 @@ impl Cpu {
                     .is_ok_and(|comm| comm.trim_end() == "postgres")
             })
             .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
-            .map(|pid| cpu_ticks(pid) / ticks)
-            .sum();
+            .map(|pid| (pid, cpu_ticks(pid)))
+            .collect();
         Self {
-            server: cpu_ticks(pid) / ticks,
+            server: cpu_ticks(pid),
             postgres,
-            seconds: 0.0,
         }
     }
 
-    /// The CPU time taken since `before`, over a workload of `seconds`.
-    fn since(self, before: Self, seconds: u64) -> Self {
-        Self {
-            server: self.server - before.server,
-            postgres: self.postgres - before.postgres,
+    /// The CPU time taken since `before`, over a workload of `seconds`: each PostgreSQL
+    /// process's since then (all of it for one started since; one that ended meanwhile is not
+    /// counted), when `postgres`.
+    fn since(&self, before: &Self, seconds: u64, postgres: bool, ticks: f64) -> Cpu {
+        let taken: f64 = self
+            .postgres
+            .iter()
+            .map(|(pid, now)| now - before.postgres.get(pid).copied().unwrap_or(0.0))
+            .sum();
+        Cpu {
+            server: (self.server - before.server) / ticks,
+            postgres: postgres.then_some(taken / ticks),
             seconds: seconds as f64,
         }
     }
@@ -551,7 +563,8 @@ fn read_workloads(server: &Server, key: &str, seconds: u64, seeded: &Seeded) -> 
     })?;
     let ticks = clock_ticks();
     let pid = server.child.id();
-    let before = Cpu::now(pid, ticks);
+    let postgres = server.name.contains("PostgreSQL");
+    let before = CpuSnapshot::now(pid);
     let lookup = server.measure("lookup", || {
         wrk(
             &server.base,
@@ -567,8 +580,8 @@ fn read_workloads(server: &Server, key: &str, seconds: u64, seeded: &Seeded) -> 
             ),
         )
     })?;
-    let lookup_cpu = Cpu::now(pid, ticks).since(before, seconds);
-    let before = Cpu::now(pid, ticks);
+    let lookup_cpu = CpuSnapshot::now(pid).since(&before, seconds, postgres, ticks);
+    let before = CpuSnapshot::now(pid);
     let page = server.measure("page", || {
         wrk(
             &format!(
@@ -580,7 +593,7 @@ fn read_workloads(server: &Server, key: &str, seconds: u64, seeded: &Seeded) -> 
             &env(key, &[]),
         )
     })?;
-    let page_cpu = Cpu::now(pid, ticks).since(before, seconds);
+    let page_cpu = CpuSnapshot::now(pid).since(&before, seconds, postgres, ticks);
     Ok(Report {
         validate: Some(validate),
         lookup: Some(lookup),
@@ -1328,7 +1341,7 @@ fn read_cpu(out: &mut String, targets: &[(&str, &Report)], prism: Option<&Report
         out,
         "## Where a read's CPU goes\n\n\
          CPU time per request over each read workload above (user and system, from `/proc`): the \
-         sandbox's process, and every PostgreSQL process on the machine (none for SQLite); wrk's own \
+         sandbox's process, and for the sandbox on PostgreSQL every PostgreSQL process on the machine; wrk's own \
          is not counted. `budget` is what a request may take of the {cores} cores, all told (wrk's \
          share too), at the target's rate: lookups 20× Prism's, pages 10× (as measured above).\n\n\
          | target | workload | req/s | sandbox µs | PostgreSQL µs | both µs | budget at the target µs |\n\
@@ -1351,11 +1364,12 @@ fn read_cpu(out: &mut String, targets: &[(&str, &Report)], prism: Option<&Report
             });
             let _ = writeln!(
                 out,
-                "| {name} | {workload} | {:.0} | {:.0} | {:.0} | {:.0} | {budget} |",
+                "| {name} | {workload} | {:.0} | {:.0} | {} | {:.0} | {budget} |",
                 load.requests_per_second,
                 per(cpu.server),
-                per(cpu.postgres),
-                per(cpu.server + cpu.postgres),
+                cpu.postgres
+                    .map_or("–".into(), |p| format!("{:.0}", per(p))),
+                per(cpu.server + cpu.postgres.unwrap_or(0.0)),
             );
         }
     }

@@ -143,8 +143,8 @@ async fn read_as_the_rule(
             row.get("stage"),
             row.get("collection_enabled"),
         );
-        // A case made to have no stage column yet is given one when it first falls due.
-        let staged = columns.1.is_some() || expected.stage != CaseStage::PaymentControl;
+        // A case made to have no stage column (above) is given one when it first falls due.
+        let staged = id % 7 != 0 || expected.stage != CaseStage::PaymentControl;
         assert_eq!(
             columns,
             (
@@ -179,6 +179,15 @@ async fn read_as_the_rule(
             (collected, true),
             "invoice {n}: {stored}"
         );
+        // By the end every invoice has fallen due: overdue, or in collection.
+        if at_the_end {
+            let overdue = super::wire::invoice_status_field(InvoiceStatus::Overdue).unwrap();
+            assert_eq!(
+                stored.contains(&overdue),
+                !collected,
+                "invoice {n}: {stored}"
+            );
+        }
 
         // Written whole, the case holds its escalations and their rows go.
         if at_the_end && id % 3 == 0 {

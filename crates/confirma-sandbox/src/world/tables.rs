@@ -2636,9 +2636,12 @@ mod tests {
                 .unwrap();
                 let plan: Vec<String> = rows.iter().map(|r| r.try_get(0).unwrap()).collect();
                 let plan = plan.join("\n");
+                // Each change by addresses: the escalation's four parts (its invoices found
+                // from their cases' addresses, the rows of escalations, the cases) each so.
                 let changes = !sql.starts_with("SELECT");
+                let by_address = if *sql == escalation_postgres() { 4 } else { 1 };
                 assert!(
-                    plan.contains("Tid Scan") || !changes,
+                    plan.matches("Tid Scan").count() >= by_address || !changes,
                     "statement {i}, {mode}:\n{plan}"
                 );
                 assert!(plan.contains("Index"), "statement {i}, {mode}:\n{plan}");
