@@ -204,6 +204,14 @@ const MIGRATIONS: &[(i64, &str, Sql)] = &[
             postgres: include_str!("../../migrations/0014_due_queues.postgres.sql"),
         },
     ),
+    (
+        15,
+        "where each walk of what falls due takes up",
+        Sql::Each {
+            sqlite: include_str!("../../migrations/0015_due_cursors.sqlite.sql"),
+            postgres: include_str!("../../migrations/0015_due_cursors.postgres.sql"),
+        },
+    ),
 ];
 
 /// A migration's statements: the same on both backends, or one text for each (a database only
