@@ -212,6 +212,14 @@ const MIGRATIONS: &[(i64, &str, Sql)] = &[
             postgres: include_str!("../../migrations/0015_due_cursors.postgres.sql"),
         },
     ),
+    (
+        16,
+        "room on cases pages for their updates",
+        Sql::Each {
+            sqlite: include_str!("../../migrations/0016_room_for_cases.sqlite.sql"),
+            postgres: include_str!("../../migrations/0016_room_for_cases.postgres.sql"),
+        },
+    ),
 ];
 
 /// A migration's statements: the same on both backends, or one text for each (a database only
