@@ -81,6 +81,7 @@ async fn cases_escalate_as_the_rule(db: &crate::store::Db) {
     for days in [10, 20, 30, 40, 50, 60, 75] {
         let to = start + Duration::days(days);
         happened += advance_to_the_end(&mut world, to).await;
+        no_row_below_a_cursor(&mut world).await;
         let (reached, pending) = read_as_the_rule(&mut world, &created, days == 75).await;
         assert_eq!(
             (happened.reminded, happened.demanded, happened.to_collection),
@@ -283,6 +284,7 @@ async fn falls_due_by_its_times_now(db: &crate::store::Db) {
         statuses(&mut world, client_id).await,
         [Overdue, Overdue, Overdue, Invoiced]
     );
+    no_row_below_a_cursor(&mut world).await;
     // Nothing due by now is left to take (on SQLite there are no such tables).
     for (table, _) in tables::tables(&world.db()).collect::<Vec<_>>() {
         if tables::DUE_TABLES.iter().any(|(due, _)| *due == table) {
@@ -295,6 +297,14 @@ async fn falls_due_by_its_times_now(db: &crate::store::Db) {
             .get(0);
             assert_eq!(left, 0, "{table}");
         }
+    }
+}
+
+/// On PostgreSQL, no row of a queue of what falls due is keyed below its cursor, where no walk
+/// would take it (`tables::Queue`).
+async fn no_row_below_a_cursor(world: &mut World<'_>) {
+    for (queue, below) in tables::rows_below_cursors(world.db()).await.unwrap() {
+        assert_eq!(below, 0, "rows of queue {queue} below its cursor");
     }
 }
 

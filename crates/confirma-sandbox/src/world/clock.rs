@@ -24,8 +24,8 @@ pub const BATCH: i64 = 500;
 /// 6.9 s in batches of 8,000), and a change that arrives might wait for it.
 pub const MAX_BATCH: i64 = 4_000;
 
-/// The most rows one statement of a batch takes: a change that arrives waits for one part of a
-/// batch at most. A batch is sized at the pace of the one before, which may have done cheaper
+/// The most rows one part of a batch takes (a walk of what falls due, one statement, and the
+/// writes that follow from it): a change that arrives waits for one part of a batch at most. A batch is sized at the pace of the one before, which may have done cheaper
 /// work: on PostgreSQL under load an escalation costs 12 to 28 µs a case, and a batch of 4,000
 /// in one statement took up to 134 ms. 18-day advances over a million invoices with a create
 /// every 100 ms and 64 connections of validate (2026-12-07), parts of at most 4,000, 2,000 and

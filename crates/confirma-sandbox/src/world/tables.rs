@@ -282,19 +282,29 @@ pub fn tables(c: &AnyConnection) -> impl Iterator<Item = (&'static str, &'static
 #[derive(Clone, Copy)]
 struct Queue {
     number: i64,
+    /// The table of the queue's rows, and what a row must satisfy to be in the queue (a
+    /// condition to be followed by another, or empty).
+    table: &'static str,
+    condition: &'static str,
     key: &'static [&'static str],
 }
 
 const TO_DISTRIBUTE: Queue = Queue {
     number: 1,
+    table: "invoices_to_distribute",
+    condition: "",
     key: &["distribute_us", "client_id", "number"],
 };
 const TO_OVERDUE: Queue = Queue {
     number: 2,
+    table: "invoices_to_overdue",
+    condition: "",
     key: &["overdue_day", "client_id", "number"],
 };
 const TO_ESCALATE: Queue = Queue {
     number: 3,
+    table: "cases",
+    condition: "escalate_day IS NOT NULL AND ",
     key: &["escalate_day", "id"],
 };
 
@@ -304,22 +314,23 @@ const _: () = assert!(DEMAND_AFTER_REMINDER_DAYS > 0 && COLLECTION_AFTER_DEMAND_
 const CURSOR: [&str; 3] = ["due", "key_a", "key_b"];
 
 impl Queue {
-    /// A queue row's key as the cursor's columns (`due, key_a, key_b`), from `table.`.
-    fn as_cursor(self, table: &str) -> String {
+    /// A queue row's key as the cursor's columns (`due, key_a, key_b`).
+    fn as_cursor(self) -> String {
         (0..CURSOR.len())
             .map(|i| match self.key.get(i) {
-                Some(column) => format!("{table}{column} AS {}", CURSOR[i]),
+                Some(column) => format!("{column} AS {}", CURSOR[i]),
                 None => format!("0 AS {}", CURSOR[i]),
             })
             .collect::<Vec<_>>()
             .join(", ")
     }
 
-    /// Two parts of a statement's `WITH`: `walk`, the rows of `table` due by `$1` (at most `$2`
-    /// of the space `$3`, where `condition` holds) from the cursor on, in key order, each its
-    /// address and its key as the cursor's columns; then the cursor moved to the last of them.
-    /// Without a cursor the walk starts at the space's first key.
-    fn walk(self, table: &str, condition: &str) -> String {
+    /// Two parts of a statement's `WITH`: `walk`, the queue's rows due by `$1` (at most `$2` of
+    /// the space `$3`) from the cursor on, in key order, each its address and its key as the
+    /// cursor's columns; then the cursor moved to the last of them. Without a cursor the walk
+    /// starts at the space's first key.
+    fn walk(self) -> String {
+        let (table, condition) = (self.table, self.condition);
         let from: Vec<String> = CURSOR
             .iter()
             .take(self.key.len())
@@ -339,9 +350,23 @@ impl Queue {
              moved AS (INSERT INTO due_cursors (space, queue, due, key_a, key_b)
                SELECT $3, {}, due, key_a, key_b FROM walk ORDER BY due DESC, key_a DESC, key_b DESC LIMIT 1
                ON CONFLICT (space, queue) DO UPDATE SET due = excluded.due, key_a = excluded.key_a, key_b = excluded.key_b)",
-            self.as_cursor(""),
+            self.as_cursor(),
             self.key[0],
             from.join(", "),
+            self.number,
+        )
+    }
+
+    /// How many of the space `$1`'s rows of the queue are keyed below its cursor: none, ever.
+    #[cfg(test)]
+    fn below_cursor(self) -> String {
+        format!(
+            "SELECT COUNT(*) FROM {} WHERE space = $1 AND {}({}) < (SELECT {} FROM due_cursors
+               WHERE space = $1 AND queue = {})",
+            self.table,
+            self.condition,
+            self.key.join(", "),
+            CURSOR[..self.key.len()].join(", "),
             self.number,
         )
     }
@@ -358,7 +383,7 @@ impl Queue {
                WHERE d.space = f.space AND d.queue = {} AND (d.due, d.key_a, d.key_b) > (f.due, f.key_a, f.key_b)
                RETURNING 1)
              SELECT COUNT(*) AS written FROM added",
-            self.as_cursor(""),
+            self.as_cursor(),
             self.number,
         )
     }
@@ -402,7 +427,7 @@ fn remove_statement(postgres: bool, table: &str, key: &str) -> String {
     }
 }
 
-/// Removes at most `limit` rows of the space from `table` (one of [`TABLES`]), in key order;
+/// Removes at most `limit` rows of the space from `table` (one of [`tables`]), in key order;
 /// how many it removed. A deleted space's rows go this way, a bounded batch at a time.
 pub async fn remove_some(mut c: Scoped<'_>, table: &str, limit: i64) -> Result<u64> {
     let Some((table, key)) = tables(&c).find(|(t, _)| *t == table) else {
@@ -752,32 +777,22 @@ pub async fn put_invoices(mut c: Scoped<'_>, invoices: &[InvoiceRecord]) -> Resu
             .collect()
     };
     let to_distribute = due(|invoice| invoice.distributes_at().map(micros));
-    add_due(
-        c.again(),
-        "invoices_to_distribute",
-        TO_DISTRIBUTE,
-        &to_distribute,
-    )
-    .await?;
+    add_due(c.again(), TO_DISTRIBUTE, &to_distribute).await?;
     let to_overdue = due(|invoice| invoice.overdue_on().map(day));
-    add_due(c.again(), "invoices_to_overdue", TO_OVERDUE, &to_overdue).await?;
+    add_due(c.again(), TO_OVERDUE, &to_overdue).await?;
     Ok(())
 }
 
-/// On PostgreSQL, adds each invoice's due time (`(time, client_id, number)`) to `table`, the
-/// queue `queue` ([`DUE_TABLES`]), a row already there kept, and moves the queue's cursor back
+/// On PostgreSQL, adds each invoice's due time (`(time, client_id, number)`) to the queue
+/// `queue` ([`DUE_TABLES`]), a row already there kept, and moves the queue's cursor back
 /// to the first row added if that is below it: an advance finds what falls due there and passes
 /// over a row whose invoice no longer has that time.
-async fn add_due(
-    mut c: Scoped<'_>,
-    table: &str,
-    queue: Queue,
-    due: &[(i64, i64, i64)],
-) -> Result<()> {
+async fn add_due(mut c: Scoped<'_>, queue: Queue, due: &[(i64, i64, i64)]) -> Result<()> {
     let space = c.space();
     for chunk in statements(due) {
         let sql = queue.lowering(&format!(
-            "INSERT INTO {table} (space, {}) VALUES {} ON CONFLICT DO NOTHING",
+            "INSERT INTO {} (space, {}) VALUES {} ON CONFLICT DO NOTHING",
+            queue.table,
             queue.key.join(", "),
             placeholders(&c, chunk.len(), 4)
         ));
@@ -831,7 +846,7 @@ fn due_distributions_postgres() -> &'static str {
              SELECT i.number AS found, i.body, i.distribution_status, i.invoice_status FROM q
              LEFT JOIN LATERAL (SELECT number, body, distribution_status, invoice_status FROM invoices
                WHERE space = $3 AND client_id = q.client_id AND number = q.number AND distribute_us = q.distribute_us LIMIT 1) AS i ON TRUE",
-            TO_DISTRIBUTE.walk("invoices_to_distribute", "")
+            TO_DISTRIBUTE.walk()
         )
     })
 }
@@ -921,7 +936,7 @@ fn mark_overdue_postgres() -> &'static str {
                  WHERE i.space = $3 AND i.client_id = q.client_id AND i.number = q.number AND i.overdue_day = q.overdue_day) FROM q))
                RETURNING 1)
              SELECT (SELECT COUNT(*) FROM q) AS taken, (SELECT COUNT(*) FROM marked) AS marked",
-            TO_OVERDUE.walk("invoices_to_overdue", "")
+            TO_OVERDUE.walk()
         )
     })
 }
@@ -1737,7 +1752,7 @@ fn escalation_postgres() -> &'static str {
              COUNT(*) FILTER (WHERE stage = $6) AS demanded,
              COUNT(*) FILTER (WHERE stage = $7) AS collected
            FROM reached",
-            TO_ESCALATE.walk("cases", "escalate_day IS NOT NULL AND "),
+            TO_ESCALATE.walk(),
             handed_statement(10)
         )
     })
@@ -1777,6 +1792,24 @@ pub async fn update_payment(mut c: Scoped<'_>, payment: &PaymentRecord) -> Resul
     .execute(&mut *c)
     .await?;
     one_row(updated.rows_affected(), "payment", payment.allocation_id)
+}
+
+/// On PostgreSQL, how many rows of the space's queues of what falls due are keyed below their
+/// cursors, for each queue ([`Queue`]): a walk would never take them. Tests check it is none.
+#[cfg(test)]
+pub async fn rows_below_cursors(mut c: Scoped<'_>) -> Result<Vec<(i64, i64)>> {
+    let mut below = Vec::new();
+    if !postgres(&c) {
+        return Ok(below);
+    }
+    for queue in [TO_DISTRIBUTE, TO_OVERDUE, TO_ESCALATE] {
+        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(queue.below_cursor()))
+            .bind(c.space())
+            .fetch_one(&mut *c)
+            .await?;
+        below.push((queue.number, n));
+    }
+    Ok(below)
 }
 
 /// How many rows a write wrote: on PostgreSQL a statement of [`Queue::lowering`] answers it,
@@ -2448,7 +2481,7 @@ mod tests {
                 .unwrap();
         let mut c = db.connection().await.unwrap();
         let source = include_str!("tables.rs");
-        let source = &source[..source.find("#[cfg(test)]").unwrap()];
+        let source = &source[..source.find("#[cfg(test)]\nmod tests").unwrap()];
         let (mut checked, mut wholes) = (0, Vec::new());
         let mut pieces = source.split('"');
         let mut before = pieces.next().unwrap_or_default();
@@ -2896,14 +2929,9 @@ mod tests {
         let rows = |days: std::ops::RangeInclusive<i64>, number: i64| -> Vec<(i64, i64, i64)> {
             days.map(|day| (day, client_id, number + day)).collect()
         };
-        add_due(
-            world.db(),
-            "invoices_to_overdue",
-            TO_OVERDUE,
-            &rows(100..=129, 1_000),
-        )
-        .await
-        .unwrap();
+        add_due(world.db(), TO_OVERDUE, &rows(100..=129, 1_000))
+            .await
+            .unwrap();
         let on = |day: i64| date_of(day);
         let (taken, _) = mark_overdue(world.db(), on(200), 10).await.unwrap();
         assert_eq!(taken, 10);
@@ -2911,22 +2939,12 @@ mod tests {
             cursor(&mut world, TO_OVERDUE).await,
             Some((109, client_id, 1_109))
         );
-        add_due(
-            world.db(),
-            "invoices_to_overdue",
-            TO_OVERDUE,
-            &rows(50..=50, 0),
-        )
-        .await
-        .unwrap();
-        add_due(
-            world.db(),
-            "invoices_to_overdue",
-            TO_OVERDUE,
-            &rows(105..=105, 0),
-        )
-        .await
-        .unwrap();
+        add_due(world.db(), TO_OVERDUE, &rows(50..=50, 0))
+            .await
+            .unwrap();
+        add_due(world.db(), TO_OVERDUE, &rows(105..=105, 0))
+            .await
+            .unwrap();
         assert_eq!(
             cursor(&mut world, TO_OVERDUE).await,
             Some((50, client_id, 50))
@@ -2980,6 +2998,15 @@ mod tests {
             .unwrap()
             .taken;
         assert_eq!(taken as i64, due - 5 + 1);
+        let below = rows_below_cursors(world.db()).await.unwrap();
+        assert_eq!(below, [(1, 0), (2, 0), (3, 0)]);
+        // A row added below a cursor without moving it back is one the check finds.
+        sqlx::query("INSERT INTO invoices_to_overdue (space, overdue_day, client_id, number) VALUES (0, 1, 1, 1)")
+            .execute(&mut *world.db())
+            .await
+            .unwrap();
+        let below = rows_below_cursors(world.db()).await.unwrap();
+        assert_eq!(below, [(1, 0), (2, 1), (3, 0)]);
 
         drop(world);
         drop(conn);
@@ -3015,10 +3042,7 @@ mod tests {
         }
         // The pages the walk's index scan reads for ten rows, from the cursor and then without
         // one, in a transaction rolled back.
-        let walk = format!(
-            "WITH {} SELECT COUNT(*) FROM walk",
-            TO_OVERDUE.walk("invoices_to_overdue", "")
-        );
+        let walk = format!("WITH {} SELECT COUNT(*) FROM walk", TO_OVERDUE.walk());
         let pages = async |c: &mut AnyConnection, before: &str| -> i64 {
             let rows = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
                 "BEGIN; {before}; PREPARE w AS {walk};
