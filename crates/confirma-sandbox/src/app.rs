@@ -10,8 +10,9 @@ use crate::config::Config;
 use crate::credentials::Credentials;
 use crate::health::Health;
 use crate::spaces::Spaces;
+use crate::store::batch::Batcher;
 use crate::store::{Claim, Conn, Db};
-use crate::world::queries::{self, DistributionFilter, Page};
+use crate::world::queries::{self, DistributionFilter, Lookup, Page};
 use crate::world::{
     Caller, Change, Command, Failure, Genesis, SpaceId, State, StorageFault, World, commands,
     spaces::registry, unknown_token,
@@ -33,6 +34,38 @@ impl std::fmt::Debug for Secrets {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Secrets(<redacted>)")
     }
+}
+
+/// The queue of lookups ([`Sandbox::stored_distribution_page_at`]): each statement on a reader's
+/// connection of its own, a failure to get one told to the health monitor as any read's is.
+///
+/// How many statements run at once: on PostgreSQL one, on SQLite two. On PostgreSQL a second
+/// made the statements smaller and more of them (64 connections of lookups of a client's
+/// 500,000 of a million invoices, alternating: one at a time 43,964 and 42,570 lookups a
+/// second, 30 µs of CPU each in the sandbox and PostgreSQL; two at a time 31,778 and 33,061,
+/// 46 µs); on SQLite, whose statements run on the connection's own thread, two let the next
+/// statement's lookups gather while one runs (45,713 and 45,548 against 48,611 and 50,177).
+fn lookups(
+    db: Arc<Db>,
+    health: Arc<Health>,
+    postgres: bool,
+) -> Batcher<Lookup, Option<Page<String>>, Failure> {
+    let parallel = if postgres { 1 } else { 2 };
+    Batcher::start(
+        queries::MAX_LOOKUPS,
+        parallel,
+        move |lookups: Vec<Lookup>| {
+            let (db, health) = (db.clone(), health.clone());
+            async move {
+                let mut conn = db.connection().await.map_err(|e| {
+                    let fault = StorageFault::from(e);
+                    health.failed(&fault);
+                    Failure::Storage(fault)
+                })?;
+                queries::stored_lookups(&mut conn, &lookups).await
+            }
+        },
+    )
 }
 
 /// A task of the sandbox's own (keeping a PostgreSQL replica's credentials told of the others'
@@ -60,6 +93,9 @@ pub struct Sandbox {
     credentials: Arc<Credentials>,
     /// Whether the storage takes writes (the log's one line per outage, `Retry-After`).
     pub health: Arc<Health>,
+    /// Lookups of an invoice's distribution by number waiting together, answered together
+    /// ([`queries::stored_lookups`]).
+    lookups: Batcher<Lookup, Option<Page<String>>, Failure>,
     _follower: Option<Background>,
     pub(crate) housekeeper: std::sync::Mutex<Option<Background>>,
     _claim: Claim,
@@ -123,7 +159,9 @@ impl Sandbox {
             credentials.clone(),
             health.clone(),
         )?;
+        let lookups = lookups(db.clone(), health.clone(), config.storage.is_postgres());
         let sandbox = Arc::new(Self {
+            lookups,
             secrets,
             config,
             spaces,
@@ -257,12 +295,18 @@ impl Sandbox {
         filter: DistributionFilter,
         page: (usize, usize),
     ) -> Result<Option<Page<String>>, ApiError> {
+        let at = caller.checked_at;
+        if let Some(lookup) = queries::lookup(caller.space, at, caller.client_id, &filter, page) {
+            return match self.lookups.ask(lookup).await {
+                Some(answer) => Ok(answer?),
+                None => Err(Failure::Internal.into()),
+            };
+        }
         let mut conn = self
             .db
             .connection()
             .await
             .map_err(|e| self.storage_failed(e))?;
-        let at = caller.checked_at;
         Ok(queries::stored_distribution_page_at(
             &mut conn,
             caller.space,

@@ -16,6 +16,7 @@ use sqlx::any::AnyConnectOptions;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{Any, AnyConnection, Connection, Row, Transaction};
 
+pub mod batch;
 pub mod documents;
 mod pool;
 

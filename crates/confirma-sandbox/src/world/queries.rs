@@ -9,6 +9,7 @@ pub use super::records::cases::CaseView;
 pub use super::records::filters::{DateWindow, DistributionFilter};
 use super::refusal::{Failure, Problem, Refusal};
 use super::tables::{self, Scoped};
+pub use super::tables::{Lookup, MAX_LOOKUPS};
 use super::{AccountingItem, CaseRecord, InvoiceRecord, PaymentRecord, World};
 use super::{AccountingKind, SettlementWindow, SpaceId};
 
@@ -41,6 +42,43 @@ pub async fn stored_distribution_page_at(
     )
     .await?;
     Ok(found.map(stored_page))
+}
+
+/// The lookup that [`stored_lookups`] answers with others for [`stored_distribution_page_at`]
+/// of the same arguments, if it is one: an invoice by number, with no status or method filter
+/// (and a fetch type of all).
+pub fn lookup(
+    space: SpaceId,
+    now: DateTime<Utc>,
+    client_id: i64,
+    filter: &DistributionFilter,
+    (page, page_size): (usize, usize),
+) -> Option<Lookup> {
+    let number = filter.invoice_number?;
+    if filter.statuses().is_some() || filter.method.is_some() {
+        return None;
+    }
+    Some(Lookup {
+        space,
+        client_id,
+        number,
+        window: filter.window,
+        past_first: rows_of_page(page, page_size).0 > 0,
+        clock: now.timestamp_micros(),
+    })
+}
+
+/// [`stored_distribution_page_at`] of each of `lookups` (at most [`MAX_LOOKUPS`]) in one
+/// statement, each answer in its lookup's place.
+pub async fn stored_lookups(
+    db: &mut AnyConnection,
+    lookups: &[Lookup],
+) -> Result<Vec<Option<Page<String>>>, Failure> {
+    Ok(tables::stored_lookups(db, lookups)
+        .await?
+        .into_iter()
+        .map(|found| found.map(stored_page))
+        .collect())
 }
 
 /// The invoice-date window of the distribution operations on `today`: the default window,

@@ -1218,31 +1218,151 @@ pub async fn stored_distributions(
         clock.is_some(),
     );
     let row = page.query().fetch_one(&mut *c).await?;
-    let (total, count, stored): (i64, i64, i64) = (
-        row.try_get("total")?,
-        row.try_get("n")?,
-        row.try_get("stored")?,
-    );
-    if stored < count {
-        return Ok(None);
+    let found = Found {
+        total: row.try_get("total")?,
+        count: row.try_get("n")?,
+        stored: row.try_get("stored")?,
+        records: row.try_get("records")?,
+        now_us: match clock {
+            Some(_) => row.try_get("now_us")?,
+            None => None,
+        },
+    };
+    Ok(found.page(clock, filter.invoice_number.is_some() && offset > 0))
+}
+
+/// What the statement of a page found: the total, the page's size, how many of its invoices
+/// have their answer stored, those answers joined, and the space's time if it was asked.
+struct Found {
+    total: i64,
+    count: i64,
+    stored: i64,
+    records: Option<String>,
+    now_us: Option<i64>,
+}
+
+impl Found {
+    /// The page found, unless an invoice on it has no answer stored or the space's time is not
+    /// `clock` (if given). A lookup's one invoice is on its first page only (`past_first`: a
+    /// later one, empty, with the total).
+    fn page(self, clock: Option<i64>, past_first: bool) -> Option<StoredPage> {
+        if self.stored < self.count || (clock.is_some() && self.now_us != clock) {
+            return None;
+        }
+        Some(StoredPage {
+            records: if past_first {
+                String::new()
+            } else {
+                self.records.unwrap_or_default()
+            },
+            count: if past_first { 0 } else { self.count },
+            total: self.total,
+        })
     }
-    if clock.is_some() && row.try_get::<Option<i64>, _>("now_us")? != clock {
-        return Ok(None);
+}
+
+/// One lookup of [`stored_lookups`]: an invoice by its number, in an invoice-date window, with
+/// no filter of its status or method (a status filter or a fetch type other than all is a page
+/// statement of its own), on the first page or a later one, on the space's time `clock`.
+#[derive(Clone, Copy, Debug)]
+pub struct Lookup {
+    pub space: SpaceId,
+    pub client_id: i64,
+    pub number: i64,
+    pub window: DateWindow,
+    pub past_first: bool,
+    pub clock: i64,
+}
+
+/// The most lookups [`stored_lookups`] answers in one statement.
+pub const MAX_LOOKUPS: usize = 64;
+
+/// [`stored_distributions`] of a lookup for each of `lookups` (at most [`MAX_LOOKUPS`]), in one
+/// statement, each answer in its lookup's place: the same probe per invoice as the lookup's own
+/// statement, and each space's time. Lookups of every space and client share it.
+pub async fn stored_lookups(
+    c: &mut AnyConnection,
+    lookups: &[Lookup],
+) -> Result<Vec<Option<StoredPage>>> {
+    if lookups.is_empty() {
+        return Ok(Vec::new());
     }
-    let records: Option<String> = row.try_get("records")?;
-    if filter.invoice_number.is_some() && offset > 0 {
-        // A lookup's one invoice is on its first page only.
-        return Ok(Some(StoredPage {
-            records: String::new(),
-            count: 0,
-            total,
-        }));
+    // Each count of rows is a statement of its own, prepared once per connection: up to eight
+    // each, then multiples of eight, the last lookup repeated to fill (its answer read once).
+    let rows = match lookups.len() {
+        n @ ..=8 => n,
+        n => n.div_ceil(8) * 8,
+    };
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(lookup_statement(rows)));
+    for i in 0..rows {
+        let lookup = lookups.get(i).or(lookups.last()).expect("not empty");
+        let (from, to) = clamp(lookup.window);
+        query = query
+            .bind(i as i64)
+            .bind(lookup.space.0)
+            .bind(lookup.client_id)
+            .bind(lookup.number)
+            .bind(from)
+            .bind(to);
     }
-    Ok(Some(StoredPage {
-        records: records.unwrap_or_default(),
-        count,
-        total,
-    }))
+    let mut found: Vec<Option<Found>> = lookups.iter().map(|_| None).collect();
+    for row in query.fetch_all(&mut *c).await? {
+        let i: i64 = row.try_get("i")?;
+        let Some(place) = usize::try_from(i).ok().and_then(|i| found.get_mut(i)) else {
+            continue;
+        };
+        let number: Option<i64> = row.try_get("number")?;
+        let records: Option<String> = row.try_get("d")?;
+        let n = i64::from(number.is_some());
+        *place = Some(Found {
+            total: n,
+            count: n,
+            stored: i64::from(records.is_some()),
+            records,
+            now_us: row.try_get("now_us")?,
+        });
+    }
+    lookups
+        .iter()
+        .zip(found)
+        .map(|(lookup, found)| {
+            let found = found.ok_or_else(|| {
+                Failure::Storage(super::refusal::StorageFault::other(
+                    "a batched lookup's row is missing",
+                ))
+            })?;
+            Ok(found.page(Some(lookup.clock), lookup.past_first))
+        })
+        .collect()
+}
+
+/// The statement of [`stored_lookups`] for `rows` lookups: each a row of values (its place, the
+/// space, client and number, and the window's days), with its space's time (a probe per row: a
+/// join of the world's rows, once analyzed, read them all) and joined to its invoice if one is
+/// there in the window with a distribution status, by the invoice's key.
+fn lookup_statement(rows: usize) -> &'static str {
+    static TEXTS: [std::sync::OnceLock<String>; MAX_LOOKUPS + 1] =
+        [const { std::sync::OnceLock::new() }; MAX_LOOKUPS + 1];
+    TEXTS[rows].get_or_init(|| {
+        let values: Vec<String> = (0..rows)
+            .map(|r| {
+                // Typed, so that PostgreSQL types the columns whatever the values' own types.
+                let values: Vec<String> = (r * 6 + 1..=r * 6 + 6)
+                    .map(|p| format!("CAST(${p} AS BIGINT)"))
+                    .collect();
+                format!("({})", values.join(", "))
+            })
+            .collect();
+        format!(
+            "WITH k(i, space, client_id, number, lo, hi) AS (VALUES {})
+             SELECT k.i AS i, (SELECT now_us FROM world AS w WHERE w.space = k.space) AS now_us,
+               inv.number AS number, inv.distribution_json AS d
+             FROM k LEFT JOIN invoices AS inv ON inv.space = k.space AND inv.client_id = k.client_id
+               AND inv.number = k.number AND inv.invoice_day >= k.lo AND inv.invoice_day <= k.hi
+               AND inv.distribution_status IS NOT NULL",
+            values.join(", ")
+        )
+    })
 }
 
 /// The one statement of [`stored_distributions`]: the total (`total`), the page's size (`n`),
@@ -2470,6 +2590,150 @@ mod tests {
         assert!(nowhere.unwrap().is_none(), "a space without a clock");
     }
 
+    /// Invoices for the lookups' tests, in spaces 3 and 4 (clocks 5000 and 6000): client 7's
+    /// numbers 1 to 40 on days 10 to 49, every fifth with no answer stored and every seventh
+    /// not distributed; client 8's 1 to 10 in space 4.
+    async fn lookup_fixture(c: &mut AnyConnection) {
+        sqlx::raw_sql(
+            "INSERT INTO world (space, now_us, counter, processed_day) VALUES (3, 5000, 0, 0), (4, 6000, 0, 0);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 40)
+             INSERT INTO invoices (space, client_id, number, invoice_day, payment_reference,
+                 distribution_status, distribution_method, body, distribution_json)
+             SELECT 3, 7, i, 9 + i, 'r' || i,
+                 CASE WHEN i % 7 = 0 THEN NULL ELSE 'SENT' END, 'EMAIL', '{}',
+                 CASE WHEN i % 5 = 0 THEN NULL ELSE '{\"n\":' || i || '}' END
+             FROM n;
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10)
+             INSERT INTO invoices (space, client_id, number, invoice_day, payment_reference,
+                 distribution_status, distribution_method, body, distribution_json)
+             SELECT 4, 8, i, 20, 's' || i, 'SENT', 'LETTER', '{}', '{\"m\":' || i || '}' FROM n",
+        )
+        .execute(&mut *c)
+        .await
+        .unwrap();
+    }
+
+    /// Every lookup of a batch answers as its own statement does ([`stored_distributions`] of
+    /// the lookup at its clock): found, not found, outside its window, without its answer
+    /// stored, not distributed, in another space or client, on a later page, at a clock that
+    /// moved; in batches of every size up to the largest, alone and together.
+    async fn a_batch_of_lookups_answers_each_as_its_own_statement(c: &mut AnyConnection) {
+        lookup_fixture(c).await;
+        let window = |from, to| DateWindow {
+            from: NaiveDate::from_num_days_from_ce_opt(from).unwrap(),
+            to: NaiveDate::from_num_days_from_ce_opt(to).unwrap(),
+            defaulted: false,
+        };
+        let mut lookups = Vec::new();
+        for number in 0..=42 {
+            for (space, client_id, clock) in [
+                (3, 7, 5000),
+                (4, 8, 6000),
+                (3, 8, 5000),
+                (3, 7, 4999),
+                (5, 7, 5000),
+            ] {
+                lookups.push(Lookup {
+                    space: SpaceId(space),
+                    client_id,
+                    number,
+                    window: [DateWindow::ALL, window(20, 30)][number as usize % 2],
+                    past_first: number % 11 == 3,
+                    clock,
+                });
+            }
+        }
+        let mut alone = Vec::new();
+        for l in &lookups {
+            let filter = DistributionFilter {
+                invoice_number: Some(l.number),
+                window: l.window,
+                fetch: super::super::records::filters::Fetch::All,
+                status: None,
+                method: None,
+            };
+            let offset = if l.past_first { 100 } else { 0 };
+            let scoped = Scoped {
+                c: &mut *c,
+                space: l.space,
+            };
+            let page =
+                stored_distributions(scoped, l.client_id, &filter, (offset, 100), Some(l.clock))
+                    .await
+                    .unwrap();
+            alone.push(page.map(|p| (p.records, p.count, p.total)));
+        }
+        // Each kind of answer is there.
+        assert!(
+            alone
+                .iter()
+                .any(|p| matches!(p, Some((r, 1, 1)) if !r.is_empty()))
+        );
+        assert!(alone.contains(&Some((String::new(), 0, 0))));
+        assert!(alone.contains(&Some((String::new(), 0, 1))), "a later page");
+        assert!(
+            alone.contains(&None),
+            "no answer stored, or the clock moved"
+        );
+        for size in (1..=MAX_LOOKUPS).chain([3, 9, 17]) {
+            let mut batched = Vec::new();
+            for chunk in lookups.chunks(size) {
+                let answers = stored_lookups(&mut *c, chunk).await.unwrap();
+                assert_eq!(answers.len(), chunk.len());
+                batched.extend(
+                    answers
+                        .into_iter()
+                        .map(|p| p.map(|p| (p.records, p.count, p.total))),
+                );
+            }
+            assert_eq!(batched, alone, "in batches of {size}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_batch_of_lookups_answers_each_as_its_own_statement_on_sqlite() {
+        let (db, _claim) =
+            crate::store::Db::open(crate::store::Location::Memory, Default::default())
+                .await
+                .unwrap();
+        let mut c = db.connection().await.unwrap();
+        a_batch_of_lookups_answers_each_as_its_own_statement(&mut c).await;
+        // Each lookup's invoice probed by its key, the space's time by its key.
+        for rows in [1, 8, 64] {
+            let plan: Vec<String> = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "EXPLAIN QUERY PLAN {}",
+                lookup_statement(rows)
+            )))
+            .fetch_all(&mut *c)
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.try_get::<String, _>("detail").unwrap())
+            .collect();
+            let plan = plan.join(" / ");
+            for step in [
+                "SEARCH w USING INDEX sqlite_autoindex_world_1 (space=?)",
+                "(space=? AND client_id=? AND number=?",
+            ] {
+                assert!(plan.contains(step), "{rows}: {step}: {plan}");
+            }
+            assert!(!plan.contains("SCAN inv"), "{rows}: {plan}");
+            assert!(!plan.contains("SCAN w"), "{rows}: {plan}");
+        }
+    }
+
+    #[tokio::test]
+    #[ignore = "needs PostgreSQL (CONFIRMA_SANDBOX_TEST_DATABASE_URL): CI's PostgreSQL run includes it"]
+    async fn on_postgres_a_batch_of_lookups_answers_each_as_its_own_statement() {
+        let scratch = crate::store::ScratchPostgres::new("lookups").await;
+        let (db, _claim) = scratch.open().await;
+        let mut c = db.connection().await.unwrap();
+        a_batch_of_lookups_answers_each_as_its_own_statement(&mut c).await;
+        drop(c);
+        db.close().await;
+        scratch.remove().await;
+    }
+
     /// Every statement of this file, as SQLite plans it: none scans a whole table but the
     /// world's one row and the settings (statements built at run time, with `{}` in their text,
     /// have tests of their own above). Read from the source, so a new statement is held too.
@@ -2638,6 +2902,10 @@ mod tests {
             (statement.sql, values.join(", "))
         };
         let (month_page, lookup) = (page(None), page(Some(4242)));
+        // Eight lookups in one statement: the big client's, another's, another space's.
+        let lookups: Vec<String> = (0..8)
+            .map(|i| format!("{i}, {}, {}, {}, 0, 800000", i % 2, 1000 + i % 3, 4242 + i))
+            .collect();
         let statements = [
             (CLASHING, "1000, 4, 'r77', 0".to_string()),
             (
@@ -2646,6 +2914,7 @@ mod tests {
             ),
             (month_page.0.as_str(), month_page.1),
             (lookup.0.as_str(), lookup.1),
+            (lookup_statement(8), lookups.join(", ")),
         ];
         // The clash check runs in a write transaction, with every plan allowed (as
         // `Db::begin_write` sets); the reads with the connection's own settings.
@@ -2747,6 +3016,13 @@ mod tests {
                 assert_eq!(plan.matches(" on invoices").count(), 1, "{mode}:\n{plan}");
                 assert!(plan.contains("number = "), "{mode}:\n{plan}");
                 assert!(!plan.contains("SubPlan"), "{mode}:\n{plan}");
+            }
+            if *i == 4 {
+                // A batch of lookups: each one's row by the whole key, in a loop over the
+                // lookups.
+                assert_eq!(plan.matches(" on invoices").count(), 1, "{mode}:\n{plan}");
+                assert!(plan.contains("Nested Loop"), "{mode}:\n{plan}");
+                assert!(plan.contains("number = "), "{mode}:\n{plan}");
             }
         }
         assert_eq!(empty.len(), grown.len());
