@@ -12,7 +12,7 @@ use crate::health::Health;
 use crate::spaces::Spaces;
 use crate::store::batch::Batcher;
 use crate::store::{Claim, Conn, Db};
-use crate::world::queries::{self, DistributionFilter, Lookup, Page};
+use crate::world::queries::{self, DistributionFilter, Lookup, Page, PageAt};
 use crate::world::{
     Caller, Change, Command, Failure, Genesis, SpaceId, State, StorageFault, World, commands,
     spaces::registry, unknown_token,
@@ -37,7 +37,7 @@ impl std::fmt::Debug for Secrets {
 }
 
 /// The queue of lookups ([`Sandbox::stored_distribution_page_at`]): each statement on a reader's
-/// connection of its own, a failure to get one told to the health monitor as any read's is.
+/// connection of its own.
 ///
 /// How many statements run at once: on PostgreSQL one, on SQLite two. On PostgreSQL a second
 /// made the statements smaller and more of them (64 connections of lookups of a client's
@@ -57,15 +57,33 @@ fn lookups(
         move |lookups: Vec<Lookup>| {
             let (db, health) = (db.clone(), health.clone());
             async move {
-                let mut conn = db.connection().await.map_err(|e| {
-                    let fault = StorageFault::from(e);
-                    health.failed(&fault);
-                    Failure::Storage(fault)
-                })?;
+                let mut conn = reader(&db, &health).await?;
                 queries::stored_lookups(&mut conn, &lookups).await
             }
         },
     )
+}
+
+/// The queue of pages of a window on PostgreSQL ([`Sandbox::stored_distribution_page_at`]),
+/// one statement at a time, as the lookups'.
+fn pages(db: Arc<Db>, health: Arc<Health>) -> Batcher<PageAt, Option<Page<String>>, Failure> {
+    Batcher::start(queries::MAX_PAGES, 1, move |pages: Vec<PageAt>| {
+        let (db, health) = (db.clone(), health.clone());
+        async move {
+            let mut conn = reader(&db, &health).await?;
+            queries::stored_pages_postgres(&mut conn, &pages).await
+        }
+    })
+}
+
+/// A reader's connection for a queue's statement, a failure to get one told to the health
+/// monitor as any read's is.
+async fn reader(db: &Db, health: &Health) -> Result<Conn, Failure> {
+    db.connection().await.map_err(|e| {
+        let fault = StorageFault::from(e);
+        health.failed(&fault);
+        Failure::Storage(fault)
+    })
 }
 
 /// A task of the sandbox's own (keeping a PostgreSQL replica's credentials told of the others'
@@ -96,6 +114,9 @@ pub struct Sandbox {
     /// Lookups of an invoice's distribution by number waiting together, answered together
     /// ([`queries::stored_lookups`]).
     lookups: Batcher<Lookup, Option<Page<String>>, Failure>,
+    /// On PostgreSQL, pages of a window waiting together, answered together
+    /// ([`queries::stored_pages_postgres`]).
+    pages: Option<Batcher<PageAt, Option<Page<String>>, Failure>>,
     _follower: Option<Background>,
     pub(crate) housekeeper: std::sync::Mutex<Option<Background>>,
     _claim: Claim,
@@ -159,9 +180,12 @@ impl Sandbox {
             credentials.clone(),
             health.clone(),
         )?;
-        let lookups = lookups(db.clone(), health.clone(), config.storage.is_postgres());
+        let postgres = config.storage.is_postgres();
+        let lookups = lookups(db.clone(), health.clone(), postgres);
+        let pages = postgres.then(|| pages(db.clone(), health.clone()));
         let sandbox = Arc::new(Self {
             lookups,
+            pages,
             secrets,
             config,
             spaces,
@@ -298,6 +322,14 @@ impl Sandbox {
         let at = caller.checked_at;
         if let Some(lookup) = queries::lookup(caller.space, at, caller.client_id, &filter, page) {
             return match self.lookups.ask(lookup).await {
+                Some(answer) => Ok(answer?),
+                None => Err(Failure::Internal.into()),
+            };
+        }
+        if let Some(pages) = &self.pages
+            && let Some(read) = queries::page_at(caller.space, at, caller.client_id, &filter, page)
+        {
+            return match pages.ask(read).await {
                 Some(answer) => Ok(answer?),
                 None => Err(Failure::Internal.into()),
             };

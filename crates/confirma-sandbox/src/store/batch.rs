@@ -106,11 +106,7 @@ mod tests {
     type Seen = Arc<Mutex<Vec<Vec<u32>>>>;
 
     /// A batcher whose statement doubles its keys after `delay`, recording the keys of each.
-    fn doubling(
-        max: usize,
-        parallel: usize,
-        delay: Duration,
-    ) -> (Batcher<u32, u32, String>, Seen) {
+    fn doubling(max: usize, parallel: usize, delay: Duration) -> (Batcher<u32, u32, String>, Seen) {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let recorded = seen.clone();
         let batcher = Batcher::start(max, parallel, move |keys: Vec<u32>| {

@@ -9,7 +9,7 @@ pub use super::records::cases::CaseView;
 pub use super::records::filters::{DateWindow, DistributionFilter};
 use super::refusal::{Failure, Problem, Refusal};
 use super::tables::{self, Scoped};
-pub use super::tables::{Lookup, MAX_LOOKUPS};
+pub use super::tables::{Lookup, MAX_LOOKUPS, MAX_PAGES, PageAt};
 use super::{AccountingItem, CaseRecord, InvoiceRecord, PaymentRecord, World};
 use super::{AccountingKind, SettlementWindow, SpaceId};
 
@@ -75,6 +75,43 @@ pub async fn stored_lookups(
     lookups: &[Lookup],
 ) -> Result<Vec<Option<Page<String>>>, Failure> {
     Ok(tables::stored_lookups(db, lookups)
+        .await?
+        .into_iter()
+        .map(|found| found.map(stored_page))
+        .collect())
+}
+
+/// The page that [`stored_pages_postgres`] answers with others for
+/// [`stored_distribution_page_at`] of the same arguments, if it is one: a page of a window, with
+/// no status or method filter (and a fetch type of all).
+pub fn page_at(
+    space: SpaceId,
+    now: DateTime<Utc>,
+    client_id: i64,
+    filter: &DistributionFilter,
+    (page, page_size): (usize, usize),
+) -> Option<PageAt> {
+    if filter.invoice_number.is_some() || filter.statuses().is_some() || filter.method.is_some() {
+        return None;
+    }
+    let (offset, limit) = rows_of_page(page, page_size);
+    Some(PageAt {
+        space,
+        client_id,
+        window: filter.window,
+        offset,
+        limit,
+        clock: now.timestamp_micros(),
+    })
+}
+
+/// [`stored_distribution_page_at`] of each of `pages` (at most [`MAX_PAGES`]) in one statement
+/// on PostgreSQL, each answer in its page's place.
+pub async fn stored_pages_postgres(
+    db: &mut AnyConnection,
+    pages: &[PageAt],
+) -> Result<Vec<Option<Page<String>>>, Failure> {
+    Ok(tables::stored_pages_postgres(db, pages)
         .await?
         .into_iter()
         .map(|found| found.map(stored_page))
