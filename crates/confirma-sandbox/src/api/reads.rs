@@ -94,9 +94,20 @@ impl SandboxApi {
         let encoded = |stored: Page<String>| -> Result<_, ApiError> {
             let meta = serde_json::to_string(&meta(stored.count, stored.total)?)
                 .map_err(|_| ApiError::internal())?;
-            // The fields in the order the generated type encodes them (debug builds check).
-            let body = format!("{{\"data\":[{}],\"meta\":{meta}}}", stored.items);
-            Ok(Encoded::stored(body.into_bytes()))
+            // The fields in the order the generated type encodes them (debug builds check),
+            // the records copied once into a body of its final size: `format!` grew it as it
+            // wrote, copying a page's 25 kB again and again (5% of the samples of a page
+            // workload on PostgreSQL, `perf`).
+            let (head, middle, tail) = (&b"{\"data\":["[..], &b"],\"meta\":"[..], b'}');
+            let mut body = Vec::with_capacity(
+                head.len() + stored.items.len() + middle.len() + meta.len() + 1,
+            );
+            body.extend_from_slice(head);
+            body.extend_from_slice(stored.items.as_bytes());
+            body.extend_from_slice(middle);
+            body.extend_from_slice(meta.as_bytes());
+            body.push(tail);
+            Ok(Encoded::stored(body))
         };
         // One statement, on the day the caller's token was checked at, while the clock is
         // still there; else a read transaction on the clock it finds.
