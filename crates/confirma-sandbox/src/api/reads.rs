@@ -99,9 +99,8 @@ impl SandboxApi {
             // wrote, copying a page's 25 kB again and again (5% of the samples of a page
             // workload on PostgreSQL, `perf`).
             let (head, middle, tail) = (&b"{\"data\":["[..], &b"],\"meta\":"[..], b'}');
-            let mut body = Vec::with_capacity(
-                head.len() + stored.items.len() + middle.len() + meta.len() + 1,
-            );
+            let mut body =
+                Vec::with_capacity(head.len() + stored.items.len() + middle.len() + meta.len() + 1);
             body.extend_from_slice(head);
             body.extend_from_slice(stored.items.as_bytes());
             body.extend_from_slice(middle);
