@@ -14,8 +14,8 @@ use crate::store::batch::Batcher;
 use crate::store::{Claim, Conn, Db};
 use crate::world::queries::{self, DistributionFilter, Lookup, Page, PageAt};
 use crate::world::{
-    Caller, Change, Command, Failure, Genesis, SpaceId, State, StorageFault, World, commands,
-    spaces::registry, unknown_token,
+    Caller, Change, Command, Failure, Genesis, SpaceId, State, StorageFault, StorageKind, World,
+    commands, spaces::registry, unknown_token,
 };
 use crate::writer::{Stopped, Writer};
 
@@ -49,11 +49,14 @@ fn lookups(
     db: Arc<Db>,
     health: Arc<Health>,
     postgres: bool,
+    wait: std::time::Duration,
 ) -> Batcher<Lookup, Option<Page<String>>, Failure> {
     let parallel = if postgres { 1 } else { 2 };
     Batcher::start(
         queries::MAX_LOOKUPS,
         parallel,
+        wait,
+        late(),
         move |lookups: Vec<Lookup>| {
             let (db, health) = (db.clone(), health.clone());
             async move {
@@ -66,14 +69,33 @@ fn lookups(
 
 /// The queue of pages of a window on PostgreSQL ([`Sandbox::stored_distribution_page_at`]),
 /// one statement at a time, as the lookups'.
-fn pages(db: Arc<Db>, health: Arc<Health>) -> Batcher<PageAt, Option<Page<String>>, Failure> {
-    Batcher::start(queries::MAX_PAGES, 1, move |pages: Vec<PageAt>| {
-        let (db, health) = (db.clone(), health.clone());
-        async move {
-            let mut conn = reader(&db, &health).await?;
-            queries::stored_pages_postgres(&mut conn, &pages).await
-        }
-    })
+fn pages(
+    db: Arc<Db>,
+    health: Arc<Health>,
+    wait: std::time::Duration,
+) -> Batcher<PageAt, Option<Page<String>>, Failure> {
+    Batcher::start(
+        queries::MAX_PAGES,
+        1,
+        wait,
+        late(),
+        move |pages: Vec<PageAt>| {
+            let (db, health) = (db.clone(), health.clone());
+            async move {
+                let mut conn = reader(&db, &health).await?;
+                queries::stored_pages_postgres(&mut conn, &pages).await
+            }
+        },
+    )
+}
+
+/// The answer to a read that waited in a queue longer than the storage timeout: the storage's
+/// timeout, as a statement of its own that took as long gets (503, with `Retry-After`).
+fn late() -> Failure {
+    Failure::Storage(StorageFault::new(
+        StorageKind::Timeout,
+        "a read waited longer than the storage timeout for its statement",
+    ))
 }
 
 /// A reader's connection for a queue's statement, a failure to get one told to the health
@@ -181,8 +203,9 @@ impl Sandbox {
             health.clone(),
         )?;
         let postgres = config.storage.is_postgres();
-        let lookups = lookups(db.clone(), health.clone(), postgres);
-        let pages = postgres.then(|| pages(db.clone(), health.clone()));
+        let wait = config.store_limits.timeout;
+        let lookups = lookups(db.clone(), health.clone(), postgres, wait);
+        let pages = postgres.then(|| pages(db.clone(), health.clone(), wait));
         let sandbox = Arc::new(Self {
             lookups,
             pages,

@@ -7,16 +7,21 @@
 //! the next ones' requests gather.
 //!
 //! A request is taken after it arrives, so its statement sees every change acknowledged before
-//! it was asked, as a statement of its own would.
+//! it was asked, as a statement of its own would. A request waits at most `wait` in all (queued,
+//! and its statement running): then it is answered `late`, as a statement of its own would be
+//! when the storage stalls.
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 /// The queue of one kind of request (`K`, each answered by a `V` or the statement's `E`).
 pub struct Batcher<K, V, E> {
     queue: mpsc::UnboundedSender<Waiting<K, V, E>>,
+    wait: Duration,
+    late: E,
 }
 
 struct Waiting<K, V, E> {
@@ -31,9 +36,9 @@ where
     E: Clone + Send + 'static,
 {
     /// Starts taking requests on the current runtime: `answer` answers the keys it is given, in
-    /// their order; its error fails every request it was given. The queue's task ends when the
-    /// batcher is dropped.
-    pub fn start<F, A>(max: usize, parallel: usize, answer: F) -> Self
+    /// their order; its error fails every request it was given. A request not answered within
+    /// `wait` is answered `late`. The queue's task ends when the batcher is dropped.
+    pub fn start<F, A>(max: usize, parallel: usize, wait: Duration, late: E, answer: F) -> Self
     where
         F: Fn(Vec<K>) -> A + Send + Sync + 'static,
         A: Future<Output = Result<Vec<V>, E>> + Send + 'static,
@@ -51,9 +56,12 @@ where
                 let Some(first) = waiting.recv().await else {
                     return;
                 };
+                // Requests given up (their callers gone) take no place.
                 let mut taken = vec![first];
+                taken.retain(|w| !w.answer.is_closed());
                 while taken.len() < max {
                     match waiting.try_recv() {
+                        Ok(next) if next.answer.is_closed() => {}
                         Ok(next) => taken.push(next),
                         Err(_) => break,
                     }
@@ -84,15 +92,19 @@ where
                 });
             }
         });
-        Self { queue }
+        Self { queue, wait, late }
     }
 
-    /// The answer to `key`, from the next statement that takes it; `None` if none answered it
-    /// (the statement panicked, or gave fewer answers than it was given keys).
+    /// The answer to `key`, from the next statement that takes it, or `late` after `wait`;
+    /// `None` if none answered it (the statement panicked, or gave fewer answers than it was
+    /// given keys).
     pub async fn ask(&self, key: K) -> Option<Result<V, E>> {
         let (answer, answered) = oneshot::channel();
         self.queue.send(Waiting { key, answer }).ok()?;
-        answered.await.ok()
+        match tokio::time::timeout(self.wait, answered).await {
+            Ok(answered) => answered.ok(),
+            Err(_) => Some(Err(self.late.clone())),
+        }
     }
 }
 
@@ -102,6 +114,9 @@ mod tests {
     use std::sync::Mutex;
     use std::time::Duration;
 
+    /// Longer than any test waits.
+    const LONG: Duration = Duration::from_secs(60);
+
     /// The keys of each statement, in the order they ran.
     type Seen = Arc<Mutex<Vec<Vec<u32>>>>;
 
@@ -109,7 +124,7 @@ mod tests {
     fn doubling(max: usize, parallel: usize, delay: Duration) -> (Batcher<u32, u32, String>, Seen) {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let recorded = seen.clone();
-        let batcher = Batcher::start(max, parallel, move |keys: Vec<u32>| {
+        let batcher = Batcher::start(max, parallel, LONG, "late".into(), move |keys: Vec<u32>| {
             recorded.lock().unwrap().push(keys.clone());
             async move {
                 tokio::time::sleep(delay).await;
@@ -175,6 +190,26 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_request_waits_at_most_its_wait_and_the_queue_goes_on() {
+        let batcher = Batcher::<u32, u32, String>::start(
+            8,
+            2,
+            Duration::from_millis(50),
+            "late".into(),
+            |keys: Vec<u32>| async move {
+                if keys.contains(&1) {
+                    tokio::time::sleep(LONG).await;
+                }
+                Ok(keys)
+            },
+        );
+        // Its statement would take a minute: answered late instead.
+        assert_eq!(batcher.ask(1).await, Some(Err("late".into())));
+        // The next statement runs beside the slow one.
+        assert_eq!(batcher.ask(2).await, Some(Ok(2)));
+    }
+
+    #[tokio::test]
     async fn a_request_given_up_is_not_asked_for_and_the_others_are_answered() {
         let (batcher, seen) = doubling(64, 1, Duration::from_millis(30));
         let batcher = Arc::new(batcher);
@@ -195,13 +230,19 @@ mod tests {
     async fn statements_run_side_by_side_up_to_the_parallel_count() {
         // Each statement waits for three others to start: only four at once get past it.
         let barrier = Arc::new(tokio::sync::Barrier::new(4));
-        let batcher = Arc::new(Batcher::<u32, u32, String>::start(1, 4, move |keys| {
-            let barrier = barrier.clone();
-            async move {
-                barrier.wait().await;
-                Ok(keys)
-            }
-        }));
+        let batcher = Arc::new(Batcher::<u32, u32, String>::start(
+            1,
+            4,
+            LONG,
+            "late".into(),
+            move |keys| {
+                let barrier = barrier.clone();
+                async move {
+                    barrier.wait().await;
+                    Ok(keys)
+                }
+            },
+        ));
         let asks: Vec<_> = (0..4u32)
             .map(|k| {
                 let batcher = batcher.clone();
@@ -216,10 +257,16 @@ mod tests {
 
     #[tokio::test]
     async fn a_statement_that_panics_leaves_its_requests_unanswered_and_the_queue_running() {
-        let batcher = Batcher::<u32, u32, String>::start(8, 1, |keys: Vec<u32>| async move {
-            assert!(!keys.contains(&7), "seven");
-            Ok(keys)
-        });
+        let batcher = Batcher::<u32, u32, String>::start(
+            8,
+            1,
+            LONG,
+            "late".into(),
+            |keys: Vec<u32>| async move {
+                assert!(!keys.contains(&7), "seven");
+                Ok(keys)
+            },
+        );
         assert_eq!(batcher.ask(7).await, None);
         assert_eq!(batcher.ask(8).await, Some(Ok(8)));
     }

@@ -83,7 +83,8 @@ pub async fn stored_lookups(
 
 /// The page that [`stored_pages_postgres`] answers with others for
 /// [`stored_distribution_page_at`] of the same arguments, if it is one: a page of a window, with
-/// no status or method filter (and a fetch type of all).
+/// no status or method filter (and a fetch type of all), within its first
+/// [`MAX_BATCHED_ROWS`] rows.
 pub fn page_at(
     space: SpaceId,
     now: DateTime<Utc>,
@@ -95,6 +96,11 @@ pub fn page_at(
         return None;
     }
     let (offset, limit) = rows_of_page(page, page_size);
+    // A page deep in a client's invoices walks them all up to it: alone, it keeps the others'
+    // pages from waiting behind it (and from failing with it if it runs out of time).
+    if offset.saturating_add(limit) > MAX_BATCHED_ROWS {
+        return None;
+    }
     Some(PageAt {
         space,
         client_id,
@@ -104,6 +110,9 @@ pub fn page_at(
         clock: now.timestamp_micros(),
     })
 }
+
+/// The most rows a page answered with others may walk (its offset and size).
+pub const MAX_BATCHED_ROWS: i64 = 1_000;
 
 /// [`stored_distribution_page_at`] of each of `pages` (at most [`MAX_PAGES`]) in one statement
 /// on PostgreSQL, each answer in its page's place.
@@ -310,5 +319,52 @@ impl World<'_> {
             creditor,
             today: self.today(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::world::records::filters::Fetch;
+    use crate::world::records::invoices::DistributionMethod;
+
+    /// Which reads are answered with others: a lookup with no status or method filter, a page
+    /// of a window within its first rows; every other read has a statement of its own.
+    #[test]
+    fn only_plain_lookups_and_shallow_pages_are_answered_with_others() {
+        let filter = |invoice_number, fetch, method| DistributionFilter {
+            invoice_number,
+            window: DateWindow::ALL,
+            fetch,
+            status: None,
+            method,
+        };
+        let now = DateTime::<Utc>::UNIX_EPOCH;
+        let page_at = |f: &DistributionFilter, page| page_at(SpaceId(0), now, 7, f, (page, 100));
+        let lookup = |f: &DistributionFilter, page| lookup(SpaceId(0), now, 7, f, (page, 100));
+        let plain = filter(None, Fetch::All, None);
+        assert!(page_at(&plain, 10).is_some(), "rows 900 to 1,000");
+        assert!(page_at(&plain, 11).is_none(), "rows 1,000 to 1,100");
+        assert!(page_at(&filter(None, Fetch::Failed, None), 1).is_none());
+        assert!(
+            page_at(
+                &filter(None, Fetch::All, Some(DistributionMethod::Email)),
+                1
+            )
+            .is_none()
+        );
+        assert!(page_at(&filter(Some(4), Fetch::All, None), 1).is_none());
+        let number = filter(Some(4), Fetch::All, None);
+        assert!(lookup(&number, 1).is_some_and(|l| !l.past_first));
+        assert!(lookup(&number, 2).is_some_and(|l| l.past_first));
+        assert!(lookup(&plain, 1).is_none());
+        assert!(lookup(&filter(Some(4), Fetch::Successful, None), 1).is_none());
+        assert!(
+            lookup(
+                &filter(Some(4), Fetch::All, Some(DistributionMethod::Letter)),
+                1
+            )
+            .is_none()
+        );
     }
 }
