@@ -1287,12 +1287,8 @@ pub async fn stored_lookups(
     if lookups.is_empty() {
         return Ok(Vec::new());
     }
-    // Each count of rows is a statement of its own, prepared once per connection: up to eight
-    // each, then multiples of eight, the last lookup repeated to fill (its answer read once).
-    let rows = match lookups.len() {
-        n @ ..=8 => n,
-        n => n.div_ceil(8) * 8,
-    };
+    // The last lookup repeated to fill the statement (its answer read once).
+    let rows = statement_rows(lookups.len());
     let mut query = sqlx::query(sqlx::AssertSqlSafe(lookup_statement(rows)));
     for i in 0..rows {
         let lookup = lookups.get(i).or(lookups.last()).expect("not empty");
@@ -1305,33 +1301,71 @@ pub async fn stored_lookups(
             .bind(from)
             .bind(to);
     }
-    let mut found: Vec<Option<Found>> = lookups.iter().map(|_| None).collect();
-    for row in query.fetch_all(&mut *c).await? {
-        let i: i64 = row.try_get("i")?;
-        let Some(place) = usize::try_from(i).ok().and_then(|i| found.get_mut(i)) else {
-            continue;
-        };
+    let rows = query.fetch_all(&mut *c).await?;
+    let found = placed(&rows, lookups.len(), |row| {
         let number: Option<i64> = row.try_get("number")?;
         let records: Option<String> = row.try_get("d")?;
         let n = i64::from(number.is_some());
-        *place = Some(Found {
+        Ok(Found {
             total: n,
             count: n,
             stored: i64::from(records.is_some()),
             records,
             now_us: row.try_get("now_us")?,
-        });
-    }
-    lookups
+        })
+    })?;
+    Ok(lookups
         .iter()
         .zip(found)
-        .map(|(lookup, found)| {
-            let found = found.ok_or_else(|| {
+        .map(|(lookup, found)| found.page(Some(lookup.clock), lookup.past_first))
+        .collect())
+}
+
+/// How many rows of values a statement answering `n` reads has: each count its own statement,
+/// prepared once per connection, so up to eight each, then multiples of eight.
+fn statement_rows(n: usize) -> usize {
+    match n {
+        ..=8 => n,
+        n => n.div_ceil(8) * 8,
+    }
+}
+
+/// `rows` rows of `columns` values each, every value typed (so that PostgreSQL types the
+/// columns whatever the values' own types): `(CAST($1 AS BIGINT), ...), (...)`.
+fn value_rows(rows: usize, columns: usize) -> String {
+    let rows: Vec<String> = (0..rows)
+        .map(|r| {
+            let values: Vec<String> = (r * columns + 1..=r * columns + columns)
+                .map(|p| format!("CAST(${p} AS BIGINT)"))
+                .collect();
+            format!("({})", values.join(", "))
+        })
+        .collect();
+    rows.join(", ")
+}
+
+/// What a statement of several reads found for each of the first `n`, from its rows, each read
+/// in the row whose `i` is its place (rows past `n` fill the statement and are not read).
+fn placed(
+    rows: &[sqlx::any::AnyRow],
+    n: usize,
+    found: impl Fn(&sqlx::any::AnyRow) -> Result<Found>,
+) -> Result<Vec<Found>> {
+    let mut placed: Vec<Option<Found>> = (0..n).map(|_| None).collect();
+    for row in rows {
+        let i: i64 = row.try_get("i")?;
+        if let Some(place) = usize::try_from(i).ok().and_then(|i| placed.get_mut(i)) {
+            *place = Some(found(row)?);
+        }
+    }
+    placed
+        .into_iter()
+        .map(|found| {
+            found.ok_or_else(|| {
                 Failure::Storage(super::refusal::StorageFault::other(
-                    "a batched lookup's row is missing",
+                    "a read answered with others found no row of its own",
                 ))
-            })?;
-            Ok(found.page(Some(lookup.clock), lookup.past_first))
+            })
         })
         .collect()
 }
@@ -1366,10 +1400,7 @@ pub async fn stored_pages_postgres(
     if pages.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = match pages.len() {
-        n @ ..=8 => n,
-        n => n.div_ceil(8) * 8,
-    };
+    let rows = statement_rows(pages.len());
     let mut query = sqlx::query(sqlx::AssertSqlSafe(pages_statement(rows)));
     for i in 0..rows {
         // Rows past the pages fill the statement: in no space, taking nothing.
@@ -1386,32 +1417,21 @@ pub async fn stored_pages_postgres(
             .bind(limit)
             .bind(offset);
     }
-    let mut found: Vec<Option<Found>> = pages.iter().map(|_| None).collect();
-    for row in query.fetch_all(&mut *c).await? {
-        let i: i64 = row.try_get("i")?;
-        let Some(place) = usize::try_from(i).ok().and_then(|i| found.get_mut(i)) else {
-            continue;
-        };
-        *place = Some(Found {
+    let rows = query.fetch_all(&mut *c).await?;
+    let found = placed(&rows, pages.len(), |row| {
+        Ok(Found {
             total: row.try_get("total")?,
             count: row.try_get("n")?,
             stored: row.try_get("stored")?,
             records: row.try_get("records")?,
             now_us: row.try_get("now_us")?,
-        });
-    }
-    pages
+        })
+    })?;
+    Ok(pages
         .iter()
         .zip(found)
-        .map(|(page, found)| {
-            let found = found.ok_or_else(|| {
-                Failure::Storage(super::refusal::StorageFault::other(
-                    "a batched page's row is missing",
-                ))
-            })?;
-            Ok(found.page(Some(page.clock), false))
-        })
-        .collect()
+        .map(|(page, found)| found.page(Some(page.clock), false))
+        .collect())
 }
 
 /// The statement of [`stored_pages_postgres`] for `rows` pages: each a row of values (its place,
@@ -1422,14 +1442,6 @@ fn pages_statement(rows: usize) -> &'static str {
     static TEXTS: [std::sync::OnceLock<String>; MAX_PAGES + 1] =
         [const { std::sync::OnceLock::new() }; MAX_PAGES + 1];
     TEXTS[rows].get_or_init(|| {
-        let values: Vec<String> = (0..rows)
-            .map(|r| {
-                let values: Vec<String> = (r * 7 + 1..=r * 7 + 7)
-                    .map(|p| format!("CAST(${p} AS BIGINT)"))
-                    .collect();
-                format!("({})", values.join(", "))
-            })
-            .collect();
         format!(
             "WITH k(i, space, client_id, lo, hi, lim, off) AS (VALUES {})
              SELECT k.i AS i, (SELECT now_us FROM world AS w WHERE w.space = k.space) AS now_us,
@@ -1444,7 +1456,7 @@ fn pages_statement(rows: usize) -> &'static str {
                    AND inv.invoice_day >= k.lo AND inv.invoice_day <= k.hi
                    AND inv.distribution_status IS NOT NULL
                  ORDER BY number, invoice_day LIMIT k.lim OFFSET k.off) AS page) AS p",
-            values.join(", ")
+            value_rows(rows, 7)
         )
     })
 }
@@ -1457,15 +1469,6 @@ fn lookup_statement(rows: usize) -> &'static str {
     static TEXTS: [std::sync::OnceLock<String>; MAX_LOOKUPS + 1] =
         [const { std::sync::OnceLock::new() }; MAX_LOOKUPS + 1];
     TEXTS[rows].get_or_init(|| {
-        let values: Vec<String> = (0..rows)
-            .map(|r| {
-                // Typed, so that PostgreSQL types the columns whatever the values' own types.
-                let values: Vec<String> = (r * 6 + 1..=r * 6 + 6)
-                    .map(|p| format!("CAST(${p} AS BIGINT)"))
-                    .collect();
-                format!("({})", values.join(", "))
-            })
-            .collect();
         format!(
             "WITH k(i, space, client_id, number, lo, hi) AS (VALUES {})
              SELECT k.i AS i, (SELECT now_us FROM world AS w WHERE w.space = k.space) AS now_us,
@@ -1473,7 +1476,7 @@ fn lookup_statement(rows: usize) -> &'static str {
              FROM k LEFT JOIN invoices AS inv ON inv.space = k.space AND inv.client_id = k.client_id
                AND inv.number = k.number AND inv.invoice_day >= k.lo AND inv.invoice_day <= k.hi
                AND inv.distribution_status IS NOT NULL",
-            values.join(", ")
+            value_rows(rows, 6)
         )
     })
 }
