@@ -24,8 +24,8 @@ use crate::health::Health;
 use crate::spaces::Spaces;
 use crate::store::Db;
 use crate::world::{
-    Change, Failure, Genesis, Pending, Remembered, SpaceId, State, StorageFault, StorageKind,
-    World, unknown_token,
+    Change, Failure, Genesis, Pending, Probe, Remembered, SpaceId, State, StorageFault,
+    StorageKind, World, unknown_token,
 };
 
 /// The most changes one transaction holds.
@@ -41,6 +41,8 @@ pub trait Job: Send {
     fn without_space(&self) -> Option<Genesis>;
     /// See [`Change::defers_writes`].
     fn defers(&self) -> bool;
+    /// See [`Change::probe`].
+    fn probe(&self) -> Option<Probe>;
     /// Applies the change and keeps its result.
     fn run<'a>(&'a mut self, world: &'a mut World<'_>) -> BoxFuture<'a, Ran>;
     /// Keeps a refusal made without running the change.
@@ -80,6 +82,10 @@ impl<C: Change> Job for Submitted<C> {
 
     fn defers(&self) -> bool {
         self.change.defers_writes()
+    }
+
+    fn probe(&self) -> Option<Probe> {
+        self.change.probe()
     }
 
     fn run<'a>(&'a mut self, world: &'a mut World<'_>) -> BoxFuture<'a, Ran> {
@@ -323,6 +329,10 @@ struct InSpace {
     before: Option<State>,
     state: Option<State>,
     remembered: Remembered,
+    /// What its creates look for, in the order they run ([`World::looking_ahead`]), and how
+    /// many of them have run.
+    ahead: Arc<[Probe]>,
+    looked: usize,
     /// New rows its changes held back ([`Change::defers_writes`]), written before any other
     /// change of the space and when the group ends.
     pending: Pending,
@@ -344,8 +354,15 @@ async fn apply_group(
 ) -> Result<Committed, Failure> {
     let mut tx = db.begin_write(conn).await?;
     let mut touched: BTreeMap<SpaceId, InSpace> = BTreeMap::new();
+    let mut probes: BTreeMap<SpaceId, Vec<Probe>> = BTreeMap::new();
     for job in group.iter() {
         touched.entry(job.space()).or_default();
+        if let Some(probe) = job.probe() {
+            probes.entry(job.space()).or_default().push(probe);
+        }
+    }
+    for (space, probes) in probes {
+        touched.entry(space).or_default().ahead = probes.into();
     }
     db.lock_spaces(&mut tx, touched.keys().map(|s| s.0)).await?;
     for (space, entry) in touched.iter_mut() {
@@ -391,7 +408,11 @@ async fn apply_group(
         }
         let mut world = World::new(&mut tx, space, genesis.clone(), state)
             .remembering(std::mem::take(&mut entry.remembered))
+            .looking_ahead(Arc::clone(&entry.ahead), entry.looked)
             .yielding_to(&others_wait);
+        if job.probe().is_some() {
+            entry.looked += 1;
+        }
         if defers {
             world = world.deferring(std::mem::take(&mut entry.pending));
         }
@@ -660,10 +681,15 @@ mod tests {
         ];
         let create = |c: CreateInvoice| if direct { queued(Direct(c)) } else { queued(c) };
         let mut all: Vec<Queued> = creates.into_iter().map(create).collect();
+        all.push(create(invoice(client_id, 7011)));
         all.push(queued(FailNextDistribution {
             client_id,
             invoice_number: 7009,
         }));
+        // Held before the change above, which wrote it: met in the database, not among the held.
+        let mut after_write = invoice(client_id, 7011);
+        after_write.request.invoice.header.description = Some("after a write".parse().unwrap());
+        all.push(create(received(after_write)));
         all.push(create(invoice(client_id, 7009)));
         all.push(create(invoice(client_id, 7010)));
         all
@@ -687,9 +713,10 @@ mod tests {
         all
     }
 
-    /// One group of creates, which hold their new rows back and write them together, answers
-    /// and stores exactly what the same changes applied one at a time, each write made at once,
-    /// answer and store.
+    /// One group of creates, which hold their new rows back and write them together (and look
+    /// for what they clash with together), answers and stores exactly what the same changes
+    /// applied one at a time, each write made at once, answer and store; the same changes again
+    /// meet what the first ones stored.
     #[tokio::test]
     async fn a_group_of_creates_answers_and_stores_what_the_creates_one_at_a_time_do() {
         let grouped = Sandbox::seeded().await;
@@ -728,18 +755,33 @@ mod tests {
                 "invalid",
                 "ok",
                 "ok",
+                "refused",
+                "ok",
                 "ok"
             ]
         );
         let stored = rows(&grouped).await;
         assert_eq!(stored, rows(&alone).await);
+
+        let again = grouped.apply(changes(client_id, &prefix, false)).await;
+        let mut again_one_by_one = Vec::new();
+        for change in changes(client_id, &prefix, true) {
+            again_one_by_one.extend(alone.apply(vec![change]).await);
+        }
+        assert_eq!(again, again_one_by_one);
+        let duplicates = again.iter().filter(|a| a.contains("Duplicate")).count();
+        assert_eq!(duplicates, 10, "{again:#?}");
+        assert_eq!(rows(&grouped).await, rows(&alone).await);
         let numbers: Vec<i64> = stored
             .iter()
             .filter_map(|r| r.strip_prefix(&format!("{client_id} ")))
             .filter_map(|r| r.split(' ').next()?.parse().ok())
             .filter(|n| (7000..7100).contains(n))
             .collect();
-        assert_eq!(numbers, [7001, 7002, 7004, 7005, 7006, 7007, 7009, 7010]);
+        assert_eq!(
+            numbers,
+            [7001, 7002, 7004, 7005, 7006, 7007, 7009, 7010, 7011]
+        );
     }
 
     /// A step of an advance that shares its group with another change does one batch, as it

@@ -34,6 +34,12 @@ pub trait Change: Send + Sync + 'static {
         false
     }
 
+    /// What the change looks for when it is a create of an invoice, so that the creates of a
+    /// group may look for theirs together ([`super::World::looking_ahead`]).
+    fn probe(&self) -> Option<super::Probe> {
+        None
+    }
+
     /// Applies the change as a logged command, dropping its answer.
     fn replay(&self, world: &mut World<'_>) -> impl Future<Output = Result<(), Failure>> + Send {
         async move { self.apply(world).await.map(drop) }
@@ -164,6 +170,10 @@ impl Change for CreateInvoice {
 
     fn defers_writes(&self) -> bool {
         true
+    }
+
+    fn probe(&self) -> Option<super::Probe> {
+        Some(super::Probe::of(self.client_id, &self.request))
     }
 }
 

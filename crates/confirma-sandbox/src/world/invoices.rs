@@ -32,6 +32,76 @@ fn legacy_digest(request: &types::SalesInvoiceRequest) -> Result<[u8; 32], Failu
     Ok(sha2::Sha256::digest(typed).into())
 }
 
+/// What a create of an invoice looks for before it decides ([`World::clashing`]), known before
+/// it runs: the client's invoice of its number, and the invoice of its payment reference (the
+/// given one, else the client's prefix and the number).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Probe {
+    pub client_id: i64,
+    pub number: i64,
+    pub given_reference: Option<String>,
+}
+
+impl Probe {
+    /// What the create of `request` by the client `client_id` looks for.
+    pub fn of(client_id: i64, request: &types::SalesInvoiceRequest) -> Self {
+        Self {
+            client_id,
+            number: request.invoice.header.number,
+            given_reference: rules::invoices::given_reference(request),
+        }
+    }
+}
+
+/// What the creates of a group found when they looked together: the invoices that hold any of
+/// the numbers or references looked for. Answers only for what was looked for.
+#[derive(Debug)]
+pub struct FoundAhead {
+    numbers: std::collections::HashSet<(i64, i64)>,
+    references: std::collections::HashSet<String>,
+    found: Vec<InvoiceRecord>,
+}
+
+impl FoundAhead {
+    fn new(keys: Vec<(i64, i64, String)>, found: Vec<InvoiceRecord>) -> Self {
+        let mut numbers = std::collections::HashSet::with_capacity(keys.len());
+        let mut references = std::collections::HashSet::with_capacity(keys.len());
+        for (client_id, number, reference) in keys {
+            numbers.insert((client_id, number));
+            references.insert(reference);
+        }
+        Self {
+            numbers,
+            references,
+            found,
+        }
+    }
+
+    /// The client's invoice `number` and the invoice of `reference`, as
+    /// [`tables::invoices_clashing`] finds them, if both were looked for.
+    fn clashing(
+        &self,
+        client_id: i64,
+        number: i64,
+        reference: &str,
+    ) -> Option<(Option<InvoiceRecord>, Option<InvoiceRecord>)> {
+        if !self.numbers.contains(&(client_id, number)) || !self.references.contains(reference) {
+            return None;
+        }
+        let same_number = self
+            .found
+            .iter()
+            .find(|i| i.client_id == client_id && i.number == number)
+            .cloned();
+        let same_reference = self
+            .found
+            .iter()
+            .find(|i| i.payment_reference == reference)
+            .cloned();
+        Some((same_number, same_reference))
+    }
+}
+
 fn unserializable(e: serde_json::Error) -> Failure {
     tracing::error!(error = %e, "an invoice request does not serialize");
     Failure::Internal
@@ -60,9 +130,9 @@ impl World<'_> {
         {
             self.write_pending().await?;
         }
-        let (same_number, same_reference) =
-            tables::invoices_clashing(self.db(), client_id, number, &checked.payment_reference)
-                .await?;
+        let (same_number, same_reference) = self
+            .clashing(client_id, number, &checked.payment_reference)
+            .await?;
         let legacy = match &same_number {
             Some(stored) if stored.needs_legacy_digest() => Some(legacy_digest(request)?),
             _ => None,
@@ -103,6 +173,45 @@ impl World<'_> {
         // Neither its number nor its reference is used (else the decision was another).
         self.insert_invoice(new.record.clone()).await?;
         Ok((new.answer, Some(new.record)))
+    }
+
+    /// The client's invoice `number`, and the invoice with the payment `reference`: from what
+    /// the group's creates looked up together ([`World::looking_ahead`]) when it holds both,
+    /// else in a statement of their own. The first create of a group to look looks up its own
+    /// and every later create's, in one statement; anything the group writes outdates that.
+    async fn clashing(
+        &mut self,
+        client_id: i64,
+        number: i64,
+        reference: &str,
+    ) -> Result<(Option<InvoiceRecord>, Option<InvoiceRecord>), Failure> {
+        let (ahead, from) = (std::sync::Arc::clone(&self.ahead), self.ahead_from);
+        if self.defers && self.remembered.found_ahead.is_none() && ahead.len() > from + 1 {
+            let mut keys = Vec::with_capacity(ahead.len() - from);
+            for probe in &ahead[from..] {
+                // A create of a client that is not there is refused before it looks.
+                let client = match self.client(probe.client_id).await {
+                    Ok(client) => client,
+                    Err(Failure::Refused(_)) => continue,
+                    Err(e) => return Err(e),
+                };
+                let reference = rules::invoices::payment_reference(
+                    probe.given_reference.as_deref(),
+                    probe.number,
+                    &client,
+                );
+                keys.push((probe.client_id, probe.number, reference));
+            }
+            let found = tables::invoices_clashing_many(self.db(), &keys).await?;
+            self.remembered.found_ahead = Some(FoundAhead::new(keys, found));
+        }
+        if self.defers
+            && let Some(found) = &self.remembered.found_ahead
+            && let Some(clashing) = found.clashing(client_id, number, reference)
+        {
+            return Ok(clashing);
+        }
+        tables::invoices_clashing(self.db(), client_id, number, reference).await
     }
 
     /// Delivers (or fails) the distributions of up to `limit` of the rows due by `to`

@@ -40,6 +40,7 @@ use tables::Scoped;
 pub use cases::PaymentReceipt;
 pub use clients::{Caller, missing_token, stored_token, unknown_token};
 pub use commands::{Change, Command};
+pub use invoices::Probe;
 pub use pending::Pending;
 pub use records::accounting::{AccountingItem, Kind as AccountingKind};
 pub use records::cases::{CaseRecord, PaymentRecord};
@@ -138,6 +139,9 @@ impl State {
 pub struct Remembered {
     clients: std::collections::HashMap<i64, ClientRecord>,
     failing_distributions: Option<bool>,
+    /// What the group's creates found when they looked together ([`World::looking_ahead`]):
+    /// forgotten with the group's next write.
+    found_ahead: Option<invoices::FoundAhead>,
 }
 
 pub struct World<'c> {
@@ -164,6 +168,10 @@ pub struct World<'c> {
     unclean: bool,
     /// Whether another change waits for this one's transaction ([`World::yielding_to`]).
     others_wait: Option<&'c (dyn Fn() -> bool + Sync)>,
+    /// What this change and the later creates of its group look for ([`World::looking_ahead`]):
+    /// those of `ahead` from `ahead_from`.
+    ahead: std::sync::Arc<[invoices::Probe]>,
+    ahead_from: usize,
 }
 
 /// Whether the change being applied has a savepoint to be rolled back to.
@@ -198,6 +206,8 @@ impl<'c> World<'c> {
             defers: false,
             savepoint: Savepoint::NotMine,
             unclean: false,
+            ahead: std::sync::Arc::new([]),
+            ahead_from: 0,
             others_wait: None,
         }
     }
@@ -214,6 +224,16 @@ impl<'c> World<'c> {
     /// not the writer's ([`World::yielding_to`]).
     fn others_wait(&self) -> bool {
         self.others_wait.is_none_or(|wait| wait())
+    }
+
+    /// This world for a change of a group whose creates look for `ahead[from..]` (this change's
+    /// first, if it is a create): the first to look looks for them all in one statement, which
+    /// answers the others as long as the group writes nothing (a deferring change's rows are
+    /// held back, and a create looking for what they hold writes them first).
+    pub fn looking_ahead(mut self, ahead: std::sync::Arc<[invoices::Probe]>, from: usize) -> Self {
+        self.ahead = ahead;
+        self.ahead_from = from;
+        self
     }
 
     /// This world for a change that defers its writes ([`Change::defers_writes`]), holding
@@ -248,6 +268,7 @@ impl<'c> World<'c> {
     /// The connection for a write that is not held back: in a deferring change, the first one
     /// takes the change's savepoint.
     async fn writing(&mut self) -> Result<Scoped<'_>> {
+        self.remembered.found_ahead = None;
         if self.savepoint == Savepoint::Wanted {
             sqlx::query("SAVEPOINT change")
                 .execute(&mut *self.db)
@@ -264,6 +285,7 @@ impl<'c> World<'c> {
             tracing::error!("held rows written after the change's own writes");
             return Err(Failure::Internal);
         }
+        self.remembered.found_ahead = None;
         self.unclean = true;
         self.pending.write(self.db, self.space).await?;
         self.unclean = false;
@@ -297,6 +319,10 @@ impl<'c> World<'c> {
 
     /// What this world learnt, for the next change of its transaction.
     pub fn take_remembered(&mut self) -> Remembered {
+        if !self.defers {
+            // It may have written anything.
+            self.remembered.found_ahead = None;
+        }
         std::mem::take(&mut self.remembered)
     }
 

@@ -677,6 +677,69 @@ pub async fn invoices_clashing(
     Ok((same_number, same_reference))
 }
 
+/// The most invoices [`invoices_clashing_many`] looks for in one statement: two probes each, as
+/// many `SELECT`s joined by `UNION ALL` (SQLite allows 500).
+const CLASHING_PER_STATEMENT: usize = 128;
+
+/// [`invoices_clashing`] for many invoices at once (`(client_id, number, payment reference)`):
+/// every invoice that holds one of the numbers or references (one found twice is there twice).
+/// A statement per [`CLASHING_PER_STATEMENT`], each looking for a power of two of them (the
+/// last looked for again to fill it): a group's creates in one statement, of at most eight
+/// texts. Each probe is the one of [`CLASHING`]: a unique index by its whole key.
+pub async fn invoices_clashing_many(
+    mut c: Scoped<'_>,
+    keys: &[(i64, i64, String)],
+) -> Result<Vec<InvoiceRecord>> {
+    let space = c.space();
+    let anonymous = !postgres(&c);
+    let mut found = Vec::new();
+    for chunk in keys.chunks(CLASHING_PER_STATEMENT) {
+        let n = chunk.len().next_power_of_two();
+        let sql = clashing_statement(anonymous, n);
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+        let last = chunk.last().into_iter().cycle();
+        for (client_id, number, reference) in chunk.iter().chain(last).take(n) {
+            query = query
+                .bind(space)
+                .bind(*client_id)
+                .bind(*number)
+                .bind(space)
+                .bind(reference.as_str());
+        }
+        found.extend(invoices_of(&query.fetch_all(&mut *c).await?)?);
+    }
+    Ok(found)
+}
+
+/// The statement of [`invoices_clashing_many`] for `n` invoices: per invoice, its number's
+/// probe then its reference's, five values bound (anonymous on SQLite, as [`placeholders`]).
+fn clashing_statement(anonymous: bool, n: usize) -> String {
+    let mut next = 0;
+    let mut value = || {
+        next += 1;
+        if anonymous {
+            "?".to_string()
+        } else {
+            format!("${next}")
+        }
+    };
+    let probes: Vec<String> = (0..n)
+        .map(|_| {
+            format!(
+                "SELECT body, distribution_status, invoice_status FROM invoices WHERE space = {} AND client_id = {} AND number = {}
+                 UNION ALL
+                 SELECT body, distribution_status, invoice_status FROM invoices WHERE space = {} AND payment_reference = {}",
+                value(),
+                value(),
+                value(),
+                value(),
+                value()
+            )
+        })
+        .collect();
+    probes.join("\n UNION ALL\n ")
+}
+
 /// Inserts or updates an invoice, with the columns it is found by, and keeps the counts of
 /// distributions in step.
 pub async fn put_invoice(c: Scoped<'_>, invoice: &InvoiceRecord) -> Result<()> {
@@ -3081,6 +3144,7 @@ mod tests {
         }
         let numbered = invoices_numbered(100);
         let numbers: Vec<String> = (2..102).map(|n| (n * 2).to_string()).collect();
+        let clashing = clashing_statement(false, 4);
         // A page of 100 of the big client's month (page 3) and a lookup by number, each as
         // the distribution operations ask for them, at the caller's clock.
         let month = DateWindow {
@@ -3130,11 +3194,16 @@ mod tests {
             (lookup.0.as_str(), lookup.1),
             (lookup_statement(8), lookups.join(", ")),
             (pages_statement(8), pages.join(", ")),
+            (
+                clashing.as_str(),
+                "0, 1000, 4, 0, 'r77', 0, 1001, 5, 0, 'r5', 1, 1000, 6, 1, 'r6', 0, 1000, 99999, 0, 'none'"
+                    .to_string(),
+            ),
         ];
-        // The clash check runs in a write transaction, with every plan allowed (as
+        // The clash checks run in a write transaction, with every plan allowed (as
         // `Db::begin_write` sets); the reads with the connection's own settings.
         let planner = |i: usize| {
-            if i == 0 {
+            if i == 0 || i == 6 {
                 crate::store::EVERY_PLAN
             } else {
                 crate::store::INDEX_PATHS_ONLY
@@ -3224,6 +3293,11 @@ mod tests {
                     plan.contains("Index Scan using invoices_by_number on invoices"),
                     "{mode}:\n{plan}"
                 );
+                assert!(!plan.contains("SubPlan"), "{mode}:\n{plan}");
+            }
+            if *i == 6 {
+                // The clash checks of four creates: each probe by a unique index, once.
+                assert_eq!(plan.matches("Index Scan").count(), 8, "{mode}:\n{plan}");
                 assert!(!plan.contains("SubPlan"), "{mode}:\n{plan}");
             }
             if *i == 3 {

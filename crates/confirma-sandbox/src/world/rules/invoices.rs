@@ -63,6 +63,25 @@ pub struct NewInvoice {
     pub answer: types::CreateInvoiceResponse,
 }
 
+/// The payment reference of the client's invoice `number`: the one it gave (normalized), or the
+/// one made of the client's prefix and the number.
+pub fn payment_reference(given: Option<&str>, number: i64, client: &ClientRecord) -> String {
+    match given {
+        Some(given) => normalized_reference(given),
+        None => finnish_reference(&format!("{}{number}", client.payment_reference_prefix)),
+    }
+}
+
+/// The payment reference a request gives, as given (not yet checked or normalized).
+pub fn given_reference(request: &types::SalesInvoiceRequest) -> Option<String> {
+    request
+        .invoice
+        .references
+        .as_ref()
+        .and_then(|r| r.payment.as_ref())
+        .map(|p| p.to_string())
+}
+
 /// The request's own data: every problem at once, as a 400.
 pub fn check(
     request: &types::SalesInvoiceRequest,
@@ -92,11 +111,7 @@ pub fn check(
             "is not a valid Finnish business ID",
         ));
     }
-    let given_reference = invoice
-        .references
-        .as_ref()
-        .and_then(|r| r.payment.as_ref())
-        .map(|p| p.to_string());
+    let given_reference = given_reference(request);
     if let Some(reference) = &given_reference
         && !payment_reference_valid(reference)
     {
@@ -117,13 +132,9 @@ pub fn check(
         return Err(Refusal::invalid("The invoice is invalid.", problems));
     }
     let invoice_type = header.type_.map_or(InvoiceType::Invoice, Into::into);
-    let prefix = &client.payment_reference_prefix;
     Ok(Checked {
         invoice_type,
-        payment_reference: match &given_reference {
-            Some(given) => normalized_reference(given),
-            None => finnish_reference(&format!("{prefix}{}", header.number)),
-        },
+        payment_reference: payment_reference(given_reference.as_deref(), header.number, client),
         reference_given: given_reference.is_some(),
         credits: (invoice_type == InvoiceType::CreditNote)
             .then(|| {
