@@ -133,9 +133,26 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for ErrorFormat<S> {
         Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 
-    // One contiguous write per answer head, so that a bare answer is seen whole.
+    /// A bare answer of hyper's is its head alone, the first part of a vectored write: written
+    /// as [`ErrorFormat::poll_write`] writes it. Any other goes out as it came, so that a page's
+    /// parts are not copied into one buffer first.
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let first = bufs
+            .iter()
+            .find(|b| !b.is_empty())
+            .map_or(&[][..], |b| &b[..]);
+        if self.pending.is_some() || replacement(first).is_some() {
+            return self.poll_write(cx, first);
+        }
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
     fn is_write_vectored(&self) -> bool {
-        false
+        self.inner.is_write_vectored()
     }
 }
 

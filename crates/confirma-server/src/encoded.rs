@@ -3,17 +3,23 @@
 //! row) answers a page by joining stored bytes instead of decoding and encoding every record.
 //! The success variant of every response enum has an `…Encoded` twin that carries one.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
+use axum::body::{Body, Bytes};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use http_body::{Frame, SizeHint};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-/// The JSON encoding of a `T`, exactly as `serde_json` encodes it.
+/// The JSON encoding of a `T`, exactly as `serde_json` encodes it: one or more parts, sent one
+/// after the other.
 pub struct Encoded<T> {
-    bytes: Vec<u8>,
+    parts: Vec<Bytes>,
     of: PhantomData<fn() -> T>,
 }
 
@@ -21,7 +27,7 @@ impl<T: Serialize + DeserializeOwned> Encoded<T> {
     /// `value`, encoded.
     pub fn of(value: &T) -> Result<Self, serde_json::Error> {
         Ok(Self {
-            bytes: serde_json::to_vec(value)?,
+            parts: vec![serde_json::to_vec(value)?.into()],
             of: PhantomData,
         })
     }
@@ -31,8 +37,16 @@ impl<T: Serialize + DeserializeOwned> Encoded<T> {
     /// encodes to the very same bytes, so that an answer from stored bytes is byte for byte the
     /// answer the typed path gives.
     pub fn stored(bytes: Vec<u8>) -> Self {
+        Self::stored_parts(vec![bytes.into()])
+    }
+
+    /// [`Encoded::stored`] of the parts one after the other, each sent as it is: a page's
+    /// records joined by the database go out without being copied into a body of their own
+    /// (the connection writes the parts with one vectored write).
+    pub fn stored_parts(parts: Vec<Bytes>) -> Self {
         #[cfg(debug_assertions)]
         {
+            let bytes = parts.concat();
             let decoded: T = serde_json::from_slice(&bytes).unwrap_or_else(|e| {
                 panic!(
                     "stored bytes are not a {}: {e}: {}",
@@ -50,33 +64,69 @@ impl<T: Serialize + DeserializeOwned> Encoded<T> {
             );
         }
         Self {
-            bytes,
+            parts,
             of: PhantomData,
         }
     }
 }
 
 impl<T> Encoded<T> {
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.bytes
+    /// The encoding, its parts joined.
+    pub fn to_vec(&self) -> Vec<u8> {
+        self.parts.concat()
     }
 
     /// The answer with these bytes as its JSON body.
     pub fn into_response_with(self, status: u16) -> Response {
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (
-            status,
-            [(header::CONTENT_TYPE, "application/json")],
-            self.bytes,
-        )
-            .into_response()
+        let mut parts = self.parts;
+        parts.retain(|part| !part.is_empty());
+        let body = match <[Bytes; 1]>::try_from(parts) {
+            Ok([bytes]) => Body::from(bytes),
+            Err(parts) => Body::new(Parts {
+                remaining: parts.iter().map(|p| p.len() as u64).sum(),
+                parts: parts.into(),
+            }),
+        };
+        (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+    }
+}
+
+/// A body of parts known in advance, each a frame, of an exact size (so that the answer has a
+/// `Content-Length`, as one of a single part has).
+struct Parts {
+    parts: VecDeque<Bytes>,
+    remaining: u64,
+}
+
+impl http_body::Body for Parts {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let part = self.parts.pop_front();
+        if let Some(part) = &part {
+            self.remaining -= part.len() as u64;
+        }
+        Poll::Ready(part.map(|part| Ok(Frame::data(part))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.parts.is_empty()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.remaining)
     }
 }
 
 impl<T> Clone for Encoded<T> {
     fn clone(&self) -> Self {
         Self {
-            bytes: self.bytes.clone(),
+            parts: self.parts.clone(),
             of: PhantomData,
         }
     }
@@ -84,14 +134,14 @@ impl<T> Clone for Encoded<T> {
 
 impl<T> PartialEq for Encoded<T> {
     fn eq(&self, other: &Self) -> bool {
-        self.bytes == other.bytes
+        self.to_vec() == other.to_vec()
     }
 }
 
 impl<T> fmt::Debug for Encoded<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("Encoded")
-            .field(&String::from_utf8_lossy(&self.bytes))
+            .field(&String::from_utf8_lossy(&self.to_vec()))
             .finish()
     }
 }
@@ -114,8 +164,37 @@ mod tests {
     fn stored_bytes_that_are_the_encoding_are_sent_as_they_are() {
         let bytes = serde_json::to_vec(&meta()).unwrap();
         let stored = Encoded::<PageMeta>::stored(bytes.clone());
-        assert_eq!(stored.as_bytes(), bytes.as_slice());
+        assert_eq!(stored.to_vec(), bytes);
         assert_eq!(stored, Encoded::of(&meta()).unwrap());
+    }
+
+    /// Parts go out one after the other as one body of their exact size (a `Content-Length`);
+    /// an empty part is left out.
+    #[tokio::test]
+    async fn stored_parts_are_sent_one_after_the_other_with_their_size() {
+        use axum::body::Bytes;
+        use http_body::Body as _;
+        use http_body_util::BodyExt;
+
+        let whole = serde_json::to_vec(&meta()).unwrap();
+        let parts: Vec<Bytes> = vec![
+            Bytes::copy_from_slice(&whole[..5]),
+            Bytes::new(),
+            Bytes::copy_from_slice(&whole[5..20]),
+            Bytes::copy_from_slice(&whole[20..]),
+        ];
+        let stored = Encoded::<PageMeta>::stored_parts(parts);
+        assert_eq!(stored, Encoded::of(&meta()).unwrap());
+        let body = stored.into_response_with(200).into_body();
+        assert_eq!(body.size_hint().exact(), Some(whole.len() as u64));
+        let mut frames = 0;
+        let mut sent = Vec::new();
+        let mut body = std::pin::pin!(body);
+        while let Some(frame) = body.frame().await {
+            sent.extend_from_slice(&frame.unwrap().into_data().unwrap());
+            frames += 1;
+        }
+        assert_eq!((frames, sent), (3, whole));
     }
 
     #[test]

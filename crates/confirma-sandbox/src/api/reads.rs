@@ -2,6 +2,7 @@
 //! wire, all in one read transaction. (Fetching unfetched settlements also records the fetch, so
 //! it is a change.)
 
+use axum::body::Bytes;
 use confirma_server::{self as server, ApiError, Encoded, types};
 
 use super::SandboxApi;
@@ -95,18 +96,14 @@ impl SandboxApi {
             let meta = serde_json::to_string(&meta(stored.count, stored.total)?)
                 .map_err(|_| ApiError::internal())?;
             // The fields in the order the generated type encodes them (debug builds check),
-            // the records copied once into a body of its final size: `format!` grew it as it
-            // wrote, copying a page's 25 kB again and again (5% of the samples of a page
-            // workload on PostgreSQL, `perf`).
-            let (head, middle, tail) = (&b"{\"data\":["[..], &b"],\"meta\":"[..], b'}');
-            let mut body =
-                Vec::with_capacity(head.len() + stored.items.len() + middle.len() + meta.len() + 1);
-            body.extend_from_slice(head);
-            body.extend_from_slice(stored.items.as_bytes());
-            body.extend_from_slice(middle);
-            body.extend_from_slice(meta.as_bytes());
-            body.push(tail);
-            Ok(Encoded::stored(body))
+            // the records sent as the database joined them, between the parts before and after
+            // (one vectored write): copying a page's 25 kB into a body, and that body into the
+            // connection's buffer, took 9% of the sandbox's CPU under pages on SQLite (`perf`).
+            Ok(Encoded::stored_parts(vec![
+                Bytes::from_static(b"{\"data\":["),
+                Bytes::from(stored.items),
+                Bytes::from(format!("],\"meta\":{meta}}}")),
+            ]))
         };
         // One statement, on the day the caller's token was checked at, while the clock is
         // still there; else a read transaction on the clock it finds.

@@ -469,7 +469,14 @@ async fn stored_answers_equal_the_documents_after(days: i64, shown: &str) {
                 .await
                 .unwrap();
             assert_eq!(answer.status(), 200, "{query}");
-            all.push((query, answer.text().await.unwrap()));
+            // Sent in parts (the stored records between the rest), yet of a stated length.
+            let length: Option<usize> = answer
+                .headers()
+                .get("content-length")
+                .and_then(|v| v.to_str().ok()?.parse().ok());
+            let text = answer.text().await.unwrap();
+            assert_eq!(length, Some(text.len()), "{query}: Content-Length");
+            all.push((query, text));
         }
         all
     };
