@@ -449,6 +449,10 @@ async fn apply_group(
                 if unclean {
                     return Err(Failure::Internal);
                 }
+                // What it learnt it read (what it held is forgotten, and writing what the
+                // changes before it held forgot what that changed): the next create need not
+                // look again for what the group's creates looked for together.
+                entry.remembered = learnt;
                 continue;
             }
             if let Ran::StorageFailed(fault) = ran {

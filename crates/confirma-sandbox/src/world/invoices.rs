@@ -130,9 +130,15 @@ impl World<'_> {
         {
             self.write_pending().await?;
         }
-        let (same_number, same_reference) = self
-            .clashing(client_id, number, &checked.payment_reference)
-            .await?;
+        // A credit note writes the invoice it credits: what it would look for together with
+        // the group's later creates would be forgotten at once.
+        let (same_number, same_reference) = if checked.credits.is_some() {
+            tables::invoices_clashing(self.db(), client_id, number, &checked.payment_reference)
+                .await?
+        } else {
+            self.clashing(client_id, number, &checked.payment_reference)
+                .await?
+        };
         let legacy = match &same_number {
             Some(stored) if stored.needs_legacy_digest() => Some(legacy_digest(request)?),
             _ => None,
