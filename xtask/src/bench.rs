@@ -494,7 +494,7 @@ struct Report {
     /// The same creates right after the advance, before PostgreSQL was settled (autovacuum
     /// cleaning up after the advance, checkpoints).
     create_after_advance: Option<Load>,
-    /// How long `VACUUM (ANALYZE)` and `CHECKPOINT` took between those creates and `create`.
+    /// How long `VACUUM (ANALYZE)` took between those creates and `create`.
     settle_seconds: Option<f64>,
     /// The CPU time the sandbox and PostgreSQL took over the lookups and over the pages.
     lookup_cpu: Option<Cpu>,
@@ -1003,13 +1003,14 @@ fn measure_sandbox(
     )?);
     if let Some(url) = settle {
         // As pgbench does before it measures: what the advance left for autovacuum (it updated
-        // every invoice) is cleaned up first, and a checkpoint taken, so that the creates below
-        // meet a database in a known state instead of whichever part of autovacuum's and the
-        // checkpointer's work falls into their seconds (the creates above show that part).
-        eprintln!("bench: {name}: VACUUM (ANALYZE) and CHECKPOINT");
+        // every invoice) is cleaned up first, so that the creates below meet a database in a
+        // known state instead of whichever part of autovacuum's work falls into their seconds
+        // (the creates above show that part). No `CHECKPOINT`: the next one would begin with
+        // the creates, and each page they first touch after it is written whole to the WAL.
+        eprintln!("bench: {name}: VACUUM (ANALYZE)");
         let started = Instant::now();
-        run_command(Command::new("psql").args([url, "-qc", "VACUUM (ANALYZE)", "-c", "CHECKPOINT"]))
-            .context("settling PostgreSQL before the creates (CHECKPOINT needs a superuser or pg_checkpoint)")?;
+        run_command(Command::new("psql").args([url, "-qc", "VACUUM (ANALYZE)"]))
+            .context("settling PostgreSQL before the creates")?;
         report.settle_seconds = Some(started.elapsed().as_secs_f64());
     }
     eprintln!("bench: {name}: creates");
@@ -1412,7 +1413,7 @@ fn creates_after_advance(out: &mut String, targets: &[(&str, &Report)]) {
     let _ = writeln!(
         out,
         "The creates above were measured after the 18-day advance below, and on PostgreSQL after \
-         `VACUUM (ANALYZE)` and `CHECKPOINT` (as pgbench settles its tables before it measures): \
+         `VACUUM (ANALYZE)` (as pgbench vacuums its tables before it measures): \
          the advance updated every invoice, and autovacuum visits those tables within a minute of \
          it. The same creates right after the advance, before that:\n\n\
          | target | req/s | p50 ms | p99 ms | errors | settling took s |\n|---|---:|---:|---:|---:|---:|"
