@@ -1,8 +1,7 @@
 //! The one path every change takes: changes queue for the writer task, which applies them in
 //! groups, each group one transaction and each change a savepoint within it. A refused (or
 //! panicking) change is rolled back alone; the others commit together, and every caller is
-//! answered only once the transaction holding its change has committed (on SQLite, once the log
-//! holding it is synced, beside the next group's work: [`crate::store::wal`]). The creates of a group
+//! answered only once the transaction holding its change has committed. The creates of a group
 //! hold their new rows back ([`crate::world::Pending`]) and take a savepoint only if they write
 //! anything else, so that a group of creates costs one lookup each and a few multi-row
 //! statements in all; a storage failure of a create without a savepoint fails its group. So every acknowledged
@@ -24,7 +23,6 @@ use crate::credentials::Credentials;
 use crate::health::Health;
 use crate::spaces::Spaces;
 use crate::store::Db;
-use crate::store::wal::LogSync;
 use crate::world::{
     Change, Failure, Genesis, Pending, Probe, Remembered, SpaceId, State, StorageFault,
     StorageKind, World, unknown_token,
@@ -152,23 +150,7 @@ impl Writer {
     ) -> std::io::Result<(Self, Stopped)> {
         let (queue, jobs) = mpsc::unbounded_channel();
         let within = db.timeout() + db.timeout() / 2;
-        let log_sync = match db.log_sync() {
-            Some(sync) => Some(LogSync::start(sync, {
-                let health = health.clone();
-                move |groups: Vec<Vec<Box<dyn Job>>>, error| {
-                    let failed = error.map(|e| {
-                        let fault = StorageFault::from(e);
-                        health.failed(&fault);
-                        Failure::Storage(fault)
-                    });
-                    for job in groups.into_iter().flatten() {
-                        job.answer(failed.clone());
-                    }
-                }
-            })?),
-            None => None,
-        };
-        let task = run(db, spaces, credentials, health, jobs, log_sync);
+        let task = run(db, spaces, credentials, health, jobs);
         let (started, start) = std::sync::mpsc::sync_channel(1);
         let (stopped, stop) = oneshot::channel();
         std::thread::Builder::new()
@@ -243,7 +225,6 @@ async fn run(
     credentials: Arc<Credentials>,
     health: Arc<Health>,
     mut jobs: mpsc::UnboundedReceiver<Box<dyn Job>>,
-    log_sync: Option<LogSync<Vec<Box<dyn Job>>>>,
 ) {
     let mut conn = None;
     // The group's deadline: past the storage's own timeouts (which say more precisely what is
@@ -318,18 +299,10 @@ async fn run(
                 Some(failure)
             }
         };
-        match (failed, &log_sync) {
-            // Answered once the log holding the group is on the disk.
-            (None, Some(log)) => log.committed(group),
-            (failed, _) => {
-                for job in group {
-                    job.answer(failed.clone());
-                }
-            }
+        for job in group {
+            job.answer(failed.clone());
         }
     }
-    // What is still being synced is answered before the writer reports it stopped.
-    drop(log_sync);
 }
 
 /// What a committed group left in one space.

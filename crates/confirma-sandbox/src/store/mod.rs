@@ -3,7 +3,7 @@
 //! transactions the sandbox reads and writes in.
 //!
 //! One code path serves both backends through sqlx's `Any` driver: an embedded SQLite file (WAL,
-//! every commit synced before it is answered, [`wal`]) by default, or a PostgreSQL database (`--database-url`) that several
+//! `synchronous=FULL`) by default, or a PostgreSQL database (`--database-url`) that several
 //! sandbox processes share. One process owns an SQLite file (a lock file beside it); on
 //! PostgreSQL every write transaction takes one advisory lock first, so that writes from all
 //! processes apply one at a time, each seeing everything committed before it.
@@ -19,7 +19,6 @@ use sqlx::{Any, AnyConnection, Connection, Row, Transaction};
 pub mod batch;
 pub mod documents;
 mod pool;
-pub mod wal;
 
 pub use pool::{Conn, connection_lost};
 
@@ -360,24 +359,16 @@ impl Db {
         let options: AnyConnectOptions = url.parse()?;
         let sqlite = !location.is_postgres();
         // What survives a crash: everything acknowledged, except for a sandbox in memory.
-        // The writer's connection commits without waiting for the disk: the writer syncs the
-        // log itself, beside its next group's work, and answers a group once the log holding it
-        // is synced ([`wal::LogSync`]). The other connections write little (a space's rows
-        // removed in the background) and wait for their own syncs.
-        let (synchronous, writer_synchronous) = if location == Location::Memory {
-            ("OFF", "OFF")
+        let synchronous = if location == Location::Memory {
+            "OFF"
         } else {
-            ("FULL", "NORMAL")
+            "FULL"
         };
         let timeout_ms = limits.timeout.as_millis();
-        let sqlite_settings = |synchronous: &str| {
+        let settings = if sqlite {
             format!(
                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA busy_timeout = {timeout_ms}; PRAGMA cache_size = -16000;"
             )
-        };
-        let writer_settings = sqlite_settings(writer_synchronous);
-        let settings = if sqlite {
-            sqlite_settings(synchronous)
         } else {
             // Every read is written for an index path, as SQLite plans it (`tables.rs`); left
             // to its statistics, PostgreSQL changes a page's plan when autovacuum first
@@ -391,7 +382,7 @@ impl Db {
                 "SET statement_timeout = {timeout_ms}; SET jit = off; {WRITE_BACK}; {INDEX_PATHS_ONLY}"
             )
         };
-        let manager = |runtime, settings: &String| pool::Manager {
+        let manager = |runtime| pool::Manager {
             options: options.clone(),
             settings: settings.clone(),
             postgres: !sqlite,
@@ -402,15 +393,11 @@ impl Db {
         // (its backends competing for the same cores) alternating runs measured lookups 3% and
         // pages 6% slower, and their p99 20% to twice as long.
         let pool = pool::build(
-            manager(Some(tokio::runtime::Handle::current()), &settings),
+            manager(Some(tokio::runtime::Handle::current())),
             8,
             limits.timeout,
         );
-        let writes = pool::build(
-            manager(None, if sqlite { &writer_settings } else { &settings }),
-            1,
-            limits.timeout,
-        );
+        let writes = pool::build(manager(None), 1, limits.timeout);
         let db = Self {
             pool,
             writes,
@@ -514,17 +501,6 @@ impl Db {
     /// most the storage timeout.
     pub async fn connection(&self) -> Result<Conn, sqlx::Error> {
         pool::get(&self.pool).await
-    }
-
-    /// On an SQLite file, how the writer makes its commits durable: its connection commits
-    /// into the write-ahead log without syncing it (`synchronous = NORMAL`), and this syncs the
-    /// log, on a thread beside the writer ([`wal::LogSync`]). `None` where the writer's commits
-    /// are synced as they are made (PostgreSQL) or never (a sandbox in memory).
-    pub fn log_sync(&self) -> Option<impl FnMut() -> std::io::Result<()> + Send + 'static> {
-        match &self.location {
-            Location::File(path) => Some(wal::sync_log(path)),
-            Location::Memory | Location::Postgres(_) => None,
-        }
     }
 
     /// The writer's connection, made on the writer's runtime (on the terms of

@@ -153,7 +153,12 @@ impl From<sqlx::Error> for StorageFault {
     fn from(error: sqlx::Error) -> Self {
         let kind = match &error {
             sqlx::Error::Database(e) => e.code().map_or(StorageKind::Other, |c| kind_of_code(&c)),
-            sqlx::Error::Io(e) => kind_of_io(e).unwrap_or(StorageKind::ConnectionLost),
+            sqlx::Error::Io(e) => match e.kind() {
+                std::io::ErrorKind::StorageFull => StorageKind::DiskFull,
+                std::io::ErrorKind::ReadOnlyFilesystem => StorageKind::ReadOnly,
+                std::io::ErrorKind::TimedOut => StorageKind::Timeout,
+                _ => StorageKind::ConnectionLost,
+            },
             sqlx::Error::PoolTimedOut => StorageKind::Timeout,
             sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed | sqlx::Error::Protocol(_) => {
                 StorageKind::ConnectionLost
@@ -166,26 +171,6 @@ impl From<sqlx::Error> for StorageFault {
             crate::store::connection_lost();
         }
         Self::new(kind, error.to_string())
-    }
-}
-
-impl From<&std::io::Error> for StorageFault {
-    /// A failure of the database's own files (syncing SQLite's log, [`crate::store::wal`]).
-    fn from(error: &std::io::Error) -> Self {
-        Self::new(
-            kind_of_io(error).unwrap_or(StorageKind::Other),
-            error.to_string(),
-        )
-    }
-}
-
-/// The kind of an I/O failure, where its error kind tells one.
-fn kind_of_io(error: &std::io::Error) -> Option<StorageKind> {
-    match error.kind() {
-        std::io::ErrorKind::StorageFull => Some(StorageKind::DiskFull),
-        std::io::ErrorKind::ReadOnlyFilesystem => Some(StorageKind::ReadOnly),
-        std::io::ErrorKind::TimedOut => Some(StorageKind::Timeout),
-        _ => None,
     }
 }
 
