@@ -19,6 +19,9 @@ use serde_json::{Value, json};
 
 use crate::profile::{Profiler, Recording};
 
+mod pressure;
+use pressure::Stall;
+
 /// What one run measures, from the command line.
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -87,6 +90,8 @@ struct Server {
     child: Child,
     /// Records the server under each workload, as `<prefix>-<workload>.svg`.
     profile: Option<(Rc<Profiler>, &'static str)>,
+    /// How much the machine stalled over each workload measured, in order.
+    stalls: std::cell::RefCell<Vec<(String, Stall)>>,
 }
 
 impl Drop for Server {
@@ -135,15 +140,25 @@ impl Server {
             base: base.with_context(|| format!("{name} printed no address"))?,
             child,
             profile: None,
+            stalls: Default::default(),
         })
     }
 
     /// Runs `workload`, recorded when this server is profiled.
     fn measure<T>(&self, workload: &str, run: impl FnOnce() -> Result<T>) -> Result<T> {
         let recording = self.start_recording(workload)?;
+        let pressure = pressure::Snapshot::now();
         let result = run();
+        self.note_stall(workload, pressure);
         self.stop_recording(recording);
         result
+    }
+
+    /// Keeps how much the machine stalled over `workload`, which began at `since`.
+    fn note_stall(&self, workload: &str, since: Option<pressure::Snapshot>) {
+        if let Some(stall) = since.and_then(|s| s.stall_since()) {
+            self.stalls.borrow_mut().push((workload.to_string(), stall));
+        }
     }
 
     /// Starts recording `workload` when this server is profiled.
@@ -506,6 +521,8 @@ struct Report {
     database_mib: Option<f64>,
     /// The same validate and create workloads through the validating proxy in front of it.
     proxied: Option<Proxied>,
+    /// How much the machine stalled over each workload, in the order measured.
+    stalls: Vec<(String, Stall)>,
     spaces: Option<SpacesMeasured>,
 }
 
@@ -611,12 +628,13 @@ fn read_workloads(server: &Server, key: &str, seconds: u64, seeded: &Seeded) -> 
 
 fn create_workload(
     server: &Server,
+    workload: &str,
     key: &str,
     seconds: u64,
     work: &Path,
     base: u64,
 ) -> Result<Load> {
-    server.measure("create", || {
+    server.measure(workload, || {
         wrk(
             &server.base,
             "create.lua",
@@ -707,6 +725,7 @@ fn advance(server: &Server, key: &str, work: &Path) -> Result<Advance> {
     }));
     std::thread::sleep(Duration::from_millis(500));
     let recording = server.start_recording("advance");
+    let pressure = pressure::Snapshot::now();
     let started = Instant::now();
     let answer = curl(
         "POST",
@@ -716,6 +735,7 @@ fn advance(server: &Server, key: &str, work: &Path) -> Result<Advance> {
     );
     let seconds = started.elapsed().as_secs_f64();
     done.store(true, std::sync::atomic::Ordering::SeqCst);
+    server.note_stall("advance", pressure);
     match recording {
         Ok(recording) => server.stop_recording(recording),
         Err(err) => eprintln!("bench: {err:#}"),
@@ -873,7 +893,7 @@ fn replica_scaling(
         )
     };
     let (one, two) = (token(&made(&a)?)?, token(&made(&b)?)?);
-    let alone = create_workload(&a, &one, seconds, work, BASE * 5)?;
+    let alone = create_workload(&a, "create", &one, seconds, work, BASE * 5)?;
     let env_a = create_env(&one, work, BASE * 6);
     let base_b = b.base.clone();
     let env_b = create_env(&two, work, BASE * 6);
@@ -996,6 +1016,7 @@ fn measure_sandbox(
     eprintln!("bench: {name}: creates right after the advance");
     report.create_after_advance = Some(create_workload(
         &server,
+        "create-after-advance",
         &seeded.big_token,
         options.seconds,
         work,
@@ -1016,6 +1037,7 @@ fn measure_sandbox(
     eprintln!("bench: {name}: creates");
     report.create = Some(create_workload(
         &server,
+        "create",
         &seeded.big_token,
         options.seconds,
         work,
@@ -1029,6 +1051,7 @@ fn measure_sandbox(
         )?);
     }
     report.peak_rss_mib = server.peak_rss_mib();
+    report.stalls = server.stalls.take();
     drop(server);
     report.database_mib = size();
     eprintln!("bench: {name}: restart");
@@ -1084,7 +1107,14 @@ fn through_proxy(
             options.seconds,
             &[("BENCH_KEY", seeded.big_token.clone())],
         )?;
-        let create = create_workload(proxy, &seeded.big_token, options.seconds, work, numbers)?;
+        let create = create_workload(
+            proxy,
+            "create",
+            &seeded.big_token,
+            options.seconds,
+            work,
+            numbers,
+        )?;
         Ok((validate, create))
     };
     let mut command = Command::new(binary);
@@ -1143,12 +1173,14 @@ fn measure_peer(server: Server, key: &str, options: &Options, work: &Path) -> Re
     let mut report = read_workloads(&server, key, options.seconds, &seeded)?;
     report.create = Some(create_workload(
         &server,
+        "create",
         key,
         options.seconds,
         work,
         BASE * 3,
     )?);
     report.peak_rss_mib = server.peak_rss_mib();
+    report.stalls = server.stalls.take();
     drop(server);
     Ok(report)
 }
@@ -1407,6 +1439,36 @@ fn read_cpu(out: &mut String, targets: &[(&str, &Report)], prism: Option<&Report
     let _ = writeln!(out);
 }
 
+/// How much the machine stalled over each target's workloads.
+fn stalls(out: &mut String, targets: &[(&str, &Report)]) {
+    use std::fmt::Write;
+    let _ = writeln!(
+        out,
+        "## How much the machine stalled\n\n\
+         The share of each workload's time in which tasks on this machine waited (Linux's \
+         pressure stall information, `/proc/pressure`): on I/O, some of them (`io some`) or every \
+         one that could run (`io full`), on memory, and on the CPU (some task ready to run found \
+         both cores taken: high whenever a workload keeps them busy). A number measured while \
+         the disk stalled tells of the disk as much as of the code.\n\n\
+         | target | workload | io some | io full | memory some | cpu some |\n|---|---|---:|---:|---:|---:|"
+    );
+    let percent = |share: f64| format!("{:.0}%", share * 100.0);
+    for (name, r) in targets {
+        for (workload, stall) in &r.stalls {
+            let _ = writeln!(
+                out,
+                "| {name} | {} | {} | {} | {} | {} |",
+                workload.replace('-', " "),
+                percent(stall.io_some),
+                percent(stall.io_full),
+                percent(stall.memory_some),
+                percent(stall.cpu_some),
+            );
+        }
+    }
+    let _ = writeln!(out);
+}
+
 /// The creates of each sandbox right after its advance, beside those measured once it settled.
 fn creates_after_advance(out: &mut String, targets: &[(&str, &Report)]) {
     use std::fmt::Write;
@@ -1509,6 +1571,7 @@ fn report(options: &Options, server: &str, targets: &[(&str, &Report)]) -> Strin
         }
     }
     read_cpu(&mut out, targets, prism);
+    stalls(&mut out, targets);
     let _ = writeln!(
         out,
         "Prism and the ceiling answer without state: their createInvoice is not durable and Prism's \
