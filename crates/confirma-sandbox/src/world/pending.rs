@@ -71,7 +71,7 @@ impl Pending {
         if self.is_empty() {
             return Ok(());
         }
-        tables::put_invoices(Scoped { c: &mut *c, space }, &self.invoices).await?;
+        tables::insert_new_invoices(Scoped { c: &mut *c, space }, &self.invoices).await?;
         tables::insert_cases(Scoped { c, space }, &self.cases).await?;
         *self = Self::default();
         Ok(())

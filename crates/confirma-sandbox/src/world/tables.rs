@@ -749,7 +749,34 @@ pub async fn put_invoice(c: Scoped<'_>, invoice: &InvoiceRecord) -> Result<()> {
 /// [`put_invoice`] for many invoices at once: a statement per chunk of [`statements`] for the
 /// invoices and for the counts of their distributions. When an invoice appears
 /// more than once, its last version is the one written.
-pub async fn put_invoices(mut c: Scoped<'_>, invoices: &[InvoiceRecord]) -> Result<()> {
+pub async fn put_invoices(c: Scoped<'_>, invoices: &[InvoiceRecord]) -> Result<()> {
+    write_invoices(c, invoices, Written::Put).await
+}
+
+/// [`put_invoices`] for invoices no stored invoice shares a key with (a group's held creates,
+/// [`super::Pending`]): a clash is a failure of the statement, after which the caller must give
+/// up its transaction. On SQLite the statement says so (`OR FAIL`), so that SQLite keeps no
+/// statement journal to undo part of it: with the default (`ABORT`) a statement that inserts
+/// many rows copies every page it changes first, in case a later row fails.
+pub async fn insert_new_invoices(c: Scoped<'_>, invoices: &[InvoiceRecord]) -> Result<()> {
+    write_invoices(c, invoices, Written::New).await
+}
+
+/// SQLite's conflict clause for a statement of many new rows: a clash fails the statement
+/// where it stands, its earlier rows kept, instead of undoing them (`ABORT`, the default, for
+/// which SQLite journals every page the statement changes). Its caller gives up the transaction.
+const OR_FAIL: &str = " OR FAIL";
+
+/// How [`write_invoices`] meets an invoice already stored under the same key.
+#[derive(Clone, Copy, PartialEq)]
+enum Written {
+    /// Overwrites it.
+    Put,
+    /// Fails: every invoice is new.
+    New,
+}
+
+async fn write_invoices(mut c: Scoped<'_>, invoices: &[InvoiceRecord], how: Written) -> Result<()> {
     let space = c.space();
     let mut last = BTreeMap::new();
     for invoice in invoices {
@@ -798,13 +825,20 @@ pub async fn put_invoices(mut c: Scoped<'_>, invoices: &[InvoiceRecord]) -> Resu
         }
         query.execute(&mut *c).await?;
     }
-    for chunk in statements(&invoices) {
-        let sql = format!(
-            "INSERT INTO invoices (space, client_id, number, invoice_day, payment_reference, distribute_us, overdue_day, distribution_status, distribution_method, body, distribution_json, invoice_status)
-             VALUES {}
-             ON CONFLICT (space, client_id, number) DO UPDATE SET distribute_us = excluded.distribute_us, overdue_day = excluded.overdue_day,
+    let (or_fail, upsert) = match (how, postgres(&c)) {
+        (Written::Put, _) => (
+            "",
+            " ON CONFLICT (space, client_id, number) DO UPDATE SET distribute_us = excluded.distribute_us, overdue_day = excluded.overdue_day,
                distribution_status = excluded.distribution_status, distribution_method = excluded.distribution_method, body = excluded.body,
                distribution_json = excluded.distribution_json, invoice_status = excluded.invoice_status",
+        ),
+        (Written::New, true) => ("", ""),
+        (Written::New, false) => (OR_FAIL, ""),
+    };
+    for chunk in statements(&invoices) {
+        let sql = format!(
+            "INSERT{or_fail} INTO invoices (space, client_id, number, invoice_day, payment_reference, distribute_us, overdue_day, distribution_status, distribution_method, body, distribution_json, invoice_status)
+             VALUES {}{upsert}",
             placeholders(&c, chunk.len(), 12)
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
@@ -1778,8 +1812,11 @@ pub async fn insert_case(c: Scoped<'_>, case: &CaseRecord) -> Result<()> {
 pub async fn insert_cases(mut c: Scoped<'_>, cases: &[CaseRecord]) -> Result<()> {
     let cases: Vec<&CaseRecord> = cases.iter().collect();
     for chunk in statements(&cases) {
+        // On SQLite a clash fails the statement without undoing its earlier rows, so that
+        // SQLite keeps no statement journal ([`insert_new_invoices`]): the caller gives up.
+        let or_fail = if postgres(&c) { "" } else { OR_FAIL };
         let sql = format!(
-            "INSERT INTO cases (space, id, client_id, invoice_number, escalate_day, stage, collection_enabled, body) VALUES {}",
+            "INSERT{or_fail} INTO cases (space, id, client_id, invoice_number, escalate_day, stage, collection_enabled, body) VALUES {}",
             placeholders(&c, chunk.len(), 8)
         );
         let sql = if postgres(&c) {
@@ -3112,6 +3149,75 @@ mod tests {
             update_settlement(in_space(&mut c), &record).await,
             Err(Failure::Internal)
         );
+    }
+
+    /// New invoices that meet a stored one (by number or payment reference) fail: no silent
+    /// overwrite. On SQLite the statement keeps the rows before the clash (`OR FAIL`), so its
+    /// caller gives up the transaction, which then keeps none of them.
+    #[tokio::test]
+    async fn new_invoices_that_meet_a_stored_one_fail_and_their_transaction_keeps_none() {
+        use crate::world::test_support::{in_memory, request, seeded};
+        let (db, _claim) = in_memory().await;
+        let mut conn = db.connection().await.unwrap();
+        let mut world = seeded(&mut conn).await;
+        let client_id = world.state().demo_client.unwrap();
+        world
+            .submit_invoice(client_id, &request(1, 0), None)
+            .await
+            .unwrap();
+        let stored = invoice(world.db(), client_id, 1).await.unwrap().unwrap();
+        let space = world.db().space;
+        drop(world);
+        let fresh = |number: i64, reference: &str| {
+            let mut new = stored.clone();
+            new.number = number;
+            new.payment_reference = reference.to_string();
+            new.stored_status = None;
+            new
+        };
+        let total = async |c: &mut AnyConnection| -> i64 {
+            sqlx::query_scalar("SELECT COUNT(*) FROM invoices WHERE space = $1")
+                .bind(space.0)
+                .fetch_one(c)
+                .await
+                .unwrap()
+        };
+        let before = total(&mut conn).await;
+        let by_number = fresh(1, "RF0000NEW1");
+        let by_reference = fresh(3, &stored.payment_reference);
+        for clash in [by_number, by_reference] {
+            let mut tx = sqlx::Connection::begin(&mut *conn).await.unwrap();
+            let written = insert_new_invoices(
+                Scoped { c: &mut tx, space },
+                &[fresh(2, "RF0000NEW2"), clash],
+            )
+            .await;
+            assert_eq!(written, Err(Failure::Internal));
+            tx.rollback().await.unwrap();
+            assert_eq!(total(&mut conn).await, before);
+        }
+        let kept = invoice(
+            Scoped {
+                c: &mut conn,
+                space,
+            },
+            client_id,
+            1,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        assert_eq!(kept.payment_reference, stored.payment_reference);
+        insert_new_invoices(
+            Scoped {
+                c: &mut conn,
+                space,
+            },
+            &[fresh(2, "RF0000NEW2")],
+        )
+        .await
+        .unwrap();
+        assert_eq!(total(&mut conn).await, before + 1);
     }
 
     #[test]
