@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 use crate::profile::{Profiler, Recording};
 
 mod pressure;
+mod waits;
 use pressure::Stall;
 
 /// What one run measures, from the command line.
@@ -417,6 +418,10 @@ struct Seeded {
 
 const BASE: u64 = 10_000_000_000;
 
+/// The durable creates a second the issue asks for on SQLite and on PostgreSQL.
+const SQLITE_CREATES: f64 = 10_000.0;
+const POSTGRES_CREATES: f64 = 3_000.0;
+
 fn seed(sandbox: &Server, cli: &Path, options: &Options, work: &Path) -> Result<Seeded> {
     let client_body = template(cli, "create-client")?;
     let mut invoice = template(cli, "create-invoice")?;
@@ -511,9 +516,14 @@ struct Report {
     create_after_advance: Option<Load>,
     /// How long `VACUUM (ANALYZE)` took between those creates and `create`.
     settle_seconds: Option<f64>,
-    /// The CPU time the sandbox and PostgreSQL took over the lookups and over the pages.
+    /// The CPU time the sandbox and PostgreSQL took over the lookups, the pages and the two
+    /// rounds of creates.
     lookup_cpu: Option<Cpu>,
     page_cpu: Option<Cpu>,
+    create_after_advance_cpu: Option<Cpu>,
+    create_cpu: Option<Cpu>,
+    /// On PostgreSQL, what its sessions were doing over each round of creates.
+    create_waits: Vec<(&'static str, Vec<waits::Waited>)>,
     peak_rss_mib: f64,
     seeding: Option<(u64, f64)>,
     advance: Option<Advance>,
@@ -1014,14 +1024,36 @@ fn measure_sandbox(
     eprintln!("bench: {name}: an 18-day advance");
     report.advance = Some(advance(&server, &seeded.big_token, work)?);
     eprintln!("bench: {name}: creates right after the advance");
-    report.create_after_advance = Some(create_workload(
-        &server,
-        "create-after-advance",
-        &seeded.big_token,
-        options.seconds,
-        work,
-        BASE * 4,
-    )?);
+    let creates = |workload: &'static str, base: u64, report: &mut Report| -> Result<(Load, Cpu)> {
+        let sampling = settle
+            .map(|url| waits::start(url, options.seconds))
+            .transpose()?;
+        let before = CpuSnapshot::now(server.child.id());
+        let load = create_workload(
+            &server,
+            workload,
+            &seeded.big_token,
+            options.seconds,
+            work,
+            base,
+        )?;
+        let cpu = CpuSnapshot::now(server.child.id()).since(
+            &before,
+            options.seconds,
+            settle.is_some(),
+            clock_ticks(),
+        );
+        if let Some(sampling) = sampling {
+            match sampling.finish() {
+                Ok(waited) => report.create_waits.push((workload, waited)),
+                Err(err) => eprintln!("bench: {err:#}"),
+            }
+        }
+        Ok((load, cpu))
+    };
+    let (load, cpu) = creates("create-after-advance", BASE * 4, &mut report)?;
+    report.create_after_advance = Some(load);
+    report.create_after_advance_cpu = Some(cpu);
     if let Some(url) = settle {
         // As pgbench does before it measures: what the advance left for autovacuum (it updated
         // every invoice) is cleaned up first, so that the creates below meet a database in a
@@ -1035,14 +1067,9 @@ fn measure_sandbox(
         report.settle_seconds = Some(started.elapsed().as_secs_f64());
     }
     eprintln!("bench: {name}: creates");
-    report.create = Some(create_workload(
-        &server,
-        "create",
-        &seeded.big_token,
-        options.seconds,
-        work,
-        BASE * 2,
-    )?);
+    let (load, cpu) = creates("create", BASE * 2, &mut report)?;
+    report.create = Some(load);
+    report.create_cpu = Some(cpu);
     report.seeding = Some((seeded.created, seeded.seconds));
     if !name.contains("PostgreSQL") {
         eprintln!("bench: {name}: validate and creates through the validating proxy");
@@ -1395,36 +1422,74 @@ fn postgres_server(url: &str) -> String {
     }
 }
 
-/// Where each read's CPU time went, per request, against what a request may take at the
+/// Where each request's CPU time went, per request, against what a request may take at the
 /// issue's target rate on this machine's cores.
-fn read_cpu(out: &mut String, targets: &[(&str, &Report)], prism: Option<&Report>) {
+fn request_cpu(out: &mut String, targets: &[(&str, &Report)], prism: Option<&Report>) {
     use std::fmt::Write;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
     let _ = writeln!(
         out,
-        "## Where a read's CPU goes\n\n\
-         CPU time per request over each read workload above (user and system, from `/proc`): the \
+        "## Where a request's CPU goes\n\n\
+         CPU time per request over each workload above (user and system, from `/proc`): the \
          sandbox's process, and for the sandbox on PostgreSQL every PostgreSQL process on the machine; wrk's own \
          is not counted. `budget` is what a request may take of the {cores} cores, all told (wrk's \
-         share too), at the target's rate: lookups 20× Prism's, pages 10× (as measured above).\n\n\
+         share too), at the target's rate: lookups 20× Prism's, pages 10× (as measured above), \
+         creates {SQLITE_CREATES} a second on SQLite and {POSTGRES_CREATES} on PostgreSQL.\n\n\
          | target | workload | req/s | sandbox µs | PostgreSQL µs | both µs | budget at the target µs |\n\
          |---|---|---:|---:|---:|---:|---:|"
     );
-    type Pick = fn(&Report) -> (Option<&Load>, Option<Cpu>);
-    let reads: [(&str, f64, Pick); 2] = [
-        ("lookup", 20.0, |r| (r.lookup.as_ref(), r.lookup_cpu)),
-        ("page of 100", 10.0, |r| (r.page.as_ref(), r.page_cpu)),
+    // A workload's load and CPU, and the rate its target asks for (none: unknown): of the
+    // sandbox (on PostgreSQL or not), given Prism's.
+    type Pick = for<'a> fn(
+        &'a Report,
+        Option<&Report>,
+        bool,
+    ) -> (Option<&'a Load>, Option<Cpu>, Option<f64>);
+    fn creates(postgres: bool) -> f64 {
+        if postgres {
+            POSTGRES_CREATES
+        } else {
+            SQLITE_CREATES
+        }
+    }
+    let workloads: [(&str, Pick); 4] = [
+        ("lookup", |r, prism, _| {
+            let rate = prism.and_then(|p| p.lookup.as_ref());
+            (
+                r.lookup.as_ref(),
+                r.lookup_cpu,
+                rate.map(|p| 20.0 * p.requests_per_second),
+            )
+        }),
+        ("page of 100", |r, prism, _| {
+            let rate = prism.and_then(|p| p.page.as_ref());
+            (
+                r.page.as_ref(),
+                r.page_cpu,
+                rate.map(|p| 10.0 * p.requests_per_second),
+            )
+        }),
+        ("create after advance", |r, _, postgres| {
+            let rate = Some(creates(postgres));
+            (
+                r.create_after_advance.as_ref(),
+                r.create_after_advance_cpu,
+                rate,
+            )
+        }),
+        ("create", |r, _, postgres| {
+            (r.create.as_ref(), r.create_cpu, Some(creates(postgres)))
+        }),
     ];
     for (name, r) in targets.iter().filter(|(n, _)| n.starts_with("sandbox")) {
-        for (workload, times, pick) in reads {
-            let (Some(load), Some(cpu)) = pick(r) else {
+        let postgres = name.contains("PostgreSQL");
+        for (workload, pick) in workloads {
+            let (Some(load), Some(cpu), rate) = pick(r, prism, postgres) else {
                 continue;
             };
             let requests = load.requests_per_second * cpu.seconds;
             let per = |seconds: f64| seconds * 1e6 / requests.max(1.0);
-            let budget = prism.and_then(|p| pick(p).0).map_or("".into(), |p| {
-                format!("{:.0}", cores * 1e6 / (times * p.requests_per_second))
-            });
+            let budget = rate.map_or("".into(), |rate| format!("{:.0}", cores * 1e6 / rate));
             let _ = writeln!(
                 out,
                 "| {name} | {workload} | {:.0} | {:.0} | {} | {:.0} | {budget} |",
@@ -1433,6 +1498,45 @@ fn read_cpu(out: &mut String, targets: &[(&str, &Report)], prism: Option<&Report
                 cpu.postgres
                     .map_or("–".into(), |p| format!("{:.0}", per(p))),
                 per(cpu.server + cpu.postgres.unwrap_or(0.0)),
+            );
+        }
+    }
+    let _ = writeln!(out);
+}
+
+/// What PostgreSQL's sessions were doing over each round of creates ([`waits`]).
+fn create_waits(out: &mut String, targets: &[(&str, &Report)]) {
+    use std::fmt::Write;
+    let sampled: Vec<_> = targets
+        .iter()
+        .flat_map(|(name, r)| {
+            r.create_waits
+                .iter()
+                .map(move |(w, waited)| (name, w, waited))
+        })
+        .collect();
+    if sampled.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "## What PostgreSQL's sessions did during the creates\n\n\
+         `pg_stat_activity` sampled every 20 ms over each round of creates: the sessions of the \
+         sandbox's database that were not idle, by state, wait event (none: on the CPU) and the \
+         start of their statement, as how many sessions were so on average (the {} most \
+         frequent). The writer's session idle in transaction waits for the sandbox's next \
+         statement; at `IO:WALSync` it waits for its commit to reach the disk.\n\n\
+         | target | workload | sessions | state, wait event, statement |\n|---|---|---:|---|",
+        waits::SHOWN
+    );
+    for (name, workload, waited) in sampled {
+        for w in waited {
+            let _ = writeln!(
+                out,
+                "| {name} | {} | {:.2} | `{}` |",
+                workload.replace('-', " "),
+                w.sessions,
+                w.state.replace('|', "\\|").replace('`', "'")
             );
         }
     }
@@ -1570,7 +1674,8 @@ fn report(options: &Options, server: &str, targets: &[(&str, &Report)]) -> Strin
             creates_after_advance(&mut out, targets);
         }
     }
-    read_cpu(&mut out, targets, prism);
+    request_cpu(&mut out, targets, prism);
+    create_waits(&mut out, targets);
     stalls(&mut out, targets);
     let _ = writeln!(
         out,
@@ -1790,7 +1895,11 @@ fn goals(m: Measured<'_>) -> Vec<(String, String, bool)> {
             }
         }
         if let Some(create) = &report.create {
-            let want = if postgres { 3_000.0 } else { 10_000.0 };
+            let want = if postgres {
+                POSTGRES_CREATES
+            } else {
+                SQLITE_CREATES
+            };
             rows.push((
                 format!("{name}: durable creates ≥ {want:.0}/s"),
                 format!("{:.0}/s", create.requests_per_second),
