@@ -3250,7 +3250,19 @@ mod tests {
         }
         let numbered = invoices_numbered(100);
         let numbers: Vec<String> = (2..102).map(|n| (n * 2).to_string()).collect();
-        let clashing = clashing_statement(false, 4);
+        // The clash checks of a group of 64 creates: 128 probes joined by `UNION ALL`.
+        let clashing = clashing_statement(false, 64);
+        let clashing_values: Vec<String> = (0..64)
+            .map(|i| {
+                format!(
+                    "{}, 1000, {}, {}, 'r{}'",
+                    i % 2,
+                    4 + i * 7,
+                    i % 2,
+                    77 + i * 5
+                )
+            })
+            .collect();
         // A page of 100 of the big client's month (page 3) and a lookup by number, each as
         // the distribution operations ask for them, at the caller's clock.
         let month = DateWindow {
@@ -3300,20 +3312,21 @@ mod tests {
             (lookup.0.as_str(), lookup.1),
             (lookup_statement(8), lookups.join(", ")),
             (pages_statement(8), pages.join(", ")),
-            (
-                clashing.as_str(),
-                "0, 1000, 4, 0, 'r77', 0, 1001, 5, 0, 'r5', 1, 1000, 6, 1, 'r6', 0, 1000, 99999, 0, 'none'"
-                    .to_string(),
-            ),
+            (clashing.as_str(), clashing_values.join(", ")),
         ];
         // The clash checks run in a write transaction, with every plan allowed (as
-        // `Db::begin_write` sets); the reads with the connection's own settings.
+        // `Db::begin_write` sets); the reads with the connection's own settings. Parallel
+        // workers priced as free: a planner that may start them for any statement will.
         let planner = |i: usize| {
-            if i == 0 || i == 6 {
+            let settings = if i == 0 || i == 6 {
                 crate::store::EVERY_PLAN
             } else {
                 crate::store::INDEX_PATHS_ONLY
-            }
+            };
+            format!(
+                "{settings}; SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0;
+                 SET min_parallel_index_scan_size = 0; SET min_parallel_table_scan_size = 0"
+            )
         };
         let modes = ["force_custom_plan", "force_generic_plan"];
         // Prepared while the table is empty, as a sandbox's connections prepare them on a new
@@ -3402,8 +3415,8 @@ mod tests {
                 assert!(!plan.contains("SubPlan"), "{mode}:\n{plan}");
             }
             if *i == 6 {
-                // The clash checks of four creates: each probe by a unique index, once.
-                assert_eq!(plan.matches("Index Scan").count(), 8, "{mode}:\n{plan}");
+                // The clash checks of 64 creates: each probe by a unique index, once.
+                assert_eq!(plan.matches("Index Scan").count(), 128, "{mode}:\n{plan}");
                 assert!(!plan.contains("SubPlan"), "{mode}:\n{plan}");
             }
             if *i == 3 {
