@@ -104,7 +104,7 @@ pub(crate) const INDEX_PATHS_ONLY: &str = "SET enable_seqscan = off; SET enable_
 /// parallel below a walk alone, and start workers for every page; and in write transactions
 /// (which have every plan back) the clash checks of a group of creates, 128 probes by unique
 /// indexes joined by `UNION ALL`, were planned as a parallel append once the million invoices
-/// were analyzed: in the bench's run of 2026-12-07 22:19 the writer's session spent 0.7 of its
+/// were analyzed: in the bench's run of 2026-12-07 22:33 the writer's session spent 0.7 of its
 /// time in that statement (0.23 waiting for its workers, 0.1 for them to shut down), and the
 /// creates ran 2,989 a second, PostgreSQL taking 172 µs of CPU a create.
 pub(crate) const NO_PARALLEL_WORKERS: &str = "SET max_parallel_workers_per_gather = 0";
