@@ -401,10 +401,16 @@ async fn apply_group(
         // in place (not released): the commit releases them all, a statement fewer per change.
         // A change that may hold its rows back takes its own when it first writes; before any
         // other, what the changes before it held back is written (outside its savepoint).
+        // A change alone in its group takes none: if it fails, the whole transaction is rolled
+        // back. In a savepoint SQLite copies each page the change first writes to a journal of
+        // its own, spilled to a file past 64 KiB: for a step of an advance, thousands of pages.
         let defers = job.defers();
+        let whole = alone && !defers;
         if !defers {
             entry.pending.write(&mut tx, space).await?;
-            sqlx::query("SAVEPOINT change").execute(&mut *tx).await?;
+            if !whole {
+                sqlx::query("SAVEPOINT change").execute(&mut *tx).await?;
+            }
         }
         let mut world = World::new(&mut tx, space, genesis.clone(), state)
             .remembering(std::mem::take(&mut entry.remembered))
@@ -435,6 +441,17 @@ async fn apply_group(
             entry.gone |= gone;
             entry.remembered = learnt;
             entry.pending = pending;
+        } else if whole {
+            // Nothing else of the group to keep: its transaction is rolled back, and the change
+            // answers its own failure (a storage failure fails the group, and its connection).
+            if let Ran::StorageFailed(fault) = ran {
+                return Err(Failure::Storage(fault));
+            }
+            tx.rollback().await?;
+            return Ok(Committed {
+                spaces: Vec::new(),
+                storage_failed: None,
+            });
         } else {
             pending.undo_change();
             entry.pending = pending;
@@ -786,6 +803,67 @@ mod tests {
             numbers,
             [7001, 7002, 7004, 7005, 7006, 7007, 7009, 7010, 7011]
         );
+    }
+
+    /// A change that writes, then fails.
+    struct ThenRefused<C>(C);
+
+    impl<C: Change> Change for ThenRefused<C> {
+        type Output = C::Output;
+        async fn apply(&self, world: &mut World<'_>) -> Result<C::Output, Failure> {
+            self.0.apply(world).await?;
+            Err(crate::world::Refusal::not_found("refused after writing").into())
+        }
+    }
+
+    /// A change alone in its group takes no savepoint: when it fails after writing, its
+    /// transaction is rolled back whole, it answers its own failure, and the writer's connection
+    /// goes on; in a group, the same change is rolled back to its savepoint, and the change before
+    /// it is kept.
+    #[tokio::test]
+    async fn a_change_alone_that_fails_after_writing_leaves_nothing() {
+        let sandbox = Sandbox::seeded().await;
+        let (client_id, _) = sandbox.demo().await;
+        let fail = |invoice_number| FailNextDistribution {
+            client_id,
+            invoice_number,
+        };
+        let before = rows(&sandbox).await;
+        let mut conn = sandbox.db.connection().await.unwrap();
+        let (job, answer) = queued(ThenRefused(fail(1)));
+        let mut group = vec![job];
+        let committed = apply_group(&sandbox.db, &sandbox.spaces, &mut conn, &mut group, &|| {
+            false
+        })
+        .await;
+        assert!(committed.unwrap().spaces.is_empty(), "nothing committed");
+        group.pop().unwrap().answer(None);
+        let answer = answer.await;
+        assert!(answer.contains("refused after writing"), "{answer}");
+        assert_eq!(rows(&sandbox).await, before);
+
+        // The same connection takes the next group.
+        let (job, answer) = queued(fail(2));
+        let mut group = vec![job];
+        apply_group(&sandbox.db, &sandbox.spaces, &mut conn, &mut group, &|| {
+            false
+        })
+        .await
+        .unwrap();
+        group.pop().unwrap().answer(None);
+        assert_eq!(answer.await, "Ok(())");
+        let after = rows(&sandbox).await;
+        assert_eq!(after.len(), before.len() + 1, "{after:?}");
+        assert!(after.contains(&format!("{client_id} 2")), "{after:?}");
+
+        let answers = sandbox
+            .apply(vec![queued(fail(3)), queued(ThenRefused(fail(4)))])
+            .await;
+        assert_eq!(answers[0], "Ok(())");
+        assert!(answers[1].contains("refused after writing"), "{answers:?}");
+        let grouped = rows(&sandbox).await;
+        assert!(grouped.contains(&format!("{client_id} 3")), "{grouped:?}");
+        assert!(!grouped.contains(&format!("{client_id} 4")), "{grouped:?}");
     }
 
     /// A step of an advance that shares its group with another change does one batch, as it

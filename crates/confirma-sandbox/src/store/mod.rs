@@ -19,6 +19,7 @@ use sqlx::{Any, AnyConnection, Connection, Row, Transaction};
 pub mod batch;
 pub mod documents;
 mod pool;
+pub mod spread;
 
 pub use pool::{Conn, connection_lost};
 

@@ -22,7 +22,7 @@ use super::records::settlements::SettlementRecord;
 use super::records::spaces::{SpaceId, SpaceRecord};
 use super::refusal::Failure;
 use super::{State, hex};
-use crate::store::documents;
+use crate::store::{documents, spread};
 
 type Result<T> = std::result::Result<T, Failure>;
 
@@ -163,19 +163,24 @@ fn placeholders(c: &AnyConnection, rows: usize, columns: usize) -> String {
 }
 
 fn values_list(anonymous: bool, rows: usize, columns: usize) -> String {
-    let row = |r: usize| {
-        let values: Vec<String> = (1..=columns)
-            .map(|col| {
-                if anonymous {
-                    "?".to_string()
-                } else {
-                    format!("${}", r * columns + col)
-                }
-            })
-            .collect();
-        format!("({})", values.join(", "))
-    };
-    (0..rows).map(row).collect::<Vec<_>>().join(", ")
+    use std::fmt::Write;
+    // Written into one string: a statement of a part of an advance has thousands of them.
+    let mut list = String::with_capacity(rows * columns * if anonymous { 3 } else { 8 });
+    for r in 0..rows {
+        list.push_str(if r == 0 { "(" } else { ", (" });
+        for col in 1..=columns {
+            if col > 1 {
+                list.push_str(", ");
+            }
+            if anonymous {
+                list.push('?');
+            } else {
+                let _ = write!(list, "${}", r * columns + col);
+            }
+        }
+        list.push(')');
+    }
+    list
 }
 
 fn json(value: &impl Serialize) -> Result<String> {
@@ -835,6 +840,14 @@ async fn write_invoices(mut c: Scoped<'_>, invoices: &[InvoiceRecord], how: Writ
         (Written::New, true) => ("", ""),
         (Written::New, false) => (OR_FAIL, ""),
     };
+    // Each invoice's document and stored distribution record, encoded on the machine's cores.
+    let encoded = spread::map(&invoices, |invoice| {
+        let record = super::wire::distribution_record(invoice)
+            .map(|record| json(&record))
+            .transpose()?;
+        Ok::<_, Failure>((packed(invoice)?, record))
+    });
+    let mut encoded = encoded.into_iter();
     for chunk in statements(&invoices) {
         let sql = format!(
             "INSERT{or_fail} INTO invoices (space, client_id, number, invoice_day, payment_reference, distribute_us, overdue_day, distribution_status, distribution_method, body, distribution_json, invoice_status)
@@ -844,6 +857,7 @@ async fn write_invoices(mut c: Scoped<'_>, invoices: &[InvoiceRecord], how: Writ
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
         for invoice in chunk {
             let distribution = invoice.distribution.as_ref();
+            let (body, record) = encoded.next().ok_or(Failure::Internal)??;
             query = query
                 .bind(space)
                 .bind(invoice.client_id)
@@ -854,12 +868,8 @@ async fn write_invoices(mut c: Scoped<'_>, invoices: &[InvoiceRecord], how: Writ
                 .bind(invoice.overdue_on().map(day))
                 .bind(distribution.map(|d| d.status.to_string()))
                 .bind(distribution.map(|d| d.method.to_string()))
-                .bind(packed(invoice)?)
-                .bind(
-                    super::wire::distribution_record(invoice)
-                        .map(|record| json(&record))
-                        .transpose()?,
-                )
+                .bind(body)
+                .bind(record)
                 .bind(invoice.status.as_str());
         }
         query.execute(&mut *c).await?;
@@ -969,11 +979,14 @@ pub async fn invoices_to_distribute(
         .bind(c.space())
         .fetch_all(&mut *c)
         .await?;
+    let found = spread::map(&rows, |row| {
+        row.try_get::<Option<i64>, _>("found")?
+            .map(|_| invoice_of(row))
+            .transpose()
+    });
     let mut invoices = Vec::with_capacity(rows.len());
-    for row in &rows {
-        if row.try_get::<Option<i64>, _>("found")?.is_some() {
-            invoices.push(invoice_of(row)?);
-        }
+    for invoice in found {
+        invoices.extend(invoice?);
     }
     Ok((invoices, rows.len() as u64))
 }
@@ -1010,7 +1023,7 @@ pub async fn mark_overdue(mut c: Scoped<'_>, on: NaiveDate, limit: i64) -> Resul
     Ok((marked, marked))
 }
 
-const MARK_OVERDUE: &str = "UPDATE invoices SET invoice_status = $4, overdue_day = NULL,
+const MARK_OVERDUE: &str = "UPDATE OR FAIL invoices SET invoice_status = $4, overdue_day = NULL,
       distribution_json = replace(distribution_json, $5, $6)
     WHERE space = $3 AND (client_id, number) IN (SELECT client_id, number FROM invoices
       WHERE space = $3 AND overdue_day IS NOT NULL AND overdue_day <= $1 ORDER BY overdue_day, client_id, number LIMIT $2)";
@@ -2002,10 +2015,12 @@ fn on_the_ladder(
 
 // The three statements of an escalation step on SQLite ([`escalate_cases`]), each over the same
 // cases: those due by `$1`, at most `$2` of the space `$3`, read off `cases_to_escalate` in its
-// order. The stages of `CaseStage::LADDER` are bound in its order.
+// order. The stages of `CaseStage::LADDER` are bound in its order. Each changes thousands of
+// rows `OR FAIL` ([`OR_FAIL`]), as marking invoices overdue does ([`MARK_OVERDUE`]): a failure
+// fails the change, which its savepoint or its transaction undoes.
 
 /// A row for each due case a stage below collection (`$4` to `$6`), with the stage it reaches.
-const ESCALATIONS: &str = "INSERT INTO case_escalations (space, case_id, day, stage)
+const ESCALATIONS: &str = "INSERT OR FAIL INTO case_escalations (space, case_id, day, stage)
     SELECT space, id, $1, CASE stage WHEN $4 THEN $5 WHEN $5 THEN $6 ELSE $7 END FROM cases
     WHERE space = $3 AND stage IN ($4, $5, $6) AND id IN (SELECT id FROM cases
       WHERE space = $3 AND escalate_day IS NOT NULL AND escalate_day <= $1 ORDER BY escalate_day, id LIMIT $2)
@@ -2013,7 +2028,7 @@ const ESCALATIONS: &str = "INSERT INTO case_escalations (space, case_id, day, st
 
 /// Each due case's new stage, and the day it next escalates (`$8` days after a reminder when
 /// collection may follow, `$9` after a demand).
-const ESCALATE: &str = "UPDATE cases SET
+const ESCALATE: &str = "UPDATE OR FAIL cases SET
       stage = CASE stage WHEN $4 THEN $5 WHEN $5 THEN $6 WHEN $6 THEN $7 ELSE stage END,
       escalate_day = CASE stage WHEN $4 THEN CASE WHEN collection_enabled = 1 THEN $1 + $8 END WHEN $5 THEN $1 + $9 END
     WHERE space = $3 AND id IN (SELECT id FROM cases
@@ -2023,15 +2038,15 @@ const ESCALATE: &str = "UPDATE cases SET
 /// due day, and in the stored distribution record `$n+1` in place of its invoice status field:
 /// the one of its status column between `$n+2` and `$n+3` (the column holds the wire name:
 /// `wire::invoice_status_field`), or for a row stored before that column, of any other status
-/// (`$n+4` on). Which invoices, the caller's `WHERE` says.
-fn handed_statement(n: usize) -> String {
+/// (`$n+4` on). Which invoices, the caller's `WHERE` says; `or_fail` is its conflict clause ([`OR_FAIL`] on SQLite).
+fn handed_statement(n: usize, or_fail: &str) -> String {
     let others = InvoiceStatus::ALL.len() - 1;
     let mut record = "distribution_json".to_string();
     for other in 0..others {
         record = format!("replace({record}, ${}, ${})", n + 4 + other, n + 1);
     }
     format!(
-        "UPDATE invoices SET invoice_status = ${n}, overdue_day = NULL, distribution_json = CASE
+        "UPDATE{or_fail} invoices SET invoice_status = ${n}, overdue_day = NULL, distribution_json = CASE
            WHEN invoice_status IS NULL THEN {record}
            ELSE replace(distribution_json, ${} || invoice_status || ${}, ${}) END",
         n + 2,
@@ -2049,7 +2064,7 @@ fn to_collection_statement() -> &'static str {
             "{} WHERE space = $3 AND (client_id, number) IN (SELECT client_id, invoice_number FROM cases
                WHERE space = $3 AND stage IN ($4, $5) AND id IN (SELECT id FROM cases
                  WHERE space = $3 AND escalate_day IS NOT NULL AND escalate_day <= $1 ORDER BY escalate_day, id LIMIT $2))",
-            handed_statement(6)
+            handed_statement(6, OR_FAIL)
         )
     })
 }
@@ -2089,7 +2104,7 @@ fn escalation_postgres() -> &'static str {
              COUNT(*) FILTER (WHERE stage = $7) AS collected
            FROM reached",
             TO_ESCALATE.walk(),
-            handed_statement(10)
+            handed_statement(10, "")
         )
     })
 }
