@@ -238,7 +238,7 @@ impl World<'_> {
             }
         }
         // Their cases knew the day from the start (`CaseRecord::delivered_on`).
-        tables::put_invoices(self.db(), &due).await?;
+        tables::put_changed_invoices(self.db(), &due).await?;
         Ok(taken as usize)
     }
 

@@ -767,6 +767,28 @@ pub async fn insert_new_invoices(c: Scoped<'_>, invoices: &[InvoiceRecord]) -> R
     write_invoices(c, invoices, Written::New).await
 }
 
+/// [`put_invoices`] for invoices stored already, read in the same transaction (the
+/// distributions an advance completes): on SQLite one `UPDATE … FROM` the rows' values, by key
+/// ([`changed_invoices_statement`]), `OR FAIL`; an upsert's update may always abort, and so
+/// SQLite journals every page it changes, and it looks for each row twice (the insert's clash,
+/// then the update). On PostgreSQL as [`put_invoices`]. An invoice not stored fails it.
+pub async fn put_changed_invoices(c: Scoped<'_>, invoices: &[InvoiceRecord]) -> Result<()> {
+    write_invoices(c, invoices, Written::Changed).await
+}
+
+/// The statement of [`put_changed_invoices`] on SQLite for `rows` invoices, their values as
+/// [`write_invoices`] binds them (`column1` to `column12` of the `VALUES`).
+fn changed_invoices_statement(rows: usize) -> String {
+    format!(
+        "UPDATE{OR_FAIL} invoices SET distribute_us = v.column6, overdue_day = v.column7,
+           distribution_status = v.column8, distribution_method = v.column9, body = v.column10,
+           distribution_json = v.column11, invoice_status = v.column12
+         FROM (VALUES {}) AS v
+         WHERE invoices.space = v.column1 AND invoices.client_id = v.column2 AND invoices.number = v.column3",
+        values_list(true, rows, 12)
+    )
+}
+
 /// SQLite's conflict clause for a statement of many new rows: a clash fails the statement
 /// where it stands, its earlier rows kept, instead of undoing them (`ABORT`, the default, for
 /// which SQLite journals every page the statement changes). Its caller gives up the transaction.
@@ -779,6 +801,8 @@ enum Written {
     Put,
     /// Fails: every invoice is new.
     New,
+    /// Overwrites it: every invoice is stored.
+    Changed,
 }
 
 async fn write_invoices(mut c: Scoped<'_>, invoices: &[InvoiceRecord], how: Written) -> Result<()> {
@@ -830,8 +854,9 @@ async fn write_invoices(mut c: Scoped<'_>, invoices: &[InvoiceRecord], how: Writ
         }
         query.execute(&mut *c).await?;
     }
+    let updated = how == Written::Changed && !postgres(&c);
     let (or_fail, upsert) = match (how, postgres(&c)) {
-        (Written::Put, _) => (
+        (Written::Put | Written::Changed, _) => (
             "",
             " ON CONFLICT (space, client_id, number) DO UPDATE SET distribute_us = excluded.distribute_us, overdue_day = excluded.overdue_day,
                distribution_status = excluded.distribution_status, distribution_method = excluded.distribution_method, body = excluded.body,
@@ -849,11 +874,15 @@ async fn write_invoices(mut c: Scoped<'_>, invoices: &[InvoiceRecord], how: Writ
     });
     let mut encoded = encoded.into_iter();
     for chunk in statements(&invoices) {
-        let sql = format!(
-            "INSERT{or_fail} INTO invoices (space, client_id, number, invoice_day, payment_reference, distribute_us, overdue_day, distribution_status, distribution_method, body, distribution_json, invoice_status)
-             VALUES {}{upsert}",
-            placeholders(&c, chunk.len(), 12)
-        );
+        let sql = if updated {
+            changed_invoices_statement(chunk.len())
+        } else {
+            format!(
+                "INSERT{or_fail} INTO invoices (space, client_id, number, invoice_day, payment_reference, distribute_us, overdue_day, distribution_status, distribution_method, body, distribution_json, invoice_status)
+                 VALUES {}{upsert}",
+                placeholders(&c, chunk.len(), 12)
+            )
+        };
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
         for invoice in chunk {
             let distribution = invoice.distribution.as_ref();
@@ -872,7 +901,12 @@ async fn write_invoices(mut c: Scoped<'_>, invoices: &[InvoiceRecord], how: Writ
                 .bind(record)
                 .bind(invoice.status.as_str());
         }
-        query.execute(&mut *c).await?;
+        let written = query.execute(&mut *c).await?.rows_affected();
+        if updated && written != chunk.len() as u64 {
+            return Err(Failure::Storage(super::refusal::StorageFault::other(
+                format!("{written} of {} changed invoices were stored", chunk.len()),
+            )));
+        }
     }
     if !postgres(&c) {
         return Ok(());
@@ -2922,6 +2956,38 @@ mod tests {
                 );
             }
             assert_eq!(batched, alone, "in batches of {size}");
+        }
+    }
+
+    /// On SQLite the changed invoices of a part of an advance are found by their key, one
+    /// probe each, the values the outer loop: never a walk of the table.
+    #[tokio::test]
+    async fn changed_invoices_are_updated_by_their_keys_on_sqlite() {
+        let (db, _claim) =
+            crate::store::Db::open(crate::store::Location::Memory, Default::default())
+                .await
+                .unwrap();
+        let mut c = db.connection().await.unwrap();
+        for rows in [1, 2, ROWS_PER_STATEMENT] {
+            let plan: Vec<String> = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "EXPLAIN QUERY PLAN {}",
+                changed_invoices_statement(rows)
+            )))
+            .fetch_all(&mut *c)
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.try_get::<String, _>("detail").unwrap())
+            .collect();
+            let plan = plan.join(" / ");
+            let (values, probe) = (
+                // `SCAN v`, or in newer SQLite `SCAN 2-ROW VALUES CLAUSE`.
+                plan.find("SCAN ").expect(&plan),
+                plan.find("SEARCH invoices USING COVERING INDEX sqlite_autoindex_invoices_1 (space=? AND client_id=? AND number=?)")
+                    .expect(&plan),
+            );
+            assert!(values < probe, "{rows}: {plan}");
+            assert!(!plan.contains("SCAN invoices"), "{rows}: {plan}");
         }
     }
 
