@@ -272,6 +272,7 @@ async fn run(
         let failed = match applied {
             Ok(done) => {
                 conn = Some(connection);
+                db.committed();
                 match done.storage_failed {
                     Some(fault) => health.failed(&fault),
                     None => health.committed(),

@@ -71,7 +71,7 @@ pub struct Manager {
 }
 
 impl Manager {
-    async fn connect(
+    pub(super) async fn connect(
         options: AnyConnectOptions,
         settings: String,
     ) -> Result<AnyConnection, sqlx::Error> {
