@@ -2969,17 +2969,14 @@ mod tests {
                 .unwrap();
         let mut c = db.connection().await.unwrap();
         for rows in [1, 2, ROWS_PER_STATEMENT] {
-            let plan: Vec<String> = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "EXPLAIN QUERY PLAN {}",
-                changed_invoices_statement(rows)
-            )))
-            .fetch_all(&mut *c)
-            .await
-            .unwrap()
-            .iter()
-            .map(|row| row.try_get::<String, _>("detail").unwrap())
-            .collect();
-            let plan = plan.join(" / ");
+            let plan = sqlite_plan(
+                &mut c,
+                Statement {
+                    sql: changed_invoices_statement(rows),
+                    values: Vec::new(),
+                },
+            )
+            .await;
             let (values, probe) = (
                 // `SCAN v`, or in newer SQLite `SCAN 2-ROW VALUES CLAUSE`.
                 plan.find("SCAN ").expect(&plan),
@@ -3001,17 +2998,14 @@ mod tests {
         a_batch_of_lookups_answers_each_as_its_own_statement(&mut c).await;
         // Each lookup's invoice probed by its key, the space's time by its key.
         for rows in [1, 8, 64] {
-            let plan: Vec<String> = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "EXPLAIN QUERY PLAN {}",
-                lookup_statement(rows)
-            )))
-            .fetch_all(&mut *c)
-            .await
-            .unwrap()
-            .iter()
-            .map(|row| row.try_get::<String, _>("detail").unwrap())
-            .collect();
-            let plan = plan.join(" / ");
+            let plan = sqlite_plan(
+                &mut c,
+                Statement {
+                    sql: lookup_statement(rows).to_string(),
+                    values: Vec::new(),
+                },
+            )
+            .await;
             for step in [
                 "SEARCH w USING INDEX sqlite_autoindex_world_1 (space=?)",
                 "(space=? AND client_id=? AND number=?",
